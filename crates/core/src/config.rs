@@ -1,0 +1,426 @@
+//! Workspace configuration: time zone, opening hours per channel, holidays and targets, read
+//! from TOML with errors that name the key and what is wrong.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+
+use crate::calendar::{BusinessCalendar, DAY_KEYS, HolidayCalendar, Holidays, WeekSchedule};
+use crate::model::Channel;
+use crate::time::Duration;
+
+/// A configuration problem: which key, and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key}: {message}")]
+pub struct ConfigError {
+    /// Dotted key path, e.g. `opening_hours.chat.mon`; `(toml)` for syntax errors.
+    pub key: String,
+    pub message: String,
+}
+
+fn err(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+/// Targets that figures are coloured against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Targets {
+    /// Per-conversation first-response limit (business time) per channel.
+    pub first_response: BTreeMap<Channel, Duration>,
+    /// Limit for channels not in `first_response`.
+    pub first_response_default: Duration,
+    /// Median first response (business time) per channel, e.g. chat ≤ 120 s.
+    pub median_first_response: BTreeMap<Channel, Duration>,
+    /// Minimum share of satisfied CSAT responses, in percent.
+    pub csat_pct: f64,
+    /// Minimum share of conversations resolved, in percent.
+    pub resolution_pct: f64,
+}
+
+impl Default for Targets {
+    fn default() -> Targets {
+        let ch = |s: &str| Channel::new(s).expect("valid channel");
+        Targets {
+            first_response: BTreeMap::from([
+                (ch("chat"), Duration { seconds: 120 }),
+                (ch("phone"), Duration { seconds: 120 }),
+                (ch("email"), Duration { seconds: 4 * 3600 }),
+            ]),
+            first_response_default: Duration { seconds: 4 * 3600 },
+            median_first_response: BTreeMap::from([(ch("chat"), Duration { seconds: 120 })]),
+            csat_pct: 85.0,
+            resolution_pct: 90.0,
+        }
+    }
+}
+
+impl Targets {
+    /// The first-response limit for a channel.
+    pub fn first_response_for(&self, channel: &Channel) -> Duration {
+        self.first_response
+            .get(channel)
+            .copied()
+            .unwrap_or(self.first_response_default)
+    }
+}
+
+/// A workspace's configuration, validated.
+#[derive(Debug, Clone)]
+pub struct WorkspaceConfig {
+    pub timezone: TimeZone,
+    pub timezone_name: String,
+    pub holidays: Arc<Holidays>,
+    /// The week used by channels without their own table.
+    pub default_week: WeekSchedule,
+    /// Weeks that replace the default for one channel.
+    pub channel_weeks: BTreeMap<Channel, WeekSchedule>,
+    pub targets: Targets,
+}
+
+/// The configuration used when none is given: Europe/Amsterdam, Monday–Friday 09:00–17:00,
+/// Dutch public holidays, default targets.
+pub const DEFAULT_CONFIG_TOML: &str = r#"# servicemeter workspace configuration (built-in default)
+timezone = "Europe/Amsterdam"
+holiday_calendar = "NL"
+
+[opening_hours]
+mon = "09:00-17:00"
+tue = "09:00-17:00"
+wed = "09:00-17:00"
+thu = "09:00-17:00"
+fri = "09:00-17:00"
+"#;
+
+impl Default for WorkspaceConfig {
+    fn default() -> WorkspaceConfig {
+        WorkspaceConfig::from_toml(DEFAULT_CONFIG_TOML).expect("built-in config is valid")
+    }
+}
+
+fn as_str<'a>(value: &'a toml::Value, key: &str) -> Result<&'a str, ConfigError> {
+    value
+        .as_str()
+        .ok_or_else(|| err(key, format!("must be a string, found {}", value.type_str())))
+}
+
+fn parse_week(table: &toml::Table, key: &str) -> Result<WeekSchedule, ConfigError> {
+    let mut week = WeekSchedule::default();
+    for (day_key, value) in table {
+        let path = format!("{key}.{day_key}");
+        let index = DAY_KEYS
+            .iter()
+            .position(|d| d == day_key)
+            .ok_or_else(|| err(&path, "unknown day; use mon, tue, wed, thu, fri, sat, sun"))?;
+        let text = as_str(value, &path)?;
+        week.days[index] = WeekSchedule::parse_day(text).map_err(|e| err(&path, e.0))?;
+    }
+    Ok(week)
+}
+
+fn parse_percent(value: &toml::Value, key: &str) -> Result<f64, ConfigError> {
+    let number = match value {
+        toml::Value::Integer(i) => *i as f64,
+        toml::Value::Float(f) => *f,
+        other => {
+            return Err(err(
+                key,
+                format!("must be a number of percent, found {}", other.type_str()),
+            ));
+        }
+    };
+    if !(0.0..=100.0).contains(&number) {
+        return Err(err(key, format!("{number} is not a percentage (0–100)")));
+    }
+    Ok(number)
+}
+
+fn parse_channel_durations(
+    table: &toml::Table,
+    key: &str,
+) -> Result<(BTreeMap<Channel, Duration>, Option<Duration>), ConfigError> {
+    let mut map = BTreeMap::new();
+    let mut default = None;
+    for (name, value) in table {
+        let path = format!("{key}.{name}");
+        let duration = Duration::parse(as_str(value, &path)?).map_err(|e| err(&path, e.0))?;
+        if name == "default" {
+            default = Some(duration);
+        } else {
+            let channel = Channel::new(name).map_err(|e| err(&path, e.to_string()))?;
+            map.insert(channel, duration);
+        }
+    }
+    Ok((map, default))
+}
+
+impl WorkspaceConfig {
+    /// Parses and validates a configuration.
+    pub fn from_toml(text: &str) -> Result<WorkspaceConfig, ConfigError> {
+        let root: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            err("(toml)", e.to_string().trim_end().replace('\n', " "))
+        })?;
+        let mut timezone_name = "Europe/Amsterdam".to_string();
+        let mut holiday_dates = BTreeSet::new();
+        let mut holiday_calendar = None;
+        let mut default_week = None;
+        let mut channel_weeks = BTreeMap::new();
+        let mut targets = Targets::default();
+
+        for (key, value) in &root {
+            match key.as_str() {
+                "timezone" => timezone_name = as_str(value, key)?.to_string(),
+                "holiday_calendar" => {
+                    let name = as_str(value, key)?;
+                    holiday_calendar = Some(HolidayCalendar::parse(name).ok_or_else(|| {
+                        err(key, format!("unknown calendar '{name}'; available: NL"))
+                    })?);
+                }
+                "holidays" => {
+                    let items = value.as_array().ok_or_else(|| {
+                        err(key, "must be a list of dates such as [\"2024-04-01\"]")
+                    })?;
+                    for (i, item) in items.iter().enumerate() {
+                        let path = format!("holidays[{i}]");
+                        let text = as_str(item, &path)?;
+                        let date: Date = text.parse().map_err(|_| {
+                            err(&path, format!("'{text}' is not a date (YYYY-MM-DD)"))
+                        })?;
+                        holiday_dates.insert(date);
+                    }
+                }
+                "opening_hours" => {
+                    let table = value
+                        .as_table()
+                        .ok_or_else(|| err(key, "must be a table of days and channels"))?;
+                    let mut days = toml::Table::new();
+                    for (sub, v) in table {
+                        if let Some(channel_table) = v.as_table() {
+                            let path = format!("opening_hours.{sub}");
+                            let channel =
+                                Channel::new(sub).map_err(|e| err(&path, e.to_string()))?;
+                            channel_weeks.insert(channel, parse_week(channel_table, &path)?);
+                        } else {
+                            days.insert(sub.clone(), v.clone());
+                        }
+                    }
+                    default_week = Some(parse_week(&days, "opening_hours")?);
+                }
+                "targets" => {
+                    let table = value
+                        .as_table()
+                        .ok_or_else(|| err(key, "must be a table"))?;
+                    for (sub, v) in table {
+                        let path = format!("targets.{sub}");
+                        match sub.as_str() {
+                            "first_response" => {
+                                let t = v.as_table().ok_or_else(|| {
+                                    err(&path, "must be a table of channel = \"duration\"")
+                                })?;
+                                let (map, default) = parse_channel_durations(t, &path)?;
+                                targets.first_response = map;
+                                if let Some(d) = default {
+                                    targets.first_response_default = d;
+                                }
+                            }
+                            "median_first_response" => {
+                                let t = v.as_table().ok_or_else(|| {
+                                    err(&path, "must be a table of channel = \"duration\"")
+                                })?;
+                                let (map, default) = parse_channel_durations(t, &path)?;
+                                if default.is_some() {
+                                    return Err(err(
+                                        format!("{path}.default"),
+                                        "median targets are per channel only",
+                                    ));
+                                }
+                                targets.median_first_response = map;
+                            }
+                            "csat_pct" => targets.csat_pct = parse_percent(v, &path)?,
+                            "resolution_pct" => targets.resolution_pct = parse_percent(v, &path)?,
+                            _ => {
+                                return Err(err(
+                                    path,
+                                    "unknown target; known: first_response, median_first_response, csat_pct, resolution_pct",
+                                ));
+                            }
+                        }
+                    }
+                }
+                _ => {
+                    return Err(err(
+                        key,
+                        "unknown key; known: timezone, holidays, holiday_calendar, opening_hours, targets",
+                    ));
+                }
+            }
+        }
+        let timezone = TimeZone::get(&timezone_name).map_err(|_| {
+            err(
+                "timezone",
+                format!("'{timezone_name}' is not a known IANA time zone (e.g. Europe/Amsterdam)"),
+            )
+        })?;
+        let default_week = default_week.unwrap_or_else(|| {
+            let mut week = WeekSchedule::default();
+            for d in 0..5 {
+                week.days[d] = WeekSchedule::parse_day("09:00-17:00").expect("valid");
+            }
+            week
+        });
+        Ok(WorkspaceConfig {
+            timezone,
+            timezone_name,
+            holidays: Arc::new(Holidays {
+                dates: holiday_dates,
+                calendar: holiday_calendar,
+            }),
+            default_week,
+            channel_weeks,
+            targets,
+        })
+    }
+
+    /// The weekly schedule that applies to a channel.
+    pub fn week_for(&self, channel: &Channel) -> &WeekSchedule {
+        self.channel_weeks
+            .get(channel)
+            .unwrap_or(&self.default_week)
+    }
+}
+
+/// Business calendars for every channel of a workspace, built lazily and shared.
+#[derive(Debug)]
+pub struct Calendars {
+    config: WorkspaceConfig,
+    default: BusinessCalendar,
+    per_channel: BTreeMap<Channel, BusinessCalendar>,
+}
+
+impl Calendars {
+    /// Calendars for a configuration.
+    pub fn new(config: WorkspaceConfig) -> Calendars {
+        let default = BusinessCalendar::new(
+            config.timezone.clone(),
+            config.default_week.clone(),
+            config.holidays.clone(),
+        );
+        let per_channel = config
+            .channel_weeks
+            .iter()
+            .map(|(channel, week)| {
+                (
+                    channel.clone(),
+                    BusinessCalendar::new(
+                        config.timezone.clone(),
+                        week.clone(),
+                        config.holidays.clone(),
+                    ),
+                )
+            })
+            .collect();
+        Calendars {
+            config,
+            default,
+            per_channel,
+        }
+    }
+
+    /// The calendar of a channel.
+    pub fn for_channel(&self, channel: &str) -> &BusinessCalendar {
+        self.per_channel
+            .iter()
+            .find(|(c, _)| c.as_str() == channel)
+            .map(|(_, cal)| cal)
+            .unwrap_or(&self.default)
+    }
+
+    /// The configuration these calendars were built from.
+    pub fn config(&self) -> &WorkspaceConfig {
+        &self.config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+timezone = "Europe/Amsterdam"
+holidays = ["2024-04-01", "2024-04-27"]
+
+[opening_hours]
+mon = "09:00-17:30"
+fri = "09:00-17:00"
+sat = "10:00-12:00, 13:00-16:00"
+sun = "closed"
+
+[opening_hours.chat]
+mon = "08:00-22:00"
+
+[targets]
+csat_pct = 80
+resolution_pct = 92.5
+
+[targets.first_response]
+chat = "30s"
+email = "1h"
+default = "4h"
+"#;
+
+    #[test]
+    fn parses_the_documented_example() {
+        let config = WorkspaceConfig::from_toml(EXAMPLE).unwrap();
+        assert_eq!(config.timezone_name, "Europe/Amsterdam");
+        assert_eq!(config.holidays.dates.len(), 2);
+        assert_eq!(config.default_week.days[0][0].end_minute, 17 * 60 + 30);
+        assert!(config.default_week.days[1].is_empty(), "missing day is closed");
+        assert_eq!(config.default_week.days[5].len(), 2);
+        let chat = Channel::new("chat").unwrap();
+        assert_eq!(config.week_for(&chat).days[0][0].start_minute, 8 * 60);
+        assert!(
+            config.week_for(&chat).days[4].is_empty(),
+            "channel table replaces the whole week"
+        );
+        assert_eq!(config.targets.first_response_for(&chat).seconds, 30);
+        assert_eq!(
+            config
+                .targets
+                .first_response_for(&Channel::new("social").unwrap())
+                .seconds,
+            4 * 3600
+        );
+        assert_eq!(config.targets.csat_pct, 80.0);
+        assert_eq!(config.targets.resolution_pct, 92.5);
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let cases = [
+            ("[opening_hours]\nsat = \"10:00-25:00\"", "opening_hours.sat"),
+            ("[opening_hours.chat]\nfunday = \"10:00-12:00\"", "opening_hours.chat.funday"),
+            ("timezone = \"Mars/Olympus\"", "timezone"),
+            ("holidays = [\"2024-13-01\"]", "holidays[0]"),
+            ("[targets.first_response]\nchat = \"fast\"", "targets.first_response.chat"),
+            ("[targets]\ncsat_pct = 120", "targets.csat_pct"),
+            ("colour = \"blue\"", "colour"),
+            ("holiday_calendar = \"XX\"", "holiday_calendar"),
+            ("timezone = ", "(toml)"),
+        ];
+        for (text, key) in cases {
+            let e = WorkspaceConfig::from_toml(text).unwrap_err();
+            assert_eq!(e.key, key, "for {text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn default_config_is_valid() {
+        let config = WorkspaceConfig::default();
+        assert_eq!(config.default_week.weekly_open_minutes(), 5 * 8 * 60);
+        assert_eq!(config.holidays.calendar, Some(HolidayCalendar::Netherlands));
+    }
+}

@@ -1,0 +1,255 @@
+//! Per-conversation facts: start, first response, the status walk (resolution and reopens),
+//! back-and-forth, the conversation's agent and its latest survey answers.
+//!
+//! These are the definitions of docs/metrics.md; every aggregate is computed from these facts.
+
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::BusinessCalendar;
+use crate::model::{Author, Conversation, EventKind, Scale, SurveyKind};
+
+/// The latest survey answer of one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SurveyAnswer {
+    pub score: f64,
+    pub scale: Scale,
+}
+
+/// Everything the reports need to know about one conversation. Durations in milliseconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationFacts {
+    pub conversation: String,
+    pub channel: String,
+    /// The conversation's agent (see docs/metrics.md); `None` when unassigned.
+    pub agent: Option<String>,
+    pub tags: Vec<String>,
+    pub created_at: i64,
+    /// First public message, or `created_at` when there is none.
+    pub start: i64,
+    /// The first public message is from the customer.
+    pub inbound: bool,
+    pub first_response_millis: Option<i64>,
+    pub first_response_business_millis: Option<i64>,
+    /// The final state is resolved.
+    pub resolved: bool,
+    pub resolution_millis: Option<i64>,
+    pub resolution_business_millis: Option<i64>,
+    pub first_resolution_millis: Option<i64>,
+    pub reopens: u32,
+    pub customer_messages: u32,
+    pub agent_messages: u32,
+    pub agent_turns: u32,
+    pub one_touch: bool,
+    pub csat: Option<SurveyAnswer>,
+    pub nps: Option<SurveyAnswer>,
+    pub ces: Option<SurveyAnswer>,
+}
+
+impl ConversationFacts {
+    /// Inbound and no agent message.
+    pub fn unanswered(&self) -> bool {
+        self.inbound && self.first_response_millis.is_none()
+    }
+}
+
+enum Step<'a> {
+    Message(&'a crate::model::Message),
+    Event(&'a crate::model::Event),
+}
+
+/// Computes the facts of a conversation that has a header (returns `None` without one).
+/// `conversation` must be normalized; `calendar` is the business calendar of its channel.
+pub fn compute_facts(
+    conversation: &Conversation,
+    calendar: &BusinessCalendar,
+) -> Option<ConversationFacts> {
+    let header = conversation.header.as_ref()?;
+    let public = || conversation.messages.iter().filter(|m| m.author.is_public());
+
+    let first_public = public().next();
+    let start = first_public.map_or(header.created_at, |m| m.at);
+    let inbound = first_public.is_some_and(|m| m.author == Author::Customer);
+
+    let first_response_at = if inbound {
+        public()
+            .find(|m| m.author == Author::Agent && m.at >= start)
+            .map(|m| m.at)
+    } else {
+        None
+    };
+
+    // Back-and-forth over the public sequence.
+    let mut customer_messages = 0;
+    let mut agent_messages = 0;
+    let mut agent_turns = 0;
+    let mut previous_author = None;
+    for m in public() {
+        match m.author {
+            Author::Customer => customer_messages += 1,
+            Author::Agent => {
+                agent_messages += 1;
+                if previous_author != Some(Author::Agent) {
+                    agent_turns += 1;
+                }
+            }
+            _ => {}
+        }
+        previous_author = Some(m.author);
+    }
+
+    // Status walk: messages and events in time order, messages first at equal times.
+    let mut steps: Vec<(i64, u8, Step)> =
+        Vec::with_capacity(conversation.messages.len() + conversation.events.len());
+    steps.extend(
+        conversation
+            .messages
+            .iter()
+            .map(|m| (m.at, 0u8, Step::Message(m))),
+    );
+    steps.extend(conversation.events.iter().map(|e| (e.at, 1u8, Step::Event(e))));
+    // Both lists are already sorted; a stable sort on (time, messages-first) merges them.
+    steps.sort_by_key(|(at, rank, _)| (*at, *rank));
+
+    let mut resolved = false;
+    let mut resolved_at = None;
+    let mut first_resolved_at = None;
+    let mut reopens = 0u32;
+    let mut assigned_agent: Option<&str> = None;
+    let mut last_agent_author: Option<&str> = None;
+    for (_, _, step) in &steps {
+        match step {
+            Step::Message(m) => match m.author {
+                Author::Customer if resolved => {
+                    resolved = false;
+                    reopens += 1;
+                }
+                Author::Agent => {
+                    if let Some(a) = m.agent.as_deref() {
+                        last_agent_author = Some(a);
+                    }
+                }
+                _ => {}
+            },
+            Step::Event(e) => match e.kind {
+                EventKind::Resolved if !resolved => {
+                    resolved = true;
+                    resolved_at = Some(e.at);
+                    first_resolved_at.get_or_insert(e.at);
+                }
+                EventKind::Reopened if resolved => {
+                    resolved = false;
+                    reopens += 1;
+                }
+                EventKind::Assigned | EventKind::Transferred => {
+                    if let Some(a) = e.agent.as_deref() {
+                        assigned_agent = Some(a);
+                    }
+                }
+                _ => {}
+            },
+        }
+    }
+
+    let agent = header
+        .agent
+        .as_deref()
+        .or(assigned_agent)
+        .or(last_agent_author)
+        .map(str::to_string);
+
+    let elapsed = |to: i64| (to - start).max(0);
+    let business = |to: i64| calendar.open_millis_between(start, to);
+    let resolution_at = if resolved { resolved_at } else { None };
+
+    let latest = |kind: SurveyKind| {
+        conversation
+            .surveys
+            .iter()
+            .filter(|s| s.kind == kind)
+            .max_by_key(|s| s.at)
+            .map(|s| SurveyAnswer {
+                score: s.score.value(),
+                scale: s.score.scale(),
+            })
+    };
+
+    Some(ConversationFacts {
+        conversation: conversation.id.clone(),
+        channel: header.channel.as_str().to_string(),
+        agent,
+        tags: header.tags.clone(),
+        created_at: header.created_at,
+        start,
+        inbound,
+        first_response_millis: first_response_at.map(elapsed),
+        first_response_business_millis: first_response_at.map(business),
+        resolved,
+        resolution_millis: resolution_at.map(elapsed),
+        resolution_business_millis: resolution_at.map(business),
+        first_resolution_millis: first_resolved_at.map(elapsed),
+        reopens,
+        customer_messages,
+        agent_messages,
+        agent_turns,
+        one_touch: resolved && agent_turns == 1 && reopens == 0,
+        csat: latest(SurveyKind::Csat),
+        nps: latest(SurveyKind::Nps),
+        ces: latest(SurveyKind::Ces),
+    })
+}
+
+/// One row of `facts` output (the stable facts contract): seconds instead of milliseconds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FactsRow<'a> {
+    pub conversation: &'a str,
+    pub channel: &'a str,
+    pub agent: Option<&'a str>,
+    pub tags: &'a [String],
+    pub start: String,
+    pub inbound: bool,
+    pub first_response_seconds: Option<f64>,
+    pub first_response_business_seconds: Option<f64>,
+    pub unanswered: bool,
+    pub resolved: bool,
+    pub resolution_seconds: Option<f64>,
+    pub resolution_business_seconds: Option<f64>,
+    pub first_resolution_seconds: Option<f64>,
+    pub reopens: u32,
+    pub customer_messages: u32,
+    pub agent_messages: u32,
+    pub agent_turns: u32,
+    pub one_touch: bool,
+    pub csat_score: Option<f64>,
+    pub nps_score: Option<f64>,
+    pub ces_score: Option<f64>,
+}
+
+impl<'a> FactsRow<'a> {
+    /// The output row of a conversation's facts.
+    pub fn new(f: &'a ConversationFacts) -> FactsRow<'a> {
+        let s = |ms: Option<i64>| ms.map(|v| v as f64 / 1000.0);
+        FactsRow {
+            conversation: &f.conversation,
+            channel: &f.channel,
+            agent: f.agent.as_deref(),
+            tags: &f.tags,
+            start: crate::time::format_utc(f.start),
+            inbound: f.inbound,
+            first_response_seconds: s(f.first_response_millis),
+            first_response_business_seconds: s(f.first_response_business_millis),
+            unanswered: f.unanswered(),
+            resolved: f.resolved,
+            resolution_seconds: s(f.resolution_millis),
+            resolution_business_seconds: s(f.resolution_business_millis),
+            first_resolution_seconds: s(f.first_resolution_millis),
+            reopens: f.reopens,
+            customer_messages: f.customer_messages,
+            agent_messages: f.agent_messages,
+            agent_turns: f.agent_turns,
+            one_touch: f.one_touch,
+            csat_score: f.csat.map(|a| a.score),
+            nps_score: f.nps.map(|a| a.score),
+            ces_score: f.ces.map(|a| a.score),
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! servicemeter's core: the canonical conversation model, the business-hours calendar and the
+//! KPI engine. Pure: no I/O, no clock — callers pass in data, configuration and "now".
+
+pub mod calendar;
+pub mod config;
+pub mod facts;
+pub mod model;
+pub mod report;
+pub mod stats;
+pub mod time;
+
+pub use config::{Calendars, ConfigError, WorkspaceConfig};
+pub use facts::{ConversationFacts, FactsRow, compute_facts};
+pub use model::Conversation;
+pub use report::{GroupBy, Report, ReportOptions, build_report};

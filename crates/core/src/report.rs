@@ -1,0 +1,632 @@
+//! Aggregates conversation facts into the report: a period and the previous one, totals, and
+//! breakdowns by channel, agent, tag, day, week or month. This is the JSON report contract.
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use serde::Serialize;
+
+use crate::config::{Targets, WorkspaceConfig};
+use crate::facts::ConversationFacts;
+use crate::stats::{mean, percent, percentile_sorted};
+
+/// The key used for conversations without an agent.
+pub const UNASSIGNED: &str = "(unassigned)";
+/// The key used for conversations without tags.
+pub const UNTAGGED: &str = "(untagged)";
+
+/// A breakdown of the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum GroupBy {
+    Channel,
+    Agent,
+    Tag,
+    Day,
+    Week,
+    Month,
+}
+
+impl GroupBy {
+    /// Parses `channel`, `agent`, `tag`, `day`, `week` or `month`.
+    pub fn parse(text: &str) -> Option<GroupBy> {
+        Some(match text.trim() {
+            "channel" => GroupBy::Channel,
+            "agent" => GroupBy::Agent,
+            "tag" => GroupBy::Tag,
+            "day" => GroupBy::Day,
+            "week" => GroupBy::Week,
+            "month" => GroupBy::Month,
+            _ => return None,
+        })
+    }
+
+    /// The report field that holds this breakdown (`by_channel`, …).
+    pub fn field(self) -> &'static str {
+        match self {
+            GroupBy::Channel => "by_channel",
+            GroupBy::Agent => "by_agent",
+            GroupBy::Tag => "by_tag",
+            GroupBy::Day => "by_day",
+            GroupBy::Week => "by_week",
+            GroupBy::Month => "by_month",
+        }
+    }
+}
+
+/// Local dates, both inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Period {
+    pub from: Date,
+    pub to: Date,
+}
+
+impl Period {
+    /// Number of days, counting both ends.
+    pub fn days(self) -> i32 {
+        (self.to - self.from).get_days() + 1
+    }
+
+    /// The period of equal length just before this one.
+    pub fn previous(self) -> Period {
+        let to = self.from.yesterday().expect("date in range");
+        let from = to
+            .checked_sub(jiff::Span::new().days(self.days() - 1))
+            .expect("date in range");
+        Period { from, to }
+    }
+
+    /// `[start, end)` in UTC milliseconds: local midnight of `from` to local midnight after `to`.
+    pub fn bounds(self, tz: &TimeZone) -> (i64, i64) {
+        let midnight = |d: Date| {
+            d.to_zoned_datetime(tz.clone())
+                .expect("date in range")
+                .timestamp()
+                .as_millisecond()
+        };
+        (
+            midnight(self.from),
+            midnight(self.to.tomorrow().expect("date in range")),
+        )
+    }
+}
+
+/// The local date of an instant.
+pub fn local_date(millis: i64, tz: &TimeZone) -> Date {
+    jiff::Timestamp::from_millisecond(millis)
+        .expect("instant in range")
+        .to_zoned_datetime(tz.clone())
+        .date()
+}
+
+/// Seconds from milliseconds, as a JSON number.
+fn secs(ms: Option<f64>) -> Option<f64> {
+    ms.map(|v| v / 1000.0)
+}
+
+/// First-response figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FirstResponseSummary {
+    /// Inbound conversations with a first response.
+    pub count: u64,
+    /// Inbound conversations without an agent message.
+    pub unanswered: u64,
+    pub median_business_seconds: Option<f64>,
+    pub p90_business_seconds: Option<f64>,
+    pub mean_business_seconds: Option<f64>,
+    pub median_seconds: Option<f64>,
+    /// First responses within the target of their channel.
+    pub within_target: u64,
+    pub within_target_pct: Option<f64>,
+}
+
+/// Resolution figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResolutionSummary {
+    pub resolved: u64,
+    /// resolved / conversations × 100.
+    pub resolution_rate_pct: Option<f64>,
+    pub median_business_seconds: Option<f64>,
+    pub median_seconds: Option<f64>,
+    /// Conversations reopened at least once.
+    pub reopened_conversations: u64,
+    /// reopened_conversations / conversations × 100.
+    pub reopen_rate_pct: Option<f64>,
+    pub one_touch: u64,
+    /// one_touch / resolved × 100.
+    pub one_touch_pct: Option<f64>,
+}
+
+/// Back-and-forth figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExchangeSummary {
+    pub customer_messages: u64,
+    pub agent_messages: u64,
+    /// Agent messages per conversation.
+    pub replies_per_conversation: Option<f64>,
+    /// Agent turns per conversation.
+    pub agent_turns_per_conversation: Option<f64>,
+}
+
+/// CSAT figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CsatSummary {
+    pub responses: u64,
+    pub satisfied: u64,
+    pub satisfied_pct: Option<f64>,
+    /// Mean score as answered.
+    pub average: Option<f64>,
+}
+
+/// NPS figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NpsSummary {
+    pub responses: u64,
+    /// promoters_pct − detractors_pct.
+    pub score: Option<f64>,
+    pub promoters_pct: Option<f64>,
+    pub passives_pct: Option<f64>,
+    pub detractors_pct: Option<f64>,
+}
+
+/// CES figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CesSummary {
+    pub responses: u64,
+    pub average: Option<f64>,
+    /// % above the scale midpoint − % below it.
+    pub net: Option<f64>,
+}
+
+/// All figures of one set of conversations.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub conversations: u64,
+    pub first_response: FirstResponseSummary,
+    pub resolution: ResolutionSummary,
+    pub messages: ExchangeSummary,
+    pub csat: CsatSummary,
+    pub nps: NpsSummary,
+    pub ces: CesSummary,
+}
+
+/// Whether CSAT answer counts as satisfied: the top two points on scales of 5 or more points,
+/// only the top point on smaller scales.
+pub fn csat_satisfied(score: f64, min: f64, max: f64) -> bool {
+    if max - min + 1.0 >= 5.0 {
+        score >= max - 1.0
+    } else {
+        score >= max
+    }
+}
+
+/// Collects facts one at a time; [`Accumulator::finish`] gives the [`Summary`].
+#[derive(Debug, Default, Clone)]
+pub struct Accumulator {
+    conversations: u64,
+    first_response_business: Vec<i64>,
+    first_response_calendar: Vec<i64>,
+    unanswered: u64,
+    within_target: u64,
+    resolved: u64,
+    resolution_business: Vec<i64>,
+    resolution_calendar: Vec<i64>,
+    reopened: u64,
+    one_touch: u64,
+    customer_messages: u64,
+    agent_messages: u64,
+    agent_turns: u64,
+    csat_responses: u64,
+    csat_satisfied: u64,
+    csat_sum: f64,
+    nps_responses: u64,
+    nps_promoters: u64,
+    nps_passives: u64,
+    nps_detractors: u64,
+    ces_responses: u64,
+    ces_sum: f64,
+    ces_above: u64,
+    ces_below: u64,
+}
+
+impl Accumulator {
+    /// Adds one conversation; `target_millis` is the first-response target of its channel.
+    pub fn add(&mut self, f: &ConversationFacts, target_millis: i64) {
+        self.conversations += 1;
+        if let (Some(business), Some(calendar)) =
+            (f.first_response_business_millis, f.first_response_millis)
+        {
+            self.first_response_business.push(business);
+            self.first_response_calendar.push(calendar);
+            if business <= target_millis {
+                self.within_target += 1;
+            }
+        } else if f.unanswered() {
+            self.unanswered += 1;
+        }
+        if f.resolved {
+            self.resolved += 1;
+            if let Some(v) = f.resolution_business_millis {
+                self.resolution_business.push(v);
+            }
+            if let Some(v) = f.resolution_millis {
+                self.resolution_calendar.push(v);
+            }
+        }
+        if f.reopens > 0 {
+            self.reopened += 1;
+        }
+        if f.one_touch {
+            self.one_touch += 1;
+        }
+        self.customer_messages += u64::from(f.customer_messages);
+        self.agent_messages += u64::from(f.agent_messages);
+        self.agent_turns += u64::from(f.agent_turns);
+        if let Some(a) = f.csat {
+            self.csat_responses += 1;
+            self.csat_sum += a.score;
+            if csat_satisfied(a.score, a.scale.min, a.scale.max) {
+                self.csat_satisfied += 1;
+            }
+        }
+        if let Some(a) = f.nps {
+            self.nps_responses += 1;
+            if a.score >= 9.0 {
+                self.nps_promoters += 1;
+            } else if a.score >= 7.0 {
+                self.nps_passives += 1;
+            } else {
+                self.nps_detractors += 1;
+            }
+        }
+        if let Some(a) = f.ces {
+            self.ces_responses += 1;
+            self.ces_sum += a.score;
+            let mid = (a.scale.min + a.scale.max) / 2.0;
+            if a.score > mid {
+                self.ces_above += 1;
+            } else if a.score < mid {
+                self.ces_below += 1;
+            }
+        }
+    }
+
+    /// The figures.
+    pub fn finish(mut self) -> Summary {
+        self.first_response_business.sort_unstable();
+        self.first_response_calendar.sort_unstable();
+        self.resolution_business.sort_unstable();
+        self.resolution_calendar.sort_unstable();
+        let n = self.conversations;
+        let per_conversation = |total: u64| {
+            if n == 0 {
+                None
+            } else {
+                Some(total as f64 / n as f64)
+            }
+        };
+        let answered = self.first_response_business.len() as u64;
+        let nps_promoters_pct = percent(self.nps_promoters, self.nps_responses);
+        let nps_detractors_pct = percent(self.nps_detractors, self.nps_responses);
+        Summary {
+            conversations: n,
+            first_response: FirstResponseSummary {
+                count: answered,
+                unanswered: self.unanswered,
+                median_business_seconds: secs(percentile_sorted(
+                    &self.first_response_business,
+                    0.5,
+                )),
+                p90_business_seconds: secs(percentile_sorted(&self.first_response_business, 0.9)),
+                mean_business_seconds: secs(mean(&self.first_response_business)),
+                median_seconds: secs(percentile_sorted(&self.first_response_calendar, 0.5)),
+                within_target: self.within_target,
+                within_target_pct: percent(self.within_target, answered),
+            },
+            resolution: ResolutionSummary {
+                resolved: self.resolved,
+                resolution_rate_pct: percent(self.resolved, n),
+                median_business_seconds: secs(percentile_sorted(&self.resolution_business, 0.5)),
+                median_seconds: secs(percentile_sorted(&self.resolution_calendar, 0.5)),
+                reopened_conversations: self.reopened,
+                reopen_rate_pct: percent(self.reopened, n),
+                one_touch: self.one_touch,
+                one_touch_pct: percent(self.one_touch, self.resolved),
+            },
+            messages: ExchangeSummary {
+                customer_messages: self.customer_messages,
+                agent_messages: self.agent_messages,
+                replies_per_conversation: per_conversation(self.agent_messages),
+                agent_turns_per_conversation: per_conversation(self.agent_turns),
+            },
+            csat: CsatSummary {
+                responses: self.csat_responses,
+                satisfied: self.csat_satisfied,
+                satisfied_pct: percent(self.csat_satisfied, self.csat_responses),
+                average: (self.csat_responses > 0)
+                    .then(|| self.csat_sum / self.csat_responses as f64),
+            },
+            nps: NpsSummary {
+                responses: self.nps_responses,
+                score: nps_promoters_pct.zip(nps_detractors_pct).map(|(p, d)| p - d),
+                promoters_pct: nps_promoters_pct,
+                passives_pct: percent(self.nps_passives, self.nps_responses),
+                detractors_pct: nps_detractors_pct,
+            },
+            ces: CesSummary {
+                responses: self.ces_responses,
+                average: (self.ces_responses > 0).then(|| self.ces_sum / self.ces_responses as f64),
+                net: percent(self.ces_above, self.ces_responses)
+                    .zip(percent(self.ces_below, self.ces_responses))
+                    .map(|(a, b)| a - b),
+            },
+        }
+    }
+}
+
+/// One target, its actual value and whether it is met (`None` when there is no value yet).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TargetCheck {
+    pub target: f64,
+    pub actual: Option<f64>,
+    pub met: Option<bool>,
+}
+
+/// The report's targets with their status.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TargetsReport {
+    /// Per channel: the first-response target in seconds (used for `within_target_pct`).
+    pub first_response_seconds: BTreeMap<String, f64>,
+    pub first_response_default_seconds: f64,
+    /// Median first response (business seconds) per channel: at most the target.
+    pub median_first_response_seconds: BTreeMap<String, TargetCheck>,
+    /// CSAT satisfied %: at least the target.
+    pub csat_pct: TargetCheck,
+    /// Resolution rate %: at least the target.
+    pub resolution_pct: TargetCheck,
+}
+
+/// A period's dates and figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PeriodSummary {
+    pub period: Period,
+    #[serde(flatten)]
+    pub summary: Summary,
+}
+
+/// The whole report (the JSON contract of `report --format json`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub timezone: String,
+    /// `None` when the report covers all data.
+    pub period: Option<Period>,
+    #[serde(flatten)]
+    pub summary: Summary,
+    /// The previous period of equal length (only with a period).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<PeriodSummary>,
+    pub by_channel: BTreeMap<String, Summary>,
+    pub by_agent: BTreeMap<String, Summary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_tag: Option<BTreeMap<String, Summary>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_day: Option<BTreeMap<String, Summary>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_week: Option<BTreeMap<String, Summary>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_month: Option<BTreeMap<String, Summary>>,
+    pub targets: TargetsReport,
+}
+
+impl Report {
+    /// A breakdown by name, when present.
+    pub fn breakdown(&self, by: GroupBy) -> Option<&BTreeMap<String, Summary>> {
+        match by {
+            GroupBy::Channel => Some(&self.by_channel),
+            GroupBy::Agent => Some(&self.by_agent),
+            GroupBy::Tag => self.by_tag.as_ref(),
+            GroupBy::Day => self.by_day.as_ref(),
+            GroupBy::Week => self.by_week.as_ref(),
+            GroupBy::Month => self.by_month.as_ref(),
+        }
+    }
+}
+
+/// What to report on.
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+    /// Extra breakdowns (channel and agent are always included).
+    pub by: Vec<GroupBy>,
+}
+
+/// Turns `--from`/`--to` into a period: a missing end is the date of the latest conversation
+/// start, a missing beginning that of the earliest. `None` when neither is given.
+pub fn resolve_period(
+    options: &ReportOptions,
+    start_range: Option<(i64, i64)>,
+    tz: &TimeZone,
+) -> Option<Period> {
+    if options.from.is_none() && options.to.is_none() {
+        return None;
+    }
+    let (first, last) = start_range
+        .map(|(a, b)| (local_date(a, tz), local_date(b, tz)))
+        .unwrap_or_else(|| {
+            let d = options.from.or(options.to).expect("one is set");
+            (d, d)
+        });
+    let from = options.from.unwrap_or(first);
+    let to = options.to.unwrap_or(last).max(from);
+    Some(Period { from, to })
+}
+
+fn target_millis(targets: &Targets, channel: &str, cache: &mut HashMap<String, i64>) -> i64 {
+    if let Some(&v) = cache.get(channel) {
+        return v;
+    }
+    let v = targets
+        .first_response
+        .iter()
+        .find(|(c, _)| c.as_str() == channel)
+        .map(|(_, d)| d.millis())
+        .unwrap_or(targets.first_response_default.millis());
+    cache.insert(channel.to_string(), v);
+    v
+}
+
+fn iso_week_key(date: Date) -> String {
+    let week = date.iso_week_date();
+    format!("{}-W{:02}", week.year(), week.week())
+}
+
+/// Builds the report from the facts of the conversations (any order; facts outside the period
+/// and its previous period are ignored).
+pub fn build_report(
+    facts: &[ConversationFacts],
+    config: &WorkspaceConfig,
+    options: &ReportOptions,
+) -> Report {
+    let tz = &config.timezone;
+    let start_range = facts.iter().map(|f| f.start).fold(None, |acc, s| match acc {
+        None => Some((s, s)),
+        Some((a, b)) => Some((s.min(a), s.max(b))),
+    });
+    let period = resolve_period(options, start_range, tz);
+    let current_bounds = period.map(|p| p.bounds(tz));
+    let previous_period = period.map(Period::previous);
+    let previous_bounds = previous_period.map(|p| p.bounds(tz));
+
+    let mut targets_cache = HashMap::new();
+    let mut total = Accumulator::default();
+    let mut previous = Accumulator::default();
+    let mut groups: BTreeMap<GroupBy, HashMap<String, Accumulator>> = BTreeMap::new();
+    let mut wanted = vec![GroupBy::Channel, GroupBy::Agent];
+    for by in &options.by {
+        if !wanted.contains(by) {
+            wanted.push(*by);
+        }
+    }
+    for by in &wanted {
+        groups.insert(*by, HashMap::new());
+    }
+
+    for f in facts {
+        let target = target_millis(&config.targets, &f.channel, &mut targets_cache);
+        if let Some((a, b)) = current_bounds {
+            if f.start < a || f.start >= b {
+                if let Some((pa, pb)) = previous_bounds
+                    && f.start >= pa
+                    && f.start < pb
+                {
+                    previous.add(f, target);
+                }
+                continue;
+            }
+        }
+        total.add(f, target);
+        let needs_date = wanted
+            .iter()
+            .any(|b| matches!(b, GroupBy::Day | GroupBy::Week | GroupBy::Month));
+        let date = needs_date.then(|| local_date(f.start, tz));
+        for (by, map) in groups.iter_mut() {
+            let mut add = |key: &str| match map.get_mut(key) {
+                Some(acc) => acc.add(f, target),
+                None => {
+                    let mut acc = Accumulator::default();
+                    acc.add(f, target);
+                    map.insert(key.to_string(), acc);
+                }
+            };
+            match by {
+                GroupBy::Channel => add(&f.channel),
+                GroupBy::Agent => add(f.agent.as_deref().unwrap_or(UNASSIGNED)),
+                GroupBy::Tag => {
+                    if f.tags.is_empty() {
+                        add(UNTAGGED);
+                    }
+                    for tag in &f.tags {
+                        add(tag);
+                    }
+                }
+                GroupBy::Day => add(&date.expect("computed").to_string()),
+                GroupBy::Week => add(&iso_week_key(date.expect("computed"))),
+                GroupBy::Month => add(&date.expect("computed").strftime("%Y-%m").to_string()),
+            }
+        }
+    }
+
+    let mut finished: BTreeMap<GroupBy, BTreeMap<String, Summary>> = groups
+        .into_iter()
+        .map(|(by, map)| {
+            (
+                by,
+                map.into_iter()
+                    .map(|(key, acc)| (key, acc.finish()))
+                    .collect(),
+            )
+        })
+        .collect();
+    let summary = total.finish();
+    let targets = targets_report(&config.targets, &summary, &finished[&GroupBy::Channel]);
+    Report {
+        timezone: config.timezone_name.clone(),
+        period,
+        previous: previous_period.map(|p| PeriodSummary {
+            period: p,
+            summary: previous.finish(),
+        }),
+        summary,
+        by_channel: finished.remove(&GroupBy::Channel).unwrap_or_default(),
+        by_agent: finished.remove(&GroupBy::Agent).unwrap_or_default(),
+        by_tag: finished.remove(&GroupBy::Tag),
+        by_day: finished.remove(&GroupBy::Day),
+        by_week: finished.remove(&GroupBy::Week),
+        by_month: finished.remove(&GroupBy::Month),
+        targets,
+    }
+}
+
+fn targets_report(
+    targets: &Targets,
+    summary: &Summary,
+    by_channel: &BTreeMap<String, Summary>,
+) -> TargetsReport {
+    let at_least = |target: f64, actual: Option<f64>| TargetCheck {
+        target,
+        actual,
+        met: actual.map(|a| a >= target),
+    };
+    TargetsReport {
+        first_response_seconds: targets
+            .first_response
+            .iter()
+            .map(|(c, d)| (c.to_string(), d.seconds as f64))
+            .collect(),
+        first_response_default_seconds: targets.first_response_default.seconds as f64,
+        median_first_response_seconds: targets
+            .median_first_response
+            .iter()
+            .map(|(c, d)| {
+                let actual = by_channel
+                    .get(c.as_str())
+                    .and_then(|s| s.first_response.median_business_seconds);
+                let target = d.seconds as f64;
+                (
+                    c.to_string(),
+                    TargetCheck {
+                        target,
+                        actual,
+                        met: actual.map(|a| a <= target),
+                    },
+                )
+            })
+            .collect(),
+        csat_pct: at_least(targets.csat_pct, summary.csat.satisfied_pct),
+        resolution_pct: at_least(
+            targets.resolution_pct,
+            summary.resolution.resolution_rate_pct,
+        ),
+    }
+}
