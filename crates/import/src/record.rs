@@ -1,0 +1,419 @@
+//! One canonical JSON Lines record → a partial [`Conversation`], with errors naming the field.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use servicemeter_core::model::{
+    Author, Channel, Conversation, ConversationHeader, Event, EventKind, Message, Scale, Score,
+    Survey, SurveyKind,
+};
+use servicemeter_core::time::parse_timestamp;
+
+/// What is wrong with a record: the field (a path such as `messages[2].at`) and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("field `{field}`: {reason}")]
+pub struct FieldError {
+    pub field: String,
+    pub reason: String,
+}
+
+fn field_error(field: impl Into<String>, reason: impl Into<String>) -> FieldError {
+    FieldError {
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct Raw<'a> {
+    #[serde(rename = "type", borrow, default)]
+    record_type: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    conversation: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    channel: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    created_at: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    customer: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    agent: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    team: Option<Cow<'a, str>>,
+    #[serde(default)]
+    tags: Option<Vec<String>>,
+    #[serde(borrow, default)]
+    subject: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    messages: Option<Vec<Raw<'a>>>,
+    #[serde(borrow, default)]
+    events: Option<Vec<Raw<'a>>>,
+    #[serde(borrow, default)]
+    surveys: Option<Vec<Raw<'a>>>,
+    #[serde(borrow, default)]
+    at: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    author: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    event: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default)]
+    score: Option<f64>,
+    #[serde(default)]
+    scale: Option<(f64, f64)>,
+    #[serde(borrow, default)]
+    comment: Option<Cow<'a, str>>,
+}
+
+/// Which fields hold which JSON types, to explain a type mismatch by field name.
+const STRING_FIELDS: [&str; 15] = [
+    "type",
+    "id",
+    "conversation",
+    "channel",
+    "created_at",
+    "customer",
+    "agent",
+    "team",
+    "subject",
+    "at",
+    "author",
+    "text",
+    "event",
+    "kind",
+    "comment",
+];
+
+fn explain(value: &serde_json::Value, path: &str) -> Option<FieldError> {
+    let object = value.as_object()?;
+    let name = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    for (key, v) in object {
+        let wrong = |expected: &str| {
+            Some(field_error(
+                name(key),
+                format!("must be {expected}, found {}", json_type(v)),
+            ))
+        };
+        if v.is_null() {
+            continue;
+        }
+        match key.as_str() {
+            k if STRING_FIELDS.contains(&k) && !v.is_string() => return wrong("a string"),
+            "score" if !v.is_number() => return wrong("a number"),
+            "tags" => match v.as_array() {
+                Some(items) if items.iter().all(|t| t.is_string()) => {}
+                _ => return wrong("an array of strings"),
+            },
+            "scale" => match v.as_array() {
+                Some(items) if items.len() == 2 && items.iter().all(|t| t.is_number()) => {}
+                _ => return wrong("an array of two numbers [min, max]"),
+            },
+            "messages" | "events" | "surveys" => match v.as_array() {
+                Some(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        if !item.is_object() {
+                            return Some(field_error(
+                                format!("{}[{i}]", name(key)),
+                                format!("must be an object, found {}", json_type(item)),
+                            ));
+                        }
+                        if let Some(e) = explain(item, &format!("{}[{i}]", name(key))) {
+                            return Some(e);
+                        }
+                    }
+                }
+                None => return wrong("an array of objects"),
+            },
+            _ => {}
+        }
+    }
+    None
+}
+
+fn json_type(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+fn deserialize_error(line: &str, error: serde_json::Error) -> FieldError {
+    match serde_json::from_str::<serde_json::Value>(line) {
+        Err(syntax) => field_error("(json)", format!("not valid JSON: {syntax}")),
+        Ok(value) if !value.is_object() => field_error(
+            "(json)",
+            format!("each line must be a JSON object, found {}", json_type(&value)),
+        ),
+        Ok(value) => explain(&value, "")
+            .unwrap_or_else(|| field_error("(json)", format!("cannot read record: {error}"))),
+    }
+}
+
+/// Parses one JSON object line into a partial conversation (one record's worth).
+pub fn parse_record(line: &str) -> Result<Conversation, FieldError> {
+    let raw: Raw = serde_json::from_str(line).map_err(|e| deserialize_error(line, e))?;
+    let record_type = raw
+        .record_type
+        .as_deref()
+        .ok_or_else(|| field_error("type", "missing; use conversation, message, event or survey"))?;
+    match record_type {
+        "conversation" => conversation_record(&raw),
+        "message" | "event" | "survey" => {
+            let id = required_id(&raw.conversation, "conversation")?;
+            let mut conversation = Conversation::new(id);
+            match record_type {
+                "message" => conversation.messages.push(message(&raw, "")?),
+                "event" => conversation.events.push(event(&raw, "")?),
+                _ => conversation.surveys.push(survey(&raw, "")?),
+            }
+            Ok(conversation)
+        }
+        other => Err(field_error(
+            "type",
+            format!("'{other}' is not a record type; use conversation, message, event or survey"),
+        )),
+    }
+}
+
+fn required_id(value: &Option<Cow<str>>, field: &str) -> Result<String, FieldError> {
+    match value.as_deref().map(str::trim) {
+        None => Err(field_error(field, "missing")),
+        Some("") => Err(field_error(field, "must not be empty")),
+        Some(v) => Ok(v.to_string()),
+    }
+}
+
+fn optional(value: &Option<Cow<str>>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+fn timestamp(value: &Option<Cow<str>>, field: &str) -> Result<i64, FieldError> {
+    let text = value
+        .as_deref()
+        .ok_or_else(|| field_error(field, "missing"))?;
+    parse_timestamp(text).map_err(|e| field_error(field, e.0))
+}
+
+fn path(prefix: &str, field: &str) -> String {
+    if prefix.is_empty() {
+        field.to_string()
+    } else {
+        format!("{prefix}.{field}")
+    }
+}
+
+fn conversation_record(raw: &Raw) -> Result<Conversation, FieldError> {
+    let id = required_id(&raw.id, "id")?;
+    let channel_text = raw
+        .channel
+        .as_deref()
+        .ok_or_else(|| field_error("channel", "missing"))?;
+    let channel = Channel::new(channel_text).map_err(|e| field_error("channel", e.0))?;
+    let created_at = timestamp(&raw.created_at, "created_at")?;
+    let mut tags: Vec<String> = raw
+        .tags
+        .iter()
+        .flatten()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .collect();
+    tags.sort();
+    tags.dedup();
+    let mut conversation = Conversation::new(id.clone());
+    conversation.header = Some(ConversationHeader {
+        channel,
+        created_at,
+        customer: optional(&raw.customer),
+        agent: optional(&raw.agent),
+        team: optional(&raw.team),
+        tags,
+        subject: optional(&raw.subject),
+    });
+    let check_parent = |item: &Raw, prefix: &str| match item.conversation.as_deref() {
+        Some(parent) if parent.trim() != id => Err(field_error(
+            path(prefix, "conversation"),
+            format!("'{parent}' differs from the enclosing conversation '{id}'"),
+        )),
+        _ => Ok(()),
+    };
+    for (i, item) in raw.messages.iter().flatten().enumerate() {
+        let prefix = format!("messages[{i}]");
+        check_parent(item, &prefix)?;
+        conversation.messages.push(message(item, &prefix)?);
+    }
+    for (i, item) in raw.events.iter().flatten().enumerate() {
+        let prefix = format!("events[{i}]");
+        check_parent(item, &prefix)?;
+        conversation.events.push(event(item, &prefix)?);
+    }
+    for (i, item) in raw.surveys.iter().flatten().enumerate() {
+        let prefix = format!("surveys[{i}]");
+        check_parent(item, &prefix)?;
+        conversation.surveys.push(survey(item, &prefix)?);
+    }
+    Ok(conversation)
+}
+
+fn message(raw: &Raw, prefix: &str) -> Result<Message, FieldError> {
+    let at = timestamp(&raw.at, &path(prefix, "at"))?;
+    let author_text = raw
+        .author
+        .as_deref()
+        .ok_or_else(|| field_error(path(prefix, "author"), "missing"))?;
+    let author = Author::parse(author_text).map_err(|e| field_error(path(prefix, "author"), e.0))?;
+    Ok(Message {
+        id: optional(&raw.id),
+        at,
+        author,
+        agent: optional(&raw.agent),
+        text: raw.text.as_deref().map(str::to_string),
+    })
+}
+
+fn event(raw: &Raw, prefix: &str) -> Result<Event, FieldError> {
+    let at = timestamp(&raw.at, &path(prefix, "at"))?;
+    let kind_text = raw
+        .event
+        .as_deref()
+        .ok_or_else(|| field_error(path(prefix, "event"), "missing"))?;
+    let kind = EventKind::parse(kind_text).map_err(|e| field_error(path(prefix, "event"), e.0))?;
+    Ok(Event {
+        at,
+        kind,
+        agent: optional(&raw.agent),
+    })
+}
+
+fn survey(raw: &Raw, prefix: &str) -> Result<Survey, FieldError> {
+    let at = timestamp(&raw.at, &path(prefix, "at"))?;
+    let kind_text = raw
+        .kind
+        .as_deref()
+        .ok_or_else(|| field_error(path(prefix, "kind"), "missing"))?;
+    let kind = SurveyKind::parse(kind_text).map_err(|e| field_error(path(prefix, "kind"), e.0))?;
+    let value = raw
+        .score
+        .ok_or_else(|| field_error(path(prefix, "score"), "missing"))?;
+    let scale = raw
+        .scale
+        .map(|(min, max)| Scale { min, max })
+        .unwrap_or_else(|| kind.default_scale());
+    let score = Score::new(kind, value, scale).map_err(|e| {
+        let field = if e.0.starts_with("score") {
+            "score"
+        } else {
+            "scale"
+        };
+        field_error(path(prefix, field), e.0)
+    })?;
+    Ok(Survey {
+        at,
+        kind,
+        score,
+        comment: optional(&raw.comment),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(line: &str) -> FieldError {
+        parse_record(line).unwrap_err()
+    }
+
+    #[test]
+    fn flat_records() {
+        let c = parse_record(r#"{"type":"message","conversation":"c1","at":"2024-03-01T10:00:00+01:00","author":"agent","agent":"Anna","text":"Hoi"}"#).unwrap();
+        assert_eq!(c.id, "c1");
+        assert_eq!(c.messages[0].author, Author::Agent);
+        assert_eq!(c.messages[0].agent.as_deref(), Some("Anna"));
+        let s = parse_record(r#"{"type":"survey","conversation":"c1","at":"2024-03-01T10:00:00Z","kind":"csat","score":2,"scale":[1,3]}"#).unwrap();
+        assert_eq!(s.surveys[0].score.scale().max, 3.0);
+    }
+
+    #[test]
+    fn nested_conversation() {
+        let c = parse_record(r#"{"type":"conversation","id":"c1","channel":"Email","created_at":"2024-03-01T10:00:00Z","tags":["retour","retour"," levering "],"messages":[{"at":"2024-03-01T10:00:00Z","author":"customer"}],"events":[{"at":"2024-03-01T11:00:00Z","event":"resolved"}],"surveys":[{"at":"2024-03-01T12:00:00Z","kind":"nps","score":9}]}"#).unwrap();
+        let header = c.header.unwrap();
+        assert_eq!(header.channel.as_str(), "email");
+        assert_eq!(header.tags, vec!["levering", "retour"]);
+        assert_eq!(
+            (c.messages.len(), c.events.len(), c.surveys.len()),
+            (1, 1, 1)
+        );
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let cases = [
+            (r#"{"id":"c1"}"#, "type"),
+            (r#"{"type":"ticket"}"#, "type"),
+            (
+                r#"{"type":"conversation","channel":"email","created_at":"2024-03-01T10:00:00Z"}"#,
+                "id",
+            ),
+            (
+                r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-01 10:00"}"#,
+                "created_at",
+            ),
+            (
+                r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-01T10:00:00Z","messages":[{"at":"2024-03-01T10:00:00Z","author":"robot"}]}"#,
+                "messages[0].author",
+            ),
+            (
+                r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-01T10:00:00Z","messages":[{"at":5,"author":"agent"}]}"#,
+                "messages[0].at",
+            ),
+            (
+                r#"{"type":"message","conversation":"c1","at":"2024-03-01T10:00:00Z"}"#,
+                "author",
+            ),
+            (
+                r#"{"type":"survey","conversation":"c1","at":"2024-03-01T10:00:00Z","kind":"csat","score":6}"#,
+                "score",
+            ),
+            (
+                r#"{"type":"survey","conversation":"c1","at":"2024-03-01T10:00:00Z","kind":"csat","score":"5"}"#,
+                "score",
+            ),
+            (
+                r#"{"type":"survey","conversation":"c1","at":"2024-03-01T10:00:00Z","kind":"nps","score":5,"scale":[1,10]}"#,
+                "scale",
+            ),
+            (
+                r#"{"type":"event","conversation":"c1","at":"2024-03-01T10:00:00Z","event":"closed"}"#,
+                "event",
+            ),
+            (
+                r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-01T10:00:00Z","tags":"retour"}"#,
+                "tags",
+            ),
+            (r#"{"type":"message","conversation":"#, "(json)"),
+            (r#"[1,2]"#, "(json)"),
+        ];
+        for (line, field) in cases {
+            let e = err(line);
+            assert_eq!(e.field, field, "for {line}: {e}");
+        }
+    }
+}

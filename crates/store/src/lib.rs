@@ -1,0 +1,150 @@
+//! Storage of conversations and their facts, per workspace, behind the [`Store`] trait.
+//!
+//! Invariant: every query takes a workspace id, and every key starts with it.
+
+pub mod sqlite;
+
+use std::future::Future;
+
+use servicemeter_core::{Calendars, Conversation, ConversationFacts};
+
+pub use sqlite::SqliteStore;
+
+/// A workspace's numeric id (the first column of every key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WorkspaceId(pub i64);
+
+/// A workspace row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workspace {
+    pub id: WorkspaceId,
+    pub name: String,
+    /// The stored configuration (TOML), if one was given.
+    pub config_toml: Option<String>,
+}
+
+/// Storage failures.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored conversation {conversation} cannot be read: {reason}")]
+    Corrupt {
+        conversation: String,
+        reason: String,
+    },
+    #[error("cannot create data directory {path}: {reason}")]
+    DataDir { path: String, reason: String },
+}
+
+/// What a batch changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// Conversations not stored before.
+    pub new_conversations: u64,
+    /// Conversations that existed and received records.
+    pub updated_conversations: u64,
+    /// Conversations that still lack a conversation record (no facts yet).
+    pub pending_conversations: u64,
+}
+
+impl BatchOutcome {
+    /// Sums two outcomes.
+    pub fn add(&mut self, other: BatchOutcome) {
+        self.new_conversations += other.new_conversations;
+        self.updated_conversations += other.updated_conversations;
+        self.pending_conversations += other.pending_conversations;
+    }
+}
+
+/// Summary of an import, kept for the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub sources: String,
+    pub records: u64,
+    pub conversations: u64,
+    pub rejected: u64,
+    /// UTC milliseconds.
+    pub finished_at: i64,
+}
+
+/// Counts of what a workspace holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkspaceCounts {
+    pub conversations: u64,
+    /// Conversations with facts (those with a conversation record).
+    pub with_facts: u64,
+}
+
+/// An all-or-nothing import: batches are applied inside one transaction; dropping the session
+/// without [`ImportSession::commit`] stores nothing.
+pub trait ImportSession: Send {
+    /// Merges partial conversations (unique ids within the batch) into the stored ones and
+    /// recomputes their facts. `now` is UTC milliseconds.
+    fn apply(
+        &mut self,
+        batch: Vec<Conversation>,
+        calendars: &Calendars,
+        now: i64,
+    ) -> impl Future<Output = Result<BatchOutcome, StoreError>> + Send;
+
+    /// Makes the import durable and records its summary.
+    fn commit(
+        self,
+        summary: ImportSummary,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Where conversations and facts live.
+pub trait Store: Send + Sync {
+    type Import<'a>: ImportSession
+    where
+        Self: 'a;
+
+    /// The workspace of this name, created when missing.
+    fn workspace(&self, name: &str)
+    -> impl Future<Output = Result<Workspace, StoreError>> + Send;
+
+    /// Stores a new configuration and recomputes every conversation's facts with it, in one
+    /// transaction. Returns the number of conversations recomputed.
+    fn replace_config(
+        &self,
+        workspace: WorkspaceId,
+        config_toml: &str,
+        calendars: &Calendars,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Starts an all-or-nothing import.
+    fn begin_import(
+        &self,
+        workspace: WorkspaceId,
+    ) -> impl Future<Output = Result<Self::Import<'_>, StoreError>> + Send;
+
+    /// Facts of conversations whose start lies in `[from, to)` (all when `None`), by id.
+    fn facts(
+        &self,
+        workspace: WorkspaceId,
+        start_between: Option<(i64, i64)>,
+    ) -> impl Future<Output = Result<Vec<ConversationFacts>, StoreError>> + Send;
+
+    /// Earliest and latest conversation start.
+    fn start_range(
+        &self,
+        workspace: WorkspaceId,
+    ) -> impl Future<Output = Result<Option<(i64, i64)>, StoreError>> + Send;
+
+    /// One stored conversation.
+    fn conversation(
+        &self,
+        workspace: WorkspaceId,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<Conversation>, StoreError>> + Send;
+
+    /// How much a workspace holds.
+    fn counts(
+        &self,
+        workspace: WorkspaceId,
+    ) -> impl Future<Output = Result<WorkspaceCounts, StoreError>> + Send;
+}
