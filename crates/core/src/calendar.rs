@@ -405,6 +405,14 @@ impl BusinessCalendar {
         self.open_millis_between(t, t + 1) == 1
     }
 
+    /// The first instant at or after `t` when the desk is open, looking up to `horizon_days`
+    /// ahead; `None` when it stays closed that long.
+    pub fn next_open_at(&self, t: i64, horizon_days: i64) -> Option<i64> {
+        self.open_intervals(t, t + horizon_days * 86_400_000)
+            .first()
+            .map(|&(s, _)| s)
+    }
+
     /// The open intervals (UTC milliseconds) that overlap `[from, to)`, clipped to it.
     pub fn open_intervals(&self, from: i64, to: i64) -> Vec<(i64, i64)> {
         if to <= from {

@@ -198,6 +198,35 @@ pub fn compute_facts(
     })
 }
 
+/// Computes facts for many normalized conversations, in parallel on all cores; conversations
+/// without a conversation record are skipped. The result keeps the input order.
+pub fn compute_all_facts(
+    conversations: &[Conversation],
+    calendars: &crate::config::Calendars,
+) -> Vec<ConversationFacts> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = conversations.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = conversations
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .filter_map(|c| {
+                            let channel = c.header.as_ref()?.channel.as_str();
+                            compute_facts(c, calendars.for_channel(channel))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("facts worker panicked"))
+            .collect()
+    })
+}
+
 /// One row of `facts` output (the stable facts contract): seconds instead of milliseconds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FactsRow<'a> {

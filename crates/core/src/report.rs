@@ -432,13 +432,11 @@ impl Report {
     }
 }
 
-/// What to report on.
+/// The dates asked for (`--from`, `--to`), before they are resolved into a [`Period`].
 #[derive(Debug, Clone, Default)]
 pub struct ReportOptions {
     pub from: Option<Date>,
     pub to: Option<Date>,
-    /// Extra breakdowns (channel and agent are always included).
-    pub by: Vec<GroupBy>,
 }
 
 /// Turns `--from`/`--to` into a period: a missing end is the date of the latest conversation
@@ -481,19 +479,23 @@ fn iso_week_key(date: Date) -> String {
     format!("{}-W{:02}", week.year(), week.week())
 }
 
+/// Earliest and latest conversation start among facts.
+pub fn start_range(facts: &[ConversationFacts]) -> Option<(i64, i64)> {
+    facts.iter().map(|f| f.start).fold(None, |acc, s| match acc {
+        None => Some((s, s)),
+        Some((a, b)) => Some((s.min(a), s.max(b))),
+    })
+}
+
 /// Builds the report from the facts of the conversations (any order; facts outside the period
 /// and its previous period are ignored).
 pub fn build_report(
     facts: &[ConversationFacts],
     config: &WorkspaceConfig,
-    options: &ReportOptions,
+    period: Option<Period>,
+    by: &[GroupBy],
 ) -> Report {
     let tz = &config.timezone;
-    let start_range = facts.iter().map(|f| f.start).fold(None, |acc, s| match acc {
-        None => Some((s, s)),
-        Some((a, b)) => Some((s.min(a), s.max(b))),
-    });
-    let period = resolve_period(options, start_range, tz);
     let current_bounds = period.map(|p| p.bounds(tz));
     let previous_period = period.map(Period::previous);
     let previous_bounds = previous_period.map(|p| p.bounds(tz));
@@ -503,9 +505,9 @@ pub fn build_report(
     let mut previous = Accumulator::default();
     let mut groups: BTreeMap<GroupBy, HashMap<String, Accumulator>> = BTreeMap::new();
     let mut wanted = vec![GroupBy::Channel, GroupBy::Agent];
-    for by in &options.by {
-        if !wanted.contains(by) {
-            wanted.push(*by);
+    for extra in by {
+        if !wanted.contains(extra) {
+            wanted.push(*extra);
         }
     }
     for by in &wanted {

@@ -159,12 +159,19 @@ impl Input {
                 return Ok(None);
             }
             self.line += 1;
-            let text = std::str::from_utf8(&self.buffer).map_err(|e| InputError {
-                file: self.name.clone(),
-                line: self.line,
-                field: "(input)".into(),
-                reason: format!("not UTF-8 text: {e}"),
-            })?;
+            let text = match std::str::from_utf8(&self.buffer) {
+                Ok(text) => text,
+                Err(e) => {
+                    self.last_line = String::from_utf8_lossy(&self.buffer).trim_end().to_string();
+                    return Ok(Some(LineRecord {
+                        line: self.line,
+                        result: Err(FieldError {
+                            field: "(input)".into(),
+                            reason: format!("line is not UTF-8 text: {e}"),
+                        }),
+                    }));
+                }
+            };
             let text = text.trim_end_matches(['\n', '\r']);
             if text.trim().is_empty() {
                 continue;

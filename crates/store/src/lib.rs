@@ -2,12 +2,14 @@
 //!
 //! Invariant: every query takes a workspace id, and every key starts with it.
 
+pub mod pipeline;
 pub mod sqlite;
 
 use std::future::Future;
 
 use servicemeter_core::{Calendars, Conversation, ConversationFacts};
 
+pub use pipeline::{ImportRun, ImportTotals};
 pub use sqlite::SqliteStore;
 
 /// A workspace's numeric id (the first column of every key).

@@ -1,0 +1,397 @@
+//! The commands: workspace and configuration handling around the store, and each subcommand.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use servicemeter_core::config::DEFAULT_CONFIG_TOML;
+use servicemeter_core::report::{GroupBy, ReportOptions, resolve_period, start_range};
+use servicemeter_core::facts::compute_all_facts;
+use servicemeter_core::{Calendars, ConversationFacts, WorkspaceConfig, build_report};
+use servicemeter_report::{FactsFormat, ReportFormat, write_facts, write_report};
+use servicemeter_store::{SqliteStore, Store, Workspace};
+
+use crate::cli::{
+    Cli, Command, DemoArgs, FactsArgs, FactsFormatArg, GenerateArgs, GlobalArgs, ImportArgs,
+    ReportArgs, ReportFormatArg,
+};
+
+/// The workspace used by the command line.
+pub const CLI_WORKSPACE: &str = "default";
+/// The configuration file name inside the data directory.
+pub const CONFIG_FILE: &str = "servicemeter.toml";
+/// Marks a directory made by `servicemeter demo` (so that it may be replaced).
+const DEMO_MARKER: &str = ".servicemeter-demo";
+
+fn now_millis() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Import(args) => runtime()?.block_on(import(&cli.global, args)),
+        Command::Report(args) => runtime()?.block_on(report(&cli.global, args)),
+        Command::Facts(args) => runtime()?.block_on(facts(&cli.global, args)),
+        Command::Demo(args) => runtime()?.block_on(demo(&cli.global, args)),
+        Command::Generate(args) => generate(args),
+    }
+}
+
+fn parse_config(text: &str, source: &str) -> Result<WorkspaceConfig> {
+    WorkspaceConfig::from_toml(text).map_err(|e| anyhow!("{source}: {e}"))
+}
+
+fn read_config_file(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read configuration {}", path.display()))
+}
+
+/// An open store with its workspace and configuration.
+struct Opened {
+    store: SqliteStore,
+    workspace: Workspace,
+    config: WorkspaceConfig,
+}
+
+/// Opens the store and settles the configuration: `--config` wins, then `servicemeter.toml`
+/// in the data directory, then the stored one, then the built-in default. A configuration that
+/// differs from the stored one is stored and every conversation's facts are recomputed.
+async fn open_store(global: &GlobalArgs) -> Result<Opened> {
+    let store = SqliteStore::open(&global.data_dir)
+        .await
+        .with_context(|| format!("cannot open the store in {}", global.data_dir.display()))?;
+    let workspace = store.workspace(CLI_WORKSPACE).await?;
+    let data_dir_config = global.data_dir.join(CONFIG_FILE);
+    let (text, source) = if let Some(path) = &global.config {
+        (read_config_file(path)?, path.display().to_string())
+    } else if data_dir_config.exists() {
+        (
+            read_config_file(&data_dir_config)?,
+            data_dir_config.display().to_string(),
+        )
+    } else if let Some(stored) = &workspace.config_toml {
+        (stored.clone(), "stored configuration".to_string())
+    } else {
+        (
+            DEFAULT_CONFIG_TOML.to_string(),
+            "built-in configuration".to_string(),
+        )
+    };
+    let config = parse_config(&text, &source)?;
+    if workspace.config_toml.as_deref() != Some(text.as_str()) {
+        let calendars = Calendars::new(config.clone());
+        let recomputed = store
+            .replace_config(workspace.id, &text, &calendars)
+            .await?;
+        if recomputed > 0 {
+            eprintln!(
+                "configuration changed ({source}): recomputed the facts of {recomputed} conversations"
+            );
+        }
+    }
+    if global.config.is_some() {
+        let current = std::fs::read_to_string(&data_dir_config).ok();
+        if current.as_deref() != Some(text.as_str()) {
+            std::fs::write(&data_dir_config, &text)
+                .with_context(|| format!("cannot write {}", data_dir_config.display()))?;
+        }
+    }
+    let workspace = store.workspace(CLI_WORKSPACE).await?;
+    Ok(Opened {
+        store,
+        workspace,
+        config,
+    })
+}
+
+fn group_by(names: &[String]) -> Result<Vec<GroupBy>> {
+    names
+        .iter()
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| {
+            GroupBy::parse(n).ok_or_else(|| {
+                anyhow!("--by: '{n}' is not a breakdown; use channel, agent, tag, day, week, month")
+            })
+        })
+        .collect()
+}
+
+fn day_label(millis: i64, config: &WorkspaceConfig) -> String {
+    servicemeter_core::report::local_date(millis, &config.timezone).to_string()
+}
+
+async fn import(global: &GlobalArgs, args: ImportArgs) -> Result<()> {
+    let opened = open_store(global).await?;
+    let calendars = Calendars::new(opened.config.clone());
+    let totals = crate::import::import_files(
+        &opened.store,
+        opened.workspace.id,
+        &calendars,
+        &args.files,
+        args.skip_invalid,
+        &args.rejects,
+        now_millis(),
+    )
+    .await?;
+    let counts = opened.store.counts(opened.workspace.id).await?;
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "imported {} records: {} conversations ({} new, {} updated), {} messages, {} events, {} surveys",
+        totals.records,
+        totals.outcome.new_conversations + totals.outcome.updated_conversations,
+        totals.outcome.new_conversations,
+        totals.outcome.updated_conversations,
+        totals.messages,
+        totals.events,
+        totals.surveys
+    )?;
+    if let Some((a, b)) = totals.created_range {
+        writeln!(
+            out,
+            "conversations created {} to {}",
+            day_label(a, &opened.config),
+            day_label(b, &opened.config)
+        )?;
+    }
+    if totals.rejected > 0 {
+        writeln!(
+            out,
+            "rejected {} records; see {}",
+            totals.rejected,
+            args.rejects.display()
+        )?;
+    }
+    let pending = counts.conversations - counts.with_facts;
+    writeln!(
+        out,
+        "the workspace holds {} conversations{}",
+        counts.conversations,
+        if pending > 0 {
+            format!(" ({pending} without a conversation record yet: not in reports)")
+        } else {
+            String::new()
+        }
+    )?;
+    Ok(())
+}
+
+/// Reads files, computes facts. For `--input` mode.
+fn facts_from_files(
+    files: &[String],
+    config: &WorkspaceConfig,
+) -> Result<Vec<ConversationFacts>> {
+    let (conversations, _) = servicemeter_import::read_conversations(files, |_| {})?;
+    let calendars = Calendars::new(config.clone());
+    let facts = compute_all_facts(&conversations, &calendars);
+    let pending = conversations.len() - facts.len();
+    if pending > 0 {
+        eprintln!(
+            "note: {pending} conversations have records but no conversation record; they are left out"
+        );
+    }
+    Ok(facts)
+}
+
+fn file_mode_config(global: &GlobalArgs) -> Result<WorkspaceConfig> {
+    match &global.config {
+        Some(path) => parse_config(&read_config_file(path)?, &path.display().to_string()),
+        None => Ok(WorkspaceConfig::default()),
+    }
+}
+
+async fn report(global: &GlobalArgs, args: ReportArgs) -> Result<()> {
+    let by = group_by(&args.by)?;
+    let options = ReportOptions {
+        from: args.from,
+        to: args.to,
+    };
+    if let (Some(from), Some(to)) = (args.from, args.to)
+        && to < from
+    {
+        bail!("--to {to} is before --from {from}");
+    }
+    let (facts, config, range) = if !args.input.is_empty() {
+        let config = file_mode_config(global)?;
+        let facts = facts_from_files(&args.input, &config)?;
+        let range = start_range(&facts);
+        (facts, config, range)
+    } else {
+        let opened = open_store(global).await?;
+        let range = opened.store.start_range(opened.workspace.id).await?;
+        let period = resolve_period(&options, range, &opened.config.timezone);
+        let wanted = period.map(|p| {
+            let (_, end) = p.bounds(&opened.config.timezone);
+            let (start, _) = p.previous().bounds(&opened.config.timezone);
+            (start, end)
+        });
+        let facts = opened.store.facts(opened.workspace.id, wanted).await?;
+        (facts, opened.config, range)
+    };
+    let period = resolve_period(&options, range, &config.timezone);
+    let report = build_report(&facts, &config, period, &by);
+    let format = match args.format {
+        ReportFormatArg::Table => ReportFormat::Table,
+        ReportFormatArg::Json => ReportFormat::Json,
+        ReportFormatArg::Csv => ReportFormat::Csv,
+    };
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    write_report(&mut out, &report, format, &by)?;
+    out.flush()?;
+    Ok(())
+}
+
+async fn facts(global: &GlobalArgs, args: FactsArgs) -> Result<()> {
+    let mut facts = if !args.input.is_empty() {
+        let config = file_mode_config(global)?;
+        facts_from_files(&args.input, &config)?
+    } else {
+        let opened = open_store(global).await?;
+        opened.store.facts(opened.workspace.id, None).await?
+    };
+    facts.sort_by(|a, b| a.conversation.cmp(&b.conversation));
+    let format = match args.format {
+        FactsFormatArg::Csv => FactsFormat::Csv,
+        FactsFormatArg::Jsonl => FactsFormat::Jsonl,
+    };
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    write_facts(&mut out, &facts, format)?;
+    out.flush()?;
+    Ok(())
+}
+
+fn is_empty_dir(path: &Path) -> bool {
+    std::fs::read_dir(path).map_or(true, |mut d| d.next().is_none())
+}
+
+async fn demo(global: &GlobalArgs, args: DemoArgs) -> Result<()> {
+    // The demo never touches the default data directory: it makes its own.
+    let dir: PathBuf = if global.data_dir == Path::new("servicemeter-data") {
+        PathBuf::from("servicemeter-demo")
+    } else {
+        global.data_dir.clone()
+    };
+    if dir.exists() {
+        if dir.join(DEMO_MARKER).exists() {
+            std::fs::remove_dir_all(&dir)
+                .with_context(|| format!("cannot clear the old demo in {}", dir.display()))?;
+        } else if !is_empty_dir(&dir) {
+            bail!(
+                "{} exists and is not a demo directory; choose another with --data-dir",
+                dir.display()
+            );
+        }
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::write(dir.join(DEMO_MARKER), "made by servicemeter demo\n")?;
+    let config_path = dir.join(CONFIG_FILE);
+    std::fs::write(&config_path, servicemeter_demo::DEMO_CONFIG)?;
+    let records_path = dir.join("demo-conversations.jsonl");
+    let options = servicemeter_demo::GeneratorOptions {
+        conversations: args.conversations,
+        seed: args.seed,
+        ..Default::default()
+    };
+    {
+        let mut file = io::BufWriter::new(std::fs::File::create(&records_path)?);
+        servicemeter_demo::generate(&mut file, &options)?;
+        file.flush()?;
+    }
+    let demo_global = GlobalArgs {
+        data_dir: dir.clone(),
+        config: None,
+    };
+    eprintln!(
+        "demo workspace: {} conversations of a Dutch webshop in {}",
+        args.conversations,
+        dir.display()
+    );
+    import(
+        &demo_global,
+        ImportArgs {
+            files: vec![records_path.display().to_string()],
+            skip_invalid: false,
+            rejects: dir.join("rejects.jsonl"),
+        },
+    )
+    .await?;
+    println!();
+    let last = options
+        .from
+        .checked_add(jiff::Span::new().days(options.days - 1))
+        .expect("date in range");
+    let from = last.first_of_month();
+    report(
+        &demo_global,
+        ReportArgs {
+            from: Some(from),
+            to: Some(last),
+            by: vec!["channel".into(), "agent".into()],
+            format: ReportFormatArg::Table,
+            input: Vec::new(),
+        },
+    )
+    .await?;
+    println!();
+    println!(
+        "Try: servicemeter --data-dir {} report --by week,tag",
+        dir.display()
+    );
+    Ok(())
+}
+
+fn generate(args: GenerateArgs) -> Result<()> {
+    let options = servicemeter_demo::GeneratorOptions {
+        conversations: args.conversations,
+        seed: args.seed,
+        from: args.from,
+        days: args.days,
+    };
+    if let Some(path) = &args.config_out {
+        std::fs::write(path, servicemeter_demo::DEMO_CONFIG)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let generated = match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            if path.extension().is_some_and(|e| e == "gz") {
+                let mut encoder = flate2::write::GzEncoder::new(
+                    io::BufWriter::new(file),
+                    flate2::Compression::fast(),
+                );
+                let g = servicemeter_demo::generate(&mut encoder, &options)?;
+                encoder.finish()?.flush()?;
+                g
+            } else {
+                let mut writer = io::BufWriter::new(file);
+                let g = servicemeter_demo::generate(&mut writer, &options)?;
+                writer.flush()?;
+                g
+            }
+        }
+        None => {
+            let mut writer = io::BufWriter::new(io::stdout().lock());
+            let g = servicemeter_demo::generate(&mut writer, &options)?;
+            writer.flush()?;
+            g
+        }
+    };
+    eprintln!(
+        "generated {} conversations with {} messages (seed {}, from {})",
+        generated.conversations,
+        generated.messages,
+        args.seed,
+        args.from
+    );
+    Ok(())
+}

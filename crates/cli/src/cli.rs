@@ -1,0 +1,132 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "servicemeter",
+    version,
+    about = "Measures how well a customer-service team performs: first response within opening hours, resolution, reopens, CSAT, NPS, CES."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Data directory of the embedded store.
+    #[arg(
+        long,
+        global = true,
+        env = "SERVICEMETER_DATA_DIR",
+        default_value = "servicemeter-data"
+    )]
+    pub data_dir: PathBuf,
+    /// Workspace configuration (TOML); stored with the workspace once given
+    /// [default: servicemeter.toml in the data directory].
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import canonical JSON Lines records (files, `.gz`, or `-` for stdin) into the store.
+    Import(ImportArgs),
+    /// Show KPIs for a period beside the previous period.
+    Report(ReportArgs),
+    /// One row per conversation with every per-conversation figure.
+    Facts(FactsArgs),
+    /// Build a demo workspace (a Dutch webshop) in a fresh data directory and show its report.
+    Demo(DemoArgs),
+    /// Write deterministic realistic records (for trying things out and for benchmarks).
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Files to import (`-` = stdin; names ending in `.gz` are decompressed).
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// Store the valid records and write the rejected ones, with reasons, to --rejects.
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Where --skip-invalid writes rejected records (JSON Lines).
+    #[arg(long, default_value = "servicemeter-rejects.jsonl")]
+    pub rejects: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportFormatArg {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FactsFormatArg {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// First day (local date, inclusive) of conversations by start.
+    #[arg(long)]
+    pub from: Option<jiff::civil::Date>,
+    /// Last day (local date, inclusive).
+    #[arg(long)]
+    pub to: Option<jiff::civil::Date>,
+    /// Breakdowns, comma-separated: channel, agent, tag, day, week, month.
+    #[arg(long, value_delimiter = ',')]
+    pub by: Vec<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormatArg,
+    /// Compute straight from these files instead of the store.
+    #[arg(long)]
+    pub input: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct FactsArgs {
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: FactsFormatArg,
+    /// Compute straight from these files instead of the store.
+    #[arg(long)]
+    pub input: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Number of conversations.
+    #[arg(long, default_value_t = 4000)]
+    pub conversations: u64,
+    /// Random seed (same seed, same data).
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of conversations.
+    #[arg(long, default_value_t = 1000)]
+    pub conversations: u64,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// First local date of arrivals.
+    #[arg(long, default_value = "2024-02-01")]
+    pub from: jiff::civil::Date,
+    /// Number of days arrivals are spread over.
+    #[arg(long, default_value_t = 90)]
+    pub days: i64,
+    /// Output file (`.gz` compresses); standard output when absent.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Also write the demo workspace configuration to this file.
+    #[arg(long)]
+    pub config_out: Option<PathBuf>,
+}

@@ -1,0 +1,477 @@
+//! Hand-computed cases for every definition of docs/metrics.md.
+
+use servicemeter_core::model::{
+    Author, Channel, Conversation, ConversationHeader, Event, EventKind, Message, Scale, Score,
+    Survey, SurveyKind,
+};
+use servicemeter_core::report::{Period, build_report};
+use servicemeter_core::time::parse_timestamp;
+use servicemeter_core::{Calendars, ConversationFacts, WorkspaceConfig, compute_facts};
+
+const CONFIG: &str = r#"
+timezone = "Europe/Amsterdam"
+holidays = ["2024-04-01"]
+
+[opening_hours]
+mon = "09:00-17:00"
+tue = "09:00-17:00"
+wed = "09:00-17:00"
+thu = "09:00-17:00"
+fri = "09:00-17:00"
+sat = "10:00-12:00, 13:00-16:00"
+sun = "closed"
+
+[opening_hours.chat]
+mon = "00:00-24:00"
+tue = "00:00-24:00"
+wed = "00:00-24:00"
+thu = "00:00-24:00"
+fri = "00:00-24:00"
+sat = "00:00-24:00"
+sun = "00:00-24:00"
+
+[targets.first_response]
+email = "1h"
+default = "4h"
+"#;
+
+fn t(s: &str) -> i64 {
+    parse_timestamp(s).unwrap()
+}
+
+struct Builder(Conversation);
+
+impl Builder {
+    fn new(channel: &str, created: &str) -> Builder {
+        let mut c = Conversation::new("c1");
+        c.header = Some(ConversationHeader {
+            channel: Channel::new(channel).unwrap(),
+            created_at: t(created),
+            customer: None,
+            agent: None,
+            team: None,
+            tags: vec![],
+            subject: None,
+        });
+        Builder(c)
+    }
+    fn msg(mut self, at: &str, author: Author, agent: Option<&str>) -> Builder {
+        self.0.messages.push(Message {
+            id: None,
+            at: t(at),
+            author,
+            agent: agent.map(str::to_string),
+            text: None,
+        });
+        self
+    }
+    fn customer(self, at: &str) -> Builder {
+        self.msg(at, Author::Customer, None)
+    }
+    fn agent(self, at: &str, who: &str) -> Builder {
+        self.msg(at, Author::Agent, Some(who))
+    }
+    fn event(mut self, at: &str, kind: EventKind, agent: Option<&str>) -> Builder {
+        self.0.events.push(Event {
+            at: t(at),
+            kind,
+            agent: agent.map(str::to_string),
+        });
+        self
+    }
+    fn survey(mut self, at: &str, kind: SurveyKind, score: f64, scale: Option<Scale>) -> Builder {
+        let scale = scale.unwrap_or(kind.default_scale());
+        self.0.surveys.push(Survey {
+            at: t(at),
+            kind,
+            score: Score::new(kind, score, scale).unwrap(),
+            comment: None,
+        });
+        self
+    }
+    fn header_agent(mut self, who: &str) -> Builder {
+        self.0.header.as_mut().unwrap().agent = Some(who.into());
+        self
+    }
+    fn facts(mut self) -> ConversationFacts {
+        self.0.normalize();
+        let config = WorkspaceConfig::from_toml(CONFIG).unwrap();
+        let calendars = Calendars::new(config);
+        let channel = self.0.header.as_ref().unwrap().channel.clone();
+        compute_facts(&self.0, calendars.for_channel(channel.as_str())).unwrap()
+    }
+}
+
+const S: i64 = 1000;
+
+#[test]
+fn arrival_when_closed_starts_the_clock_at_the_next_opening() {
+    // Friday 18:00 → Monday 09:30. Open: Saturday 10–12 and 13–16 (5 h), Monday 09:00–09:30.
+    let f = Builder::new("email", "2024-03-01T18:00:00+01:00")
+        .customer("2024-03-01T18:00:00+01:00")
+        .agent("2024-03-04T09:30:00+01:00", "Anna")
+        .facts();
+    assert!(f.inbound);
+    assert_eq!(f.first_response_millis, Some((2 * 86_400 + 15 * 3600 + 1800) * S));
+    assert_eq!(f.first_response_business_millis, Some((5 * 3600 + 1800) * S));
+}
+
+#[test]
+fn split_shift_skips_lunch() {
+    let f = Builder::new("email", "2024-03-02T11:30:00+01:00")
+        .customer("2024-03-02T11:30:00+01:00")
+        .agent("2024-03-02T13:30:00+01:00", "Anna")
+        .facts();
+    assert_eq!(f.first_response_millis, Some(7200 * S));
+    assert_eq!(f.first_response_business_millis, Some(3600 * S));
+}
+
+#[test]
+fn closed_sunday_counts_nothing() {
+    let f = Builder::new("email", "2024-03-03T12:00:00+01:00")
+        .customer("2024-03-03T12:00:00+01:00")
+        .agent("2024-03-03T14:00:00+01:00", "Anna")
+        .facts();
+    assert_eq!(f.first_response_millis, Some(7200 * S));
+    assert_eq!(f.first_response_business_millis, Some(0));
+}
+
+#[test]
+fn dst_switch_weekend_with_holiday_monday() {
+    // Saturday 30 March 15:30 CET → Tuesday 2 April 09:15 CEST. Sunday closed (and the clocks
+    // go forward), Monday 1 April is a holiday. Open: Sat 15:30–16:00 + Tue 09:00–09:15.
+    let f = Builder::new("email", "2024-03-30T15:30:00+01:00")
+        .customer("2024-03-30T15:30:00+01:00")
+        .agent("2024-04-02T09:15:00+02:00", "Anna")
+        .facts();
+    // 14:30Z Saturday → 07:15Z Tuesday = 3 days − 7 h 15 min.
+    assert_eq!(f.first_response_millis, Some((3 * 86_400 - 7 * 3600 - 900) * S));
+    assert_eq!(f.first_response_business_millis, Some(2700 * S));
+}
+
+#[test]
+fn dst_switch_night_on_a_24_7_channel() {
+    // 01:30 CET → 03:30 CEST is one real hour.
+    let f = Builder::new("chat", "2024-03-31T01:30:00+01:00")
+        .customer("2024-03-31T01:30:00+01:00")
+        .agent("2024-03-31T03:30:00+02:00", "Anna")
+        .facts();
+    assert_eq!(f.first_response_millis, Some(3600 * S));
+    assert_eq!(f.first_response_business_millis, Some(3600 * S));
+}
+
+#[test]
+fn bot_and_notes_are_not_responses() {
+    let f = Builder::new("chat", "2024-03-04T10:00:00+01:00")
+        .customer("2024-03-04T10:00:00+01:00")
+        .msg("2024-03-04T10:00:01+01:00", Author::Bot, None)
+        .msg("2024-03-04T10:00:10+01:00", Author::Note, Some("Anna"))
+        .agent("2024-03-04T10:02:00+01:00", "Anna")
+        .facts();
+    assert_eq!(f.first_response_millis, Some(120 * S));
+    assert_eq!((f.customer_messages, f.agent_messages, f.agent_turns), (1, 1, 1));
+}
+
+#[test]
+fn bot_first_does_not_make_a_conversation_outbound() {
+    let f = Builder::new("chat", "2024-03-04T10:00:00+01:00")
+        .msg("2024-03-04T09:59:00+01:00", Author::Bot, None)
+        .customer("2024-03-04T10:00:00+01:00")
+        .agent("2024-03-04T10:00:30+01:00", "Anna")
+        .facts();
+    assert!(f.inbound);
+    assert_eq!(f.start, t("2024-03-04T10:00:00+01:00"));
+    assert_eq!(f.first_response_millis, Some(30 * S));
+}
+
+#[test]
+fn outbound_has_no_first_response() {
+    let f = Builder::new("email", "2024-03-04T10:00:00+01:00")
+        .agent("2024-03-04T10:00:00+01:00", "Anna")
+        .customer("2024-03-04T11:00:00+01:00")
+        .agent("2024-03-04T11:30:00+01:00", "Anna")
+        .facts();
+    assert!(!f.inbound);
+    assert!(!f.unanswered());
+    assert_eq!(f.first_response_millis, None);
+    assert_eq!(f.agent_turns, 2);
+}
+
+#[test]
+fn unanswered_inbound() {
+    let f = Builder::new("email", "2024-03-04T10:00:00+01:00")
+        .customer("2024-03-04T10:00:00+01:00")
+        .customer("2024-03-04T12:00:00+01:00")
+        .facts();
+    assert!(f.inbound && f.unanswered());
+    assert_eq!(f.first_response_millis, None);
+    assert_eq!((f.customer_messages, f.agent_turns), (2, 0));
+}
+
+#[test]
+fn no_messages_starts_at_created_at() {
+    let f = Builder::new("email", "2024-03-04T10:00:00+01:00")
+        .event("2024-03-04T11:00:00+01:00", EventKind::Resolved, None)
+        .facts();
+    assert!(!f.inbound);
+    assert_eq!(f.start, t("2024-03-04T10:00:00+01:00"));
+    assert_eq!(f.resolution_millis, Some(3600 * S));
+    assert!(!f.one_touch, "no agent turn");
+}
+
+#[test]
+fn implicit_reopen_by_customer_message() {
+    let f = Builder::new("email", "2024-03-04T10:00:00+01:00")
+        .customer("2024-03-04T10:00:00+01:00")
+        .agent("2024-03-04T10:30:00+01:00", "Anna")
+        .event("2024-03-04T10:31:00+01:00", EventKind::Resolved, None)
+        .customer("2024-03-04T12:00:00+01:00")
+        .agent("2024-03-04T12:10:00+01:00", "Anna")
+        .event("2024-03-04T13:00:00+01:00", EventKind::Resolved, None)
+        .facts();
+    assert_eq!(f.reopens, 1);
+    assert!(f.resolved);
+    assert_eq!(f.first_resolution_millis, Some(31 * 60 * S));
+    assert_eq!(f.resolution_millis, Some(3 * 3600 * S));
+    assert_eq!(f.resolution_business_millis, Some(3 * 3600 * S));
+    assert_eq!(f.agent_turns, 2);
+    assert!(!f.one_touch);
+}
+
+#[test]
+fn explicit_reopen_without_new_resolution() {
+    let f = Builder::new("email", "2024-03-04T10:00:00+01:00")
+        .customer("2024-03-04T10:00:00+01:00")
+        .agent("2024-03-04T10:30:00+01:00", "Anna")
+        .event("2024-03-04T11:00:00+01:00", EventKind::Resolved, None)
+        .event("2024-03-05T09:00:00+01:00", EventKind::Reopened, None)
+        .facts();
+    assert_eq!(f.reopens, 1);
+    assert!(!f.resolved);
+    assert_eq!(f.resolution_millis, None);
+    assert_eq!(f.first_resolution_millis, Some(3600 * S));
+}
+
+#[test]
+fn reopen_while_open_and_resolve_while_resolved_change_nothing() {
+    let f = Builder::new("email", "2024-03-04T10:00:00+01:00")
+        .customer("2024-03-04T10:00:00+01:00")
+        .event("2024-03-04T10:10:00+01:00", EventKind::Reopened, None)
+        .agent("2024-03-04T10:30:00+01:00", "Anna")
+        .event("2024-03-04T11:00:00+01:00", EventKind::Resolved, None)
+        .event("2024-03-04T12:00:00+01:00", EventKind::Resolved, None)
+        .facts();
+    assert_eq!(f.reopens, 0);
+    assert_eq!(f.resolution_millis, Some(3600 * S), "the first resolve made the final state");
+    assert!(f.one_touch);
+}
+
+#[test]
+fn at_equal_times_messages_come_before_events() {
+    // The customer's message at 11:00 is processed before the resolve at 11:00: no reopen.
+    let f = Builder::new("email", "2024-03-04T10:00:00+01:00")
+        .customer("2024-03-04T10:00:00+01:00")
+        .agent("2024-03-04T10:30:00+01:00", "Anna")
+        .event("2024-03-04T11:00:00+01:00", EventKind::Resolved, None)
+        .customer("2024-03-04T11:00:00+01:00")
+        .facts();
+    assert!(f.resolved);
+    assert_eq!(f.reopens, 0);
+}
+
+#[test]
+fn same_second_reply_is_zero() {
+    let f = Builder::new("chat", "2024-03-04T10:00:00+01:00")
+        .agent("2024-03-04T10:00:00+01:00", "Anna")
+        .customer("2024-03-04T10:00:00+01:00")
+        .facts();
+    assert!(f.inbound, "at the same instant the customer's message comes first");
+    assert_eq!(f.first_response_millis, Some(0));
+    assert_eq!(f.first_response_business_millis, Some(0));
+}
+
+#[test]
+fn mixed_offsets_are_the_same_timeline() {
+    let f = Builder::new("email", "2024-03-04T09:00:00+01:00")
+        .customer("2024-03-04T09:00:00+01:00")
+        .agent("2024-03-04T08:10:00Z", "Anna")
+        .facts();
+    assert_eq!(f.first_response_millis, Some(600 * S));
+    assert_eq!(f.first_response_business_millis, Some(600 * S));
+}
+
+#[test]
+fn back_and_forth_counts_agent_runs() {
+    let f = Builder::new("email", "2024-03-04T09:00:00+01:00")
+        .customer("2024-03-04T09:00:00+01:00")
+        .agent("2024-03-04T09:10:00+01:00", "Anna")
+        .agent("2024-03-04T09:11:00+01:00", "Anna")
+        .msg("2024-03-04T09:12:00+01:00", Author::Note, Some("Bob"))
+        .agent("2024-03-04T09:13:00+01:00", "Anna")
+        .customer("2024-03-04T09:20:00+01:00")
+        .agent("2024-03-04T09:30:00+01:00", "Anna")
+        .facts();
+    assert_eq!((f.customer_messages, f.agent_messages, f.agent_turns), (2, 4, 2));
+}
+
+#[test]
+fn conversation_agent_precedence() {
+    let base = || {
+        Builder::new("email", "2024-03-04T09:00:00+01:00")
+            .customer("2024-03-04T09:00:00+01:00")
+            .agent("2024-03-04T09:10:00+01:00", "Cas")
+            .event("2024-03-04T09:01:00+01:00", EventKind::Assigned, Some("Anna"))
+            .event("2024-03-04T09:05:00+01:00", EventKind::Transferred, Some("Bob"))
+    };
+    assert_eq!(base().header_agent("Dirk").facts().agent.as_deref(), Some("Dirk"));
+    assert_eq!(base().facts().agent.as_deref(), Some("Bob"));
+    let only_messages = Builder::new("email", "2024-03-04T09:00:00+01:00")
+        .customer("2024-03-04T09:00:00+01:00")
+        .agent("2024-03-04T09:10:00+01:00", "Cas")
+        .agent("2024-03-04T09:20:00+01:00", "Eva")
+        .facts();
+    assert_eq!(only_messages.agent.as_deref(), Some("Eva"));
+    let nobody = Builder::new("email", "2024-03-04T09:00:00+01:00")
+        .customer("2024-03-04T09:00:00+01:00")
+        .facts();
+    assert_eq!(nobody.agent, None);
+}
+
+#[test]
+fn latest_survey_wins_per_kind() {
+    let f = Builder::new("email", "2024-03-04T09:00:00+01:00")
+        .survey("2024-03-05T09:00:00+01:00", SurveyKind::Csat, 5.0, None)
+        .survey("2024-03-04T12:00:00+01:00", SurveyKind::Csat, 2.0, None)
+        .survey("2024-03-04T12:00:00+01:00", SurveyKind::Nps, 3.0, None)
+        .facts();
+    assert_eq!(f.csat.unwrap().score, 5.0);
+    assert_eq!(f.nps.unwrap().score, 3.0);
+    assert!(f.ces.is_none());
+}
+
+fn with_csat(score: f64, scale: Scale) -> ConversationFacts {
+    Builder::new("email", "2024-03-04T09:00:00+01:00")
+        .survey("2024-03-05T09:00:00+01:00", SurveyKind::Csat, score, Some(scale))
+        .facts()
+}
+
+#[test]
+fn csat_satisfied_depends_on_scale_size() {
+    let config = WorkspaceConfig::from_toml(CONFIG).unwrap();
+    let sc = |min, max| Scale { min, max };
+    // 1–5: 4 and 5 satisfied; 1–3: only 3; 0–1 (thumbs): only 1; 1–10: 9 and 10.
+    let cases = [
+        (4.0, sc(1.0, 5.0), true),
+        (3.0, sc(1.0, 5.0), false),
+        (3.0, sc(1.0, 3.0), true),
+        (2.0, sc(1.0, 3.0), false),
+        (1.0, sc(0.0, 1.0), true),
+        (0.0, sc(0.0, 1.0), false),
+        (9.0, sc(1.0, 10.0), true),
+        (8.0, sc(1.0, 10.0), false),
+    ];
+    for (score, scale, satisfied) in cases {
+        let report = build_report(&[with_csat(score, scale)], &config, None, &[]);
+        assert_eq!(
+            report.summary.csat.satisfied,
+            u64::from(satisfied),
+            "score {score} on {scale:?}"
+        );
+    }
+    let facts: Vec<_> = cases.iter().map(|(s, sc, _)| with_csat(*s, *sc)).collect();
+    let report = build_report(&facts, &config, None, &[]);
+    assert_eq!(report.summary.csat.responses, 8);
+    assert_eq!(report.summary.csat.satisfied_pct, Some(50.0));
+    // (4+3+3+2+1+0+9+8)/8 = 30/8
+    assert_eq!(report.summary.csat.average, Some(3.75));
+}
+
+#[test]
+fn nps_and_ces_aggregates() {
+    let config = WorkspaceConfig::from_toml(CONFIG).unwrap();
+    let nps: Vec<_> = [10.0, 9.0, 8.0, 6.0, 0.0]
+        .iter()
+        .map(|&s| {
+            Builder::new("email", "2024-03-04T09:00:00+01:00")
+                .survey("2024-03-05T09:00:00+01:00", SurveyKind::Nps, s, None)
+                .facts()
+        })
+        .collect();
+    let r = build_report(&nps, &config, None, &[]);
+    assert_eq!(r.summary.nps.responses, 5);
+    assert_eq!(r.summary.nps.promoters_pct, Some(40.0));
+    assert_eq!(r.summary.nps.detractors_pct, Some(40.0));
+    assert_eq!(r.summary.nps.score, Some(0.0));
+
+    // CES on 1–7, midpoint 4: above 7 and 6, below 2, at 4 neither → 50 % − 25 % = +25.
+    let ces: Vec<_> = [7.0, 4.0, 2.0, 6.0]
+        .iter()
+        .map(|&s| {
+            Builder::new("email", "2024-03-04T09:00:00+01:00")
+                .survey("2024-03-05T09:00:00+01:00", SurveyKind::Ces, s, None)
+                .facts()
+        })
+        .collect();
+    let r = build_report(&ces, &config, None, &[]);
+    assert_eq!(r.summary.ces.average, Some(4.75));
+    assert_eq!(r.summary.ces.net, Some(25.0));
+}
+
+fn answered(id: &str, channel: &str, agent: &str, start: &str, reply: &str) -> ConversationFacts {
+    let mut f = Builder::new(channel, start)
+        .customer(start)
+        .agent(reply, agent)
+        .facts();
+    f.conversation = id.into();
+    f
+}
+
+#[test]
+fn first_response_aggregates_and_targets() {
+    let config = WorkspaceConfig::from_toml(CONFIG).unwrap();
+    // Business seconds on Monday 4 March (email open 09–17): 600, 1800, 3600, 7200; one
+    // unanswered. Email target 1 h: 3 of 4 within.
+    let mut facts = vec![
+        answered("a", "email", "Anna", "2024-03-04T09:00:00+01:00", "2024-03-04T09:10:00+01:00"),
+        answered("b", "email", "Anna", "2024-03-04T09:00:00+01:00", "2024-03-04T09:30:00+01:00"),
+        answered("c", "email", "Bob", "2024-03-04T09:00:00+01:00", "2024-03-04T10:00:00+01:00"),
+        answered("d", "email", "Bob", "2024-03-04T09:00:00+01:00", "2024-03-04T11:00:00+01:00"),
+    ];
+    facts.push(
+        Builder::new("email", "2024-03-04T09:00:00+01:00")
+            .customer("2024-03-04T09:00:00+01:00")
+            .facts(),
+    );
+    let r = build_report(&facts, &config, None, &[]);
+    let fr = &r.summary.first_response;
+    assert_eq!((fr.count, fr.unanswered), (4, 1));
+    assert_eq!(fr.median_business_seconds, Some(2700.0)); // (1800 + 3600) / 2
+    // p90: rank 0.9 × 3 = 2.7 → 3600 + 0.7 × 3600 = 6120
+    assert!((fr.p90_business_seconds.unwrap() - 6120.0).abs() < 1e-9);
+    assert_eq!(fr.mean_business_seconds, Some(3300.0));
+    assert_eq!(fr.within_target, 3);
+    assert_eq!(fr.within_target_pct, Some(75.0));
+    assert_eq!(r.by_agent["Anna"].first_response.median_business_seconds, Some(1200.0));
+    assert_eq!(r.by_agent["(unassigned)"].conversations, 1);
+    assert_eq!(r.by_channel["email"].conversations, 5);
+}
+
+#[test]
+fn period_and_previous_period_by_local_start_date() {
+    let config = WorkspaceConfig::from_toml(CONFIG).unwrap();
+    // 2024-03-31 00:30 CET is 2024-03-30 23:30Z: it belongs to local day 31 March.
+    let facts = vec![
+        answered("late", "chat", "Anna", "2024-03-31T00:30:00+01:00", "2024-03-31T00:31:00+01:00"),
+        answered("p1", "chat", "Anna", "2024-03-29T12:00:00+01:00", "2024-03-29T12:01:00+01:00"),
+        answered("p2", "chat", "Anna", "2024-03-30T23:59:00+01:00", "2024-03-31T00:01:00+01:00"),
+        answered("old", "chat", "Anna", "2024-03-28T12:00:00+01:00", "2024-03-28T12:01:00+01:00"),
+    ];
+    let d = |s: &str| s.parse().unwrap();
+    let period = Period { from: d("2024-03-31"), to: d("2024-04-01") };
+    let r = build_report(&facts, &config, Some(period), &[]);
+    assert_eq!(r.summary.conversations, 1);
+    let previous = r.previous.unwrap();
+    assert_eq!(previous.period.from, d("2024-03-29"));
+    assert_eq!(previous.period.to, d("2024-03-30"));
+    assert_eq!(previous.summary.conversations, 2);
+}

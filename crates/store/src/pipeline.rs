@@ -1,0 +1,107 @@
+//! The one import pipeline: partial conversations in, merged in bounded batches into an
+//! all-or-nothing [`ImportSession`]. Every source (files, API intake, importers) goes through it.
+
+use std::collections::HashMap;
+
+use servicemeter_core::{Calendars, Conversation};
+
+use crate::{BatchOutcome, ImportSession, ImportSummary, StoreError};
+
+/// Conversations held in memory before they are merged into the store.
+pub const BATCH_CONVERSATIONS: usize = 20_000;
+
+/// Counts of one import.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportTotals {
+    pub records: u64,
+    pub messages: u64,
+    pub events: u64,
+    pub surveys: u64,
+    pub rejected: u64,
+    /// Earliest and latest `created_at` of the conversation records read (UTC ms).
+    pub created_range: Option<(i64, i64)>,
+    pub outcome: BatchOutcome,
+}
+
+/// An import in progress.
+pub struct ImportRun<'c, S: ImportSession> {
+    session: S,
+    calendars: &'c Calendars,
+    now: i64,
+    pending: Vec<Conversation>,
+    index: HashMap<String, usize>,
+    totals: ImportTotals,
+}
+
+impl<'c, S: ImportSession> ImportRun<'c, S> {
+    /// Starts a run on a session; `now` (UTC ms) stamps the rows.
+    pub fn new(session: S, calendars: &'c Calendars, now: i64) -> Self {
+        ImportRun {
+            session,
+            calendars,
+            now,
+            pending: Vec::new(),
+            index: HashMap::new(),
+            totals: ImportTotals::default(),
+        }
+    }
+
+    /// Adds one record's partial conversation; merges a batch into the store when full.
+    pub async fn add(&mut self, record: Conversation) -> Result<(), StoreError> {
+        self.totals.records += 1;
+        self.totals.messages += record.messages.len() as u64;
+        self.totals.events += record.events.len() as u64;
+        self.totals.surveys += record.surveys.len() as u64;
+        if let Some(header) = &record.header {
+            let t = header.created_at;
+            self.totals.created_range = Some(match self.totals.created_range {
+                None => (t, t),
+                Some((a, b)) => (a.min(t), b.max(t)),
+            });
+        }
+        match self.index.get(&record.id) {
+            Some(&i) => self.pending[i].absorb(record),
+            None => {
+                self.index.insert(record.id.clone(), self.pending.len());
+                self.pending.push(record);
+            }
+        }
+        if self.pending.len() >= BATCH_CONVERSATIONS {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Counts a rejected record (with --skip-invalid).
+    pub fn reject(&mut self) {
+        self.totals.rejected += 1;
+    }
+
+    async fn flush(&mut self) -> Result<(), StoreError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        self.index.clear();
+        let batch = std::mem::take(&mut self.pending);
+        let outcome = self.session.apply(batch, self.calendars, self.now).await?;
+        self.totals.outcome.add(outcome);
+        Ok(())
+    }
+
+    /// Merges what is left and commits; nothing is stored if this is never called.
+    pub async fn finish(mut self, sources: String) -> Result<ImportTotals, StoreError> {
+        self.flush().await?;
+        let totals = self.totals;
+        self.session
+            .commit(ImportSummary {
+                sources,
+                records: totals.records,
+                conversations: totals.outcome.new_conversations
+                    + totals.outcome.updated_conversations,
+                rejected: totals.rejected,
+                finished_at: self.now,
+            })
+            .await?;
+        Ok(totals)
+    }
+}
