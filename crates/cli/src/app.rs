@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use servicemeter_core::config::DEFAULT_CONFIG_TOML;
-use servicemeter_core::report::{GroupBy, ReportOptions, resolve_period, start_range};
 use servicemeter_core::facts::compute_all_facts;
+use servicemeter_core::report::{GroupBy, ReportOptions, resolve_period, start_range};
 use servicemeter_core::{Calendars, ConversationFacts, WorkspaceConfig, build_report};
 use servicemeter_report::{FactsFormat, ReportFormat, write_facts, write_report};
 use servicemeter_store::{SqliteStore, Store, Workspace};
@@ -146,7 +146,7 @@ async fn import(global: &GlobalArgs, args: ImportArgs) -> Result<()> {
     let mut out = io::stdout().lock();
     writeln!(
         out,
-        "imported {} records: {} conversations ({} new, {} updated), {} messages, {} events, {} surveys",
+        "imported {} records: {} conversations ({} new, {} updated)\n  with {} messages, {} events, {} surveys",
         totals.records,
         totals.outcome.new_conversations + totals.outcome.updated_conversations,
         totals.outcome.new_conversations,
@@ -186,10 +186,7 @@ async fn import(global: &GlobalArgs, args: ImportArgs) -> Result<()> {
 }
 
 /// Reads files, computes facts. For `--input` mode.
-fn facts_from_files(
-    files: &[String],
-    config: &WorkspaceConfig,
-) -> Result<Vec<ConversationFacts>> {
+fn facts_from_files(files: &[String], config: &WorkspaceConfig) -> Result<Vec<ConversationFacts>> {
     let (conversations, _) = servicemeter_import::read_conversations(files, |_| {})?;
     let calendars = Calendars::new(config.clone());
     let facts = compute_all_facts(&conversations, &calendars);
@@ -388,10 +385,7 @@ fn generate(args: GenerateArgs) -> Result<()> {
     };
     eprintln!(
         "generated {} conversations with {} messages (seed {}, from {})",
-        generated.conversations,
-        generated.messages,
-        args.seed,
-        args.from
+        generated.conversations, generated.messages, args.seed, args.from
     );
     Ok(())
 }

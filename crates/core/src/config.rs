@@ -378,7 +378,10 @@ default = "4h"
         assert_eq!(config.timezone_name, "Europe/Amsterdam");
         assert_eq!(config.holidays.dates.len(), 2);
         assert_eq!(config.default_week.days[0][0].end_minute, 17 * 60 + 30);
-        assert!(config.default_week.days[1].is_empty(), "missing day is closed");
+        assert!(
+            config.default_week.days[1].is_empty(),
+            "missing day is closed"
+        );
         assert_eq!(config.default_week.days[5].len(), 2);
         let chat = Channel::new("chat").unwrap();
         assert_eq!(config.week_for(&chat).days[0][0].start_minute, 8 * 60);
@@ -401,11 +404,20 @@ default = "4h"
     #[test]
     fn errors_name_the_key() {
         let cases = [
-            ("[opening_hours]\nsat = \"10:00-25:00\"", "opening_hours.sat"),
-            ("[opening_hours.chat]\nfunday = \"10:00-12:00\"", "opening_hours.chat.funday"),
+            (
+                "[opening_hours]\nsat = \"10:00-25:00\"",
+                "opening_hours.sat",
+            ),
+            (
+                "[opening_hours.chat]\nfunday = \"10:00-12:00\"",
+                "opening_hours.chat.funday",
+            ),
             ("timezone = \"Mars/Olympus\"", "timezone"),
             ("holidays = [\"2024-13-01\"]", "holidays[0]"),
-            ("[targets.first_response]\nchat = \"fast\"", "targets.first_response.chat"),
+            (
+                "[targets.first_response]\nchat = \"fast\"",
+                "targets.first_response.chat",
+            ),
             ("[targets]\ncsat_pct = 120", "targets.csat_pct"),
             ("colour = \"blue\"", "colour"),
             ("holiday_calendar = \"XX\"", "holiday_calendar"),

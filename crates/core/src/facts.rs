@@ -64,7 +64,12 @@ pub fn compute_facts(
     calendar: &BusinessCalendar,
 ) -> Option<ConversationFacts> {
     let header = conversation.header.as_ref()?;
-    let public = || conversation.messages.iter().filter(|m| m.author.is_public());
+    let public = || {
+        conversation
+            .messages
+            .iter()
+            .filter(|m| m.author.is_public())
+    };
 
     let first_public = public().next();
     let start = first_public.map_or(header.created_at, |m| m.at);
@@ -106,7 +111,12 @@ pub fn compute_facts(
             .iter()
             .map(|m| (m.at, 0u8, Step::Message(m))),
     );
-    steps.extend(conversation.events.iter().map(|e| (e.at, 1u8, Step::Event(e))));
+    steps.extend(
+        conversation
+            .events
+            .iter()
+            .map(|e| (e.at, 1u8, Step::Event(e))),
+    );
     // Both lists are already sorted; a stable sort on (time, messages-first) merges them.
     steps.sort_by_key(|(at, rank, _)| (*at, *rank));
 

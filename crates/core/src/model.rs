@@ -383,14 +383,25 @@ mod tests {
         assert!(Score::new(SurveyKind::Csat, 5.0, s).is_ok());
         assert!(Score::new(SurveyKind::Csat, 6.0, s).is_err());
         assert!(Score::new(SurveyKind::Csat, 0.0, s).is_err());
-        assert!(Score::new(SurveyKind::Nps, 5.0, Scale { min: 1.0, max: 10.0 }).is_err());
+        assert!(
+            Score::new(
+                SurveyKind::Nps,
+                5.0,
+                Scale {
+                    min: 1.0,
+                    max: 10.0
+                }
+            )
+            .is_err()
+        );
         assert!(Score::new(SurveyKind::Ces, 3.0, Scale { min: 5.0, max: 1.0 }).is_err());
     }
 
     #[test]
     fn later_message_with_same_id_wins_and_duplicates_go() {
         let mut c = Conversation::new("c1");
-        c.messages.push(msg(Some("m1"), 10, Author::Customer, "old"));
+        c.messages
+            .push(msg(Some("m1"), 10, Author::Customer, "old"));
         c.messages.push(msg(None, 20, Author::Agent, "hi"));
         let mut later = Conversation::new("c1");
         later

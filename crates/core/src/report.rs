@@ -348,7 +348,9 @@ impl Accumulator {
             },
             nps: NpsSummary {
                 responses: self.nps_responses,
-                score: nps_promoters_pct.zip(nps_detractors_pct).map(|(p, d)| p - d),
+                score: nps_promoters_pct
+                    .zip(nps_detractors_pct)
+                    .map(|(p, d)| p - d),
                 promoters_pct: nps_promoters_pct,
                 passives_pct: percent(self.nps_passives, self.nps_responses),
                 detractors_pct: nps_detractors_pct,
@@ -481,10 +483,13 @@ fn iso_week_key(date: Date) -> String {
 
 /// Earliest and latest conversation start among facts.
 pub fn start_range(facts: &[ConversationFacts]) -> Option<(i64, i64)> {
-    facts.iter().map(|f| f.start).fold(None, |acc, s| match acc {
-        None => Some((s, s)),
-        Some((a, b)) => Some((s.min(a), s.max(b))),
-    })
+    facts
+        .iter()
+        .map(|f| f.start)
+        .fold(None, |acc, s| match acc {
+            None => Some((s, s)),
+            Some((a, b)) => Some((s.min(a), s.max(b))),
+        })
 }
 
 /// Builds the report from the facts of the conversations (any order; facts outside the period

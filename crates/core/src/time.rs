@@ -135,7 +135,9 @@ pub fn format_utc(millis: i64) -> String {
 }
 
 /// A length of time given in configuration, such as `30s`, `90m`, `1h30m` or `2d`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Duration {
     /// Whole seconds.
     pub seconds: i64,

@@ -112,8 +112,14 @@ fn arrival_when_closed_starts_the_clock_at_the_next_opening() {
         .agent("2024-03-04T09:30:00+01:00", "Anna")
         .facts();
     assert!(f.inbound);
-    assert_eq!(f.first_response_millis, Some((2 * 86_400 + 15 * 3600 + 1800) * S));
-    assert_eq!(f.first_response_business_millis, Some((5 * 3600 + 1800) * S));
+    assert_eq!(
+        f.first_response_millis,
+        Some((2 * 86_400 + 15 * 3600 + 1800) * S)
+    );
+    assert_eq!(
+        f.first_response_business_millis,
+        Some((5 * 3600 + 1800) * S)
+    );
 }
 
 #[test]
@@ -145,7 +151,10 @@ fn dst_switch_weekend_with_holiday_monday() {
         .agent("2024-04-02T09:15:00+02:00", "Anna")
         .facts();
     // 14:30Z Saturday → 07:15Z Tuesday = 3 days − 7 h 15 min.
-    assert_eq!(f.first_response_millis, Some((3 * 86_400 - 7 * 3600 - 900) * S));
+    assert_eq!(
+        f.first_response_millis,
+        Some((3 * 86_400 - 7 * 3600 - 900) * S)
+    );
     assert_eq!(f.first_response_business_millis, Some(2700 * S));
 }
 
@@ -169,7 +178,10 @@ fn bot_and_notes_are_not_responses() {
         .agent("2024-03-04T10:02:00+01:00", "Anna")
         .facts();
     assert_eq!(f.first_response_millis, Some(120 * S));
-    assert_eq!((f.customer_messages, f.agent_messages, f.agent_turns), (1, 1, 1));
+    assert_eq!(
+        (f.customer_messages, f.agent_messages, f.agent_turns),
+        (1, 1, 1)
+    );
 }
 
 #[test]
@@ -262,7 +274,11 @@ fn reopen_while_open_and_resolve_while_resolved_change_nothing() {
         .event("2024-03-04T12:00:00+01:00", EventKind::Resolved, None)
         .facts();
     assert_eq!(f.reopens, 0);
-    assert_eq!(f.resolution_millis, Some(3600 * S), "the first resolve made the final state");
+    assert_eq!(
+        f.resolution_millis,
+        Some(3600 * S),
+        "the first resolve made the final state"
+    );
     assert!(f.one_touch);
 }
 
@@ -285,7 +301,10 @@ fn same_second_reply_is_zero() {
         .agent("2024-03-04T10:00:00+01:00", "Anna")
         .customer("2024-03-04T10:00:00+01:00")
         .facts();
-    assert!(f.inbound, "at the same instant the customer's message comes first");
+    assert!(
+        f.inbound,
+        "at the same instant the customer's message comes first"
+    );
     assert_eq!(f.first_response_millis, Some(0));
     assert_eq!(f.first_response_business_millis, Some(0));
 }
@@ -311,7 +330,10 @@ fn back_and_forth_counts_agent_runs() {
         .customer("2024-03-04T09:20:00+01:00")
         .agent("2024-03-04T09:30:00+01:00", "Anna")
         .facts();
-    assert_eq!((f.customer_messages, f.agent_messages, f.agent_turns), (2, 4, 2));
+    assert_eq!(
+        (f.customer_messages, f.agent_messages, f.agent_turns),
+        (2, 4, 2)
+    );
 }
 
 #[test]
@@ -320,10 +342,21 @@ fn conversation_agent_precedence() {
         Builder::new("email", "2024-03-04T09:00:00+01:00")
             .customer("2024-03-04T09:00:00+01:00")
             .agent("2024-03-04T09:10:00+01:00", "Cas")
-            .event("2024-03-04T09:01:00+01:00", EventKind::Assigned, Some("Anna"))
-            .event("2024-03-04T09:05:00+01:00", EventKind::Transferred, Some("Bob"))
+            .event(
+                "2024-03-04T09:01:00+01:00",
+                EventKind::Assigned,
+                Some("Anna"),
+            )
+            .event(
+                "2024-03-04T09:05:00+01:00",
+                EventKind::Transferred,
+                Some("Bob"),
+            )
     };
-    assert_eq!(base().header_agent("Dirk").facts().agent.as_deref(), Some("Dirk"));
+    assert_eq!(
+        base().header_agent("Dirk").facts().agent.as_deref(),
+        Some("Dirk")
+    );
     assert_eq!(base().facts().agent.as_deref(), Some("Bob"));
     let only_messages = Builder::new("email", "2024-03-04T09:00:00+01:00")
         .customer("2024-03-04T09:00:00+01:00")
@@ -351,7 +384,12 @@ fn latest_survey_wins_per_kind() {
 
 fn with_csat(score: f64, scale: Scale) -> ConversationFacts {
     Builder::new("email", "2024-03-04T09:00:00+01:00")
-        .survey("2024-03-05T09:00:00+01:00", SurveyKind::Csat, score, Some(scale))
+        .survey(
+            "2024-03-05T09:00:00+01:00",
+            SurveyKind::Csat,
+            score,
+            Some(scale),
+        )
         .facts()
 }
 
@@ -432,10 +470,34 @@ fn first_response_aggregates_and_targets() {
     // Business seconds on Monday 4 March (email open 09–17): 600, 1800, 3600, 7200; one
     // unanswered. Email target 1 h: 3 of 4 within.
     let mut facts = vec![
-        answered("a", "email", "Anna", "2024-03-04T09:00:00+01:00", "2024-03-04T09:10:00+01:00"),
-        answered("b", "email", "Anna", "2024-03-04T09:00:00+01:00", "2024-03-04T09:30:00+01:00"),
-        answered("c", "email", "Bob", "2024-03-04T09:00:00+01:00", "2024-03-04T10:00:00+01:00"),
-        answered("d", "email", "Bob", "2024-03-04T09:00:00+01:00", "2024-03-04T11:00:00+01:00"),
+        answered(
+            "a",
+            "email",
+            "Anna",
+            "2024-03-04T09:00:00+01:00",
+            "2024-03-04T09:10:00+01:00",
+        ),
+        answered(
+            "b",
+            "email",
+            "Anna",
+            "2024-03-04T09:00:00+01:00",
+            "2024-03-04T09:30:00+01:00",
+        ),
+        answered(
+            "c",
+            "email",
+            "Bob",
+            "2024-03-04T09:00:00+01:00",
+            "2024-03-04T10:00:00+01:00",
+        ),
+        answered(
+            "d",
+            "email",
+            "Bob",
+            "2024-03-04T09:00:00+01:00",
+            "2024-03-04T11:00:00+01:00",
+        ),
     ];
     facts.push(
         Builder::new("email", "2024-03-04T09:00:00+01:00")
@@ -451,7 +513,10 @@ fn first_response_aggregates_and_targets() {
     assert_eq!(fr.mean_business_seconds, Some(3300.0));
     assert_eq!(fr.within_target, 3);
     assert_eq!(fr.within_target_pct, Some(75.0));
-    assert_eq!(r.by_agent["Anna"].first_response.median_business_seconds, Some(1200.0));
+    assert_eq!(
+        r.by_agent["Anna"].first_response.median_business_seconds,
+        Some(1200.0)
+    );
     assert_eq!(r.by_agent["(unassigned)"].conversations, 1);
     assert_eq!(r.by_channel["email"].conversations, 5);
 }
@@ -461,13 +526,40 @@ fn period_and_previous_period_by_local_start_date() {
     let config = WorkspaceConfig::from_toml(CONFIG).unwrap();
     // 2024-03-31 00:30 CET is 2024-03-30 23:30Z: it belongs to local day 31 March.
     let facts = vec![
-        answered("late", "chat", "Anna", "2024-03-31T00:30:00+01:00", "2024-03-31T00:31:00+01:00"),
-        answered("p1", "chat", "Anna", "2024-03-29T12:00:00+01:00", "2024-03-29T12:01:00+01:00"),
-        answered("p2", "chat", "Anna", "2024-03-30T23:59:00+01:00", "2024-03-31T00:01:00+01:00"),
-        answered("old", "chat", "Anna", "2024-03-28T12:00:00+01:00", "2024-03-28T12:01:00+01:00"),
+        answered(
+            "late",
+            "chat",
+            "Anna",
+            "2024-03-31T00:30:00+01:00",
+            "2024-03-31T00:31:00+01:00",
+        ),
+        answered(
+            "p1",
+            "chat",
+            "Anna",
+            "2024-03-29T12:00:00+01:00",
+            "2024-03-29T12:01:00+01:00",
+        ),
+        answered(
+            "p2",
+            "chat",
+            "Anna",
+            "2024-03-30T23:59:00+01:00",
+            "2024-03-31T00:01:00+01:00",
+        ),
+        answered(
+            "old",
+            "chat",
+            "Anna",
+            "2024-03-28T12:00:00+01:00",
+            "2024-03-28T12:01:00+01:00",
+        ),
     ];
     let d = |s: &str| s.parse().unwrap();
-    let period = Period { from: d("2024-03-31"), to: d("2024-04-01") };
+    let period = Period {
+        from: d("2024-03-31"),
+        to: d("2024-04-01"),
+    };
     let r = build_report(&facts, &config, Some(period), &[]);
     assert_eq!(r.summary.conversations, 1);
     let previous = r.previous.unwrap();

@@ -5,9 +5,9 @@ use std::io::{self, Write};
 
 use jiff::civil::Date;
 use serde::Serialize;
+use servicemeter_core::WorkspaceConfig;
 use servicemeter_core::config::Calendars;
 use servicemeter_core::time::format_utc;
-use servicemeter_core::WorkspaceConfig;
 
 /// The demo workspace's configuration.
 pub const DEMO_CONFIG: &str = r#"# Demo workspace: a Dutch webshop.
@@ -402,7 +402,9 @@ pub fn generate(out: &mut dyn Write, options: &GeneratorOptions) -> io::Result<G
                 });
             }
             if rng.chance(0.1) {
-                let score = (mood * 2.0 + rng.unit() * 3.0 - 1.0).round().clamp(0.0, 10.0) as u32;
+                let score = (mood * 2.0 + rng.unit() * 3.0 - 1.0)
+                    .round()
+                    .clamp(0.0, 10.0) as u32;
                 surveys.push(SurveyOut {
                     at: format_utc(t + 7_200_000),
                     kind: "nps",
@@ -410,7 +412,9 @@ pub fn generate(out: &mut dyn Write, options: &GeneratorOptions) -> io::Result<G
                 });
             }
             if rng.chance(0.1) {
-                let score = (mood * 1.3 + rng.unit() * 2.0 - 0.5).round().clamp(1.0, 7.0) as u32;
+                let score = (mood * 1.3 + rng.unit() * 2.0 - 0.5)
+                    .round()
+                    .clamp(1.0, 7.0) as u32;
                 surveys.push(SurveyOut {
                     at: format_utc(t + 7_200_000),
                     kind: "ces",
@@ -457,10 +461,7 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(counts.conversations, 50);
         assert_eq!(a.iter().filter(|&&c| c == b'\n').count(), 50);
-        let other = GeneratorOptions {
-            seed: 8,
-            ..options
-        };
+        let other = GeneratorOptions { seed: 8, ..options };
         let mut c = Vec::new();
         generate(&mut c, &other).unwrap();
         assert_ne!(a, c);

@@ -157,7 +157,10 @@ fn deserialize_error(line: &str, error: serde_json::Error) -> FieldError {
         Err(syntax) => field_error("(json)", format!("not valid JSON: {syntax}")),
         Ok(value) if !value.is_object() => field_error(
             "(json)",
-            format!("each line must be a JSON object, found {}", json_type(&value)),
+            format!(
+                "each line must be a JSON object, found {}",
+                json_type(&value)
+            ),
         ),
         Ok(value) => explain(&value, "")
             .unwrap_or_else(|| field_error("(json)", format!("cannot read record: {error}"))),
@@ -167,10 +170,12 @@ fn deserialize_error(line: &str, error: serde_json::Error) -> FieldError {
 /// Parses one JSON object line into a partial conversation (one record's worth).
 pub fn parse_record(line: &str) -> Result<Conversation, FieldError> {
     let raw: Raw = serde_json::from_str(line).map_err(|e| deserialize_error(line, e))?;
-    let record_type = raw
-        .record_type
-        .as_deref()
-        .ok_or_else(|| field_error("type", "missing; use conversation, message, event or survey"))?;
+    let record_type = raw.record_type.as_deref().ok_or_else(|| {
+        field_error(
+            "type",
+            "missing; use conversation, message, event or survey",
+        )
+    })?;
     match record_type {
         "conversation" => conversation_record(&raw),
         "message" | "event" | "survey" => {
@@ -279,7 +284,8 @@ fn message(raw: &Raw, prefix: &str) -> Result<Message, FieldError> {
         .author
         .as_deref()
         .ok_or_else(|| field_error(path(prefix, "author"), "missing"))?;
-    let author = Author::parse(author_text).map_err(|e| field_error(path(prefix, "author"), e.0))?;
+    let author =
+        Author::parse(author_text).map_err(|e| field_error(path(prefix, "author"), e.0))?;
     Ok(Message {
         id: optional(&raw.id),
         at,

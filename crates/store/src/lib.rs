@@ -93,10 +93,7 @@ pub trait ImportSession: Send {
     ) -> impl Future<Output = Result<BatchOutcome, StoreError>> + Send;
 
     /// Makes the import durable and records its summary.
-    fn commit(
-        self,
-        summary: ImportSummary,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn commit(self, summary: ImportSummary) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// Where conversations and facts live.
@@ -106,8 +103,7 @@ pub trait Store: Send + Sync {
         Self: 'a;
 
     /// The workspace of this name, created when missing.
-    fn workspace(&self, name: &str)
-    -> impl Future<Output = Result<Workspace, StoreError>> + Send;
+    fn workspace(&self, name: &str) -> impl Future<Output = Result<Workspace, StoreError>> + Send;
 
     /// Stores a new configuration and recomputes every conversation's facts with it, in one
     /// transaction. Returns the number of conversations recomputed.

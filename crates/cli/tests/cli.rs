@@ -1,0 +1,474 @@
+//! Drives the real `servicemeter` binary against temporary data directories and the fixtures
+//! in tests/fixtures (hand-computed expectations are in the comments).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+struct Workspace {
+    dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    fn new() -> Workspace {
+        Workspace {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_servicemeter"))
+            .arg("--data-dir")
+            .arg(self.data_dir())
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("SERVICEMETER_DATA_DIR")
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        serde_json::from_str(&self.ok(args)).unwrap()
+    }
+}
+
+fn rows(jsonl: &str) -> Vec<Value> {
+    jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn facts_match_hand_computed_values() {
+    let ws = Workspace::new();
+    let config = fixture("config.toml");
+    let out = ws.ok(&[
+        "--config",
+        &config,
+        "facts",
+        "--format",
+        "jsonl",
+        "--input",
+        &fixture("nested.jsonl"),
+    ]);
+    let facts = rows(&out);
+    assert_eq!(facts.len(), 4);
+    let c1 = &facts[0];
+    assert_eq!(c1["conversation"], "c1");
+    // Customer 08:30, desk opens 09:00, Anna replies 09:20: 50 min on the clock, 20 open.
+    assert_eq!(c1["first_response_seconds"], 3000.0);
+    assert_eq!(c1["first_response_business_seconds"], 1200.0);
+    assert_eq!(c1["resolution_seconds"], 5400.0);
+    assert_eq!(c1["resolution_business_seconds"], 3600.0);
+    assert_eq!(c1["one_touch"], true);
+    assert_eq!(c1["agent"], "Anna");
+    let c2 = &facts[1];
+    assert_eq!(c2["channel"], "chat");
+    assert_eq!(c2["agent"], "Bob");
+    assert_eq!(c2["first_response_seconds"], 90.0);
+    assert_eq!(c2["reopens"], 1);
+    assert_eq!(c2["first_resolution_seconds"], 300.0);
+    assert_eq!(c2["resolution_seconds"], 2400.0);
+    assert_eq!(c2["agent_turns"], 2);
+    assert_eq!(c2["customer_messages"], 2);
+    assert_eq!(c2["agent_messages"], 2);
+    assert_eq!(c2["one_touch"], false);
+    assert_eq!(c2["csat_score"], 4.0, "the latest answer wins");
+    let c3 = &facts[2];
+    assert_eq!(c3["inbound"], true);
+    assert_eq!(c3["unanswered"], true);
+    assert_eq!(c3["first_response_seconds"], Value::Null);
+    assert_eq!(c3["agent"], Value::Null);
+    let c4 = &facts[3];
+    assert_eq!(c4["inbound"], false);
+    assert_eq!(c4["resolution_seconds"], 600.0);
+    assert_eq!(c4["nps_score"], 10.0);
+}
+
+#[test]
+fn report_json_contract_with_hand_computed_values() {
+    let ws = Workspace::new();
+    let config = fixture("config.toml");
+    ws.ok(&["--config", &config, "import", &fixture("nested.jsonl")]);
+    let r = ws.json(&["report", "--format", "json"]);
+    assert_eq!(r["conversations"], 4);
+    let fr = &r["first_response"];
+    assert_eq!(fr["count"], 2);
+    assert_eq!(fr["unanswered"], 1);
+    assert_eq!(fr["median_business_seconds"], 645.0); // (90 + 1200) / 2
+    assert_eq!(fr["median_seconds"], 1545.0); // (90 + 3000) / 2
+    assert_eq!(fr["mean_business_seconds"], 645.0);
+    // p90 of [90, 1200]: 90 + 0.9 × 1110
+    assert!((fr["p90_business_seconds"].as_f64().unwrap() - 1089.0).abs() < 1e-9);
+    assert_eq!(fr["within_target_pct"], 100.0);
+    let res = &r["resolution"];
+    assert_eq!(res["resolved"], 3);
+    assert_eq!(res["median_business_seconds"], 2400.0); // of 3600, 2400, 600
+    assert_eq!(res["reopened_conversations"], 1);
+    assert_eq!(res["one_touch"], 2);
+    assert_eq!(r["csat"]["responses"], 2);
+    assert_eq!(r["csat"]["satisfied_pct"], 100.0);
+    assert_eq!(r["csat"]["average"], 4.5);
+    assert_eq!(r["nps"]["responses"], 1);
+    assert_eq!(r["nps"]["score"], 100.0);
+    assert_eq!(r["ces"]["responses"], 0);
+    assert_eq!(r["ces"]["average"], Value::Null);
+    assert_eq!(r["by_channel"]["email"]["conversations"], 2);
+    assert_eq!(
+        r["by_channel"]["chat"]["first_response"]["median_seconds"],
+        90.0
+    );
+    assert_eq!(r["by_agent"]["Anna"]["conversations"], 2);
+    assert_eq!(r["by_agent"]["(unassigned)"]["conversations"], 1);
+}
+
+#[test]
+fn nested_and_flat_shuffled_forms_give_identical_results() {
+    let ws = Workspace::new();
+    let config = fixture("config.toml");
+    let nested = ws.ok(&[
+        "--config",
+        &config,
+        "facts",
+        "--format",
+        "jsonl",
+        "--input",
+        &fixture("nested.jsonl"),
+    ]);
+    let flat = ws.ok(&[
+        "--config",
+        &config,
+        "facts",
+        "--format",
+        "jsonl",
+        "--input",
+        &fixture("flat.jsonl"),
+    ]);
+    assert_eq!(nested, flat);
+}
+
+#[test]
+fn report_from_files_equals_report_from_store() {
+    let ws = Workspace::new();
+    let config = fixture("config.toml");
+    ws.ok(&["--config", &config, "import", &fixture("flat.jsonl")]);
+    for args in [
+        vec!["report", "--format", "json", "--by", "tag,day,week,month"],
+        vec![
+            "report",
+            "--format",
+            "json",
+            "--from",
+            "2024-03-05",
+            "--to",
+            "2024-03-06",
+        ],
+    ] {
+        let from_store = ws.json(&args);
+        let mut file_args = vec!["--config", config.as_str()];
+        file_args.extend(args.iter().copied());
+        let nested = fixture("nested.jsonl");
+        file_args.extend(["--input", nested.as_str()]);
+        let from_file = ws.json(&file_args);
+        assert_eq!(from_store, from_file, "{args:?}");
+    }
+    let facts_store = ws.ok(&["facts", "--format", "csv"]);
+    let facts_file = ws.ok(&[
+        "--config",
+        &config,
+        "facts",
+        "--format",
+        "csv",
+        "--input",
+        &fixture("nested.jsonl"),
+    ]);
+    assert_eq!(facts_store, facts_file);
+}
+
+#[test]
+fn import_is_idempotent() {
+    let ws = Workspace::new();
+    let config = fixture("config.toml");
+    ws.ok(&["--config", &config, "import", &fixture("nested.jsonl")]);
+    let first = ws.ok(&["facts", "--format", "jsonl"]);
+    let again = ws.ok(&["import", &fixture("nested.jsonl")]);
+    assert!(again.contains("(0 new, 4 updated)"), "{again}");
+    ws.ok(&["import", &fixture("flat.jsonl")]);
+    assert_eq!(ws.ok(&["facts", "--format", "jsonl"]), first);
+    let report = ws.json(&["report", "--format", "json"]);
+    assert_eq!(report["conversations"], 4);
+}
+
+#[test]
+fn a_record_with_the_same_id_updates_it() {
+    let ws = Workspace::new();
+    let config = fixture("config.toml");
+    ws.ok(&["--config", &config, "import", &fixture("nested.jsonl")]);
+    let update = ws.dir.path().join("update.jsonl");
+    std::fs::write(
+        &update,
+        concat!(
+            r#"{"type":"message","conversation":"c1","id":"m2","at":"2024-03-04T09:05:00+01:00","author":"agent","agent":"Anna"}"#,
+            "\n",
+            r#"{"type":"conversation","id":"c3","channel":"whatsapp","created_at":"2024-03-05T16:30:00+01:00"}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    ws.ok(&["import", update.to_str().unwrap()]);
+    let facts = rows(&ws.ok(&["facts", "--format", "jsonl"]));
+    // m2 moved from 09:20 to 09:05: 5 open minutes after 09:00.
+    assert_eq!(facts[0]["first_response_business_seconds"], 300.0);
+    assert_eq!(facts[0]["agent_messages"], 1);
+    assert_eq!(facts[2]["channel"], "whatsapp");
+}
+
+#[test]
+fn bad_input_names_file_line_and_field_and_stores_nothing() {
+    let ws = Workspace::new();
+    let config = fixture("config.toml");
+    ws.ok(&["--config", &config, "import", &fixture("nested.jsonl")]);
+    let before = ws.ok(&["facts", "--format", "jsonl"]);
+    let out = ws.run(&["import", &fixture("bad.jsonl")]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "bad.jsonl:4: field `messages[0].at`: '2024-03-07 10:05' is not an RFC 3339 timestamp"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was stored"), "{stderr}");
+    // c9 (line 1) and the message for c1 (line 2) were valid but must not be stored.
+    assert_eq!(ws.ok(&["facts", "--format", "jsonl"]), before);
+}
+
+#[test]
+fn skip_invalid_stores_the_valid_records_and_writes_rejects() {
+    let ws = Workspace::new();
+    let config = fixture("config.toml");
+    ws.ok(&["--config", &config, "import", &fixture("nested.jsonl")]);
+    let rejects = ws.dir.path().join("rejects.jsonl");
+    let out = ws.ok(&[
+        "import",
+        "--skip-invalid",
+        "--rejects",
+        rejects.to_str().unwrap(),
+        &fixture("bad.jsonl"),
+    ]);
+    assert!(out.contains("rejected 2 records"), "{out}");
+    let rejected = rows(&std::fs::read_to_string(&rejects).unwrap());
+    assert_eq!(rejected.len(), 2);
+    assert_eq!(rejected[0]["line"], 4);
+    assert_eq!(rejected[0]["field"], "messages[0].at");
+    assert_eq!(rejected[1]["line"], 5);
+    assert_eq!(rejected[1]["field"], "author");
+    assert!(rejected[1]["record"].as_str().unwrap().contains("robot"));
+    let facts = rows(&ws.ok(&["facts", "--format", "jsonl"]));
+    assert_eq!(facts.len(), 5, "c9 was added");
+    // c1 got a customer message on 7 March after being resolved: an implicit reopen.
+    assert_eq!(facts[0]["reopens"], 1);
+    assert_eq!(facts[0]["resolved"], false);
+}
+
+#[test]
+fn changing_the_configuration_recomputes_the_facts() {
+    let ws = Workspace::new();
+    ws.ok(&[
+        "--config",
+        &fixture("config.toml"),
+        "import",
+        &fixture("nested.jsonl"),
+    ]);
+    let out = ws.run(&[
+        "--config",
+        &fixture("always-open.toml"),
+        "facts",
+        "--format",
+        "jsonl",
+    ]);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("recomputed the facts of 4 conversations")
+    );
+    let facts = rows(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(facts[0]["first_response_business_seconds"], 3000.0);
+    // The configuration is now stored: without --config it stays in force.
+    let again = rows(&ws.ok(&["facts", "--format", "jsonl"]));
+    assert_eq!(again[0]["first_response_business_seconds"], 3000.0);
+}
+
+#[test]
+fn config_errors_name_the_file_and_key() {
+    let ws = Workspace::new();
+    let bad = ws.dir.path().join("bad.toml");
+    std::fs::write(&bad, "[opening_hours]\nsat = \"10:00-25:00\"\n").unwrap();
+    let out = ws.run(&["--config", bad.to_str().unwrap(), "report"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad.toml: opening_hours.sat: '25:00'"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn gzip_and_stdin_inputs() {
+    let ws = Workspace::new();
+    let gz = ws.dir.path().join("nested.jsonl.gz");
+    let mut encoder = flate2_writer(&gz);
+    encoder
+        .write_all(&std::fs::read(fixture("nested.jsonl")).unwrap())
+        .unwrap();
+    encoder.finish().unwrap();
+    let config = fixture("config.toml");
+    let from_gz = ws.ok(&[
+        "--config",
+        &config,
+        "facts",
+        "--format",
+        "jsonl",
+        "--input",
+        gz.to_str().unwrap(),
+    ]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_servicemeter"))
+        .args(["--data-dir"])
+        .arg(ws.data_dir())
+        .args(["--config", &config, "import", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&std::fs::read(fixture("flat.jsonl")).unwrap())
+        .unwrap();
+    assert!(child.wait_with_output().unwrap().status.success());
+    assert_eq!(ws.ok(&["facts", "--format", "jsonl"]), from_gz);
+}
+
+fn flate2_writer(path: &Path) -> GzFile {
+    GzFile(Some(flate2::write::GzEncoder::new(
+        std::fs::File::create(path).unwrap(),
+        flate2::Compression::default(),
+    )))
+}
+
+struct GzFile(Option<flate2::write::GzEncoder<std::fs::File>>);
+
+impl GzFile {
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.0.as_mut().unwrap().write_all(bytes)
+    }
+    fn finish(mut self) -> std::io::Result<()> {
+        self.0.take().unwrap().finish().map(|_| ())
+    }
+}
+
+#[test]
+fn period_report_shows_the_previous_period() {
+    let ws = Workspace::new();
+    ws.ok(&[
+        "--config",
+        &fixture("config.toml"),
+        "import",
+        &fixture("nested.jsonl"),
+    ]);
+    let r = ws.json(&[
+        "report",
+        "--format",
+        "json",
+        "--from",
+        "2024-03-05",
+        "--to",
+        "2024-03-06",
+    ]);
+    assert_eq!(r["period"]["from"], "2024-03-05");
+    assert_eq!(r["conversations"], 2); // c3 and c4
+    assert_eq!(r["previous"]["period"]["from"], "2024-03-03");
+    assert_eq!(r["previous"]["period"]["to"], "2024-03-04");
+    assert_eq!(r["previous"]["conversations"], 2); // c1 and c2
+    let csv = ws.ok(&["report", "--format", "csv", "--by", "channel"]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("group,key,conversations,"));
+    assert!(lines[1].starts_with("total,all,4,2,1,645,"), "{}", lines[1]);
+    assert_eq!(lines.len(), 1 + 1 + 3);
+}
+
+#[test]
+fn demo_builds_a_workspace_and_its_table_fits_80_columns() {
+    let ws = Workspace::new();
+    let out = Command::new(env!("CARGO_BIN_EXE_servicemeter"))
+        .args(["demo", "--conversations", "600"])
+        .current_dir(ws.dir.path())
+        .env_remove("SERVICEMETER_DATA_DIR")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("imported 600 records"), "{text}");
+    assert!(text.contains("By agent"));
+    assert!(text.contains("Jesse Bos"));
+    for line in text.lines() {
+        assert!(line.chars().count() <= 80, "too wide: {line}");
+    }
+    assert!(
+        ws.dir
+            .path()
+            .join("servicemeter-demo/servicemeter.db")
+            .exists()
+    );
+    // Running it again replaces the old demo.
+    let again = Command::new(env!("CARGO_BIN_EXE_servicemeter"))
+        .args(["demo", "--conversations", "100"])
+        .current_dir(ws.dir.path())
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("holds 100 conversations"));
+}
+
+#[test]
+fn demo_refuses_to_overwrite_a_foreign_directory() {
+    let ws = Workspace::new();
+    let dir = ws.dir.path().join("mine");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("precious.txt"), "keep").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_servicemeter"))
+        .args(["--data-dir", dir.to_str().unwrap(), "demo"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(dir.join("precious.txt").exists());
+}
