@@ -521,16 +521,16 @@ pub fn build_report(
 
     for f in facts {
         let target = target_millis(&config.targets, &f.channel, &mut targets_cache);
-        if let Some((a, b)) = current_bounds {
-            if f.start < a || f.start >= b {
-                if let Some((pa, pb)) = previous_bounds
-                    && f.start >= pa
-                    && f.start < pb
-                {
-                    previous.add(f, target);
-                }
-                continue;
+        if let Some((a, b)) = current_bounds
+            && (f.start < a || f.start >= b)
+        {
+            if let Some((pa, pb)) = previous_bounds
+                && f.start >= pa
+                && f.start < pb
+            {
+                previous.add(f, target);
             }
+            continue;
         }
         total.add(f, target);
         let needs_date = wanted

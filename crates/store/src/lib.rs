@@ -83,7 +83,7 @@ pub struct WorkspaceCounts {
 /// An all-or-nothing import: batches are applied inside one transaction; dropping the session
 /// without [`ImportSession::commit`] stores nothing.
 pub trait ImportSession: Send {
-    /// Merges partial conversations (unique ids within the batch) into the stored ones and
+    /// Merges partial conversations (in arrival order; later records win) into the stored ones and
     /// recomputes their facts. `now` is UTC milliseconds.
     fn apply(
         &mut self,

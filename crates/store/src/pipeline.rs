@@ -1,14 +1,12 @@
 //! The one import pipeline: partial conversations in, merged in bounded batches into an
 //! all-or-nothing [`ImportSession`]. Every source (files, API intake, importers) goes through it.
 
-use std::collections::HashMap;
-
 use servicemeter_core::{Calendars, Conversation};
 
 use crate::{BatchOutcome, ImportSession, ImportSummary, StoreError};
 
-/// Conversations held in memory before they are merged into the store.
-pub const BATCH_CONVERSATIONS: usize = 20_000;
+/// Records held in memory before they are merged into the store.
+pub const BATCH_RECORDS: usize = 20_000;
 
 /// Counts of one import.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -29,7 +27,6 @@ pub struct ImportRun<'c, S: ImportSession> {
     calendars: &'c Calendars,
     now: i64,
     pending: Vec<Conversation>,
-    index: HashMap<String, usize>,
     totals: ImportTotals,
 }
 
@@ -41,7 +38,6 @@ impl<'c, S: ImportSession> ImportRun<'c, S> {
             calendars,
             now,
             pending: Vec::new(),
-            index: HashMap::new(),
             totals: ImportTotals::default(),
         }
     }
@@ -59,14 +55,8 @@ impl<'c, S: ImportSession> ImportRun<'c, S> {
                 Some((a, b)) => (a.min(t), b.max(t)),
             });
         }
-        match self.index.get(&record.id) {
-            Some(&i) => self.pending[i].absorb(record),
-            None => {
-                self.index.insert(record.id.clone(), self.pending.len());
-                self.pending.push(record);
-            }
-        }
-        if self.pending.len() >= BATCH_CONVERSATIONS {
+        self.pending.push(record);
+        if self.pending.len() >= BATCH_RECORDS {
             self.flush().await?;
         }
         Ok(())
@@ -81,7 +71,6 @@ impl<'c, S: ImportSession> ImportRun<'c, S> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        self.index.clear();
         let batch = std::mem::take(&mut self.pending);
         let outcome = self.session.apply(batch, self.calendars, self.now).await?;
         self.totals.outcome.add(outcome);

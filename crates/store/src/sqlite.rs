@@ -217,6 +217,22 @@ fn facts_from_row(row: &SqliteRow) -> Result<ConversationFacts, StoreError> {
     })
 }
 
+/// Folds records of the same conversation within a batch together (first place, later wins).
+fn merge_duplicates(batch: Vec<Conversation>) -> Vec<Conversation> {
+    let mut index: HashMap<String, usize> = HashMap::with_capacity(batch.len());
+    let mut unique: Vec<Conversation> = Vec::with_capacity(batch.len());
+    for c in batch {
+        match index.get(&c.id) {
+            Some(&i) => unique[i].absorb(c),
+            None => {
+                index.insert(c.id.clone(), unique.len());
+                unique.push(c);
+            }
+        }
+    }
+    unique
+}
+
 /// An import in progress on SQLite (one transaction).
 pub struct SqliteImport {
     tx: Transaction<'static, Sqlite>,
@@ -230,6 +246,7 @@ impl ImportSession for SqliteImport {
         calendars: &Calendars,
         now: i64,
     ) -> Result<BatchOutcome, StoreError> {
+        let batch = merge_duplicates(batch);
         let ids: Vec<&str> = batch.iter().map(|c| c.id.as_str()).collect();
         let mut existing = load_existing(&mut self.tx, self.workspace, &ids).await?;
         let mut outcome = BatchOutcome::default();

@@ -1,0 +1,96 @@
+//! The nested form and the flat form, in any order and split over files, give identical facts.
+
+use proptest::prelude::*;
+use serde_json::Value;
+use servicemeter_core::facts::compute_all_facts;
+use servicemeter_core::{Calendars, WorkspaceConfig};
+use servicemeter_demo::{DEMO_CONFIG, GeneratorOptions, generate};
+use servicemeter_import::read_conversations;
+
+fn nested_lines() -> Vec<String> {
+    let mut out = Vec::new();
+    generate(
+        &mut out,
+        &GeneratorOptions {
+            conversations: 60,
+            seed: 11,
+            ..GeneratorOptions::default()
+        },
+    )
+    .unwrap();
+    String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn flatten(lines: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in lines {
+        let mut c: Value = serde_json::from_str(line).unwrap();
+        let id = c["id"].clone();
+        for (key, kind) in [
+            ("messages", "message"),
+            ("events", "event"),
+            ("surveys", "survey"),
+        ] {
+            if let Some(Value::Array(items)) = c.as_object_mut().unwrap().remove(key) {
+                for mut item in items {
+                    item["type"] = Value::from(kind);
+                    item["conversation"] = id.clone();
+                    out.push(item.to_string());
+                }
+            }
+        }
+        out.push(c.to_string());
+    }
+    out
+}
+
+fn facts_of(files: &[Vec<String>]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for (i, lines) in files.iter().enumerate() {
+        let path = dir.path().join(format!("part{i}.jsonl"));
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        paths.push(path.display().to_string());
+    }
+    let (conversations, _) = read_conversations(&paths, |_| {}).unwrap();
+    let calendars = Calendars::new(WorkspaceConfig::from_toml(DEMO_CONFIG).unwrap());
+    serde_json::to_string(
+        &compute_all_facts(&conversations, &calendars)
+            .iter()
+            .map(servicemeter_core::FactsRow::new)
+            .collect::<Vec<_>>(),
+    )
+    .unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn flat_shuffled_and_split_equals_nested(seed in any::<u64>(), split in 0usize..400, duplicate in any::<bool>()) {
+        let nested = nested_lines();
+        let expected = facts_of(std::slice::from_ref(&nested));
+        let mut flat = flatten(&nested);
+        if duplicate {
+            // Re-sending records (a retried upload) changes nothing.
+            let again: Vec<String> = flat.iter().step_by(3).cloned().collect();
+            flat.extend(again);
+        }
+        // Fisher–Yates with a small deterministic generator from the seed.
+        let mut state = seed | 1;
+        for i in (1..flat.len()).rev() {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let j = (state % (i as u64 + 1)) as usize;
+            flat.swap(i, j);
+        }
+        let cut = split.min(flat.len());
+        let (a, b) = flat.split_at(cut);
+        prop_assert_eq!(facts_of(&[a.to_vec(), b.to_vec()]), expected);
+    }
+}

@@ -1,0 +1,206 @@
+//! One storage story, written against the `Store` trait so that every backend runs the same
+//! checks: merging across batches, all-or-nothing imports, workspace isolation, recomputation.
+
+use servicemeter_core::{Calendars, Conversation, WorkspaceConfig};
+use servicemeter_import::parse_record;
+use servicemeter_store::{ImportRun, ImportSession, SqliteStore, Store, WorkspaceId};
+
+const OFFICE: &str = r#"
+timezone = "Europe/Amsterdam"
+[opening_hours]
+mon = "09:00-17:00"
+"#;
+
+const ALWAYS: &str = r#"
+timezone = "Europe/Amsterdam"
+[opening_hours]
+mon = "00:00-24:00"
+"#;
+
+fn record(line: &str) -> Conversation {
+    parse_record(line).unwrap()
+}
+
+fn header(id: &str) -> Conversation {
+    record(&format!(
+        r#"{{"type":"conversation","id":"{id}","channel":"email","created_at":"2024-03-04T08:00:00+01:00"}}"#
+    ))
+}
+
+fn message(id: &str, at: &str, author: &str) -> Conversation {
+    record(&format!(
+        r#"{{"type":"message","conversation":"{id}","at":"{at}","author":"{author}","agent":"Anna"}}"#
+    ))
+}
+
+async fn import(
+    store: &impl Store,
+    ws: WorkspaceId,
+    calendars: &Calendars,
+    batches: Vec<Vec<Conversation>>,
+) {
+    let mut session = store.begin_import(ws).await.unwrap();
+    for batch in batches {
+        session.apply(batch, calendars, 1).await.unwrap();
+    }
+    session
+        .commit(servicemeter_store::ImportSummary {
+            sources: "test".into(),
+            records: 0,
+            conversations: 0,
+            rejected: 0,
+            finished_at: 1,
+        })
+        .await
+        .unwrap();
+}
+
+async fn story(store: impl Store) {
+    let a = store.workspace("shop-a").await.unwrap();
+    let b = store.workspace("shop-b").await.unwrap();
+    assert_ne!(a.id, b.id);
+    assert_eq!(store.workspace("shop-a").await.unwrap().id, a.id);
+    let office = Calendars::new(WorkspaceConfig::from_toml(OFFICE).unwrap());
+
+    // Records of one conversation spread over two batches of one import: the message arrives
+    // before its conversation record.
+    import(
+        &store,
+        a.id,
+        &office,
+        vec![
+            vec![message("x", "2024-03-04T08:30:00+01:00", "customer")],
+            vec![
+                header("x"),
+                message("x", "2024-03-04T09:15:00+01:00", "agent"),
+            ],
+        ],
+    )
+    .await;
+    let facts = store.facts(a.id, None).await.unwrap();
+    assert_eq!(facts.len(), 1);
+    assert_eq!(facts[0].first_response_millis, Some(45 * 60 * 1000));
+    assert_eq!(
+        facts[0].first_response_business_millis,
+        Some(15 * 60 * 1000)
+    );
+    let stored = store.conversation(a.id, "x").await.unwrap().unwrap();
+    assert_eq!(stored.messages.len(), 2);
+
+    // Workspace isolation: B sees nothing of A, even by id.
+    assert!(store.facts(b.id, None).await.unwrap().is_empty());
+    assert!(store.conversation(b.id, "x").await.unwrap().is_none());
+    assert_eq!(store.counts(b.id).await.unwrap().conversations, 0);
+    assert_eq!(store.start_range(b.id).await.unwrap(), None);
+
+    // The same id in B is a different conversation.
+    import(&store, b.id, &office, vec![vec![header("x")]]).await;
+    assert_eq!(
+        store.facts(b.id, None).await.unwrap()[0].first_response_millis,
+        None
+    );
+    assert_eq!(
+        store.facts(a.id, None).await.unwrap()[0].first_response_millis,
+        Some(45 * 60 * 1000)
+    );
+
+    // An import that is never committed leaves nothing behind.
+    {
+        let mut session = store.begin_import(a.id).await.unwrap();
+        session
+            .apply(
+                vec![
+                    header("y"),
+                    message("x", "2024-03-04T08:31:00+01:00", "customer"),
+                ],
+                &office,
+                2,
+            )
+            .await
+            .unwrap();
+        drop(session);
+    }
+    let counts = store.counts(a.id).await.unwrap();
+    assert_eq!((counts.conversations, counts.with_facts), (1, 1));
+    assert_eq!(
+        store
+            .conversation(a.id, "x")
+            .await
+            .unwrap()
+            .unwrap()
+            .messages
+            .len(),
+        2
+    );
+
+    // A conversation without its record is kept but has no facts.
+    import(
+        &store,
+        a.id,
+        &office,
+        vec![vec![message("z", "2024-03-04T10:00:00+01:00", "customer")]],
+    )
+    .await;
+    let counts = store.counts(a.id).await.unwrap();
+    assert_eq!((counts.conversations, counts.with_facts), (2, 1));
+
+    // A new configuration recomputes every conversation of that workspace only.
+    let always = Calendars::new(WorkspaceConfig::from_toml(ALWAYS).unwrap());
+    let recomputed = store.replace_config(a.id, ALWAYS, &always).await.unwrap();
+    assert_eq!(recomputed, 1);
+    let facts = store.facts(a.id, None).await.unwrap();
+    assert_eq!(
+        facts[0].first_response_business_millis,
+        Some(45 * 60 * 1000)
+    );
+    assert_eq!(
+        store
+            .workspace("shop-a")
+            .await
+            .unwrap()
+            .config_toml
+            .as_deref(),
+        Some(ALWAYS)
+    );
+    assert_eq!(store.workspace("shop-b").await.unwrap().config_toml, None);
+
+    // Period filter on start.
+    let start = facts[0].start;
+    assert_eq!(
+        store
+            .facts(a.id, Some((start, start + 1)))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .facts(a.id, Some((start + 1, start + 2)))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The pipeline batches and merges records of one conversation given in one run.
+    let mut run = ImportRun::new(store.begin_import(a.id).await.unwrap(), &always, 3);
+    run.add(header("w")).await.unwrap();
+    run.add(message("w", "2024-03-04T11:00:00+01:00", "customer"))
+        .await
+        .unwrap();
+    run.add(message("w", "2024-03-04T11:00:00+01:00", "customer"))
+        .await
+        .unwrap();
+    let totals = run.finish("pipeline".into()).await.unwrap();
+    assert_eq!(totals.records, 3);
+    assert_eq!(totals.outcome.new_conversations, 1);
+    let w = store.conversation(a.id, "w").await.unwrap().unwrap();
+    assert_eq!(w.messages.len(), 1, "identical records are one message");
+}
+
+#[tokio::test]
+async fn sqlite_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).await.unwrap();
+    story(store).await;
+}
