@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use servicemeter_core::config::DEFAULT_CONFIG_TOML;
 use servicemeter_core::facts::compute_all_facts;
-use servicemeter_core::report::{GroupBy, ReportOptions, resolve_period, start_range};
-use servicemeter_core::{Calendars, ConversationFacts, WorkspaceConfig, build_report};
+use servicemeter_core::report::{GroupBy, ReportOptions, resolve_period};
+use servicemeter_core::{Calendars, FactTable, WorkspaceConfig, build_report};
 use servicemeter_report::{FactsFormat, ReportFormat, write_facts, write_report};
 use servicemeter_store::{SqliteStore, Store, Workspace};
 
@@ -185,18 +185,19 @@ async fn import(global: &GlobalArgs, args: ImportArgs) -> Result<()> {
     Ok(())
 }
 
-/// Reads files, computes facts. For `--input` mode.
-fn facts_from_files(files: &[String], config: &WorkspaceConfig) -> Result<Vec<ConversationFacts>> {
+/// Reads files and computes facts, for `--input` mode.
+fn facts_from_files(files: &[String], config: &WorkspaceConfig) -> Result<FactTable> {
     let (conversations, _) = servicemeter_import::read_conversations(files, |_| {})?;
     let calendars = Calendars::new(config.clone());
     let facts = compute_all_facts(&conversations, &calendars);
-    let pending = conversations.len() - facts.len();
+    let table = FactTable::from_facts(facts.iter().flatten());
+    let pending = conversations.len() - table.len();
     if pending > 0 {
         eprintln!(
             "note: {pending} conversations have records but no conversation record; they are left out"
         );
     }
-    Ok(facts)
+    Ok(table)
 }
 
 fn file_mode_config(global: &GlobalArgs) -> Result<WorkspaceConfig> {
@@ -220,7 +221,7 @@ async fn report(global: &GlobalArgs, args: ReportArgs) -> Result<()> {
     let (facts, config, range) = if !args.input.is_empty() {
         let config = file_mode_config(global)?;
         let facts = facts_from_files(&args.input, &config)?;
-        let range = start_range(&facts);
+        let range = facts.start_range();
         (facts, config, range)
     } else {
         let opened = open_store(global).await?;
@@ -248,14 +249,18 @@ async fn report(global: &GlobalArgs, args: ReportArgs) -> Result<()> {
 }
 
 async fn facts(global: &GlobalArgs, args: FactsArgs) -> Result<()> {
-    let mut facts = if !args.input.is_empty() {
+    let table = if !args.input.is_empty() {
         let config = file_mode_config(global)?;
         facts_from_files(&args.input, &config)?
     } else {
         let opened = open_store(global).await?;
         opened.store.facts(opened.workspace.id, None).await?
     };
-    facts.sort_by(|a, b| a.conversation.cmp(&b.conversation));
+    let facts: Vec<_> = table
+        .order_by_conversation()
+        .into_iter()
+        .map(|i| table.get(i))
+        .collect();
     let format = match args.format {
         FactsFormatArg::Csv => FactsFormat::Csv,
         FactsFormatArg::Jsonl => FactsFormat::Jsonl,

@@ -48,7 +48,7 @@ pub struct ConversationFacts {
 impl ConversationFacts {
     /// Inbound and no agent message.
     pub fn unanswered(&self) -> bool {
-        self.inbound && self.first_response_millis.is_none()
+        self.numbers().unanswered()
     }
 }
 
@@ -208,12 +208,12 @@ pub fn compute_facts(
     })
 }
 
-/// Computes facts for many normalized conversations, in parallel on all cores; conversations
-/// without a conversation record are skipped. The result keeps the input order.
+/// Computes facts for many normalized conversations, in parallel on all cores. The result is
+/// aligned with the input: `None` for conversations without a conversation record.
 pub fn compute_all_facts(
     conversations: &[Conversation],
     calendars: &crate::config::Calendars,
-) -> Vec<ConversationFacts> {
+) -> Vec<Option<ConversationFacts>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = conversations.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
@@ -222,7 +222,7 @@ pub fn compute_all_facts(
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
-                        .filter_map(|c| {
+                        .map(|c| {
                             let channel = c.header.as_ref()?.channel.as_str();
                             compute_facts(c, calendars.for_channel(channel))
                         })

@@ -7,9 +7,11 @@ pub mod facts;
 pub mod model;
 pub mod report;
 pub mod stats;
+pub mod table;
 pub mod time;
 
 pub use config::{Calendars, ConfigError, WorkspaceConfig};
 pub use facts::{ConversationFacts, FactsRow, compute_facts};
 pub use model::Conversation;
 pub use report::{GroupBy, Report, ReportOptions, build_report};
+pub use table::FactTable;

@@ -227,30 +227,22 @@ pub struct ConversationHeader {
     pub channel: Channel,
     /// UTC milliseconds.
     pub created_at: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
 }
 
 /// A message in a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// UTC milliseconds.
     pub at: i64,
     pub author: Author,
     /// The agent who wrote it (agent messages and notes).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
 }
 
@@ -260,7 +252,6 @@ pub struct Event {
     /// UTC milliseconds.
     pub at: i64,
     pub kind: EventKind,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<String>,
 }
 
@@ -271,7 +262,6 @@ pub struct Survey {
     pub at: i64,
     pub kind: SurveyKind,
     pub score: Score,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
 }
 
@@ -280,13 +270,9 @@ pub struct Survey {
 pub struct Conversation {
     pub id: String,
     /// `None` while only messages, events or surveys have arrived.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub header: Option<ConversationHeader>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub messages: Vec<Message>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<Event>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub surveys: Vec<Survey>,
 }
 

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::config::{Targets, WorkspaceConfig};
 use crate::facts::ConversationFacts;
 use crate::stats::{mean, percent, percentile_sorted};
+use crate::table::{FactNumbers, FactTable, NO_NAME};
 
 /// The key used for conversations without an agent.
 pub const UNASSIGNED: &str = "(unassigned)";
@@ -231,7 +232,7 @@ pub struct Accumulator {
 
 impl Accumulator {
     /// Adds one conversation; `target_millis` is the first-response target of its channel.
-    pub fn add(&mut self, f: &ConversationFacts, target_millis: i64) {
+    pub fn add(&mut self, f: &FactNumbers, target_millis: i64) {
         self.conversations += 1;
         if let (Some(business), Some(calendar)) =
             (f.first_response_business_millis, f.first_response_millis)
@@ -492,10 +493,44 @@ pub fn start_range(facts: &[ConversationFacts]) -> Option<(i64, i64)> {
         })
 }
 
+/// Per-group accumulators keyed by dictionary index (channel, agent, tag) or by date label.
+#[derive(Default)]
+struct Groups {
+    by_name: HashMap<u32, Accumulator>,
+    by_label: HashMap<String, Accumulator>,
+}
+
+impl Groups {
+    fn add_name(&mut self, key: u32, n: &FactNumbers, target: i64) {
+        self.by_name.entry(key).or_default().add(n, target);
+    }
+
+    fn add_label(&mut self, key: String, n: &FactNumbers, target: i64) {
+        self.by_label.entry(key).or_default().add(n, target);
+    }
+
+    fn finish(self, table: &FactTable, none_label: &str) -> BTreeMap<String, Summary> {
+        let mut out: BTreeMap<String, Summary> = self
+            .by_label
+            .into_iter()
+            .map(|(k, acc)| (k, acc.finish()))
+            .collect();
+        for (key, acc) in self.by_name {
+            let name = if key == NO_NAME {
+                none_label.to_string()
+            } else {
+                table.name(key).to_string()
+            };
+            out.insert(name, acc.finish());
+        }
+        out
+    }
+}
+
 /// Builds the report from the facts of the conversations (any order; facts outside the period
 /// and its previous period are ignored).
 pub fn build_report(
-    facts: &[ConversationFacts],
+    table: &FactTable,
     config: &WorkspaceConfig,
     period: Option<Period>,
     by: &[GroupBy],
@@ -505,74 +540,76 @@ pub fn build_report(
     let previous_period = period.map(Period::previous);
     let previous_bounds = previous_period.map(|p| p.bounds(tz));
 
+    // First-response target per channel, by dictionary index.
     let mut targets_cache = HashMap::new();
+    let targets_by_name: Vec<i64> = (0..table.names_len())
+        .map(|i| target_millis(&config.targets, table.name(i as u32), &mut targets_cache))
+        .collect();
+
     let mut total = Accumulator::default();
     let mut previous = Accumulator::default();
-    let mut groups: BTreeMap<GroupBy, HashMap<String, Accumulator>> = BTreeMap::new();
     let mut wanted = vec![GroupBy::Channel, GroupBy::Agent];
     for extra in by {
         if !wanted.contains(extra) {
             wanted.push(*extra);
         }
     }
-    for by in &wanted {
-        groups.insert(*by, HashMap::new());
-    }
+    let mut groups: BTreeMap<GroupBy, Groups> =
+        wanted.iter().map(|b| (*b, Groups::default())).collect();
+    let needs_date = wanted
+        .iter()
+        .any(|b| matches!(b, GroupBy::Day | GroupBy::Week | GroupBy::Month));
 
-    for f in facts {
-        let target = target_millis(&config.targets, &f.channel, &mut targets_cache);
+    for i in 0..table.len() {
+        let start = table.start(i);
+        let n = table.numbers(i);
+        let target = targets_by_name[table.channel_index(i) as usize];
         if let Some((a, b)) = current_bounds
-            && (f.start < a || f.start >= b)
+            && (start < a || start >= b)
         {
             if let Some((pa, pb)) = previous_bounds
-                && f.start >= pa
-                && f.start < pb
+                && start >= pa
+                && start < pb
             {
-                previous.add(f, target);
+                previous.add(&n, target);
             }
             continue;
         }
-        total.add(f, target);
-        let needs_date = wanted
-            .iter()
-            .any(|b| matches!(b, GroupBy::Day | GroupBy::Week | GroupBy::Month));
-        let date = needs_date.then(|| local_date(f.start, tz));
-        for (by, map) in groups.iter_mut() {
-            let mut add = |key: &str| match map.get_mut(key) {
-                Some(acc) => acc.add(f, target),
-                None => {
-                    let mut acc = Accumulator::default();
-                    acc.add(f, target);
-                    map.insert(key.to_string(), acc);
-                }
-            };
-            match by {
-                GroupBy::Channel => add(&f.channel),
-                GroupBy::Agent => add(f.agent.as_deref().unwrap_or(UNASSIGNED)),
+        total.add(&n, target);
+        let date = needs_date.then(|| local_date(start, tz));
+        for (group, acc) in groups.iter_mut() {
+            match group {
+                GroupBy::Channel => acc.add_name(table.channel_index(i), &n, target),
+                GroupBy::Agent => acc.add_name(table.agent_index(i), &n, target),
                 GroupBy::Tag => {
-                    if f.tags.is_empty() {
-                        add(UNTAGGED);
+                    let tags = table.tags(i);
+                    if tags.is_empty() {
+                        acc.add_name(NO_NAME, &n, target);
                     }
-                    for tag in &f.tags {
-                        add(tag);
+                    for &tag in tags {
+                        acc.add_name(tag, &n, target);
                     }
                 }
-                GroupBy::Day => add(&date.expect("computed").to_string()),
-                GroupBy::Week => add(&iso_week_key(date.expect("computed"))),
-                GroupBy::Month => add(&date.expect("computed").strftime("%Y-%m").to_string()),
+                GroupBy::Day => acc.add_label(date.expect("computed").to_string(), &n, target),
+                GroupBy::Week => acc.add_label(iso_week_key(date.expect("computed")), &n, target),
+                GroupBy::Month => acc.add_label(
+                    date.expect("computed").strftime("%Y-%m").to_string(),
+                    &n,
+                    target,
+                ),
             }
         }
     }
 
     let mut finished: BTreeMap<GroupBy, BTreeMap<String, Summary>> = groups
         .into_iter()
-        .map(|(by, map)| {
-            (
-                by,
-                map.into_iter()
-                    .map(|(key, acc)| (key, acc.finish()))
-                    .collect(),
-            )
+        .map(|(by, g)| {
+            let none_label = if by == GroupBy::Tag {
+                UNTAGGED
+            } else {
+                UNASSIGNED
+            };
+            (by, g.finish(table, none_label))
         })
         .collect();
     let summary = total.finish();

@@ -6,7 +6,7 @@ use servicemeter_core::model::{
 };
 use servicemeter_core::report::{Period, build_report};
 use servicemeter_core::time::parse_timestamp;
-use servicemeter_core::{Calendars, ConversationFacts, WorkspaceConfig, compute_facts};
+use servicemeter_core::{Calendars, ConversationFacts, FactTable, WorkspaceConfig, compute_facts};
 
 const CONFIG: &str = r#"
 timezone = "Europe/Amsterdam"
@@ -409,7 +409,12 @@ fn csat_satisfied_depends_on_scale_size() {
         (8.0, sc(1.0, 10.0), false),
     ];
     for (score, scale, satisfied) in cases {
-        let report = build_report(&[with_csat(score, scale)], &config, None, &[]);
+        let report = build_report(
+            &FactTable::from_facts(&[with_csat(score, scale)]),
+            &config,
+            None,
+            &[],
+        );
         assert_eq!(
             report.summary.csat.satisfied,
             u64::from(satisfied),
@@ -417,7 +422,7 @@ fn csat_satisfied_depends_on_scale_size() {
         );
     }
     let facts: Vec<_> = cases.iter().map(|(s, sc, _)| with_csat(*s, *sc)).collect();
-    let report = build_report(&facts, &config, None, &[]);
+    let report = build_report(&FactTable::from_facts(&facts), &config, None, &[]);
     assert_eq!(report.summary.csat.responses, 8);
     assert_eq!(report.summary.csat.satisfied_pct, Some(50.0));
     // (4+3+3+2+1+0+9+8)/8 = 30/8
@@ -435,7 +440,7 @@ fn nps_and_ces_aggregates() {
                 .facts()
         })
         .collect();
-    let r = build_report(&nps, &config, None, &[]);
+    let r = build_report(&FactTable::from_facts(&nps), &config, None, &[]);
     assert_eq!(r.summary.nps.responses, 5);
     assert_eq!(r.summary.nps.promoters_pct, Some(40.0));
     assert_eq!(r.summary.nps.detractors_pct, Some(40.0));
@@ -450,7 +455,7 @@ fn nps_and_ces_aggregates() {
                 .facts()
         })
         .collect();
-    let r = build_report(&ces, &config, None, &[]);
+    let r = build_report(&FactTable::from_facts(&ces), &config, None, &[]);
     assert_eq!(r.summary.ces.average, Some(4.75));
     assert_eq!(r.summary.ces.net, Some(25.0));
 }
@@ -504,7 +509,7 @@ fn first_response_aggregates_and_targets() {
             .customer("2024-03-04T09:00:00+01:00")
             .facts(),
     );
-    let r = build_report(&facts, &config, None, &[]);
+    let r = build_report(&FactTable::from_facts(&facts), &config, None, &[]);
     let fr = &r.summary.first_response;
     assert_eq!((fr.count, fr.unanswered), (4, 1));
     assert_eq!(fr.median_business_seconds, Some(2700.0)); // (1800 + 3600) / 2
@@ -560,7 +565,7 @@ fn period_and_previous_period_by_local_start_date() {
         from: d("2024-03-31"),
         to: d("2024-04-01"),
     };
-    let r = build_report(&facts, &config, Some(period), &[]);
+    let r = build_report(&FactTable::from_facts(&facts), &config, Some(period), &[]);
     assert_eq!(r.summary.conversations, 1);
     let previous = r.previous.unwrap();
     assert_eq!(previous.period.from, d("2024-03-29"));

@@ -61,6 +61,7 @@ fn facts_of(files: &[Vec<String>]) -> String {
     serde_json::to_string(
         &compute_all_facts(&conversations, &calendars)
             .iter()
+            .flatten()
             .map(servicemeter_core::FactsRow::new)
             .collect::<Vec<_>>(),
     )

@@ -3,11 +3,12 @@
 //! Invariant: every query takes a workspace id, and every key starts with it.
 
 pub mod pipeline;
+pub mod segments;
 pub mod sqlite;
 
 use std::future::Future;
 
-use servicemeter_core::{Calendars, Conversation, ConversationFacts};
+use servicemeter_core::{Calendars, Conversation, FactTable};
 
 pub use pipeline::{ImportRun, ImportTotals};
 pub use sqlite::SqliteStore;
@@ -120,12 +121,13 @@ pub trait Store: Send + Sync {
         workspace: WorkspaceId,
     ) -> impl Future<Output = Result<Self::Import<'_>, StoreError>> + Send;
 
-    /// Facts of conversations whose start lies in `[from, to)` (all when `None`), by id.
+    /// Facts of conversations whose start lies in `[from, to)` (all when `None`), in no
+    /// particular order.
     fn facts(
         &self,
         workspace: WorkspaceId,
         start_between: Option<(i64, i64)>,
-    ) -> impl Future<Output = Result<Vec<ConversationFacts>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<FactTable, StoreError>> + Send;
 
     /// Earliest and latest conversation start.
     fn start_range(

@@ -4,15 +4,15 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 
-use servicemeter_core::facts::SurveyAnswer;
-use servicemeter_core::model::Scale;
-use servicemeter_core::{Calendars, Conversation, ConversationFacts, compute_facts};
+use servicemeter_core::facts::compute_all_facts;
+use servicemeter_core::{Calendars, Conversation, FactTable};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, Transaction};
 
+use crate::segments::{SEGMENT_ROWS, Segment, merge_newest};
 use crate::{
     BatchOutcome, ImportSession, ImportSummary, Store, StoreError, Workspace, WorkspaceCounts,
     WorkspaceId,
@@ -21,8 +21,8 @@ use crate::{
 /// File name of the database inside the data directory.
 pub const DATABASE_FILE: &str = "servicemeter.db";
 
-/// Rows per multi-row statement (26 columns × 400 rows stays below SQLite's 32 766 parameters).
-const ROWS_PER_STATEMENT: usize = 400;
+/// Rows per multi-row statement.
+const ROWS_PER_STATEMENT: usize = 500;
 
 /// The SQLite store.
 #[derive(Debug, Clone)]
@@ -60,25 +60,26 @@ impl SqliteStore {
 }
 
 fn encode(conversation: &Conversation) -> Vec<u8> {
-    serde_json::to_vec(conversation).expect("conversations serialize")
+    postcard::to_stdvec(conversation).expect("conversations serialize")
 }
 
 fn decode(id: &str, body: &[u8]) -> Result<Conversation, StoreError> {
-    serde_json::from_slice(body).map_err(|e| StoreError::Corrupt {
+    postcard::from_bytes(body).map_err(|e| StoreError::Corrupt {
         conversation: id.to_string(),
         reason: e.to_string(),
     })
 }
 
+/// Stored conversations of a batch: body and ordinal by id.
 async fn load_existing(
-    tx: &mut Transaction<'static, Sqlite>,
+    conn: &mut SqliteConnection,
     workspace: WorkspaceId,
     ids: &[&str],
-) -> Result<HashMap<String, Conversation>, StoreError> {
+) -> Result<HashMap<String, (u32, Conversation)>, StoreError> {
     let mut found = HashMap::new();
     for chunk in ids.chunks(ROWS_PER_STATEMENT) {
         let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT conversation_id, body FROM conversations WHERE workspace_id = ",
+            "SELECT conversation_id, ordinal, body FROM conversations WHERE workspace_id = ",
         );
         query.push_bind(workspace.0);
         query.push(" AND conversation_id IN (");
@@ -87,30 +88,32 @@ async fn load_existing(
             separated.push_bind(id.to_string());
         }
         separated.push_unseparated(")");
-        let rows = query.build().fetch_all(&mut **tx).await?;
+        let rows = query.build().fetch_all(&mut *conn).await?;
         for row in rows {
             let id: String = row.try_get(0)?;
-            let body: Vec<u8> = row.try_get(1)?;
+            let ordinal: i64 = row.try_get(1)?;
+            let body: Vec<u8> = row.try_get(2)?;
             let conversation = decode(&id, &body)?;
-            found.insert(id, conversation);
+            found.insert(id, (ordinal as u32, conversation));
         }
     }
     Ok(found)
 }
 
 async fn write_conversations(
-    tx: &mut Transaction<'static, Sqlite>,
+    conn: &mut SqliteConnection,
     workspace: WorkspaceId,
-    conversations: &[Conversation],
+    conversations: &[(u32, Conversation)],
     now: i64,
 ) -> Result<(), StoreError> {
     for chunk in conversations.chunks(ROWS_PER_STATEMENT) {
         let mut query = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO conversations (workspace_id, conversation_id, has_header, body, updated_at) ",
+            "INSERT INTO conversations (workspace_id, conversation_id, ordinal, has_header, body, updated_at) ",
         );
-        query.push_values(chunk, |mut row, c| {
+        query.push_values(chunk, |mut row, (ordinal, c)| {
             row.push_bind(workspace.0)
                 .push_bind(c.id.clone())
+                .push_bind(i64::from(*ordinal))
                 .push_bind(c.header.is_some())
                 .push_bind(encode(c))
                 .push_bind(now);
@@ -119,102 +122,84 @@ async fn write_conversations(
             " ON CONFLICT (workspace_id, conversation_id) DO UPDATE SET \
              has_header = excluded.has_header, body = excluded.body, updated_at = excluded.updated_at",
         );
-        query.build().execute(&mut **tx).await?;
+        query.build().execute(&mut *conn).await?;
     }
     Ok(())
 }
 
-async fn write_facts(
-    tx: &mut Transaction<'static, Sqlite>,
+async fn next_segment_id(
+    conn: &mut SqliteConnection,
     workspace: WorkspaceId,
-    facts: &[ConversationFacts],
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COALESCE(MAX(segment_id) + 1, 0) FROM fact_segments WHERE workspace_id = ?",
+    )
+    .bind(workspace.0)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+async fn write_segment(
+    conn: &mut SqliteConnection,
+    workspace: WorkspaceId,
+    segment_id: i64,
+    segment: &Segment,
 ) -> Result<(), StoreError> {
-    for chunk in facts.chunks(ROWS_PER_STATEMENT) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "INSERT OR REPLACE INTO conversation_facts (workspace_id, conversation_id, channel, agent, tags, \
-             created_at, start_at, inbound, first_response_ms, first_response_business_ms, resolved, \
-             resolution_ms, resolution_business_ms, first_resolution_ms, reopens, customer_messages, \
-             agent_messages, agent_turns, one_touch, csat_score, csat_min, csat_max, nps_score, \
-             ces_score, ces_min, ces_max) ",
-        );
-        query.push_values(chunk, |mut row, f| {
-            row.push_bind(workspace.0)
-                .push_bind(f.conversation.clone())
-                .push_bind(f.channel.clone())
-                .push_bind(f.agent.clone())
-                .push_bind(serde_json::to_string(&f.tags).expect("tags serialize"))
-                .push_bind(f.created_at)
-                .push_bind(f.start)
-                .push_bind(f.inbound)
-                .push_bind(f.first_response_millis)
-                .push_bind(f.first_response_business_millis)
-                .push_bind(f.resolved)
-                .push_bind(f.resolution_millis)
-                .push_bind(f.resolution_business_millis)
-                .push_bind(f.first_resolution_millis)
-                .push_bind(i64::from(f.reopens))
-                .push_bind(i64::from(f.customer_messages))
-                .push_bind(i64::from(f.agent_messages))
-                .push_bind(i64::from(f.agent_turns))
-                .push_bind(f.one_touch)
-                .push_bind(f.csat.map(|a| a.score))
-                .push_bind(f.csat.map(|a| a.scale.min))
-                .push_bind(f.csat.map(|a| a.scale.max))
-                .push_bind(f.nps.map(|a| a.score))
-                .push_bind(f.ces.map(|a| a.score))
-                .push_bind(f.ces.map(|a| a.scale.min))
-                .push_bind(f.ces.map(|a| a.scale.max));
-        });
-        query.build().execute(&mut **tx).await?;
-    }
+    sqlx::query(
+        "INSERT INTO fact_segments (workspace_id, segment_id, row_count, data) VALUES (?, ?, ?, ?)",
+    )
+    .bind(workspace.0)
+    .bind(segment_id)
+    .bind(segment.ordinals.len() as i64)
+    .bind(segment.encode())
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
-const FACT_COLUMNS: &str = "conversation_id, channel, agent, tags, created_at, start_at, inbound, \
-    first_response_ms, first_response_business_ms, resolved, resolution_ms, resolution_business_ms, \
-    first_resolution_ms, reopens, customer_messages, agent_messages, agent_turns, one_touch, \
-    csat_score, csat_min, csat_max, nps_score, ces_score, ces_min, ces_max";
-
-fn facts_from_row(row: &SqliteRow) -> Result<ConversationFacts, StoreError> {
-    let answer = |score: Option<f64>, min: Option<f64>, max: Option<f64>| {
-        score.map(|score| SurveyAnswer {
-            score,
-            scale: Scale {
-                min: min.unwrap_or(0.0),
-                max: max.unwrap_or(10.0),
-            },
+/// All segments of a workspace, newest first.
+async fn read_segments(
+    conn: &mut SqliteConnection,
+    workspace: WorkspaceId,
+) -> Result<Vec<Segment>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT data FROM fact_segments WHERE workspace_id = ? ORDER BY segment_id DESC",
+    )
+    .bind(workspace.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let data: &[u8] = row.try_get(0)?;
+            Segment::decode(data)
         })
-    };
-    let conversation: String = row.try_get(0)?;
-    let tags_json: String = row.try_get(3)?;
-    let tags = serde_json::from_str(&tags_json).map_err(|e| StoreError::Corrupt {
-        conversation: conversation.clone(),
-        reason: format!("tags: {e}"),
-    })?;
-    let count = |i: usize| -> Result<u32, StoreError> { Ok(row.try_get::<i64, _>(i)? as u32) };
-    Ok(ConversationFacts {
-        channel: row.try_get(1)?,
-        agent: row.try_get(2)?,
-        tags,
-        created_at: row.try_get(4)?,
-        start: row.try_get(5)?,
-        inbound: row.try_get(6)?,
-        first_response_millis: row.try_get(7)?,
-        first_response_business_millis: row.try_get(8)?,
-        resolved: row.try_get(9)?,
-        resolution_millis: row.try_get(10)?,
-        resolution_business_millis: row.try_get(11)?,
-        first_resolution_millis: row.try_get(12)?,
-        reopens: count(13)?,
-        customer_messages: count(14)?,
-        agent_messages: count(15)?,
-        agent_turns: count(16)?,
-        one_touch: row.try_get(17)?,
-        csat: answer(row.try_get(18)?, row.try_get(19)?, row.try_get(20)?),
-        nps: answer(row.try_get(21)?, Some(0.0), Some(10.0)),
-        ces: answer(row.try_get(22)?, row.try_get(23)?, row.try_get(24)?),
-        conversation,
-    })
+        .collect()
+}
+
+/// Replaces every segment of a workspace by `live`, cut into segments of [`SEGMENT_ROWS`].
+async fn rewrite_segments(
+    conn: &mut SqliteConnection,
+    workspace: WorkspaceId,
+    live: &Segment,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM fact_segments WHERE workspace_id = ?")
+        .bind(workspace.0)
+        .execute(&mut *conn)
+        .await?;
+    let mut segment_id = 0;
+    let mut from = 0;
+    while from < live.ordinals.len() {
+        let to = (from + SEGMENT_ROWS).min(live.ordinals.len());
+        let mut part = Segment {
+            ordinals: live.ordinals[from..to].to_vec(),
+            table: FactTable::new(),
+        };
+        part.table.extend_from(&live.table, from..to);
+        write_segment(conn, workspace, segment_id, &part).await?;
+        segment_id += 1;
+        from = to;
+    }
+    Ok(())
 }
 
 /// Folds records of the same conversation within a batch together (first place, later wins).
@@ -237,6 +222,8 @@ fn merge_duplicates(batch: Vec<Conversation>) -> Vec<Conversation> {
 pub struct SqliteImport {
     tx: Transaction<'static, Sqlite>,
     workspace: WorkspaceId,
+    next_ordinal: u32,
+    next_segment: i64,
 }
 
 impl ImportSession for SqliteImport {
@@ -250,38 +237,52 @@ impl ImportSession for SqliteImport {
         let ids: Vec<&str> = batch.iter().map(|c| c.id.as_str()).collect();
         let mut existing = load_existing(&mut self.tx, self.workspace, &ids).await?;
         let mut outcome = BatchOutcome::default();
+        let mut ordinals = Vec::with_capacity(batch.len());
         let mut merged = Vec::with_capacity(batch.len());
         for partial in batch {
-            let conversation = match existing.remove(&partial.id) {
-                Some(mut stored) => {
+            let (ordinal, mut conversation) = match existing.remove(&partial.id) {
+                Some((ordinal, mut stored)) => {
                     outcome.updated_conversations += 1;
                     stored.absorb(partial);
-                    stored
+                    (ordinal, stored)
                 }
                 None => {
                     outcome.new_conversations += 1;
-                    partial
+                    let ordinal = self.next_ordinal;
+                    self.next_ordinal += 1;
+                    (ordinal, partial)
                 }
             };
+            conversation.normalize();
+            ordinals.push(ordinal);
             merged.push(conversation);
         }
-        let mut facts = Vec::with_capacity(merged.len());
-        for conversation in &mut merged {
-            conversation.normalize();
-            match &conversation.header {
-                Some(header) => facts.push(
-                    compute_facts(conversation, calendars.for_channel(header.channel.as_str()))
-                        .expect("header present"),
-                ),
+        let facts = compute_all_facts(&merged, calendars);
+        let mut segment = Segment::default();
+        for (ordinal, f) in ordinals.iter().zip(&facts) {
+            match f {
+                Some(f) => {
+                    segment.ordinals.push(*ordinal);
+                    segment.table.push(f);
+                }
                 None => outcome.pending_conversations += 1,
             }
         }
-        write_conversations(&mut self.tx, self.workspace, &merged, now).await?;
-        write_facts(&mut self.tx, self.workspace, &facts).await?;
+        let rows: Vec<(u32, Conversation)> = ordinals.into_iter().zip(merged).collect();
+        write_conversations(&mut self.tx, self.workspace, &rows, now).await?;
+        if !segment.ordinals.is_empty() {
+            write_segment(&mut self.tx, self.workspace, self.next_segment, &segment).await?;
+            self.next_segment += 1;
+        }
         Ok(outcome)
     }
 
     async fn commit(mut self, summary: ImportSummary) -> Result<(), StoreError> {
+        let segments = read_segments(&mut self.tx, self.workspace).await?;
+        if segments.len() > 1 {
+            let live = merge_newest(&segments, None);
+            rewrite_segments(&mut self.tx, self.workspace, &live).await?;
+        }
         sqlx::query(
             "INSERT INTO imports (workspace_id, import_id, finished_at, sources, records, conversations, rejected) \
              VALUES (?1, (SELECT COALESCE(MAX(import_id), 0) + 1 FROM imports WHERE workspace_id = ?1), ?2, ?3, ?4, ?5, ?6)",
@@ -341,76 +342,75 @@ impl Store for SqliteStore {
             .bind(workspace.0)
             .execute(&mut *tx)
             .await?;
-        let mut after = String::new();
-        let mut recomputed = 0u64;
+        let mut after = -1i64;
+        let mut live = Segment::default();
         loop {
             let rows = sqlx::query(
-                "SELECT conversation_id, body FROM conversations \
-                 WHERE workspace_id = ? AND has_header = 1 AND conversation_id > ? \
-                 ORDER BY conversation_id LIMIT 2000",
+                "SELECT conversation_id, ordinal, body FROM conversations \
+                 WHERE workspace_id = ? AND has_header = 1 AND ordinal > ? \
+                 ORDER BY ordinal LIMIT 10000",
             )
             .bind(workspace.0)
-            .bind(&after)
+            .bind(after)
             .fetch_all(&mut *tx)
             .await?;
             if rows.is_empty() {
                 break;
             }
-            let mut facts = Vec::with_capacity(rows.len());
+            let mut ordinals = Vec::with_capacity(rows.len());
+            let mut conversations = Vec::with_capacity(rows.len());
             for row in &rows {
                 let id: String = row.try_get(0)?;
-                let body: Vec<u8> = row.try_get(1)?;
-                let conversation = decode(&id, &body)?;
-                let channel = conversation
-                    .header
-                    .as_ref()
-                    .map(|h| h.channel.as_str().to_string())
-                    .unwrap_or_default();
-                if let Some(f) = compute_facts(&conversation, calendars.for_channel(&channel)) {
-                    facts.push(f);
-                }
-                after = id;
+                let ordinal: i64 = row.try_get(1)?;
+                let body: &[u8] = row.try_get(2)?;
+                conversations.push(decode(&id, body)?);
+                ordinals.push(ordinal as u32);
+                after = ordinal;
             }
-            recomputed += facts.len() as u64;
-            write_facts(&mut tx, workspace, &facts).await?;
+            for (ordinal, f) in ordinals
+                .into_iter()
+                .zip(compute_all_facts(&conversations, calendars))
+            {
+                if let Some(f) = f {
+                    live.ordinals.push(ordinal);
+                    live.table.push(&f);
+                }
+            }
         }
+        rewrite_segments(&mut tx, workspace, &live).await?;
         tx.commit().await?;
-        Ok(recomputed)
+        Ok(live.ordinals.len() as u64)
     }
 
     async fn begin_import(&self, workspace: WorkspaceId) -> Result<SqliteImport, StoreError> {
-        let tx = self.pool.begin().await?;
-        Ok(SqliteImport { tx, workspace })
+        let mut tx = self.pool.begin().await?;
+        let next_ordinal: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(ordinal) + 1, 0) FROM conversations WHERE workspace_id = ?",
+        )
+        .bind(workspace.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        let next_segment = next_segment_id(&mut tx, workspace).await?;
+        Ok(SqliteImport {
+            tx,
+            workspace,
+            next_ordinal: next_ordinal as u32,
+            next_segment,
+        })
     }
 
     async fn facts(
         &self,
         workspace: WorkspaceId,
         start_between: Option<(i64, i64)>,
-    ) -> Result<Vec<ConversationFacts>, StoreError> {
-        let (from, to) = start_between.unwrap_or((i64::MIN, i64::MAX));
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {FACT_COLUMNS} FROM conversation_facts \
-             WHERE workspace_id = ? AND start_at >= ? AND start_at < ? ORDER BY conversation_id"
-        )))
-        .bind(workspace.0)
-        .bind(from)
-        .bind(to)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(facts_from_row).collect()
+    ) -> Result<FactTable, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let segments = read_segments(&mut conn, workspace).await?;
+        Ok(merge_newest(&segments, start_between).table)
     }
 
     async fn start_range(&self, workspace: WorkspaceId) -> Result<Option<(i64, i64)>, StoreError> {
-        let row = sqlx::query(
-            "SELECT MIN(start_at), MAX(start_at) FROM conversation_facts WHERE workspace_id = ?",
-        )
-        .bind(workspace.0)
-        .fetch_one(&self.pool)
-        .await?;
-        let min: Option<i64> = row.try_get(0)?;
-        let max: Option<i64> = row.try_get(1)?;
-        Ok(min.zip(max))
+        Ok(self.facts(workspace, None).await?.start_range())
     }
 
     async fn conversation(
@@ -435,16 +435,14 @@ impl Store for SqliteStore {
     }
 
     async fn counts(&self, workspace: WorkspaceId) -> Result<WorkspaceCounts, StoreError> {
-        let conversations: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM conversations WHERE workspace_id = ?")
-                .bind(workspace.0)
-                .fetch_one(&self.pool)
-                .await?;
-        let with_facts: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM conversation_facts WHERE workspace_id = ?")
-                .bind(workspace.0)
-                .fetch_one(&self.pool)
-                .await?;
+        let row = sqlx::query(
+            "SELECT COUNT(*), COALESCE(SUM(has_header), 0) FROM conversations WHERE workspace_id = ?",
+        )
+        .bind(workspace.0)
+        .fetch_one(&self.pool)
+        .await?;
+        let conversations: i64 = row.try_get(0)?;
+        let with_facts: i64 = row.try_get(1)?;
         Ok(WorkspaceCounts {
             conversations: conversations as u64,
             with_facts: with_facts as u64,

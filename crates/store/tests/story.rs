@@ -77,7 +77,7 @@ async fn story(store: impl Store) {
         ],
     )
     .await;
-    let facts = store.facts(a.id, None).await.unwrap();
+    let facts = store.facts(a.id, None).await.unwrap().to_facts();
     assert_eq!(facts.len(), 1);
     assert_eq!(facts[0].first_response_millis, Some(45 * 60 * 1000));
     assert_eq!(
@@ -88,7 +88,7 @@ async fn story(store: impl Store) {
     assert_eq!(stored.messages.len(), 2);
 
     // Workspace isolation: B sees nothing of A, even by id.
-    assert!(store.facts(b.id, None).await.unwrap().is_empty());
+    assert!(store.facts(b.id, None).await.unwrap().to_facts().is_empty());
     assert!(store.conversation(b.id, "x").await.unwrap().is_none());
     assert_eq!(store.counts(b.id).await.unwrap().conversations, 0);
     assert_eq!(store.start_range(b.id).await.unwrap(), None);
@@ -96,11 +96,11 @@ async fn story(store: impl Store) {
     // The same id in B is a different conversation.
     import(&store, b.id, &office, vec![vec![header("x")]]).await;
     assert_eq!(
-        store.facts(b.id, None).await.unwrap()[0].first_response_millis,
+        store.facts(b.id, None).await.unwrap().to_facts()[0].first_response_millis,
         None
     );
     assert_eq!(
-        store.facts(a.id, None).await.unwrap()[0].first_response_millis,
+        store.facts(a.id, None).await.unwrap().to_facts()[0].first_response_millis,
         Some(45 * 60 * 1000)
     );
 
@@ -148,7 +148,7 @@ async fn story(store: impl Store) {
     let always = Calendars::new(WorkspaceConfig::from_toml(ALWAYS).unwrap());
     let recomputed = store.replace_config(a.id, ALWAYS, &always).await.unwrap();
     assert_eq!(recomputed, 1);
-    let facts = store.facts(a.id, None).await.unwrap();
+    let facts = store.facts(a.id, None).await.unwrap().to_facts();
     assert_eq!(
         facts[0].first_response_business_millis,
         Some(45 * 60 * 1000)

@@ -8,50 +8,30 @@ CREATE TABLE workspaces (
     created_at   INTEGER NOT NULL
 );
 
--- The merged, normalized records of one conversation (JSON of servicemeter_core::Conversation).
+-- The merged, normalized records of one conversation (postcard encoding of
+-- servicemeter_core::Conversation). `ordinal` numbers conversations within a workspace.
 CREATE TABLE conversations (
     workspace_id    INTEGER NOT NULL REFERENCES workspaces (workspace_id),
     conversation_id TEXT    NOT NULL,
+    ordinal         INTEGER NOT NULL,
     has_header      INTEGER NOT NULL,
     body            BLOB    NOT NULL,
     updated_at      INTEGER NOT NULL,
     PRIMARY KEY (workspace_id, conversation_id)
 ) WITHOUT ROWID;
 
--- Per-conversation facts, computed at import and recomputed when the configuration changes.
--- Durations in milliseconds. Only conversations with a conversation record have facts.
-CREATE TABLE conversation_facts (
-    workspace_id               INTEGER NOT NULL,
-    conversation_id            TEXT    NOT NULL,
-    channel                    TEXT    NOT NULL,
-    agent                      TEXT,
-    tags                       TEXT    NOT NULL,
-    created_at                 INTEGER NOT NULL,
-    start_at                   INTEGER NOT NULL,
-    inbound                    INTEGER NOT NULL,
-    first_response_ms          INTEGER,
-    first_response_business_ms INTEGER,
-    resolved                   INTEGER NOT NULL,
-    resolution_ms              INTEGER,
-    resolution_business_ms     INTEGER,
-    first_resolution_ms        INTEGER,
-    reopens                    INTEGER NOT NULL,
-    customer_messages          INTEGER NOT NULL,
-    agent_messages             INTEGER NOT NULL,
-    agent_turns                INTEGER NOT NULL,
-    one_touch                  INTEGER NOT NULL,
-    csat_score                 REAL,
-    csat_min                   REAL,
-    csat_max                   REAL,
-    nps_score                  REAL,
-    ces_score                  REAL,
-    ces_min                    REAL,
-    ces_max                    REAL,
-    PRIMARY KEY (workspace_id, conversation_id),
-    FOREIGN KEY (workspace_id, conversation_id) REFERENCES conversations (workspace_id, conversation_id)
-) WITHOUT ROWID;
+CREATE UNIQUE INDEX conversations_by_ordinal ON conversations (workspace_id, ordinal);
 
-CREATE INDEX conversation_facts_by_start ON conversation_facts (workspace_id, start_at);
+-- Per-conversation facts in columnar segments (ordinals + servicemeter_core::FactTable
+-- encoding), computed at import and recomputed when the configuration changes. A later
+-- segment's row for an ordinal replaces earlier ones; imports compact the segments.
+CREATE TABLE fact_segments (
+    workspace_id INTEGER NOT NULL REFERENCES workspaces (workspace_id),
+    segment_id   INTEGER NOT NULL,
+    row_count    INTEGER NOT NULL,
+    data         BLOB    NOT NULL,
+    PRIMARY KEY (workspace_id, segment_id)
+);
 
 -- One row per finished import, for the audit trail.
 CREATE TABLE imports (

@@ -1,0 +1,629 @@
+//! Columnar facts: the facts of many conversations in compact columns (names in a dictionary),
+//! with a byte encoding for storage. Reports aggregate over a [`FactTable`].
+
+use std::collections::HashMap;
+
+use crate::facts::{ConversationFacts, SurveyAnswer};
+use crate::model::Scale;
+
+const NONE_I64: i64 = i64::MIN;
+/// Dictionary index meaning "no name" (no agent).
+pub const NO_NAME: u32 = u32::MAX;
+
+const FLAG_INBOUND: u8 = 1;
+const FLAG_RESOLVED: u8 = 2;
+const FLAG_ONE_TOUCH: u8 = 4;
+
+const MAGIC: &[u8; 4] = b"SMF1";
+
+/// The numbers of one conversation's facts (what the aggregates need), without names.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FactNumbers {
+    pub inbound: bool,
+    pub first_response_millis: Option<i64>,
+    pub first_response_business_millis: Option<i64>,
+    pub resolved: bool,
+    pub resolution_millis: Option<i64>,
+    pub resolution_business_millis: Option<i64>,
+    pub first_resolution_millis: Option<i64>,
+    pub reopens: u32,
+    pub customer_messages: u32,
+    pub agent_messages: u32,
+    pub agent_turns: u32,
+    pub one_touch: bool,
+    pub csat: Option<SurveyAnswer>,
+    pub nps: Option<SurveyAnswer>,
+    pub ces: Option<SurveyAnswer>,
+}
+
+impl FactNumbers {
+    /// Inbound and no agent message.
+    pub fn unanswered(&self) -> bool {
+        self.inbound && self.first_response_millis.is_none()
+    }
+}
+
+impl ConversationFacts {
+    /// The numbers of these facts.
+    pub fn numbers(&self) -> FactNumbers {
+        FactNumbers {
+            inbound: self.inbound,
+            first_response_millis: self.first_response_millis,
+            first_response_business_millis: self.first_response_business_millis,
+            resolved: self.resolved,
+            resolution_millis: self.resolution_millis,
+            resolution_business_millis: self.resolution_business_millis,
+            first_resolution_millis: self.first_resolution_millis,
+            reopens: self.reopens,
+            customer_messages: self.customer_messages,
+            agent_messages: self.agent_messages,
+            agent_turns: self.agent_turns,
+            one_touch: self.one_touch,
+            csat: self.csat,
+            nps: self.nps,
+            ces: self.ces,
+        }
+    }
+}
+
+/// Why bytes could not be decoded as a fact table.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("fact table encoding is damaged: {0}")]
+pub struct DecodeError(pub String);
+
+/// Facts of many conversations, column by column.
+#[derive(Debug, Clone, Default)]
+pub struct FactTable {
+    names: Vec<String>,
+    name_index: HashMap<String, u32>,
+    ids: String,
+    id_ends: Vec<u32>,
+    channel: Vec<u32>,
+    agent: Vec<u32>,
+    tag_ends: Vec<u32>,
+    tag_refs: Vec<u32>,
+    created_at: Vec<i64>,
+    start: Vec<i64>,
+    flags: Vec<u8>,
+    first_response: Vec<i64>,
+    first_response_business: Vec<i64>,
+    resolution: Vec<i64>,
+    resolution_business: Vec<i64>,
+    first_resolution: Vec<i64>,
+    reopens: Vec<u32>,
+    customer_messages: Vec<u32>,
+    agent_messages: Vec<u32>,
+    agent_turns: Vec<u32>,
+    csat: Vec<f64>,
+    csat_min: Vec<f64>,
+    csat_max: Vec<f64>,
+    nps: Vec<f64>,
+    ces: Vec<f64>,
+    ces_min: Vec<f64>,
+    ces_max: Vec<f64>,
+}
+
+fn opt_i64(v: Option<i64>) -> i64 {
+    v.unwrap_or(NONE_I64)
+}
+
+fn get_i64(v: i64) -> Option<i64> {
+    (v != NONE_I64).then_some(v)
+}
+
+impl FactTable {
+    /// An empty table.
+    pub fn new() -> FactTable {
+        FactTable::default()
+    }
+
+    /// A table of these facts, in order.
+    pub fn from_facts<'a>(facts: impl IntoIterator<Item = &'a ConversationFacts>) -> FactTable {
+        let mut table = FactTable::new();
+        for f in facts {
+            table.push(f);
+        }
+        table
+    }
+
+    /// Number of conversations.
+    pub fn len(&self) -> usize {
+        self.start.len()
+    }
+
+    /// No conversations.
+    pub fn is_empty(&self) -> bool {
+        self.start.is_empty()
+    }
+
+    /// The dictionary index of a name, adding it when new.
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.name_index.get(name) {
+            return i;
+        }
+        let i = self.names.len() as u32;
+        self.names.push(name.to_string());
+        self.name_index.insert(name.to_string(), i);
+        i
+    }
+
+    /// A dictionary name.
+    pub fn name(&self, index: u32) -> &str {
+        &self.names[index as usize]
+    }
+
+    /// Number of dictionary names (channel, agent and tag names together).
+    pub fn names_len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Appends one conversation's facts.
+    pub fn push(&mut self, f: &ConversationFacts) {
+        self.ids.push_str(&f.conversation);
+        self.id_ends.push(self.ids.len() as u32);
+        let channel = self.intern(&f.channel);
+        self.channel.push(channel);
+        let agent = f.agent.as_deref().map_or(NO_NAME, |a| self.intern(a));
+        self.agent.push(agent);
+        for tag in &f.tags {
+            let t = self.intern(tag);
+            self.tag_refs.push(t);
+        }
+        self.tag_ends.push(self.tag_refs.len() as u32);
+        self.push_numbers(f.created_at, f.start, &f.numbers());
+    }
+
+    fn push_numbers(&mut self, created_at: i64, start: i64, n: &FactNumbers) {
+        self.created_at.push(created_at);
+        self.start.push(start);
+        let mut flags = 0;
+        if n.inbound {
+            flags |= FLAG_INBOUND;
+        }
+        if n.resolved {
+            flags |= FLAG_RESOLVED;
+        }
+        if n.one_touch {
+            flags |= FLAG_ONE_TOUCH;
+        }
+        self.flags.push(flags);
+        self.first_response.push(opt_i64(n.first_response_millis));
+        self.first_response_business
+            .push(opt_i64(n.first_response_business_millis));
+        self.resolution.push(opt_i64(n.resolution_millis));
+        self.resolution_business
+            .push(opt_i64(n.resolution_business_millis));
+        self.first_resolution
+            .push(opt_i64(n.first_resolution_millis));
+        self.reopens.push(n.reopens);
+        self.customer_messages.push(n.customer_messages);
+        self.agent_messages.push(n.agent_messages);
+        self.agent_turns.push(n.agent_turns);
+        let survey = |a: Option<SurveyAnswer>| {
+            a.map_or((f64::NAN, f64::NAN, f64::NAN), |a| {
+                (a.score, a.scale.min, a.scale.max)
+            })
+        };
+        let (s, lo, hi) = survey(n.csat);
+        self.csat.push(s);
+        self.csat_min.push(lo);
+        self.csat_max.push(hi);
+        self.nps.push(n.nps.map_or(f64::NAN, |a| a.score));
+        let (s, lo, hi) = survey(n.ces);
+        self.ces.push(s);
+        self.ces_min.push(lo);
+        self.ces_max.push(hi);
+    }
+
+    /// Copies rows of another table to the end of this one (names are mapped between the two
+    /// dictionaries once, not per row).
+    pub fn extend_from(&mut self, other: &FactTable, rows: impl IntoIterator<Item = usize>) {
+        let remap: Vec<u32> = other.names.iter().map(|n| self.intern(n)).collect();
+        let map = |i: u32| {
+            if i == NO_NAME {
+                NO_NAME
+            } else {
+                remap[i as usize]
+            }
+        };
+        for i in rows {
+            self.ids.push_str(other.conversation(i));
+            self.id_ends.push(self.ids.len() as u32);
+            self.channel.push(map(other.channel[i]));
+            self.agent.push(map(other.agent[i]));
+            for &t in other.tags(i) {
+                self.tag_refs.push(map(t));
+            }
+            self.tag_ends.push(self.tag_refs.len() as u32);
+            self.created_at.push(other.created_at[i]);
+            self.start.push(other.start[i]);
+            self.flags.push(other.flags[i]);
+            self.first_response.push(other.first_response[i]);
+            self.first_response_business
+                .push(other.first_response_business[i]);
+            self.resolution.push(other.resolution[i]);
+            self.resolution_business.push(other.resolution_business[i]);
+            self.first_resolution.push(other.first_resolution[i]);
+            self.reopens.push(other.reopens[i]);
+            self.customer_messages.push(other.customer_messages[i]);
+            self.agent_messages.push(other.agent_messages[i]);
+            self.agent_turns.push(other.agent_turns[i]);
+            self.csat.push(other.csat[i]);
+            self.csat_min.push(other.csat_min[i]);
+            self.csat_max.push(other.csat_max[i]);
+            self.nps.push(other.nps[i]);
+            self.ces.push(other.ces[i]);
+            self.ces_min.push(other.ces_min[i]);
+            self.ces_max.push(other.ces_max[i]);
+        }
+    }
+
+    /// The conversation id of row `i`.
+    pub fn conversation(&self, i: usize) -> &str {
+        let from = if i == 0 {
+            0
+        } else {
+            self.id_ends[i - 1] as usize
+        };
+        &self.ids[from..self.id_ends[i] as usize]
+    }
+
+    /// Dictionary index of row `i`'s channel.
+    pub fn channel_index(&self, i: usize) -> u32 {
+        self.channel[i]
+    }
+
+    /// Dictionary index of row `i`'s agent, [`NO_NAME`] when unassigned.
+    pub fn agent_index(&self, i: usize) -> u32 {
+        self.agent[i]
+    }
+
+    /// Dictionary indexes of row `i`'s tags.
+    pub fn tags(&self, i: usize) -> &[u32] {
+        let from = if i == 0 {
+            0
+        } else {
+            self.tag_ends[i - 1] as usize
+        };
+        &self.tag_refs[from..self.tag_ends[i] as usize]
+    }
+
+    /// Conversation start of row `i` (UTC ms).
+    pub fn start(&self, i: usize) -> i64 {
+        self.start[i]
+    }
+
+    /// The numbers of row `i`.
+    pub fn numbers(&self, i: usize) -> FactNumbers {
+        let answer = |score: f64, min: f64, max: f64| {
+            (!score.is_nan()).then_some(SurveyAnswer {
+                score,
+                scale: Scale { min, max },
+            })
+        };
+        let flags = self.flags[i];
+        FactNumbers {
+            inbound: flags & FLAG_INBOUND != 0,
+            first_response_millis: get_i64(self.first_response[i]),
+            first_response_business_millis: get_i64(self.first_response_business[i]),
+            resolved: flags & FLAG_RESOLVED != 0,
+            resolution_millis: get_i64(self.resolution[i]),
+            resolution_business_millis: get_i64(self.resolution_business[i]),
+            first_resolution_millis: get_i64(self.first_resolution[i]),
+            reopens: self.reopens[i],
+            customer_messages: self.customer_messages[i],
+            agent_messages: self.agent_messages[i],
+            agent_turns: self.agent_turns[i],
+            one_touch: flags & FLAG_ONE_TOUCH != 0,
+            csat: answer(self.csat[i], self.csat_min[i], self.csat_max[i]),
+            nps: answer(self.nps[i], 0.0, 10.0),
+            ces: answer(self.ces[i], self.ces_min[i], self.ces_max[i]),
+        }
+    }
+
+    /// Row `i` as [`ConversationFacts`].
+    pub fn get(&self, i: usize) -> ConversationFacts {
+        let n = self.numbers(i);
+        ConversationFacts {
+            conversation: self.conversation(i).to_string(),
+            channel: self.name(self.channel[i]).to_string(),
+            agent: match self.agent[i] {
+                NO_NAME => None,
+                a => Some(self.name(a).to_string()),
+            },
+            tags: self
+                .tags(i)
+                .iter()
+                .map(|&t| self.name(t).to_string())
+                .collect(),
+            created_at: self.created_at[i],
+            start: self.start[i],
+            inbound: n.inbound,
+            first_response_millis: n.first_response_millis,
+            first_response_business_millis: n.first_response_business_millis,
+            resolved: n.resolved,
+            resolution_millis: n.resolution_millis,
+            resolution_business_millis: n.resolution_business_millis,
+            first_resolution_millis: n.first_resolution_millis,
+            reopens: n.reopens,
+            customer_messages: n.customer_messages,
+            agent_messages: n.agent_messages,
+            agent_turns: n.agent_turns,
+            one_touch: n.one_touch,
+            csat: n.csat,
+            nps: n.nps,
+            ces: n.ces,
+        }
+    }
+
+    /// Every row as [`ConversationFacts`], in table order.
+    pub fn to_facts(&self) -> Vec<ConversationFacts> {
+        (0..self.len()).map(|i| self.get(i)).collect()
+    }
+
+    /// Earliest and latest conversation start.
+    pub fn start_range(&self) -> Option<(i64, i64)> {
+        let min = self.start.iter().min()?;
+        let max = self.start.iter().max()?;
+        Some((*min, *max))
+    }
+
+    /// Row indexes sorted by conversation id.
+    pub fn order_by_conversation(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.len()).collect();
+        order.sort_by(|&a, &b| self.conversation(a).cmp(self.conversation(b)));
+        order
+    }
+
+    /// Encodes the table as bytes (little-endian columns).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64 + self.len() * 170 + self.ids.len());
+        out.extend_from_slice(MAGIC);
+        put_u32(&mut out, self.len() as u32);
+        put_u32(&mut out, self.names.len() as u32);
+        for name in &self.names {
+            put_bytes(&mut out, name.as_bytes());
+        }
+        put_bytes(&mut out, self.ids.as_bytes());
+        put_u32(&mut out, self.tag_refs.len() as u32);
+        for col in [
+            &self.id_ends,
+            &self.channel,
+            &self.agent,
+            &self.tag_ends,
+            &self.reopens,
+            &self.customer_messages,
+            &self.agent_messages,
+            &self.agent_turns,
+        ] {
+            col.iter()
+                .for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+        }
+        self.tag_refs
+            .iter()
+            .for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+        out.extend_from_slice(&self.flags);
+        for col in [
+            &self.created_at,
+            &self.start,
+            &self.first_response,
+            &self.first_response_business,
+            &self.resolution,
+            &self.resolution_business,
+            &self.first_resolution,
+        ] {
+            col.iter()
+                .for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+        }
+        for col in [
+            &self.csat,
+            &self.csat_min,
+            &self.csat_max,
+            &self.nps,
+            &self.ces,
+            &self.ces_min,
+            &self.ces_max,
+        ] {
+            col.iter()
+                .for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+        }
+        out
+    }
+
+    /// Decodes bytes made by [`FactTable::encode`].
+    pub fn decode(bytes: &[u8]) -> Result<FactTable, DecodeError> {
+        let mut r = Reader { bytes, at: 0 };
+        if r.take(4)? != MAGIC {
+            return Err(DecodeError("wrong magic".into()));
+        }
+        let rows = r.u32()? as usize;
+        let name_count = r.u32()? as usize;
+        let mut table = FactTable::new();
+        for _ in 0..name_count {
+            let name = r.string()?;
+            table
+                .name_index
+                .insert(name.clone(), table.names.len() as u32);
+            table.names.push(name);
+        }
+        table.ids = r.string()?;
+        let tag_count = r.u32()? as usize;
+        table.id_ends = r.u32s(rows)?;
+        table.channel = r.u32s(rows)?;
+        table.agent = r.u32s(rows)?;
+        table.tag_ends = r.u32s(rows)?;
+        table.reopens = r.u32s(rows)?;
+        table.customer_messages = r.u32s(rows)?;
+        table.agent_messages = r.u32s(rows)?;
+        table.agent_turns = r.u32s(rows)?;
+        table.tag_refs = r.u32s(tag_count)?;
+        table.flags = r.take(rows)?.to_vec();
+        table.created_at = r.i64s(rows)?;
+        table.start = r.i64s(rows)?;
+        table.first_response = r.i64s(rows)?;
+        table.first_response_business = r.i64s(rows)?;
+        table.resolution = r.i64s(rows)?;
+        table.resolution_business = r.i64s(rows)?;
+        table.first_resolution = r.i64s(rows)?;
+        table.csat = r.f64s(rows)?;
+        table.csat_min = r.f64s(rows)?;
+        table.csat_max = r.f64s(rows)?;
+        table.nps = r.f64s(rows)?;
+        table.ces = r.f64s(rows)?;
+        table.ces_min = r.f64s(rows)?;
+        table.ces_max = r.f64s(rows)?;
+        if r.at != bytes.len() {
+            return Err(DecodeError("trailing bytes".into()));
+        }
+        let names = table.names.len() as u32;
+        let ids_len = table.ids.len() as u32;
+        let valid = table.channel.iter().all(|&c| c < names)
+            && table.agent.iter().all(|&a| a == NO_NAME || a < names)
+            && table.tag_refs.iter().all(|&t| t < names)
+            && table.id_ends.windows(2).all(|w| w[0] <= w[1])
+            && table.id_ends.last().is_none_or(|&e| e == ids_len)
+            && table.tag_ends.windows(2).all(|w| w[0] <= w[1])
+            && table
+                .tag_ends
+                .last()
+                .is_none_or(|&e| e as usize == tag_count)
+            && (0..rows).all(|i| table.ids.is_char_boundary(table.id_ends[i] as usize));
+        if !valid {
+            return Err(DecodeError("index out of range".into()));
+        }
+        Ok(table)
+    }
+}
+
+fn put_u32(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    put_u32(out, bytes.len() as u32);
+    out.extend_from_slice(bytes);
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or_else(|| DecodeError("truncated".into()))?;
+        let slice = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(slice)
+    }
+
+    fn u32(&mut self) -> Result<u32, DecodeError> {
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
+    }
+
+    fn string(&mut self) -> Result<String, DecodeError> {
+        let n = self.u32()? as usize;
+        String::from_utf8(self.take(n)?.to_vec()).map_err(|_| DecodeError("not UTF-8".into()))
+    }
+
+    fn u32s(&mut self, n: usize) -> Result<Vec<u32>, DecodeError> {
+        Ok(self
+            .take(n.checked_mul(4).ok_or_else(|| DecodeError("size".into()))?)?
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect())
+    }
+
+    fn i64s(&mut self, n: usize) -> Result<Vec<i64>, DecodeError> {
+        Ok(self
+            .take(n.checked_mul(8).ok_or_else(|| DecodeError("size".into()))?)?
+            .chunks_exact(8)
+            .map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect())
+    }
+
+    fn f64s(&mut self, n: usize) -> Result<Vec<f64>, DecodeError> {
+        Ok(self
+            .take(n.checked_mul(8).ok_or_else(|| DecodeError("size".into()))?)?
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(id: &str, agent: Option<&str>, tags: &[&str], csat: Option<f64>) -> ConversationFacts {
+        ConversationFacts {
+            conversation: id.into(),
+            channel: "chat".into(),
+            agent: agent.map(str::to_string),
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            created_at: 5,
+            start: 10,
+            inbound: true,
+            first_response_millis: Some(1000),
+            first_response_business_millis: Some(0),
+            resolved: true,
+            resolution_millis: None,
+            resolution_business_millis: Some(7),
+            first_resolution_millis: Some(8),
+            reopens: 2,
+            customer_messages: 3,
+            agent_messages: 4,
+            agent_turns: 1,
+            one_touch: false,
+            csat: csat.map(|score| SurveyAnswer {
+                score,
+                scale: Scale { min: 1.0, max: 3.0 },
+            }),
+            nps: Some(SurveyAnswer {
+                score: 9.0,
+                scale: Scale {
+                    min: 0.0,
+                    max: 10.0,
+                },
+            }),
+            ces: None,
+        }
+    }
+
+    #[test]
+    fn round_trips_through_bytes() {
+        let rows = vec![
+            facts("a", Some("Anna"), &["retour", "vip"], Some(2.0)),
+            facts("bé", None, &[], None),
+            facts("c", Some("Anna"), &["vip"], Some(3.0)),
+        ];
+        let table = FactTable::from_facts(&rows);
+        assert_eq!(table.to_facts(), rows);
+        let decoded = FactTable::decode(&table.encode()).unwrap();
+        assert_eq!(decoded.to_facts(), rows);
+        assert_eq!(decoded.names_len(), 4, "chat, Anna, retour, vip");
+        let mut copy = FactTable::from_facts(&rows[1..2]);
+        copy.extend_from(&decoded, [2, 0]);
+        assert_eq!(
+            copy.to_facts(),
+            vec![rows[1].clone(), rows[2].clone(), rows[0].clone()]
+        );
+    }
+
+    #[test]
+    fn damaged_bytes_are_an_error() {
+        let table = FactTable::from_facts(&[facts("a", Some("Anna"), &["x"], None)]);
+        let bytes = table.encode();
+        assert!(FactTable::decode(&bytes[..bytes.len() - 1]).is_err());
+        assert!(FactTable::decode(b"nope").is_err());
+        let mut wrong = bytes.clone();
+        wrong.push(0);
+        assert!(FactTable::decode(&wrong).is_err());
+    }
+}
