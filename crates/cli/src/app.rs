@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use servicemeter_core::config::DEFAULT_CONFIG_TOML;
-use servicemeter_core::facts::compute_all_facts;
 use servicemeter_core::report::{GroupBy, ReportOptions, resolve_period};
 use servicemeter_core::{Calendars, FactTable, WorkspaceConfig, build_report};
 use servicemeter_report::{FactsFormat, ReportFormat, write_facts, write_report};
@@ -143,6 +142,7 @@ async fn import(global: &GlobalArgs, args: ImportArgs) -> Result<()> {
     )
     .await?;
     let counts = opened.store.counts(opened.workspace.id).await?;
+    opened.store.close().await?;
     let mut out = io::stdout().lock();
     writeln!(
         out,
@@ -187,14 +187,13 @@ async fn import(global: &GlobalArgs, args: ImportArgs) -> Result<()> {
 
 /// Reads files and computes facts, for `--input` mode.
 fn facts_from_files(files: &[String], config: &WorkspaceConfig) -> Result<FactTable> {
-    let (conversations, _) = servicemeter_import::read_conversations(files, |_| {})?;
     let calendars = Calendars::new(config.clone());
-    let facts = compute_all_facts(&conversations, &calendars);
-    let table = FactTable::from_facts(facts.iter().flatten());
-    let pending = conversations.len() - table.len();
-    if pending > 0 {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (table, stats) = servicemeter_import::facts_from_files(files, &calendars, threads)?;
+    if stats.pending > 0 {
         eprintln!(
-            "note: {pending} conversations have records but no conversation record; they are left out"
+            "note: {} conversations have records but no conversation record; they are left out",
+            stats.pending
         );
     }
     Ok(table)
@@ -225,14 +224,9 @@ async fn report(global: &GlobalArgs, args: ReportArgs) -> Result<()> {
         (facts, config, range)
     } else {
         let opened = open_store(global).await?;
-        let range = opened.store.start_range(opened.workspace.id).await?;
-        let period = resolve_period(&options, range, &opened.config.timezone);
-        let wanted = period.map(|p| {
-            let (_, end) = p.bounds(&opened.config.timezone);
-            let (start, _) = p.previous().bounds(&opened.config.timezone);
-            (start, end)
-        });
-        let facts = opened.store.facts(opened.workspace.id, wanted).await?;
+        let facts = opened.store.facts(opened.workspace.id, None).await?;
+        opened.store.close().await?;
+        let range = facts.start_range();
         (facts, opened.config, range)
     };
     let period = resolve_period(&options, range, &config.timezone);
@@ -254,7 +248,9 @@ async fn facts(global: &GlobalArgs, args: FactsArgs) -> Result<()> {
         facts_from_files(&args.input, &config)?
     } else {
         let opened = open_store(global).await?;
-        opened.store.facts(opened.workspace.id, None).await?
+        let table = opened.store.facts(opened.workspace.id, None).await?;
+        opened.store.close().await?;
+        table
     };
     let facts: Vec<_> = table
         .order_by_conversation()

@@ -1,15 +1,17 @@
-//! `servicemeter import`: streams files through the import pipeline with a progress bar and,
-//! with --skip-invalid, a rejects file.
+//! `servicemeter import`: parses files on all cores and streams the records, in input order,
+//! through the import pipeline, with a progress bar and, with --skip-invalid, a rejects file.
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::Path;
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use servicemeter_core::Calendars;
-use servicemeter_import::{Input, InputError};
+use servicemeter_core::{Calendars, Conversation};
+use servicemeter_import::{FieldError, Input, InputError, LineInput, parse_parallel};
 use servicemeter_store::{ImportRun, ImportTotals, SqliteStore, Store, WorkspaceId};
 
 /// Writes rejected records, creating the file at the first reject.
@@ -67,6 +69,36 @@ fn progress_bar(input: &Input) -> Option<ProgressBar> {
     Some(bar)
 }
 
+/// One parsed line on its way to the store.
+struct ParsedLine {
+    file: usize,
+    line: u64,
+    result: Result<Conversation, (FieldError, String)>,
+}
+
+/// Why the parsing thread stopped early.
+enum ParseStop {
+    Input(InputError),
+    /// The importing side stopped listening (it hit an error of its own).
+    Closed,
+}
+
+impl From<InputError> for ParseStop {
+    fn from(e: InputError) -> ParseStop {
+        ParseStop::Input(e)
+    }
+}
+
+fn parse_lines(lines: &mut dyn Iterator<Item = LineInput>) -> Vec<ParsedLine> {
+    lines
+        .map(|l| ParsedLine {
+            file: l.file,
+            line: l.line,
+            result: l.result.map_err(|e| (e, l.text.to_string())),
+        })
+        .collect()
+}
+
 /// Imports files into a workspace; all or nothing unless `skip_invalid`.
 pub async fn import_files(
     store: &SqliteStore,
@@ -83,35 +115,69 @@ pub async fn import_files(
         path: rejects_path,
         writer: None,
     };
-    for file in files {
-        let mut input = Input::open(file)?;
-        let bar = progress_bar(&input);
-        let counter = input.progress_counter();
-        let mut since_tick = 0u32;
-        while let Some(record) = input.next_record()? {
-            match record.result {
-                Ok(conversation) => run.add(conversation).await?,
-                Err(field_error) => {
-                    let error = InputError::at(&input, record.line, field_error);
-                    if !skip_invalid {
-                        return Err(anyhow::Error::new(error).context(
-                            "import stopped; nothing was stored (use --skip-invalid to store the valid records)",
-                        ));
-                    }
-                    rejects.write(&error, input.last_line())?;
-                    run.reject();
-                }
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<ParsedLine>>(4);
+    let paths = files.to_vec();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let parser = std::thread::spawn(move || {
+        let progress: RefCell<Option<(ProgressBar, Arc<AtomicU64>)>> = RefCell::new(None);
+        let finish_bar = || {
+            if let Some((bar, _)) = progress.borrow_mut().take() {
+                bar.finish_and_clear();
             }
-            since_tick += 1;
-            if since_tick == 4096 {
-                since_tick = 0;
-                if let Some(bar) = &bar {
+        };
+        let result = parse_parallel(
+            &paths,
+            threads,
+            parse_lines,
+            |input| {
+                finish_bar();
+                *progress.borrow_mut() =
+                    progress_bar(input).map(|bar| (bar, input.progress_counter()));
+            },
+            |chunk| {
+                if let Some((bar, counter)) = progress.borrow().as_ref() {
                     bar.set_position(counter.load(Ordering::Relaxed));
+                }
+                sender.blocking_send(chunk).map_err(|_| ParseStop::Closed)
+            },
+        );
+        finish_bar();
+        result
+    });
+
+    let outcome = async {
+        while let Some(chunk) = receiver.recv().await {
+            for parsed in chunk {
+                match parsed.result {
+                    Ok(conversation) => run.add(conversation).await?,
+                    Err((field_error, text)) => {
+                        let error = InputError {
+                            file: files[parsed.file].clone(),
+                            line: parsed.line,
+                            field: field_error.field,
+                            reason: field_error.reason,
+                        };
+                        if !skip_invalid {
+                            return Err(anyhow::Error::new(error).context(
+                                "import stopped; nothing was stored (use --skip-invalid to store the valid records)",
+                            ));
+                        }
+                        rejects.write(&error, &text)?;
+                        run.reject();
+                    }
                 }
             }
         }
-        if let Some(bar) = bar {
-            bar.finish_and_clear();
+        Ok(())
+    }
+    .await;
+    drop(receiver);
+    let parsed = parser.join().expect("the parsing thread does not panic");
+    outcome?;
+    match parsed {
+        Ok(()) | Err(ParseStop::Closed) => {}
+        Err(ParseStop::Input(e)) => {
+            return Err(anyhow::Error::new(e).context("import stopped; nothing was stored"));
         }
     }
     rejects.finish()?;

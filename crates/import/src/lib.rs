@@ -1,6 +1,8 @@
 //! Reading canonical JSON Lines input: files, `.gz` files or stdin, one record per line,
 //! streamed with constant memory; errors carry the file, line, field and reason.
 
+pub mod file_facts;
+pub mod parallel;
 pub mod record;
 
 use std::collections::HashMap;
@@ -13,6 +15,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use servicemeter_core::Conversation;
 
+pub use file_facts::{FileStats, facts_from_files};
+pub use parallel::{LineInput, parse_parallel};
 pub use record::{FieldError, parse_record};
 
 /// A bad record (or unreadable input): where and what.

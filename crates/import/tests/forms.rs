@@ -2,10 +2,11 @@
 
 use proptest::prelude::*;
 use serde_json::Value;
+use servicemeter_core::FactsRow;
 use servicemeter_core::facts::compute_all_facts;
 use servicemeter_core::{Calendars, WorkspaceConfig};
 use servicemeter_demo::{DEMO_CONFIG, GeneratorOptions, generate};
-use servicemeter_import::read_conversations;
+use servicemeter_import::{facts_from_files, read_conversations};
 
 fn nested_lines() -> Vec<String> {
     let mut out = Vec::new();
@@ -48,33 +49,49 @@ fn flatten(lines: &[String]) -> Vec<String> {
     out
 }
 
-fn facts_of(files: &[Vec<String>]) -> String {
+/// Facts of files by both paths: grouping every record in memory, and the bounded-memory path
+/// of `report --input`. Files are written plain, or gzip-compressed when `gzip[i]`.
+fn facts_of(files: &[Vec<String>], gzip: &[bool]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let mut paths = Vec::new();
     for (i, lines) in files.iter().enumerate() {
-        let path = dir.path().join(format!("part{i}.jsonl"));
-        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let text = lines.join("\n") + "\n";
+        let path = if gzip.get(i).copied().unwrap_or(false) {
+            let path = dir.path().join(format!("part{i}.jsonl.gz"));
+            let mut encoder = flate2::write::GzEncoder::new(
+                std::fs::File::create(&path).unwrap(),
+                flate2::Compression::fast(),
+            );
+            std::io::Write::write_all(&mut encoder, text.as_bytes()).unwrap();
+            encoder.finish().unwrap();
+            path
+        } else {
+            let path = dir.path().join(format!("part{i}.jsonl"));
+            std::fs::write(&path, text).unwrap();
+            path
+        };
         paths.push(path.display().to_string());
     }
-    let (conversations, _) = read_conversations(&paths, |_| {}).unwrap();
     let calendars = Calendars::new(WorkspaceConfig::from_toml(DEMO_CONFIG).unwrap());
-    serde_json::to_string(
-        &compute_all_facts(&conversations, &calendars)
-            .iter()
-            .flatten()
-            .map(servicemeter_core::FactsRow::new)
-            .collect::<Vec<_>>(),
-    )
-    .unwrap()
+    let (conversations, _) = read_conversations(&paths, |_| {}).unwrap();
+    let grouped: Vec<_> = compute_all_facts(&conversations, &calendars)
+        .into_iter()
+        .flatten()
+        .collect();
+    let (table, _) = facts_from_files(&paths, &calendars, 2).unwrap();
+    let mut streamed: Vec<_> = table.to_facts();
+    streamed.sort_by(|a, b| a.conversation.cmp(&b.conversation));
+    assert_eq!(streamed, grouped, "both file paths agree");
+    serde_json::to_string(&grouped.iter().map(FactsRow::new).collect::<Vec<_>>()).unwrap()
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
     #[test]
-    fn flat_shuffled_and_split_equals_nested(seed in any::<u64>(), split in 0usize..400, duplicate in any::<bool>()) {
+    fn flat_shuffled_and_split_equals_nested(seed in any::<u64>(), split in 0usize..400, duplicate in any::<bool>(), gzip in any::<(bool, bool)>()) {
         let nested = nested_lines();
-        let expected = facts_of(std::slice::from_ref(&nested));
+        let expected = facts_of(std::slice::from_ref(&nested), &[false]);
         let mut flat = flatten(&nested);
         if duplicate {
             // Re-sending records (a retried upload) changes nothing.
@@ -92,6 +109,6 @@ proptest! {
         }
         let cut = split.min(flat.len());
         let (a, b) = flat.split_at(cut);
-        prop_assert_eq!(facts_of(&[a.to_vec(), b.to_vec()]), expected);
+        prop_assert_eq!(facts_of(&[a.to_vec(), b.to_vec()], &[gzip.0, gzip.1]), expected);
     }
 }

@@ -55,7 +55,7 @@ impl Segment {
 
 /// Merges segments given newest first: for each ordinal only its newest row is kept, and only
 /// rows whose start lies in `start_between` (when given). The result is in no particular order.
-pub fn merge_newest(segments: &[Segment], start_between: Option<(i64, i64)>) -> Segment {
+pub fn merge_newest(segments: Vec<Segment>, start_between: Option<(i64, i64)>) -> Segment {
     let max_ordinal = segments
         .iter()
         .flat_map(|s| s.ordinals.iter())
@@ -81,7 +81,7 @@ pub fn merge_newest(segments: &[Segment], start_between: Option<(i64, i64)>) -> 
             out.ordinals.push(ordinal);
         }
         if out.table.is_empty() && rows.len() == segment.table.len() {
-            out.table = segment.table.clone();
+            out.table = segment.table;
         } else {
             out.table.extend_from(&segment.table, rows);
         }

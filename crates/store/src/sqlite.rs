@@ -53,6 +53,16 @@ impl SqliteStore {
         Ok(SqliteStore { pool })
     }
 
+    /// Checkpoints the write-ahead log and closes every connection (the WAL file is then
+    /// folded into the database, so the next open reads one file).
+    pub async fn close(self) -> Result<(), StoreError> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await?;
+        self.pool.close().await;
+        Ok(())
+    }
+
     /// The connection pool (for other crates' tables later).
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
@@ -162,18 +172,18 @@ async fn read_segments(
     conn: &mut SqliteConnection,
     workspace: WorkspaceId,
 ) -> Result<Vec<Segment>, StoreError> {
-    let rows = sqlx::query(
+    use futures_util::TryStreamExt;
+    let mut rows = sqlx::query(
         "SELECT data FROM fact_segments WHERE workspace_id = ? ORDER BY segment_id DESC",
     )
     .bind(workspace.0)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            let data: &[u8] = row.try_get(0)?;
-            Segment::decode(data)
-        })
-        .collect()
+    .fetch(&mut *conn);
+    let mut segments = Vec::new();
+    while let Some(row) = rows.try_next().await? {
+        let data: &[u8] = row.try_get(0)?;
+        segments.push(Segment::decode(data)?);
+    }
+    Ok(segments)
 }
 
 /// Replaces every segment of a workspace by `live`, cut into segments of [`SEGMENT_ROWS`].
@@ -280,7 +290,7 @@ impl ImportSession for SqliteImport {
     async fn commit(mut self, summary: ImportSummary) -> Result<(), StoreError> {
         let segments = read_segments(&mut self.tx, self.workspace).await?;
         if segments.len() > 1 {
-            let live = merge_newest(&segments, None);
+            let live = merge_newest(segments, None);
             rewrite_segments(&mut self.tx, self.workspace, &live).await?;
         }
         sqlx::query(
@@ -406,7 +416,7 @@ impl Store for SqliteStore {
     ) -> Result<FactTable, StoreError> {
         let mut conn = self.pool.acquire().await?;
         let segments = read_segments(&mut conn, workspace).await?;
-        Ok(merge_newest(&segments, start_between).table)
+        Ok(merge_newest(segments, start_between).table)
     }
 
     async fn start_range(&self, workspace: WorkspaceId) -> Result<Option<(i64, i64)>, StoreError> {

@@ -1,0 +1,254 @@
+//! Facts straight from files (`report --input`), in bounded memory: a conversation whose records
+//! sit on one line gets its facts as soon as that line is parsed; only conversations spread over
+//! several lines are put together again afterwards, re-reading their lines from disk (or, for
+//! stdin and `.gz` inputs that cannot be re-read, from the records kept in memory).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+
+use servicemeter_core::{Calendars, Conversation, FactTable, compute_facts};
+
+use crate::parallel::{LineInput, parse_parallel};
+use crate::{InputError, parse_record};
+
+/// Where a line is, to read it again.
+#[derive(Debug, Clone, Copy)]
+struct Location {
+    file: u32,
+    len: u32,
+    offset: u64,
+}
+
+#[derive(Debug)]
+enum Part {
+    /// A line of a plain file.
+    Line(Location),
+    /// A record from an input that cannot be re-read.
+    Kept(Box<Conversation>),
+}
+
+#[derive(Debug)]
+struct Slot {
+    /// Row of the facts computed from the first part alone (`NO_ROW` when none, or no longer
+    /// valid because more parts came).
+    row: u32,
+    first: Part,
+    more: Vec<Part>,
+}
+
+const NO_ROW: u32 = u32::MAX;
+
+/// A parsed line as the workers hand it over.
+enum Parsed {
+    Bad {
+        line: u64,
+        field: String,
+        reason: String,
+    },
+    Record {
+        id: String,
+        part: Part,
+        row: u32,
+    },
+}
+
+struct ChunkResult {
+    file: usize,
+    table: FactTable,
+    lines: Vec<Parsed>,
+}
+
+/// What was read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FileStats {
+    pub records: u64,
+    /// Conversations with records but no conversation record (left out of the facts).
+    pub pending: u64,
+}
+
+fn rereadable(path: &str) -> bool {
+    path != "-" && !path.ends_with(".gz")
+}
+
+/// Reads the files and computes every conversation's facts with the same results as merging
+/// all records per conversation first. The first bad record stops it with its error.
+pub fn facts_from_files(
+    paths: &[String],
+    calendars: &Calendars,
+    threads: usize,
+) -> Result<(FactTable, FileStats), InputError> {
+    let rereadable: Vec<bool> = paths.iter().map(|p| rereadable(p)).collect();
+    let per_chunk = |lines: &mut dyn Iterator<Item = LineInput>| {
+        let mut result = ChunkResult {
+            file: 0,
+            table: FactTable::new(),
+            lines: Vec::new(),
+        };
+        for input in lines {
+            result.file = input.file;
+            let mut conversation = match input.result {
+                Ok(c) => c,
+                Err(e) => {
+                    result.lines.push(Parsed::Bad {
+                        line: input.line,
+                        field: e.field,
+                        reason: e.reason,
+                    });
+                    continue;
+                }
+            };
+            if !rereadable[input.file] {
+                result.lines.push(Parsed::Record {
+                    id: std::mem::take(&mut conversation.id),
+                    part: Part::Kept(Box::new(conversation)),
+                    row: NO_ROW,
+                });
+                continue;
+            }
+            let mut row = NO_ROW;
+            if conversation.header.is_some() {
+                conversation.normalize();
+                let channel = conversation.header.as_ref().map(|h| h.channel.clone());
+                let calendar = calendars.for_channel(channel.as_ref().expect("header").as_str());
+                if let Some(f) = compute_facts(&conversation, calendar) {
+                    row = result.table.len() as u32;
+                    result.table.push(&f);
+                }
+            }
+            result.lines.push(Parsed::Record {
+                id: conversation.id,
+                part: Part::Line(Location {
+                    file: input.file as u32,
+                    len: input.text.len() as u32,
+                    offset: input.offset,
+                }),
+                row,
+            });
+        }
+        result
+    };
+
+    let mut slots: HashMap<String, Slot> = HashMap::new();
+    let mut eager = FactTable::new();
+    let mut alive: Vec<bool> = Vec::new();
+    let mut stats = FileStats::default();
+    parse_parallel(
+        paths,
+        threads,
+        per_chunk,
+        |_| {},
+        |chunk: ChunkResult| -> Result<(), InputError> {
+            let base = eager.len() as u32;
+            eager.extend_from(&chunk.table, 0..chunk.table.len());
+            alive.resize(eager.len(), true);
+            for parsed in chunk.lines {
+                match parsed {
+                    Parsed::Bad {
+                        line,
+                        field,
+                        reason,
+                    } => {
+                        return Err(InputError {
+                            file: paths[chunk.file].clone(),
+                            line,
+                            field,
+                            reason,
+                        });
+                    }
+                    Parsed::Record { id, part, row } => {
+                        stats.records += 1;
+                        let row = if row == NO_ROW { NO_ROW } else { base + row };
+                        match slots.get_mut(&id) {
+                            None => {
+                                slots.insert(
+                                    id,
+                                    Slot {
+                                        row,
+                                        first: part,
+                                        more: Vec::new(),
+                                    },
+                                );
+                            }
+                            Some(slot) => {
+                                for r in [slot.row, row] {
+                                    if r != NO_ROW {
+                                        alive[r as usize] = false;
+                                    }
+                                }
+                                slot.row = NO_ROW;
+                                slot.more.push(part);
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(())
+        },
+    )?;
+
+    // Conversations that need their parts put together again.
+    let mut files: Vec<Option<File>> = paths.iter().map(|_| None).collect();
+    let mut rebuilt: Vec<servicemeter_core::ConversationFacts> = Vec::new();
+    let mut buffer = Vec::new();
+    for (id, slot) in slots {
+        if slot.row != NO_ROW {
+            continue;
+        }
+        let single_line = slot.more.is_empty() && matches!(slot.first, Part::Line(_));
+        if single_line {
+            // One line without a conversation record: nothing to compute.
+            stats.pending += 1;
+            continue;
+        }
+        let mut conversation = Conversation::new(id);
+        for part in std::iter::once(slot.first).chain(slot.more) {
+            match part {
+                Part::Kept(c) => conversation.absorb(*c),
+                Part::Line(loc) => {
+                    let path = &paths[loc.file as usize];
+                    let read_error = |e: std::io::Error| InputError {
+                        file: path.clone(),
+                        line: 0,
+                        field: "(input)".into(),
+                        reason: format!("cannot read again: {e}"),
+                    };
+                    let file = match &mut files[loc.file as usize] {
+                        Some(f) => f,
+                        slot @ None => slot.insert(File::open(path).map_err(read_error)?),
+                    };
+                    file.seek(SeekFrom::Start(loc.offset)).map_err(read_error)?;
+                    buffer.resize(loc.len as usize, 0);
+                    file.read_exact(&mut buffer).map_err(read_error)?;
+                    let text = std::str::from_utf8(&buffer).map_err(|_| InputError {
+                        file: path.clone(),
+                        line: 0,
+                        field: "(input)".into(),
+                        reason: "the file changed while it was read".into(),
+                    })?;
+                    let record = parse_record(text).map_err(|e| InputError {
+                        file: path.clone(),
+                        line: 0,
+                        field: e.field,
+                        reason: format!("{} (the file changed while it was read)", e.reason),
+                    })?;
+                    conversation.absorb(record);
+                }
+            }
+        }
+        conversation.normalize();
+        match &conversation.header {
+            Some(header) => {
+                let calendar = calendars.for_channel(header.channel.as_str());
+                rebuilt.extend(compute_facts(&conversation, calendar));
+            }
+            None => stats.pending += 1,
+        }
+    }
+    let mut table = FactTable::new();
+    table.extend_from(&eager, (0..eager.len()).filter(|&i| alive[i]));
+    for f in &rebuilt {
+        table.push(f);
+    }
+    Ok((table, stats))
+}
