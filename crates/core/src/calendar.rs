@@ -275,6 +275,19 @@ impl YearTable {
     }
 }
 
+/// The UTC calendar year of an instant (Howard Hinnant's days-to-civil).
+fn utc_year(millis: i64) -> i16 {
+    let z = millis.div_euclid(86_400_000) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    year.clamp(i64::from(i16::MIN), i64::from(i16::MAX)) as i16
+}
+
 /// Opening hours of one channel in one time zone, with holidays: answers "how long was the
 /// desk open between these instants?".
 pub struct BusinessCalendar {
@@ -380,9 +393,19 @@ impl BusinessCalendar {
     }
 
     fn local_year(&self, t: i64) -> i16 {
-        let ts = jiff::Timestamp::from_millisecond(t).expect("instant in range");
-        let year = ts.to_zoned_datetime(self.tz.clone()).year();
-        year.clamp((MIN_YEAR - 1) as i16, (MAX_YEAR + 1) as i16)
+        // The UTC year is the local year or one off (offsets are under a day); the cached
+        // year tables know exactly where each local year starts and ends.
+        let lo = (MIN_YEAR - 1) as i16;
+        let hi = (MAX_YEAR + 1) as i16;
+        let year = utc_year(t).clamp(lo, hi);
+        let table = self.year_table(year);
+        if t < table.start && year > lo {
+            year - 1
+        } else if t >= table.end && year < hi {
+            year + 1
+        } else {
+            year
+        }
     }
 
     /// Milliseconds within opening hours in `[from, to)`; 0 when `to <= from`.
@@ -574,6 +597,15 @@ mod tests {
         assert_eq!(open, 2 * 3600 * 1000);
         assert!(cal.is_open_at(ts("2024-03-31T07:30:00Z"))); // 09:30 CEST
         assert!(!cal.is_open_at(ts("2024-03-31T06:30:00Z"))); // 08:30 CEST
+    }
+
+    #[test]
+    fn utc_year_matches_the_calendar() {
+        assert_eq!(utc_year(ts("2024-01-01T00:00:00Z")), 2024);
+        assert_eq!(utc_year(ts("2023-12-31T23:59:59Z")), 2023);
+        assert_eq!(utc_year(ts("2024-02-29T12:00:00Z")), 2024);
+        assert_eq!(utc_year(ts("1970-01-01T00:00:00Z")), 1970);
+        assert_eq!(utc_year(ts("2199-12-31T23:59:59Z")), 2199);
     }
 
     #[test]

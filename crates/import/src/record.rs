@@ -182,9 +182,9 @@ pub fn parse_record(line: &str) -> Result<Conversation, FieldError> {
             let id = required_id(&raw.conversation, "conversation")?;
             let mut conversation = Conversation::new(id);
             match record_type {
-                "message" => conversation.messages.push(message(&raw, "")?),
-                "event" => conversation.events.push(event(&raw, "")?),
-                _ => conversation.surveys.push(survey(&raw, "")?),
+                "message" => conversation.messages.push(message(&raw)?),
+                "event" => conversation.events.push(event(&raw)?),
+                _ => conversation.surveys.push(survey(&raw)?),
             }
             Ok(conversation)
         }
@@ -218,11 +218,13 @@ fn timestamp(value: &Option<Cow<str>>, field: &str) -> Result<i64, FieldError> {
     parse_timestamp(text).map_err(|e| field_error(field, e.0))
 }
 
-fn path(prefix: &str, field: &str) -> String {
-    if prefix.is_empty() {
-        field.to_string()
-    } else {
-        format!("{prefix}.{field}")
+impl FieldError {
+    /// The same error inside a list item (`messages[2]` + `at` → `messages[2].at`).
+    fn within(self, list: &str, index: usize) -> FieldError {
+        FieldError {
+            field: format!("{list}[{index}].{}", self.field),
+            reason: self.reason,
+        }
     }
 }
 
@@ -253,39 +255,43 @@ fn conversation_record(raw: &Raw) -> Result<Conversation, FieldError> {
         tags,
         subject: optional(&raw.subject),
     });
-    let check_parent = |item: &Raw, prefix: &str| match item.conversation.as_deref() {
+    let check_parent = |item: &Raw| match item.conversation.as_deref() {
         Some(parent) if parent.trim() != id => Err(field_error(
-            path(prefix, "conversation"),
+            "conversation",
             format!("'{parent}' differs from the enclosing conversation '{id}'"),
         )),
         _ => Ok(()),
     };
-    for (i, item) in raw.messages.iter().flatten().enumerate() {
-        let prefix = format!("messages[{i}]");
-        check_parent(item, &prefix)?;
-        conversation.messages.push(message(item, &prefix)?);
+    let messages = raw.messages.as_deref().unwrap_or_default();
+    conversation.messages.reserve(messages.len());
+    for (i, item) in messages.iter().enumerate() {
+        check_parent(item)
+            .and_then(|()| message(item))
+            .map(|m| conversation.messages.push(m))
+            .map_err(|e| e.within("messages", i))?;
     }
     for (i, item) in raw.events.iter().flatten().enumerate() {
-        let prefix = format!("events[{i}]");
-        check_parent(item, &prefix)?;
-        conversation.events.push(event(item, &prefix)?);
+        check_parent(item)
+            .and_then(|()| event(item))
+            .map(|e| conversation.events.push(e))
+            .map_err(|e| e.within("events", i))?;
     }
     for (i, item) in raw.surveys.iter().flatten().enumerate() {
-        let prefix = format!("surveys[{i}]");
-        check_parent(item, &prefix)?;
-        conversation.surveys.push(survey(item, &prefix)?);
+        check_parent(item)
+            .and_then(|()| survey(item))
+            .map(|s| conversation.surveys.push(s))
+            .map_err(|e| e.within("surveys", i))?;
     }
     Ok(conversation)
 }
 
-fn message(raw: &Raw, prefix: &str) -> Result<Message, FieldError> {
-    let at = timestamp(&raw.at, &path(prefix, "at"))?;
+fn message(raw: &Raw) -> Result<Message, FieldError> {
+    let at = timestamp(&raw.at, "at")?;
     let author_text = raw
         .author
         .as_deref()
-        .ok_or_else(|| field_error(path(prefix, "author"), "missing"))?;
-    let author =
-        Author::parse(author_text).map_err(|e| field_error(path(prefix, "author"), e.0))?;
+        .ok_or_else(|| field_error("author", "missing"))?;
+    let author = Author::parse(author_text).map_err(|e| field_error("author", e.0))?;
     Ok(Message {
         id: optional(&raw.id),
         at,
@@ -295,13 +301,13 @@ fn message(raw: &Raw, prefix: &str) -> Result<Message, FieldError> {
     })
 }
 
-fn event(raw: &Raw, prefix: &str) -> Result<Event, FieldError> {
-    let at = timestamp(&raw.at, &path(prefix, "at"))?;
+fn event(raw: &Raw) -> Result<Event, FieldError> {
+    let at = timestamp(&raw.at, "at")?;
     let kind_text = raw
         .event
         .as_deref()
-        .ok_or_else(|| field_error(path(prefix, "event"), "missing"))?;
-    let kind = EventKind::parse(kind_text).map_err(|e| field_error(path(prefix, "event"), e.0))?;
+        .ok_or_else(|| field_error("event", "missing"))?;
+    let kind = EventKind::parse(kind_text).map_err(|e| field_error("event", e.0))?;
     Ok(Event {
         at,
         kind,
@@ -309,16 +315,14 @@ fn event(raw: &Raw, prefix: &str) -> Result<Event, FieldError> {
     })
 }
 
-fn survey(raw: &Raw, prefix: &str) -> Result<Survey, FieldError> {
-    let at = timestamp(&raw.at, &path(prefix, "at"))?;
+fn survey(raw: &Raw) -> Result<Survey, FieldError> {
+    let at = timestamp(&raw.at, "at")?;
     let kind_text = raw
         .kind
         .as_deref()
-        .ok_or_else(|| field_error(path(prefix, "kind"), "missing"))?;
-    let kind = SurveyKind::parse(kind_text).map_err(|e| field_error(path(prefix, "kind"), e.0))?;
-    let value = raw
-        .score
-        .ok_or_else(|| field_error(path(prefix, "score"), "missing"))?;
+        .ok_or_else(|| field_error("kind", "missing"))?;
+    let kind = SurveyKind::parse(kind_text).map_err(|e| field_error("kind", e.0))?;
+    let value = raw.score.ok_or_else(|| field_error("score", "missing"))?;
     let scale = raw
         .scale
         .map(|(min, max)| Scale { min, max })
@@ -329,7 +333,7 @@ fn survey(raw: &Raw, prefix: &str) -> Result<Survey, FieldError> {
         } else {
             "scale"
         };
-        field_error(path(prefix, field), e.0)
+        field_error(field, e.0)
     })?;
     Ok(Survey {
         at,
