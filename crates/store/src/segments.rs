@@ -53,38 +53,150 @@ impl Segment {
     }
 }
 
-/// Merges segments given newest first: for each ordinal only its newest row is kept, and only
-/// rows whose start lies in `start_between` (when given). The result is in no particular order.
-pub fn merge_newest(segments: Vec<Segment>, start_between: Option<(i64, i64)>) -> Segment {
-    let max_ordinal = segments
-        .iter()
-        .flat_map(|s| s.ordinals.iter())
-        .max()
-        .map_or(0, |&m| m as usize + 1);
-    let mut seen = vec![false; max_ordinal];
-    let mut out = Segment::default();
-    for segment in segments {
+/// Merges segments handed over newest first, one at a time: for each ordinal only its newest
+/// row is kept, and only rows whose start lies in `start_between` (when given).
+#[derive(Debug, Default)]
+pub struct NewestMerge {
+    start_between: Option<(i64, i64)>,
+    seen: Vec<bool>,
+    out: Segment,
+}
+
+impl NewestMerge {
+    /// A merge keeping rows whose start lies in `[from, to)`, or all rows.
+    pub fn new(start_between: Option<(i64, i64)>) -> NewestMerge {
+        NewestMerge {
+            start_between,
+            ..NewestMerge::default()
+        }
+    }
+
+    /// Adds the next (older) segment.
+    pub fn add(&mut self, segment: Segment) {
         let mut rows = Vec::with_capacity(segment.ordinals.len());
         for (i, &ordinal) in segment.ordinals.iter().enumerate() {
             let o = ordinal as usize;
-            if seen[o] {
+            if o >= self.seen.len() {
+                self.seen.resize(o + 1, false);
+            }
+            if self.seen[o] {
                 continue;
             }
-            seen[o] = true;
-            if let Some((from, to)) = start_between {
+            self.seen[o] = true;
+            if let Some((from, to)) = self.start_between {
                 let start = segment.table.start(i);
                 if start < from || start >= to {
                     continue;
                 }
             }
             rows.push(i);
-            out.ordinals.push(ordinal);
+            self.out.ordinals.push(ordinal);
         }
-        if out.table.is_empty() && rows.len() == segment.table.len() {
-            out.table = segment.table;
+        if self.out.table.is_empty() && rows.len() == segment.table.len() {
+            self.out.table = segment.table;
         } else {
-            out.table.extend_from(&segment.table, rows);
+            self.out.table.extend_from(&segment.table, rows);
         }
     }
-    out
+
+    /// Rows merged so far and not yet taken.
+    pub fn len(&self) -> usize {
+        self.out.ordinals.len()
+    }
+
+    /// No rows merged since the last take.
+    pub fn is_empty(&self) -> bool {
+        self.out.ordinals.is_empty()
+    }
+
+    /// Takes the rows merged so far; later segments still skip the ordinals already seen.
+    pub fn take(&mut self) -> Segment {
+        std::mem::take(&mut self.out)
+    }
+
+    /// The merged rows.
+    pub fn finish(self) -> Segment {
+        self.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use servicemeter_core::ConversationFacts;
+
+    fn facts(id: &str, start: i64, reopens: u32) -> ConversationFacts {
+        ConversationFacts {
+            conversation: id.into(),
+            channel: "email".into(),
+            agent: None,
+            tags: vec![],
+            created_at: start,
+            start,
+            inbound: true,
+            first_response_millis: None,
+            first_response_business_millis: None,
+            resolved: false,
+            resolution_millis: None,
+            resolution_business_millis: None,
+            first_resolution_millis: None,
+            reopens,
+            customer_messages: 1,
+            agent_messages: 0,
+            agent_turns: 0,
+            one_touch: false,
+            csat: None,
+            nps: None,
+            ces: None,
+        }
+    }
+
+    fn segment(rows: &[(u32, &str, i64, u32)]) -> Segment {
+        let mut s = Segment::default();
+        for &(ordinal, id, start, reopens) in rows {
+            s.ordinals.push(ordinal);
+            s.table.push(&facts(id, start, reopens));
+        }
+        s
+    }
+
+    #[test]
+    fn newest_row_per_ordinal_wins_and_survives_encoding() {
+        let older = segment(&[(0, "a", 10, 0), (1, "b", 20, 0), (2, "c", 30, 0)]);
+        let newer = segment(&[(1, "b", 20, 5), (3, "d", 40, 0)]);
+        let mut merge = NewestMerge::new(None);
+        merge.add(Segment::decode(&newer.encode()).unwrap());
+        merge.add(Segment::decode(&older.encode()).unwrap());
+        let out = merge.finish();
+        let mut rows: Vec<(u32, String, u32)> = out
+            .ordinals
+            .iter()
+            .zip(out.table.to_facts())
+            .map(|(o, f)| (*o, f.conversation, f.reopens))
+            .collect();
+        rows.sort();
+        assert_eq!(
+            rows,
+            vec![
+                (0, "a".into(), 0),
+                (1, "b".into(), 5),
+                (2, "c".into(), 0),
+                (3, "d".into(), 0)
+            ]
+        );
+    }
+
+    #[test]
+    fn start_filter_and_take() {
+        let newer = segment(&[(1, "b", 20, 5)]);
+        let older = segment(&[(0, "a", 10, 0), (1, "b", 99, 0), (2, "c", 30, 0)]);
+        let mut merge = NewestMerge::new(Some((15, 35)));
+        merge.add(newer);
+        let first = merge.take();
+        assert_eq!(first.ordinals, vec![1]);
+        merge.add(older);
+        // b's older row is skipped although its start (99) is outside the filter anyway;
+        // a is outside [15, 35); c is inside.
+        assert_eq!(merge.finish().ordinals, vec![2]);
+    }
 }

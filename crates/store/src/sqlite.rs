@@ -12,7 +12,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, Transaction};
 
-use crate::segments::{SEGMENT_ROWS, Segment, merge_newest};
+use crate::segments::{NewestMerge, SEGMENT_ROWS, Segment};
 use crate::{
     BatchOutcome, ImportSession, ImportSummary, Store, StoreError, Workspace, WorkspaceCounts,
     WorkspaceId,
@@ -167,48 +167,105 @@ async fn write_segment(
     Ok(())
 }
 
-/// All segments of a workspace, newest first.
-async fn read_segments(
+/// The live facts of a workspace: its segments read newest first and merged one at a time.
+async fn read_facts(
     conn: &mut SqliteConnection,
     workspace: WorkspaceId,
-) -> Result<Vec<Segment>, StoreError> {
+    start_between: Option<(i64, i64)>,
+) -> Result<FactTable, StoreError> {
     use futures_util::TryStreamExt;
     let mut rows = sqlx::query(
         "SELECT data FROM fact_segments WHERE workspace_id = ? ORDER BY segment_id DESC",
     )
     .bind(workspace.0)
     .fetch(&mut *conn);
-    let mut segments = Vec::new();
+    let mut merge = NewestMerge::new(start_between);
     while let Some(row) = rows.try_next().await? {
         let data: &[u8] = row.try_get(0)?;
-        segments.push(Segment::decode(data)?);
+        merge.add(Segment::decode(data)?);
     }
-    Ok(segments)
+    Ok(merge.finish().table)
 }
 
-/// Replaces every segment of a workspace by `live`, cut into segments of [`SEGMENT_ROWS`].
-async fn rewrite_segments(
+/// Writes fact rows as segments of about [`SEGMENT_ROWS`] rows, holding one segment at a time.
+struct SegmentWriter {
+    workspace: WorkspaceId,
+    next_id: i64,
+    pending: Segment,
+    written: u64,
+}
+
+impl SegmentWriter {
+    fn new(workspace: WorkspaceId, next_id: i64) -> SegmentWriter {
+        SegmentWriter {
+            workspace,
+            next_id,
+            pending: Segment::default(),
+            written: 0,
+        }
+    }
+
+    async fn flush_if_full(&mut self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+        if self.pending.ordinals.len() >= SEGMENT_ROWS {
+            self.flush(conn).await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self, conn: &mut SqliteConnection) -> Result<(), StoreError> {
+        if self.pending.ordinals.is_empty() {
+            return Ok(());
+        }
+        let segment = std::mem::take(&mut self.pending);
+        write_segment(conn, self.workspace, self.next_id, &segment).await?;
+        self.next_id += 1;
+        self.written += segment.ordinals.len() as u64;
+        Ok(())
+    }
+}
+
+/// Rewrites a workspace's segments so that each conversation has one row (its newest), one
+/// segment in memory at a time.
+async fn compact_segments(
     conn: &mut SqliteConnection,
     workspace: WorkspaceId,
-    live: &Segment,
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM fact_segments WHERE workspace_id = ?")
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT segment_id FROM fact_segments WHERE workspace_id = ? ORDER BY segment_id DESC",
+    )
+    .bind(workspace.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    let Some(&newest) = ids.first() else {
+        return Ok(());
+    };
+    if ids.len() == 1 {
+        return Ok(());
+    }
+    let mut merge = NewestMerge::new(None);
+    let mut next_id = newest + 1;
+    for id in &ids {
+        let data: Vec<u8> = sqlx::query_scalar(
+            "SELECT data FROM fact_segments WHERE workspace_id = ? AND segment_id = ?",
+        )
         .bind(workspace.0)
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+        merge.add(Segment::decode(&data)?);
+        if merge.len() >= SEGMENT_ROWS {
+            write_segment(conn, workspace, next_id, &merge.take()).await?;
+            next_id += 1;
+        }
+    }
+    if !merge.is_empty() {
+        write_segment(conn, workspace, next_id, &merge.take()).await?;
+    }
+    sqlx::query("DELETE FROM fact_segments WHERE workspace_id = ? AND segment_id <= ?")
+        .bind(workspace.0)
+        .bind(newest)
         .execute(&mut *conn)
         .await?;
-    let mut segment_id = 0;
-    let mut from = 0;
-    while from < live.ordinals.len() {
-        let to = (from + SEGMENT_ROWS).min(live.ordinals.len());
-        let mut part = Segment {
-            ordinals: live.ordinals[from..to].to_vec(),
-            table: FactTable::new(),
-        };
-        part.table.extend_from(&live.table, from..to);
-        write_segment(conn, workspace, segment_id, &part).await?;
-        segment_id += 1;
-        from = to;
-    }
     Ok(())
 }
 
@@ -288,11 +345,7 @@ impl ImportSession for SqliteImport {
     }
 
     async fn commit(mut self, summary: ImportSummary) -> Result<(), StoreError> {
-        let segments = read_segments(&mut self.tx, self.workspace).await?;
-        if segments.len() > 1 {
-            let live = merge_newest(segments, None);
-            rewrite_segments(&mut self.tx, self.workspace, &live).await?;
-        }
+        compact_segments(&mut self.tx, self.workspace).await?;
         sqlx::query(
             "INSERT INTO imports (workspace_id, import_id, finished_at, sources, records, conversations, rejected) \
              VALUES (?1, (SELECT COALESCE(MAX(import_id), 0) + 1 FROM imports WHERE workspace_id = ?1), ?2, ?3, ?4, ?5, ?6)",
@@ -352,8 +405,12 @@ impl Store for SqliteStore {
             .bind(workspace.0)
             .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM fact_segments WHERE workspace_id = ?")
+            .bind(workspace.0)
+            .execute(&mut *tx)
+            .await?;
+        let mut writer = SegmentWriter::new(workspace, 0);
         let mut after = -1i64;
-        let mut live = Segment::default();
         loop {
             let rows = sqlx::query(
                 "SELECT conversation_id, ordinal, body FROM conversations \
@@ -382,14 +439,15 @@ impl Store for SqliteStore {
                 .zip(compute_all_facts(&conversations, calendars))
             {
                 if let Some(f) = f {
-                    live.ordinals.push(ordinal);
-                    live.table.push(&f);
+                    writer.pending.ordinals.push(ordinal);
+                    writer.pending.table.push(&f);
                 }
             }
+            writer.flush_if_full(&mut tx).await?;
         }
-        rewrite_segments(&mut tx, workspace, &live).await?;
+        writer.flush(&mut tx).await?;
         tx.commit().await?;
-        Ok(live.ordinals.len() as u64)
+        Ok(writer.written)
     }
 
     async fn begin_import(&self, workspace: WorkspaceId) -> Result<SqliteImport, StoreError> {
@@ -415,8 +473,7 @@ impl Store for SqliteStore {
         start_between: Option<(i64, i64)>,
     ) -> Result<FactTable, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        let segments = read_segments(&mut conn, workspace).await?;
-        Ok(merge_newest(segments, start_between).table)
+        read_facts(&mut conn, workspace, start_between).await
     }
 
     async fn start_range(&self, workspace: WorkspaceId) -> Result<Option<(i64, i64)>, StoreError> {

@@ -196,6 +196,22 @@ async fn story(store: impl Store) {
     assert_eq!(totals.outcome.new_conversations, 1);
     let w = store.conversation(a.id, "w").await.unwrap().unwrap();
     assert_eq!(w.messages.len(), 1, "identical records are one message");
+
+    // After several imports (and their compaction) each conversation has exactly one fact row,
+    // the newest.
+    import(
+        &store,
+        a.id,
+        &always,
+        vec![vec![message("x", "2024-03-04T08:40:00+01:00", "agent")]],
+    )
+    .await;
+    let facts = store.facts(a.id, None).await.unwrap().to_facts();
+    let mut ids: Vec<&str> = facts.iter().map(|f| f.conversation.as_str()).collect();
+    ids.sort();
+    assert_eq!(ids, vec!["w", "x"]);
+    let x = facts.iter().find(|f| f.conversation == "x").unwrap();
+    assert_eq!(x.first_response_millis, Some(10 * 60 * 1000));
 }
 
 #[tokio::test]
