@@ -15,17 +15,10 @@ pub struct SurveyAnswer {
     pub scale: Scale,
 }
 
-/// Everything the reports need to know about one conversation. Durations in milliseconds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ConversationFacts {
-    pub conversation: String,
-    pub channel: String,
-    /// The conversation's agent (see docs/metrics.md); `None` when unassigned.
-    pub agent: Option<String>,
-    pub tags: Vec<String>,
-    pub created_at: i64,
-    /// First public message, or `created_at` when there is none.
-    pub start: i64,
+/// The numbers of one conversation's facts (what the aggregates need), without names.
+/// Durations in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FactNumbers {
     /// The first public message is from the customer.
     pub inbound: bool,
     pub first_response_millis: Option<i64>,
@@ -45,10 +38,33 @@ pub struct ConversationFacts {
     pub ces: Option<SurveyAnswer>,
 }
 
-impl ConversationFacts {
+impl FactNumbers {
     /// Inbound and no agent message.
     pub fn unanswered(&self) -> bool {
-        self.numbers().unanswered()
+        self.inbound && self.first_response_millis.is_none()
+    }
+}
+
+/// Everything the reports need to know about one conversation: who and when, and its numbers
+/// (readable directly through `Deref`, e.g. `facts.reopens`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationFacts {
+    pub conversation: String,
+    pub channel: String,
+    /// The conversation's agent (see docs/metrics.md); `None` when unassigned.
+    pub agent: Option<String>,
+    pub tags: Vec<String>,
+    pub created_at: i64,
+    /// First public message, or `created_at` when there is none.
+    pub start: i64,
+    pub numbers: FactNumbers,
+}
+
+impl std::ops::Deref for ConversationFacts {
+    type Target = FactNumbers;
+
+    fn deref(&self) -> &FactNumbers {
+        &self.numbers
     }
 }
 
@@ -190,21 +206,23 @@ pub fn compute_facts(
         tags: header.tags.clone(),
         created_at: header.created_at,
         start,
-        inbound,
-        first_response_millis: first_response_at.map(elapsed),
-        first_response_business_millis: first_response_at.map(business),
-        resolved,
-        resolution_millis: resolution_at.map(elapsed),
-        resolution_business_millis: resolution_at.map(business),
-        first_resolution_millis: first_resolved_at.map(elapsed),
-        reopens,
-        customer_messages,
-        agent_messages,
-        agent_turns,
-        one_touch: resolved && agent_turns == 1 && reopens == 0,
-        csat: latest(SurveyKind::Csat),
-        nps: latest(SurveyKind::Nps),
-        ces: latest(SurveyKind::Ces),
+        numbers: FactNumbers {
+            inbound,
+            first_response_millis: first_response_at.map(elapsed),
+            first_response_business_millis: first_response_at.map(business),
+            resolved,
+            resolution_millis: resolution_at.map(elapsed),
+            resolution_business_millis: resolution_at.map(business),
+            first_resolution_millis: first_resolved_at.map(elapsed),
+            reopens,
+            customer_messages,
+            agent_messages,
+            agent_turns,
+            one_touch: resolved && agent_turns == 1 && reopens == 0,
+            csat: latest(SurveyKind::Csat),
+            nps: latest(SurveyKind::Nps),
+            ces: latest(SurveyKind::Ces),
+        },
     })
 }
 

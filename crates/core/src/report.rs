@@ -9,8 +9,9 @@ use serde::Serialize;
 
 use crate::config::{Targets, WorkspaceConfig};
 use crate::facts::ConversationFacts;
+use crate::facts::FactNumbers;
 use crate::stats::{mean, percent, percentile_sorted};
-use crate::table::{FactNumbers, FactTable, NO_NAME};
+use crate::table::{FactTable, NO_NAME};
 
 /// The key used for conversations without an agent.
 pub const UNASSIGNED: &str = "(unassigned)";

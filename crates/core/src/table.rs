@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::facts::{ConversationFacts, SurveyAnswer};
+use crate::facts::{ConversationFacts, FactNumbers, SurveyAnswer};
 use crate::model::Scale;
 
 const NONE_I64: i64 = i64::MIN;
@@ -15,56 +15,6 @@ const FLAG_RESOLVED: u8 = 2;
 const FLAG_ONE_TOUCH: u8 = 4;
 
 const MAGIC: &[u8; 4] = b"SMF1";
-
-/// The numbers of one conversation's facts (what the aggregates need), without names.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct FactNumbers {
-    pub inbound: bool,
-    pub first_response_millis: Option<i64>,
-    pub first_response_business_millis: Option<i64>,
-    pub resolved: bool,
-    pub resolution_millis: Option<i64>,
-    pub resolution_business_millis: Option<i64>,
-    pub first_resolution_millis: Option<i64>,
-    pub reopens: u32,
-    pub customer_messages: u32,
-    pub agent_messages: u32,
-    pub agent_turns: u32,
-    pub one_touch: bool,
-    pub csat: Option<SurveyAnswer>,
-    pub nps: Option<SurveyAnswer>,
-    pub ces: Option<SurveyAnswer>,
-}
-
-impl FactNumbers {
-    /// Inbound and no agent message.
-    pub fn unanswered(&self) -> bool {
-        self.inbound && self.first_response_millis.is_none()
-    }
-}
-
-impl ConversationFacts {
-    /// The numbers of these facts.
-    pub fn numbers(&self) -> FactNumbers {
-        FactNumbers {
-            inbound: self.inbound,
-            first_response_millis: self.first_response_millis,
-            first_response_business_millis: self.first_response_business_millis,
-            resolved: self.resolved,
-            resolution_millis: self.resolution_millis,
-            resolution_business_millis: self.resolution_business_millis,
-            first_resolution_millis: self.first_resolution_millis,
-            reopens: self.reopens,
-            customer_messages: self.customer_messages,
-            agent_messages: self.agent_messages,
-            agent_turns: self.agent_turns,
-            one_touch: self.one_touch,
-            csat: self.csat,
-            nps: self.nps,
-            ces: self.ces,
-        }
-    }
-}
 
 /// Why bytes could not be decoded as a fact table.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -170,7 +120,7 @@ impl FactTable {
             self.tag_refs.push(t);
         }
         self.tag_ends.push(self.tag_refs.len() as u32);
-        self.push_numbers(f.created_at, f.start, &f.numbers());
+        self.push_numbers(f.created_at, f.start, &f.numbers);
     }
 
     fn push_numbers(&mut self, created_at: i64, start: i64, n: &FactNumbers) {
@@ -338,21 +288,7 @@ impl FactTable {
                 .collect(),
             created_at: self.created_at[i],
             start: self.start[i],
-            inbound: n.inbound,
-            first_response_millis: n.first_response_millis,
-            first_response_business_millis: n.first_response_business_millis,
-            resolved: n.resolved,
-            resolution_millis: n.resolution_millis,
-            resolution_business_millis: n.resolution_business_millis,
-            first_resolution_millis: n.first_resolution_millis,
-            reopens: n.reopens,
-            customer_messages: n.customer_messages,
-            agent_messages: n.agent_messages,
-            agent_turns: n.agent_turns,
-            one_touch: n.one_touch,
-            csat: n.csat,
-            nps: n.nps,
-            ces: n.ces,
+            numbers: n,
         }
     }
 
@@ -569,30 +505,32 @@ mod tests {
             tags: tags.iter().map(|t| t.to_string()).collect(),
             created_at: 5,
             start: 10,
-            inbound: true,
-            first_response_millis: Some(1000),
-            first_response_business_millis: Some(0),
-            resolved: true,
-            resolution_millis: None,
-            resolution_business_millis: Some(7),
-            first_resolution_millis: Some(8),
-            reopens: 2,
-            customer_messages: 3,
-            agent_messages: 4,
-            agent_turns: 1,
-            one_touch: false,
-            csat: csat.map(|score| SurveyAnswer {
-                score,
-                scale: Scale { min: 1.0, max: 3.0 },
-            }),
-            nps: Some(SurveyAnswer {
-                score: 9.0,
-                scale: Scale {
-                    min: 0.0,
-                    max: 10.0,
-                },
-            }),
-            ces: None,
+            numbers: FactNumbers {
+                inbound: true,
+                first_response_millis: Some(1000),
+                first_response_business_millis: Some(0),
+                resolved: true,
+                resolution_millis: None,
+                resolution_business_millis: Some(7),
+                first_resolution_millis: Some(8),
+                reopens: 2,
+                customer_messages: 3,
+                agent_messages: 4,
+                agent_turns: 1,
+                one_touch: false,
+                csat: csat.map(|score| SurveyAnswer {
+                    score,
+                    scale: Scale { min: 1.0, max: 3.0 },
+                }),
+                nps: Some(SurveyAnswer {
+                    score: 9.0,
+                    scale: Scale {
+                        min: 0.0,
+                        max: 10.0,
+                    },
+                }),
+                ces: None,
+            },
         }
     }
 

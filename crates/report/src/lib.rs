@@ -67,33 +67,139 @@ fn signed(v: Option<f64>) -> String {
     v.map_or("-".into(), |v| format!("{v:+.0}"))
 }
 
-fn change_pct_points(now: Option<f64>, before: Option<f64>) -> String {
-    match (now, before) {
-        (Some(a), Some(b)) => format!("{:+.1} pt", a - b),
-        _ => String::new(),
+/// How a summary line shows its value and its change against the previous period.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// A count; the change is relative (`+8.6%`).
+    Count,
+    /// Seconds shown as a duration; the change as a duration.
+    Duration,
+    /// A percentage; the change in points.
+    Percent,
+    /// A number with two decimals.
+    Decimal,
+    /// A signed whole score (NPS).
+    Score,
+}
+
+/// One line of the summary: what it shows and where the value comes from.
+struct LineSpec {
+    label: &'static str,
+    kind: Kind,
+    value: fn(&Summary) -> Option<f64>,
+    /// Number of responses shown beside the value (surveys).
+    responses: Option<fn(&Summary) -> u64>,
+}
+
+const LINES: [LineSpec; 14] = [
+    LineSpec {
+        label: "Conversations",
+        kind: Kind::Count,
+        value: |s| Some(s.conversations as f64),
+        responses: None,
+    },
+    LineSpec {
+        label: "First response, median (open hours)",
+        kind: Kind::Duration,
+        value: |s| s.first_response.median_business_seconds,
+        responses: None,
+    },
+    LineSpec {
+        label: "First response, p90 (open hours)",
+        kind: Kind::Duration,
+        value: |s| s.first_response.p90_business_seconds,
+        responses: None,
+    },
+    LineSpec {
+        label: "First response, median (clock)",
+        kind: Kind::Duration,
+        value: |s| s.first_response.median_seconds,
+        responses: None,
+    },
+    LineSpec {
+        label: "First responses within target",
+        kind: Kind::Percent,
+        value: |s| s.first_response.within_target_pct,
+        responses: None,
+    },
+    LineSpec {
+        label: "Unanswered",
+        kind: Kind::Count,
+        value: |s| Some(s.first_response.unanswered as f64),
+        responses: None,
+    },
+    LineSpec {
+        label: "Resolved",
+        kind: Kind::Percent,
+        value: |s| s.resolution.resolution_rate_pct,
+        responses: None,
+    },
+    LineSpec {
+        label: "Resolution time, median (open hours)",
+        kind: Kind::Duration,
+        value: |s| s.resolution.median_business_seconds,
+        responses: None,
+    },
+    LineSpec {
+        label: "Reopened",
+        kind: Kind::Percent,
+        value: |s| s.resolution.reopen_rate_pct,
+        responses: None,
+    },
+    LineSpec {
+        label: "One-touch (of resolved)",
+        kind: Kind::Percent,
+        value: |s| s.resolution.one_touch_pct,
+        responses: None,
+    },
+    LineSpec {
+        label: "Agent replies per conversation",
+        kind: Kind::Decimal,
+        value: |s| s.messages.replies_per_conversation,
+        responses: None,
+    },
+    LineSpec {
+        label: "CSAT satisfied",
+        kind: Kind::Percent,
+        value: |s| s.csat.satisfied_pct,
+        responses: Some(|s| s.csat.responses),
+    },
+    LineSpec {
+        label: "NPS",
+        kind: Kind::Score,
+        value: |s| s.nps.score,
+        responses: Some(|s| s.nps.responses),
+    },
+    LineSpec {
+        label: "CES average",
+        kind: Kind::Decimal,
+        value: |s| s.ces.average,
+        responses: Some(|s| s.ces.responses),
+    },
+];
+
+fn show(kind: Kind, v: Option<f64>) -> String {
+    match kind {
+        Kind::Count => v.map_or("-".into(), |v| count(v as u64)),
+        Kind::Duration => dur(v),
+        Kind::Percent => pct(v),
+        Kind::Decimal => num(v, 2),
+        Kind::Score => signed(v),
     }
 }
 
-fn change_relative(now: f64, before: f64) -> String {
-    if before == 0.0 {
-        String::new()
-    } else {
-        format!("{:+.1}%", (now - before) * 100.0 / before)
-    }
-}
-
-fn change_seconds(now: Option<f64>, before: Option<f64>) -> String {
-    match (now, before) {
-        (Some(a), Some(b)) if a >= b => format!("+{}", human_seconds(a - b)),
-        (Some(a), Some(b)) => format!("-{}", human_seconds(b - a)),
-        _ => String::new(),
-    }
-}
-
-fn change_plain(now: Option<f64>, before: Option<f64>, decimals: usize) -> String {
-    match (now, before) {
-        (Some(a), Some(b)) => format!("{:+.decimals$}", a - b),
-        _ => String::new(),
+fn change(kind: Kind, now: Option<f64>, before: Option<f64>) -> String {
+    let (Some(a), Some(b)) = (now, before) else {
+        return String::new();
+    };
+    match kind {
+        Kind::Count if b == 0.0 => String::new(),
+        Kind::Count => format!("{:+.1}%", (a - b) * 100.0 / b),
+        Kind::Duration if a >= b => format!("+{}", human_seconds(a - b)),
+        Kind::Duration => format!("-{}", human_seconds(b - a)),
+        Kind::Percent => format!("{:+.1} pt", a - b),
+        Kind::Decimal => format!("{:+.2}", a - b),
+        Kind::Score => format!("{:+.0}", a - b),
     }
 }
 
@@ -105,150 +211,24 @@ struct Line {
 }
 
 fn summary_lines(now: &Summary, before: Option<&Summary>) -> Vec<Line> {
-    let b = before;
-    let mut lines = Vec::new();
-    let mut push = |label, now: String, before: String, change: String| {
-        lines.push(Line {
-            label,
-            now,
-            before,
-            change,
-        })
+    let cell = |spec: &LineSpec, s: &Summary| {
+        let value = show(spec.kind, (spec.value)(s));
+        match spec.responses {
+            Some(responses) => format!("{value} (n={})", responses(s)),
+            None => value,
+        }
     };
-    let get = |f: &dyn Fn(&Summary) -> String| b.map(f).unwrap_or_default();
-    push(
-        "Conversations",
-        count(now.conversations),
-        get(&|s| count(s.conversations)),
-        b.map(|s| change_relative(now.conversations as f64, s.conversations as f64))
-            .unwrap_or_default(),
-    );
-    let fr = |s: &Summary| s.first_response.clone();
-    push(
-        "First response, median (open hours)",
-        dur(now.first_response.median_business_seconds),
-        get(&|s| dur(fr(s).median_business_seconds)),
-        b.map(|s| {
-            change_seconds(
-                now.first_response.median_business_seconds,
-                fr(s).median_business_seconds,
-            )
+    LINES
+        .iter()
+        .map(|spec| Line {
+            label: spec.label,
+            now: cell(spec, now),
+            before: before.map(|b| cell(spec, b)).unwrap_or_default(),
+            change: before
+                .map(|b| change(spec.kind, (spec.value)(now), (spec.value)(b)))
+                .unwrap_or_default(),
         })
-        .unwrap_or_default(),
-    );
-    push(
-        "First response, p90 (open hours)",
-        dur(now.first_response.p90_business_seconds),
-        get(&|s| dur(fr(s).p90_business_seconds)),
-        b.map(|s| {
-            change_seconds(
-                now.first_response.p90_business_seconds,
-                fr(s).p90_business_seconds,
-            )
-        })
-        .unwrap_or_default(),
-    );
-    push(
-        "First response, median (clock)",
-        dur(now.first_response.median_seconds),
-        get(&|s| dur(fr(s).median_seconds)),
-        b.map(|s| change_seconds(now.first_response.median_seconds, fr(s).median_seconds))
-            .unwrap_or_default(),
-    );
-    push(
-        "First responses within target",
-        pct(now.first_response.within_target_pct),
-        get(&|s| pct(fr(s).within_target_pct)),
-        b.map(|s| {
-            change_pct_points(
-                now.first_response.within_target_pct,
-                fr(s).within_target_pct,
-            )
-        })
-        .unwrap_or_default(),
-    );
-    push(
-        "Unanswered",
-        count(now.first_response.unanswered),
-        get(&|s| count(s.first_response.unanswered)),
-        String::new(),
-    );
-    push(
-        "Resolved",
-        pct(now.resolution.resolution_rate_pct),
-        get(&|s| pct(s.resolution.resolution_rate_pct)),
-        b.map(|s| {
-            change_pct_points(
-                now.resolution.resolution_rate_pct,
-                s.resolution.resolution_rate_pct,
-            )
-        })
-        .unwrap_or_default(),
-    );
-    push(
-        "Resolution time, median (open hours)",
-        dur(now.resolution.median_business_seconds),
-        get(&|s| dur(s.resolution.median_business_seconds)),
-        b.map(|s| {
-            change_seconds(
-                now.resolution.median_business_seconds,
-                s.resolution.median_business_seconds,
-            )
-        })
-        .unwrap_or_default(),
-    );
-    push(
-        "Reopened",
-        pct(now.resolution.reopen_rate_pct),
-        get(&|s| pct(s.resolution.reopen_rate_pct)),
-        b.map(|s| change_pct_points(now.resolution.reopen_rate_pct, s.resolution.reopen_rate_pct))
-            .unwrap_or_default(),
-    );
-    push(
-        "One-touch (of resolved)",
-        pct(now.resolution.one_touch_pct),
-        get(&|s| pct(s.resolution.one_touch_pct)),
-        b.map(|s| change_pct_points(now.resolution.one_touch_pct, s.resolution.one_touch_pct))
-            .unwrap_or_default(),
-    );
-    push(
-        "Agent replies per conversation",
-        num(now.messages.replies_per_conversation, 2),
-        get(&|s| num(s.messages.replies_per_conversation, 2)),
-        b.map(|s| {
-            change_plain(
-                now.messages.replies_per_conversation,
-                s.messages.replies_per_conversation,
-                2,
-            )
-        })
-        .unwrap_or_default(),
-    );
-    let csat = |s: &Summary| format!("{} (n={})", pct(s.csat.satisfied_pct), s.csat.responses);
-    push(
-        "CSAT satisfied",
-        csat(now),
-        get(&csat),
-        b.map(|s| change_pct_points(now.csat.satisfied_pct, s.csat.satisfied_pct))
-            .unwrap_or_default(),
-    );
-    let nps = |s: &Summary| format!("{} (n={})", signed(s.nps.score), s.nps.responses);
-    push(
-        "NPS",
-        nps(now),
-        get(&nps),
-        b.map(|s| change_plain(now.nps.score, s.nps.score, 0))
-            .unwrap_or_default(),
-    );
-    let ces = |s: &Summary| format!("{} (n={})", num(s.ces.average, 2), s.ces.responses);
-    push(
-        "CES average",
-        ces(now),
-        get(&ces),
-        b.map(|s| change_plain(now.ces.average, s.ces.average, 2))
-            .unwrap_or_default(),
-    );
-    lines
+        .collect()
 }
 
 fn check_mark(check: &TargetCheck) -> &'static str {

@@ -124,6 +124,7 @@ impl NewestMerge {
 mod tests {
     use super::*;
     use servicemeter_core::ConversationFacts;
+    use servicemeter_core::facts::FactNumbers;
 
     fn facts(id: &str, start: i64, reopens: u32) -> ConversationFacts {
         ConversationFacts {
@@ -133,21 +134,23 @@ mod tests {
             tags: vec![],
             created_at: start,
             start,
-            inbound: true,
-            first_response_millis: None,
-            first_response_business_millis: None,
-            resolved: false,
-            resolution_millis: None,
-            resolution_business_millis: None,
-            first_resolution_millis: None,
-            reopens,
-            customer_messages: 1,
-            agent_messages: 0,
-            agent_turns: 0,
-            one_touch: false,
-            csat: None,
-            nps: None,
-            ces: None,
+            numbers: FactNumbers {
+                inbound: true,
+                first_response_millis: None,
+                first_response_business_millis: None,
+                resolved: false,
+                resolution_millis: None,
+                resolution_business_millis: None,
+                first_resolution_millis: None,
+                reopens,
+                customer_messages: 1,
+                agent_messages: 0,
+                agent_turns: 0,
+                one_touch: false,
+                csat: None,
+                nps: None,
+                ces: None,
+            },
         }
     }
 
@@ -172,7 +175,7 @@ mod tests {
             .ordinals
             .iter()
             .zip(out.table.to_facts())
-            .map(|(o, f)| (*o, f.conversation, f.reopens))
+            .map(|(o, f)| (*o, f.conversation.clone(), f.reopens))
             .collect();
         rows.sort();
         assert_eq!(
