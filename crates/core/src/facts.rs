@@ -6,7 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::BusinessCalendar;
-use crate::model::{Author, Conversation, EventKind, Scale, SurveyKind};
+use crate::model::{
+    Author, Conversation, EventFields, EventKind, MessageFields, Scale, SurveyFields, SurveyKind,
+};
 
 /// The latest survey answer of one kind.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -68,33 +70,36 @@ impl std::ops::Deref for ConversationFacts {
     }
 }
 
-enum Step<'a> {
-    Message(&'a crate::model::Message),
-    Event(&'a crate::model::Event),
+/// One conversation's facts that borrow their names from the records.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FactsParts<'a> {
+    /// The conversation's agent.
+    pub agent: Option<&'a str>,
+    pub start: i64,
+    pub numbers: FactNumbers,
 }
 
-/// Computes the facts of a conversation that has a header (returns `None` without one).
-/// `conversation` must be normalized; `calendar` is the business calendar of its channel.
-pub fn compute_facts(
-    conversation: &Conversation,
+/// The definitions of docs/metrics.md over normalized records (see
+/// [`crate::model::normalize_messages`] and its siblings): `created_at` and `header_agent`
+/// come from the conversation record, `calendar` is the business calendar of its channel.
+pub fn compute_parts<'a, M: MessageFields, E: EventFields, S: SurveyFields>(
+    created_at: i64,
+    header_agent: Option<&'a str>,
+    messages: &'a [M],
+    events: &'a [E],
+    surveys: &[S],
     calendar: &BusinessCalendar,
-) -> Option<ConversationFacts> {
-    let header = conversation.header.as_ref()?;
-    let public = || {
-        conversation
-            .messages
-            .iter()
-            .filter(|m| m.author.is_public())
-    };
+) -> FactsParts<'a> {
+    let public = || messages.iter().filter(|m| m.author().is_public());
 
     let first_public = public().next();
-    let start = first_public.map_or(header.created_at, |m| m.at);
-    let inbound = first_public.is_some_and(|m| m.author == Author::Customer);
+    let start = first_public.map_or(created_at, |m| m.at());
+    let inbound = first_public.is_some_and(|m| m.author() == Author::Customer);
 
     let first_response_at = if inbound {
         public()
-            .find(|m| m.author == Author::Agent && m.at >= start)
-            .map(|m| m.at)
+            .find(|m| m.author() == Author::Agent && m.at() >= start)
+            .map(|m| m.at())
     } else {
         None
     };
@@ -105,7 +110,7 @@ pub fn compute_facts(
     let mut agent_turns = 0;
     let mut previous_author = None;
     for m in public() {
-        match m.author {
+        match m.author() {
             Author::Customer => customer_messages += 1,
             Author::Agent => {
                 agent_messages += 1;
@@ -115,96 +120,76 @@ pub fn compute_facts(
             }
             _ => {}
         }
-        previous_author = Some(m.author);
+        previous_author = Some(m.author());
     }
 
-    // Status walk: messages and events in time order, messages first at equal times.
-    let mut steps: Vec<(i64, u8, Step)> =
-        Vec::with_capacity(conversation.messages.len() + conversation.events.len());
-    steps.extend(
-        conversation
-            .messages
-            .iter()
-            .map(|m| (m.at, 0u8, Step::Message(m))),
-    );
-    steps.extend(
-        conversation
-            .events
-            .iter()
-            .map(|e| (e.at, 1u8, Step::Event(e))),
-    );
-    // Both lists are already sorted; a stable sort on (time, messages-first) merges them.
-    steps.sort_by_key(|(at, rank, _)| (*at, *rank));
-
+    // Status walk: messages and events in time order, messages first at equal times. Both
+    // lists are sorted by time, so walking them side by side merges them.
     let mut resolved = false;
     let mut resolved_at = None;
     let mut first_resolved_at = None;
     let mut reopens = 0u32;
-    let mut assigned_agent: Option<&str> = None;
-    let mut last_agent_author: Option<&str> = None;
-    for (_, _, step) in &steps {
-        match step {
-            Step::Message(m) => match m.author {
+    let mut assigned_agent: Option<&'a str> = None;
+    let mut last_agent_author: Option<&'a str> = None;
+    let (mut i, mut j) = (0, 0);
+    while i < messages.len() || j < events.len() {
+        let take_message =
+            j >= events.len() || (i < messages.len() && messages[i].at() <= events[j].at());
+        if take_message {
+            let m = &messages[i];
+            i += 1;
+            match m.author() {
                 Author::Customer if resolved => {
                     resolved = false;
                     reopens += 1;
                 }
                 Author::Agent => {
-                    if let Some(a) = m.agent.as_deref() {
+                    if let Some(a) = m.agent() {
                         last_agent_author = Some(a);
                     }
                 }
                 _ => {}
-            },
-            Step::Event(e) => match e.kind {
+            }
+        } else {
+            let e = &events[j];
+            j += 1;
+            match e.kind() {
                 EventKind::Resolved if !resolved => {
                     resolved = true;
-                    resolved_at = Some(e.at);
-                    first_resolved_at.get_or_insert(e.at);
+                    resolved_at = Some(e.at());
+                    first_resolved_at.get_or_insert(e.at());
                 }
                 EventKind::Reopened if resolved => {
                     resolved = false;
                     reopens += 1;
                 }
                 EventKind::Assigned | EventKind::Transferred => {
-                    if let Some(a) = e.agent.as_deref() {
+                    if let Some(a) = e.agent() {
                         assigned_agent = Some(a);
                     }
                 }
                 _ => {}
-            },
+            }
         }
     }
-
-    let agent = header
-        .agent
-        .as_deref()
-        .or(assigned_agent)
-        .or(last_agent_author)
-        .map(str::to_string);
 
     let elapsed = |to: i64| (to - start).max(0);
     let business = |to: i64| calendar.open_millis_between(start, to);
     let resolution_at = if resolved { resolved_at } else { None };
 
     let latest = |kind: SurveyKind| {
-        conversation
-            .surveys
+        surveys
             .iter()
-            .filter(|s| s.kind == kind)
-            .max_by_key(|s| s.at)
+            .filter(|s| s.kind() == kind)
+            .max_by_key(|s| s.at())
             .map(|s| SurveyAnswer {
-                score: s.score.value(),
-                scale: s.score.scale(),
+                score: s.score().value(),
+                scale: s.score().scale(),
             })
     };
 
-    Some(ConversationFacts {
-        conversation: conversation.id.clone(),
-        channel: header.channel.as_str().to_string(),
-        agent,
-        tags: header.tags.clone(),
-        created_at: header.created_at,
+    FactsParts {
+        agent: header_agent.or(assigned_agent).or(last_agent_author),
         start,
         numbers: FactNumbers {
             inbound,
@@ -223,6 +208,32 @@ pub fn compute_facts(
             nps: latest(SurveyKind::Nps),
             ces: latest(SurveyKind::Ces),
         },
+    }
+}
+
+/// Computes the facts of a conversation that has a header (returns `None` without one).
+/// `conversation` must be normalized; `calendar` is the business calendar of its channel.
+pub fn compute_facts(
+    conversation: &Conversation,
+    calendar: &BusinessCalendar,
+) -> Option<ConversationFacts> {
+    let header = conversation.header.as_ref()?;
+    let parts = compute_parts(
+        header.created_at,
+        header.agent.as_deref(),
+        &conversation.messages,
+        &conversation.events,
+        &conversation.surveys,
+        calendar,
+    );
+    Some(ConversationFacts {
+        conversation: conversation.id.clone(),
+        channel: header.channel.as_str().to_string(),
+        agent: parts.agent.map(str::to_string),
+        tags: header.tags.clone(),
+        created_at: header.created_at,
+        start: parts.start,
+        numbers: parts.numbers,
     })
 }
 

@@ -276,8 +276,128 @@ pub struct Conversation {
     pub surveys: Vec<Survey>,
 }
 
-fn message_order(a: &Message, b: &Message) -> std::cmp::Ordering {
-    (a.at, a.author, &a.id, &a.agent, &a.text).cmp(&(b.at, b.author, &b.id, &b.agent, &b.text))
+/// What normalization and facts read of a message; implemented by [`Message`] and by borrowed
+/// views of a parsed line, so that both go through the same rules.
+pub trait MessageFields {
+    fn id(&self) -> Option<&str>;
+    fn at(&self) -> i64;
+    fn author(&self) -> Author;
+    fn agent(&self) -> Option<&str>;
+    fn text(&self) -> Option<&str>;
+}
+
+/// What normalization and facts read of an event.
+pub trait EventFields {
+    fn at(&self) -> i64;
+    fn kind(&self) -> EventKind;
+    fn agent(&self) -> Option<&str>;
+}
+
+/// What normalization and facts read of a survey answer.
+pub trait SurveyFields {
+    fn at(&self) -> i64;
+    fn kind(&self) -> SurveyKind;
+    fn score(&self) -> Score;
+}
+
+impl MessageFields for Message {
+    fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+    fn at(&self) -> i64 {
+        self.at
+    }
+    fn author(&self) -> Author {
+        self.author
+    }
+    fn agent(&self) -> Option<&str> {
+        self.agent.as_deref()
+    }
+    fn text(&self) -> Option<&str> {
+        self.text.as_deref()
+    }
+}
+
+impl EventFields for Event {
+    fn at(&self) -> i64 {
+        self.at
+    }
+    fn kind(&self) -> EventKind {
+        self.kind
+    }
+    fn agent(&self) -> Option<&str> {
+        self.agent.as_deref()
+    }
+}
+
+impl SurveyFields for Survey {
+    fn at(&self) -> i64 {
+        self.at
+    }
+    fn kind(&self) -> SurveyKind {
+        self.kind
+    }
+    fn score(&self) -> Score {
+        self.score
+    }
+}
+
+type MessageKey<'a> = (
+    i64,
+    Author,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+);
+
+fn message_key<M: MessageFields>(m: &M) -> MessageKey<'_> {
+    (m.at(), m.author(), m.id(), m.agent(), m.text())
+}
+
+/// Canonical order and identity of messages: a message with an `id` replaces an earlier one
+/// with that id (the last added wins); identical messages without an id are one; all are sorted
+/// by (time, author: customer, agent, bot, note; id; agent; text).
+pub fn normalize_messages<M: MessageFields>(messages: &mut Vec<M>) {
+    if messages.iter().any(|m| m.id().is_some()) {
+        let (mut with_id, without_id): (Vec<_>, Vec<_>) = std::mem::take(messages)
+            .into_iter()
+            .enumerate()
+            .partition(|(_, m)| m.id().is_some());
+        with_id.sort_by(|(ia, a), (ib, b)| a.id().cmp(&b.id()).then(ib.cmp(ia)));
+        with_id.dedup_by(|later, first| later.1.id() == first.1.id());
+        *messages = with_id
+            .into_iter()
+            .chain(without_id)
+            .map(|(_, m)| m)
+            .collect();
+    }
+    messages.sort_by(|a, b| message_key(a).cmp(&message_key(b)));
+    messages
+        .dedup_by(|b, a| a.id().is_none() && b.id().is_none() && message_key(a) == message_key(b));
+}
+
+/// Canonical order and identity of events: sorted by (time, kind, agent); identical events are
+/// one.
+pub fn normalize_events<E: EventFields>(events: &mut Vec<E>) {
+    events.sort_by(|a, b| (a.at(), a.kind(), a.agent()).cmp(&(b.at(), b.kind(), b.agent())));
+    events.dedup_by(|b, a| (a.at(), a.kind(), a.agent()) == (b.at(), b.kind(), b.agent()));
+}
+
+/// Canonical order and identity of survey answers: one per kind and instant (the last added
+/// wins), sorted by (kind, time).
+pub fn normalize_surveys<S: SurveyFields>(surveys: &mut Vec<S>) {
+    // A stable sort keeps the order added within a key; keep the last of each key.
+    surveys.sort_by_key(|s| (s.kind(), s.at()));
+    let mut kept: Vec<S> = Vec::with_capacity(surveys.len());
+    for survey in std::mem::take(surveys) {
+        match kept.last_mut() {
+            Some(last) if last.kind() == survey.kind() && last.at() == survey.at() => {
+                *last = survey
+            }
+            _ => kept.push(survey),
+        }
+    }
+    *surveys = kept;
 }
 
 impl Conversation {
@@ -307,38 +427,9 @@ impl Conversation {
     /// Identity: a message by its `id`, or by all its fields when it has none; an event by all
     /// its fields; a survey by kind and instant.
     pub fn normalize(&mut self) {
-        // Messages with an id: the last one added for each id wins.
-        if self.messages.iter().any(|m| m.id.is_some()) {
-            let (mut with_id, without_id): (Vec<_>, Vec<_>) = std::mem::take(&mut self.messages)
-                .into_iter()
-                .enumerate()
-                .partition(|(_, m)| m.id.is_some());
-            with_id.sort_by(|(ia, a), (ib, b)| a.id.cmp(&b.id).then(ib.cmp(ia)));
-            with_id.dedup_by(|later, first| later.1.id == first.1.id);
-            self.messages = with_id
-                .into_iter()
-                .chain(without_id)
-                .map(|(_, m)| m)
-                .collect();
-        }
-        self.messages.sort_by(message_order);
-        self.messages
-            .dedup_by(|b, a| a.id.is_none() && b.id.is_none() && a == b);
-
-        self.events
-            .sort_by(|a, b| (a.at, a.kind, &a.agent).cmp(&(b.at, b.kind, &b.agent)));
-        self.events.dedup();
-
-        // Surveys: stable sort keeps the order added within a key; keep the last of each key.
-        self.surveys.sort_by_key(|s| (s.kind, s.at));
-        let mut kept: Vec<Survey> = Vec::with_capacity(self.surveys.len());
-        for survey in std::mem::take(&mut self.surveys) {
-            match kept.last_mut() {
-                Some(last) if last.kind == survey.kind && last.at == survey.at => *last = survey,
-                _ => kept.push(survey),
-            }
-        }
-        self.surveys = kept;
+        normalize_messages(&mut self.messages);
+        normalize_events(&mut self.events);
+        normalize_surveys(&mut self.surveys);
     }
 }
 
