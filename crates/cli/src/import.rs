@@ -94,7 +94,7 @@ fn parse_lines(lines: &mut dyn Iterator<Item = LineInput>) -> Vec<ParsedLine> {
         .map(|l| ParsedLine {
             file: l.file,
             line: l.line,
-            result: l.result.map_err(|e| (e, l.text.to_string())),
+            result: l.parse().map_err(|e| (e, l.text_or_empty().to_string())),
         })
         .collect()
 }

@@ -109,18 +109,41 @@ impl FactTable {
 
     /// Appends one conversation's facts.
     pub fn push(&mut self, f: &ConversationFacts) {
-        self.ids.push_str(&f.conversation);
+        self.push_parts(
+            &f.conversation,
+            &f.channel,
+            f.agent.as_deref(),
+            f.tags.iter().map(String::as_str),
+            f.created_at,
+            f.start,
+            &f.numbers,
+        );
+    }
+
+    /// Appends one conversation's facts from borrowed parts.
+    #[allow(clippy::too_many_arguments)]
+    pub fn push_parts<'a>(
+        &mut self,
+        conversation: &str,
+        channel: &str,
+        agent: Option<&str>,
+        tags: impl IntoIterator<Item = &'a str>,
+        created_at: i64,
+        start: i64,
+        numbers: &FactNumbers,
+    ) {
+        self.ids.push_str(conversation);
         self.id_ends.push(self.ids.len() as u32);
-        let channel = self.intern(&f.channel);
+        let channel = self.intern(channel);
         self.channel.push(channel);
-        let agent = f.agent.as_deref().map_or(NO_NAME, |a| self.intern(a));
+        let agent = agent.map_or(NO_NAME, |a| self.intern(a));
         self.agent.push(agent);
-        for tag in &f.tags {
+        for tag in tags {
             let t = self.intern(tag);
             self.tag_refs.push(t);
         }
         self.tag_ends.push(self.tag_refs.len() as u32);
-        self.push_numbers(f.created_at, f.start, &f.numbers);
+        self.push_numbers(created_at, start, numbers);
     }
 
     fn push_numbers(&mut self, created_at: i64, start: i64, n: &FactNumbers) {

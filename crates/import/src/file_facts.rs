@@ -7,8 +7,11 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 
+use servicemeter_core::facts::compute_parts;
+use servicemeter_core::model::{normalize_events, normalize_messages, normalize_surveys};
 use servicemeter_core::{Calendars, Conversation, FactTable, compute_facts};
 
+use crate::fast::read_conversation_line;
 use crate::parallel::{LineInput, parse_parallel};
 use crate::{InputError, parse_record};
 
@@ -87,7 +90,45 @@ pub fn facts_from_files(
         };
         for input in lines {
             result.file = input.file;
-            let mut conversation = match input.result {
+            let location = Part::Line(Location {
+                file: input.file as u32,
+                len: input.text_or_empty().len() as u32,
+                offset: input.offset,
+            });
+            // The common case: a whole conversation on one line, read without copying.
+            if rereadable[input.file]
+                && let Ok(text) = input.text
+                && let Some(mut view) = read_conversation_line(text)
+            {
+                normalize_messages(&mut view.messages);
+                normalize_events(&mut view.events);
+                normalize_surveys(&mut view.surveys);
+                let parts = compute_parts(
+                    view.created_at,
+                    view.agent,
+                    &view.messages,
+                    &view.events,
+                    &view.surveys,
+                    calendars.for_channel(view.channel),
+                );
+                let row = result.table.len() as u32;
+                result.table.push_parts(
+                    view.id,
+                    view.channel,
+                    parts.agent,
+                    view.tags.iter().copied(),
+                    view.created_at,
+                    parts.start,
+                    &parts.numbers,
+                );
+                result.lines.push(Parsed::Record {
+                    id: view.id.to_string(),
+                    part: location,
+                    row,
+                });
+                continue;
+            }
+            let mut conversation = match input.parse() {
                 Ok(c) => c,
                 Err(e) => {
                     result.lines.push(Parsed::Bad {
@@ -118,11 +159,7 @@ pub fn facts_from_files(
             }
             result.lines.push(Parsed::Record {
                 id: conversation.id,
-                part: Part::Line(Location {
-                    file: input.file as u32,
-                    len: input.text.len() as u32,
-                    offset: input.offset,
-                }),
+                part: location,
                 row,
             });
         }

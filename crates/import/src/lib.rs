@@ -1,6 +1,7 @@
 //! Reading canonical JSON Lines input: files, `.gz` files or stdin, one record per line,
 //! streamed with constant memory; errors carry the file, line, field and reason.
 
+pub mod fast;
 pub mod file_facts;
 pub mod parallel;
 pub mod record;

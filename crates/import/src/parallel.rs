@@ -21,9 +21,23 @@ pub struct LineInput<'a> {
     pub line: u64,
     /// Byte offset of the line in the (decompressed) input.
     pub offset: u64,
-    /// The line without its line ending.
-    pub text: &'a str,
-    pub result: Result<Conversation, FieldError>,
+    /// The line without its line ending; an error when it is not UTF-8.
+    pub text: Result<&'a str, FieldError>,
+}
+
+impl LineInput<'_> {
+    /// The record on this line (see [`parse_record`]).
+    pub fn parse(&self) -> Result<Conversation, FieldError> {
+        match &self.text {
+            Ok(text) => parse_record(text),
+            Err(e) => Err(e.clone()),
+        }
+    }
+
+    /// The line's text for a rejects file (empty when it is not UTF-8).
+    pub fn text_or_empty(&self) -> &str {
+        self.text.as_deref().unwrap_or_default()
+    }
 }
 
 struct Work {
@@ -64,22 +78,15 @@ impl<'a> Iterator for Lines<'a> {
             if trimmed.iter().all(|b| b.is_ascii_whitespace()) {
                 continue;
             }
-            let (text, result) = match std::str::from_utf8(trimmed) {
-                Ok(text) => (text, parse_record(text)),
-                Err(e) => (
-                    "",
-                    Err(FieldError {
-                        field: "(input)".into(),
-                        reason: format!("line is not UTF-8 text: {e}"),
-                    }),
-                ),
-            };
+            let text = std::str::from_utf8(trimmed).map_err(|e| FieldError {
+                field: "(input)".into(),
+                reason: format!("line is not UTF-8 text: {e}"),
+            });
             return Some(LineInput {
                 file: self.work.file,
                 line: this_line,
                 offset: this_offset,
                 text,
-                result,
             });
         }
     }
