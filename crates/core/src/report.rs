@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::config::{Targets, WorkspaceConfig};
 use crate::facts::ConversationFacts;
 use crate::facts::FactNumbers;
-use crate::stats::{mean, percent, percentile_sorted};
+use crate::stats::{mean, percent, percentile};
 use crate::table::{FactTable, NO_NAME};
 
 /// The key used for conversations without an agent.
@@ -295,10 +295,6 @@ impl Accumulator {
 
     /// The figures.
     pub fn finish(mut self) -> Summary {
-        self.first_response_business.sort_unstable();
-        self.first_response_calendar.sort_unstable();
-        self.resolution_business.sort_unstable();
-        self.resolution_calendar.sort_unstable();
         let n = self.conversations;
         let per_conversation = |total: u64| {
             if n == 0 {
@@ -315,21 +311,18 @@ impl Accumulator {
             first_response: FirstResponseSummary {
                 count: answered,
                 unanswered: self.unanswered,
-                median_business_seconds: secs(percentile_sorted(
-                    &self.first_response_business,
-                    0.5,
-                )),
-                p90_business_seconds: secs(percentile_sorted(&self.first_response_business, 0.9)),
+                median_business_seconds: secs(percentile(&mut self.first_response_business, 0.5)),
+                p90_business_seconds: secs(percentile(&mut self.first_response_business, 0.9)),
                 mean_business_seconds: secs(mean(&self.first_response_business)),
-                median_seconds: secs(percentile_sorted(&self.first_response_calendar, 0.5)),
+                median_seconds: secs(percentile(&mut self.first_response_calendar, 0.5)),
                 within_target: self.within_target,
                 within_target_pct: percent(self.within_target, answered),
             },
             resolution: ResolutionSummary {
                 resolved: self.resolved,
                 resolution_rate_pct: percent(self.resolved, n),
-                median_business_seconds: secs(percentile_sorted(&self.resolution_business, 0.5)),
-                median_seconds: secs(percentile_sorted(&self.resolution_calendar, 0.5)),
+                median_business_seconds: secs(percentile(&mut self.resolution_business, 0.5)),
+                median_seconds: secs(percentile(&mut self.resolution_calendar, 0.5)),
                 reopened_conversations: self.reopened,
                 reopen_rate_pct: percent(self.reopened, n),
                 one_touch: self.one_touch,

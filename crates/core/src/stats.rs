@@ -15,6 +15,23 @@ pub fn percentile_sorted(sorted: &[i64], p: f64) -> Option<f64> {
     Some(lo + (rank - low as f64) * (hi - lo))
 }
 
+/// The same as [`percentile_sorted`] on unsorted values, in linear time (reorders them).
+pub fn percentile(values: &mut [i64], p: f64) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let rank = p.clamp(0.0, 1.0) * (values.len() - 1) as f64;
+    let low = rank.floor() as usize;
+    let high = rank.ceil() as usize;
+    let (_, &mut lo, upper) = values.select_nth_unstable(low);
+    let hi = if high == low {
+        lo
+    } else {
+        *upper.iter().min().expect("rank below the last")
+    };
+    Some(lo as f64 + (rank - low as f64) * (hi - lo) as f64)
+}
+
 /// Mean of integer values; `None` for none.
 pub fn mean(values: &[i64]) -> Option<f64> {
     if values.is_empty() {
@@ -60,6 +77,30 @@ mod tests {
         assert_eq!(percentile_sorted(&[7], 0.9), Some(7.0));
         assert_eq!(percentile_sorted(&[], 0.5), None);
         assert_eq!(percentile_sorted(&[1, 2, 3], 0.5), Some(2.0));
+    }
+
+    #[test]
+    fn percentile_without_sorting_agrees() {
+        let cases: [&[i64]; 5] = [
+            &[40, 10, 30, 20],
+            &[7],
+            &[5, 5, 5, 1, 9, 2, 8, 8, 3],
+            &[3, 1, 2],
+            &[100, -5, 0, 42, 42, 17, 99, 3, 64, 1000, 2],
+        ];
+        for values in cases {
+            let mut sorted = values.to_vec();
+            sorted.sort_unstable();
+            for p in [0.0, 0.1, 0.5, 0.9, 0.95, 1.0] {
+                let mut scratch = values.to_vec();
+                assert_eq!(
+                    percentile(&mut scratch, p),
+                    percentile_sorted(&sorted, p),
+                    "{values:?} p{p}"
+                );
+            }
+        }
+        assert_eq!(percentile(&mut [], 0.5), None);
     }
 
     #[test]

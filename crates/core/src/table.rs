@@ -22,10 +22,12 @@ const MAGIC: &[u8; 4] = b"SMF1";
 pub struct DecodeError(pub String);
 
 /// Facts of many conversations, column by column.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct FactTable {
     names: Vec<String>,
     name_index: HashMap<String, u32>,
+    /// The last names interned (a cache in front of `name_index`).
+    recent: [u32; 4],
     ids: String,
     id_ends: Vec<u32>,
     channel: Vec<u32>,
@@ -61,6 +63,41 @@ fn get_i64(v: i64) -> Option<i64> {
     (v != NONE_I64).then_some(v)
 }
 
+impl Default for FactTable {
+    fn default() -> FactTable {
+        FactTable {
+            names: Vec::new(),
+            name_index: HashMap::new(),
+            recent: [NO_NAME; 4],
+            ids: String::new(),
+            id_ends: Vec::new(),
+            channel: Vec::new(),
+            agent: Vec::new(),
+            tag_ends: Vec::new(),
+            tag_refs: Vec::new(),
+            created_at: Vec::new(),
+            start: Vec::new(),
+            flags: Vec::new(),
+            first_response: Vec::new(),
+            first_response_business: Vec::new(),
+            resolution: Vec::new(),
+            resolution_business: Vec::new(),
+            first_resolution: Vec::new(),
+            reopens: Vec::new(),
+            customer_messages: Vec::new(),
+            agent_messages: Vec::new(),
+            agent_turns: Vec::new(),
+            csat: Vec::new(),
+            csat_min: Vec::new(),
+            csat_max: Vec::new(),
+            nps: Vec::new(),
+            ces: Vec::new(),
+            ces_min: Vec::new(),
+            ces_max: Vec::new(),
+        }
+    }
+}
+
 impl FactTable {
     /// An empty table.
     pub fn new() -> FactTable {
@@ -88,6 +125,19 @@ impl FactTable {
 
     /// The dictionary index of a name, adding it when new.
     fn intern(&mut self, name: &str) -> u32 {
+        // Rows repeat a few names (channels, agents): compare with the last few first.
+        for &i in &self.recent {
+            if i != NO_NAME && self.names[i as usize] == name {
+                return i;
+            }
+        }
+        let i = self.intern_slow(name);
+        self.recent.rotate_right(1);
+        self.recent[0] = i;
+        i
+    }
+
+    fn intern_slow(&mut self, name: &str) -> u32 {
         if let Some(&i) = self.name_index.get(name) {
             return i;
         }

@@ -108,86 +108,92 @@ impl<'a> Str<'a> {
     }
 }
 
-/// The value of a known field, type-checked as `parse_record`'s deserializer does.
-#[derive(Debug, Clone, Default)]
-enum Value<'a> {
-    /// Absent or `null`.
-    #[default]
-    Absent,
-    Str(Str<'a>),
-    Number(f64),
-    /// `tags`: strings.
-    Strings(Vec<Str<'a>>),
-    /// `scale`: two numbers.
-    Pair(f64, f64),
-    /// `messages`, `events`, `surveys`: objects.
-    Items(Vec<Item<'a>>),
+/// Known field names, in the order of the bits of [`Fields::present`]. These are the fields of
+/// `parse_record`'s deserializer, which type-checks each of them at every level.
+const TYPE: u32 = 0;
+const ID: u32 = 1;
+const CONVERSATION: u32 = 2;
+const CHANNEL: u32 = 3;
+const CREATED_AT: u32 = 4;
+const CUSTOMER: u32 = 5;
+const AGENT: u32 = 6;
+const TEAM: u32 = 7;
+const TAGS: u32 = 8;
+const SUBJECT: u32 = 9;
+const MESSAGES: u32 = 10;
+const EVENTS: u32 = 11;
+const SURVEYS: u32 = 12;
+const AT: u32 = 13;
+const AUTHOR: u32 = 14;
+const TEXT: u32 = 15;
+const EVENT: u32 = 16;
+const KIND: u32 = 17;
+const SCORE: u32 = 18;
+const SCALE: u32 = 19;
+const COMMENT: u32 = 20;
+
+fn field_index(key: &str) -> Option<u32> {
+    Some(match key {
+        "type" => TYPE,
+        "id" => ID,
+        "conversation" => CONVERSATION,
+        "channel" => CHANNEL,
+        "created_at" => CREATED_AT,
+        "customer" => CUSTOMER,
+        "agent" => AGENT,
+        "team" => TEAM,
+        "tags" => TAGS,
+        "subject" => SUBJECT,
+        "messages" => MESSAGES,
+        "events" => EVENTS,
+        "surveys" => SURVEYS,
+        "at" => AT,
+        "author" => AUTHOR,
+        "text" => TEXT,
+        "event" => EVENT,
+        "kind" => KIND,
+        "score" => SCORE,
+        "scale" => SCALE,
+        "comment" => COMMENT,
+        _ => return None,
+    })
 }
 
-/// The known fields of one object (the same set at every level, like `parse_record`'s `Raw`).
-#[derive(Debug, Clone, Default)]
-struct Item<'a> {
-    fields: [Value<'a>; FIELD_COUNT],
+/// The known fields of one object that the reader uses (absent or `null` = `None`); the
+/// others are type-checked while scanning and dropped.
+#[derive(Debug, Default)]
+struct Fields<'a> {
     present: u32,
+    record_type: Option<Str<'a>>,
+    id: Option<Str<'a>>,
+    conversation: Option<Str<'a>>,
+    channel: Option<Str<'a>>,
+    created_at: Option<Str<'a>>,
+    agent: Option<Str<'a>>,
+    at: Option<Str<'a>>,
+    author: Option<Str<'a>>,
+    text: Option<Str<'a>>,
+    event: Option<Str<'a>>,
+    kind: Option<Str<'a>>,
+    score: Option<f64>,
+    scale: Option<(f64, f64)>,
 }
 
-const FIELDS: [&str; 21] = [
-    "type",
-    "id",
-    "conversation",
-    "channel",
-    "created_at",
-    "customer",
-    "agent",
-    "team",
-    "tags",
-    "subject",
-    "messages",
-    "events",
-    "surveys",
-    "at",
-    "author",
-    "text",
-    "event",
-    "kind",
-    "score",
-    "scale",
-    "comment",
-];
-const FIELD_COUNT: usize = FIELDS.len();
-const TYPE: usize = 0;
-const ID: usize = 1;
-const CONVERSATION: usize = 2;
-const CHANNEL: usize = 3;
-const CREATED_AT: usize = 4;
-const AGENT: usize = 6;
-const TAGS: usize = 8;
-const MESSAGES: usize = 10;
-const EVENTS: usize = 11;
-const SURVEYS: usize = 12;
-const AT: usize = 13;
-const AUTHOR: usize = 14;
-const TEXT: usize = 15;
-const EVENT: usize = 16;
-const KIND: usize = 17;
-const SCORE: usize = 18;
-const SCALE: usize = 19;
+/// What the top level's lists hold.
+#[derive(Debug, Default)]
+struct Lists<'a> {
+    tags: Vec<Str<'a>>,
+    messages: Vec<MessageView<'a>>,
+    events: Vec<EventView<'a>>,
+    surveys: Vec<SurveyView>,
+    /// `conversation` fields found inside items, to compare with the record's id.
+    parents: Vec<Str<'a>>,
+}
 
-impl<'a> Item<'a> {
-    fn str(&self, field: usize) -> Option<Option<Str<'a>>> {
-        match &self.fields[field] {
-            Value::Absent => Some(None),
-            Value::Str(s) => Some(Some(*s)),
-            _ => None,
-        }
-    }
-
-    /// A string field the caller uses: borrowed, or `None` (fall back) when escaped.
-    fn plain(&self, field: usize) -> Option<Option<&'a str>> {
-        match self.str(field)? {
-            None => Some(None),
-            Some(s) => Some(Some(s.plain()?)),
-        }
+fn plain<'a>(value: Option<Str<'a>>) -> Option<Option<&'a str>> {
+    match value {
+        None => Some(None),
+        Some(s) => Some(Some(s.plain()?)),
     }
 }
 
@@ -195,18 +201,6 @@ struct Scanner<'a> {
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// Whether any byte of a word is `"`, `\` or a control character (< 0x20).
-fn special_in_word(word: u64) -> bool {
-    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
-    let quote = zero_byte(word ^ (ONES * u64::from(b'"')));
-    let backslash = zero_byte(word ^ (ONES * u64::from(b'\\')));
-    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
-    (quote | backslash | control) != 0
 }
 
 impl<'a> Scanner<'a> {
@@ -236,44 +230,38 @@ impl<'a> Scanner<'a> {
         let start = self.pos;
         let mut escaped = false;
         loop {
-            // Skip eight plain bytes at a time.
-            while let Some(chunk) = self.bytes.get(self.pos..self.pos + 8) {
-                let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-                if special_in_word(word) {
-                    break;
-                }
-                self.pos += 8;
+            let rest = &self.bytes[self.pos..];
+            let stop = memchr::memchr2(b'"', b'\\', rest)?;
+            // No raw control characters (counted without early exit, so it vectorizes).
+            let controls = rest[..stop]
+                .iter()
+                .fold(0u8, |acc, &b| acc | u8::from(b < 0x20));
+            if controls != 0 {
+                return None;
             }
-            let b = self.peek()?;
-            match b {
-                b'"' => {
-                    let raw = &self.text[start..self.pos];
-                    self.pos += 1;
-                    return Some(Str { raw, escaped });
-                }
-                b'\\' => {
-                    escaped = true;
-                    self.pos += 1;
-                    match self.peek()? {
-                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.pos += 1,
-                        b'u' => {
-                            let hex = self.bytes.get(self.pos + 1..self.pos + 5)?;
-                            if !hex.iter().all(u8::is_ascii_hexdigit) {
-                                return None;
-                            }
-                            // Lone surrogates are rejected by serde_json; leave them to it.
-                            let code =
-                                u32::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
-                            if (0xD800..0xE000).contains(&code) {
-                                return None;
-                            }
-                            self.pos += 5;
-                        }
-                        _ => return None,
+            self.pos += stop;
+            if self.bytes[self.pos] == b'"' {
+                let raw = &self.text[start..self.pos];
+                self.pos += 1;
+                return Some(Str { raw, escaped });
+            }
+            escaped = true;
+            self.pos += 1;
+            match self.peek()? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.pos += 1,
+                b'u' => {
+                    let hex = self.bytes.get(self.pos + 1..self.pos + 5)?;
+                    if !hex.iter().all(u8::is_ascii_hexdigit) {
+                        return None;
                     }
+                    // Surrogates (paired or not) are left to serde_json.
+                    let code = u32::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
+                    if (0xD800..0xE000).contains(&code) {
+                        return None;
+                    }
+                    self.pos += 5;
                 }
-                0..0x20 => return None,
-                _ => self.pos += 1,
+                _ => return None,
             }
         }
     }
@@ -404,71 +392,105 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// One object's known fields; `nested` is false inside list items, where lists of
-    /// records and tags are not expected (the caller falls back if they appear).
-    fn object(&mut self, nested: bool, depth: u32) -> Option<Item<'a>> {
+    /// A string or `null`.
+    fn string_or_null(&mut self) -> Option<Option<Str<'a>>> {
+        if self.null() {
+            Some(None)
+        } else {
+            self.string().map(Some)
+        }
+    }
+
+    /// One object. At the top level (`lists` given) the lists of tags and records are read
+    /// into `lists`; inside items such lists are not expected (the caller falls back).
+    fn object(&mut self, mut lists: Option<&mut Lists<'a>>, depth: u32) -> Option<Fields<'a>> {
         self.eat(b'{')?;
-        let mut item = Item::default();
+        let mut f = Fields::default();
         if self.eat(b'}').is_some() {
-            return Some(item);
+            return Some(f);
         }
         loop {
             let key = self.string()?;
             self.eat(b':')?;
-            let index = if key.escaped {
+            if key.escaped {
                 // A key spelled with escapes may still name a field; leave it to serde.
                 return None;
-            } else {
-                FIELDS.iter().position(|f| *f == key.raw)
-            };
-            match index {
+            }
+            match field_index(key.raw) {
                 None => self.skip_value(depth + 1)?,
                 Some(i) => {
-                    if item.present & (1 << i) != 0 {
-                        return None; // duplicate field
+                    if f.present & (1 << i) != 0 {
+                        return None; // a duplicate field is an error for serde
                     }
-                    item.present |= 1 << i;
-                    item.fields[i] = if self.null() {
-                        Value::Absent
-                    } else {
-                        match i {
-                            TAGS => {
-                                if !nested {
-                                    return None;
-                                }
-                                let mut tags = Vec::new();
-                                self.array(|s| {
-                                    tags.push(s.string()?);
-                                    Some(())
-                                })?;
-                                Value::Strings(tags)
-                            }
-                            MESSAGES | EVENTS | SURVEYS => {
-                                if !nested {
-                                    return None;
-                                }
-                                let mut items = Vec::new();
-                                self.array(|s| {
-                                    items.push(s.object(false, depth + 1)?);
-                                    Some(())
-                                })?;
-                                Value::Items(items)
-                            }
-                            SCORE => Value::Number(self.number()?),
-                            SCALE => {
-                                let mut pair = Vec::with_capacity(2);
-                                self.array(|s| {
-                                    pair.push(s.number()?);
-                                    Some(())
-                                })?;
-                                match pair[..] {
-                                    [min, max] => Value::Pair(min, max),
-                                    _ => return None,
-                                }
-                            }
-                            _ => Value::Str(self.string()?),
+                    f.present |= 1 << i;
+                    match i {
+                        TYPE => f.record_type = self.string_or_null()?,
+                        ID => f.id = self.string_or_null()?,
+                        CONVERSATION => f.conversation = self.string_or_null()?,
+                        CHANNEL => f.channel = self.string_or_null()?,
+                        CREATED_AT => f.created_at = self.string_or_null()?,
+                        AGENT => f.agent = self.string_or_null()?,
+                        AT => f.at = self.string_or_null()?,
+                        AUTHOR => f.author = self.string_or_null()?,
+                        TEXT => f.text = self.string_or_null()?,
+                        EVENT => f.event = self.string_or_null()?,
+                        KIND => f.kind = self.string_or_null()?,
+                        CUSTOMER | TEAM | SUBJECT | COMMENT => {
+                            self.string_or_null()?;
                         }
-                    };
+                        SCORE => {
+                            if !self.null() {
+                                f.score = Some(self.number()?);
+                            }
+                        }
+                        SCALE => {
+                            if !self.null() {
+                                let mut pair = [0.0; 2];
+                                let mut n = 0;
+                                self.array(|s| {
+                                    *pair.get_mut(n)? = s.number()?;
+                                    n += 1;
+                                    Some(())
+                                })?;
+                                if n != 2 {
+                                    return None;
+                                }
+                                f.scale = Some((pair[0], pair[1]));
+                            }
+                        }
+                        _ => {
+                            // TAGS, MESSAGES, EVENTS, SURVEYS
+                            if self.null() {
+                                // null counts as absent
+                            } else {
+                                let lists = lists.as_deref_mut()?;
+                                match i {
+                                    TAGS => self.array(|s| {
+                                        lists.tags.push(s.string()?);
+                                        Some(())
+                                    })?,
+                                    MESSAGES => self.array(|s| {
+                                        let item = s.object(None, depth + 1)?;
+                                        lists.parents.extend(item.conversation);
+                                        lists.messages.push(message(&item)?);
+                                        Some(())
+                                    })?,
+                                    EVENTS => self.array(|s| {
+                                        let item = s.object(None, depth + 1)?;
+                                        lists.parents.extend(item.conversation);
+                                        lists.events.push(event(&item)?);
+                                        Some(())
+                                    })?,
+                                    _ => self.array(|s| {
+                                        let item = s.object(None, depth + 1)?;
+                                        lists.parents.extend(item.conversation);
+                                        lists.surveys.push(survey(&item)?);
+                                        Some(())
+                                    })?,
+                                }
+                            }
+                        }
+                    }
                 }
             }
             self.skip_ws();
@@ -476,7 +498,7 @@ impl<'a> Scanner<'a> {
                 b',' => self.pos += 1,
                 b'}' => {
                     self.pos += 1;
-                    return Some(item);
+                    return Some(f);
                 }
                 _ => return None,
             }
@@ -489,44 +511,39 @@ fn optional(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn timestamp(item: &Item, field: usize) -> Option<i64> {
-    parse_timestamp(item.plain(field)??).ok()
+fn timestamp(value: Option<Str>) -> Option<i64> {
+    parse_timestamp(value?.plain()?).ok()
 }
 
-fn message<'a>(item: &Item<'a>) -> Option<MessageView<'a>> {
+fn message<'a>(f: &Fields<'a>) -> Option<MessageView<'a>> {
     Some(MessageView {
-        at: timestamp(item, AT)?,
-        author: Author::parse(item.plain(AUTHOR)??).ok()?,
-        id: optional(item.plain(ID)?),
-        agent: optional(item.plain(AGENT)?),
-        text: item.plain(TEXT)?,
+        at: timestamp(f.at)?,
+        author: Author::parse(f.author?.plain()?).ok()?,
+        id: optional(plain(f.id)?),
+        agent: optional(plain(f.agent)?),
+        text: plain(f.text)?,
     })
 }
 
-fn event<'a>(item: &Item<'a>) -> Option<EventView<'a>> {
+fn event<'a>(f: &Fields<'a>) -> Option<EventView<'a>> {
     Some(EventView {
-        at: timestamp(item, AT)?,
-        kind: EventKind::parse(item.plain(EVENT)??).ok()?,
-        agent: optional(item.plain(AGENT)?),
+        at: timestamp(f.at)?,
+        kind: EventKind::parse(f.event?.plain()?).ok()?,
+        agent: optional(plain(f.agent)?),
     })
 }
 
-fn survey(item: &Item) -> Option<SurveyView> {
-    let at = timestamp(item, AT)?;
-    let kind = SurveyKind::parse(item.plain(KIND)??).ok()?;
-    let value = match item.fields[SCORE] {
-        Value::Number(v) => v,
-        _ => return None,
-    };
-    let scale = match item.fields[SCALE] {
-        Value::Pair(min, max) => Scale { min, max },
-        Value::Absent => kind.default_scale(),
-        _ => return None,
-    };
+fn survey(f: &Fields) -> Option<SurveyView> {
+    let at = timestamp(f.at)?;
+    let kind = SurveyKind::parse(f.kind?.plain()?).ok()?;
+    let scale = f
+        .scale
+        .map(|(min, max)| Scale { min, max })
+        .unwrap_or_else(|| kind.default_scale());
     Some(SurveyView {
         at,
         kind,
-        score: Score::new(kind, value, scale).ok()?,
+        score: Score::new(kind, f.score?, scale).ok()?,
     })
 }
 
@@ -537,31 +554,25 @@ pub fn read_conversation_line(line: &str) -> Option<ConversationView<'_>> {
         bytes: line.as_bytes(),
         pos: 0,
     };
-    let top = scanner.object(true, 0)?;
+    let mut lists = Lists::default();
+    let top = scanner.object(Some(&mut lists), 0)?;
     scanner.skip_ws();
     if scanner.pos != line.len() {
         return None;
     }
-    // Every known string field must hold a string (or null), whatever the record type.
-    if top.plain(TYPE)?? != "conversation" {
+    if top.record_type?.plain()? != "conversation" {
         return None;
     }
-    for i in [CONVERSATION, 5, 7, 9, AT, AUTHOR, TEXT, EVENT, KIND, 20] {
-        top.str(i)?;
-    }
-    match top.fields[SCORE] {
-        Value::Absent | Value::Number(_) => {}
-        _ => return None,
-    }
-    match top.fields[SCALE] {
-        Value::Absent | Value::Pair(..) => {}
-        _ => return None,
-    }
-    let id = top.plain(ID)??.trim();
+    let id = top.id?.plain()?.trim();
     if id.is_empty() {
         return None;
     }
-    let channel = top.plain(CHANNEL)??.trim();
+    for parent in &lists.parents {
+        if parent.plain()?.trim() != id {
+            return None;
+        }
+    }
+    let channel = top.channel?.plain()?.trim();
     let valid_channel = !channel.is_empty()
         && channel.len() <= 64
         && channel
@@ -570,76 +581,26 @@ pub fn read_conversation_line(line: &str) -> Option<ConversationView<'_>> {
     if !valid_channel {
         return None;
     }
-    let created_at = timestamp(&top, CREATED_AT)?;
-    let agent = optional(top.plain(AGENT)?);
-    let mut tags = Vec::new();
-    match &top.fields[TAGS] {
-        Value::Absent => {}
-        Value::Strings(values) => {
-            for t in values {
-                let t = t.plain()?.trim();
-                if !t.is_empty() {
-                    tags.push(t);
-                }
-            }
+    let created_at = timestamp(top.created_at)?;
+    let agent = optional(plain(top.agent)?);
+    let mut tags = Vec::with_capacity(lists.tags.len());
+    for t in &lists.tags {
+        let t = t.plain()?.trim();
+        if !t.is_empty() {
+            tags.push(t);
         }
-        _ => return None,
     }
     tags.sort_unstable();
     tags.dedup();
-
-    let items = |field: usize| -> Option<&[Item]> {
-        match &top.fields[field] {
-            Value::Absent => Some(&[]),
-            Value::Items(items) => Some(items),
-            _ => None,
-        }
-    };
-    // Inside items: the enclosing conversation only, and every known field of the right type.
-    let check_item = |item: &Item| -> Option<()> {
-        if let Some(parent) = item.str(CONVERSATION)? {
-            if parent.plain()?.trim() != id {
-                return None;
-            }
-        }
-        for i in [
-            TYPE, ID, CHANNEL, CREATED_AT, 5, AGENT, 7, 9, AT, AUTHOR, TEXT, EVENT, KIND, 20,
-        ] {
-            item.str(i)?;
-        }
-        match item.fields[SCORE] {
-            Value::Absent | Value::Number(_) => {}
-            _ => return None,
-        }
-        match item.fields[SCALE] {
-            Value::Absent | Value::Pair(..) => Some(()),
-            _ => None,
-        }
-    };
-    let mut messages = Vec::new();
-    for item in items(MESSAGES)? {
-        check_item(item)?;
-        messages.push(message(item)?);
-    }
-    let mut events = Vec::new();
-    for item in items(EVENTS)? {
-        check_item(item)?;
-        events.push(event(item)?);
-    }
-    let mut surveys = Vec::new();
-    for item in items(SURVEYS)? {
-        check_item(item)?;
-        surveys.push(survey(item)?);
-    }
     Some(ConversationView {
         id,
         channel,
         created_at,
         agent,
         tags,
-        messages,
-        events,
-        surveys,
+        messages: lists.messages,
+        events: lists.events,
+        surveys: lists.surveys,
     })
 }
 
@@ -780,16 +741,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn special_bytes_are_found_in_words() {
-        assert!(!special_in_word(u64::from_le_bytes(*b"abcdefgh")));
-        assert!(special_in_word(u64::from_le_bytes(*b"abc\"efgh")));
-        assert!(special_in_word(u64::from_le_bytes(*b"abcdef\\h")));
-        assert!(special_in_word(u64::from_le_bytes(*b"a\x1fcdefgh")));
-        assert!(!special_in_word(u64::from_le_bytes(
-            *b"\xc3\xa9 \x7f\xff!~ "
-        )));
     }
 }

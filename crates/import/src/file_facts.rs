@@ -58,6 +58,8 @@ enum Parsed {
 
 struct ChunkResult {
     file: usize,
+    /// Bytes of the lines in this chunk.
+    bytes: u64,
     table: FactTable,
     lines: Vec<Parsed>,
 }
@@ -85,11 +87,13 @@ pub fn facts_from_files(
     let per_chunk = |lines: &mut dyn Iterator<Item = LineInput>| {
         let mut result = ChunkResult {
             file: 0,
+            bytes: 0,
             table: FactTable::new(),
             lines: Vec::new(),
         };
         for input in lines {
             result.file = input.file;
+            result.bytes += input.text_or_empty().len() as u64 + 1;
             let location = Part::Line(Location {
                 file: input.file as u32,
                 len: input.text_or_empty().len() as u32,
@@ -166,8 +170,20 @@ pub fn facts_from_files(
         result
     };
 
+    // Most files hold about one conversation per line: size the map from the first chunk's
+    // density to spare it rehashing a million entries several times.
+    let total_bytes: u64 = paths
+        .iter()
+        .zip(&rereadable)
+        .filter(|(_, plain)| **plain)
+        .filter_map(|(p, _)| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
     let mut slots: HashMap<String, Slot> = HashMap::new();
-    let mut eager = FactTable::new();
+    // Facts computed per line, chunk by chunk; `alive` marks rows still valid (one per table
+    // row, in the order of the tables).
+    let mut eager: Vec<FactTable> = Vec::new();
+    let mut eager_rows = 0u32;
     let mut alive: Vec<bool> = Vec::new();
     let mut stats = FileStats::default();
     parse_parallel(
@@ -176,9 +192,14 @@ pub fn facts_from_files(
         per_chunk,
         |_| {},
         |chunk: ChunkResult| -> Result<(), InputError> {
-            let base = eager.len() as u32;
-            eager.extend_from(&chunk.table, 0..chunk.table.len());
-            alive.resize(eager.len(), true);
+            if slots.capacity() == 0 && total_bytes > 0 && chunk.bytes > 0 {
+                let estimate = total_bytes as f64 * chunk.lines.len() as f64 / chunk.bytes as f64;
+                slots.reserve((estimate * 1.1) as usize);
+            }
+            let base = eager_rows;
+            eager_rows += chunk.table.len() as u32;
+            alive.resize(eager_rows as usize, true);
+            eager.push(chunk.table);
             for parsed in chunk.lines {
                 match parsed {
                     Parsed::Bad {
@@ -283,7 +304,11 @@ pub fn facts_from_files(
         }
     }
     let mut table = FactTable::new();
-    table.extend_from(&eager, (0..eager.len()).filter(|&i| alive[i]));
+    let mut base = 0;
+    for part in &eager {
+        table.extend_from(part, (0..part.len()).filter(|&i| alive[base + i]));
+        base += part.len();
+    }
     for f in &rebuilt {
         table.push(f);
     }
