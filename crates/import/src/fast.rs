@@ -735,10 +735,10 @@ mod tests {
                 _ if at < bytes.len() => bytes[at] = byte,
                 _ => bytes.push(byte),
             }
-            if let Ok(line) = String::from_utf8(bytes) {
-                if let Some(view) = read_conversation_line(&line) {
-                    assert_view_matches(&line, &view);
-                }
+            if let Ok(line) = String::from_utf8(bytes)
+                && let Some(view) = read_conversation_line(&line)
+            {
+                assert_view_matches(&line, &view);
             }
         }
     }
