@@ -293,6 +293,36 @@ impl Accumulator {
         }
     }
 
+    /// Adds what another accumulator collected.
+    pub fn merge(&mut self, other: Accumulator) {
+        self.conversations += other.conversations;
+        self.first_response_business
+            .extend(other.first_response_business);
+        self.first_response_calendar
+            .extend(other.first_response_calendar);
+        self.unanswered += other.unanswered;
+        self.within_target += other.within_target;
+        self.resolved += other.resolved;
+        self.resolution_business.extend(other.resolution_business);
+        self.resolution_calendar.extend(other.resolution_calendar);
+        self.reopened += other.reopened;
+        self.one_touch += other.one_touch;
+        self.customer_messages += other.customer_messages;
+        self.agent_messages += other.agent_messages;
+        self.agent_turns += other.agent_turns;
+        self.csat_responses += other.csat_responses;
+        self.csat_satisfied += other.csat_satisfied;
+        self.csat_sum += other.csat_sum;
+        self.nps_responses += other.nps_responses;
+        self.nps_promoters += other.nps_promoters;
+        self.nps_passives += other.nps_passives;
+        self.nps_detractors += other.nps_detractors;
+        self.ces_responses += other.ces_responses;
+        self.ces_sum += other.ces_sum;
+        self.ces_above += other.ces_above;
+        self.ces_below += other.ces_below;
+    }
+
     /// The figures.
     pub fn finish(mut self) -> Summary {
         let n = self.conversations;
@@ -503,6 +533,15 @@ impl Groups {
         self.by_label.entry(key).or_default().add(n, target);
     }
 
+    fn merge(&mut self, other: Groups) {
+        for (k, acc) in other.by_name {
+            self.by_name.entry(k).or_default().merge(acc);
+        }
+        for (k, acc) in other.by_label {
+            self.by_label.entry(k).or_default().merge(acc);
+        }
+    }
+
     fn finish(self, table: &FactTable, none_label: &str) -> BTreeMap<String, Summary> {
         let mut out: BTreeMap<String, Summary> = self
             .by_label
@@ -540,58 +579,88 @@ pub fn build_report(
         .map(|i| target_millis(&config.targets, table.name(i as u32), &mut targets_cache))
         .collect();
 
-    let mut total = Accumulator::default();
-    let mut previous = Accumulator::default();
     let mut wanted = vec![GroupBy::Channel, GroupBy::Agent];
     for extra in by {
         if !wanted.contains(extra) {
             wanted.push(*extra);
         }
     }
-    let mut groups: BTreeMap<GroupBy, Groups> =
-        wanted.iter().map(|b| (*b, Groups::default())).collect();
     let needs_date = wanted
         .iter()
         .any(|b| matches!(b, GroupBy::Day | GroupBy::Week | GroupBy::Month));
 
-    for i in 0..table.len() {
-        let start = table.start(i);
-        let n = table.numbers(i);
-        let target = targets_by_name[table.channel_index(i) as usize];
-        if let Some((a, b)) = current_bounds
-            && (start < a || start >= b)
-        {
-            if let Some((pa, pb)) = previous_bounds
-                && start >= pa
-                && start < pb
+    // Rows are aggregated in parallel ranges whose accumulators are merged afterwards.
+    let aggregate = |rows: std::ops::Range<usize>| {
+        let mut total = Accumulator::default();
+        let mut previous = Accumulator::default();
+        let mut groups: BTreeMap<GroupBy, Groups> =
+            wanted.iter().map(|b| (*b, Groups::default())).collect();
+        for i in rows {
+            let start = table.start(i);
+            let n = table.numbers(i);
+            let target = targets_by_name[table.channel_index(i) as usize];
+            if let Some((a, b)) = current_bounds
+                && (start < a || start >= b)
             {
-                previous.add(&n, target);
-            }
-            continue;
-        }
-        total.add(&n, target);
-        let date = needs_date.then(|| local_date(start, tz));
-        for (group, acc) in groups.iter_mut() {
-            match group {
-                GroupBy::Channel => acc.add_name(table.channel_index(i), &n, target),
-                GroupBy::Agent => acc.add_name(table.agent_index(i), &n, target),
-                GroupBy::Tag => {
-                    let tags = table.tags(i);
-                    if tags.is_empty() {
-                        acc.add_name(NO_NAME, &n, target);
-                    }
-                    for &tag in tags {
-                        acc.add_name(tag, &n, target);
-                    }
+                if let Some((pa, pb)) = previous_bounds
+                    && start >= pa
+                    && start < pb
+                {
+                    previous.add(&n, target);
                 }
-                GroupBy::Day => acc.add_label(date.expect("computed").to_string(), &n, target),
-                GroupBy::Week => acc.add_label(iso_week_key(date.expect("computed")), &n, target),
-                GroupBy::Month => acc.add_label(
-                    date.expect("computed").strftime("%Y-%m").to_string(),
-                    &n,
-                    target,
-                ),
+                continue;
             }
+            total.add(&n, target);
+            let date = needs_date.then(|| local_date(start, tz));
+            for (group, acc) in groups.iter_mut() {
+                match group {
+                    GroupBy::Channel => acc.add_name(table.channel_index(i), &n, target),
+                    GroupBy::Agent => acc.add_name(table.agent_index(i), &n, target),
+                    GroupBy::Tag => {
+                        let tags = table.tags(i);
+                        if tags.is_empty() {
+                            acc.add_name(NO_NAME, &n, target);
+                        }
+                        for &tag in tags {
+                            acc.add_name(tag, &n, target);
+                        }
+                    }
+                    GroupBy::Day => acc.add_label(date.expect("computed").to_string(), &n, target),
+                    GroupBy::Week => {
+                        acc.add_label(iso_week_key(date.expect("computed")), &n, target)
+                    }
+                    GroupBy::Month => acc.add_label(
+                        date.expect("computed").strftime("%Y-%m").to_string(),
+                        &n,
+                        target,
+                    ),
+                }
+            }
+        }
+        (total, previous, groups)
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = table.len().div_ceil(threads).max(1);
+    let parts: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..table.len().max(1))
+            .step_by(chunk)
+            .map(|from| {
+                let rows = from..(from + chunk).min(table.len());
+                scope.spawn(|| aggregate(rows))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("report worker panicked"))
+            .collect()
+    });
+    let mut parts = parts.into_iter();
+    let (mut total, mut previous, mut groups) = parts.next().expect("at least one part");
+    for (t, p, g) in parts {
+        total.merge(t);
+        previous.merge(p);
+        for (by, other) in g {
+            groups.get_mut(&by).expect("same groups").merge(other);
         }
     }
 
