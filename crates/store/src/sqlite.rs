@@ -63,6 +63,19 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Number of fact segments of a workspace and the rows they hold (outdated rows included).
+    pub async fn segment_stats(&self, workspace: WorkspaceId) -> Result<(u64, u64), StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*), COALESCE(SUM(row_count), 0) FROM fact_segments WHERE workspace_id = ?",
+        )
+        .bind(workspace.0)
+        .fetch_one(&self.pool)
+        .await?;
+        let segments: i64 = row.try_get(0)?;
+        let rows: i64 = row.try_get(1)?;
+        Ok((segments as u64, rows as u64))
+    }
+
     /// The connection pool (for other crates' tables later).
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
@@ -224,6 +237,30 @@ impl SegmentWriter {
     }
 }
 
+/// Whether the segments hold enough outdated rows (or are many enough) to be worth rewriting:
+/// more than a quarter more rows than conversations with facts, or more than 32 segments.
+/// Small imports into a large workspace thus only add a segment.
+async fn needs_compaction(
+    conn: &mut SqliteConnection,
+    workspace: WorkspaceId,
+) -> Result<bool, StoreError> {
+    let row = sqlx::query(
+        "SELECT COUNT(*), COALESCE(SUM(row_count), 0) FROM fact_segments WHERE workspace_id = ?",
+    )
+    .bind(workspace.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    let segments: i64 = row.try_get(0)?;
+    let rows: i64 = row.try_get(1)?;
+    let live: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM conversations WHERE workspace_id = ? AND has_header = 1",
+    )
+    .bind(workspace.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(segments > 32 || rows > live + live / 4)
+}
+
 /// Rewrites a workspace's segments so that each conversation has one row (its newest), one
 /// segment in memory at a time.
 async fn compact_segments(
@@ -345,7 +382,9 @@ impl ImportSession for SqliteImport {
     }
 
     async fn commit(mut self, summary: ImportSummary) -> Result<(), StoreError> {
-        compact_segments(&mut self.tx, self.workspace).await?;
+        if needs_compaction(&mut self.tx, self.workspace).await? {
+            compact_segments(&mut self.tx, self.workspace).await?;
+        }
         sqlx::query(
             "INSERT INTO imports (workspace_id, import_id, finished_at, sources, records, conversations, rejected) \
              VALUES (?1, (SELECT COALESCE(MAX(import_id), 0) + 1 FROM imports WHERE workspace_id = ?1), ?2, ?3, ?4, ?5, ?6)",

@@ -220,3 +220,54 @@ async fn sqlite_story() {
     let store = SqliteStore::open(dir.path()).await.unwrap();
     story(store).await;
 }
+
+#[tokio::test]
+async fn sqlite_segments_are_compacted_when_outdated_rows_pile_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).await.unwrap();
+    let ws = store.workspace("shop").await.unwrap().id;
+    let office = Calendars::new(WorkspaceConfig::from_toml(OFFICE).unwrap());
+    let ids: Vec<String> = (0..8).map(|i| format!("c{i}")).collect();
+    import(
+        &store,
+        ws,
+        &office,
+        vec![ids.iter().map(|id| header(id)).collect()],
+    )
+    .await;
+    assert_eq!(store.segment_stats(ws).await.unwrap(), (1, 8));
+    // One small update adds a segment: 9 rows for 8 conversations is not worth a rewrite.
+    import(
+        &store,
+        ws,
+        &office,
+        vec![vec![message("c0", "2024-03-04T08:30:00+01:00", "customer")]],
+    )
+    .await;
+    assert_eq!(store.segment_stats(ws).await.unwrap(), (2, 9));
+    // Updating every conversation again makes 17 rows for 8: the import compacts.
+    import(
+        &store,
+        ws,
+        &office,
+        vec![
+            ids.iter()
+                .map(|id| message(id, "2024-03-04T09:30:00+01:00", "agent"))
+                .collect(),
+        ],
+    )
+    .await;
+    assert_eq!(store.segment_stats(ws).await.unwrap(), (1, 8));
+    let facts = store.facts(ws, None).await.unwrap().to_facts();
+    assert_eq!(facts.len(), 8);
+    let c0 = facts.iter().find(|f| f.conversation == "c0").unwrap();
+    // Customer 08:30, agent 09:30; the desk opens at 09:00.
+    assert_eq!(c0.first_response_millis, Some(3600 * 1000));
+    assert_eq!(c0.first_response_business_millis, Some(1800 * 1000));
+    assert!(
+        facts
+            .iter()
+            .filter(|f| f.conversation != "c0")
+            .all(|f| f.agent_messages == 1)
+    );
+}
