@@ -90,11 +90,19 @@ impl NewestMerge {
                 }
             }
             rows.push(i);
-            self.out.ordinals.push(ordinal);
         }
-        if self.out.table.is_empty() && rows.len() == segment.table.len() {
-            self.out.table = segment.table;
+        if rows.len() == segment.table.len() && segment.table.len() > self.out.table.len() {
+            // Keeping all of a larger segment: take it whole and add what was merged so far
+            // after it (row order does not matter), instead of copying the large one.
+            let earlier = std::mem::replace(&mut self.out, segment);
+            self.out.ordinals.extend_from_slice(&earlier.ordinals);
+            self.out
+                .table
+                .extend_from(&earlier.table, 0..earlier.table.len());
         } else {
+            self.out
+                .ordinals
+                .extend(rows.iter().map(|&i| segment.ordinals[i]));
             self.out.table.extend_from(&segment.table, rows);
         }
     }
@@ -185,6 +193,31 @@ mod tests {
                 (1, "b".into(), 5),
                 (2, "c".into(), 0),
                 (3, "d".into(), 0)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_larger_segment_kept_whole_keeps_ordinals_with_their_rows() {
+        let newer = segment(&[(9, "z", 5, 1)]);
+        let older = segment(&[(0, "a", 10, 0), (1, "b", 20, 0), (2, "c", 30, 0)]);
+        let mut merge = NewestMerge::new(None);
+        merge.add(newer);
+        merge.add(older);
+        let out = merge.finish();
+        let pairs: Vec<(u32, String)> = out
+            .ordinals
+            .iter()
+            .zip(out.table.to_facts())
+            .map(|(o, f)| (*o, f.conversation.clone()))
+            .collect();
+        assert_eq!(
+            pairs,
+            vec![
+                (0, "a".into()),
+                (1, "b".into()),
+                (2, "c".into()),
+                (9, "z".into())
             ]
         );
     }

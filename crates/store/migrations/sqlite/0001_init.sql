@@ -21,6 +21,8 @@ CREATE TABLE conversations (
 ) WITHOUT ROWID;
 
 CREATE UNIQUE INDEX conversations_by_ordinal ON conversations (workspace_id, ordinal);
+-- Counting conversations (with and without their record) without reading the bodies.
+CREATE INDEX conversations_by_header ON conversations (workspace_id, has_header);
 
 -- Per-conversation facts in columnar segments (ordinals + servicemeter_core::FactTable
 -- encoding), computed at import and recomputed when the configuration changes. A later
