@@ -469,22 +469,14 @@ impl<'a> Scanner<'a> {
                                         lists.tags.push(s.string()?);
                                         Some(())
                                     })?,
-                                    MESSAGES => self.array(|s| {
-                                        let item = s.object(None, depth + 1)?;
-                                        lists.parents.extend(item.conversation);
-                                        lists.messages.push(message(&item)?);
-                                        Some(())
-                                    })?,
-                                    EVENTS => self.array(|s| {
-                                        let item = s.object(None, depth + 1)?;
-                                        lists.parents.extend(item.conversation);
-                                        lists.events.push(event(&item)?);
-                                        Some(())
-                                    })?,
                                     _ => self.array(|s| {
                                         let item = s.object(None, depth + 1)?;
                                         lists.parents.extend(item.conversation);
-                                        lists.surveys.push(survey(&item)?);
+                                        match i {
+                                            MESSAGES => lists.messages.push(message(&item)?),
+                                            EVENTS => lists.events.push(event(&item)?),
+                                            _ => lists.surveys.push(survey(&item)?),
+                                        }
                                         Some(())
                                     })?,
                                 }
