@@ -472,3 +472,48 @@ fn demo_refuses_to_overwrite_a_foreign_directory() {
     assert!(!out.status.success());
     assert!(dir.join("precious.txt").exists());
 }
+
+#[test]
+fn report_from_a_bad_file_names_file_line_and_field() {
+    let ws = Workspace::new();
+    let out = ws.run(&["report", "--input", &fixture("bad.jsonl")]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad.jsonl:4: field `messages[0].at`"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "no report is printed");
+}
+
+#[test]
+fn report_from_stdin_equals_report_from_the_file() {
+    let ws = Workspace::new();
+    let config = fixture("config.toml");
+    let from_file = ws.ok(&[
+        "--config",
+        &config,
+        "report",
+        "--format",
+        "json",
+        "--input",
+        &fixture("flat.jsonl"),
+    ]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_servicemeter"))
+        .args([
+            "--config", &config, "report", "--format", "json", "--input", "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&std::fs::read(fixture("flat.jsonl")).unwrap())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), from_file);
+}
