@@ -238,6 +238,48 @@ impl FactTable {
         self.ces_max.push(hi);
     }
 
+    /// Makes room for `rows` more rows (and their ids and tags, estimated from `like`).
+    pub fn reserve(&mut self, rows: usize, like: &FactTable) {
+        let per_row = |total: usize| total.div_ceil(like.len().max(1));
+        self.ids.reserve(rows * per_row(like.ids.len()));
+        self.tag_refs.reserve(rows * per_row(like.tag_refs.len()));
+        for col in [
+            &mut self.id_ends,
+            &mut self.channel,
+            &mut self.agent,
+            &mut self.tag_ends,
+            &mut self.reopens,
+            &mut self.customer_messages,
+            &mut self.agent_messages,
+            &mut self.agent_turns,
+        ] {
+            col.reserve(rows);
+        }
+        self.flags.reserve(rows);
+        for col in [
+            &mut self.created_at,
+            &mut self.start,
+            &mut self.first_response,
+            &mut self.first_response_business,
+            &mut self.resolution,
+            &mut self.resolution_business,
+            &mut self.first_resolution,
+        ] {
+            col.reserve(rows);
+        }
+        for col in [
+            &mut self.csat,
+            &mut self.csat_min,
+            &mut self.csat_max,
+            &mut self.nps,
+            &mut self.ces,
+            &mut self.ces_min,
+            &mut self.ces_max,
+        ] {
+            col.reserve(rows);
+        }
+    }
+
     /// Copies rows of another table to the end of this one (names are mapped between the two
     /// dictionaries once, not per row).
     pub fn extend_from(&mut self, other: &FactTable, rows: impl IntoIterator<Item = usize>) {

@@ -304,6 +304,10 @@ pub fn facts_from_files(
         }
     }
     let mut table = FactTable::new();
+    if let Some(first) = eager.first() {
+        let alive_rows = alive.iter().filter(|&&a| a).count();
+        table.reserve(alive_rows + rebuilt.len(), first);
+    }
     let mut base = 0;
     for part in &eager {
         table.extend_from(part, (0..part.len()).filter(|&i| alive[base + i]));
