@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use servicemeter_core::{Calendars, Conversation};
-use servicemeter_import::{FieldError, Input, InputError, LineInput, parse_parallel};
+use servicemeter_import::{FieldError, FileAccess, Input, InputError, LineInput, parse_parallel};
 use servicemeter_store::{ImportRun, ImportTotals, SqliteStore, Store, WorkspaceId};
 
 /// Writes rejected records, creating the file at the first reject.
@@ -127,6 +127,7 @@ pub async fn import_files(
         };
         let result = parse_parallel(
             &paths,
+            FileAccess::Stream,
             threads,
             parse_lines,
             |input| {
@@ -134,7 +135,10 @@ pub async fn import_files(
                 *progress.borrow_mut() =
                     progress_bar(input).map(|bar| (bar, input.progress_counter()));
             },
-            |chunk| {
+            |mut chunk: Vec<ParsedLine>, lines_before| {
+                for parsed in &mut chunk {
+                    parsed.line += lines_before;
+                }
                 if let Some((bar, counter)) = progress.borrow().as_ref() {
                     bar.set_position(counter.load(Ordering::Relaxed));
                 }

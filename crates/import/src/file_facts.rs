@@ -12,7 +12,7 @@ use servicemeter_core::model::{normalize_events, normalize_messages, normalize_s
 use servicemeter_core::{Calendars, Conversation, FactTable, compute_facts};
 
 use crate::fast::read_conversation_line;
-use crate::parallel::{LineInput, parse_parallel};
+use crate::parallel::{CHUNK_BYTES, FileAccess, LineInput, parse_parallel_in};
 use crate::{InputError, parse_record};
 
 /// Where a line is, to read it again.
@@ -82,6 +82,16 @@ pub fn facts_from_files(
     paths: &[String],
     calendars: &Calendars,
     threads: usize,
+) -> Result<(FactTable, FileStats), InputError> {
+    facts_from_files_in(paths, calendars, threads, CHUNK_BYTES)
+}
+
+/// [`facts_from_files`] with the chunk size given (small sizes for tests).
+pub fn facts_from_files_in(
+    paths: &[String],
+    calendars: &Calendars,
+    threads: usize,
+    chunk_bytes: usize,
 ) -> Result<(FactTable, FileStats), InputError> {
     let rereadable: Vec<bool> = paths.iter().map(|p| rereadable(p)).collect();
     let per_chunk = |lines: &mut dyn Iterator<Item = LineInput>| {
@@ -186,12 +196,14 @@ pub fn facts_from_files(
     let mut eager_rows = 0u32;
     let mut alive: Vec<bool> = Vec::new();
     let mut stats = FileStats::default();
-    parse_parallel(
+    parse_parallel_in(
         paths,
+        FileAccess::Ranges,
         threads,
+        chunk_bytes,
         per_chunk,
         |_| {},
-        |chunk: ChunkResult| -> Result<(), InputError> {
+        |chunk: ChunkResult, lines_before: u64| -> Result<(), InputError> {
             if slots.capacity() == 0 && total_bytes > 0 && chunk.bytes > 0 {
                 let estimate = total_bytes as f64 * chunk.lines.len() as f64 / chunk.bytes as f64;
                 slots.reserve((estimate * 1.1) as usize);
@@ -209,7 +221,7 @@ pub fn facts_from_files(
                     } => {
                         return Err(InputError {
                             file: paths[chunk.file].clone(),
-                            line,
+                            line: lines_before + line,
                             field,
                             reason,
                         });

@@ -16,8 +16,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use servicemeter_core::Conversation;
 
-pub use file_facts::{FileStats, facts_from_files};
-pub use parallel::{LineInput, parse_parallel};
+pub use file_facts::{FileStats, facts_from_files, facts_from_files_in};
+pub use parallel::{FileAccess, LineInput, parse_parallel, parse_parallel_in};
 pub use record::{FieldError, parse_record};
 
 /// A bad record (or unreadable input): where and what.

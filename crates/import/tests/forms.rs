@@ -6,7 +6,8 @@ use servicemeter_core::FactsRow;
 use servicemeter_core::facts::compute_all_facts;
 use servicemeter_core::{Calendars, WorkspaceConfig};
 use servicemeter_demo::{DEMO_CONFIG, GeneratorOptions, generate};
-use servicemeter_import::{facts_from_files, read_conversations};
+use servicemeter_import::parallel::CHUNK_BYTES;
+use servicemeter_import::{facts_from_files_in, read_conversations};
 
 fn nested_lines() -> Vec<String> {
     let mut out = Vec::new();
@@ -78,10 +79,15 @@ fn facts_of(files: &[Vec<String>], gzip: &[bool]) -> String {
         .into_iter()
         .flatten()
         .collect();
-    let (table, _) = facts_from_files(&paths, &calendars, 2).unwrap();
-    let mut streamed: Vec<_> = table.to_facts();
-    streamed.sort_by(|a, b| a.conversation.cmp(&b.conversation));
-    assert_eq!(streamed, grouped, "both file paths agree");
+    for chunk_bytes in [CHUNK_BYTES, 997, 61] {
+        let (table, _) = facts_from_files_in(&paths, &calendars, 2, chunk_bytes).unwrap();
+        let mut streamed: Vec<_> = table.to_facts();
+        streamed.sort_by(|a, b| a.conversation.cmp(&b.conversation));
+        assert_eq!(
+            streamed, grouped,
+            "both file paths agree (chunks of {chunk_bytes} bytes)"
+        );
+    }
     serde_json::to_string(&grouped.iter().map(FactsRow::new).collect::<Vec<_>>()).unwrap()
 }
 
@@ -110,5 +116,28 @@ proptest! {
         let cut = split.min(flat.len());
         let (a, b) = flat.split_at(cut);
         prop_assert_eq!(facts_of(&[a.to_vec(), b.to_vec()], &[gzip.0, gzip.1]), expected);
+    }
+}
+
+#[test]
+fn errors_carry_the_line_number_whatever_the_chunk_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.jsonl");
+    let good = r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-04T10:00:00Z"}"#;
+    let bad = r#"{"type":"conversation","id":"c2","channel":"email","created_at":"yesterday"}"#;
+    std::fs::write(
+        &path,
+        format!("{good}\n\n{good}\n  \n{good}\n{bad}\n{good}\n"),
+    )
+    .unwrap();
+    let calendars = Calendars::new(WorkspaceConfig::from_toml(DEMO_CONFIG).unwrap());
+    let paths = vec![path.display().to_string()];
+    for chunk_bytes in [CHUNK_BYTES, 200, 100, 37, 5, 1] {
+        let e = facts_from_files_in(&paths, &calendars, 2, chunk_bytes).unwrap_err();
+        assert_eq!(
+            (e.line, e.field.as_str()),
+            (6, "created_at"),
+            "chunks of {chunk_bytes}"
+        );
     }
 }
