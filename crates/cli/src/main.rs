@@ -17,9 +17,19 @@ fn main() -> ExitCode {
     let args = cli::Cli::parse();
     match app::run(args) {
         Ok(()) => ExitCode::SUCCESS,
+        // A reader that stopped early (`servicemeter facts | head`) is not an error.
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

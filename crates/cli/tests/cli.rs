@@ -517,3 +517,40 @@ fn report_from_stdin_equals_report_from_the_file() {
     assert!(out.status.success());
     assert_eq!(String::from_utf8(out.stdout).unwrap(), from_file);
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    use std::io::{BufRead, BufReader};
+    let ws = Workspace::new();
+    let file = ws.dir.path().join("many.jsonl");
+    ws.ok(&[
+        "generate",
+        "--conversations",
+        "3000",
+        "--output",
+        file.to_str().unwrap(),
+    ]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_servicemeter"))
+        .args(["facts", "--input", file.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("conversation,channel,agent"));
+    // stdout is closed here; the rest of the output meets a closed pipe.
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

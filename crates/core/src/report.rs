@@ -101,9 +101,10 @@ pub fn local_date(millis: i64, tz: &TimeZone) -> Date {
         .date()
 }
 
-/// Seconds from milliseconds, as a JSON number.
+/// Seconds from milliseconds, as a JSON number, to the millisecond (interpolated percentiles
+/// and means would otherwise carry float noise such as `9162.600000000006`).
 fn secs(ms: Option<f64>) -> Option<f64> {
-    ms.map(|v| v / 1000.0)
+    ms.map(|v| v.round() / 1000.0)
 }
 
 /// First-response figures.

@@ -356,6 +356,14 @@ fn write_table(out: &mut dyn Write, report: &Report, by: &[GroupBy]) -> io::Resu
     Ok(())
 }
 
+/// An I/O error from the CSV writer, keeping its kind (a closed pipe stays a closed pipe).
+fn io_error(error: csv::Error) -> io::Error {
+    match error.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
+}
+
 const CSV_HEADER: [&str; 29] = [
     "group",
     "key",
@@ -428,20 +436,22 @@ fn csv_row(group: &str, key: &str, s: &Summary) -> Vec<String> {
 
 fn write_csv(out: &mut dyn Write, report: &Report, by: &[GroupBy]) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(CSV_HEADER)?;
+    w.write_record(CSV_HEADER).map_err(io_error)?;
     let key = report
         .period
         .map_or("all".to_string(), |p| format!("{}..{}", p.from, p.to));
-    w.write_record(csv_row("total", &key, &report.summary))?;
+    w.write_record(csv_row("total", &key, &report.summary))
+        .map_err(io_error)?;
     if let Some(prev) = &report.previous {
         let key = format!("{}..{}", prev.period.from, prev.period.to);
-        w.write_record(csv_row("previous", &key, &prev.summary))?;
+        w.write_record(csv_row("previous", &key, &prev.summary))
+            .map_err(io_error)?;
     }
     for group in by {
         if let Some(rows) = report.breakdown(*group) {
             let name = group.field().trim_start_matches("by_");
             for (k, s) in rows {
-                w.write_record(csv_row(name, k, s))?;
+                w.write_record(csv_row(name, k, s)).map_err(io_error)?;
             }
         }
     }
@@ -490,7 +500,7 @@ pub fn write_facts(
         }
         FactsFormat::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(FACTS_HEADER)?;
+            w.write_record(FACTS_HEADER).map_err(io_error)?;
             for f in facts {
                 let r = FactsRow::new(f);
                 w.write_record([
@@ -515,7 +525,8 @@ pub fn write_facts(
                     opt(r.csat_score),
                     opt(r.nps_score),
                     opt(r.ces_score),
-                ])?;
+                ])
+                .map_err(io_error)?;
             }
             w.flush()?;
             Ok(())

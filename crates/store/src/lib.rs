@@ -29,9 +29,10 @@ pub struct Workspace {
 /// Storage failures.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database error: {0}")]
+    // The causes are reached through `source()` (shown by `{:#}` at the CLI edge).
+    #[error("database error")]
     Database(#[from] sqlx::Error),
-    #[error("database migration failed: {0}")]
+    #[error("database migration failed")]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored conversation {conversation} cannot be read: {reason}")]
     Corrupt {
