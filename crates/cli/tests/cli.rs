@@ -56,6 +56,19 @@ impl Workspace {
     }
 }
 
+/// `facts --format jsonl` straight from a fixture, with the fixture configuration.
+fn facts_of_fixture(ws: &Workspace, name: &str) -> String {
+    ws.ok(&[
+        "--config",
+        &fixture("config.toml"),
+        "facts",
+        "--format",
+        "jsonl",
+        "--input",
+        &fixture(name),
+    ])
+}
+
 fn rows(jsonl: &str) -> Vec<Value> {
     jsonl
         .lines()
@@ -66,17 +79,7 @@ fn rows(jsonl: &str) -> Vec<Value> {
 #[test]
 fn facts_match_hand_computed_values() {
     let ws = Workspace::new();
-    let config = fixture("config.toml");
-    let out = ws.ok(&[
-        "--config",
-        &config,
-        "facts",
-        "--format",
-        "jsonl",
-        "--input",
-        &fixture("nested.jsonl"),
-    ]);
-    let facts = rows(&out);
+    let facts = rows(&facts_of_fixture(&ws, "nested.jsonl"));
     assert_eq!(facts.len(), 4);
     let c1 = &facts[0];
     assert_eq!(c1["conversation"], "c1");
@@ -150,26 +153,10 @@ fn report_json_contract_with_hand_computed_values() {
 #[test]
 fn nested_and_flat_shuffled_forms_give_identical_results() {
     let ws = Workspace::new();
-    let config = fixture("config.toml");
-    let nested = ws.ok(&[
-        "--config",
-        &config,
-        "facts",
-        "--format",
-        "jsonl",
-        "--input",
-        &fixture("nested.jsonl"),
-    ]);
-    let flat = ws.ok(&[
-        "--config",
-        &config,
-        "facts",
-        "--format",
-        "jsonl",
-        "--input",
-        &fixture("flat.jsonl"),
-    ]);
-    assert_eq!(nested, flat);
+    assert_eq!(
+        facts_of_fixture(&ws, "nested.jsonl"),
+        facts_of_fixture(&ws, "flat.jsonl")
+    );
 }
 
 #[test]
