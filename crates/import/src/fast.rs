@@ -522,15 +522,79 @@ fn survey(f: &Fields) -> Option<SurveyView> {
     })
 }
 
+/// Empties a vector and gives its allocation a new element type of the same layout (the
+/// standard library collects a mapped `IntoIter` in place), so that buffers of views can be
+/// reused from line to line although each line's views borrow from that line.
+fn recycle<T, U>(mut v: Vec<T>) -> Vec<U> {
+    v.clear();
+    v.into_iter().map(|_| unreachable!("empty")).collect()
+}
+
+/// Allocations kept from one line to the next by [`read_conversation_line_in`].
+#[derive(Debug, Default)]
+pub struct Scratch {
+    tags: Vec<Str<'static>>,
+    parents: Vec<Str<'static>>,
+    messages: Vec<MessageView<'static>>,
+    events: Vec<EventView<'static>>,
+    surveys: Vec<SurveyView>,
+    view_tags: Vec<&'static str>,
+}
+
+impl Scratch {
+    /// Takes back the buffers of a view that is no longer needed.
+    pub fn recycle(&mut self, view: ConversationView) {
+        self.messages = recycle(view.messages);
+        self.events = recycle(view.events);
+        self.surveys = recycle(view.surveys);
+        self.view_tags = recycle(view.tags);
+    }
+}
+
 /// Reads a line holding one `conversation` record, or answers `None` (see the module doc).
 pub fn read_conversation_line(line: &str) -> Option<ConversationView<'_>> {
+    read_conversation_line_in(line, &mut Scratch::default())
+}
+
+/// [`read_conversation_line`] reusing the allocations in `scratch` (hand the view back with
+/// [`Scratch::recycle`] when done with it).
+pub fn read_conversation_line_in<'a>(
+    line: &'a str,
+    scratch: &mut Scratch,
+) -> Option<ConversationView<'a>> {
+    let mut lists = Lists {
+        tags: recycle(std::mem::take(&mut scratch.tags)),
+        messages: recycle(std::mem::take(&mut scratch.messages)),
+        events: recycle(std::mem::take(&mut scratch.events)),
+        surveys: std::mem::take(&mut scratch.surveys),
+        parents: recycle(std::mem::take(&mut scratch.parents)),
+    };
+    let view = read_into(
+        line,
+        &mut lists,
+        recycle(std::mem::take(&mut scratch.view_tags)),
+    );
+    scratch.tags = recycle(lists.tags);
+    scratch.parents = recycle(lists.parents);
+    if view.is_none() {
+        scratch.messages = recycle(lists.messages);
+        scratch.events = recycle(lists.events);
+        scratch.surveys = recycle(lists.surveys);
+    }
+    view
+}
+
+fn read_into<'a>(
+    line: &'a str,
+    lists: &mut Lists<'a>,
+    mut tags: Vec<&'a str>,
+) -> Option<ConversationView<'a>> {
     let mut scanner = Scanner {
         text: line,
         bytes: line.as_bytes(),
         pos: 0,
     };
-    let mut lists = Lists::default();
-    let top = scanner.object(Some(&mut lists), 0)?;
+    let top = scanner.object(Some(lists), 0)?;
     scanner.skip_ws();
     if scanner.pos != line.len() {
         return None;
@@ -558,7 +622,7 @@ pub fn read_conversation_line(line: &str) -> Option<ConversationView<'_>> {
     }
     let created_at = timestamp(top.created_at)?;
     let agent = optional(plain(top.agent)?);
-    let mut tags = Vec::with_capacity(lists.tags.len());
+    tags.clear();
     for t in &lists.tags {
         let t = t.plain()?.trim();
         if !t.is_empty() {
@@ -573,9 +637,9 @@ pub fn read_conversation_line(line: &str) -> Option<ConversationView<'_>> {
         created_at,
         agent,
         tags,
-        messages: lists.messages,
-        events: lists.events,
-        surveys: lists.surveys,
+        messages: std::mem::take(&mut lists.messages),
+        events: std::mem::take(&mut lists.events),
+        surveys: std::mem::take(&mut lists.surveys),
     })
 }
 

@@ -11,7 +11,7 @@ use servicemeter_core::facts::compute_parts;
 use servicemeter_core::model::{normalize_events, normalize_messages, normalize_surveys};
 use servicemeter_core::{Calendars, Conversation, FactTable, compute_facts};
 
-use crate::fast::read_conversation_line;
+use crate::fast::{Scratch, read_conversation_line_in};
 use crate::parallel::{CHUNK_BYTES, FileAccess, LineInput, parse_parallel_in};
 use crate::{InputError, parse_record};
 
@@ -95,6 +95,7 @@ pub fn facts_from_files_in(
 ) -> Result<(FactTable, FileStats), InputError> {
     let rereadable: Vec<bool> = paths.iter().map(|p| rereadable(p)).collect();
     let per_chunk = |lines: &mut dyn Iterator<Item = LineInput>| {
+        let mut scratch = Scratch::default();
         let mut result = ChunkResult {
             file: 0,
             bytes: 0,
@@ -112,7 +113,7 @@ pub fn facts_from_files_in(
             // The common case: a whole conversation on one line, read without copying.
             if rereadable[input.file]
                 && let Ok(text) = input.text
-                && let Some(mut view) = read_conversation_line(text)
+                && let Some(mut view) = read_conversation_line_in(text, &mut scratch)
             {
                 normalize_messages(&mut view.messages);
                 normalize_events(&mut view.events);
@@ -140,6 +141,7 @@ pub fn facts_from_files_in(
                     part: location,
                     row,
                 });
+                scratch.recycle(view);
                 continue;
             }
             let mut conversation = match input.parse() {
