@@ -241,8 +241,17 @@ impl FactTable {
     /// Makes room for `rows` more rows (and their ids and tags, estimated from `like`).
     pub fn reserve(&mut self, rows: usize, like: &FactTable) {
         let per_row = |total: usize| total.div_ceil(like.len().max(1));
-        self.ids.reserve(rows * per_row(like.ids.len()));
-        self.tag_refs.reserve(rows * per_row(like.tag_refs.len()));
+        self.reserve_rows(
+            rows,
+            rows * per_row(like.ids.len()),
+            rows * per_row(like.tag_refs.len()),
+        );
+    }
+
+    /// Makes room for `rows` more rows with `id_bytes` of ids and `tags` tag references.
+    pub fn reserve_rows(&mut self, rows: usize, id_bytes: usize, tags: usize) {
+        self.ids.reserve(id_bytes);
+        self.tag_refs.reserve(tags);
         for col in [
             &mut self.id_ends,
             &mut self.channel,

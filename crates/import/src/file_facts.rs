@@ -96,11 +96,16 @@ pub fn facts_from_files_in(
     let rereadable: Vec<bool> = paths.iter().map(|p| rereadable(p)).collect();
     let per_chunk = |lines: &mut dyn Iterator<Item = LineInput>| {
         let mut scratch = Scratch::default();
+        // Reserve once: vectors grown by doubling here are freed by another thread, and the
+        // allocator then takes fresh (zeroed) pages for the next chunk.
+        let rows = lines.size_hint().1.unwrap_or(0);
+        let mut table = FactTable::new();
+        table.reserve_rows(rows, rows * 16, rows * 2);
         let mut result = ChunkResult {
             file: 0,
             bytes: 0,
-            table: FactTable::new(),
-            lines: Vec::new(),
+            table,
+            lines: Vec::with_capacity(rows),
         };
         for input in lines {
             result.file = input.file;

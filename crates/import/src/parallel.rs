@@ -69,6 +69,20 @@ struct Lines<'a> {
     rest: &'a [u8],
     line: u64,
     offset: u64,
+    /// Line endings left in `rest` (for `size_hint`, so callers can reserve once).
+    endings: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(file: usize, rest: &'a [u8], line: u64, offset: u64) -> Lines<'a> {
+        Lines {
+            file,
+            rest,
+            line,
+            offset,
+            endings: memchr::memchr_iter(b'\n', rest).count(),
+        }
+    }
 }
 
 impl<'a> Iterator for Lines<'a> {
@@ -82,6 +96,7 @@ impl<'a> Iterator for Lines<'a> {
             let end = memchr::memchr(b'\n', self.rest).map_or(self.rest.len(), |p| p + 1);
             let raw: &'a [u8] = &self.rest[..end];
             self.rest = &self.rest[end..];
+            self.endings = self.endings.saturating_sub(1);
             let this_offset = self.offset;
             let this_line = self.line;
             self.offset += raw.len() as u64;
@@ -104,6 +119,10 @@ impl<'a> Iterator for Lines<'a> {
                 text,
             });
         }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.endings + usize::from(!self.rest.is_empty())))
     }
 }
 
@@ -235,12 +254,7 @@ where
                     let result = match work.source {
                         Source::Bytes { bytes, offset } => {
                             let newlines = memchr::memchr_iter(b'\n', &bytes).count() as u64;
-                            let mut lines = Lines {
-                                file: work.file,
-                                rest: &bytes,
-                                line: 1,
-                                offset,
-                            };
+                            let mut lines = Lines::new(work.file, &bytes, 1, offset);
                             let value = per_chunk(&mut lines);
                             // Hand the buffer back for reuse: fresh buffers cost page faults.
                             let _ = free_tx.send(bytes);
@@ -253,12 +267,7 @@ where
                             len,
                         } => match read_range(&file, start, end, len, &mut buffer) {
                             Ok((slice, offset, line, newlines)) => {
-                                let mut lines = Lines {
-                                    file: work.file,
-                                    rest: slice,
-                                    line,
-                                    offset,
-                                };
+                                let mut lines = Lines::new(work.file, slice, line, offset);
                                 Ok((work.file, newlines, per_chunk(&mut lines)))
                             }
                             Err(e) => Err(InputError {
