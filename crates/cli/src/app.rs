@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use servicemeter_core::config::DEFAULT_CONFIG_TOML;
 use servicemeter_core::report::{GroupBy, ReportOptions, resolve_period};
+use servicemeter_core::time::{MAX_YEAR, MIN_YEAR};
 use servicemeter_core::{Calendars, FactTable, WorkspaceConfig, build_report};
 use servicemeter_report::{FactsFormat, ReportFormat, write_facts, write_report};
 use servicemeter_store::{SqliteStore, Store, Workspace};
@@ -212,6 +213,13 @@ async fn report(global: &GlobalArgs, args: ReportArgs) -> Result<()> {
         from: args.from,
         to: args.to,
     };
+    for (flag, date) in [("--from", args.from), ("--to", args.to)] {
+        if let Some(date) = date
+            && !(MIN_YEAR..=MAX_YEAR).contains(&i32::from(date.year()))
+        {
+            bail!("{flag} {date} is outside the years {MIN_YEAR}–{MAX_YEAR}");
+        }
+    }
     if let (Some(from), Some(to)) = (args.from, args.to)
         && to < from
     {

@@ -541,3 +541,30 @@ fn a_reader_that_stops_early_is_not_an_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn report_dates_are_checked() {
+    let ws = Workspace::new();
+    ws.ok(&[
+        "--config",
+        &fixture("config.toml"),
+        "import",
+        &fixture("nested.jsonl"),
+    ]);
+    for (args, message) in [
+        (
+            vec!["report", "--from", "9999-12-30", "--to", "9999-12-31"],
+            "--from 9999-12-30 is outside the years 1970–2199",
+        ),
+        (
+            vec!["report", "--from", "2024-03-05", "--to", "2024-03-04"],
+            "--to 2024-03-04 is before --from 2024-03-05",
+        ),
+    ] {
+        let out = ws.run(&args);
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(message), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
