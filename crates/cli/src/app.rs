@@ -356,6 +356,19 @@ async fn demo(global: &GlobalArgs, args: DemoArgs) -> Result<()> {
 }
 
 fn generate(args: GenerateArgs) -> Result<()> {
+    let last = args
+        .from
+        .checked_add(jiff::Span::new().days(args.days.max(1)))
+        .ok()
+        .filter(|d| i32::from(d.year()) < MAX_YEAR);
+    if i32::from(args.from.year()) < MIN_YEAR || last.is_none() || args.days < 1 {
+        bail!(
+            "--from {} with --days {} must stay within the years {MIN_YEAR}–{} and cover at least one day",
+            args.from,
+            args.days,
+            MAX_YEAR - 1
+        );
+    }
     let options = servicemeter_demo::GeneratorOptions {
         conversations: args.conversations,
         seed: args.seed,
