@@ -56,6 +56,20 @@ impl Workspace {
     }
 }
 
+/// Runs the binary with `input` on its standard input.
+fn run_with_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_servicemeter"))
+        .args(args)
+        .env_remove("SERVICEMETER_DATA_DIR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 /// `facts --format jsonl` straight from a fixture, with the fixture configuration.
 fn facts_of_fixture(ws: &Workspace, name: &str) -> String {
     ws.ok(&[
@@ -343,21 +357,19 @@ fn gzip_and_stdin_inputs() {
         "--input",
         gz.to_str().unwrap(),
     ]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_servicemeter"))
-        .args(["--data-dir"])
-        .arg(ws.data_dir())
-        .args(["--config", &config, "import", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&std::fs::read(fixture("flat.jsonl")).unwrap())
-        .unwrap();
-    assert!(child.wait_with_output().unwrap().status.success());
+    let data_dir = ws.data_dir();
+    let out = run_with_stdin(
+        &[
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+            "--config",
+            &config,
+            "import",
+            "-",
+        ],
+        &std::fs::read(fixture("flat.jsonl")).unwrap(),
+    );
+    assert!(out.status.success());
     assert_eq!(ws.ok(&["facts", "--format", "jsonl"]), from_gz);
 }
 
@@ -486,21 +498,12 @@ fn report_from_stdin_equals_report_from_the_file() {
         "--input",
         &fixture("flat.jsonl"),
     ]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_servicemeter"))
-        .args([
+    let out = run_with_stdin(
+        &[
             "--config", &config, "report", "--format", "json", "--input", "-",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&std::fs::read(fixture("flat.jsonl")).unwrap())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+        ],
+        &std::fs::read(fixture("flat.jsonl")).unwrap(),
+    );
     assert!(out.status.success());
     assert_eq!(String::from_utf8(out.stdout).unwrap(), from_file);
 }

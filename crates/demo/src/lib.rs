@@ -203,6 +203,51 @@ pub struct Generated {
     pub messages: u64,
 }
 
+/// How often customers answer a survey and how their mood maps onto its scale.
+struct SurveyPlan {
+    kind: &'static str,
+    chance: f64,
+    mood_factor: f64,
+    spread: f64,
+    shift: f64,
+    min: f64,
+    max: f64,
+    hours_after: i64,
+}
+
+const SURVEY_PLANS: [SurveyPlan; 3] = [
+    SurveyPlan {
+        kind: "csat",
+        chance: 0.35,
+        mood_factor: 1.0,
+        spread: 1.2,
+        shift: 0.5,
+        min: 1.0,
+        max: 5.0,
+        hours_after: 1,
+    },
+    SurveyPlan {
+        kind: "nps",
+        chance: 0.1,
+        mood_factor: 2.0,
+        spread: 3.0,
+        shift: 1.0,
+        min: 0.0,
+        max: 10.0,
+        hours_after: 2,
+    },
+    SurveyPlan {
+        kind: "ces",
+        chance: 0.1,
+        mood_factor: 1.3,
+        spread: 2.0,
+        shift: 0.5,
+        min: 1.0,
+        max: 7.0,
+        hours_after: 2,
+    },
+];
+
 /// Typical reply delay within opening hours, per channel (seconds, log-uniform range).
 fn reply_delay(channel: &str) -> (f64, f64) {
     match channel {
@@ -393,33 +438,17 @@ pub fn generate(out: &mut dyn Write, options: &GeneratorOptions) -> io::Result<G
             if topic == 5 {
                 mood -= 0.6;
             }
-            if rng.chance(0.35) {
-                let score = (mood + rng.unit() * 1.2 - 0.5).round().clamp(1.0, 5.0) as u32;
-                surveys.push(SurveyOut {
-                    at: format_utc(t + 3_600_000),
-                    kind: "csat",
-                    score,
-                });
-            }
-            if rng.chance(0.1) {
-                let score = (mood * 2.0 + rng.unit() * 3.0 - 1.0)
-                    .round()
-                    .clamp(0.0, 10.0) as u32;
-                surveys.push(SurveyOut {
-                    at: format_utc(t + 7_200_000),
-                    kind: "nps",
-                    score,
-                });
-            }
-            if rng.chance(0.1) {
-                let score = (mood * 1.3 + rng.unit() * 2.0 - 0.5)
-                    .round()
-                    .clamp(1.0, 7.0) as u32;
-                surveys.push(SurveyOut {
-                    at: format_utc(t + 7_200_000),
-                    kind: "ces",
-                    score,
-                });
+            for plan in &SURVEY_PLANS {
+                if rng.chance(plan.chance) {
+                    let score = (mood * plan.mood_factor + rng.unit() * plan.spread - plan.shift)
+                        .round()
+                        .clamp(plan.min, plan.max) as u32;
+                    surveys.push(SurveyOut {
+                        at: format_utc(t + plan.hours_after * 3_600_000),
+                        kind: plan.kind,
+                        score,
+                    });
+                }
             }
         }
         generated.conversations += 1;
@@ -442,6 +471,17 @@ pub fn generate(out: &mut dyn Write, options: &GeneratorOptions) -> io::Result<G
         out.write_all(&line)?;
     }
     Ok(generated)
+}
+
+/// [`generate`] into memory, one string per line (for tests and small tools).
+pub fn generate_lines(options: &GeneratorOptions) -> Vec<String> {
+    let mut out = Vec::new();
+    generate(&mut out, options).expect("writing to memory does not fail");
+    String::from_utf8(out)
+        .expect("generated records are UTF-8")
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 #[cfg(test)]

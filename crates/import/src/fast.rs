@@ -729,21 +729,11 @@ mod tests {
     }
 
     fn generated_lines() -> Vec<String> {
-        let mut out = Vec::new();
-        servicemeter_demo::generate(
-            &mut out,
-            &servicemeter_demo::GeneratorOptions {
-                conversations: 40,
-                seed: 5,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        String::from_utf8(out)
-            .unwrap()
-            .lines()
-            .map(str::to_string)
-            .collect()
+        servicemeter_demo::generate_lines(&servicemeter_demo::GeneratorOptions {
+            conversations: 40,
+            seed: 5,
+            ..Default::default()
+        })
     }
 
     #[test]

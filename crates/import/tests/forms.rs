@@ -5,26 +5,16 @@ use serde_json::Value;
 use servicemeter_core::FactsRow;
 use servicemeter_core::facts::compute_all_facts;
 use servicemeter_core::{Calendars, WorkspaceConfig};
-use servicemeter_demo::{DEMO_CONFIG, GeneratorOptions, generate};
+use servicemeter_demo::{DEMO_CONFIG, GeneratorOptions, generate_lines};
 use servicemeter_import::parallel::CHUNK_BYTES;
 use servicemeter_import::{facts_from_files_in, read_conversations};
 
 fn nested_lines() -> Vec<String> {
-    let mut out = Vec::new();
-    generate(
-        &mut out,
-        &GeneratorOptions {
-            conversations: 60,
-            seed: 11,
-            ..GeneratorOptions::default()
-        },
-    )
-    .unwrap();
-    String::from_utf8(out)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
+    generate_lines(&GeneratorOptions {
+        conversations: 60,
+        seed: 11,
+        ..GeneratorOptions::default()
+    })
 }
 
 fn flatten(lines: &[String]) -> Vec<String> {
