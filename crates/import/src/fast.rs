@@ -197,6 +197,39 @@ fn plain<'a>(value: Option<Str<'a>>) -> Option<Option<&'a str>> {
     }
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// Marks (in the high bit of each byte) the bytes of `word` that are `"`, `\\` or a control
+/// character. Bytes above the first marked one may be marked wrongly (borrows), the lowest mark
+/// is always right.
+fn special_bytes(word: u64) -> u64 {
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    let is_quote = quote.wrapping_sub(ONES) & !quote;
+    let is_backslash = backslash.wrapping_sub(ONES) & !backslash;
+    let is_control = word.wrapping_sub(ONES * 0x20) & !word;
+    (is_quote | is_backslash | is_control) & HIGH_BITS
+}
+
+/// Position of the first byte that ends the plain run of a JSON string: `"`, `\\` or a control
+/// character (eight bytes at a time).
+fn find_special(bytes: &[u8]) -> Option<usize> {
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for word in &mut words {
+        let marks = special_bytes(u64::from_le_bytes(word.try_into().expect("8 bytes")));
+        if marks != 0 {
+            return Some(at + (marks.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let tail = words.remainder();
+    tail.iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|i| at + i)
+}
+
 struct Scanner<'a> {
     text: &'a str,
     bytes: &'a [u8],
@@ -230,20 +263,15 @@ impl<'a> Scanner<'a> {
         let start = self.pos;
         let mut escaped = false;
         loop {
-            let rest = &self.bytes[self.pos..];
-            let stop = memchr::memchr2(b'"', b'\\', rest)?;
-            // No raw control characters (counted without early exit, so it vectorizes).
-            let controls = rest[..stop]
-                .iter()
-                .fold(0u8, |acc, &b| acc | u8::from(b < 0x20));
-            if controls != 0 {
-                return None;
-            }
-            self.pos += stop;
-            if self.bytes[self.pos] == b'"' {
-                let raw = &self.text[start..self.pos];
-                self.pos += 1;
-                return Some(Str { raw, escaped });
+            self.pos += find_special(&self.bytes[self.pos..])?;
+            match self.bytes[self.pos] {
+                b'"' => {
+                    let raw = &self.text[start..self.pos];
+                    self.pos += 1;
+                    return Some(Str { raw, escaped });
+                }
+                b'\\' => {}
+                _ => return None, // a raw control character
             }
             escaped = true;
             self.pos += 1;
@@ -769,6 +797,21 @@ mod tests {
             {
                 assert_view_matches(&line, &view);
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// The word-at-a-time search finds the same first special byte as a plain search,
+        /// wherever it sits and whatever bytes (multi-byte UTF-8 too) surround it.
+        #[test]
+        fn special_byte_search_matches_plain_search(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(b"\"\\\x00\x01\x1f\x20\x21\x7f\x80\xc3\xa9\xffaZ0".to_vec()),
+                0..40,
+            ),
+        ) {
+            let plain = bytes.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20);
+            proptest::prop_assert_eq!(find_special(&bytes), plain);
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::io::{Read, Seek, SeekFrom};
 
 use servicemeter_core::facts::compute_parts;
@@ -33,6 +34,7 @@ enum Part {
 
 #[derive(Debug)]
 struct Slot {
+    id: String,
     /// Row of the facts computed from the first part alone (`NO_ROW` when none, or no longer
     /// valid because more parts came).
     row: u32,
@@ -50,10 +52,48 @@ enum Parsed {
         reason: String,
     },
     Record {
-        id: String,
+        /// Hash of the conversation id (see [`id_hash`]).
+        hash: u64,
+        /// The id, unless the line has a table row, which holds it.
+        id: Option<String>,
         part: Part,
         row: u32,
     },
+}
+
+/// The hash the workers compute of a conversation id, so that the single-threaded merge
+/// neither hashes nor copies ids.
+fn id_hash(id: &str) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    id.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// A hasher for keys that are already hashes.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+/// What the merge knows of a conversation id.
+#[derive(Debug, Clone, Copy)]
+enum Entry {
+    /// Seen on one line so far, whose facts are this row of the table.
+    Row(u32),
+    /// Index in the slots: seen more than once, or without facts of its own.
+    Slot(u32),
 }
 
 struct ChunkResult {
@@ -142,7 +182,8 @@ pub fn facts_from_files_in(
                     &parts.numbers,
                 );
                 result.lines.push(Parsed::Record {
-                    id: view.id.to_string(),
+                    hash: id_hash(view.id),
+                    id: None,
                     part: location,
                     row,
                 });
@@ -161,8 +202,10 @@ pub fn facts_from_files_in(
                 }
             };
             if !rereadable[input.file] {
+                let id = std::mem::take(&mut conversation.id);
                 result.lines.push(Parsed::Record {
-                    id: std::mem::take(&mut conversation.id),
+                    hash: id_hash(&id),
+                    id: Some(id),
                     part: Part::Kept(Box::new(conversation)),
                     row: NO_ROW,
                 });
@@ -179,7 +222,8 @@ pub fn facts_from_files_in(
                 }
             }
             result.lines.push(Parsed::Record {
-                id: conversation.id,
+                hash: id_hash(&conversation.id),
+                id: (row == NO_ROW).then_some(conversation.id),
                 part: location,
                 row,
             });
@@ -187,8 +231,8 @@ pub fn facts_from_files_in(
         result
     };
 
-    // Most files hold about one conversation per line: size the map from the first chunk's
-    // density to spare it rehashing a million entries several times.
+    // Most files hold about one conversation per line: size the table and the index from the
+    // first chunk's density, so that neither is copied while it grows.
     let total_bytes: u64 = paths
         .iter()
         .zip(&rereadable)
@@ -196,12 +240,15 @@ pub fn facts_from_files_in(
         .filter_map(|(p, _)| std::fs::metadata(p).ok())
         .map(|m| m.len())
         .sum();
-    let mut slots: HashMap<String, Slot> = HashMap::new();
-    // Facts computed per line, chunk by chunk; `alive` marks rows still valid (one per table
-    // row, in the order of the tables).
-    let mut eager: Vec<FactTable> = Vec::new();
-    let mut eager_rows = 0u32;
+    // Facts computed per line go straight into the one table; rows of conversations that turn
+    // out to have more parts are marked dead in `alive` and left out at the end.
+    let mut table = FactTable::new();
     let mut alive: Vec<bool> = Vec::new();
+    let mut row_locations: Vec<Location> = Vec::new();
+    let mut index: HashMap<u64, Entry, BuildHasherDefault<PassThrough>> = HashMap::default();
+    // Ids whose hash equals that of another id in `index` (practically never).
+    let mut overflow: HashMap<String, u32> = HashMap::new();
+    let mut slots: Vec<Slot> = Vec::new();
     let mut stats = FileStats::default();
     parse_parallel_in(
         paths,
@@ -211,14 +258,18 @@ pub fn facts_from_files_in(
         per_chunk,
         |_| {},
         |chunk: ChunkResult, lines_before: u64| -> Result<(), InputError> {
-            if slots.capacity() == 0 && total_bytes > 0 && chunk.bytes > 0 {
-                let estimate = total_bytes as f64 * chunk.lines.len() as f64 / chunk.bytes as f64;
-                slots.reserve((estimate * 1.1) as usize);
+            if index.capacity() == 0 && total_bytes > 0 && chunk.bytes > 0 {
+                let scale = total_bytes as f64 * 1.05 / chunk.bytes as f64;
+                index.reserve((chunk.lines.len() as f64 * scale) as usize);
+                let rows = (chunk.table.len() as f64 * scale) as usize;
+                table.reserve(rows, &chunk.table);
+                alive.reserve(rows);
+                row_locations.reserve(rows);
             }
-            let base = eager_rows;
-            eager_rows += chunk.table.len() as u32;
-            alive.resize(eager_rows as usize, true);
-            eager.push(chunk.table);
+            let base = table.len() as u32;
+            table.extend_from(&chunk.table, 0..chunk.table.len());
+            alive.resize(table.len(), true);
+            drop(chunk.table);
             for parsed in chunk.lines {
                 match parsed {
                     Parsed::Bad {
@@ -233,21 +284,86 @@ pub fn facts_from_files_in(
                             reason,
                         });
                     }
-                    Parsed::Record { id, part, row } => {
+                    Parsed::Record {
+                        hash,
+                        id,
+                        part,
+                        row,
+                    } => {
                         stats.records += 1;
                         let row = if row == NO_ROW { NO_ROW } else { base + row };
-                        match slots.get_mut(&id) {
-                            None => {
-                                slots.insert(
-                                    id,
-                                    Slot {
-                                        row,
-                                        first: part,
-                                        more: Vec::new(),
-                                    },
-                                );
+                        if row != NO_ROW {
+                            let Part::Line(location) = part else {
+                                unreachable!("only re-readable lines have rows")
+                            };
+                            debug_assert_eq!(row_locations.len(), row as usize);
+                            row_locations.push(location);
+                        }
+                        let id_text = |id: &Option<String>| -> String {
+                            match id {
+                                Some(id) => id.clone(),
+                                None => table.conversation(row as usize).to_string(),
                             }
-                            Some(slot) => {
+                        };
+                        let same_id = |entry: Entry, slots: &[Slot]| {
+                            let known = match entry {
+                                Entry::Row(r) => table.conversation(r as usize),
+                                Entry::Slot(k) => slots[k as usize].id.as_str(),
+                            };
+                            match &id {
+                                Some(id) => known == id,
+                                None => known == table.conversation(row as usize),
+                            }
+                        };
+                        let found = match index.get(&hash) {
+                            None => None,
+                            Some(&entry) if same_id(entry, &slots) => Some(entry),
+                            Some(_) => {
+                                let text = id_text(&id);
+                                match overflow.get(&text) {
+                                    Some(&k) => Some(Entry::Slot(k)),
+                                    None => {
+                                        overflow.insert(text.clone(), slots.len() as u32);
+                                        slots.push(Slot {
+                                            id: text,
+                                            row,
+                                            first: part,
+                                            more: Vec::new(),
+                                        });
+                                        continue;
+                                    }
+                                }
+                            }
+                        };
+                        match found {
+                            None if row != NO_ROW => {
+                                index.insert(hash, Entry::Row(row));
+                            }
+                            None => {
+                                index.insert(hash, Entry::Slot(slots.len() as u32));
+                                slots.push(Slot {
+                                    id: id_text(&id),
+                                    row,
+                                    first: part,
+                                    more: Vec::new(),
+                                });
+                            }
+                            Some(Entry::Row(first_row)) => {
+                                // A second part: both rows are no longer the facts.
+                                alive[first_row as usize] = false;
+                                if row != NO_ROW {
+                                    alive[row as usize] = false;
+                                }
+                                index.insert(hash, Entry::Slot(slots.len() as u32));
+                                slots.push(Slot {
+                                    id: table.conversation(first_row as usize).to_string(),
+                                    row: NO_ROW,
+                                    first: Part::Line(row_locations[first_row as usize]),
+                                    more: vec![part],
+                                });
+                            }
+                            Some(Entry::Slot(k)) => {
+                                let slot = &mut slots[k as usize];
                                 for r in [slot.row, row] {
                                     if r != NO_ROW {
                                         alive[r as usize] = false;
@@ -263,12 +379,15 @@ pub fn facts_from_files_in(
             Ok(())
         },
     )?;
+    drop(index);
+    drop(overflow);
 
     // Conversations that need their parts put together again.
     let mut files: Vec<Option<File>> = paths.iter().map(|_| None).collect();
     let mut rebuilt: Vec<servicemeter_core::ConversationFacts> = Vec::new();
     let mut buffer = Vec::new();
-    for (id, slot) in slots {
+    for slot in slots {
+        let id = slot.id;
         if slot.row != NO_ROW {
             continue;
         }
@@ -322,15 +441,11 @@ pub fn facts_from_files_in(
             None => stats.pending += 1,
         }
     }
-    let mut table = FactTable::new();
-    if let Some(first) = eager.first() {
-        let alive_rows = alive.iter().filter(|&&a| a).count();
-        table.reserve(alive_rows + rebuilt.len(), first);
-    }
-    let mut base = 0;
-    for part in &eager {
-        table.extend_from(part, (0..part.len()).filter(|&i| alive[base + i]));
-        base += part.len();
+    if alive.iter().any(|a| !a) {
+        let all = table;
+        table = FactTable::new();
+        table.reserve(all.len(), &all);
+        table.extend_from(&all, (0..all.len()).filter(|&i| alive[i]));
     }
     for f in &rebuilt {
         table.push(f);
