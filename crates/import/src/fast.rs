@@ -214,6 +214,7 @@ fn special_bytes(word: u64) -> u64 {
 
 /// Position of the first byte that ends the plain run of a JSON string: `"`, `\\` or a control
 /// character (eight bytes at a time).
+#[inline(always)]
 fn find_special(bytes: &[u8]) -> Option<usize> {
     let mut words = bytes.chunks_exact(8);
     let mut at = 0;
@@ -258,6 +259,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A string at the cursor (after whitespace), validated like JSON requires.
+    #[inline(always)]
     fn string(&mut self) -> Option<Str<'a>> {
         self.eat(b'"')?;
         let start = self.pos;

@@ -133,6 +133,17 @@ pub fn facts_from_files_in(
     threads: usize,
     chunk_bytes: usize,
 ) -> Result<(FactTable, FileStats), InputError> {
+    facts_with_hash(paths, calendars, threads, chunk_bytes, id_hash)
+}
+
+/// [`facts_from_files_in`] with the id hash given (tests make every id collide).
+fn facts_with_hash(
+    paths: &[String],
+    calendars: &Calendars,
+    threads: usize,
+    chunk_bytes: usize,
+    id_hash: fn(&str) -> u64,
+) -> Result<(FactTable, FileStats), InputError> {
     let rereadable: Vec<bool> = paths.iter().map(|p| rereadable(p)).collect();
     let per_chunk = |lines: &mut dyn Iterator<Item = LineInput>| {
         let mut scratch = Scratch::default();
@@ -451,4 +462,56 @@ pub fn facts_from_files_in(
         table.push(f);
     }
     Ok((table, stats))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use servicemeter_core::WorkspaceConfig;
+    use servicemeter_demo::{DEMO_CONFIG, GeneratorOptions, generate_lines};
+
+    /// Ids whose hashes are equal are still told apart: with every hash the same, the facts
+    /// equal those of the real hash, also for conversations spread over several lines.
+    #[test]
+    fn colliding_id_hashes_change_nothing() {
+        let mut lines = generate_lines(&GeneratorOptions {
+            conversations: 30,
+            seed: 5,
+            ..GeneratorOptions::default()
+        });
+        // A conversation sent twice, surveys for others on lines of their own, and a record
+        // of a conversation that never gets its conversation record.
+        lines.push(lines[3].clone());
+        for i in [1, 7, 7] {
+            let id: serde_json::Value = serde_json::from_str(&lines[i]).unwrap();
+            lines.push(format!(
+                r#"{{"type":"survey","conversation":{},"at":"2024-12-01T10:00:00Z","kind":"nps","score":{i}}}"#,
+                id["id"]
+            ));
+        }
+        lines.push(r#"{"type":"message","conversation":"nobody","at":"2024-12-01T10:00:00Z","author":"customer"}"#.into());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mixed.jsonl");
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let paths = vec![path.display().to_string()];
+        let calendars = Calendars::new(WorkspaceConfig::from_toml(DEMO_CONFIG).unwrap());
+        let facts = |hash: fn(&str) -> u64, chunk_bytes: usize| {
+            let (table, stats) = facts_with_hash(&paths, &calendars, 2, chunk_bytes, hash).unwrap();
+            let mut facts = table.to_facts();
+            facts.sort_by(|a, b| a.conversation.cmp(&b.conversation));
+            (facts, stats)
+        };
+        let (expected, stats) = facts(id_hash, CHUNK_BYTES);
+        assert_eq!(expected.len(), 30);
+        assert_eq!(stats.pending, 1);
+        assert_eq!(stats.records, lines.len() as u64);
+        let nps: Vec<_> = expected
+            .iter()
+            .filter_map(|f| f.nps.map(|a| a.score))
+            .collect();
+        assert!(nps.contains(&1.0) && nps.contains(&7.0), "{nps:?}");
+        for chunk_bytes in [CHUNK_BYTES, 300] {
+            assert_eq!(facts(|_| 42, chunk_bytes), (expected.clone(), stats));
+        }
+    }
 }
