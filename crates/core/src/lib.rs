@@ -1,6 +1,7 @@
 //! servicemeter's core: the canonical conversation model, the business-hours calendar and the
 //! KPI engine. Pure: no I/O, no clock — callers pass in data, configuration and "now".
 
+pub mod access;
 pub mod calendar;
 pub mod config;
 pub mod facts;

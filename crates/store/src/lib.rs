@@ -2,14 +2,17 @@
 //!
 //! Invariant: every query takes a workspace id, and every key starts with it.
 
+pub mod accounts;
 pub mod pipeline;
 pub mod segments;
 pub mod sqlite;
+mod sqlite_accounts;
 
 use std::future::Future;
 
 use servicemeter_core::{Calendars, Conversation, FactTable};
 
+pub use accounts::{Accounts, ApiToken, Membership, StoredSession, User, UserId};
 pub use pipeline::{ImportRun, ImportTotals};
 pub use sqlite::SqliteStore;
 
@@ -39,6 +42,11 @@ pub enum StoreError {
         conversation: String,
         reason: String,
     },
+    /// A unique value that is taken (an e-mail address, a workspace name).
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("stored value is not valid: {0}")]
+    Invalid(String),
     #[error("cannot create data directory {path}: {reason}")]
     DataDir { path: String, reason: String },
 }
@@ -103,6 +111,9 @@ pub trait Store: Send + Sync {
     type Import<'a>: ImportSession
     where
         Self: 'a;
+
+    /// Every workspace, by name.
+    fn workspaces(&self) -> impl Future<Output = Result<Vec<Workspace>, StoreError>> + Send;
 
     /// The workspace of this name, created when missing.
     fn workspace(&self, name: &str) -> impl Future<Output = Result<Workspace, StoreError>> + Send;

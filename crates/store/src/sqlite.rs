@@ -402,17 +402,28 @@ impl ImportSession for SqliteImport {
     }
 }
 
+/// A `workspaces` row read by `SELECT workspace_id, name, config_toml`.
+pub(crate) fn read_workspace(row: &SqliteRow) -> Result<Workspace, StoreError> {
+    Ok(Workspace {
+        id: WorkspaceId(row.try_get(0)?),
+        name: row.try_get(1)?,
+        config_toml: row.try_get(2)?,
+    })
+}
+
 impl Store for SqliteStore {
     type Import<'a> = SqliteImport;
 
+    async fn workspaces(&self) -> Result<Vec<Workspace>, StoreError> {
+        let rows =
+            sqlx::query("SELECT workspace_id, name, config_toml FROM workspaces ORDER BY name")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(read_workspace).collect()
+    }
+
     async fn workspace(&self, name: &str) -> Result<Workspace, StoreError> {
-        let read = |row: SqliteRow| -> Result<Workspace, StoreError> {
-            Ok(Workspace {
-                id: WorkspaceId(row.try_get(0)?),
-                name: row.try_get(1)?,
-                config_toml: row.try_get(2)?,
-            })
-        };
+        let read = |row: SqliteRow| read_workspace(&row);
         let select = "SELECT workspace_id, name, config_toml FROM workspaces WHERE name = ?";
         if let Some(row) = sqlx::query(select)
             .bind(name)
