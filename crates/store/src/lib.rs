@@ -112,6 +112,12 @@ pub trait Store: Send + Sync {
     where
         Self: 'a;
 
+    /// A number that changes whenever the workspace's facts change (imports, configuration).
+    fn data_version(
+        &self,
+        workspace: WorkspaceId,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
     /// Every workspace, by name.
     fn workspaces(&self) -> impl Future<Output = Result<Vec<Workspace>, StoreError>> + Send;
 

@@ -397,6 +397,10 @@ impl ImportSession for SqliteImport {
         .bind(summary.rejected as i64)
         .execute(&mut *self.tx)
         .await?;
+        sqlx::query("UPDATE workspaces SET data_version = data_version + 1 WHERE workspace_id = ?")
+            .bind(self.workspace.0)
+            .execute(&mut *self.tx)
+            .await?;
         self.tx.commit().await?;
         Ok(())
     }
@@ -413,6 +417,15 @@ pub(crate) fn read_workspace(row: &SqliteRow) -> Result<Workspace, StoreError> {
 
 impl Store for SqliteStore {
     type Import<'a> = SqliteImport;
+
+    async fn data_version(&self, workspace: WorkspaceId) -> Result<i64, StoreError> {
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT data_version FROM workspaces WHERE workspace_id = ?")
+                .bind(workspace.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(version.unwrap_or(0))
+    }
 
     async fn workspaces(&self) -> Result<Vec<Workspace>, StoreError> {
         let rows =
@@ -496,6 +509,10 @@ impl Store for SqliteStore {
             writer.flush_if_full(&mut tx).await?;
         }
         writer.flush(&mut tx).await?;
+        sqlx::query("UPDATE workspaces SET data_version = data_version + 1 WHERE workspace_id = ?")
+            .bind(workspace.0)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(writer.written)
     }

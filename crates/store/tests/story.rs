@@ -104,7 +104,8 @@ async fn story(store: impl Store) {
         Some(45 * 60 * 1000)
     );
 
-    // An import that is never committed leaves nothing behind.
+    // An import that is never committed leaves nothing behind (not even a new data version).
+    let version_before = store.data_version(a.id).await.unwrap();
     {
         let mut session = store.begin_import(a.id).await.unwrap();
         session
@@ -122,6 +123,7 @@ async fn story(store: impl Store) {
     }
     let counts = store.counts(a.id).await.unwrap();
     assert_eq!((counts.conversations, counts.with_facts), (1, 1));
+    assert_eq!(store.data_version(a.id).await.unwrap(), version_before);
     assert_eq!(
         store
             .conversation(a.id, "x")
@@ -143,11 +145,15 @@ async fn story(store: impl Store) {
     .await;
     let counts = store.counts(a.id).await.unwrap();
     assert_eq!((counts.conversations, counts.with_facts), (2, 1));
+    assert_eq!(store.data_version(a.id).await.unwrap(), version_before + 1);
+    let b_version = store.data_version(b.id).await.unwrap();
 
     // A new configuration recomputes every conversation of that workspace only.
     let always = Calendars::new(WorkspaceConfig::from_toml(ALWAYS).unwrap());
     let recomputed = store.replace_config(a.id, ALWAYS, &always).await.unwrap();
     assert_eq!(recomputed, 1);
+    assert_eq!(store.data_version(a.id).await.unwrap(), version_before + 2);
+    assert_eq!(store.data_version(b.id).await.unwrap(), b_version);
     let facts = store.facts(a.id, None).await.unwrap().to_facts();
     assert_eq!(
         facts[0].first_response_business_millis,

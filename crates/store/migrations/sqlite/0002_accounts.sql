@@ -41,3 +41,7 @@ CREATE TABLE api_tokens (
 );
 
 CREATE UNIQUE INDEX api_tokens_by_hash ON api_tokens (workspace_id, token_hash);
+
+-- Counts every change of a workspace's facts (imports, intake, new configuration), so that a
+-- long-running server can tell whether what it holds in memory is still current.
+ALTER TABLE workspaces ADD COLUMN data_version INTEGER NOT NULL DEFAULT 0;
