@@ -43,6 +43,17 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Facts(args) => runtime()?.block_on(facts(&cli.global, args)),
         Command::Demo(args) => runtime()?.block_on(demo(&cli.global, args)),
         Command::Generate(args) => generate(args),
+        Command::Serve(args) => runtime()?.block_on(async {
+            let opened = open_store(&cli.global).await?;
+            crate::server::serve(opened.store, &args, None).await
+        }),
+        Command::User(crate::cli::UserCommand::Add(args)) => {
+            runtime()?.block_on(crate::server::user_add(&cli.global, args))
+        }
+        Command::Workspace(command) => {
+            runtime()?.block_on(crate::server::workspace(&cli.global, command))
+        }
+        Command::Token(command) => runtime()?.block_on(crate::server::token(&cli.global, command)),
     }
 }
 
@@ -302,11 +313,19 @@ async fn demo(global: &GlobalArgs, args: DemoArgs) -> Result<()> {
     let config_path = dir.join(CONFIG_FILE);
     std::fs::write(&config_path, servicemeter_demo::DEMO_CONFIG)?;
     let records_path = dir.join("demo-conversations.jsonl");
-    let options = servicemeter_demo::GeneratorOptions {
+    let mut options = servicemeter_demo::GeneratorOptions {
         conversations: args.conversations,
         seed: args.seed,
         ..Default::default()
     };
+    if args.serve {
+        // Served, the demo's data ends yesterday, so that "last 7 days" shows figures.
+        let tz = WorkspaceConfig::from_toml(servicemeter_demo::DEMO_CONFIG)?.timezone;
+        let today = servicemeter_core::report::local_date(now_millis(), &tz);
+        options.from = today
+            .checked_sub(jiff::Span::new().days(options.days))
+            .context("date out of range")?;
+    }
     {
         let mut file = io::BufWriter::new(std::fs::File::create(&records_path)?);
         servicemeter_demo::generate(&mut file, &options)?;
@@ -348,11 +367,49 @@ async fn demo(global: &GlobalArgs, args: DemoArgs) -> Result<()> {
     )
     .await?;
     println!();
+    if args.serve {
+        return serve_demo(&demo_global, &args).await;
+    }
     println!(
         "Try: servicemeter --data-dir {} report --by week,tag",
         dir.display()
     );
     Ok(())
+}
+
+/// The demo's sign-in.
+const DEMO_EMAIL: &str = "demo@servicemeter.local";
+
+/// Serves the demo workspace with a fresh administrator whose password is printed.
+async fn serve_demo(global: &GlobalArgs, args: &DemoArgs) -> Result<()> {
+    use servicemeter_store::{Accounts, Membership};
+    let opened = open_store(global).await?;
+    let password = servicemeter_web::auth::random_hex(9)?;
+    let hash = servicemeter_web::auth::hash_password(&password)?;
+    let user = opened
+        .store
+        .create_user(DEMO_EMAIL, &hash, now_millis())
+        .await?;
+    opened
+        .store
+        .set_membership(
+            opened.workspace.id,
+            user,
+            &Membership {
+                role: servicemeter_core::access::Role::Admin,
+                agent_name: None,
+            },
+        )
+        .await?;
+    let serve_args = crate::cli::ServeArgs {
+        listen: args.listen,
+        secure_cookies: false,
+    };
+    let banner = format!(
+        "sign in as {DEMO_EMAIL} with password {password}\nthe demo workspace: http://{}/w/{CLI_WORKSPACE}",
+        args.listen
+    );
+    crate::server::serve(opened.store, &serve_args, Some(banner)).await
 }
 
 fn generate(args: GenerateArgs) -> Result<()> {

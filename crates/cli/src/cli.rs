@@ -45,6 +45,99 @@ pub enum Command {
     Demo(DemoArgs),
     /// Write deterministic realistic records (for trying things out and for benchmarks).
     Generate(GenerateArgs),
+    /// Run the web server: dashboard, API and intake for every workspace in the store.
+    Serve(ServeArgs),
+    /// Manage users (sign-in accounts) and their roles in workspaces.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage workspaces (one per webshop or client).
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
+    /// Manage API tokens of a workspace.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Mark the session cookie Secure (when users reach the server over HTTPS, e.g. through
+    /// a TLS-terminating proxy).
+    #[arg(long)]
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user (or give an existing user a role in another workspace). The password is
+    /// asked for on a terminal, or read as one line from standard input.
+    Add(UserAddArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    /// E-mail address (the sign-in name).
+    pub email: String,
+    /// Shorthand for --role admin.
+    #[arg(long)]
+    pub admin: bool,
+    /// Role in the workspace: admin, lead, agent or viewer.
+    #[arg(long, default_value = "viewer")]
+    pub role: String,
+    /// Workspace to give the role in (created when missing).
+    #[arg(long, default_value = "default")]
+    pub workspace: String,
+    /// For agents: their name in the conversations.
+    #[arg(long)]
+    pub agent_name: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkspaceCommand {
+    /// Create a workspace; --config stores its configuration.
+    Add(WorkspaceAddArgs),
+    /// List the workspaces.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkspaceAddArgs {
+    /// Name (lowercase letters, digits and dashes; used in web addresses).
+    pub name: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a workspace and print it (only this once).
+    Add(TokenAddArgs),
+    /// Revoke a token by its number.
+    Revoke(TokenRevokeArgs),
+    /// List a workspace's tokens.
+    List(TokenListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenAddArgs {
+    #[arg(long, default_value = "default")]
+    pub workspace: String,
+    /// What the token is for (e.g. "helpdesk sync").
+    #[arg(long)]
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenRevokeArgs {
+    #[arg(long, default_value = "default")]
+    pub workspace: String,
+    pub id: i64,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenListArgs {
+    #[arg(long, default_value = "default")]
+    pub workspace: String,
 }
 
 #[derive(Debug, Args)]
@@ -108,6 +201,12 @@ pub struct DemoArgs {
     /// Random seed (same seed, same data).
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    /// Then serve the demo workspace (data up to today) with a printed sign-in.
+    #[arg(long)]
+    pub serve: bool,
+    /// Address for --serve.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
 }
 
 #[derive(Debug, Args)]

@@ -72,6 +72,22 @@ impl fmt::Display for Role {
     }
 }
 
+/// Why a workspace name cannot be used (it appears in web addresses), or `None` when it can:
+/// 1–63 lowercase letters, digits and dashes, starting with a letter or digit.
+pub fn workspace_name_problem(name: &str) -> Option<String> {
+    let valid = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-');
+    (!valid).then(|| {
+        format!(
+            "workspace name '{name}': use 1–63 lowercase letters, digits and dashes, not starting with a dash"
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,5 +107,15 @@ mod tests {
         assert!(Role::Lead.sees_all_conversations() && !Role::Agent.sees_all_conversations());
         assert!(Role::Agent.sees_conversations() && !Role::Viewer.sees_conversations());
         assert!(!Role::Viewer.can_write_records() && !Role::Agent.can_write_records());
+    }
+
+    #[test]
+    fn workspace_names_fit_in_addresses() {
+        for good in ["default", "shop-a", "b2b", "9"] {
+            assert_eq!(workspace_name_problem(good), None, "{good}");
+        }
+        for bad in ["", "-a", "Shop", "shop a", "shop/a", "ä", &"x".repeat(64)] {
+            assert!(workspace_name_problem(bad).is_some(), "{bad}");
+        }
     }
 }

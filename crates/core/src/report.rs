@@ -488,6 +488,37 @@ pub fn resolve_period(
     Some(Period { from, to })
 }
 
+/// A period named relative to `today` (a local date): `today`, `7d` (the last 7 days, today
+/// included), `month` (this month up to today) or `last-month` (the whole previous month).
+pub fn preset_period(preset: &str, today: Date) -> Option<Period> {
+    let period = match preset {
+        "today" => Period {
+            from: today,
+            to: today,
+        },
+        "7d" => Period {
+            from: today.checked_sub(jiff::Span::new().days(6)).ok()?,
+            to: today,
+        },
+        "month" => Period {
+            from: today.first_of_month(),
+            to: today,
+        },
+        "last-month" => {
+            let to = today.first_of_month().yesterday().ok()?;
+            Period {
+                from: to.first_of_month(),
+                to,
+            }
+        }
+        _ => return None,
+    };
+    Some(period)
+}
+
+/// The names [`preset_period`] knows.
+pub const PRESETS: [&str; 4] = ["today", "7d", "month", "last-month"];
+
 fn target_millis(targets: &Targets, channel: &str, cache: &mut HashMap<String, i64>) -> i64 {
     if let Some(&v) = cache.get(channel) {
         return v;
@@ -736,5 +767,30 @@ fn targets_report(
             targets.resolution_pct,
             summary.resolution.resolution_rate_pct,
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn presets_are_counted_from_today() {
+        let today = date(2024, 3, 5);
+        let p = |name| preset_period(name, today).map(|p| (p.from, p.to));
+        assert_eq!(p("today"), Some((today, today)));
+        assert_eq!(p("7d"), Some((date(2024, 2, 28), today)));
+        assert_eq!(p("month"), Some((date(2024, 3, 1), today)));
+        // February of a leap year.
+        assert_eq!(p("last-month"), Some((date(2024, 2, 1), date(2024, 2, 29))));
+        assert_eq!(
+            preset_period("last-month", date(2024, 1, 15)).map(|p| (p.from, p.to)),
+            Some((date(2023, 12, 1), date(2023, 12, 31)))
+        );
+        assert_eq!(p("year"), None);
+        for name in PRESETS {
+            assert!(p(name).is_some(), "{name}");
+        }
     }
 }

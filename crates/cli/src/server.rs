@@ -1,0 +1,199 @@
+//! `servicemeter serve`, and the accounts commands around it: users, workspaces, API tokens.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow, bail};
+use servicemeter_core::access::{Role, workspace_name_problem};
+use servicemeter_core::{Calendars, WorkspaceConfig};
+use servicemeter_store::{Accounts, Membership, SqliteStore, Store, StoreError, Workspace};
+use servicemeter_web::auth::{
+    check_new_password, hash_password, new_token, normalize_email, token_hash,
+};
+use servicemeter_web::state::system_clock;
+use servicemeter_web::{Application, ServerConfig};
+
+use crate::cli::{GlobalArgs, ServeArgs, TokenCommand, UserAddArgs, WorkspaceCommand};
+
+async fn open(global: &GlobalArgs) -> Result<SqliteStore> {
+    SqliteStore::open(&global.data_dir)
+        .await
+        .with_context(|| format!("cannot open the store in {}", global.data_dir.display()))
+}
+
+async fn existing_workspace(store: &SqliteStore, name: &str) -> Result<Workspace> {
+    store.find_workspace(name).await?.ok_or_else(|| {
+        anyhow!("workspace '{name}' does not exist (see `servicemeter workspace list`)")
+    })
+}
+
+/// Serves until Ctrl-C, then closes the store cleanly.
+pub async fn serve(store: SqliteStore, args: &ServeArgs, banner: Option<String>) -> Result<()> {
+    let store = Arc::new(store);
+    let config = ServerConfig {
+        listen: args.listen,
+        secure_cookies: args.secure_cookies,
+        ..ServerConfig::default()
+    };
+    let app = Application::build(config, store.clone(), system_clock()).await?;
+    let address = app.local_addr();
+    eprintln!("servicemeter listening on http://{address}/ (Ctrl-C stops)");
+    if let Some(banner) = banner {
+        eprintln!("{banner}");
+    }
+    app.run_until(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    eprintln!("stopping");
+    if let Ok(store) = Arc::try_unwrap(store) {
+        store.close().await?;
+    }
+    Ok(())
+}
+
+/// Reads a new password: twice on a terminal, or one line from standard input.
+fn read_new_password() -> Result<String> {
+    let password = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("password: ")?;
+        let again = rpassword::prompt_password("again: ")?;
+        if first != again {
+            bail!("the two passwords differ");
+        }
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    };
+    check_new_password(&password).map_err(|e| anyhow!(e))?;
+    Ok(password)
+}
+
+pub async fn user_add(global: &GlobalArgs, args: UserAddArgs) -> Result<()> {
+    let email = normalize_email(&args.email).map_err(|e| anyhow!(e))?;
+    let role = if args.admin {
+        Role::Admin
+    } else {
+        Role::parse(&args.role).map_err(|e| anyhow!("--role: {e}"))?
+    };
+    if let Some(problem) = workspace_name_problem(&args.workspace) {
+        bail!("--workspace: {problem}");
+    }
+    if role == Role::Agent && args.agent_name.is_none() {
+        bail!("--agent-name: an agent needs the name the conversations use for them");
+    }
+    let store = open(global).await?;
+    let workspace = store.workspace(&args.workspace).await?;
+    let user = match store.user_by_email(&email).await? {
+        Some(user) => {
+            eprintln!(
+                "{email} exists; giving them the role {role} in {}",
+                workspace.name
+            );
+            user.id
+        }
+        None => {
+            let password = read_new_password()?;
+            let hash = hash_password(&password)?;
+            match store.create_user(&email, &hash, now_millis()).await {
+                Ok(id) => id,
+                Err(StoreError::Conflict(_)) => bail!("{email} was added at the same time"),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    store
+        .set_membership(
+            workspace.id,
+            user,
+            &Membership {
+                role,
+                agent_name: args.agent_name.clone(),
+            },
+        )
+        .await?;
+    store.close().await?;
+    println!("{email} is {role} in workspace {}", workspace.name);
+    Ok(())
+}
+
+fn now_millis() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+pub async fn workspace(global: &GlobalArgs, command: WorkspaceCommand) -> Result<()> {
+    let store = open(global).await?;
+    match command {
+        WorkspaceCommand::Add(args) => {
+            if let Some(problem) = workspace_name_problem(&args.name) {
+                bail!("{problem}");
+            }
+            if store.find_workspace(&args.name).await?.is_some() {
+                bail!("workspace '{}' exists already", args.name);
+            }
+            let workspace = store.workspace(&args.name).await?;
+            if let Some(path) = &global.config {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read configuration {}", path.display()))?;
+                let config = WorkspaceConfig::from_toml(&text)
+                    .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+                store
+                    .replace_config(workspace.id, &text, &Calendars::new(config))
+                    .await?;
+            }
+            println!("created workspace {}", workspace.name);
+        }
+        WorkspaceCommand::List => {
+            let mut out = std::io::stdout().lock();
+            for w in store.workspaces().await? {
+                let counts = store.counts(w.id).await?;
+                writeln!(out, "{}\t{} conversations", w.name, counts.conversations)?;
+            }
+        }
+    }
+    store.close().await?;
+    Ok(())
+}
+
+pub async fn token(global: &GlobalArgs, command: TokenCommand) -> Result<()> {
+    let store = open(global).await?;
+    match command {
+        TokenCommand::Add(args) => {
+            let workspace = existing_workspace(&store, &args.workspace).await?;
+            let token = new_token(workspace.id)?;
+            let id = store
+                .create_token(workspace.id, &args.name, &token_hash(&token), now_millis())
+                .await?;
+            eprintln!(
+                "token {id} of workspace {} ({}); it is shown only now:",
+                workspace.name, args.name
+            );
+            println!("{token}");
+        }
+        TokenCommand::Revoke(args) => {
+            let workspace = existing_workspace(&store, &args.workspace).await?;
+            if !store
+                .revoke_token(workspace.id, args.id, now_millis())
+                .await?
+            {
+                bail!("workspace {} has no live token {}", workspace.name, args.id);
+            }
+            println!("revoked token {} of workspace {}", args.id, workspace.name);
+        }
+        TokenCommand::List(args) => {
+            let workspace = existing_workspace(&store, &args.workspace).await?;
+            let mut out = std::io::stdout().lock();
+            for t in store.tokens(workspace.id).await? {
+                let state = if t.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "live"
+                };
+                writeln!(out, "{}\t{}\t{}", t.id, state, t.name)?;
+            }
+        }
+    }
+    store.close().await?;
+    Ok(())
+}

@@ -1,0 +1,342 @@
+//! Who is asking: passwords (Argon2id), browser sessions, API tokens, and the check that refuses
+//! cross-site requests that would change state.
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use servicemeter_core::access::Role;
+use servicemeter_store::{Accounts, Membership, Store, User, UserId, Workspace, WorkspaceId};
+use sha2::{Digest, Sha256};
+use tower_sessions::Session;
+
+use crate::error::WebError;
+use crate::state::AppState;
+
+/// Session key of the signed-in user's id.
+pub const USER_KEY: &str = "user_id";
+/// Prefix of API tokens: `smt_<workspace id>_<secret>`.
+const TOKEN_PREFIX: &str = "smt_";
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// Hashes a password with Argon2id (slow on purpose: run it off the async threads).
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let hash = Argon2::default()
+        .hash_password(password.as_bytes())
+        .map_err(|e| anyhow::anyhow!("cannot hash password: {e}"))?;
+    Ok(hash.to_string())
+}
+
+/// Whether a password matches a stored Argon2 hash.
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored)
+        .map(|hash| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// [`hash_password`] on a blocking thread.
+pub async fn hash_password_blocking(password: String) -> Result<String, WebError> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| WebError::Internal(e.into()))?
+        .map_err(WebError::Internal)
+}
+
+/// [`verify_password`] on a blocking thread.
+pub async fn verify_password_blocking(password: String, stored: String) -> bool {
+    tokio::task::spawn_blocking(move || verify_password(&password, &stored))
+        .await
+        .unwrap_or(false)
+}
+
+/// A password that may be used, or why not.
+pub fn check_new_password(password: &str) -> Result<(), String> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(format!(
+            "password: use at least {MIN_PASSWORD_CHARS} characters"
+        ));
+    }
+    Ok(())
+}
+
+/// An e-mail address as stored (trimmed, lowercase), or why it is not one.
+pub fn normalize_email(email: &str) -> Result<String, String> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+        })
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if valid {
+        Ok(email)
+    } else {
+        Err(format!("email: '{email}' is not an e-mail address"))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of a token's text: what the store keeps.
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+/// `bytes` random bytes from the operating system, in hex.
+pub fn random_hex(bytes: usize) -> anyhow::Result<String> {
+    let mut secret = vec![0u8; bytes];
+    getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    Ok(hex(&secret))
+}
+
+/// A new random API token for a workspace (shown once; only its hash is stored).
+pub fn new_token(workspace: WorkspaceId) -> anyhow::Result<String> {
+    Ok(format!("{TOKEN_PREFIX}{}_{}", workspace.0, random_hex(24)?))
+}
+
+/// The workspace a token names (`None` when it is not shaped like one of ours).
+fn token_workspace(token: &str) -> Option<WorkspaceId> {
+    let rest = token.strip_prefix(TOKEN_PREFIX)?;
+    let (id, secret) = rest.split_once('_')?;
+    (secret.len() == 48 && secret.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then_some(())
+        .and(id.parse().ok().map(WorkspaceId))
+}
+
+/// The signed-in user of a browser session.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub user: User,
+    pub session: Session,
+}
+
+impl<S> FromRequestParts<AppState<S>> for SignedIn
+where
+    S: Store + Accounts + 'static,
+{
+    type Rejection = WebError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState<S>,
+    ) -> Result<SignedIn, WebError> {
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|(_, message)| WebError::Internal(anyhow::anyhow!(message)))?;
+        let user_id: Option<i64> = session
+            .get(USER_KEY)
+            .await
+            .map_err(|e| WebError::Internal(e.into()))?;
+        let Some(user_id) = user_id else {
+            return Err(WebError::Unauthorized);
+        };
+        match state.store.user(UserId(user_id)).await? {
+            Some(user) => Ok(SignedIn { user, session }),
+            None => Err(WebError::Unauthorized),
+        }
+    }
+}
+
+/// Who calls the API: a signed-in user or a workspace's token.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    User(User),
+    Token {
+        workspace: WorkspaceId,
+        token_id: i64,
+    },
+}
+
+impl<S> FromRequestParts<AppState<S>> for Caller
+where
+    S: Store + Accounts + 'static,
+{
+    type Rejection = WebError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState<S>,
+    ) -> Result<Caller, WebError> {
+        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim)
+                .ok_or(WebError::Unauthorized)?;
+            let workspace = token_workspace(token).ok_or(WebError::Unauthorized)?;
+            let found = state.store.token(workspace, &token_hash(token)).await?;
+            return match found {
+                Some(t) => Ok(Caller::Token {
+                    workspace,
+                    token_id: t.id,
+                }),
+                None => Err(WebError::Unauthorized),
+            };
+        }
+        SignedIn::from_request_parts(parts, state)
+            .await
+            .map(|s| Caller::User(s.user))
+    }
+}
+
+/// What a caller may do in one workspace.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub workspace: Workspace,
+    pub role: Role,
+    /// For agents: whose conversations are theirs.
+    pub agent_name: Option<String>,
+}
+
+/// The caller's access to a workspace by name; a workspace the caller is not in is
+/// indistinguishable from one that does not exist (404).
+pub async fn workspace_access<S: Store + Accounts>(
+    store: &S,
+    caller: &Caller,
+    name: &str,
+) -> Result<Access, WebError> {
+    let workspace = store
+        .find_workspace(name)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    match caller {
+        Caller::User(user) => {
+            let Membership { role, agent_name } = store
+                .membership(workspace.id, user.id)
+                .await?
+                .ok_or(WebError::NotFound)?;
+            Ok(Access {
+                workspace,
+                role,
+                agent_name,
+            })
+        }
+        // A token acts for its workspace with a lead's reach (figures, conversations, intake),
+        // never as an administrator.
+        Caller::Token { workspace: own, .. } if *own == workspace.id => Ok(Access {
+            workspace,
+            role: Role::Lead,
+            agent_name: None,
+        }),
+        Caller::Token { .. } => Err(WebError::NotFound),
+    }
+}
+
+fn host_of_origin(origin: &str) -> Option<&str> {
+    let rest = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))?;
+    Some(rest.trim_end_matches('/'))
+}
+
+/// Whether a state-changing request comes from another site. Browsers say where a request
+/// comes from in `Sec-Fetch-Site` (or at least `Origin`); requests without either are not from
+/// a browser page and carry no ambient cookies of another site's making.
+pub fn is_cross_site(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return !matches!(site.to_str(), Ok("same-origin" | "none"));
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let origin_host = origin.to_str().ok().and_then(host_of_origin);
+        return match (origin_host, host) {
+            (Some(o), Some(h)) => !o.eq_ignore_ascii_case(h),
+            _ => true,
+        };
+    }
+    false
+}
+
+/// Middleware: refuses cross-site requests with unsafe methods. Requests that authenticate
+/// with a bearer token or a signature are not exposed to cross-site forgery and pass.
+pub async fn refuse_cross_site(request: Request, next: Next) -> Response {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let bearer = request.headers().contains_key(header::AUTHORIZATION);
+    if !safe && !bearer && is_cross_site(request.headers()) {
+        return WebError::CrossSite.into_response();
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn passwords_verify_only_themselves() {
+        let stored = hash_password("correct horse battery").unwrap();
+        assert!(stored.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &stored));
+        assert!(!verify_password("correct horse battery!", &stored));
+        assert!(!verify_password("anything", "not a hash"));
+    }
+
+    #[test]
+    fn tokens_name_their_workspace_and_are_stored_as_hashes() {
+        let token = new_token(WorkspaceId(7)).unwrap();
+        assert!(token.starts_with("smt_7_"), "{token}");
+        assert_eq!(token_workspace(&token), Some(WorkspaceId(7)));
+        assert_eq!(token_workspace("smt_7_short"), None);
+        assert_eq!(token_workspace("Bearer x"), None);
+        assert_ne!(token, new_token(WorkspaceId(7)).unwrap());
+        assert_eq!(
+            token_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn emails_and_passwords_are_checked() {
+        assert_eq!(normalize_email(" Anna@Shop.NL "), Ok("anna@shop.nl".into()));
+        assert!(normalize_email("anna").is_err());
+        assert!(normalize_email("anna@shop").is_err());
+        assert!(normalize_email("an na@shop.nl").is_err());
+        assert!(check_new_password("short").is_err());
+        assert!(check_new_password("long enough!").is_ok());
+    }
+
+    #[test]
+    fn cross_site_requests_are_recognized() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, HeaderValue::from_static(v));
+            }
+            h
+        };
+        assert!(!is_cross_site(&headers(&[])));
+        assert!(!is_cross_site(&headers(&[(
+            "sec-fetch-site",
+            "same-origin"
+        )])));
+        assert!(is_cross_site(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(is_cross_site(&headers(&[("sec-fetch-site", "same-site")])));
+        assert!(!is_cross_site(&headers(&[
+            ("origin", "http://127.0.0.1:8080"),
+            ("host", "127.0.0.1:8080")
+        ])));
+        assert!(is_cross_site(&headers(&[
+            ("origin", "https://evil.example"),
+            ("host", "127.0.0.1:8080")
+        ])));
+        assert!(is_cross_site(&headers(&[
+            ("origin", "null"),
+            ("host", "127.0.0.1:8080")
+        ])));
+    }
+}

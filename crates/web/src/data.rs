@@ -1,0 +1,163 @@
+//! The figures a request asks for: a workspace's facts (held in memory while the store's data
+//! version stays the same), its configuration, and the period from the query. Metrics come from
+//! `servicemeter_core::build_report`; nothing here computes a figure.
+
+use std::sync::Arc;
+
+use jiff::civil::Date;
+use serde::Deserialize;
+use servicemeter_core::config::DEFAULT_CONFIG_TOML;
+use servicemeter_core::report::{
+    GroupBy, Period, ReportOptions, local_date, preset_period, resolve_period,
+};
+use servicemeter_core::time::{MAX_YEAR, MIN_YEAR};
+use servicemeter_core::{FactTable, Report, WorkspaceConfig, build_report};
+use servicemeter_store::{Store, Workspace};
+
+use crate::error::WebError;
+use crate::state::AppState;
+
+/// The workspace's facts, from memory when nothing changed since they were read.
+pub async fn facts<S: Store>(
+    state: &AppState<S>,
+    workspace: &Workspace,
+) -> Result<Arc<FactTable>, WebError> {
+    let version = state.store.data_version(workspace.id).await?;
+    if let Some((held, table)) = state
+        .facts
+        .lock()
+        .expect("facts cache lock")
+        .get(&workspace.id)
+        && *held == version
+    {
+        return Ok(table.clone());
+    }
+    let table = Arc::new(state.store.facts(workspace.id, None).await?);
+    state
+        .facts
+        .lock()
+        .expect("facts cache lock")
+        .insert(workspace.id, (version, table.clone()));
+    Ok(table)
+}
+
+/// The workspace's configuration (the built-in one when none is stored).
+pub fn config(workspace: &Workspace) -> Result<WorkspaceConfig, WebError> {
+    let text = workspace
+        .config_toml
+        .as_deref()
+        .unwrap_or(DEFAULT_CONFIG_TOML);
+    WorkspaceConfig::from_toml(text).map_err(|e| {
+        WebError::Internal(anyhow::anyhow!(
+            "stored configuration of workspace {}: {e}",
+            workspace.name
+        ))
+    })
+}
+
+/// Today in the workspace's time zone.
+pub fn today<S>(state: &AppState<S>, config: &WorkspaceConfig) -> Date {
+    local_date(state.now_millis(), &config.timezone)
+}
+
+/// The period part of a query: `from`/`to` dates (YYYY-MM-DD) or a `preset`.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct PeriodQuery {
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub preset: Option<String>,
+}
+
+fn date_param(name: &str, value: &Option<String>) -> Result<Option<Date>, WebError> {
+    let Some(text) = value.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let date: Date = text.parse().map_err(|_| {
+        WebError::BadRequest(format!("{name}: '{text}' is not a date (YYYY-MM-DD)"))
+    })?;
+    if !(MIN_YEAR..=MAX_YEAR).contains(&i32::from(date.year())) {
+        return Err(WebError::BadRequest(format!(
+            "{name}: {date} is outside the years {MIN_YEAR}–{MAX_YEAR}"
+        )));
+    }
+    Ok(Some(date))
+}
+
+impl PeriodQuery {
+    /// The period asked for: a preset, or dates resolved like the command line's `--from` and
+    /// `--to` (a missing end is the latest data); `None` means all data.
+    pub fn resolve(
+        &self,
+        today: Date,
+        facts: &FactTable,
+        config: &WorkspaceConfig,
+    ) -> Result<Option<Period>, WebError> {
+        if let Some(preset) = self.preset.as_deref().filter(|p| !p.is_empty()) {
+            return preset_period(preset, today).map(Some).ok_or_else(|| {
+                WebError::BadRequest(format!(
+                    "preset: '{preset}' is not one of today, 7d, month, last-month"
+                ))
+            });
+        }
+        let from = date_param("from", &self.from)?;
+        let to = date_param("to", &self.to)?;
+        if let (Some(from), Some(to)) = (from, to)
+            && to < from
+        {
+            return Err(WebError::BadRequest(format!(
+                "to: {to} is before from {from}"
+            )));
+        }
+        Ok(resolve_period(
+            &ReportOptions { from, to },
+            facts.start_range(),
+            &config.timezone,
+        ))
+    }
+
+    /// Whether the query names no period at all.
+    pub fn is_empty(&self) -> bool {
+        [&self.from, &self.to, &self.preset]
+            .iter()
+            .all(|v| v.as_deref().is_none_or(|t| t.trim().is_empty()))
+    }
+}
+
+/// Breakdowns from a comma-separated `by` parameter.
+pub fn group_by(by: Option<&str>) -> Result<Vec<GroupBy>, WebError> {
+    by.unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| {
+            GroupBy::parse(n).ok_or_else(|| {
+                WebError::BadRequest(format!(
+                    "by: '{n}' is not a breakdown; use channel, agent, tag, day, week, month"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// The report of a workspace for a period (the same contract as `report --format json`).
+pub async fn report<S: Store>(
+    state: &AppState<S>,
+    workspace: &Workspace,
+    query: &PeriodQuery,
+    by: &[GroupBy],
+) -> Result<(Report, WorkspaceConfig), WebError> {
+    let config = config(workspace)?;
+    let facts = facts(state, workspace).await?;
+    let period = query.resolve(today(state, &config), &facts, &config)?;
+    // Aggregation is CPU work on all cores: keep it off the async threads.
+    let by = by.to_vec();
+    let for_report = config.clone();
+    let report =
+        tokio::task::spawn_blocking(move || build_report(&facts, &for_report, period, &by))
+            .await
+            .map_err(|e| WebError::Internal(e.into()))?;
+    Ok((report, config))
+}

@@ -1,0 +1,113 @@
+//! The one HTTP error type: logs what went wrong inside, shows users a clear message. Pages
+//! render it as HTML and the API as JSON (see [`html_errors`] and [`json_errors`]).
+
+use axum::Json;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use servicemeter_store::StoreError;
+
+/// What a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    /// Not there, or not for this caller (workspaces of others look the same as missing ones).
+    #[error("not found")]
+    NotFound,
+    /// No valid session or token.
+    #[error("sign in first")]
+    Unauthorized,
+    /// Signed in, but the role does not allow it.
+    #[error("your role does not allow this")]
+    Forbidden,
+    /// A cross-site request that changes state.
+    #[error("cross-site request refused")]
+    CrossSite,
+    /// Input that cannot be used; the message names the field and the reason.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("too many attempts; wait a minute and try again")]
+    TooManyRequests,
+    /// Anything else: logged, shown as a generic message.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl From<StoreError> for WebError {
+    fn from(e: StoreError) -> WebError {
+        WebError::Internal(e.into())
+    }
+}
+
+impl From<anyhow::Error> for WebError {
+    fn from(e: anyhow::Error) -> WebError {
+        WebError::Internal(e)
+    }
+}
+
+impl WebError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::Unauthorized => StatusCode::UNAUTHORIZED,
+            WebError::Forbidden | WebError::CrossSite => StatusCode::FORBIDDEN,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// The message of an error response, kept on the response so that the page and API layers
+/// can render it their way.
+#[derive(Debug, Clone)]
+pub struct ErrorMessage(pub String);
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        if let WebError::Internal(e) = &self {
+            tracing::error!(error = format!("{e:#}"), "request failed");
+        }
+        let message = self.to_string();
+        let mut response = (self.status(), message.clone()).into_response();
+        response.extensions_mut().insert(ErrorMessage(message));
+        response
+    }
+}
+
+/// Error responses of the API as `{"error": "..."}`.
+pub async fn json_errors(response: Response) -> Response {
+    match response.extensions().get::<ErrorMessage>().cloned() {
+        Some(ErrorMessage(message)) => {
+            let status = response.status();
+            let mut out = (status, Json(serde_json::json!({ "error": message }))).into_response();
+            copy_auth_header(&response, &mut out);
+            out
+        }
+        None => response,
+    }
+}
+
+/// Error responses of pages as a small HTML page (a missing session goes to the login page).
+pub async fn html_errors(response: Response) -> Response {
+    let Some(ErrorMessage(message)) = response.extensions().get::<ErrorMessage>().cloned() else {
+        return response;
+    };
+    let status = response.status();
+    if status == StatusCode::UNAUTHORIZED {
+        return (StatusCode::SEE_OTHER, [(header::LOCATION, "/login")]).into_response();
+    }
+    let body = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
+         content=\"width=device-width, initial-scale=1\"><title>{code}</title>\
+         <link rel=\"stylesheet\" href=\"/static/style.css\"></head><body class=\"error-page\">\
+         <main><h1>{code}</h1><p>{text}</p><p><a href=\"/\">servicemeter</a></p></main></body></html>",
+        code = status.as_u16(),
+        text = crate::pages::escape(&message),
+    );
+    (status, Html(body)).into_response()
+}
+
+fn copy_auth_header(from: &Response, to: &mut Response) {
+    if let Some(v) = from.headers().get(header::WWW_AUTHENTICATE) {
+        to.headers_mut().insert(header::WWW_AUTHENTICATE, v.clone());
+    }
+}

@@ -1,0 +1,230 @@
+//! Dutch and English texts of the pages, and how a request picks its language.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+
+/// A page language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Nl,
+    En,
+}
+
+/// Name of the cookie that keeps a chosen language.
+pub const LANG_COOKIE: &str = "lang";
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Nl => "nl",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Lang> {
+        match code.trim().to_ascii_lowercase().as_str() {
+            "nl" => Some(Lang::Nl),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The other language (for the switch in the header).
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Nl => Lang::En,
+            Lang::En => Lang::Nl,
+        }
+    }
+
+    /// From a `lang` cookie, else the first of nl/en in `Accept-Language`, else Dutch.
+    pub fn of_headers(headers: &axum::http::HeaderMap) -> Lang {
+        let cookie = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(k, _)| *k == LANG_COOKIE)
+            .and_then(|(_, v)| Lang::parse(v));
+        if let Some(lang) = cookie {
+            return lang;
+        }
+        let accept = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        accept
+            .split(',')
+            .filter_map(|part| part.split(';').next())
+            .filter_map(|tag| Lang::parse(tag.trim().split('-').next().unwrap_or("")))
+            .next()
+            .unwrap_or(Lang::Nl)
+    }
+
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Lang::Nl => &NL,
+            Lang::En => &EN,
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Lang, Self::Rejection> {
+        Ok(Lang::of_headers(&parts.headers))
+    }
+}
+
+/// Every text of the pages, in one language.
+#[derive(Debug)]
+pub struct Texts {
+    pub sign_in: &'static str,
+    pub sign_out: &'static str,
+    pub email: &'static str,
+    pub password: &'static str,
+    pub wrong_login: &'static str,
+    pub setup_title: &'static str,
+    pub setup_intro: &'static str,
+    pub setup_done_already: &'static str,
+    pub create_admin: &'static str,
+    pub workspaces: &'static str,
+    pub no_workspaces: &'static str,
+    pub role: &'static str,
+    pub overview: &'static str,
+    pub period: &'static str,
+    pub from: &'static str,
+    pub to: &'static str,
+    pub show: &'static str,
+    pub today: &'static str,
+    pub last_7_days: &'static str,
+    pub this_month: &'static str,
+    pub last_month: &'static str,
+    pub previous_period: &'static str,
+    pub conversations: &'static str,
+    pub first_response: &'static str,
+    pub within_target: &'static str,
+    pub resolution_time: &'static str,
+    pub resolution_rate: &'static str,
+    pub reopen_rate: &'static str,
+    pub one_touch: &'static str,
+    pub replies_per_conversation: &'static str,
+    pub csat: &'static str,
+    pub nps: &'static str,
+    pub ces: &'static str,
+    pub responses: &'static str,
+    pub median_business: &'static str,
+    pub target: &'static str,
+    pub no_data: &'static str,
+    pub language_name: &'static str,
+    pub agency_overview: &'static str,
+    pub channel: &'static str,
+}
+
+pub static NL: Texts = Texts {
+    sign_in: "Inloggen",
+    sign_out: "Uitloggen",
+    email: "E-mailadres",
+    password: "Wachtwoord",
+    wrong_login: "E-mailadres of wachtwoord klopt niet.",
+    setup_title: "servicemeter instellen",
+    setup_intro: "Maak het eerste beheerdersaccount aan. Deze pagina werkt alleen zolang er nog geen gebruiker is.",
+    setup_done_already: "Er is al een gebruiker; log in.",
+    create_admin: "Beheerder aanmaken",
+    workspaces: "Werkruimtes",
+    no_workspaces: "Je hebt nog geen toegang tot een werkruimte.",
+    role: "Rol",
+    overview: "Overzicht",
+    period: "Periode",
+    from: "Van",
+    to: "Tot en met",
+    show: "Toon",
+    today: "Vandaag",
+    last_7_days: "Laatste 7 dagen",
+    this_month: "Deze maand",
+    last_month: "Vorige maand",
+    previous_period: "vorige periode",
+    conversations: "Gesprekken",
+    first_response: "Eerste reactie",
+    within_target: "binnen norm",
+    resolution_time: "Oplostijd",
+    resolution_rate: "Opgelost",
+    reopen_rate: "Heropend",
+    one_touch: "In één keer opgelost",
+    replies_per_conversation: "Antwoorden per gesprek",
+    csat: "Klanttevredenheid (CSAT)",
+    nps: "NPS",
+    ces: "Klantinspanning (CES)",
+    responses: "reacties",
+    median_business: "mediaan, binnen openingstijden",
+    target: "norm",
+    no_data: "Geen gesprekken in deze periode.",
+    language_name: "Nederlands",
+    agency_overview: "Alle werkruimtes in deze periode",
+    channel: "Kanaal",
+};
+
+pub static EN: Texts = Texts {
+    sign_in: "Sign in",
+    sign_out: "Sign out",
+    email: "E-mail address",
+    password: "Password",
+    wrong_login: "E-mail address or password is wrong.",
+    setup_title: "Set up servicemeter",
+    setup_intro: "Create the first administrator. This page works only while there is no user yet.",
+    setup_done_already: "There is a user already; sign in.",
+    create_admin: "Create administrator",
+    workspaces: "Workspaces",
+    no_workspaces: "You have no access to a workspace yet.",
+    role: "Role",
+    overview: "Overview",
+    period: "Period",
+    from: "From",
+    to: "To",
+    show: "Show",
+    today: "Today",
+    last_7_days: "Last 7 days",
+    this_month: "This month",
+    last_month: "Last month",
+    previous_period: "previous period",
+    conversations: "Conversations",
+    first_response: "First response",
+    within_target: "within target",
+    resolution_time: "Resolution time",
+    resolution_rate: "Resolved",
+    reopen_rate: "Reopened",
+    one_touch: "One-touch",
+    replies_per_conversation: "Replies per conversation",
+    csat: "Customer satisfaction (CSAT)",
+    nps: "NPS",
+    ces: "Customer effort (CES)",
+    responses: "responses",
+    median_business: "median, within opening hours",
+    target: "target",
+    no_data: "No conversations in this period.",
+    language_name: "English",
+    agency_overview: "All workspaces in this period",
+    channel: "Channel",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::{HeaderMap, HeaderValue};
+
+    #[test]
+    fn language_comes_from_cookie_then_accept_language_then_dutch() {
+        let mut h = HeaderMap::new();
+        assert_eq!(Lang::of_headers(&h), Lang::Nl);
+        h.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_static("de-DE, en-GB;q=0.8, nl;q=0.5"),
+        );
+        assert_eq!(Lang::of_headers(&h), Lang::En);
+        h.insert(header::COOKIE, HeaderValue::from_static("a=b; lang=nl"));
+        assert_eq!(Lang::of_headers(&h), Lang::Nl);
+    }
+}

@@ -1,0 +1,48 @@
+//! What every handler shares: the store, the clock, the server's settings and the caches.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use servicemeter_core::FactTable;
+use servicemeter_store::WorkspaceId;
+
+/// The current time (tests pass a fixed one).
+pub type Clock = Arc<dyn Fn() -> jiff::Timestamp + Send + Sync>;
+
+/// The real clock.
+pub fn system_clock() -> Clock {
+    Arc::new(jiff::Timestamp::now)
+}
+
+/// Shared by all handlers; cheap to clone.
+pub struct AppState<S> {
+    pub store: Arc<S>,
+    pub clock: Clock,
+    /// Facts per workspace with the store's version they were read at.
+    pub facts: Arc<Mutex<HashMap<WorkspaceId, (i64, Arc<FactTable>)>>>,
+}
+
+impl<S> Clone for AppState<S> {
+    fn clone(&self) -> AppState<S> {
+        AppState {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+            facts: self.facts.clone(),
+        }
+    }
+}
+
+impl<S> AppState<S> {
+    pub fn new(store: Arc<S>, clock: Clock) -> AppState<S> {
+        AppState {
+            store,
+            clock,
+            facts: Arc::default(),
+        }
+    }
+
+    /// Now, in UTC milliseconds.
+    pub fn now_millis(&self) -> i64 {
+        (self.clock)().as_millisecond()
+    }
+}
