@@ -14,12 +14,14 @@ pub fn system_clock() -> Clock {
     Arc::new(jiff::Timestamp::now)
 }
 
+/// Facts per workspace, with the store's data version they were read at.
+pub type FactsCache = Mutex<HashMap<WorkspaceId, (i64, Arc<FactTable>)>>;
+
 /// Shared by all handlers; cheap to clone.
 pub struct AppState<S> {
     pub store: Arc<S>,
     pub clock: Clock,
-    /// Facts per workspace with the store's version they were read at.
-    pub facts: Arc<Mutex<HashMap<WorkspaceId, (i64, Arc<FactTable>)>>>,
+    pub facts: Arc<FactsCache>,
 }
 
 impl<S> Clone for AppState<S> {

@@ -1,0 +1,199 @@
+//! Test helpers: a server on port 0 over a temporary store with a fixed clock, a small data set
+//! whose figures are worked out by hand, and HTTP clients that keep cookies.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use servicemeter_core::access::Role;
+use servicemeter_core::{Calendars, WorkspaceConfig};
+use servicemeter_import::parse_record;
+use servicemeter_store::{Accounts, ImportRun, Membership, SqliteStore, Store, UserId, Workspace};
+use servicemeter_web::auth::{hash_password, new_token, token_hash};
+use servicemeter_web::{Application, ServerConfig};
+
+/// Configuration of shop-a: Amsterdam, weekdays 09:00–17:00, chat answered within 2 minutes,
+/// everything else within an hour.
+pub const SHOP_A_CONFIG: &str = r#"
+timezone = "Europe/Amsterdam"
+[opening_hours]
+mon = "09:00-17:00"
+tue = "09:00-17:00"
+wed = "09:00-17:00"
+thu = "09:00-17:00"
+fri = "09:00-17:00"
+[targets.first_response]
+chat = "2m"
+default = "1h"
+"#;
+
+/// Three conversations in the week of Monday 4 March 2024:
+/// - a1 (email): customer 08:30, Anna 09:20 → first response 50 min calendar, 20 min = 1200 s
+///   within opening hours (09:00 opens); resolved; CSAT 5 (satisfied).
+/// - a2 (chat): customer 10:00, Bob 10:01:30 → 90 s; resolved 10:05, the customer writes again
+///   10:10 (implicit reopen), Bob 10:11, resolved 10:12; CSAT 2 (not satisfied).
+/// - a3 (email): customer Tuesday 16:30 with a `<script>` in the text; unanswered.
+///
+/// So: 3 conversations, 2 first responses with business median (90 + 1200) / 2 = 645 s =
+/// "10m 45s", both within target (100 %), 1 unanswered, resolved 2 of 3 (66.7 %), reopened 1 of
+/// 3 (33.3 %), CSAT 1 of 2 satisfied (50 %).
+pub const SHOP_A_RECORDS: &[&str] = &[
+    r#"{"type":"conversation","id":"a1","channel":"email","created_at":"2024-03-04T08:30:00+01:00","tags":["levering"],"messages":[{"at":"2024-03-04T08:30:00+01:00","author":"customer","text":"Waar is mijn pakket?"},{"at":"2024-03-04T09:20:00+01:00","author":"agent","agent":"Anna","text":"Het komt morgen."}],"events":[{"at":"2024-03-04T09:30:00+01:00","event":"resolved"}],"surveys":[{"at":"2024-03-04T10:00:00+01:00","kind":"csat","score":5}]}"#,
+    r#"{"type":"conversation","id":"a2","channel":"chat","created_at":"2024-03-04T10:00:00+01:00","tags":["retour"],"messages":[{"at":"2024-03-04T10:00:00+01:00","author":"customer","text":"Retour?"},{"at":"2024-03-04T10:01:30+01:00","author":"agent","agent":"Bob","text":"Ja hoor."},{"at":"2024-03-04T10:10:00+01:00","author":"customer","text":"Nog een vraag"},{"at":"2024-03-04T10:11:00+01:00","author":"agent","agent":"Bob","text":"Graag gedaan."}],"events":[{"at":"2024-03-04T10:05:00+01:00","event":"resolved"},{"at":"2024-03-04T10:12:00+01:00","event":"resolved"}],"surveys":[{"at":"2024-03-04T11:00:00+01:00","kind":"csat","score":2}]}"#,
+    r#"{"type":"conversation","id":"a3","channel":"email","created_at":"2024-03-05T16:30:00+01:00","messages":[{"at":"2024-03-05T16:30:00+01:00","author":"customer","text":"Hallo <script>alert('x')</script> iemand?"}]}"#,
+];
+
+pub const SHOP_B_RECORDS: &[&str] = &[
+    r#"{"type":"conversation","id":"b1","channel":"phone","created_at":"2024-03-04T11:00:00+01:00","messages":[{"at":"2024-03-04T11:00:00+01:00","author":"customer"},{"at":"2024-03-04T11:00:30+01:00","author":"agent","agent":"Cor"}]}"#,
+];
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Wednesday 6 March 2024, 12:00 in Amsterdam.
+pub fn fixed_now() -> jiff::Timestamp {
+    "2024-03-06T11:00:00Z".parse().unwrap()
+}
+
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub store: Arc<SqliteStore>,
+    pub shop_a: Workspace,
+    pub shop_b: Workspace,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn import(store: &SqliteStore, workspace: &Workspace, records: &[&str]) {
+    let config =
+        WorkspaceConfig::from_toml(workspace.config_toml.as_deref().unwrap_or(SHOP_A_CONFIG))
+            .unwrap();
+    let calendars = Calendars::new(config);
+    let session = store.begin_import(workspace.id).await.unwrap();
+    let mut run = ImportRun::new(session, &calendars, 0);
+    for line in records {
+        run.add(parse_record(line).unwrap()).await.unwrap();
+    }
+    run.finish("test".into()).await.unwrap();
+}
+
+/// A server with two workspaces (shop-a with the records above, shop-b with one) and no
+/// users yet.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(ServerConfig::default()).await
+}
+
+pub async fn spawn_app_with(mut config: ServerConfig) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).await.unwrap();
+    let a = store.workspace("shop-a").await.unwrap();
+    let config_a = WorkspaceConfig::from_toml(SHOP_A_CONFIG).unwrap();
+    store
+        .replace_config(a.id, SHOP_A_CONFIG, &Calendars::new(config_a))
+        .await
+        .unwrap();
+    let shop_a = store.workspace("shop-a").await.unwrap();
+    import(&store, &shop_a, SHOP_A_RECORDS).await;
+    let shop_b = store.workspace("shop-b").await.unwrap();
+    import(&store, &shop_b, SHOP_B_RECORDS).await;
+    let store = Arc::new(store);
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    let app = Application::build(config, store.clone(), Arc::new(fixed_now))
+        .await
+        .unwrap();
+    let address = app.local_addr();
+    tokio::spawn(app.run_until(std::future::pending()));
+    TestApp {
+        address,
+        store,
+        shop_a,
+        shop_b,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    /// Adds a user with a role in a workspace.
+    pub async fn add_user(
+        &self,
+        email: &str,
+        workspace: &Workspace,
+        role: Role,
+        agent_name: Option<&str>,
+    ) -> UserId {
+        let id = match self.store.user_by_email(email).await.unwrap() {
+            Some(u) => u.id,
+            None => self
+                .store
+                .create_user(email, &hash_password(PASSWORD).unwrap(), 0)
+                .await
+                .unwrap(),
+        };
+        self.store
+            .set_membership(
+                workspace.id,
+                id,
+                &Membership {
+                    role,
+                    agent_name: agent_name.map(str::to_string),
+                },
+            )
+            .await
+            .unwrap();
+        id
+    }
+
+    /// A new API token of a workspace.
+    pub async fn token(&self, workspace: &Workspace) -> String {
+        let token = new_token(workspace.id).unwrap();
+        self.store
+            .create_token(workspace.id, "test", &token_hash(&token), 0)
+            .await
+            .unwrap();
+        token
+    }
+
+    /// A client that keeps cookies and does not follow redirects, signed in as `email`.
+    pub async fn signed_in(&self, email: &str) -> reqwest::Client {
+        let client = client();
+        let response = client
+            .post(self.url("/login"))
+            .form(&[("email", email), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303, "sign-in of {email}");
+        client
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// The text of an HTML page without tags (whitespace folded), for looking for figures.
+pub fn visible_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}

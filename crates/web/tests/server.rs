@@ -1,0 +1,685 @@
+//! The server over HTTP on port 0: sign-in, pages with hand-computed figures, the API against
+//! the report contract, intake, and the refusals (no session, other workspace, other site).
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use servicemeter_core::access::Role;
+use servicemeter_core::report::{Period, build_report};
+use servicemeter_core::{Calendars, WorkspaceConfig};
+use servicemeter_store::{Accounts, Store};
+use servicemeter_web::ServerConfig;
+
+#[tokio::test]
+async fn setup_page_creates_the_first_admin_once() {
+    let app = spawn_app().await;
+    let c = client();
+    let home = c.get(app.url("/")).send().await.unwrap();
+    assert_eq!(home.status(), 303);
+    assert_eq!(home.headers()["location"], "/setup");
+
+    let bad = c
+        .post(app.url("/setup"))
+        .form(&[
+            ("email", "boss@shop.nl"),
+            ("password", "short"),
+            ("workspace", "shop-a"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(
+        bad.text()
+            .await
+            .unwrap()
+            .contains("password: use at least 10 characters")
+    );
+    assert_eq!(app.store.user_count().await.unwrap(), 0);
+
+    let made = c
+        .post(app.url("/setup"))
+        .form(&[
+            ("email", "Boss@Shop.nl"),
+            ("password", PASSWORD),
+            ("workspace", "shop-a"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 303);
+    assert_eq!(made.headers()["location"], "/w/shop-a");
+    // Signed in at once, as admin of shop-a.
+    let overview = c.get(app.url("/w/shop-a")).send().await.unwrap();
+    assert_eq!(overview.status(), 200);
+    assert!(visible_text(&overview.text().await.unwrap()).contains("shop-a · admin"));
+
+    // A second setup is refused, and the page now sends people to sign in.
+    let again = client()
+        .post(app.url("/setup"))
+        .form(&[
+            ("email", "late@shop.nl"),
+            ("password", PASSWORD),
+            ("workspace", "shop-b"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 404);
+    assert_eq!(app.store.user_count().await.unwrap(), 1);
+    let page = client().get(app.url("/setup")).send().await.unwrap();
+    assert_eq!(page.headers()["location"], "/login");
+}
+
+#[tokio::test]
+async fn sign_in_cookie_and_sign_out() {
+    let app = spawn_app().await;
+    app.add_user("lead@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    let c = client();
+    let wrong = c
+        .post(app.url("/login"))
+        .form(&[("email", "lead@shop.nl"), ("password", "not the password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert!(
+        wrong
+            .text()
+            .await
+            .unwrap()
+            .contains("E-mailadres of wachtwoord klopt niet.")
+    );
+    let unknown = c
+        .post(app.url("/login"))
+        .form(&[("email", "nobody@shop.nl"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 401);
+
+    let ok = c
+        .post(app.url("/login"))
+        .form(&[("email", "LEAD@shop.nl"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 303);
+    let cookie = ok.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("servicemeter_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain HTTP: {cookie}");
+    assert_eq!(
+        c.get(app.url("/w/shop-a")).send().await.unwrap().status(),
+        200
+    );
+
+    let out = c.post(app.url("/logout")).send().await.unwrap();
+    assert_eq!(out.status(), 303);
+    let after = c.get(app.url("/w/shop-a")).send().await.unwrap();
+    assert_eq!(after.status(), 303);
+    assert_eq!(after.headers()["location"], "/login");
+}
+
+#[tokio::test]
+async fn secure_cookies_when_asked() {
+    let app = spawn_app_with(ServerConfig {
+        secure_cookies: true,
+        ..ServerConfig::default()
+    })
+    .await;
+    app.add_user("lead@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    let ok = client()
+        .post(app.url("/login"))
+        .form(&[("email", "lead@shop.nl"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        ok.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Secure")
+    );
+}
+
+#[tokio::test]
+async fn sign_in_attempts_are_limited() {
+    let app = spawn_app_with(ServerConfig {
+        login_burst: 3,
+        login_refill: std::time::Duration::from_secs(3600),
+        ..ServerConfig::default()
+    })
+    .await;
+    app.add_user("lead@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    let c = client();
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let r = c
+            .post(app.url("/login"))
+            .form(&[("email", "lead@shop.nl"), ("password", "guess guess guess")])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 429, 429]);
+}
+
+#[tokio::test]
+async fn pages_and_api_refuse_callers_without_a_session() {
+    let app = spawn_app().await;
+    app.add_user("lead@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    let c = client();
+    let home = c.get(app.url("/")).send().await.unwrap();
+    assert_eq!(home.headers()["location"], "/login");
+    let page = c.get(app.url("/w/shop-a")).send().await.unwrap();
+    assert_eq!(
+        (
+            page.status().as_u16(),
+            page.headers()["location"].to_str().unwrap()
+        ),
+        (303, "/login")
+    );
+    for path in [
+        "/api/v1/workspaces",
+        "/api/v1/workspaces/shop-a/report",
+        "/api/v1/workspaces/shop-a/facts",
+    ] {
+        let r = c.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 401, "{path}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"], "sign in first", "{path}");
+    }
+    let post = c
+        .post(app.url("/api/v1/records"))
+        .body(SHOP_A_RECORDS[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), 401);
+    let bad_token = c
+        .get(app.url("/api/v1/workspaces/shop-a/report"))
+        .bearer_auth("smt_1_000000000000000000000000000000000000000000000000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_token.status(), 401);
+}
+
+#[tokio::test]
+async fn overview_shows_the_hand_computed_figures() {
+    let app = spawn_app().await;
+    app.add_user("lead@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    let c = app.signed_in("lead@shop.nl").await;
+    let html = c
+        .get(app.url("/w/shop-a?from=2024-03-04&to=2024-03-10"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let text = visible_text(&html);
+    for expected in [
+        "2024-03-04 – 2024-03-10",
+        "vorige periode: 2024-02-26 – 2024-03-03",
+        "Gesprekken 3",
+        "Eerste reactie 10m 45s mediaan, binnen openingstijden; 100,0% binnen norm",
+        "Opgelost 66,7% norm 90,0%",
+        "Heropend 33,3%",
+        "Klanttevredenheid (CSAT) 50,0% 2 reacties",
+        // Channels: chat 90 s against 2 minutes, email 20 minutes against an hour.
+        "chat 1 1m 30s 2m 00s 100,0%",
+        "email 2 20m 00s 1h 00m 100,0%",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in {text}");
+    }
+    // Resolution below its 90 % target and CSAT below 85 %: marked as missed.
+    assert_eq!(html.matches("class=\"tile missed\"").count(), 2, "{html}");
+
+    // English on request, with English number formatting.
+    let en = c
+        .get(app.url("/w/shop-a?from=2024-03-04&to=2024-03-10"))
+        .header("accept-language", "en-GB,en;q=0.9")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(visible_text(&en).contains("Resolved 66.7% target 90.0%"));
+
+    // Presets count from the server's clock (Wednesday 6 March 2024).
+    let today = visible_text(
+        &c.get(app.url("/w/shop-a?preset=today"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(
+        today.contains("2024-03-06 (vorige periode: 2024-03-05)"),
+        "{today}"
+    );
+    assert!(today.contains("Gesprekken 0"), "{today}");
+    let default = visible_text(
+        &c.get(app.url("/w/shop-a"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(
+        default.contains("2024-02-29 – 2024-03-06"),
+        "last 7 days by default: {default}"
+    );
+    assert!(default.contains("Gesprekken 3"), "{default}");
+
+    // A bad date names the field.
+    let bad = c
+        .get(app.url("/w/shop-a?from=4-3-2024"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(
+        bad.text()
+            .await
+            .unwrap()
+            .contains("from: &#39;4-3-2024&#39; is not a date (YYYY-MM-DD)")
+    );
+}
+
+#[tokio::test]
+async fn home_lists_each_workspace_with_its_week() {
+    let app = spawn_app().await;
+    app.add_user("agency@shop.nl", &app.shop_a, Role::Admin, None)
+        .await;
+    app.add_user("agency@shop.nl", &app.shop_b, Role::Viewer, None)
+        .await;
+    let c = app.signed_in("agency@shop.nl").await;
+    let text = visible_text(
+        &c.get(app.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
+    // Last 7 days up to Wednesday 6 March: all of shop-a's three and shop-b's one.
+    assert!(
+        text.contains("shop-a admin 3 10m 45s 100,0% 50,0%"),
+        "{text}"
+    );
+    assert!(text.contains("shop-b viewer 1 30s"), "{text}");
+}
+
+/// The API's report is the report contract: equal to what the core computes for the same
+/// facts, configuration and period (the command line prints the same object).
+#[tokio::test]
+async fn api_report_is_the_report_contract() {
+    let app = spawn_app().await;
+    let token = app.token(&app.shop_a).await;
+    let c = client();
+    let got: Value = c
+        .get(app.url("/api/v1/workspaces/shop-a/report?from=2024-03-04&to=2024-03-10&by=tag"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let config = WorkspaceConfig::from_toml(SHOP_A_CONFIG).unwrap();
+    let facts = app.store.facts(app.shop_a.id, None).await.unwrap();
+    let period = Period {
+        from: "2024-03-04".parse().unwrap(),
+        to: "2024-03-10".parse().unwrap(),
+    };
+    let mut expected_json = Vec::new();
+    servicemeter_report::write_report(
+        &mut expected_json,
+        &build_report(
+            &facts,
+            &config,
+            Some(period),
+            &[servicemeter_core::GroupBy::Tag],
+        ),
+        servicemeter_report::ReportFormat::Json,
+        &[],
+    )
+    .unwrap();
+    let expected: Value = serde_json::from_slice(&expected_json).unwrap();
+    assert_eq!(got, expected);
+    assert_eq!(got["conversations"], 3);
+    assert_eq!(got["first_response"]["median_business_seconds"], 645.0);
+    assert_eq!(got["first_response"]["unanswered"], 1);
+    assert_eq!(got["csat"]["satisfied_pct"], 50.0);
+    assert_eq!(got["by_tag"]["retour"]["conversations"], 1);
+
+    let bad = c
+        .get(app.url("/api/v1/workspaces/shop-a/report?by=hour"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let body: Value = bad.json().await.unwrap();
+    assert_eq!(
+        body["error"],
+        "by: 'hour' is not a breakdown; use channel, agent, tag, day, week, month"
+    );
+}
+
+#[tokio::test]
+async fn other_workspaces_are_not_found_through_every_route() {
+    let app = spawn_app().await;
+    app.add_user("lead-b@shop.nl", &app.shop_b, Role::Lead, None)
+        .await;
+    let token_b = app.token(&app.shop_b).await;
+    let c = app.signed_in("lead-b@shop.nl").await;
+    // Signed in as a lead of shop-b: shop-a does not exist, like a workspace that never did.
+    for path in [
+        "/w/shop-a",
+        "/w/shop-z",
+        "/api/v1/workspaces/shop-a/report",
+        "/api/v1/workspaces/shop-a/facts",
+        "/api/v1/workspaces/shop-z/report",
+    ] {
+        assert_eq!(
+            c.get(app.url(path)).send().await.unwrap().status(),
+            404,
+            "{path}"
+        );
+    }
+    let post = c
+        .post(app.url("/api/v1/records?workspace=shop-a"))
+        .body(SHOP_B_RECORDS[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), 404);
+    // shop-b's token cannot reach shop-a either.
+    let t = client();
+    for path in [
+        "/api/v1/workspaces/shop-a/report",
+        "/api/v1/workspaces/shop-a/facts",
+    ] {
+        let r = t
+            .get(app.url(path))
+            .bearer_auth(&token_b)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+    }
+    let r = t
+        .post(app.url("/api/v1/records?workspace=shop-a"))
+        .bearer_auth(&token_b)
+        .body(SHOP_B_RECORDS[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let listed: Value = t
+        .get(app.url("/api/v1/workspaces"))
+        .bearer_auth(&token_b)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed,
+        serde_json::json!([{"name": "shop-b", "role": "lead"}])
+    );
+    // And nothing of shop-a changed.
+    assert_eq!(
+        app.store.counts(app.shop_a.id).await.unwrap().conversations,
+        3
+    );
+}
+
+#[tokio::test]
+async fn roles_narrow_what_the_api_shows() {
+    let app = spawn_app().await;
+    app.add_user("anna@shop.nl", &app.shop_a, Role::Agent, Some("Anna"))
+        .await;
+    app.add_user("client@shop.nl", &app.shop_a, Role::Viewer, None)
+        .await;
+    let anna = app.signed_in("anna@shop.nl").await;
+    let report: Value = anna
+        .get(app.url("/api/v1/workspaces/shop-a/report"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // The team's figures, and among the agents only her own line.
+    assert_eq!(report["conversations"], 3);
+    let agents: Vec<_> = report["by_agent"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(agents, ["Anna"]);
+    let facts: Value = anna
+        .get(app.url("/api/v1/workspaces/shop-a/facts"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<_> = facts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["conversation"].clone())
+        .collect();
+    assert_eq!(ids, ["a1"]);
+    let viewer = app.signed_in("client@shop.nl").await;
+    let r = viewer
+        .get(app.url("/api/v1/workspaces/shop-a/facts"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = viewer
+        .post(app.url("/api/v1/records?workspace=shop-a"))
+        .body(SHOP_A_RECORDS[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
+
+#[tokio::test]
+async fn intake_stores_durably_idempotently_and_names_rejects() {
+    let app = spawn_app().await;
+    let token = app.token(&app.shop_b).await;
+    let c = client();
+    let batch = concat!(
+        r#"{"type":"conversation","id":"b2","channel":"chat","created_at":"2024-03-05T10:00:00+01:00"}"#,
+        "\n",
+        r#"{"type":"message","conversation":"b2","at":"2024-03-05T10:00:00+01:00","author":"customer"}"#,
+        "\n",
+        r#"{"type":"message","conversation":"b2","at":"2024-03-05T10:00:40+01:00","author":"agent","agent":"Cor"}"#,
+        "\n",
+        r#"{"type":"survey","conversation":"b2","at":"2024-03-05T11:00:00+01:00","kind":"nps","score":11}"#,
+        "\n"
+    );
+    let first: Value = c
+        .post(app.url("/api/v1/records"))
+        .bearer_auth(&token)
+        .body(batch)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["received"], 4);
+    assert_eq!(first["stored"], 3);
+    assert_eq!(first["new_conversations"], 1);
+    assert_eq!(first["rejected"][0]["line"], 4);
+    assert_eq!(first["rejected"][0]["field"], "score");
+    // The answer came after the commit: the store has it.
+    let stored = app
+        .store
+        .conversation(app.shop_b.id, "b2")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.messages.len(), 2);
+    let report_before: Value = c
+        .get(app.url("/api/v1/workspaces/shop-b/report"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report_before["conversations"], 2);
+    assert_eq!(
+        report_before["first_response"]["median_business_seconds"],
+        35.0
+    );
+
+    // The same records again (a retried delivery): nothing new, figures unchanged.
+    let again: Value = c
+        .post(app.url("/api/v1/records"))
+        .bearer_auth(&token)
+        .body(batch)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            again["new_conversations"].clone(),
+            again["updated_conversations"].clone()
+        ),
+        (0.into(), 1.into())
+    );
+    let report_after: Value = c
+        .get(app.url("/api/v1/workspaces/shop-b/report"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report_after, report_before);
+    assert_eq!(
+        app.store
+            .conversation(app.shop_b.id, "b2")
+            .await
+            .unwrap()
+            .unwrap()
+            .messages
+            .len(),
+        2
+    );
+
+    // A JSON array works too; a batch with nothing valid is a 400 and stores nothing.
+    let array = r#"[{"type":"event","conversation":"b2","at":"2024-03-05T10:05:00+01:00","event":"closed"}]"#;
+    let r = c
+        .post(app.url("/api/v1/records"))
+        .bearer_auth(&token)
+        .body(array)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["rejected"][0]["index"], 0);
+    assert_eq!(body["rejected"][0]["field"], "event");
+    let r = c
+        .post(app.url("/api/v1/records"))
+        .bearer_auth(&token)
+        .body("  ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        app.store.counts(app.shop_b.id).await.unwrap().conversations,
+        2
+    );
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused() {
+    let app = spawn_app().await;
+    app.add_user("lead@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    let c = app.signed_in("lead@shop.nl").await;
+    let forged = c
+        .post(app.url("/logout"))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    let forged = c
+        .post(app.url("/api/v1/records?workspace=shop-a"))
+        .header("origin", "https://evil.example")
+        .body(SHOP_A_RECORDS[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    // Still signed in: the forged sign-out did nothing.
+    assert_eq!(
+        c.get(app.url("/w/shop-a")).send().await.unwrap().status(),
+        200
+    );
+    let same = c
+        .post(app.url("/logout"))
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), 303);
+}
+
+#[tokio::test]
+async fn health_and_unknown_paths() {
+    let app = spawn_app().await;
+    let c = client();
+    let r = c.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(
+        (r.status().as_u16(), r.text().await.unwrap()),
+        (200, "ok".to_string())
+    );
+    assert_eq!(c.get(app.url("/nope")).send().await.unwrap().status(), 404);
+    let api = c.get(app.url("/api/v1/nope")).send().await.unwrap();
+    assert_eq!(api.status(), 404);
+    assert_eq!(api.json::<Value>().await.unwrap()["error"], "not found");
+}
+
+#[allow(dead_code)]
+fn calendars_of(config: &str) -> Calendars {
+    Calendars::new(WorkspaceConfig::from_toml(config).unwrap())
+}
