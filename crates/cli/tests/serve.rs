@@ -1,0 +1,151 @@
+//! The real binary as a server: accounts made on the command line, `serve` on port 0, and the
+//! API answering with exactly what `report --format json` prints.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn servicemeter(data_dir: &Path, args: &[&str], stdin: &[u8]) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_servicemeter"))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("SERVICEMETER_DATA_DIR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[tokio::test]
+async fn served_api_answers_what_the_command_line_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = fixture("config.toml");
+    servicemeter(
+        &data,
+        &["--config", &config, "import", &fixture("nested.jsonl")],
+        b"",
+    );
+    let added = servicemeter(
+        &data,
+        &["user", "add", "--role", "lead", "Lead@Shop.nl"],
+        b"a long enough password\n",
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&added.stdout),
+        "lead@shop.nl is lead in workspace default\n"
+    );
+    let short = Command::new(env!("CARGO_BIN_EXE_servicemeter"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["user", "add", "other@shop.nl"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!short.status.success());
+    assert!(
+        String::from_utf8_lossy(&short.stderr).contains("password: use at least 10 characters")
+    );
+    let token_out = servicemeter(&data, &["token", "add", "--name", "sync"], b"");
+    let token = String::from_utf8(token_out.stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(token.starts_with("smt_"), "{token}");
+
+    let cli_report: Value = serde_json::from_slice(
+        &servicemeter(
+            &data,
+            &[
+                "report",
+                "--format",
+                "json",
+                "--from",
+                "2024-03-04",
+                "--to",
+                "2024-03-10",
+                "--by",
+                "tag,day",
+            ],
+            b"",
+        )
+        .stdout,
+    )
+    .unwrap();
+
+    let mut server = Command::new(env!("CARGO_BIN_EXE_servicemeter"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env_remove("SERVICEMETER_DATA_DIR")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(server.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let address = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let api: Value = client
+        .get(format!(
+            "http://{address}/api/v1/workspaces/default/report?from=2024-03-04&to=2024-03-10&by=tag,day"
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(api, cli_report);
+    assert!(api["conversations"].as_u64().unwrap() > 0);
+
+    // The user made on the command line signs in.
+    let signed_in = client
+        .post(format!("http://{address}/login"))
+        .form(&[
+            ("email", "lead@shop.nl"),
+            ("password", "a long enough password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+
+    // Ctrl-C stops it cleanly.
+    Command::new("kill")
+        .args(["-INT", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(server.wait().unwrap().success());
+}
