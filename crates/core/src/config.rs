@@ -42,6 +42,17 @@ pub struct Targets {
     pub resolution_pct: f64,
 }
 
+impl Targets {
+    /// The first-response limit of a channel (its own, else the default), in milliseconds.
+    pub fn first_response_millis(&self, channel: &str) -> i64 {
+        self.first_response
+            .iter()
+            .find(|(c, _)| c.as_str() == channel)
+            .map(|(_, d)| d.millis())
+            .unwrap_or(self.first_response_default.millis())
+    }
+}
+
 impl Default for Targets {
     fn default() -> Targets {
         let ch = |s: &str| Channel::new(s).expect("valid channel");

@@ -7,6 +7,7 @@ pub mod config;
 pub mod facts;
 pub mod model;
 pub mod report;
+pub mod select;
 pub mod stats;
 pub mod table;
 pub mod time;

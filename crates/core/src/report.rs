@@ -523,12 +523,7 @@ fn target_millis(targets: &Targets, channel: &str, cache: &mut HashMap<String, i
     if let Some(&v) = cache.get(channel) {
         return v;
     }
-    let v = targets
-        .first_response
-        .iter()
-        .find(|(c, _)| c.as_str() == channel)
-        .map(|(_, d)| d.millis())
-        .unwrap_or(targets.first_response_default.millis());
+    let v = targets.first_response_millis(channel);
     cache.insert(channel.to_string(), v);
     v
 }

@@ -1,0 +1,218 @@
+//! Which conversations stand behind a figure: a selection of fact-table rows by period,
+//! channel, agent, tag and the figure's own condition, in a chosen order. Drill-down pages and
+//! the conversations API list these rows.
+
+use crate::config::WorkspaceConfig;
+use crate::report::csat_satisfied;
+use crate::table::{FactTable, NO_NAME};
+
+/// The condition of a figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subset {
+    All,
+    /// Inbound with a first response.
+    Answered,
+    Unanswered,
+    /// First response (business time) within the channel's target.
+    WithinTarget,
+    OverTarget,
+    Resolved,
+    Unresolved,
+    Reopened,
+    OneTouch,
+    /// With a CSAT answer.
+    Csat,
+    Satisfied,
+    Unsatisfied,
+    Nps,
+    Ces,
+}
+
+impl Subset {
+    pub const ALL: [(&'static str, Subset); 14] = [
+        ("all", Subset::All),
+        ("answered", Subset::Answered),
+        ("unanswered", Subset::Unanswered),
+        ("within-target", Subset::WithinTarget),
+        ("over-target", Subset::OverTarget),
+        ("resolved", Subset::Resolved),
+        ("unresolved", Subset::Unresolved),
+        ("reopened", Subset::Reopened),
+        ("one-touch", Subset::OneTouch),
+        ("csat", Subset::Csat),
+        ("satisfied", Subset::Satisfied),
+        ("unsatisfied", Subset::Unsatisfied),
+        ("nps", Subset::Nps),
+        ("ces", Subset::Ces),
+    ];
+
+    pub fn parse(name: &str) -> Option<Subset> {
+        Subset::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, s)| *s)
+    }
+
+    pub fn name(self) -> &'static str {
+        Subset::ALL
+            .iter()
+            .find(|(_, s)| *s == self)
+            .map(|(n, _)| *n)
+            .expect("listed")
+    }
+}
+
+/// The order of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Start,
+    FirstResponse,
+    Resolution,
+    Reopens,
+    AgentTurns,
+    Csat,
+}
+
+impl SortKey {
+    pub const ALL: [(&'static str, SortKey); 6] = [
+        ("start", SortKey::Start),
+        ("first-response", SortKey::FirstResponse),
+        ("resolution", SortKey::Resolution),
+        ("reopens", SortKey::Reopens),
+        ("turns", SortKey::AgentTurns),
+        ("csat", SortKey::Csat),
+    ];
+
+    pub fn parse(name: &str) -> Option<SortKey> {
+        SortKey::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, s)| *s)
+    }
+
+    pub fn name(self) -> &'static str {
+        SortKey::ALL
+            .iter()
+            .find(|(_, s)| *s == self)
+            .map(|(n, _)| *n)
+            .expect("listed")
+    }
+}
+
+/// Which rows to list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selection {
+    /// Start in `[from, to)` (UTC ms), as the report's period.
+    pub start_between: Option<(i64, i64)>,
+    pub channel: Option<String>,
+    /// `Some(None)`: conversations without an agent.
+    pub agent: Option<Option<String>>,
+    pub tag: Option<String>,
+    pub subset: Subset,
+}
+
+impl Default for Selection {
+    fn default() -> Selection {
+        Selection {
+            start_between: None,
+            channel: None,
+            agent: None,
+            tag: None,
+            subset: Subset::All,
+        }
+    }
+}
+
+fn name_index(table: &FactTable, name: &str) -> Option<u32> {
+    (0..table.names_len() as u32).find(|&i| table.name(i) == name)
+}
+
+/// Rows of `table` in the selection, ordered by `sort` (rows without a value last), ties by
+/// start then conversation id.
+pub fn select(
+    table: &FactTable,
+    config: &WorkspaceConfig,
+    selection: &Selection,
+    sort: SortKey,
+    descending: bool,
+) -> Vec<usize> {
+    // A name that is not in the table matches nothing.
+    let lookup = |name: &Option<String>| name.as_deref().map(|n| name_index(table, n));
+    let channel = lookup(&selection.channel);
+    let tag = lookup(&selection.tag);
+    let agent = selection
+        .agent
+        .as_ref()
+        .map(|a| a.as_deref().map_or(Some(NO_NAME), |n| name_index(table, n)));
+    let targets: Vec<i64> = (0..table.names_len() as u32)
+        .map(|i| config.targets.first_response_millis(table.name(i)))
+        .collect();
+    let mut rows: Vec<usize> = (0..table.len())
+        .filter(|&i| {
+            if let Some((from, to)) = selection.start_between {
+                let start = table.start(i);
+                if start < from || start >= to {
+                    return false;
+                }
+            }
+            if channel.is_some_and(|c| c != Some(table.channel_index(i))) {
+                return false;
+            }
+            if agent.is_some_and(|a| a != Some(table.agent_index(i))) {
+                return false;
+            }
+            if let Some(tag) = tag
+                && !tag.is_some_and(|t| table.tags(i).contains(&t))
+            {
+                return false;
+            }
+            let n = table.numbers(i);
+            let within = n
+                .first_response_business_millis
+                .map(|b| b <= targets[table.channel_index(i) as usize]);
+            let satisfied = n
+                .csat
+                .map(|a| csat_satisfied(a.score, a.scale.min, a.scale.max));
+            match selection.subset {
+                Subset::All => true,
+                Subset::Answered => n.first_response_millis.is_some(),
+                Subset::Unanswered => n.unanswered(),
+                Subset::WithinTarget => within == Some(true),
+                Subset::OverTarget => within == Some(false),
+                Subset::Resolved => n.resolved,
+                Subset::Unresolved => !n.resolved,
+                Subset::Reopened => n.reopens > 0,
+                Subset::OneTouch => n.one_touch,
+                Subset::Csat => n.csat.is_some(),
+                Subset::Satisfied => satisfied == Some(true),
+                Subset::Unsatisfied => satisfied == Some(false),
+                Subset::Nps => n.nps.is_some(),
+                Subset::Ces => n.ces.is_some(),
+            }
+        })
+        .collect();
+    let key = |i: usize| -> Option<f64> {
+        let n = table.numbers(i);
+        match sort {
+            SortKey::Start => Some(table.start(i) as f64),
+            SortKey::FirstResponse => n.first_response_business_millis.map(|v| v as f64),
+            SortKey::Resolution => n.resolution_business_millis.map(|v| v as f64),
+            SortKey::Reopens => Some(f64::from(n.reopens)),
+            SortKey::AgentTurns => Some(f64::from(n.agent_turns)),
+            SortKey::Csat => n.csat.map(|a| a.score),
+        }
+    };
+    rows.sort_by(|&a, &b| {
+        let by_value = match (key(a), key(b)) {
+            (Some(x), Some(y)) if descending => y.total_cmp(&x),
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        };
+        by_value
+            .then(table.start(a).cmp(&table.start(b)))
+            .then_with(|| table.conversation(a).cmp(table.conversation(b)))
+    });
+    rows
+}
