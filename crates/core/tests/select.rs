@@ -14,11 +14,9 @@ chat = "2m"
 default = "1h"
 "#;
 
+/// `(id, channel, agent, start)` and the numbers that matter here.
 fn row(
-    id: &str,
-    channel: &str,
-    agent: Option<&str>,
-    start: i64,
+    (id, channel, agent, start): (&str, &str, Option<&str>, i64),
     first_response_business_s: Option<i64>,
     resolved: bool,
     reopens: u32,
@@ -81,9 +79,21 @@ fn table() -> FactTable {
             0,
             Some(3.0),
         ),
-        row("e1", "email", Some("Anna"), 3000, Some(3600), true, 1, None),
-        row("e2", "email", None, 4000, None, false, 0, Some(4.0)),
-        row("r1", "email", Some("Bob"), 5000, Some(4000), true, 2, None),
+        row(
+            ("e1", "email", Some("Anna"), 3000),
+            Some(3600),
+            true,
+            1,
+            None,
+        ),
+        row(("e2", "email", None, 4000), None, false, 0, Some(4.0)),
+        row(
+            ("r1", "email", Some("Bob"), 5000),
+            Some(4000),
+            true,
+            2,
+            None,
+        ),
     ])
 }
 
