@@ -60,20 +60,14 @@ fn table() -> FactTable {
     FactTable::from_facts(&[
         // chat target 120 s, email (default) 3600 s.
         row(
-            "c1",
-            "chat",
-            Some("Anna"),
-            1000,
+            ("c1", "chat", Some("Anna"), 1000),
             Some(90),
             true,
             0,
             Some(5.0),
         ),
         row(
-            "c2",
-            "chat",
-            Some("Bob"),
-            2000,
+            ("c2", "chat", Some("Bob"), 2000),
             Some(121),
             false,
             0,
