@@ -4,6 +4,7 @@
 pub mod access;
 pub mod calendar;
 pub mod config;
+pub mod distribution;
 pub mod facts;
 pub mod model;
 pub mod report;
