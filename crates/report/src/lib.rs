@@ -1,5 +1,7 @@
-//! Rendering of reports and facts: an 80-column terminal table, CSV, JSON and JSON Lines.
-//! Renders what core computed; never recomputes a figure.
+//! Rendering of reports and facts: an 80-column terminal table, CSV, JSON, JSON Lines, and SVG
+//! charts. Renders what core computed; never recomputes a figure.
+
+pub mod svg;
 
 use std::io::{self, Write};
 

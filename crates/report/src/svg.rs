@@ -1,0 +1,436 @@
+//! Charts as self-contained SVG (styles inside), drawn on the server so that the dashboard,
+//! e-mail and PDF reports show the same pictures: bars, lines with a target, an hour-by-weekday
+//! heatmap, and a conversation's timeline with closed hours shaded.
+
+use std::fmt::Write;
+
+/// Escapes text for SVG/XML.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "text{font:11px system-ui,sans-serif;fill:#5d6878}\
+.bar{fill:#2456a6}.bar.alt{fill:#8aa6d6}.axis{stroke:#c5ccd6;stroke-width:1}\
+.grid{stroke:#eef0f3;stroke-width:1}.line{fill:none;stroke:#2456a6;stroke-width:2}\
+.dot{fill:#2456a6}.target{stroke:#b3261e;stroke-width:1;stroke-dasharray:4 3}\
+.closed{fill:#eceef2}.open{fill:#e6f4ea}.cell{stroke:#fff;stroke-width:1}\
+.openmark{fill:none;stroke:#1f7a3d;stroke-width:1.5}.customer{fill:#2456a6}\
+.agent{fill:#1f7a3d}.other{fill:#9aa3af}.event{fill:#b36b00}.survey{fill:#7a3db3}\
+.clock{stroke-width:6;stroke-linecap:butt}.clock.fr{stroke:#2456a6}.clock.res{stroke:#1f7a3d}";
+
+/// An SVG picture being drawn.
+pub struct Svg {
+    out: String,
+}
+
+fn num(v: f64) -> String {
+    let r = (v * 10.0).round() / 10.0;
+    if r == r.trunc() {
+        format!("{}", r as i64)
+    } else {
+        format!("{r:.1}")
+    }
+}
+
+impl Svg {
+    /// A picture of `width` × `height` units that scales to its container; `title` is what
+    /// screen readers and hovering say.
+    pub fn new(width: f64, height: f64, title: &str) -> Svg {
+        let mut out = String::new();
+        let _ = write!(
+            out,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"100%\" \
+             role=\"img\" aria-label=\"{t}\" preserveAspectRatio=\"xMidYMid meet\">\
+             <title>{t}</title><style>{STYLE}</style>",
+            w = num(width),
+            h = num(height),
+            t = escape(title),
+        );
+        Svg { out }
+    }
+
+    fn tip(&mut self, tooltip: Option<&str>) {
+        match tooltip {
+            Some(t) => {
+                let _ = write!(self.out, "><title>{}</title>", escape(t));
+            }
+            None => self.out.push('>'),
+        }
+    }
+
+    pub fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, class: &str, tooltip: Option<&str>) {
+        let _ = write!(
+            self.out,
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" class=\"{}\"",
+            num(x),
+            num(y),
+            num(w.max(0.0)),
+            num(h.max(0.0)),
+            escape(class)
+        );
+        self.tip(tooltip);
+        self.out.push_str("</rect>");
+    }
+
+    pub fn line(&mut self, x1: f64, y1: f64, x2: f64, y2: f64, class: &str) {
+        let _ = write!(
+            self.out,
+            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" class=\"{}\"/>",
+            num(x1),
+            num(y1),
+            num(x2),
+            num(y2),
+            escape(class)
+        );
+    }
+
+    pub fn polyline(&mut self, points: &[(f64, f64)], class: &str) {
+        let pts: Vec<String> = points
+            .iter()
+            .map(|(x, y)| format!("{},{}", num(*x), num(*y)))
+            .collect();
+        let _ = write!(
+            self.out,
+            "<polyline points=\"{}\" class=\"{}\"/>",
+            pts.join(" "),
+            escape(class)
+        );
+    }
+
+    pub fn circle(&mut self, cx: f64, cy: f64, r: f64, class: &str, tooltip: Option<&str>) {
+        let _ = write!(
+            self.out,
+            "<circle cx=\"{}\" cy=\"{}\" r=\"{}\" class=\"{}\"",
+            num(cx),
+            num(cy),
+            num(r),
+            escape(class)
+        );
+        self.tip(tooltip);
+        self.out.push_str("</circle>");
+    }
+
+    /// Text; `anchor` is start, middle or end.
+    pub fn text(&mut self, x: f64, y: f64, text: &str, anchor: &str) {
+        let _ = write!(
+            self.out,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"{}\">{}</text>",
+            num(x),
+            num(y),
+            anchor,
+            escape(text)
+        );
+    }
+
+    pub fn finish(mut self) -> String {
+        self.out.push_str("</svg>");
+        self.out
+    }
+}
+
+/// One bar.
+#[derive(Debug, Clone)]
+pub struct Bar {
+    pub label: String,
+    pub value: f64,
+    pub tooltip: String,
+}
+
+const WIDTH: f64 = 640.0;
+const HEIGHT: f64 = 200.0;
+const LEFT: f64 = 44.0;
+const BOTTOM: f64 = 22.0;
+const TOP: f64 = 10.0;
+
+/// A tidy maximum for an axis (1, 2 or 5 times a power of ten, at least `max`).
+pub fn nice_max(max: f64) -> f64 {
+    if max <= 0.0 || !max.is_finite() {
+        return 1.0;
+    }
+    let power = 10f64.powf(max.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * power)
+        .find(|&v| v >= max)
+        .unwrap_or(10.0 * power)
+}
+
+fn y_axis(svg: &mut Svg, top_value: f64, format: &dyn Fn(f64) -> String) {
+    let plot_h = HEIGHT - BOTTOM - TOP;
+    for k in 0..=4 {
+        let v = top_value * f64::from(k) / 4.0;
+        let y = TOP + plot_h - plot_h * f64::from(k) / 4.0;
+        svg.line(LEFT, y, WIDTH, y, if k == 0 { "axis" } else { "grid" });
+        svg.text(LEFT - 4.0, y + 4.0, &format(v), "end");
+    }
+}
+
+fn label_every(n: usize) -> usize {
+    n.div_ceil(12).max(1)
+}
+
+/// Bars with labels under them (every few when there are many) and a value axis.
+pub fn bar_chart(title: &str, bars: &[Bar], format: &dyn Fn(f64) -> String) -> String {
+    let mut svg = Svg::new(WIDTH, HEIGHT, title);
+    let max = nice_max(bars.iter().map(|b| b.value).fold(0.0, f64::max));
+    y_axis(&mut svg, max, format);
+    let plot_h = HEIGHT - BOTTOM - TOP;
+    let slot = (WIDTH - LEFT) / bars.len().max(1) as f64;
+    let every = label_every(bars.len());
+    for (i, bar) in bars.iter().enumerate() {
+        let h = plot_h * bar.value / max;
+        let x = LEFT + slot * i as f64;
+        svg.rect(
+            x + slot * 0.15,
+            TOP + plot_h - h,
+            slot * 0.7,
+            h,
+            "bar",
+            Some(&bar.tooltip),
+        );
+        if i % every == 0 {
+            svg.text(x + slot / 2.0, HEIGHT - 6.0, &bar.label, "middle");
+        }
+    }
+    svg.finish()
+}
+
+/// A line through the values that exist (gaps where a value is missing), with an optional
+/// dashed target line.
+pub fn line_chart(
+    title: &str,
+    points: &[(String, Option<f64>)],
+    target: Option<f64>,
+    format: &dyn Fn(f64) -> String,
+) -> String {
+    let mut svg = Svg::new(WIDTH, HEIGHT, title);
+    let max_value = points
+        .iter()
+        .filter_map(|(_, v)| *v)
+        .chain(target)
+        .fold(0.0, f64::max);
+    let max = nice_max(max_value);
+    y_axis(&mut svg, max, format);
+    let plot_h = HEIGHT - BOTTOM - TOP;
+    let slot = (WIDTH - LEFT) / points.len().max(1) as f64;
+    let y_of = |v: f64| TOP + plot_h - plot_h * v / max;
+    if let Some(t) = target {
+        svg.line(LEFT, y_of(t), WIDTH, y_of(t), "target");
+    }
+    let every = label_every(points.len());
+    let mut run: Vec<(f64, f64)> = Vec::new();
+    for (i, (label, value)) in points.iter().enumerate() {
+        let x = LEFT + slot * (i as f64 + 0.5);
+        match value {
+            Some(v) => {
+                run.push((x, y_of(*v)));
+                svg.circle(
+                    x,
+                    y_of(*v),
+                    2.5,
+                    "dot",
+                    Some(&format!("{label}: {}", format(*v))),
+                );
+            }
+            None => {
+                if run.len() > 1 {
+                    svg.polyline(&run, "line");
+                }
+                run.clear();
+            }
+        }
+        if i % every == 0 {
+            svg.text(x, HEIGHT - 6.0, label, "middle");
+        }
+    }
+    if run.len() > 1 {
+        svg.polyline(&run, "line");
+    }
+    svg.finish()
+}
+
+/// Counts per weekday (rows, Monday first) and hour (columns), darker for more; opening hours
+/// outlined.
+pub fn heatmap(
+    title: &str,
+    counts: &[[u64; 24]; 7],
+    open: &[[bool; 24]; 7],
+    day_labels: &[&str; 7],
+) -> String {
+    let (left, top, cell_w, cell_h) = (36.0, 16.0, 24.0, 20.0);
+    let mut svg = Svg::new(left + 24.0 * cell_w + 4.0, top + 7.0 * cell_h + 4.0, title);
+    let max = counts.iter().flatten().copied().max().unwrap_or(0).max(1) as f64;
+    for hour in (0..24).step_by(3) {
+        svg.text(
+            left + cell_w * (hour as f64 + 0.5),
+            11.0,
+            &format!("{hour:02}"),
+            "middle",
+        );
+    }
+    for (day, row) in counts.iter().enumerate() {
+        let y = top + cell_h * day as f64;
+        svg.text(left - 4.0, y + cell_h * 0.7, day_labels[day], "end");
+        for (hour, &n) in row.iter().enumerate() {
+            let x = left + cell_w * hour as f64;
+            // Lightness from 96 % (none) to 30 % (the busiest hour).
+            let lightness = 96.0 - 66.0 * (n as f64 / max);
+            let _ = write!(
+                svg.out,
+                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" class=\"cell\" \
+                 style=\"fill:hsl(217,60%,{}%)\"><title>{} {:02}:00 {}</title></rect>",
+                num(x),
+                num(y),
+                num(cell_w),
+                num(cell_h),
+                num(lightness),
+                escape(day_labels[day]),
+                hour,
+                n
+            );
+            if open[day][hour] {
+                svg.rect(
+                    x + 1.0,
+                    y + 1.0,
+                    cell_w - 2.0,
+                    cell_h - 2.0,
+                    "openmark",
+                    None,
+                );
+            }
+        }
+    }
+    svg.finish()
+}
+
+/// What sits on a conversation's timeline.
+#[derive(Debug, Clone)]
+pub struct Mark {
+    /// UTC ms.
+    pub at: i64,
+    /// customer, agent, other (bot, note), event or survey.
+    pub class: &'static str,
+    pub tooltip: String,
+}
+
+/// A conversation on a time axis: open hours light green, closed hours grey, a dot per message,
+/// event or survey, and the first-response and resolution clocks as bars under it.
+pub fn timeline(
+    title: &str,
+    (from, to): (i64, i64),
+    open: &[(i64, i64)],
+    marks: &[Mark],
+    clocks: &[(&str, i64, i64, String)],
+    axis_labels: &[(i64, String)],
+) -> String {
+    let (left, right, height) = (8.0, 8.0, 90.0);
+    let width = WIDTH;
+    let span = (to - from).max(1) as f64;
+    let x_of = |t: i64| left + (width - left - right) * ((t - from) as f64 / span).clamp(0.0, 1.0);
+    let mut svg = Svg::new(width, height, title);
+    svg.rect(left, 8.0, width - left - right, 30.0, "closed", None);
+    for &(a, b) in open {
+        svg.rect(x_of(a), 8.0, x_of(b) - x_of(a), 30.0, "open", None);
+    }
+    for m in marks {
+        svg.circle(x_of(m.at), 23.0, 4.0, m.class, Some(&m.tooltip));
+    }
+    for (k, (class, a, b, tip)) in clocks.iter().enumerate() {
+        let y = 48.0 + 9.0 * k as f64;
+        let _ = write!(
+            svg.out,
+            "<line x1=\"{}\" y1=\"{y}\" x2=\"{}\" y2=\"{y}\" class=\"clock {}\"><title>{}</title></line>",
+            num(x_of(*a)),
+            num(x_of(*b).max(x_of(*a) + 1.0)),
+            escape(class),
+            escape(tip)
+        );
+    }
+    for (t, label) in axis_labels {
+        svg.line(x_of(*t), 38.0, x_of(*t), 42.0, "axis");
+        svg.text(x_of(*t), height - 4.0, label, "middle");
+    }
+    svg.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axes_round_up_to_tidy_values() {
+        assert_eq!(nice_max(0.0), 1.0);
+        assert_eq!(nice_max(7.0), 10.0);
+        assert_eq!(nice_max(10.0), 10.0);
+        assert_eq!(nice_max(11.0), 20.0);
+        assert_eq!(nice_max(430.0), 500.0);
+        assert_eq!(nice_max(0.3), 0.5);
+    }
+
+    #[test]
+    fn bars_are_scaled_to_the_axis_and_text_is_escaped() {
+        let bars = vec![
+            Bar {
+                label: "ma".into(),
+                value: 5.0,
+                tooltip: "<5>".into(),
+            },
+            Bar {
+                label: "di".into(),
+                value: 10.0,
+                tooltip: "10".into(),
+            },
+        ];
+        let svg = bar_chart("Volume & <b>", &bars, &|v| format!("{v}"));
+        assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+        assert!(svg.ends_with("</svg>"));
+        assert!(svg.contains("<title>Volume &amp; &lt;b&gt;</title>"));
+        assert!(svg.contains("<title>&lt;5&gt;</title>"));
+        // Plot height 168: the bar of 10 (the axis maximum) is full height, 5 half of it.
+        assert!(svg.contains("height=\"168\" class=\"bar\""), "{svg}");
+        assert!(svg.contains("height=\"84\" class=\"bar\""), "{svg}");
+        assert_eq!(svg.matches("class=\"bar\"").count(), 2);
+    }
+
+    #[test]
+    fn lines_break_where_values_are_missing() {
+        let points: Vec<(String, Option<f64>)> = [Some(1.0), Some(2.0), None, Some(3.0), Some(4.0)]
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (format!("d{i}"), *v))
+            .collect();
+        let svg = line_chart("trend", &points, Some(2.5), &|v| format!("{v}"));
+        assert_eq!(svg.matches("<polyline").count(), 2);
+        assert_eq!(svg.matches("class=\"dot\"").count(), 4);
+        assert_eq!(svg.matches("class=\"target\"").count(), 1);
+    }
+
+    #[test]
+    fn heatmap_has_a_cell_per_hour_and_outlines_open_hours() {
+        let mut counts = [[0u64; 24]; 7];
+        counts[0][9] = 4;
+        let mut open = [[false; 24]; 7];
+        open[0][9] = true;
+        open[0][10] = true;
+        let svg = heatmap(
+            "arrivals",
+            &counts,
+            &open,
+            &["ma", "di", "wo", "do", "vr", "za", "zo"],
+        );
+        assert_eq!(svg.matches("class=\"cell\"").count(), 168);
+        assert_eq!(svg.matches("class=\"openmark\"").count(), 2);
+        assert!(svg.contains("style=\"fill:hsl(217,60%,30%)\"><title>ma 09:00 4</title>"));
+    }
+}
