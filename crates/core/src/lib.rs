@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod calendar;
+pub mod coaching;
 pub mod config;
 pub mod distribution;
 pub mod facts;

@@ -1,0 +1,94 @@
+//! Agent flags and knowledge-base candidates, on figures worked out by hand.
+
+use std::collections::BTreeMap;
+
+use servicemeter_core::coaching::{AgentFlag, agent_flags, faq_candidates};
+use servicemeter_core::facts::{FactNumbers, SurveyAnswer};
+use servicemeter_core::model::Scale;
+use servicemeter_core::report::{Accumulator, Summary};
+
+fn numbers(first_response_s: Option<i64>, csat: Option<f64>, agent_turns: u32) -> FactNumbers {
+    FactNumbers {
+        inbound: true,
+        first_response_millis: first_response_s.map(|s| s * 1000),
+        first_response_business_millis: first_response_s.map(|s| s * 1000),
+        resolved: true,
+        resolution_millis: None,
+        resolution_business_millis: None,
+        first_resolution_millis: None,
+        reopens: 0,
+        customer_messages: 1,
+        agent_messages: agent_turns,
+        agent_turns,
+        one_touch: false,
+        csat: csat.map(|score| SurveyAnswer {
+            score,
+            scale: Scale { min: 1.0, max: 5.0 },
+        }),
+        nps: None,
+        ces: None,
+    }
+}
+
+/// `satisfied` of `responses` CSAT answers (5 = satisfied, 1 = not), and first responses of
+/// `seconds` each for `answered` conversations.
+fn summary(responses: u64, satisfied: u64, answered: u64, seconds: i64, turns: u32) -> Summary {
+    let mut acc = Accumulator::default();
+    let n = responses.max(answered);
+    for i in 0..n {
+        let csat = (i < responses).then(|| if i < satisfied { 5.0 } else { 1.0 });
+        let fr = (i < answered).then_some(seconds);
+        acc.add(&numbers(fr, csat, turns), i64::MAX);
+    }
+    acc.finish()
+}
+
+#[test]
+fn agents_are_flagged_only_when_clearly_worse() {
+    // Team: 90 % satisfied, median first response 100 s.
+    let team = summary(100, 90, 100, 100, 2);
+    // 12 of 20 satisfied: Wilson 95 % upper bound 78.1 % < 90 %.
+    let flags = agent_flags(&team, &summary(20, 12, 0, 0, 2));
+    match flags.as_slice() {
+        [
+            AgentFlag::CsatBelowTeam {
+                upper_pct,
+                team_pct,
+            },
+        ] => {
+            assert!((upper_pct - 78.12).abs() < 0.01, "{upper_pct}");
+            assert_eq!(*team_pct, 90.0);
+        }
+        other => panic!("{other:?}"),
+    }
+    // 2 of 3 satisfied: too few answers to be sure (upper bound 93.9 %).
+    assert!(agent_flags(&team, &summary(3, 2, 0, 0, 2)).is_empty());
+    // 151 s over 20 answers is above 1.5 × 100 s; 150 s is not; 19 answers are too few.
+    assert_eq!(
+        agent_flags(&team, &summary(0, 0, 20, 151, 2)),
+        [AgentFlag::SlowFirstResponse {
+            median_seconds: 151.0,
+            team_median_seconds: 100.0,
+            answered: 20
+        }]
+    );
+    assert!(agent_flags(&team, &summary(0, 0, 20, 150, 2)).is_empty());
+    assert!(agent_flags(&team, &summary(0, 0, 19, 1000, 2)).is_empty());
+}
+
+#[test]
+fn topics_with_most_back_and_forth_are_candidates() {
+    let team = summary(0, 0, 100, 60, 2);
+    let mut by_tag = BTreeMap::new();
+    by_tag.insert("retour".to_string(), summary(0, 0, 12, 60, 4));
+    by_tag.insert("levering".to_string(), summary(0, 0, 30, 60, 3));
+    by_tag.insert("betaling".to_string(), summary(0, 0, 30, 60, 2)); // not above the team
+    by_tag.insert("klacht".to_string(), summary(0, 0, 9, 60, 9)); // too few
+    by_tag.insert("account".to_string(), summary(0, 0, 10, 60, 3));
+    by_tag.insert("factuur".to_string(), summary(0, 0, 10, 60, 3));
+    // Most turns first, ties by name, at most three.
+    assert_eq!(
+        faq_candidates(&by_tag, &team),
+        ["retour", "account", "factuur"]
+    );
+}
