@@ -101,7 +101,7 @@ pub async fn html_errors(response: Response) -> Response {
          <link rel=\"stylesheet\" href=\"/static/style.css\"></head><body class=\"error-page\">\
          <main><h1>{code}</h1><p>{text}</p><p><a href=\"/\">servicemeter</a></p></main></body></html>",
         code = status.as_u16(),
-        text = crate::pages::escape(&message),
+        text = servicemeter_report::svg::escape(&message),
     );
     (status, Html(body)).into_response()
 }

@@ -8,6 +8,7 @@ pub mod error;
 pub mod format;
 pub mod i18n;
 pub mod intake;
+pub mod overview;
 pub mod pages;
 pub mod session_store;
 pub mod state;
@@ -119,7 +120,7 @@ where
             get(pages::setup_page::<S>).post(pages::setup::<S>),
         )
         .route("/lang", post(pages::set_lang))
-        .route("/w/{workspace}", get(pages::overview::<S>))
+        .route("/w/{workspace}", get(overview::overview::<S>))
         .fallback(not_found)
         .layer(middleware::map_response(html_errors));
 

@@ -1,0 +1,668 @@
+//! A workspace's overview: figure tiles against targets and the previous period, charts,
+//! and the channel, agent and topic tables, each linking to the conversations behind it.
+//! Everything shown comes from the report and core's distributions; this module formats.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use servicemeter_core::Report;
+use servicemeter_core::access::Role;
+use servicemeter_core::coaching::{AgentFlag, agent_flags, faq_candidates};
+use servicemeter_core::distribution::{
+    FIRST_RESPONSE_BUCKET_LABELS, arrivals_by_weekday_hour, first_response_buckets, open_hours_grid,
+};
+use servicemeter_core::report::{GroupBy, Period, Summary};
+use servicemeter_report::svg::{self, Bar};
+use servicemeter_store::{Accounts, Store};
+
+use crate::auth::{Caller, SignedIn, workspace_access};
+use crate::data::{self, PeriodQuery};
+use crate::error::WebError;
+use crate::format;
+use crate::i18n::Lang;
+use crate::pages::{Frame, render};
+use crate::state::AppState;
+
+/// Percent-encodes a query value.
+pub fn query_value(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn drill_link(base: Option<&str>, key: &str, value: &str) -> String {
+    base.map(|b| format!("{b}&{key}={}", query_value(value)))
+        .unwrap_or_default()
+}
+
+/// Whether a change is good news.
+#[derive(Clone, Copy)]
+enum Better {
+    Higher,
+    Lower,
+    Neither,
+}
+
+/// How a change is written.
+#[derive(Clone, Copy)]
+enum Change {
+    /// Relative, in %.
+    Relative,
+    /// Percentage points.
+    Points,
+    /// As a duration.
+    Duration,
+    /// As a number with decimals.
+    Plain(usize),
+}
+
+/// One figure of the overview.
+pub struct Tile {
+    pub label: &'static str,
+    /// The conversations behind the figure (empty when the role may not see them).
+    pub href: String,
+    pub value: String,
+    pub detail: String,
+    pub previous: String,
+    pub delta: String,
+    /// `better`, `worse` or empty.
+    pub trend: &'static str,
+    /// `met`, `missed` or empty (no target).
+    pub status: &'static str,
+}
+
+struct TileSpec {
+    label: &'static str,
+    /// Subset and order of the conversations behind the figure.
+    drill: (&'static str, &'static str),
+    current: Option<f64>,
+    previous: Option<Option<f64>>,
+    shown: fn(Option<f64>, Lang) -> String,
+    better: Better,
+    change: Change,
+    detail: String,
+    target_met: Option<bool>,
+}
+
+fn tile(spec: TileSpec, lang: Lang, drill_base: Option<&str>) -> Tile {
+    let (delta, trend) = match (spec.current, spec.previous.flatten()) {
+        (Some(now), Some(before)) => {
+            let diff = now - before;
+            let text = match spec.change {
+                Change::Relative if before != 0.0 => {
+                    format!("{:+.1}%", diff / before * 100.0)
+                }
+                Change::Relative => String::new(),
+                Change::Points => format!("{:+.1} pt", diff),
+                Change::Duration => {
+                    let sign = if diff < 0.0 { "−" } else { "+" };
+                    format!("{sign}{}", format::duration(Some(diff.abs())))
+                }
+                Change::Plain(d) => format!("{diff:+.d$}"),
+            };
+            let text = match lang {
+                Lang::Nl => text.replace('.', ","),
+                Lang::En => text,
+            };
+            let trend = match spec.better {
+                _ if diff.abs() < 1e-9 => "",
+                Better::Higher if diff > 0.0 => "better",
+                Better::Lower if diff < 0.0 => "better",
+                Better::Neither => "",
+                _ => "worse",
+            };
+            (text, trend)
+        }
+        _ => (String::new(), ""),
+    };
+    Tile {
+        label: spec.label,
+        href: drill_base
+            .map(|base| format!("{base}&subset={}&sort={}", spec.drill.0, spec.drill.1))
+            .unwrap_or_default(),
+        value: (spec.shown)(spec.current, lang),
+        detail: spec.detail,
+        previous: spec
+            .previous
+            .map(|p| (spec.shown)(p, lang))
+            .unwrap_or_default(),
+        delta,
+        trend,
+        status: match spec.target_met {
+            Some(true) => "met",
+            Some(false) => "missed",
+            None => "",
+        },
+    }
+}
+
+/// The overview's figures, in order.
+fn tiles(report: &Report, lang: Lang, drill_base: Option<&str>) -> Vec<Tile> {
+    let t = lang.texts();
+    let s = &report.summary;
+    let p = report.previous.as_ref().map(|p| &p.summary);
+    let prev = |f: fn(&Summary) -> Option<f64>| p.map(f);
+    let first_response_met = {
+        let checks: Vec<_> = report
+            .targets
+            .median_first_response_seconds
+            .values()
+            .filter_map(|c| c.met)
+            .collect();
+        (!checks.is_empty()).then(|| checks.iter().all(|&m| m))
+    };
+    let pct = |v, l| format::pct(v, l);
+    let specs = vec![
+        TileSpec {
+            label: t.conversations,
+            drill: ("all", "start"),
+            current: Some(s.conversations as f64),
+            previous: prev(|s| Some(s.conversations as f64)),
+            shown: |v, _| v.map_or_else(|| "–".into(), |v| format::count(v as u64)),
+            better: Better::Neither,
+            change: Change::Relative,
+            detail: String::new(),
+            target_met: None,
+        },
+        TileSpec {
+            label: t.first_response,
+            drill: ("answered", "first-response"),
+            current: s.first_response.median_business_seconds,
+            previous: prev(|s| s.first_response.median_business_seconds),
+            shown: |v, _| format::duration(v),
+            better: Better::Lower,
+            change: Change::Duration,
+            detail: format!(
+                "{}; {} {}",
+                t.median_business,
+                format::pct(s.first_response.within_target_pct, lang),
+                t.within_target
+            ),
+            target_met: first_response_met,
+        },
+        TileSpec {
+            label: t.resolution_time,
+            drill: ("resolved", "resolution"),
+            current: s.resolution.median_business_seconds,
+            previous: prev(|s| s.resolution.median_business_seconds),
+            shown: |v, _| format::duration(v),
+            better: Better::Lower,
+            change: Change::Duration,
+            detail: t.median_business.to_string(),
+            target_met: None,
+        },
+        TileSpec {
+            label: t.resolution_rate,
+            drill: ("unresolved", "start"),
+            current: s.resolution.resolution_rate_pct,
+            previous: prev(|s| s.resolution.resolution_rate_pct),
+            shown: pct,
+            better: Better::Higher,
+            change: Change::Points,
+            detail: format!(
+                "{} {}",
+                t.target,
+                format::pct(Some(report.targets.resolution_pct.target), lang)
+            ),
+            target_met: report.targets.resolution_pct.met,
+        },
+        TileSpec {
+            label: t.reopen_rate,
+            drill: ("reopened", "reopens"),
+            current: s.resolution.reopen_rate_pct,
+            previous: prev(|s| s.resolution.reopen_rate_pct),
+            shown: pct,
+            better: Better::Lower,
+            change: Change::Points,
+            detail: String::new(),
+            target_met: None,
+        },
+        TileSpec {
+            label: t.one_touch,
+            drill: ("one-touch", "start"),
+            current: s.resolution.one_touch_pct,
+            previous: prev(|s| s.resolution.one_touch_pct),
+            shown: pct,
+            better: Better::Higher,
+            change: Change::Points,
+            detail: String::new(),
+            target_met: None,
+        },
+        TileSpec {
+            label: t.replies_per_conversation,
+            drill: ("all", "turns"),
+            current: s.messages.replies_per_conversation,
+            previous: prev(|s| s.messages.replies_per_conversation),
+            shown: |v, l| format::number(v, 2, l),
+            better: Better::Lower,
+            change: Change::Plain(2),
+            detail: String::new(),
+            target_met: None,
+        },
+        TileSpec {
+            label: t.csat,
+            drill: ("unsatisfied", "csat"),
+            current: s.csat.satisfied_pct,
+            previous: prev(|s| s.csat.satisfied_pct),
+            shown: pct,
+            better: Better::Higher,
+            change: Change::Points,
+            detail: format!("{} {}", format::count(s.csat.responses), t.responses),
+            target_met: report.targets.csat_pct.met,
+        },
+        TileSpec {
+            label: t.nps,
+            drill: ("nps", "start"),
+            current: s.nps.score,
+            previous: prev(|s| s.nps.score),
+            shown: |v, _| format::signed(v),
+            better: Better::Higher,
+            change: Change::Plain(0),
+            detail: format!("{} {}", format::count(s.nps.responses), t.responses),
+            target_met: None,
+        },
+        TileSpec {
+            label: t.ces,
+            drill: ("ces", "start"),
+            current: s.ces.average,
+            previous: prev(|s| s.ces.average),
+            shown: |v, l| format::number(v, 2, l),
+            better: Better::Higher,
+            change: Change::Plain(2),
+            detail: format!("{} {}", format::count(s.ces.responses), t.responses),
+            target_met: None,
+        },
+    ];
+    specs
+        .into_iter()
+        .map(|spec| tile(spec, lang, drill_base))
+        .collect()
+}
+
+/// A row of the channels table.
+struct ChannelRow {
+    name: String,
+    href: String,
+    conversations: String,
+    first_response: String,
+    target: String,
+    within_target: String,
+    status: &'static str,
+    resolution_rate: String,
+    csat: String,
+}
+
+fn channel_rows(report: &Report, lang: Lang, drill_base: Option<&str>) -> Vec<ChannelRow> {
+    report
+        .by_channel
+        .iter()
+        .map(|(name, s)| {
+            let check = report.targets.median_first_response_seconds.get(name);
+            let target = report
+                .targets
+                .first_response_seconds
+                .get(name)
+                .copied()
+                .unwrap_or(report.targets.first_response_default_seconds);
+            ChannelRow {
+                name: name.clone(),
+                href: drill_link(drill_base, "channel", name),
+                conversations: format::count(s.conversations),
+                first_response: format::duration(s.first_response.median_business_seconds),
+                target: format::duration(Some(target)),
+                within_target: format::pct(s.first_response.within_target_pct, lang),
+                status: match check.and_then(|c| c.met) {
+                    Some(true) => "met",
+                    Some(false) => "missed",
+                    None => "",
+                },
+                resolution_rate: format::pct(s.resolution.resolution_rate_pct, lang),
+                csat: format::pct(s.csat.satisfied_pct, lang),
+            }
+        })
+        .collect()
+}
+
+/// A preset link above the overview.
+struct PresetLink {
+    key: &'static str,
+    label: &'static str,
+    active: bool,
+}
+
+fn period_label(p: Option<Period>) -> String {
+    match p {
+        Some(p) if p.from == p.to => p.from.to_string(),
+        Some(p) => format!("{} – {}", p.from, p.to),
+        None => String::new(),
+    }
+}
+
+/// The charts of the overview, as SVG.
+struct Charts {
+    volume: String,
+    first_response_trend: String,
+    csat_trend: String,
+    heatmap: String,
+    first_response_distribution: String,
+}
+
+/// Every day of the period (or of the data, for all data) with its figures, or `None`.
+fn daily<'a>(report: &'a Report, period: Option<Period>) -> Vec<(String, Option<&'a Summary>)> {
+    let by_day = report.by_day.as_ref();
+    let Some(period) = period.or_else(|| {
+        let days = by_day?;
+        let first = days.keys().next()?.parse().ok()?;
+        let last = days.keys().next_back()?.parse().ok()?;
+        Some(Period {
+            from: first,
+            to: last,
+        })
+    }) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut day = period.from;
+    // At most about three years of daily points in one chart.
+    while day <= period.to && out.len() < 1200 {
+        let key = day.to_string();
+        let summary = by_day.and_then(|d| d.get(&key));
+        out.push((key, summary));
+        match day.tomorrow() {
+            Ok(next) => day = next,
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+fn charts(
+    report: &Report,
+    facts: &servicemeter_core::FactTable,
+    config: &servicemeter_core::WorkspaceConfig,
+    lang: Lang,
+) -> Charts {
+    let t = lang.texts();
+    let days = daily(report, report.period);
+    let short = |d: &str| d.get(5..).unwrap_or(d).to_string();
+    let bars: Vec<Bar> = days
+        .iter()
+        .map(|(d, s)| {
+            let n = s.map_or(0, |s| s.conversations);
+            Bar {
+                label: short(d),
+                value: n as f64,
+                tooltip: format!("{d}: {n}"),
+            }
+        })
+        .collect();
+    let volume = svg::bar_chart(t.volume_per_day, &bars, &|v| format!("{v:.0}"));
+    let fr_points: Vec<(String, Option<f64>)> = days
+        .iter()
+        .map(|(d, s)| {
+            (
+                short(d),
+                s.and_then(|s| s.first_response.median_business_seconds),
+            )
+        })
+        .collect();
+    let first_response_trend = svg::line_chart(t.first_response_trend, &fr_points, None, &|v| {
+        format::duration(Some(v))
+    });
+    let csat_points: Vec<(String, Option<f64>)> = days
+        .iter()
+        .map(|(d, s)| (short(d), s.and_then(|s| s.csat.satisfied_pct)))
+        .collect();
+    let csat_trend = svg::line_chart(
+        t.csat_trend,
+        &csat_points,
+        Some(config.targets.csat_pct),
+        &|v| format!("{v:.0}%"),
+    );
+    let bounds = report.period.map(|p| p.bounds(&config.timezone));
+    let heatmap = svg::heatmap(
+        t.arrivals_heatmap,
+        &arrivals_by_weekday_hour(facts, bounds, &config.timezone),
+        &open_hours_grid(&config.default_week),
+        lang.weekdays(),
+    );
+    let buckets = first_response_buckets(facts, bounds);
+    let bucket_bars: Vec<Bar> = FIRST_RESPONSE_BUCKET_LABELS
+        .iter()
+        .zip(buckets)
+        .map(|(label, n)| Bar {
+            label: label.to_string(),
+            value: n as f64,
+            tooltip: format!("{label}: {n}"),
+        })
+        .collect();
+    let first_response_distribution =
+        svg::bar_chart(t.first_response_distribution, &bucket_bars, &|v| {
+            format!("{v:.0}")
+        });
+    Charts {
+        volume,
+        first_response_trend,
+        csat_trend,
+        heatmap,
+        first_response_distribution,
+    }
+}
+
+/// A row of the agents table (the team first).
+struct AgentRow {
+    name: String,
+    href: String,
+    team: bool,
+    conversations: String,
+    first_response: String,
+    within_target: String,
+    resolution_rate: String,
+    csat: String,
+    turns: String,
+    /// Explanations of the flags, in words.
+    flags: Vec<String>,
+}
+
+fn flag_text(flag: &AgentFlag, lang: Lang) -> String {
+    let t = lang.texts();
+    match flag {
+        AgentFlag::CsatBelowTeam {
+            upper_pct,
+            team_pct,
+        } => format!(
+            "{} ({}) {} ({}).",
+            t.csat_below_team,
+            format::pct(Some(*upper_pct), lang),
+            t.below_team_rate,
+            format::pct(Some(*team_pct), lang)
+        ),
+        AgentFlag::SlowFirstResponse {
+            median_seconds,
+            team_median_seconds,
+            answered,
+        } => format!(
+            "{} {} {} {} ({} {answered} {}).",
+            t.slow_first_response,
+            format::duration(Some(*median_seconds)),
+            t.against_team,
+            format::duration(Some(*team_median_seconds)),
+            t.over_answers,
+            t.answers
+        ),
+    }
+}
+
+fn agent_row(
+    name: &str,
+    s: &Summary,
+    team: Option<&Summary>,
+    href: String,
+    lang: Lang,
+) -> AgentRow {
+    AgentRow {
+        name: name.to_string(),
+        href,
+        team: team.is_none(),
+        conversations: format::count(s.conversations),
+        first_response: format::duration(s.first_response.median_business_seconds),
+        within_target: format::pct(s.first_response.within_target_pct, lang),
+        resolution_rate: format::pct(s.resolution.resolution_rate_pct, lang),
+        csat: format!(
+            "{} ({})",
+            format::pct(s.csat.satisfied_pct, lang),
+            format::count(s.csat.responses)
+        ),
+        turns: format::number(s.messages.agent_turns_per_conversation, 2, lang),
+        flags: team
+            .map(|team| {
+                agent_flags(team, s)
+                    .iter()
+                    .map(|f| flag_text(f, lang))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// A row of the topics table.
+struct TopicRow {
+    name: String,
+    href: String,
+    conversations: String,
+    first_response: String,
+    csat: String,
+    turns: String,
+    faq: bool,
+}
+
+#[derive(Template)]
+#[template(path = "overview.html")]
+struct OverviewPage {
+    frame: Frame,
+    workspace: String,
+    role: &'static str,
+    period: String,
+    previous_period: String,
+    from: String,
+    to: String,
+    presets: Vec<PresetLink>,
+    has_data: bool,
+    tiles: Vec<Tile>,
+    channels: Vec<ChannelRow>,
+    agents: Vec<AgentRow>,
+    topics: Vec<TopicRow>,
+    charts: Charts,
+    conversations_href: String,
+}
+
+pub async fn overview<S: Store + Accounts>(
+    State(state): State<AppState<S>>,
+    lang: Lang,
+    signed_in: SignedIn,
+    Path(name): Path<String>,
+    Query(query): Query<PeriodQuery>,
+) -> Result<Response, WebError> {
+    let caller = Caller::User(signed_in.user.clone());
+    let access = workspace_access(&*state.store, &caller, &name).await?;
+    let query = if query.is_empty() {
+        PeriodQuery {
+            preset: Some("7d".into()),
+            ..PeriodQuery::default()
+        }
+    } else {
+        query
+    };
+    let by = [GroupBy::Tag, GroupBy::Day];
+    let (report, config) = data::report(&state, &access.workspace, &query, &by).await?;
+    let facts = data::facts(&state, &access.workspace).await?;
+    let t = lang.texts();
+    let ws = &access.workspace.name;
+    let period_qs = report
+        .period
+        .map(|p| format!("from={}&to={}", p.from, p.to))
+        .unwrap_or_default();
+    let list = format!("/w/{ws}/conversations?{period_qs}");
+    // Viewers see figures only; the others may open the conversations behind them.
+    let drill = access.role.sees_conversations().then_some(list.as_str());
+    let active = query.preset.as_deref().unwrap_or("");
+    let presets = [
+        ("today", t.today),
+        ("7d", t.last_7_days),
+        ("month", t.this_month),
+        ("last-month", t.last_month),
+    ]
+    .into_iter()
+    .map(|(key, label)| PresetLink {
+        key,
+        label,
+        active: key == active,
+    })
+    .collect();
+    let mut agents = vec![agent_row(
+        t.team,
+        &report.summary,
+        None,
+        String::new(),
+        lang,
+    )];
+    let own = access.agent_name.as_deref();
+    for (agent, s) in &report.by_agent {
+        // An agent sees their own line beside the team's, not their colleagues'.
+        if access.role == Role::Agent && Some(agent.as_str()) != own {
+            continue;
+        }
+        let href = if agent == "(unassigned)" {
+            drill
+                .map(|b| format!("{b}&unassigned=1"))
+                .unwrap_or_default()
+        } else {
+            drill_link(drill, "agent", agent)
+        };
+        agents.push(agent_row(agent, s, Some(&report.summary), href, lang));
+    }
+    let empty = Default::default();
+    let by_tag = report.by_tag.as_ref().unwrap_or(&empty);
+    let candidates = faq_candidates(by_tag, &report.summary);
+    let topics = by_tag
+        .iter()
+        .map(|(tag, s)| TopicRow {
+            name: tag.clone(),
+            href: drill_link(drill, "tag", tag),
+            conversations: format::count(s.conversations),
+            first_response: format::duration(s.first_response.median_business_seconds),
+            csat: format::pct(s.csat.satisfied_pct, lang),
+            turns: format::number(s.messages.agent_turns_per_conversation, 2, lang),
+            faq: candidates.contains(tag),
+        })
+        .collect();
+    let charts = charts(&report, &facts, &config, lang);
+    Ok(render(&OverviewPage {
+        frame: Frame::new(lang, Some(signed_in.user.email)),
+        workspace: ws.clone(),
+        role: access.role.as_str(),
+        period: period_label(report.period),
+        previous_period: period_label(report.previous.as_ref().map(|p| p.period)),
+        from: report
+            .period
+            .map(|p| p.from.to_string())
+            .unwrap_or_default(),
+        to: report.period.map(|p| p.to.to_string()).unwrap_or_default(),
+        presets,
+        has_data: report.summary.conversations > 0,
+        tiles: tiles(&report, lang, drill),
+        channels: channel_rows(&report, lang, drill),
+        agents,
+        topics,
+        charts,
+        conversations_href: drill.map(str::to_string).unwrap_or_default(),
+    })?
+    .into_response())
+}
