@@ -36,7 +36,7 @@ fn summary(responses: u64, satisfied: u64, answered: u64, seconds: i64, turns: u
     let mut acc = Accumulator::default();
     let n = responses.max(answered);
     for i in 0..n {
-        let csat = (i < responses).then(|| if i < satisfied { 5.0 } else { 1.0 });
+        let csat = (i < responses).then_some(if i < satisfied { 5.0 } else { 1.0 });
         let fr = (i < answered).then_some(seconds);
         acc.add(&numbers(fr, csat, turns), i64::MAX);
     }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod conversations;
 pub mod data;
 pub mod error;
 pub mod format;
@@ -103,6 +104,14 @@ where
         .route("/workspaces", get(api::workspaces::<S>))
         .route("/workspaces/{workspace}/report", get(api::report::<S>))
         .route("/workspaces/{workspace}/facts", get(api::facts::<S>))
+        .route(
+            "/workspaces/{workspace}/conversations",
+            get(conversations::list_api::<S>),
+        )
+        .route(
+            "/workspaces/{workspace}/conversations/{id}",
+            get(conversations::detail_api::<S>),
+        )
         .route("/records", post(api::records::<S>))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(intake::MAX_BODY_BYTES))
@@ -121,6 +130,14 @@ where
         )
         .route("/lang", post(pages::set_lang))
         .route("/w/{workspace}", get(overview::overview::<S>))
+        .route(
+            "/w/{workspace}/conversations",
+            get(conversations::list_page::<S>),
+        )
+        .route(
+            "/w/{workspace}/conversations/{id}",
+            get(conversations::detail_page::<S>),
+        )
         .fallback(not_found)
         .layer(middleware::map_response(html_errors));
 

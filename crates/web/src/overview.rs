@@ -355,7 +355,7 @@ struct Charts {
 }
 
 /// Every day of the period (or of the data, for all data) with its figures, or `None`.
-fn daily<'a>(report: &'a Report, period: Option<Period>) -> Vec<(String, Option<&'a Summary>)> {
+fn daily(report: &Report, period: Option<Period>) -> Vec<(String, Option<&Summary>)> {
     let by_day = report.by_day.as_ref();
     let Some(period) = period.or_else(|| {
         let days = by_day?;
