@@ -100,6 +100,17 @@ pub enum WorkspaceCommand {
     Add(WorkspaceAddArgs),
     /// List the workspaces.
     List,
+    /// Print the workspace's webhook secret and addresses (made on first use; --rotate makes a
+    /// new one and the old one stops working).
+    WebhookSecret(WebhookSecretArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WebhookSecretArgs {
+    #[arg(default_value = "default")]
+    pub name: String,
+    #[arg(long)]
+    pub rotate: bool,
 }
 
 #[derive(Debug, Args)]

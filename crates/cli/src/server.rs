@@ -144,6 +144,24 @@ pub async fn workspace(global: &GlobalArgs, command: WorkspaceCommand) -> Result
             }
             println!("created workspace {}", workspace.name);
         }
+        WorkspaceCommand::WebhookSecret(args) => {
+            let workspace = existing_workspace(&store, &args.name).await?;
+            let secret = match store.webhook_secret(workspace.id).await? {
+                Some(secret) if !args.rotate => secret,
+                _ => {
+                    let secret = servicemeter_web::auth::random_hex(32)?;
+                    store.set_webhook_secret(workspace.id, &secret).await?;
+                    secret
+                }
+            };
+            println!("secret: {secret}");
+            println!("signed records: POST /hooks/{}/records", workspace.name);
+            println!(
+                "chatwoot:       POST /hooks/{}/chatwoot/{}",
+                workspace.name,
+                servicemeter_web::webhooks::chatwoot_token(&secret)
+            );
+        }
         WorkspaceCommand::List => {
             let mut out = std::io::stdout().lock();
             for w in store.workspaces().await? {

@@ -155,6 +155,19 @@ pub trait Accounts: Send + Sync {
         now: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// The workspace's webhook secret, if one was made.
+    fn webhook_secret(
+        &self,
+        workspace: WorkspaceId,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
+    /// Replaces the workspace's webhook secret.
+    fn set_webhook_secret(
+        &self,
+        workspace: WorkspaceId,
+        secret: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     fn load_session(
         &self,
         id: &str,

@@ -299,6 +299,28 @@ impl Accounts for SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
+    async fn webhook_secret(&self, workspace: WorkspaceId) -> Result<Option<String>, StoreError> {
+        let secret: Option<Option<String>> =
+            sqlx::query_scalar("SELECT webhook_secret FROM workspaces WHERE workspace_id = ?")
+                .bind(workspace.0)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(secret.flatten())
+    }
+
+    async fn set_webhook_secret(
+        &self,
+        workspace: WorkspaceId,
+        secret: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE workspaces SET webhook_secret = ? WHERE workspace_id = ?")
+            .bind(secret)
+            .bind(workspace.0)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     async fn load_session(&self, id: &str) -> Result<Option<StoredSession>, StoreError> {
         let row = sqlx::query("SELECT data, expires_at FROM sessions WHERE session_id = ?")
             .bind(id)

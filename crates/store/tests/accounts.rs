@@ -102,6 +102,15 @@ async fn accounts_story(store: &(impl Store + Accounts)) {
     );
     assert!(store.token(shop_b.id, "sha-2").await.unwrap().is_some());
 
+    // Webhook secrets belong to one workspace.
+    assert_eq!(store.webhook_secret(shop_a.id).await.unwrap(), None);
+    store.set_webhook_secret(shop_a.id, "s3cret").await.unwrap();
+    assert_eq!(
+        store.webhook_secret(shop_a.id).await.unwrap().as_deref(),
+        Some("s3cret")
+    );
+    assert_eq!(store.webhook_secret(shop_b.id).await.unwrap(), None);
+
     // Sessions: create only once, replace, expire.
     let session = StoredSession {
         data: b"one".to_vec(),

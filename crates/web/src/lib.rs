@@ -13,6 +13,7 @@ pub mod overview;
 pub mod pages;
 pub mod session_store;
 pub mod state;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -141,8 +142,18 @@ where
         .fallback(not_found)
         .layer(middleware::map_response(html_errors));
 
+    let hooks = Router::new()
+        .route("/{workspace}/records", post(webhooks::records::<S>))
+        .route(
+            "/{workspace}/chatwoot/{token}",
+            post(webhooks::chatwoot::<S>),
+        )
+        .layer(DefaultBodyLimit::max(intake::MAX_BODY_BYTES))
+        .layer(middleware::map_response(json_errors));
+
     Router::new()
         .nest("/api/v1", api)
+        .nest("/hooks", hooks)
         .merge(pages)
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))

@@ -1,0 +1,380 @@
+//! Webhooks: a generic receiver of canonical records signed with the workspace's secret
+//! (HMAC-SHA256 over the timestamp and the raw body, within a replay window), and a Chatwoot
+//! receiver that maps its events to canonical records. Both store through live intake.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use hmac::{Hmac, KeyInit, Mac};
+use serde_json::{Value, json};
+use servicemeter_core::model::ConversationHeader;
+use servicemeter_core::time::format_utc;
+use servicemeter_store::{Accounts, Store, Workspace};
+use sha2::Sha256;
+
+use crate::error::WebError;
+use crate::intake::{self, IntakeOutcome};
+use crate::state::AppState;
+
+/// Header of the generic webhook: `t=<unix seconds>,v1=<hex HMAC-SHA256>`.
+pub const SIGNATURE_HEADER: &str = "x-servicemeter-signature";
+/// Deliveries older or newer than this (seconds) are refused.
+pub const REPLAY_WINDOW_SECONDS: i64 = 300;
+
+type HmacSha256 = Hmac<Sha256>;
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+fn mac(secret: &str) -> HmacSha256 {
+    HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length")
+}
+
+/// The signature header value for a body sent at `unix_seconds` (what senders compute).
+pub fn sign(secret: &str, unix_seconds: i64, body: &[u8]) -> String {
+    let mut m = mac(secret);
+    m.update(format!("{unix_seconds}.").as_bytes());
+    m.update(body);
+    format!("t={unix_seconds},v1={}", hex(&m.finalize().into_bytes()))
+}
+
+/// Checks a signature header against the body, the secret and the clock.
+pub fn verify(secret: &str, header: &str, body: &[u8], now_seconds: i64) -> Result<(), String> {
+    let mut t = None;
+    let mut v1 = None;
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", v)) => t = v.parse::<i64>().ok(),
+            Some(("v1", v)) => v1 = unhex(v),
+            _ => {}
+        }
+    }
+    let (Some(t), Some(v1)) = (t, v1) else {
+        return Err(format!(
+            "{SIGNATURE_HEADER}: expected t=<unix seconds>,v1=<hex HMAC-SHA256>"
+        ));
+    };
+    if (now_seconds - t).abs() > REPLAY_WINDOW_SECONDS {
+        return Err(format!(
+            "{SIGNATURE_HEADER}: timestamp is more than {REPLAY_WINDOW_SECONDS} s from now"
+        ));
+    }
+    let mut m = mac(secret);
+    m.update(format!("{t}.").as_bytes());
+    m.update(body);
+    m.verify_slice(&v1)
+        .map_err(|_| format!("{SIGNATURE_HEADER}: signature does not match"))
+}
+
+/// The path token of the Chatwoot receiver: derived from the secret, so the secret itself
+/// never appears in URLs or logs.
+pub fn chatwoot_token(secret: &str) -> String {
+    let mut m = mac(secret);
+    m.update(b"chatwoot");
+    hex(&m.finalize().into_bytes()[..16])
+}
+
+/// The workspace and its secret, or 401 (an unknown workspace looks the same).
+async fn secret_of<S: Store + Accounts>(
+    state: &AppState<S>,
+    name: &str,
+) -> Result<(Workspace, String), WebError> {
+    let Some(workspace) = state.store.find_workspace(name).await? else {
+        return Err(WebError::Unauthorized);
+    };
+    match state.store.webhook_secret(workspace.id).await? {
+        Some(secret) => Ok((workspace, secret)),
+        None => Err(WebError::Unauthorized),
+    }
+}
+
+fn body_text(body: &Bytes) -> Result<&str, WebError> {
+    std::str::from_utf8(body).map_err(|_| WebError::BadRequest("body: not UTF-8".into()))
+}
+
+/// `POST /hooks/{workspace}/records`: canonical records, signed.
+pub async fn records<S: Store + Accounts>(
+    State(state): State<AppState<S>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<IntakeOutcome>), WebError> {
+    let (workspace, secret) = secret_of(&state, &name).await?;
+    let header = headers
+        .get(SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(WebError::Unauthorized)?;
+    if let Err(reason) = verify(&secret, header, &body, state.now_millis() / 1000) {
+        tracing::info!(workspace = name, reason, "webhook refused");
+        return Err(WebError::Unauthorized);
+    }
+    let outcome = intake::store_batch(&state, &workspace, body_text(&body)?, "webhook").await?;
+    let status = if outcome.stored == 0 {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(outcome)))
+}
+
+/// A Chatwoot time: RFC 3339, "2020-03-03 13:05:57 UTC", or Unix seconds.
+fn chatwoot_time(value: &Value) -> Option<String> {
+    if let Some(seconds) = value.as_i64() {
+        return Some(format_utc(seconds.checked_mul(1000)?));
+    }
+    let text = value.as_str()?.trim();
+    if let Some(plain) = text.strip_suffix(" UTC") {
+        return Some(format!("{}Z", plain.replace(' ', "T")));
+    }
+    if let Ok(seconds) = text.parse::<i64>() {
+        return Some(format_utc(seconds.checked_mul(1000)?));
+    }
+    Some(text.to_string())
+}
+
+/// A Chatwoot channel class as a servicemeter channel.
+pub fn chatwoot_channel(class: &str) -> String {
+    let name = class.strip_prefix("Channel::").unwrap_or(class);
+    match name {
+        "WebWidget" | "Api" => "chat".into(),
+        "Email" => "email".into(),
+        "Whatsapp" => "whatsapp".into(),
+        "FacebookPage" | "Instagram" | "TwitterProfile" | "Telegram" | "Line" => "social".into(),
+        "Sms" | "TwilioSms" => "sms".into(),
+        "Voice" => "phone".into(),
+        other if other.is_empty() => "chat".into(),
+        other => other.to_lowercase(),
+    }
+}
+
+/// Canonical records for one Chatwoot event. A later conversation record replaces the stored
+/// one whole, so `stored` (the conversation as known) fills what the event leaves out and keeps
+/// the creation time; `now` stamps status changes, which Chatwoot sends as they happen.
+pub fn chatwoot_records(
+    event: &Value,
+    stored: Option<&ConversationHeader>,
+    now: &str,
+) -> Result<Vec<Value>, String> {
+    let kind = event["event"].as_str().unwrap_or_default();
+    let conversation = match kind {
+        "message_created" => &event["conversation"],
+        "conversation_created" | "conversation_status_changed" | "conversation_updated" => event,
+        other => return Err(format!("event: '{other}' is not handled")),
+    };
+    let Some(number) = conversation["id"]
+        .as_i64()
+        .or_else(|| conversation["id"].as_str().and_then(|s| s.parse().ok()))
+    else {
+        return Err("conversation.id: missing".into());
+    };
+    let id = format!("chatwoot-{number}");
+    let mut records = Vec::new();
+    let created_at = stored
+        .map(|h| format_utc(h.created_at))
+        .or_else(|| chatwoot_time(&conversation["created_at"]))
+        .or_else(|| {
+            (kind == "message_created")
+                .then(|| chatwoot_time(&event["created_at"]))
+                .flatten()
+        })
+        .or_else(|| chatwoot_time(&conversation["timestamp"]));
+    if let Some(created_at) = created_at {
+        let mut header = json!({
+            "type": "conversation",
+            "id": id,
+            "channel": chatwoot_channel(conversation["channel"].as_str().unwrap_or_default()),
+            "created_at": created_at,
+        });
+        let agent = conversation["meta"]["assignee"]["name"]
+            .as_str()
+            .map(str::to_string)
+            .or_else(|| stored.and_then(|h| h.agent.clone()));
+        if let Some(name) = agent {
+            header["agent"] = json!(name);
+        }
+        let customer = conversation["meta"]["sender"]["name"]
+            .as_str()
+            .map(str::to_string)
+            .or_else(|| stored.and_then(|h| h.customer.clone()));
+        if let Some(name) = customer {
+            header["customer"] = json!(name);
+        }
+        match conversation["labels"].as_array() {
+            Some(labels) => header["tags"] = json!(labels),
+            None => {
+                if let Some(h) = stored {
+                    header["tags"] = json!(h.tags);
+                }
+            }
+        }
+        records.push(header);
+    }
+    match kind {
+        "message_created" => {
+            let private = event["private"].as_bool().unwrap_or(false);
+            let sender_type = event["sender"]["type"].as_str().unwrap_or_default();
+            let author = match (event["message_type"].as_str(), private) {
+                (_, true) => "note",
+                (Some("incoming"), _) => "customer",
+                (Some("outgoing"), _) if sender_type == "agent_bot" => "bot",
+                (Some("outgoing"), _) => "agent",
+                // Activity and template messages are Chatwoot's own notices.
+                _ => return Ok(records),
+            };
+            let mut message = json!({
+                "type": "message",
+                "conversation": id,
+                "id": format!("chatwoot-message-{}", event["id"]),
+                "at": chatwoot_time(&event["created_at"]).ok_or("created_at: missing")?,
+                "author": author,
+            });
+            if matches!(author, "agent" | "note")
+                && let Some(name) = event["sender"]["name"].as_str()
+            {
+                message["agent"] = json!(name);
+            }
+            if let Some(text) = event["content"].as_str() {
+                message["text"] = json!(text);
+            }
+            records.push(message);
+        }
+        "conversation_status_changed" => {
+            let status = conversation["status"].as_str().unwrap_or_default();
+            let event_kind = match status {
+                "resolved" => Some("resolved"),
+                "open" => Some("reopened"),
+                _ => None,
+            };
+            if let Some(event_kind) = event_kind {
+                records.push(json!({
+                    "type": "event", "conversation": id, "at": now, "event": event_kind,
+                }));
+            }
+        }
+        _ => {}
+    }
+    Ok(records)
+}
+
+/// `POST /hooks/{workspace}/chatwoot/{token}`: Chatwoot's account webhook.
+pub async fn chatwoot<S: Store + Accounts>(
+    State(state): State<AppState<S>>,
+    Path((name, token)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), WebError> {
+    let (workspace, secret) = secret_of(&state, &name).await?;
+    let expected = chatwoot_token(&secret);
+    // Compared as HMACs of both: the time taken does not depend on where they differ.
+    if mac(&secret)
+        .chain_update(token.as_bytes())
+        .finalize()
+        .into_bytes()
+        != mac(&secret)
+            .chain_update(expected.as_bytes())
+            .finalize()
+            .into_bytes()
+    {
+        return Err(WebError::Unauthorized);
+    }
+    let event: Value = serde_json::from_slice(&body)
+        .map_err(|e| WebError::BadRequest(format!("body: not JSON ({e})")))?;
+    let kind = event["event"].as_str().unwrap_or_default().to_string();
+    if !matches!(
+        kind.as_str(),
+        "message_created"
+            | "conversation_created"
+            | "conversation_status_changed"
+            | "conversation_updated"
+    ) {
+        // Chatwoot sends what it is subscribed to; other events are acknowledged and ignored.
+        return Ok((StatusCode::OK, Json(json!({"ignored": kind}))));
+    }
+    let number = if kind == "message_created" {
+        &event["conversation"]["id"]
+    } else {
+        &event["id"]
+    };
+    let stored = match number.as_i64() {
+        Some(n) => state
+            .store
+            .conversation(workspace.id, &format!("chatwoot-{n}"))
+            .await?
+            .and_then(|c| c.header),
+        None => None,
+    };
+    let now = format_utc(state.now_millis());
+    let records = chatwoot_records(&event, stored.as_ref(), &now).map_err(WebError::BadRequest)?;
+    if records.is_empty() {
+        return Ok((StatusCode::OK, Json(json!({"stored": 0}))));
+    }
+    let lines: Vec<String> = records.iter().map(Value::to_string).collect();
+    let outcome = intake::store_batch(&state, &workspace, &lines.join("\n"), "chatwoot").await?;
+    let status = if outcome.rejected.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    Ok((
+        status,
+        Json(serde_json::to_value(outcome).expect("serializable")),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_verify_within_the_window_only() {
+        let header = sign("secret", 1_700_000_000, b"body");
+        assert!(header.starts_with("t=1700000000,v1="));
+        assert_eq!(verify("secret", &header, b"body", 1_700_000_100), Ok(()));
+        assert!(verify("secret", &header, b"body!", 1_700_000_100).is_err());
+        assert!(verify("other", &header, b"body", 1_700_000_100).is_err());
+        let late = verify("secret", &header, b"body", 1_700_000_301).unwrap_err();
+        assert!(late.contains("more than 300 s"), "{late}");
+        assert!(verify("secret", "v1=00", b"body", 1_700_000_000).is_err());
+        // HMAC-SHA256 of "1.x" with key "k", known value.
+        assert_eq!(
+            sign("k", 1, b"x"),
+            format!("t=1,v1={}", {
+                let mut m = mac("k");
+                m.update(b"1.x");
+                hex(&m.finalize().into_bytes())
+            })
+        );
+    }
+
+    #[test]
+    fn chatwoot_times_and_channels() {
+        assert_eq!(
+            chatwoot_time(&json!("2020-03-03 13:05:57 UTC")).as_deref(),
+            Some("2020-03-03T13:05:57Z")
+        );
+        assert_eq!(
+            chatwoot_time(&json!(1627063369)).as_deref(),
+            Some("2021-07-23T18:02:49Z")
+        );
+        assert_eq!(
+            chatwoot_time(&json!("2021-07-23T18:02:48.000Z")).as_deref(),
+            Some("2021-07-23T18:02:48.000Z")
+        );
+        assert_eq!(chatwoot_channel("Channel::WebWidget"), "chat");
+        assert_eq!(chatwoot_channel("Channel::Email"), "email");
+        assert_eq!(chatwoot_channel("Channel::Whatsapp"), "whatsapp");
+        assert_eq!(chatwoot_channel("Channel::Instagram"), "social");
+        assert_eq!(chatwoot_channel("Channel::Line"), "social");
+    }
+}

@@ -1,0 +1,207 @@
+//! Webhooks over HTTP: signed records are stored, bad or stale signatures are refused with 401,
+//! and a Chatwoot conversation arrives as canonical records with the right figures.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use servicemeter_store::{Accounts, Store};
+use servicemeter_web::webhooks::{SIGNATURE_HEADER, chatwoot_token, sign};
+
+const SECRET: &str = "test-secret-of-shop-b";
+
+async fn with_secret() -> TestApp {
+    let app = spawn_app().await;
+    app.store
+        .set_webhook_secret(app.shop_b.id, SECRET)
+        .await
+        .unwrap();
+    app
+}
+
+fn now_seconds() -> i64 {
+    fixed_now().as_second()
+}
+
+#[tokio::test]
+async fn signed_records_are_stored_and_bad_signatures_refused() {
+    let app = with_secret().await;
+    let c = client();
+    let body = r#"{"type":"conversation","id":"hook-1","channel":"email","created_at":"2024-03-05T09:00:00+01:00"}"#;
+    let url = app.url("/hooks/shop-b/records");
+    let post = |signature: Option<String>, body: &'static str| {
+        let mut r = c.post(&url).body(body);
+        if let Some(s) = signature {
+            r = r.header(SIGNATURE_HEADER, s);
+        }
+        r.send()
+    };
+    // No signature, a wrong secret, another body, a delivery from ten minutes ago: 401.
+    for signature in [
+        None,
+        Some(sign("wrong", now_seconds(), body.as_bytes())),
+        Some(sign(SECRET, now_seconds(), b"other body")),
+        Some(sign(SECRET, now_seconds() - 600, body.as_bytes())),
+        Some("t=abc,v1=zz".to_string()),
+    ] {
+        let r = post(signature.clone(), body).await.unwrap();
+        assert_eq!(r.status(), 401, "{signature:?}");
+        assert_eq!(r.json::<Value>().await.unwrap()["error"], "sign in first");
+    }
+    assert!(
+        app.store
+            .conversation(app.shop_b.id, "hook-1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // shop-a has no secret: nothing is accepted there, signed or not.
+    let r = c
+        .post(app.url("/hooks/shop-a/records"))
+        .header(
+            SIGNATURE_HEADER,
+            sign(SECRET, now_seconds(), body.as_bytes()),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    let ok = post(
+        Some(sign(SECRET, now_seconds() - 30, body.as_bytes())),
+        body,
+    )
+    .await
+    .unwrap();
+    assert_eq!(ok.status(), 200);
+    let outcome: Value = ok.json().await.unwrap();
+    assert_eq!(outcome["stored"], 1);
+    assert!(
+        app.store
+            .conversation(app.shop_b.id, "hook-1")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+fn chatwoot_event(event: Value) -> Value {
+    event
+}
+
+#[tokio::test]
+async fn a_chatwoot_conversation_becomes_canonical_records() {
+    let app = with_secret().await;
+    let c = client();
+    let url = app.url(&format!(
+        "/hooks/shop-b/chatwoot/{}",
+        chatwoot_token(SECRET)
+    ));
+    let conversation = json!({
+        "id": 77, "channel": "Channel::WebWidget", "status": "open",
+        "created_at": "2024-03-05T08:00:00.000Z",
+        "meta": {"sender": {"name": "Jan", "type": "contact"}, "assignee": {"name": "Cor", "type": "user"}},
+        "labels": ["retour"]
+    });
+    let mut created = conversation.clone();
+    created["event"] = json!("conversation_created");
+    let message =
+        |id: u32, at: &str, message_type: &str, sender: Value, private: bool, text: &str| {
+            chatwoot_event(json!({
+                "event": "message_created", "id": id, "content": text, "created_at": at,
+                "message_type": message_type, "private": private, "sender": sender,
+                "conversation": conversation,
+            }))
+        };
+    let events = [
+        created,
+        message(
+            1,
+            "2024-03-05T08:00:00.000Z",
+            "incoming",
+            json!({"name": "Jan", "type": "contact"}),
+            false,
+            "Mijn pakket?",
+        ),
+        message(
+            2,
+            "2024-03-05 08:00:20 UTC",
+            "outgoing",
+            json!({"name": "Bot", "type": "agent_bot"}),
+            false,
+            "Een moment",
+        ),
+        message(
+            3,
+            "2024-03-05T08:01:00.000Z",
+            "outgoing",
+            json!({"name": "Cor", "type": "user"}),
+            true,
+            "intern",
+        ),
+        message(
+            4,
+            "2024-03-05T08:02:00.000Z",
+            "outgoing",
+            json!({"name": "Cor", "type": "user"}),
+            false,
+            "Morgen!",
+        ),
+        message(
+            5,
+            "2024-03-05T08:02:30.000Z",
+            "activity",
+            json!({}),
+            false,
+            "Conversation was resolved",
+        ),
+        json!({"event": "conversation_status_changed", "id": 77, "status": "resolved",
+               "channel": "Channel::WebWidget", "meta": conversation["meta"].clone()}),
+        json!({"event": "contact_created", "id": 5}),
+    ];
+    for e in &events {
+        let r = c.post(&url).json(e).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{e}: {}", r.text().await.unwrap());
+    }
+    let wrong = c
+        .post(app.url("/hooks/shop-b/chatwoot/0000"))
+        .json(&events[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+
+    let stored = app
+        .store
+        .conversation(app.shop_b.id, "chatwoot-77")
+        .await
+        .unwrap()
+        .unwrap();
+    let header = stored.header.as_ref().unwrap();
+    assert_eq!(header.channel.as_str(), "chat");
+    assert_eq!(header.agent.as_deref(), Some("Cor"));
+    assert_eq!(header.tags, ["retour"]);
+    let authors: Vec<&str> = stored.messages.iter().map(|m| m.author.as_str()).collect();
+    assert_eq!(authors, ["customer", "bot", "note", "agent"]);
+    assert_eq!(stored.events.len(), 1);
+
+    // Figures: Tuesday 5 March 09:00 CET the customer writes; the bot (20 s) and the note do
+    // not answer; Cor answers at 09:02 → first response 120 s; resolved at the server's "now"
+    // (Wednesday 12:00 CET).
+    let token = app.token(&app.shop_b).await;
+    let facts: Value = c
+        .get(app.url("/api/v1/workspaces/shop-b/conversations/chatwoot-77"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(facts["facts"]["first_response_seconds"], 120.0);
+    assert_eq!(facts["facts"]["resolved"], true);
+    assert_eq!(facts["facts"]["agent"], "Cor");
+    assert_eq!(facts["facts"]["customer_messages"], 1);
+    assert_eq!(facts["facts"]["agent_messages"], 1);
+}
