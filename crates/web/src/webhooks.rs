@@ -148,13 +148,12 @@ fn chatwoot_time(value: &Value) -> Option<String> {
 pub fn chatwoot_channel(class: &str) -> String {
     let name = class.strip_prefix("Channel::").unwrap_or(class);
     match name {
-        "WebWidget" | "Api" => "chat".into(),
+        "WebWidget" | "Api" | "" => "chat".into(),
         "Email" => "email".into(),
         "Whatsapp" => "whatsapp".into(),
         "FacebookPage" | "Instagram" | "TwitterProfile" | "Telegram" | "Line" => "social".into(),
         "Sms" | "TwilioSms" => "sms".into(),
         "Voice" => "phone".into(),
-        other if other.is_empty() => "chat".into(),
         other => other.to_lowercase(),
     }
 }
