@@ -109,6 +109,7 @@ pub async fn store_batch<S: Store>(
         }
         totals = run.finish(source.to_string()).await?;
     }
+    state.metrics.intake(stored, rejected.len());
     Ok(IntakeOutcome {
         received,
         stored,

@@ -9,6 +9,8 @@ pub mod error;
 pub mod format;
 pub mod i18n;
 pub mod intake;
+pub mod live;
+pub mod metrics;
 pub mod overview;
 pub mod pages;
 pub mod session_store;
@@ -48,6 +50,8 @@ pub struct ServerConfig {
     /// Sign-in attempts allowed in a burst per client address, then one per `login_refill`.
     pub login_burst: u32,
     pub login_refill: Duration,
+    /// How often open dashboards check for new data.
+    pub live_interval: Duration,
 }
 
 impl Default for ServerConfig {
@@ -57,6 +61,7 @@ impl Default for ServerConfig {
             secure_cookies: false,
             login_burst: 10,
             login_refill: Duration::from_secs(6),
+            live_interval: Duration::from_secs(2),
         }
     }
 }
@@ -71,6 +76,16 @@ async fn stylesheet() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../static/style.css"),
+    )
+}
+
+async fn live_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../static/live.js"),
     )
 }
 
@@ -131,6 +146,7 @@ where
         )
         .route("/lang", post(pages::set_lang))
         .route("/w/{workspace}", get(overview::overview::<S>))
+        .route("/w/{workspace}/live", get(live::events::<S>))
         .route(
             "/w/{workspace}/conversations",
             get(conversations::list_page::<S>),
@@ -151,12 +167,22 @@ where
         .layer(DefaultBodyLimit::max(intake::MAX_BODY_BYTES))
         .layer(middleware::map_response(json_errors));
 
+    let metrics = state.metrics.clone();
     Router::new()
         .nest("/api/v1", api)
         .nest("/hooks", hooks)
         .merge(pages)
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))
+        .route("/static/live.js", get(live_script))
+        .route(
+            "/metrics",
+            get(metrics::exposition).with_state(metrics.clone()),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            metrics,
+            metrics::count_requests,
+        ))
         .layer(middleware::from_fn(auth::refuse_cross_site))
         .layer(sessions)
         .with_state(state)
@@ -181,7 +207,8 @@ impl Application {
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
-        let state = AppState::new(store, clock);
+        let mut state = AppState::new(store, clock);
+        state.live_interval = config.live_interval;
         Ok(Application {
             listener,
             router: router(state, &config),

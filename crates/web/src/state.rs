@@ -22,6 +22,9 @@ pub struct AppState<S> {
     pub store: Arc<S>,
     pub clock: Clock,
     pub facts: Arc<FactsCache>,
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// How often live pages ask whether the data changed.
+    pub live_interval: std::time::Duration,
 }
 
 impl<S> Clone for AppState<S> {
@@ -30,6 +33,8 @@ impl<S> Clone for AppState<S> {
             store: self.store.clone(),
             clock: self.clock.clone(),
             facts: self.facts.clone(),
+            metrics: self.metrics.clone(),
+            live_interval: self.live_interval,
         }
     }
 }
@@ -40,6 +45,8 @@ impl<S> AppState<S> {
             store,
             clock,
             facts: Arc::default(),
+            metrics: Arc::default(),
+            live_interval: std::time::Duration::from_secs(2),
         }
     }
 
