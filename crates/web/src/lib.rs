@@ -89,6 +89,13 @@ async fn live_script() -> impl IntoResponse {
     )
 }
 
+/// The OpenAPI document of the API (`static/openapi.json`).
+pub const OPENAPI_JSON: &str = include_str!("../static/openapi.json");
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
+}
+
 async fn healthz() -> &'static str {
     "ok"
 }
@@ -117,6 +124,7 @@ where
         .error_handler(|_| WebError::TooManyRequests.into_response());
 
     let api = Router::new()
+        .route("/openapi.json", get(openapi))
         .route("/workspaces", get(api::workspaces::<S>))
         .route("/workspaces/{workspace}/report", get(api::report::<S>))
         .route("/workspaces/{workspace}/facts", get(api::facts::<S>))

@@ -683,3 +683,44 @@ async fn health_and_unknown_paths() {
 fn calendars_of(config: &str) -> Calendars {
     Calendars::new(WorkspaceConfig::from_toml(config).unwrap())
 }
+
+/// The OpenAPI document is valid JSON, and every path it names answers (none is the 404 of
+/// an unknown route).
+#[tokio::test]
+async fn openapi_document_names_real_routes() {
+    let app = spawn_app().await;
+    let token = app.token(&app.shop_a).await;
+    let c = client();
+    let doc: Value = c
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
+    assert_eq!(paths.len(), 11, "{paths:?}");
+    for path in &paths {
+        let concrete = path
+            .replace("{workspace}", "shop-a")
+            .replace("{id}", "a1")
+            .replace("{token}", "0");
+        let methods = doc["paths"][path].as_object().unwrap();
+        for method in methods.keys() {
+            let request = match method.as_str() {
+                "get" => c.get(app.url(&concrete)),
+                "post" => c.post(app.url(&concrete)).body("[]"),
+                other => panic!("unexpected method {other}"),
+            };
+            let r = request.bearer_auth(&token).send().await.unwrap();
+            let status = r.status().as_u16();
+            let body = r.text().await.unwrap();
+            assert!(
+                !(status == 404 && body.contains("not found")),
+                "{method} {concrete}: {status} {body}"
+            );
+        }
+    }
+}
