@@ -197,6 +197,15 @@ async fn import(global: &GlobalArgs, args: ImportArgs) -> Result<()> {
     Ok(())
 }
 
+/// Facts as the configuration's agent rules show them (aliases merged, excluded agents out).
+fn shown(table: FactTable, config: &WorkspaceConfig) -> FactTable {
+    if config.agents.keeps_facts_as_computed() {
+        table
+    } else {
+        table.with_agent_rules(&config.agents)
+    }
+}
+
 /// Reads files and computes facts, for `--input` mode.
 fn facts_from_files(files: &[String], config: &WorkspaceConfig) -> Result<FactTable> {
     let calendars = Calendars::new(config.clone());
@@ -208,7 +217,7 @@ fn facts_from_files(files: &[String], config: &WorkspaceConfig) -> Result<FactTa
             stats.pending
         );
     }
-    Ok(table)
+    Ok(shown(table, config))
 }
 
 fn file_mode_config(global: &GlobalArgs) -> Result<WorkspaceConfig> {
@@ -243,7 +252,10 @@ async fn report(global: &GlobalArgs, args: ReportArgs) -> Result<()> {
         (facts, config, range)
     } else {
         let opened = open_store(global).await?;
-        let facts = opened.store.facts(opened.workspace.id, None).await?;
+        let facts = shown(
+            opened.store.facts(opened.workspace.id, None).await?,
+            &opened.config,
+        );
         opened.store.close().await?;
         let range = facts.start_range();
         (facts, opened.config, range)
@@ -267,7 +279,10 @@ async fn facts(global: &GlobalArgs, args: FactsArgs) -> Result<()> {
         facts_from_files(&args.input, &config)?
     } else {
         let opened = open_store(global).await?;
-        let table = opened.store.facts(opened.workspace.id, None).await?;
+        let table = shown(
+            opened.store.facts(opened.workspace.id, None).await?,
+            &opened.config,
+        );
         opened.store.close().await?;
         table
     };

@@ -571,3 +571,70 @@ fn report_dates_are_checked() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+/// Agent rules in the configuration: an alias merges Bob into Anna, an excluded agent's
+/// conversations leave every figure; the store and the file path agree.
+#[test]
+fn agent_rules_merge_and_exclude_in_both_paths() {
+    let ws = Workspace::new();
+    let base = std::fs::read_to_string(fixture("config.toml")).unwrap();
+    let plain: Value = ws.json(&[
+        "--config",
+        &fixture("config.toml"),
+        "report",
+        "--format",
+        "json",
+        "--input",
+        &fixture("nested.jsonl"),
+    ]);
+    let count =
+        |r: &Value, agent: &str| r["by_agent"][agent]["conversations"].as_u64().unwrap_or(0);
+    let (anna, bob, total) = (
+        count(&plain, "Anna"),
+        count(&plain, "Bob"),
+        plain["conversations"].as_u64().unwrap(),
+    );
+    assert!(anna > 0 && bob > 0, "{plain}");
+
+    let merged = ws.dir.path().join("merged.toml");
+    std::fs::write(
+        &merged,
+        format!("{base}\n[agents.aliases]\nBob = \"Anna\"\n"),
+    )
+    .unwrap();
+    let by_file: Value = ws.json(&[
+        "--config",
+        merged.to_str().unwrap(),
+        "report",
+        "--format",
+        "json",
+        "--input",
+        &fixture("nested.jsonl"),
+    ]);
+    assert_eq!(count(&by_file, "Anna"), anna + bob);
+    assert!(by_file["by_agent"].get("Bob").is_none());
+    ws.ok(&[
+        "--config",
+        merged.to_str().unwrap(),
+        "import",
+        &fixture("nested.jsonl"),
+    ]);
+    let by_store: Value = ws.json(&["report", "--format", "json"]);
+    assert_eq!(by_store, by_file);
+
+    let excluded = ws.dir.path().join("excluded.toml");
+    std::fs::write(
+        &excluded,
+        format!("{base}\n[agents]\nexclude = [\"Anna\"]\n"),
+    )
+    .unwrap();
+    let without: Value = ws.json(&[
+        "--config",
+        excluded.to_str().unwrap(),
+        "report",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(without["conversations"].as_u64().unwrap(), total - anna);
+    assert!(without["by_agent"].get("Anna").is_none());
+}

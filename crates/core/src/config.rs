@@ -91,6 +91,88 @@ pub struct WorkspaceConfig {
     /// Weeks that replace the default for one channel.
     pub channel_weeks: BTreeMap<Channel, WeekSchedule>,
     pub targets: Targets,
+    pub agents: AgentRules,
+}
+
+/// How agent names in the records are read: aliases merge spellings into one display name,
+/// bots are accounts whose messages count as bot messages, and excluded agents (test accounts)
+/// have their conversations left out of every figure.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgentRules {
+    /// Name in the records → name shown.
+    pub aliases: BTreeMap<String, String>,
+    /// Names (as in the records) whose agent messages are treated as bot messages.
+    pub bots: BTreeSet<String>,
+    /// Names (after aliases) whose conversations are left out.
+    pub exclude: BTreeSet<String>,
+}
+
+impl AgentRules {
+    /// The shown name of an agent name from the records.
+    pub fn display_name<'a>(&'a self, name: &'a str) -> &'a str {
+        self.aliases.get(name).map_or(name, String::as_str)
+    }
+
+    /// Whether messages by this name are a bot's.
+    pub fn is_bot(&self, name: Option<&str>) -> bool {
+        name.is_some_and(|n| self.bots.contains(n))
+    }
+
+    /// Whether the rules change nothing after facts are computed (no aliases, no exclusions).
+    pub fn keeps_facts_as_computed(&self) -> bool {
+        self.aliases.is_empty() && self.exclude.is_empty()
+    }
+}
+
+fn string_list(value: &toml::Value, path: &str) -> Result<BTreeSet<String>, ConfigError> {
+    let items = value
+        .as_array()
+        .ok_or_else(|| err(path, "must be a list of names such as [\"Test Agent\"]"))?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let name = as_str(item, &format!("{path}[{i}]"))?.trim();
+            if name.is_empty() {
+                return Err(err(format!("{path}[{i}]"), "must not be empty"));
+            }
+            Ok(name.to_string())
+        })
+        .collect()
+}
+
+fn parse_agents(value: &toml::Value) -> Result<AgentRules, ConfigError> {
+    let table = value
+        .as_table()
+        .ok_or_else(|| err("agents", "must be a table with aliases, bots and exclude"))?;
+    let mut rules = AgentRules::default();
+    for (key, v) in table {
+        let path = format!("agents.{key}");
+        match key.as_str() {
+            "aliases" => {
+                let aliases = v.as_table().ok_or_else(|| {
+                    err(
+                        &path,
+                        "must be a table of \"name in records\" = \"name shown\"",
+                    )
+                })?;
+                for (from, to) in aliases {
+                    let item = format!("{path}.{from}");
+                    let to = as_str(to, &item)?.trim();
+                    if to.is_empty() {
+                        return Err(err(item, "must not be empty"));
+                    }
+                    rules
+                        .aliases
+                        .insert(from.trim().to_string(), to.to_string());
+                }
+            }
+            "bots" => rules.bots = string_list(v, &path)?,
+            "exclude" => rules.exclude = string_list(v, &path)?,
+            _ => return Err(err(path, "unknown key; known: aliases, bots, exclude")),
+        }
+    }
+    Ok(rules)
 }
 
 /// The configuration used when none is given: Europe/Amsterdam, Monday–Friday 09:00–17:00,
@@ -181,6 +263,7 @@ impl WorkspaceConfig {
         let mut default_week = None;
         let mut channel_weeks = BTreeMap::new();
         let mut targets = Targets::default();
+        let mut agents = AgentRules::default();
 
         for (key, value) in &root {
             match key.as_str() {
@@ -262,10 +345,11 @@ impl WorkspaceConfig {
                         }
                     }
                 }
+                "agents" => agents = parse_agents(value)?,
                 _ => {
                     return Err(err(
                         key,
-                        "unknown key; known: timezone, holidays, holiday_calendar, opening_hours, targets",
+                        "unknown key; known: timezone, holidays, holiday_calendar, opening_hours, targets, agents",
                     ));
                 }
             }
@@ -293,6 +377,7 @@ impl WorkspaceConfig {
             default_week,
             channel_weeks,
             targets,
+            agents,
         })
     }
 
@@ -358,6 +443,39 @@ impl Calendars {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn agent_rules_are_read_and_checked() {
+        let config = WorkspaceConfig::from_toml(
+            r#"
+[agents]
+bots = ["Chatbot"]
+exclude = ["Test Agent"]
+[agents.aliases]
+"anna.b" = "Anna Bakker"
+"#,
+        )
+        .unwrap();
+        assert_eq!(config.agents.display_name("anna.b"), "Anna Bakker");
+        assert_eq!(config.agents.display_name("Bob"), "Bob");
+        assert!(config.agents.is_bot(Some("Chatbot")));
+        assert!(!config.agents.is_bot(None));
+        assert!(config.agents.exclude.contains("Test Agent"));
+        for (text, key, reason) in [
+            ("[agents]\nbots = \"x\"", "agents.bots", "must be a list"),
+            (
+                "[agents]\nexclude = [\" \"]",
+                "agents.exclude[0]",
+                "must not be empty",
+            ),
+            ("[agents]\nnames = []", "agents.names", "unknown key"),
+            ("[agents.aliases]\nx = 1", "agents.aliases.x", ""),
+        ] {
+            let e = WorkspaceConfig::from_toml(text).unwrap_err();
+            assert_eq!(e.key, key, "{text}");
+            assert!(e.message.contains(reason), "{text}: {}", e.message);
+        }
+    }
+
     use super::*;
 
     const EXAMPLE: &str = r#"

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::BusinessCalendar;
+use crate::config::{AgentRules, Calendars};
 use crate::model::{
     Author, Conversation, EventFields, EventKind, MessageFields, Scale, SurveyFields, SurveyKind,
 };
@@ -81,7 +82,8 @@ pub struct FactsParts<'a> {
 
 /// The definitions of docs/metrics.md over normalized records (see
 /// [`crate::model::normalize_messages`] and its siblings): `created_at` and `header_agent`
-/// come from the conversation record, `calendar` is the business calendar of its channel.
+/// come from the conversation record, `calendar` is the business calendar of its channel, and
+/// `agents` says which agent names are bots (their messages count as bot messages).
 pub fn compute_parts<'a, M: MessageFields, E: EventFields, S: SurveyFields>(
     created_at: i64,
     header_agent: Option<&'a str>,
@@ -89,16 +91,22 @@ pub fn compute_parts<'a, M: MessageFields, E: EventFields, S: SurveyFields>(
     events: &'a [E],
     surveys: &[S],
     calendar: &BusinessCalendar,
+    agents: &AgentRules,
 ) -> FactsParts<'a> {
-    let public = || messages.iter().filter(|m| m.author().is_public());
+    // The author as the definitions see it: an agent account listed as a bot is a bot.
+    let author = |m: &M| match m.author() {
+        Author::Agent if agents.is_bot(m.agent()) => Author::Bot,
+        a => a,
+    };
+    let public = || messages.iter().filter(|m| author(m).is_public());
 
     let first_public = public().next();
     let start = first_public.map_or(created_at, |m| m.at());
-    let inbound = first_public.is_some_and(|m| m.author() == Author::Customer);
+    let inbound = first_public.is_some_and(|m| author(m) == Author::Customer);
 
     let first_response_at = if inbound {
         public()
-            .find(|m| m.author() == Author::Agent && m.at() >= start)
+            .find(|m| author(m) == Author::Agent && m.at() >= start)
             .map(|m| m.at())
     } else {
         None
@@ -110,7 +118,7 @@ pub fn compute_parts<'a, M: MessageFields, E: EventFields, S: SurveyFields>(
     let mut agent_turns = 0;
     let mut previous_author = None;
     for m in public() {
-        match m.author() {
+        match author(m) {
             Author::Customer => customer_messages += 1,
             Author::Agent => {
                 agent_messages += 1;
@@ -120,7 +128,7 @@ pub fn compute_parts<'a, M: MessageFields, E: EventFields, S: SurveyFields>(
             }
             _ => {}
         }
-        previous_author = Some(m.author());
+        previous_author = Some(author(m));
     }
 
     // Status walk: messages and events in time order, messages first at equal times. Both
@@ -138,7 +146,7 @@ pub fn compute_parts<'a, M: MessageFields, E: EventFields, S: SurveyFields>(
         if take_message {
             let m = &messages[i];
             i += 1;
-            match m.author() {
+            match author(m) {
                 Author::Customer if resolved => {
                     resolved = false;
                     reopens += 1;
@@ -212,10 +220,10 @@ pub fn compute_parts<'a, M: MessageFields, E: EventFields, S: SurveyFields>(
 }
 
 /// Computes the facts of a conversation that has a header (returns `None` without one).
-/// `conversation` must be normalized; `calendar` is the business calendar of its channel.
+/// `conversation` must be normalized; `calendars` are its workspace's.
 pub fn compute_facts(
     conversation: &Conversation,
-    calendar: &BusinessCalendar,
+    calendars: &Calendars,
 ) -> Option<ConversationFacts> {
     let header = conversation.header.as_ref()?;
     let parts = compute_parts(
@@ -224,7 +232,8 @@ pub fn compute_facts(
         &conversation.messages,
         &conversation.events,
         &conversation.surveys,
-        calendar,
+        calendars.for_channel(header.channel.as_str()),
+        &calendars.config().agents,
     );
     Some(ConversationFacts {
         conversation: conversation.id.clone(),
@@ -251,10 +260,7 @@ pub fn compute_all_facts(
             .map(|part| {
                 scope.spawn(move || {
                     part.iter()
-                        .map(|c| {
-                            let channel = c.header.as_ref()?.channel.as_str();
-                            compute_facts(c, calendars.for_channel(channel))
-                        })
+                        .map(|c| compute_facts(c, calendars))
                         .collect::<Vec<_>>()
                 })
             })

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use crate::config::AgentRules;
 use crate::facts::{ConversationFacts, FactNumbers, SurveyAnswer};
 use crate::model::Scale;
 
@@ -293,6 +294,44 @@ impl FactTable {
     /// dictionaries once, not per row).
     pub fn extend_from(&mut self, other: &FactTable, rows: impl IntoIterator<Item = usize>) {
         let remap: Vec<u32> = other.names.iter().map(|n| self.intern(n)).collect();
+        self.copy_rows(other, rows, &remap, &remap);
+    }
+
+    /// This table with agent names as `rules` show them (aliases merged) and without the
+    /// conversations of excluded agents. Channel and tag names stay as they are.
+    pub fn with_agent_rules(&self, rules: &AgentRules) -> FactTable {
+        let mut out = FactTable::new();
+        out.reserve(self.len(), self);
+        let remap: Vec<u32> = self.names.iter().map(|n| out.intern(n)).collect();
+        // Excluded agents map to a marker that drops the row.
+        const DROP: u32 = NO_NAME - 1;
+        let agent_remap: Vec<u32> = self
+            .names
+            .iter()
+            .map(|n| {
+                let shown = rules.display_name(n);
+                if rules.exclude.contains(shown) {
+                    DROP
+                } else {
+                    out.intern(shown)
+                }
+            })
+            .collect();
+        let kept = (0..self.len()).filter(|&i| {
+            let a = self.agent[i];
+            a == NO_NAME || agent_remap[a as usize] != DROP
+        });
+        out.copy_rows(self, kept, &remap, &agent_remap);
+        out
+    }
+
+    fn copy_rows(
+        &mut self,
+        other: &FactTable,
+        rows: impl IntoIterator<Item = usize>,
+        remap: &[u32],
+        agent_remap: &[u32],
+    ) {
         let map = |i: u32| {
             if i == NO_NAME {
                 NO_NAME
@@ -304,7 +343,12 @@ impl FactTable {
             self.ids.push_str(other.conversation(i));
             self.id_ends.push(self.ids.len() as u32);
             self.channel.push(map(other.channel[i]));
-            self.agent.push(map(other.agent[i]));
+            let agent = other.agent[i];
+            self.agent.push(if agent == NO_NAME {
+                NO_NAME
+            } else {
+                agent_remap[agent as usize]
+            });
             for &t in other.tags(i) {
                 self.tag_refs.push(map(t));
             }
@@ -687,5 +731,36 @@ mod tests {
         let mut wrong = bytes.clone();
         wrong.push(0);
         assert!(FactTable::decode(&wrong).is_err());
+    }
+
+    #[test]
+    fn agent_rules_merge_aliases_and_drop_excluded_agents() {
+        let table = FactTable::from_facts(&[
+            facts("1", Some("anna.b"), &["x"], Some(3.0)),
+            facts("2", Some("Anna Bakker"), &[], None),
+            facts("3", Some("Test Agent"), &[], None),
+            facts("4", None, &[], None),
+        ]);
+        let mut rules = AgentRules::default();
+        rules.aliases.insert("anna.b".into(), "Anna Bakker".into());
+        rules.exclude.insert("Test Agent".into());
+        let shown = table.with_agent_rules(&rules);
+        let rows: Vec<(String, Option<String>)> = shown
+            .to_facts()
+            .into_iter()
+            .map(|f| (f.conversation, f.agent))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("1".to_string(), Some("Anna Bakker".to_string())),
+                ("2".to_string(), Some("Anna Bakker".to_string())),
+                ("4".to_string(), None),
+            ]
+        );
+        // Both rows of Anna share one name in the dictionary, so reports group them together.
+        assert_eq!(shown.agent_index(0), shown.agent_index(1));
+        assert_eq!(shown.get(0).tags, ["x"]);
+        assert_eq!(shown.get(0).numbers, table.get(0).numbers);
     }
 }

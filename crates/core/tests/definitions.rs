@@ -93,12 +93,13 @@ impl Builder {
         self.0.header.as_mut().unwrap().agent = Some(who.into());
         self
     }
-    fn facts(mut self) -> ConversationFacts {
+    fn facts(self) -> ConversationFacts {
+        self.facts_with(CONFIG)
+    }
+    fn facts_with(mut self, config: &str) -> ConversationFacts {
         self.0.normalize();
-        let config = WorkspaceConfig::from_toml(CONFIG).unwrap();
-        let calendars = Calendars::new(config);
-        let channel = self.0.header.as_ref().unwrap().channel.clone();
-        compute_facts(&self.0, calendars.for_channel(channel.as_str())).unwrap()
+        let calendars = Calendars::new(WorkspaceConfig::from_toml(config).unwrap());
+        compute_facts(&self.0, &calendars).unwrap()
     }
 }
 
@@ -571,4 +572,25 @@ fn period_and_previous_period_by_local_start_date() {
     assert_eq!(previous.period.from, d("2024-03-29"));
     assert_eq!(previous.period.to, d("2024-03-30"));
     assert_eq!(previous.summary.conversations, 2);
+}
+
+#[test]
+fn an_agent_account_listed_as_bot_does_not_answer() {
+    // Chat is open all day. "Chatbot" answers after 5 s as an agent account; Anna after 2 min.
+    let config = format!("{CONFIG}\n[agents]\nbots = [\"Chatbot\"]\n");
+    let build = || {
+        Builder::new("chat", "2024-03-04T10:00:00+01:00")
+            .customer("2024-03-04T10:00:00+01:00")
+            .agent("2024-03-04T10:00:05+01:00", "Chatbot")
+            .agent("2024-03-04T10:02:00+01:00", "Anna")
+    };
+    let as_bot = build().facts_with(&config);
+    assert_eq!(as_bot.first_response_millis, Some(120 * S));
+    assert_eq!(as_bot.agent_messages, 1);
+    assert_eq!(as_bot.agent_turns, 1);
+    assert_eq!(as_bot.agent.as_deref(), Some("Anna"));
+    // Without the rule the bot's message is the first response.
+    let plain = build().facts();
+    assert_eq!(plain.first_response_millis, Some(5 * S));
+    assert_eq!(plain.agent_messages, 2);
 }

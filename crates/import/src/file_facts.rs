@@ -181,6 +181,7 @@ fn facts_with_hash(
                     &view.events,
                     &view.surveys,
                     calendars.for_channel(view.channel),
+                    &calendars.config().agents,
                 );
                 let row = result.table.len() as u32;
                 result.table.push_parts(
@@ -225,9 +226,7 @@ fn facts_with_hash(
             let mut row = NO_ROW;
             if conversation.header.is_some() {
                 conversation.normalize();
-                let channel = conversation.header.as_ref().map(|h| h.channel.clone());
-                let calendar = calendars.for_channel(channel.as_ref().expect("header").as_str());
-                if let Some(f) = compute_facts(&conversation, calendar) {
+                if let Some(f) = compute_facts(&conversation, calendars) {
                     row = result.table.len() as u32;
                     result.table.push(&f);
                 }
@@ -445,10 +444,7 @@ fn facts_with_hash(
         }
         conversation.normalize();
         match &conversation.header {
-            Some(header) => {
-                let calendar = calendars.for_channel(header.channel.as_str());
-                rebuilt.extend(compute_facts(&conversation, calendar));
-            }
+            Some(_) => rebuilt.extend(compute_facts(&conversation, calendars)),
             None => stats.pending += 1,
         }
     }

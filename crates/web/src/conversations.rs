@@ -345,10 +345,12 @@ async fn one<S: Store>(
         .await?
         .ok_or(WebError::NotFound)?;
     let calendars = Calendars::new(data::config(&access.workspace)?);
-    let facts = conversation
-        .header
-        .as_ref()
-        .and_then(|h| compute_facts(&conversation, calendars.for_channel(h.channel.as_str())));
+    let facts = compute_facts(&conversation, &calendars).map(|mut f| {
+        // Named as the workspace's agent rules show them.
+        let rules = &calendars.config().agents;
+        f.agent = f.agent.map(|a| rules.display_name(&a).to_string());
+        f
+    });
     if access.role == Role::Agent {
         let own = access.agent_name.as_deref();
         if facts.as_ref().and_then(|f| f.agent.as_deref()) != own || own.is_none() {

@@ -17,7 +17,8 @@ use servicemeter_store::{Store, Workspace};
 use crate::error::WebError;
 use crate::state::AppState;
 
-/// The workspace's facts, from memory when nothing changed since they were read.
+/// The workspace's facts as its agent rules show them (aliases merged, excluded agents left
+/// out), from memory when nothing changed since they were read.
 pub async fn facts<S: Store>(
     state: &AppState<S>,
     workspace: &Workspace,
@@ -32,7 +33,13 @@ pub async fn facts<S: Store>(
     {
         return Ok(table.clone());
     }
-    let table = Arc::new(state.store.facts(workspace.id, None).await?);
+    let stored = state.store.facts(workspace.id, None).await?;
+    let rules = &config(workspace)?.agents;
+    let table = Arc::new(if rules.keeps_facts_as_computed() {
+        stored
+    } else {
+        stored.with_agent_rules(rules)
+    });
     state
         .facts
         .lock()
