@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod overview;
 pub mod pages;
 pub mod session_store;
+pub mod settings;
 pub mod state;
 pub mod webhooks;
 
@@ -155,6 +156,39 @@ where
         .route("/lang", post(pages::set_lang))
         .route("/w/{workspace}", get(overview::overview::<S>))
         .route("/w/{workspace}/live", get(live::events::<S>))
+        .route("/w/{workspace}/settings", get(settings::show::<S>))
+        .route(
+            "/w/{workspace}/settings/hours",
+            post(settings::save_hours::<S>),
+        )
+        .route(
+            "/w/{workspace}/settings/holidays",
+            post(settings::save_holidays::<S>),
+        )
+        .route(
+            "/w/{workspace}/settings/targets",
+            post(settings::save_targets::<S>),
+        )
+        .route(
+            "/w/{workspace}/settings/agents",
+            post(settings::save_agents::<S>),
+        )
+        .route(
+            "/w/{workspace}/settings/config",
+            post(settings::save_toml::<S>),
+        )
+        .route(
+            "/w/{workspace}/settings/members",
+            post(settings::save_member::<S>),
+        )
+        .route(
+            "/w/{workspace}/settings/tokens",
+            post(settings::save_token::<S>),
+        )
+        .route(
+            "/w/{workspace}/settings/webhook",
+            post(settings::rotate_webhook_secret::<S>),
+        )
         .route(
             "/w/{workspace}/conversations",
             get(conversations::list_page::<S>),
