@@ -134,16 +134,29 @@ pub struct SettingsQuery {
     saved: Option<String>,
 }
 
+/// What the page says besides the settings: what was saved, what went wrong, a token to copy
+/// once, and the TOML text to show instead of the stored one (after a refused edit).
+#[derive(Default)]
+struct Notes {
+    saved: String,
+    error: String,
+    new_token: String,
+    toml: Option<String>,
+}
+
 async fn page<S: Store + Accounts>(
     state: &AppState<S>,
     lang: Lang,
     signed_in: &SignedIn,
     access: &Access,
-    saved: String,
-    error: String,
-    new_token: String,
-    toml_override: Option<String>,
+    notes: Notes,
 ) -> Result<SettingsPage, WebError> {
+    let Notes {
+        saved,
+        error,
+        new_token,
+        toml: toml_override,
+    } = notes;
     let text = config_text(access);
     let root = parse_table(&text);
     let hours = root.get("opening_hours").and_then(toml::Value::as_table);
@@ -295,17 +308,11 @@ pub async fn show<S: Store + Accounts>(
     Query(query): Query<SettingsQuery>,
 ) -> Result<Response, WebError> {
     let access = admin_access(&state, &signed_in, &name).await?;
-    let page = page(
-        &state,
-        lang,
-        &signed_in,
-        &access,
-        query.saved.unwrap_or_default(),
-        String::new(),
-        String::new(),
-        None,
-    )
-    .await?;
+    let notes = Notes {
+        saved: query.saved.unwrap_or_default(),
+        ..Notes::default()
+    };
+    let page = page(&state, lang, &signed_in, &access, notes).await?;
     Ok(render(&page)?.into_response())
 }
 
