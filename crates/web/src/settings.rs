@@ -350,17 +350,12 @@ async fn answer<S: Store + Accounts>(
         .into_response()),
         Err(error) => {
             // Reload the workspace so the page shows what is stored, beside the error.
-            let page = page(
-                state,
-                lang,
-                signed_in,
-                access,
-                String::new(),
+            let notes = Notes {
                 error,
-                String::new(),
-                toml_text,
-            )
-            .await?;
+                toml: toml_text,
+                ..Notes::default()
+            };
+            let page = page(state, lang, signed_in, access, notes).await?;
             Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response())
         }
     }
@@ -727,17 +722,12 @@ pub async fn save_token<S: Store + Accounts>(
         )
         .await?;
     // Shown once, on this answer; only its hash is kept.
-    let page = page(
-        &state,
-        lang,
-        &signed_in,
-        &access,
-        "tokens".into(),
-        String::new(),
-        token,
-        None,
-    )
-    .await?;
+    let notes = Notes {
+        saved: "tokens".into(),
+        new_token: token,
+        ..Notes::default()
+    };
+    let page = page(&state, lang, &signed_in, &access, notes).await?;
     Ok(render(&page)?.into_response())
 }
 
