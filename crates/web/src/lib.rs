@@ -156,6 +156,7 @@ where
         .route("/lang", post(pages::set_lang))
         .route("/w/{workspace}", get(overview::overview::<S>))
         .route("/w/{workspace}/live", get(live::events::<S>))
+        .route("/w/{workspace}/agents/{agent}", get(overview::agent::<S>))
         .route("/w/{workspace}/settings", get(settings::show::<S>))
         .route(
             "/w/{workspace}/settings/hours",

@@ -624,7 +624,7 @@ pub async fn overview<S: Store + Accounts>(
                 .map(|b| format!("{b}&unassigned=1"))
                 .unwrap_or_default()
         } else {
-            drill_link(drill, "agent", agent)
+            format!("/w/{ws}/agents/{}?{period_qs}", query_value(agent))
         };
         agents.push(agent_row(agent, s, Some(&report.summary), href, lang));
     }
@@ -663,6 +663,115 @@ pub async fn overview<S: Store + Accounts>(
         topics,
         charts,
         conversations_href: drill.map(str::to_string).unwrap_or_default(),
+    })?
+    .into_response())
+}
+
+/// One figure of an agent beside the team's.
+struct Comparison {
+    label: &'static str,
+    agent: String,
+    team: String,
+}
+
+#[derive(Template)]
+#[template(path = "agent.html")]
+struct AgentPage {
+    frame: Frame,
+    workspace: String,
+    agent: String,
+    period: String,
+    rows: Vec<Comparison>,
+    flags: Vec<String>,
+    conversations_href: String,
+}
+
+/// `GET /w/{workspace}/agents/{name}`: an agent's figures beside the team's, for the period.
+pub async fn agent<S: Store + Accounts>(
+    State(state): State<AppState<S>>,
+    lang: Lang,
+    signed_in: SignedIn,
+    Path((name, agent)): Path<(String, String)>,
+    Query(query): Query<PeriodQuery>,
+) -> Result<Response, WebError> {
+    let caller = Caller::User(signed_in.user.clone());
+    let access = workspace_access(&*state.store, &caller, &name).await?;
+    if access.role == Role::Agent && access.agent_name.as_deref() != Some(agent.as_str()) {
+        return Err(WebError::NotFound);
+    }
+    let query = if query.is_empty() {
+        PeriodQuery {
+            preset: Some("7d".into()),
+            ..PeriodQuery::default()
+        }
+    } else {
+        query
+    };
+    let (report, _) = data::report(&state, &access.workspace, &query, &[]).await?;
+    let own = report.by_agent.get(&agent).ok_or(WebError::NotFound)?;
+    let team = &report.summary;
+    let t = lang.texts();
+    let pair = |label: &'static str, f: &dyn Fn(&Summary) -> String| Comparison {
+        label,
+        agent: f(own),
+        team: f(team),
+    };
+    let rows = vec![
+        pair(t.conversations, &|s| format::count(s.conversations)),
+        pair(t.first_response, &|s| {
+            format::duration(s.first_response.median_business_seconds)
+        }),
+        pair(t.within_target, &|s| {
+            format::pct(s.first_response.within_target_pct, lang)
+        }),
+        pair(t.resolution_time, &|s| {
+            format::duration(s.resolution.median_business_seconds)
+        }),
+        pair(t.resolution_rate, &|s| {
+            format::pct(s.resolution.resolution_rate_pct, lang)
+        }),
+        pair(t.reopen_rate, &|s| {
+            format::pct(s.resolution.reopen_rate_pct, lang)
+        }),
+        pair(t.one_touch, &|s| {
+            format::pct(s.resolution.one_touch_pct, lang)
+        }),
+        pair(t.turns_per_conversation, &|s| {
+            format::number(s.messages.agent_turns_per_conversation, 2, lang)
+        }),
+        pair(t.csat, &|s| {
+            format!(
+                "{} ({})",
+                format::pct(s.csat.satisfied_pct, lang),
+                format::count(s.csat.responses)
+            )
+        }),
+        pair(t.nps, &|s| format::signed(s.nps.score)),
+        pair(t.ces, &|s| format::number(s.ces.average, 2, lang)),
+    ];
+    let period_qs = report
+        .period
+        .map(|p| format!("from={}&to={}", p.from, p.to))
+        .unwrap_or_default();
+    let ws = &access.workspace.name;
+    Ok(render(&AgentPage {
+        frame: Frame::new(lang, Some(signed_in.user.email)),
+        workspace: ws.clone(),
+        agent: agent.clone(),
+        period: period_label(report.period),
+        rows,
+        flags: agent_flags(team, own)
+            .iter()
+            .map(|f| flag_text(f, lang))
+            .collect(),
+        conversations_href: if access.role.sees_conversations() {
+            format!(
+                "/w/{ws}/conversations?{period_qs}&agent={}",
+                query_value(&agent)
+            )
+        } else {
+            String::new()
+        },
     })?
     .into_response())
 }

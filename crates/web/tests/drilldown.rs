@@ -321,3 +321,68 @@ async fn agents_open_only_their_own_conversations_and_viewers_none() {
         "no drill-down links for viewers"
     );
 }
+
+#[tokio::test]
+async fn agent_pages_put_an_agent_beside_the_team() {
+    let app = spawn_app().await;
+    app.add_user("lead@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    app.add_user("anna@shop.nl", &app.shop_a, Role::Agent, Some("Anna"))
+        .await;
+    let lead = app.signed_in("lead@shop.nl").await;
+    let page = lead
+        .get(app.url("/w/shop-a/agents/Bob?from=2024-03-04&to=2024-03-10"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let text = visible_text(&page);
+    // Bob: one chat answered in 90 s; the team's median is 645 s.
+    assert!(text.contains("Gesprekken 1 3"), "{text}");
+    assert!(text.contains("Eerste reactie 1m 30s 10m 45s"), "{text}");
+    assert!(
+        text.contains("Klanttevredenheid (CSAT) 0,0% (1) 50,0% (2)"),
+        "{text}"
+    );
+    assert!(
+        page.contains("/w/shop-a/conversations?from=2024-03-04&#38;to=2024-03-10&#38;agent=Bob")
+    );
+    // The overview's agent rows lead here.
+    let overview = lead
+        .get(app.url("/w/shop-a?from=2024-03-04&to=2024-03-10"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(overview.contains("href=\"/w/shop-a/agents/Bob?from=2024-03-04&#38;to=2024-03-10\""));
+    assert_eq!(
+        lead.get(app.url("/w/shop-a/agents/Nobody"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    // An agent opens their own page only.
+    let anna = app.signed_in("anna@shop.nl").await;
+    assert_eq!(
+        anna.get(app.url("/w/shop-a/agents/Anna?from=2024-03-04&to=2024-03-10"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        anna.get(app.url("/w/shop-a/agents/Bob?from=2024-03-04&to=2024-03-10"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}
