@@ -357,9 +357,15 @@ pub fn timeline(
             escape(tip)
         );
     }
-    for (t, label) in axis_labels {
+    for (k, (t, label)) in axis_labels.iter().enumerate() {
         svg.line(x_of(*t), 38.0, x_of(*t), 42.0, "axis");
-        svg.text(x_of(*t), height - 4.0, label, "middle");
+        // The outermost labels stay inside the picture.
+        let anchor = match k {
+            0 => "start",
+            k if k + 1 == axis_labels.len() => "end",
+            _ => "middle",
+        };
+        svg.text(x_of(*t), height - 4.0, label, anchor);
     }
     svg.finish()
 }

@@ -467,7 +467,11 @@ pub async fn detail_page<S: Store + Accounts>(
             Author::Bot | Author::Note => "other",
         };
         let who = match m.author {
-            Author::Customer => t.customer.to_string(),
+            Author::Customer => c
+                .header
+                .as_ref()
+                .and_then(|h| h.customer.clone())
+                .unwrap_or_default(),
             _ => m
                 .agent
                 .clone()

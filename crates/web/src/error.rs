@@ -98,7 +98,7 @@ pub async fn html_errors(response: Response) -> Response {
     let body = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
          content=\"width=device-width, initial-scale=1\"><title>{code}</title>\
-         <link rel=\"stylesheet\" href=\"/static/style.css\"></head><body class=\"error-page\">\
+         <link rel=\"stylesheet\" href=\"/static/style.css\"><link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\"></head><body class=\"error-page\">\
          <main><h1>{code}</h1><p>{text}</p><p><a href=\"/\">servicemeter</a></p></main></body></html>",
         code = status.as_u16(),
         text = servicemeter_report::svg::escape(&message),

@@ -97,6 +97,16 @@ async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON)
 }
 
+async fn icon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../static/icon.svg"),
+    )
+}
+
 async fn healthz() -> &'static str {
     "ok"
 }
@@ -218,6 +228,8 @@ where
         .route("/healthz", get(healthz))
         .route("/static/style.css", get(stylesheet))
         .route("/static/live.js", get(live_script))
+        .route("/static/icon.svg", get(icon))
+        .route("/favicon.ico", get(icon))
         .route(
             "/metrics",
             get(metrics::exposition).with_state(metrics.clone()),

@@ -167,7 +167,7 @@ async fn a_conversation_shows_its_clocks_and_customer_text_as_text() {
     );
     // The customer wrote at 08:30, before opening.
     assert!(
-        text.contains("2024-03-04 08:30 customer klant buiten openingstijden Waar is mijn pakket?"),
+        text.contains("2024-03-04 08:30 customer buiten openingstijden Waar is mijn pakket?"),
         "{text}"
     );
     // The timeline: closed background, the open morning, the two clocks.

@@ -1,0 +1,309 @@
+//! The dashboard in real headless Chromium (driven through chromedriver's WebDriver protocol):
+//! sign in, the overview, an agent page and a conversation timeline, on a desktop and a phone
+//! width, with screenshots and no errors in the browser console.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (scripts/test installs them).
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{Value, json};
+use servicemeter_core::access::Role;
+
+struct Driver {
+    process: Child,
+    base: String,
+    session: String,
+    http: reqwest::Client,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+fn find(env: &str, default: &str) -> String {
+    std::env::var(env).unwrap_or_else(|_| default.to_string())
+}
+
+impl Driver {
+    async fn start() -> Driver {
+        let chromedriver = find("SERVICEMETER_CHROMEDRIVER", "/usr/bin/chromedriver");
+        let chromium = find("SERVICEMETER_CHROMIUM", "/usr/bin/chromium");
+        assert!(
+            std::path::Path::new(&chromedriver).exists()
+                && std::path::Path::new(&chromium).exists(),
+            "browser test needs {chromium} and {chromedriver}: apt-get install chromium chromium-driver (scripts/test does this)"
+        );
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let process = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let started = Instant::now();
+        loop {
+            if let Ok(r) = http.get(format!("{base}/status")).send().await
+                && r.json::<Value>()
+                    .await
+                    .is_ok_and(|v| v["value"]["ready"] == true)
+            {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1400"]
+            },
+            "goog:loggingPrefs": {"browser": "ALL"}
+        }}});
+        let created: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session = created["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {created}"))
+            .to_string();
+        Driver {
+            process,
+            base,
+            session,
+            http,
+        }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let mut request = self.http.request(method, url);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let value: Value = request.send().await.unwrap().json().await.unwrap();
+        assert!(
+            value["value"].get("error").is_none(),
+            "{path}: {}",
+            value["value"]
+        );
+        value["value"].clone()
+    }
+
+    async fn go(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", Some(json!({"url": url})))
+            .await;
+    }
+
+    async fn element(&self, css: &str) -> String {
+        let found = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        found
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("no element {css}"))
+            .to_string()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let id = self.element(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            Some(json!({"text": text})),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let id = self.element(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{id}/click"),
+            Some(json!({})),
+        )
+        .await;
+    }
+
+    async fn script(&self, code: &str) -> Value {
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": code, "args": []})),
+        )
+        .await
+    }
+
+    async fn url(&self) -> String {
+        self.call(reqwest::Method::GET, "/url", None)
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    async fn screenshot(&self, name: &str) -> PathBuf {
+        let data = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        let png = decode_base64(data.as_str().unwrap());
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser-screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).unwrap();
+        path
+    }
+
+    async fn console_errors(&self) -> Vec<String> {
+        let url = format!("{}/session/{}/se/log", self.base, self.session);
+        let logs: Value = self
+            .http
+            .post(url)
+            .json(&json!({"type": "browser"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        logs["value"]
+            .as_array()
+            .unwrap_or(&Vec::new())
+            .iter()
+            .filter(|e| e["level"] == "SEVERE")
+            .map(|e| e["message"].to_string())
+            .collect()
+    }
+
+    async fn resize(&self, width: u32, height: u32) {
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .await;
+    }
+}
+
+fn decode_base64(text: &str) -> Vec<u8> {
+    let value = |c: u8| -> u32 {
+        match c {
+            b'A'..=b'Z' => u32::from(c - b'A'),
+            b'a'..=b'z' => u32::from(c - b'a') + 26,
+            b'0'..=b'9' => u32::from(c - b'0') + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => panic!("not base64: {c}"),
+        }
+    };
+    let clean: Vec<u8> = text.bytes().filter(|&c| c != b'=' && c != b'\n').collect();
+    let mut out = Vec::with_capacity(clean.len() * 3 / 4);
+    for chunk in clean.chunks(4) {
+        let mut n = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            n |= value(c) << (18 - 6 * i);
+        }
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..chunk.len() - 1]);
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
+    let app = spawn_app().await;
+    app.add_user("lead@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    let driver = Driver::start().await;
+
+    driver.go(&app.url("/login")).await;
+    driver.type_into("input[name=email]", "lead@shop.nl").await;
+    driver.type_into("input[name=password]", PASSWORD).await;
+    driver
+        .click("form[action='/login'] button[type=submit]")
+        .await;
+    let started = Instant::now();
+    while driver.url().await != app.url("/") {
+        if started.elapsed() > Duration::from_secs(10) {
+            let text = driver.script("return document.body.innerText").await;
+            panic!("not signed in; the page says: {text}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    driver
+        .go(&app.url("/w/shop-a?from=2024-03-04&to=2024-03-10"))
+        .await;
+    let conversations = driver
+        .script("return document.querySelector('#tiles .tile .value').textContent")
+        .await;
+    assert_eq!(conversations, "3");
+    let charts = driver
+        .script("return document.querySelectorAll('.charts svg').length")
+        .await;
+    assert_eq!(charts, 5);
+    let overview = driver.screenshot("overview").await;
+
+    // Click through to the agent page from the agents table.
+    driver.click("#agents a[href*='/agents/Anna']").await;
+    assert!(driver.url().await.contains("/w/shop-a/agents/Anna"));
+    let agent = driver.screenshot("agent").await;
+
+    driver.go(&app.url("/w/shop-a/conversations/a1")).await;
+    let marks = driver
+        .script("return document.querySelectorAll('figure.timeline svg circle').length")
+        .await;
+    assert_eq!(marks, 4, "two messages, one event, one survey");
+    let timeline = driver.screenshot("conversation").await;
+
+    // A phone: the page does not scroll sideways (wide tables scroll inside their box).
+    driver.resize(390, 844).await;
+    driver
+        .go(&app.url("/w/shop-a?from=2024-03-04&to=2024-03-10"))
+        .await;
+    let fits = driver
+        .script("return document.documentElement.scrollWidth <= window.innerWidth")
+        .await;
+    assert_eq!(fits, true);
+    let phone = driver.screenshot("overview-phone").await;
+
+    let errors = driver.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    for path in [overview, agent, timeline, phone] {
+        assert!(
+            std::fs::metadata(&path).unwrap().len() > 5_000,
+            "{}",
+            path.display()
+        );
+        eprintln!("screenshot: {}", path.display());
+    }
+}
