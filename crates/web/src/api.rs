@@ -68,12 +68,14 @@ pub async fn report<S: Store + Accounts>(
 ) -> Result<Response, WebError> {
     let access = workspace_access(&*state.store, &caller, &name).await?;
     let by = data::group_by(query.by.as_deref())?;
-    let (mut report, _) = data::report(&state, &access.workspace, &query.period, &by).await?;
+    let (report, _) = data::report(&state, &access.workspace, &query.period, &by).await?;
     if access.role == Role::Agent {
         let own = access.agent_name.clone().unwrap_or_default();
-        report.by_agent.retain(|name, _| *name == own);
+        let mut own_report = (*report).clone();
+        own_report.by_agent.retain(|name, _| *name == own);
+        return Ok(Json(own_report).into_response());
     }
-    Ok(Json(report).into_response())
+    Ok(Json(&*report).into_response())
 }
 
 /// Per-conversation facts (`facts --format jsonl`, as one array), by conversation id.

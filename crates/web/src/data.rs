@@ -17,6 +17,23 @@ use servicemeter_store::{Store, Workspace};
 use crate::error::WebError;
 use crate::state::AppState;
 
+/// What a computed report depends on: the workspace, its data version, the resolved period
+/// and the breakdowns.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ReportKey {
+    workspace: i64,
+    version: i64,
+    period: Option<(Date, Date)>,
+    by: Vec<&'static str>,
+}
+
+/// The distributions the overview's charts show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Distributions {
+    pub arrivals: [[u64; 24]; 7],
+    pub first_response_buckets: [u64; 7],
+}
+
 /// The workspace's facts as its agent rules show them (aliases merged, excluded agents left
 /// out), from memory when nothing changed since they were read.
 pub async fn facts<S: Store>(
@@ -24,6 +41,14 @@ pub async fn facts<S: Store>(
     workspace: &Workspace,
 ) -> Result<Arc<FactTable>, WebError> {
     let version = state.store.data_version(workspace.id).await?;
+    facts_at(state, workspace, version).await
+}
+
+async fn facts_at<S: Store>(
+    state: &AppState<S>,
+    workspace: &Workspace,
+    version: i64,
+) -> Result<Arc<FactTable>, WebError> {
     if let Some((held, table)) = state
         .facts
         .lock()
@@ -149,22 +174,76 @@ pub fn group_by(by: Option<&str>) -> Result<Vec<GroupBy>, WebError> {
         .collect()
 }
 
-/// The report of a workspace for a period (the same contract as `report --format json`).
+/// The report of a workspace for a period (the same contract as `report --format json`),
+/// computed once per data version, period and breakdowns.
 pub async fn report<S: Store>(
     state: &AppState<S>,
     workspace: &Workspace,
     query: &PeriodQuery,
     by: &[GroupBy],
-) -> Result<(Report, WorkspaceConfig), WebError> {
-    let config = config(workspace)?;
-    let facts = facts(state, workspace).await?;
-    let period = query.resolve(today(state, &config), &facts, &config)?;
-    // Aggregation is CPU work on all cores: keep it off the async threads.
+) -> Result<(Arc<Report>, WorkspaceConfig), WebError> {
+    let (key, facts, config) = key_for(state, workspace, query, by).await?;
+    let period = key
+        .period
+        .map(|(from, to)| servicemeter_core::report::Period { from, to });
     let by = by.to_vec();
     let for_report = config.clone();
-    let report =
-        tokio::task::spawn_blocking(move || build_report(&facts, &for_report, period, &by))
-            .await
-            .map_err(|e| WebError::Internal(e.into()))?;
+    let report = state
+        .reports
+        .get_or_try_init(key, async move {
+            // Aggregation is CPU work on all cores: keep it off the async threads.
+            tokio::task::spawn_blocking(move || build_report(&facts, &for_report, period, &by))
+                .await
+                .map_err(|e| WebError::Internal(e.into()))
+        })
+        .await?;
     Ok((report, config))
+}
+
+/// The overview's distributions for the period of a report.
+pub async fn distributions<S: Store>(
+    state: &AppState<S>,
+    workspace: &Workspace,
+    query: &PeriodQuery,
+) -> Result<Arc<Distributions>, WebError> {
+    let (key, facts, config) = key_for(state, workspace, query, &[]).await?;
+    let bounds = key
+        .period
+        .map(|(from, to)| servicemeter_core::report::Period { from, to }.bounds(&config.timezone));
+    state
+        .distributions
+        .get_or_try_init(key, async move {
+            tokio::task::spawn_blocking(move || Distributions {
+                arrivals: servicemeter_core::distribution::arrivals_by_weekday_hour(
+                    &facts,
+                    bounds,
+                    &config.timezone,
+                ),
+                first_response_buckets: servicemeter_core::distribution::first_response_buckets(
+                    &facts, bounds,
+                ),
+            })
+            .await
+            .map_err(|e| WebError::Internal(e.into()))
+        })
+        .await
+}
+
+async fn key_for<S: Store>(
+    state: &AppState<S>,
+    workspace: &Workspace,
+    query: &PeriodQuery,
+    by: &[GroupBy],
+) -> Result<(ReportKey, Arc<FactTable>, WorkspaceConfig), WebError> {
+    let config = config(workspace)?;
+    let version = state.store.data_version(workspace.id).await?;
+    let facts = facts_at(state, workspace, version).await?;
+    let period = query.resolve(today(state, &config), &facts, &config)?;
+    let key = ReportKey {
+        workspace: workspace.id.0,
+        version,
+        period: period.map(|p| (p.from, p.to)),
+        by: by.iter().map(|b| b.field()).collect(),
+    };
+    Ok((key, facts, config))
 }

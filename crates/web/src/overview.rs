@@ -8,9 +8,7 @@ use axum::response::{IntoResponse, Response};
 use servicemeter_core::Report;
 use servicemeter_core::access::Role;
 use servicemeter_core::coaching::{AgentFlag, agent_flags, faq_candidates};
-use servicemeter_core::distribution::{
-    FIRST_RESPONSE_BUCKET_LABELS, arrivals_by_weekday_hour, first_response_buckets, open_hours_grid,
-};
+use servicemeter_core::distribution::{FIRST_RESPONSE_BUCKET_LABELS, open_hours_grid};
 use servicemeter_core::report::{GroupBy, Period, Summary};
 use servicemeter_report::svg::{self, Bar};
 use servicemeter_store::{Accounts, Store};
@@ -385,7 +383,7 @@ fn daily(report: &Report, period: Option<Period>) -> Vec<(String, Option<&Summar
 
 fn charts(
     report: &Report,
-    facts: &servicemeter_core::FactTable,
+    distributions: &data::Distributions,
     config: &servicemeter_core::WorkspaceConfig,
     lang: Lang,
 ) -> Charts {
@@ -426,14 +424,13 @@ fn charts(
         Some(config.targets.csat_pct),
         &|v| format!("{v:.0}%"),
     );
-    let bounds = report.period.map(|p| p.bounds(&config.timezone));
     let heatmap = svg::heatmap(
         t.arrivals_heatmap,
-        &arrivals_by_weekday_hour(facts, bounds, &config.timezone),
+        &distributions.arrivals,
         &open_hours_grid(&config.default_week),
         lang.weekdays(),
     );
-    let buckets = first_response_buckets(facts, bounds);
+    let buckets = distributions.first_response_buckets;
     let bucket_bars: Vec<Bar> = FIRST_RESPONSE_BUCKET_LABELS
         .iter()
         .zip(buckets)
@@ -582,7 +579,7 @@ pub async fn overview<S: Store + Accounts>(
     };
     let by = [GroupBy::Tag, GroupBy::Day];
     let (report, config) = data::report(&state, &access.workspace, &query, &by).await?;
-    let facts = data::facts(&state, &access.workspace).await?;
+    let distributions = data::distributions(&state, &access.workspace, &query).await?;
     let t = lang.texts();
     let ws = &access.workspace.name;
     let period_qs = report
@@ -643,7 +640,7 @@ pub async fn overview<S: Store + Accounts>(
             faq: candidates.contains(tag),
         })
         .collect();
-    let charts = charts(&report, &facts, &config, lang);
+    let charts = charts(&report, &distributions, &config, lang);
     Ok(render(&OverviewPage {
         frame: Frame::new(lang, Some(signed_in.user.email)),
         workspace: ws.clone(),

@@ -17,11 +17,64 @@ pub fn system_clock() -> Clock {
 /// Facts per workspace, with the store's data version they were read at.
 pub type FactsCache = Mutex<HashMap<WorkspaceId, (i64, Arc<FactTable>)>>;
 
+/// Results computed once per key and shared: concurrent askers of a missing key wait for the
+/// one computation. Keys carry the store's data version, so changed data is never served from
+/// here; the oldest entries go when the map is full.
+pub struct Memo<K, V> {
+    /// A use counter, and per key when it was last used and its value (once computed).
+    entries: Mutex<(u64, HashMap<K, MemoEntry<V>>)>,
+    capacity: usize,
+}
+
+type MemoEntry<V> = (u64, Arc<tokio::sync::OnceCell<Arc<V>>>);
+
+impl<K: std::hash::Hash + Eq + Clone, V> Memo<K, V> {
+    pub fn new(capacity: usize) -> Memo<K, V> {
+        Memo {
+            entries: Mutex::new((0, HashMap::new())),
+            capacity,
+        }
+    }
+
+    /// The value of `key`, computed by `make` when it is not there yet.
+    pub async fn get_or_try_init<E, F>(&self, key: K, make: F) -> Result<Arc<V>, E>
+    where
+        F: std::future::Future<Output = Result<V, E>>,
+    {
+        let cell = {
+            let mut guard = self.entries.lock().expect("memo lock");
+            let (clock, map) = &mut *guard;
+            *clock += 1;
+            let now = *clock;
+            if !map.contains_key(&key) && map.len() >= self.capacity {
+                // Make room: drop the least recently used entry.
+                if let Some(oldest) = map
+                    .iter()
+                    .min_by_key(|(_, (used, _))| *used)
+                    .map(|(k, _)| k.clone())
+                {
+                    map.remove(&oldest);
+                }
+            }
+            let entry = map.entry(key).or_insert_with(|| (now, Arc::default()));
+            entry.0 = now;
+            entry.1.clone()
+        };
+        cell.get_or_try_init(|| async { make.await.map(Arc::new) })
+            .await
+            .cloned()
+    }
+}
+
 /// Shared by all handlers; cheap to clone.
 pub struct AppState<S> {
     pub store: Arc<S>,
     pub clock: Clock,
     pub facts: Arc<FactsCache>,
+    /// Reports by workspace, data version, period and breakdowns.
+    pub reports: Arc<Memo<crate::data::ReportKey, servicemeter_core::Report>>,
+    /// Chart distributions by workspace, data version and period.
+    pub distributions: Arc<Memo<crate::data::ReportKey, crate::data::Distributions>>,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// How often live pages ask whether the data changed.
     pub live_interval: std::time::Duration,
@@ -33,6 +86,8 @@ impl<S> Clone for AppState<S> {
             store: self.store.clone(),
             clock: self.clock.clone(),
             facts: self.facts.clone(),
+            reports: self.reports.clone(),
+            distributions: self.distributions.clone(),
             metrics: self.metrics.clone(),
             live_interval: self.live_interval,
         }
@@ -45,6 +100,8 @@ impl<S> AppState<S> {
             store,
             clock,
             facts: Arc::default(),
+            reports: Arc::new(Memo::new(64)),
+            distributions: Arc::new(Memo::new(64)),
             metrics: Arc::default(),
             live_interval: std::time::Duration::from_secs(2),
         }
@@ -53,5 +110,42 @@ impl<S> AppState<S> {
     /// Now, in UTC milliseconds.
     pub fn now_millis(&self) -> i64 {
         (self.clock)().as_millisecond()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[tokio::test]
+    async fn memo_computes_once_per_key_and_forgets_the_least_recently_used() {
+        let memo: Arc<Memo<u32, u32>> = Arc::new(Memo::new(2));
+        let runs = Arc::new(AtomicU32::new(0));
+        let ask = |key: u32| {
+            let memo = memo.clone();
+            let runs = runs.clone();
+            async move {
+                memo.get_or_try_init(key, async {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    Ok::<_, ()>(key * 10)
+                })
+                .await
+                .unwrap()
+            }
+        };
+        // Ten concurrent askers of one key: one computation.
+        let answers = futures_util::future::join_all((0..10).map(|_| ask(1))).await;
+        assert!(answers.iter().all(|a| **a == 10));
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        ask(2).await;
+        ask(1).await; // 1 is now the most recently used
+        ask(3).await; // evicts 2
+        assert_eq!(runs.load(Ordering::SeqCst), 3);
+        ask(1).await;
+        assert_eq!(runs.load(Ordering::SeqCst), 3, "1 was kept");
+        ask(2).await;
+        assert_eq!(runs.load(Ordering::SeqCst), 4, "2 was computed again");
     }
 }
