@@ -29,6 +29,14 @@ async fn existing_workspace(store: &SqliteStore, name: &str) -> Result<Workspace
 
 /// Serves until Ctrl-C, then closes the store cleanly.
 pub async fn serve(store: SqliteStore, args: &ServeArgs, banner: Option<String>) -> Result<()> {
+    // Log lines on standard error; RUST_LOG narrows or widens them (default: info).
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
     let store = Arc::new(store);
     let config = ServerConfig {
         listen: args.listen,

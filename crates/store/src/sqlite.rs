@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use servicemeter_core::facts::compute_all_facts;
 use servicemeter_core::{Calendars, Conversation, FactTable};
@@ -28,6 +29,9 @@ const ROWS_PER_STATEMENT: usize = 500;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// One writer at a time in this process (SQLite has one writer per database); writers in
+    /// other processes wait on SQLite's busy timeout.
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteStore {
@@ -44,13 +48,17 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .pragma("cache_size", "-65536")
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            .busy_timeout(std::time::Duration::from_secs(60));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            writer: Arc::default(),
+        })
     }
 
     /// Checkpoints the write-ahead log and closes every connection (the WAL file is then
@@ -325,6 +333,8 @@ fn merge_duplicates(batch: Vec<Conversation>) -> Vec<Conversation> {
 /// An import in progress on SQLite (one transaction).
 pub struct SqliteImport {
     tx: Transaction<'static, Sqlite>,
+    /// Held until the import commits or is dropped.
+    _writer: tokio::sync::OwnedMutexGuard<()>,
     workspace: WorkspaceId,
     next_ordinal: u32,
     next_segment: i64,
@@ -462,7 +472,8 @@ impl Store for SqliteStore {
         config_toml: &str,
         calendars: &Calendars,
     ) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let _writer = self.writer.lock().await;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query("UPDATE workspaces SET config_toml = ? WHERE workspace_id = ?")
             .bind(config_toml)
             .bind(workspace.0)
@@ -518,7 +529,9 @@ impl Store for SqliteStore {
     }
 
     async fn begin_import(&self, workspace: WorkspaceId) -> Result<SqliteImport, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let writer = self.writer.clone().lock_owned().await;
+        // IMMEDIATE: the write lock from the start, so ordinals read here stay unique.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let next_ordinal: i64 = sqlx::query_scalar(
             "SELECT COALESCE(MAX(ordinal) + 1, 0) FROM conversations WHERE workspace_id = ?",
         )
@@ -528,6 +541,7 @@ impl Store for SqliteStore {
         let next_segment = next_segment_id(&mut tx, workspace).await?;
         Ok(SqliteImport {
             tx,
+            _writer: writer,
             workspace,
             next_ordinal: next_ordinal as u32,
             next_segment,

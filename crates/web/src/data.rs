@@ -143,9 +143,16 @@ impl PeriodQuery {
                 "to: {to} is before from {from}"
             )));
         }
+        // The data's range fills a missing end; with both ends (or neither) it is not needed,
+        // and reading it means a pass over every row.
+        let range = if from.is_some() != to.is_some() {
+            facts.start_range()
+        } else {
+            None
+        };
         Ok(resolve_period(
             &ReportOptions { from, to },
-            facts.start_range(),
+            range,
             &config.timezone,
         ))
     }
