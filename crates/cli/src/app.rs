@@ -421,8 +421,7 @@ async fn serve_demo(global: &GlobalArgs, args: &DemoArgs) -> Result<()> {
         secure_cookies: false,
     };
     let banner = format!(
-        "sign in as {DEMO_EMAIL} with password {password}\nthe demo workspace: http://{}/w/{CLI_WORKSPACE}",
-        args.listen
+        "sign in as {DEMO_EMAIL} with password {password}\nthe demo workspace: http://{{address}}/w/{CLI_WORKSPACE}"
     );
     crate::server::serve(opened.store, &serve_args, Some(banner)).await
 }

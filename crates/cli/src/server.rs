@@ -27,7 +27,8 @@ async fn existing_workspace(store: &SqliteStore, name: &str) -> Result<Workspace
     })
 }
 
-/// Serves until Ctrl-C, then closes the store cleanly.
+/// Serves until Ctrl-C, then closes the store cleanly. `banner` is printed after the address
+/// line, with `{address}` replaced by the address bound.
 pub async fn serve(store: SqliteStore, args: &ServeArgs, banner: Option<String>) -> Result<()> {
     // Log lines on standard error; RUST_LOG narrows or widens them (default: info).
     let _ = tracing_subscriber::fmt()
@@ -47,7 +48,7 @@ pub async fn serve(store: SqliteStore, args: &ServeArgs, banner: Option<String>)
     let address = app.local_addr();
     eprintln!("servicemeter listening on http://{address}/ (Ctrl-C stops)");
     if let Some(banner) = banner {
-        eprintln!("{banner}");
+        eprintln!("{}", banner.replace("{address}", &address.to_string()));
     }
     app.run_until(async {
         let _ = tokio::signal::ctrl_c().await;

@@ -149,3 +149,73 @@ async fn served_api_answers_what_the_command_line_prints() {
         .unwrap();
     assert!(server.wait().unwrap().success());
 }
+
+#[tokio::test]
+async fn demo_serve_prints_a_sign_in_that_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_servicemeter"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args([
+            "demo",
+            "--conversations",
+            "300",
+            "--serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env_remove("SERVICEMETER_DATA_DIR")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(server.stderr.take().unwrap());
+    let (mut password, mut workspace_url) = (String::new(), String::new());
+    let mut line = String::new();
+    while workspace_url.is_empty() {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "demo ended early");
+        if let Some(rest) = line.strip_prefix("sign in as demo@servicemeter.local with password ") {
+            password = rest.trim().to_string();
+        }
+        if let Some(rest) = line.strip_prefix("the demo workspace: ") {
+            workspace_url = rest.trim().to_string();
+        }
+    }
+    assert!(
+        !workspace_url.contains(":0/"),
+        "the bound port, not 0: {workspace_url}"
+    );
+    let base = workspace_url.trim_end_matches("/w/default").to_string();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let signed_in = client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("email", "demo@servicemeter.local"),
+            ("password", password.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    // Data ends yesterday: the default period (last 7 days) has conversations.
+    let page = client
+        .get(&workspace_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("Geen gesprekken in deze periode."), "{page}");
+    Command::new("kill")
+        .args(["-INT", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(server.wait().unwrap().success());
+}

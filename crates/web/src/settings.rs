@@ -452,10 +452,11 @@ pub async fn save_hours<S: Store + Accounts>(
     answer(&state, lang, &signed_in, &access, "hours", outcome, None).await
 }
 
-#[derive(Deserialize)]
+/// Missing fields read as empty, so that access is checked before the form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct HolidaysForm {
     timezone: String,
-    #[serde(default)]
     nl: Option<String>,
     holidays: String,
 }
@@ -482,7 +483,9 @@ pub async fn save_holidays<S: Store + Accounts>(
     answer(&state, lang, &signed_in, &access, "holidays", outcome, None).await
 }
 
-#[derive(Deserialize)]
+/// Missing fields read as empty, so that access is checked before the form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct TargetsForm {
     first_response: String,
     median_first_response: String,
@@ -531,7 +534,9 @@ pub async fn save_targets<S: Store + Accounts>(
     answer(&state, lang, &signed_in, &access, "targets", outcome, None).await
 }
 
-#[derive(Deserialize)]
+/// Missing fields read as empty, so that access is checked before the form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct AgentsForm {
     aliases: String,
     bots: String,
@@ -561,7 +566,9 @@ pub async fn save_agents<S: Store + Accounts>(
     answer(&state, lang, &signed_in, &access, "agents", outcome, None).await
 }
 
-#[derive(Deserialize)]
+/// Missing fields read as empty, so that access is checked before the form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct ConfigForm {
     toml: String,
 }
@@ -587,15 +594,14 @@ pub async fn save_toml<S: Store + Accounts>(
     .await
 }
 
-#[derive(Deserialize)]
+/// Missing fields read as empty, so that access is checked before the form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct MemberForm {
     email: String,
     role: String,
-    #[serde(default)]
     agent_name: String,
-    #[serde(default)]
     password: String,
-    #[serde(default)]
     remove: Option<String>,
 }
 
@@ -675,11 +681,11 @@ pub async fn save_member<S: Store + Accounts>(
     answer(&state, lang, &signed_in, &access, "members", outcome, None).await
 }
 
-#[derive(Deserialize)]
+/// Missing fields read as empty, so that access is checked before the form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct TokenForm {
-    #[serde(default)]
     name: String,
-    #[serde(default)]
     revoke: Option<i64>,
 }
 

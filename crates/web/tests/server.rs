@@ -395,8 +395,15 @@ async fn other_workspaces_are_not_found_through_every_route() {
     for path in [
         "/w/shop-a",
         "/w/shop-z",
+        "/w/shop-a/conversations",
+        "/w/shop-a/conversations/a1",
+        "/w/shop-a/agents/Anna",
+        "/w/shop-a/live",
+        "/w/shop-a/settings",
         "/api/v1/workspaces/shop-a/report",
         "/api/v1/workspaces/shop-a/facts",
+        "/api/v1/workspaces/shop-a/conversations",
+        "/api/v1/workspaces/shop-a/conversations/a1",
         "/api/v1/workspaces/shop-z/report",
     ] {
         assert_eq!(
@@ -404,6 +411,29 @@ async fn other_workspaces_are_not_found_through_every_route() {
             404,
             "{path}"
         );
+    }
+    for path in [
+        "/w/shop-a/settings/hours",
+        "/w/shop-a/settings/holidays",
+        "/w/shop-a/settings/targets",
+        "/w/shop-a/settings/agents",
+        "/w/shop-a/settings/config",
+        "/w/shop-a/settings/members",
+        "/w/shop-a/settings/tokens",
+        "/w/shop-a/settings/webhook",
+    ] {
+        let r = c
+            .post(app.url(path))
+            .form(&[
+                ("toml", ""),
+                ("email", "x@y.nl"),
+                ("role", "admin"),
+                ("name", "x"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "POST {path}");
     }
     let post = c
         .post(app.url("/api/v1/records?workspace=shop-a"))
@@ -417,6 +447,8 @@ async fn other_workspaces_are_not_found_through_every_route() {
     for path in [
         "/api/v1/workspaces/shop-a/report",
         "/api/v1/workspaces/shop-a/facts",
+        "/api/v1/workspaces/shop-a/conversations",
+        "/api/v1/workspaces/shop-a/conversations/a1",
     ] {
         let r = t
             .get(app.url(path))
