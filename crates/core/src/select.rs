@@ -6,6 +6,18 @@ use crate::config::WorkspaceConfig;
 use crate::report::csat_satisfied;
 use crate::table::{FactTable, NO_NAME};
 
+fn value_of<T: Copy>(names: &[(&'static str, T)], name: &str) -> Option<T> {
+    names.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+}
+
+fn name_of<T: PartialEq>(names: &[(&'static str, T)], value: T) -> &'static str {
+    names
+        .iter()
+        .find(|(_, v)| *v == value)
+        .map(|(n, _)| *n)
+        .expect("every value is listed")
+}
+
 /// The condition of a figure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subset {
@@ -47,18 +59,11 @@ impl Subset {
     ];
 
     pub fn parse(name: &str) -> Option<Subset> {
-        Subset::ALL
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, s)| *s)
+        value_of(&Subset::ALL, name)
     }
 
     pub fn name(self) -> &'static str {
-        Subset::ALL
-            .iter()
-            .find(|(_, s)| *s == self)
-            .map(|(n, _)| *n)
-            .expect("listed")
+        name_of(&Subset::ALL, self)
     }
 }
 
@@ -84,18 +89,11 @@ impl SortKey {
     ];
 
     pub fn parse(name: &str) -> Option<SortKey> {
-        SortKey::ALL
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, s)| *s)
+        value_of(&SortKey::ALL, name)
     }
 
     pub fn name(self) -> &'static str {
-        SortKey::ALL
-            .iter()
-            .find(|(_, s)| *s == self)
-            .map(|(n, _)| *n)
-            .expect("listed")
+        name_of(&SortKey::ALL, self)
     }
 }
 

@@ -157,6 +157,23 @@ impl PeriodQuery {
         ))
     }
 
+    /// The last 7 days (the pages' default period).
+    pub fn last_7_days() -> PeriodQuery {
+        PeriodQuery {
+            preset: Some("7d".into()),
+            ..PeriodQuery::default()
+        }
+    }
+
+    /// This query, or the last 7 days when it names no period.
+    pub fn or_last_7_days(self) -> PeriodQuery {
+        if self.is_empty() {
+            PeriodQuery::last_7_days()
+        } else {
+            self
+        }
+    }
+
     /// Whether the query names no period at all.
     pub fn is_empty(&self) -> bool {
         [&self.from, &self.to, &self.preset]

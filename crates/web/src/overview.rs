@@ -569,14 +569,7 @@ pub async fn overview<S: Store + Accounts>(
 ) -> Result<Response, WebError> {
     let caller = Caller::User(signed_in.user.clone());
     let access = workspace_access(&*state.store, &caller, &name).await?;
-    let query = if query.is_empty() {
-        PeriodQuery {
-            preset: Some("7d".into()),
-            ..PeriodQuery::default()
-        }
-    } else {
-        query
-    };
+    let query = query.or_last_7_days();
     let by = [GroupBy::Tag, GroupBy::Day];
     let (report, config) = data::report(&state, &access.workspace, &query, &by).await?;
     let distributions = data::distributions(&state, &access.workspace, &query).await?;
@@ -696,14 +689,7 @@ pub async fn agent<S: Store + Accounts>(
     if access.role == Role::Agent && access.agent_name.as_deref() != Some(agent.as_str()) {
         return Err(WebError::NotFound);
     }
-    let query = if query.is_empty() {
-        PeriodQuery {
-            preset: Some("7d".into()),
-            ..PeriodQuery::default()
-        }
-    } else {
-        query
-    };
+    let query = query.or_last_7_days();
     let (report, _) = data::report(&state, &access.workspace, &query, &[]).await?;
     let own = report.by_agent.get(&agent).ok_or(WebError::NotFound)?;
     let team = &report.summary;

@@ -283,10 +283,7 @@ pub async fn home<S: Store + Accounts>(
         Err(e) => return Err(e),
     };
     let mut workspaces = Vec::new();
-    let week = PeriodQuery {
-        preset: Some("7d".into()),
-        ..PeriodQuery::default()
-    };
+    let week = PeriodQuery::last_7_days();
     for (workspace, membership) in state.store.memberships_of(signed_in.user.id).await? {
         let (report, _) = data::report(&state, &workspace, &week, &[]).await?;
         let s = &report.summary;

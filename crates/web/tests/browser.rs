@@ -81,12 +81,8 @@ impl Driver {
         let created: Value = http
             .post(format!("{base}/session"))
             .json(&caps)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .json_body()
+            .await;
         let session = created["value"]["sessionId"]
             .as_str()
             .unwrap_or_else(|| panic!("no session: {created}"))
@@ -105,7 +101,7 @@ impl Driver {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let value: Value = request.send().await.unwrap().json().await.unwrap();
+        let value: Value = request.json_body().await;
         assert!(
             value["value"].get("error").is_none(),
             "{path}: {}",
@@ -189,12 +185,8 @@ impl Driver {
             .http
             .post(url)
             .json(&json!({"type": "browser"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .json_body()
+            .await;
         logs["value"]
             .as_array()
             .unwrap_or(&Vec::new())

@@ -197,3 +197,19 @@ pub fn visible_text(html: &str) -> String {
     }
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// Sends a request and reads the answer, for tests that only look at the body.
+pub trait Fetch {
+    fn text_body(self) -> impl std::future::Future<Output = String> + Send;
+    fn json_body(self) -> impl std::future::Future<Output = serde_json::Value> + Send;
+}
+
+impl Fetch for reqwest::RequestBuilder {
+    async fn text_body(self) -> String {
+        self.send().await.unwrap().text().await.unwrap()
+    }
+
+    async fn json_body(self) -> serde_json::Value {
+        self.send().await.unwrap().json().await.unwrap()
+    }
+}

@@ -126,7 +126,7 @@ async fn long_lists_are_paged() {
         let url = app.url(&format!(
             "/w/shop-a/conversations?from=2024-03-04&to=2024-03-10&page={n}"
         ));
-        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+        async move { c.get(url).text_body().await }
     };
     let first = page(1).await;
     assert_eq!(ids_in(&first).len(), 50);
@@ -149,12 +149,8 @@ async fn a_conversation_shows_its_clocks_and_customer_text_as_text() {
     let c = app.signed_in("lead@shop.nl").await;
     let a1 = c
         .get(app.url("/w/shop-a/conversations/a1"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .text_body()
+        .await;
     let text = visible_text(&a1);
     assert!(
         text.contains("Eerste reactie 20m 00s binnen openingstijden · 50m 00s kalendertijd"),
@@ -178,12 +174,8 @@ async fn a_conversation_shows_its_clocks_and_customer_text_as_text() {
 
     let a3 = c
         .get(app.url("/w/shop-a/conversations/a3"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .text_body()
+        .await;
     assert!(
         !a3.contains("<script>alert"),
         "customer text must not become markup"
@@ -196,12 +188,8 @@ async fn a_conversation_shows_its_clocks_and_customer_text_as_text() {
 
     let api: Value = c
         .get(app.url("/api/v1/workspaces/shop-a/conversations/a3"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_body()
+        .await;
     assert_eq!(
         api["messages"][0]["text"],
         "Hallo <script>alert('x')</script> iemand?"
@@ -238,12 +226,8 @@ async fn agents_open_only_their_own_conversations_and_viewers_none() {
     let anna = app.signed_in("anna@shop.nl").await;
     let list = anna
         .get(app.url("/w/shop-a/conversations?from=2024-03-04&to=2024-03-10&agent=Bob"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .text_body()
+        .await;
     assert_eq!(
         ids_in(&list),
         ["a1"],
@@ -277,12 +261,8 @@ async fn agents_open_only_their_own_conversations_and_viewers_none() {
     let overview = visible_text(
         &anna
             .get(app.url("/w/shop-a?from=2024-03-04&to=2024-03-10"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
+            .text_body()
+            .await,
     );
     assert!(overview.contains("Team 3"), "{overview}");
     assert!(overview.contains("Anna 1"), "{overview}");
@@ -309,12 +289,8 @@ async fn agents_open_only_their_own_conversations_and_viewers_none() {
     );
     let figures = viewer
         .get(app.url("/w/shop-a?from=2024-03-04&to=2024-03-10"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .text_body()
+        .await;
     assert!(visible_text(&figures).contains("Gesprekken 3"));
     assert!(
         !figures.contains("/conversations"),
@@ -332,12 +308,8 @@ async fn agent_pages_put_an_agent_beside_the_team() {
     let lead = app.signed_in("lead@shop.nl").await;
     let page = lead
         .get(app.url("/w/shop-a/agents/Bob?from=2024-03-04&to=2024-03-10"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .text_body()
+        .await;
     let text = visible_text(&page);
     // Bob: one chat answered in 90 s; the team's median is 645 s.
     assert!(text.contains("Gesprekken 1 3"), "{text}");
@@ -352,12 +324,8 @@ async fn agent_pages_put_an_agent_beside_the_team() {
     // The overview's agent rows lead here.
     let overview = lead
         .get(app.url("/w/shop-a?from=2024-03-04&to=2024-03-10"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .text_body()
+        .await;
     assert!(overview.contains("href=\"/w/shop-a/agents/Bob?from=2024-03-04&#38;to=2024-03-10\""));
     assert_eq!(
         lead.get(app.url("/w/shop-a/agents/Nobody"))

@@ -19,14 +19,7 @@ async fn open_dashboards_hear_about_new_data() {
     app.add_user("lead@shop.nl", &app.shop_b, Role::Lead, None)
         .await;
     let c = app.signed_in("lead@shop.nl").await;
-    let overview = c
-        .get(app.url("/w/shop-b"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let overview = c.get(app.url("/w/shop-b")).text_body().await;
     assert!(overview.contains("data-live=\"/w/shop-b/live\""));
     assert!(overview.contains("<script src=\"/static/live.js\" defer></script>"));
     let mut events = c.get(app.url("/w/shop-b/live")).send().await.unwrap();
@@ -101,14 +94,7 @@ async fn metrics_count_requests_by_route_and_intake_records() {
         .send()
         .await
         .unwrap();
-    let text = c
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = c.get(app.url("/metrics")).text_body().await;
     for line in [
         "servicemeter_http_requests_total{method=\"GET\",route=\"/api/v1/workspaces/{workspace}/report\",status=\"200\"} 2",
         "servicemeter_http_requests_total{method=\"GET\",route=\"/api/v1/workspaces/{workspace}/report\",status=\"404\"} 1",

@@ -221,12 +221,8 @@ async fn overview_shows_the_hand_computed_figures() {
     let c = app.signed_in("lead@shop.nl").await;
     let html = c
         .get(app.url("/w/shop-a?from=2024-03-04&to=2024-03-10"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .text_body()
+        .await;
     let text = visible_text(&html);
     for expected in [
         "2024-03-04 – 2024-03-10",
@@ -249,38 +245,18 @@ async fn overview_shows_the_hand_computed_figures() {
     let en = c
         .get(app.url("/w/shop-a?from=2024-03-04&to=2024-03-10"))
         .header("accept-language", "en-GB,en;q=0.9")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .text_body()
+        .await;
     assert!(visible_text(&en).contains("Resolved 66.7% target 90.0%"));
 
     // Presets count from the server's clock (Wednesday 6 March 2024).
-    let today = visible_text(
-        &c.get(app.url("/w/shop-a?preset=today"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let today = visible_text(&c.get(app.url("/w/shop-a?preset=today")).text_body().await);
     assert!(
         today.contains("2024-03-06 (vorige periode: 2024-03-05)"),
         "{today}"
     );
     assert!(today.contains("Gesprekken 0"), "{today}");
-    let default = visible_text(
-        &c.get(app.url("/w/shop-a"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let default = visible_text(&c.get(app.url("/w/shop-a")).text_body().await);
     assert!(
         default.contains("2024-02-29 – 2024-03-06"),
         "last 7 days by default: {default}"
@@ -310,15 +286,7 @@ async fn home_lists_each_workspace_with_its_week() {
     app.add_user("agency@shop.nl", &app.shop_b, Role::Viewer, None)
         .await;
     let c = app.signed_in("agency@shop.nl").await;
-    let text = visible_text(
-        &c.get(app.url("/"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let text = visible_text(&c.get(app.url("/")).text_body().await);
     // Last 7 days up to Wednesday 6 March: all of shop-a's three and shop-b's one.
     assert!(
         text.contains("shop-a admin 3 10m 45s 100,0% 50,0%"),
@@ -337,12 +305,8 @@ async fn api_report_is_the_report_contract() {
     let got: Value = c
         .get(app.url("/api/v1/workspaces/shop-a/report?from=2024-03-04&to=2024-03-10&by=tag"))
         .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_body()
+        .await;
     let config = WorkspaceConfig::from_toml(SHOP_A_CONFIG).unwrap();
     let facts = app.store.facts(app.shop_a.id, None).await.unwrap();
     let period = Period {
@@ -469,12 +433,8 @@ async fn other_workspaces_are_not_found_through_every_route() {
     let listed: Value = t
         .get(app.url("/api/v1/workspaces"))
         .bearer_auth(&token_b)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_body()
+        .await;
     assert_eq!(
         listed,
         serde_json::json!([{"name": "shop-b", "role": "lead"}])
@@ -496,12 +456,8 @@ async fn roles_narrow_what_the_api_shows() {
     let anna = app.signed_in("anna@shop.nl").await;
     let report: Value = anna
         .get(app.url("/api/v1/workspaces/shop-a/report"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_body()
+        .await;
     // The team's figures, and among the agents only her own line.
     assert_eq!(report["conversations"], 3);
     let agents: Vec<_> = report["by_agent"]
@@ -513,12 +469,8 @@ async fn roles_narrow_what_the_api_shows() {
     assert_eq!(agents, ["Anna"]);
     let facts: Value = anna
         .get(app.url("/api/v1/workspaces/shop-a/facts"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_body()
+        .await;
     let ids: Vec<_> = facts
         .as_array()
         .unwrap()
@@ -561,12 +513,8 @@ async fn intake_stores_durably_idempotently_and_names_rejects() {
         .post(app.url("/api/v1/records"))
         .bearer_auth(&token)
         .body(batch)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_body()
+        .await;
     assert_eq!(first["received"], 4);
     assert_eq!(first["stored"], 3);
     assert_eq!(first["new_conversations"], 1);
@@ -583,12 +531,8 @@ async fn intake_stores_durably_idempotently_and_names_rejects() {
     let report_before: Value = c
         .get(app.url("/api/v1/workspaces/shop-b/report"))
         .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_body()
+        .await;
     assert_eq!(report_before["conversations"], 2);
     assert_eq!(
         report_before["first_response"]["median_business_seconds"],
@@ -600,12 +544,8 @@ async fn intake_stores_durably_idempotently_and_names_rejects() {
         .post(app.url("/api/v1/records"))
         .bearer_auth(&token)
         .body(batch)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_body()
+        .await;
     assert_eq!(
         (
             again["new_conversations"].clone(),
@@ -616,12 +556,8 @@ async fn intake_stores_durably_idempotently_and_names_rejects() {
     let report_after: Value = c
         .get(app.url("/api/v1/workspaces/shop-b/report"))
         .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_body()
+        .await;
     assert_eq!(report_after, report_before);
     assert_eq!(
         app.store
@@ -723,14 +659,7 @@ async fn openapi_document_names_real_routes() {
     let app = spawn_app().await;
     let token = app.token(&app.shop_a).await;
     let c = client();
-    let doc: Value = c
-        .get(app.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = c.get(app.url("/api/v1/openapi.json")).json_body().await;
     assert_eq!(doc["openapi"], "3.1.0");
     let paths: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
     assert_eq!(paths.len(), 11, "{paths:?}");

@@ -12,12 +12,8 @@ async fn report(app: &TestApp, token: &str) -> Value {
     client()
         .get(app.url("/api/v1/workspaces/shop-a/report?from=2024-03-04&to=2024-03-10"))
         .bearer_auth(token)
-        .send()
+        .json_body()
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 fn week(fields: &mut Vec<(String, String)>, n: usize, channel: &str, days: &[(&str, &str)]) {
@@ -82,14 +78,7 @@ async fn changed_hours_targets_and_agents_recompute_the_figures() {
     let before = report(&app, &token).await;
     assert_eq!(before["first_response"]["median_business_seconds"], 645.0);
 
-    let page = admin
-        .get(app.url("/w/shop-a/settings"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = admin.get(app.url("/w/shop-a/settings")).text_body().await;
     assert!(
         page.contains("value=\"09:00-17:00\""),
         "the stored hours are shown"
@@ -299,12 +288,8 @@ async fn members_tokens_and_webhook_secret_are_managed_on_the_page() {
     let page = admin
         .post(app.url("/w/shop-a/settings/tokens"))
         .form(&[("name", "helpdesk sync")])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .text_body()
+        .await;
     let token = page
         .split("<code id=\"new-token\">")
         .nth(1)
@@ -318,14 +303,7 @@ async fn members_tokens_and_webhook_secret_are_managed_on_the_page() {
             .send()
     };
     assert_eq!(use_token().await.unwrap().status(), 200);
-    let listed = admin
-        .get(app.url("/w/shop-a/settings"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let listed = admin.get(app.url("/w/shop-a/settings")).text_body().await;
     assert!(!listed.contains(&token), "never shown again");
     let id = app.store.tokens(app.shop_a.id).await.unwrap()[0]
         .id
@@ -353,14 +331,7 @@ async fn members_tokens_and_webhook_secret_are_managed_on_the_page() {
         .unwrap()
         .unwrap();
     assert_eq!(secret.len(), 64);
-    let page = admin
-        .get(app.url("/w/shop-a/settings"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = admin.get(app.url("/w/shop-a/settings")).text_body().await;
     assert!(page.contains(&format!(
         "/hooks/shop-a/chatwoot/{}",
         servicemeter_web::webhooks::chatwoot_token(&secret)

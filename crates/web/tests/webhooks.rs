@@ -193,12 +193,8 @@ async fn a_chatwoot_conversation_becomes_canonical_records() {
     let facts: Value = c
         .get(app.url("/api/v1/workspaces/shop-b/conversations/chatwoot-77"))
         .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json_body()
+        .await;
     assert_eq!(facts["facts"]["first_response_seconds"], 120.0);
     assert_eq!(facts["facts"]["resolved"], true);
     assert_eq!(facts["facts"]["agent"], "Cor");
