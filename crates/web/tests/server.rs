@@ -685,3 +685,40 @@ async fn openapi_document_names_real_routes() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_language_switch_is_kept() {
+    let app = spawn_app().await;
+    app.add_user("lead@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    let c = app.signed_in("lead@shop.nl").await;
+    let page = app.url("/w/shop-a?from=2024-03-04&to=2024-03-10");
+    assert!(visible_text(&c.get(&page).text_body().await).contains("Gesprekken 3"));
+    let switched = c
+        .post(app.url("/lang"))
+        .header("referer", page.as_str())
+        .form(&[("lang", "en")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(switched.status(), 303);
+    assert_eq!(
+        switched.headers()["location"],
+        "/w/shop-a?from=2024-03-04&to=2024-03-10"
+    );
+    let english = visible_text(&c.get(&page).text_body().await);
+    assert!(english.contains("Conversations 3"), "{english}");
+    assert!(
+        english.contains("Nederlands"),
+        "the switch offers the other language"
+    );
+    // A referer of another site is not followed.
+    let elsewhere = c
+        .post(app.url("/lang"))
+        .header("referer", "https://evil.example/path")
+        .form(&[("lang", "nl")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.headers()["location"], "/path");
+}
