@@ -295,6 +295,7 @@ struct ChannelRow {
     status: &'static str,
     resolution_rate: String,
     csat: String,
+    turns: String,
 }
 
 fn channel_rows(report: &Report, lang: Lang, drill_base: Option<&str>) -> Vec<ChannelRow> {
@@ -323,6 +324,7 @@ fn channel_rows(report: &Report, lang: Lang, drill_base: Option<&str>) -> Vec<Ch
                 },
                 resolution_rate: format::pct(s.resolution.resolution_rate_pct, lang),
                 csat: format::pct(s.csat.satisfied_pct, lang),
+                turns: format::number(s.messages.agent_turns_per_conversation, 2, lang),
             }
         })
         .collect()

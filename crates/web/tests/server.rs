@@ -233,8 +233,9 @@ async fn overview_shows_the_hand_computed_figures() {
         "Heropend 33,3%",
         "Klanttevredenheid (CSAT) 50,0% 2 reacties",
         // Channels: chat 90 s against 2 minutes, email 20 minutes against an hour.
-        "chat 1 1m 30s 2m 00s 100,0%",
-        "email 2 20m 00s 1h 00m 100,0%",
+        // …then resolved %, CSAT % and agent turns per conversation (a2: Bob twice).
+        "chat 1 1m 30s 2m 00s 100,0% 100,0% 0,0% 2,00",
+        "email 2 20m 00s 1h 00m 100,0% 50,0% 100,0% 0,50",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in {text}");
     }
