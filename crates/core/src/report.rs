@@ -121,6 +121,8 @@ pub struct FirstResponseSummary {
     /// First responses within the target of their channel.
     pub within_target: u64,
     pub within_target_pct: Option<f64>,
+    /// unanswered / inbound × 100 (for calls: the abandonment rate).
+    pub unanswered_pct: Option<f64>,
 }
 
 /// Resolution figures.
@@ -138,6 +140,9 @@ pub struct ResolutionSummary {
     pub one_touch: u64,
     /// one_touch / resolved × 100.
     pub one_touch_pct: Option<f64>,
+    /// Mean calendar time from the first response to the resolution, over resolved
+    /// conversations that had a first response (for calls: the average handle time).
+    pub mean_handle_seconds: Option<f64>,
 }
 
 /// Back-and-forth figures.
@@ -230,6 +235,8 @@ pub struct Accumulator {
     ces_sum: f64,
     ces_above: u64,
     ces_below: u64,
+    handle_millis_sum: i64,
+    handle_count: u64,
 }
 
 impl Accumulator {
@@ -246,6 +253,12 @@ impl Accumulator {
             }
         } else if f.unanswered() {
             self.unanswered += 1;
+        }
+        if f.resolved
+            && let (Some(resolution), Some(first)) = (f.resolution_millis, f.first_response_millis)
+        {
+            self.handle_millis_sum += (resolution - first).max(0);
+            self.handle_count += 1;
         }
         if f.resolved {
             self.resolved += 1;
@@ -322,6 +335,8 @@ impl Accumulator {
         self.ces_sum += other.ces_sum;
         self.ces_above += other.ces_above;
         self.ces_below += other.ces_below;
+        self.handle_millis_sum += other.handle_millis_sum;
+        self.handle_count += other.handle_count;
     }
 
     /// The figures.
@@ -348,6 +363,7 @@ impl Accumulator {
                 median_seconds: secs(percentile(&mut self.first_response_calendar, 0.5)),
                 within_target: self.within_target,
                 within_target_pct: percent(self.within_target, answered),
+                unanswered_pct: percent(self.unanswered, answered + self.unanswered),
             },
             resolution: ResolutionSummary {
                 resolved: self.resolved,
@@ -358,6 +374,9 @@ impl Accumulator {
                 reopen_rate_pct: percent(self.reopened, n),
                 one_touch: self.one_touch,
                 one_touch_pct: percent(self.one_touch, self.resolved),
+                mean_handle_seconds: secs((self.handle_count > 0).then(|| {
+                    self.handle_millis_sum as f64 / self.handle_count as f64
+                })),
             },
             messages: ExchangeSummary {
                 customer_messages: self.customer_messages,

@@ -92,3 +92,23 @@ fn topics_with_most_back_and_forth_are_candidates() {
         ["retour", "account", "factuur"]
     );
 }
+
+/// Calls: wait = first response, abandoned = unanswered, handle time = answer → resolution.
+#[test]
+fn abandonment_and_handle_time_of_calls() {
+    let call = |answered_s: Option<i64>, resolved_s: Option<i64>| {
+        let mut n = numbers(answered_s, None, u32::from(answered_s.is_some()));
+        n.resolved = resolved_s.is_some();
+        n.resolution_millis = resolved_s.map(|s| s * 1000);
+        n
+    };
+    let mut acc = Accumulator::default();
+    acc.add(&call(Some(30), Some(330)), i64::MAX); // handled 300 s
+    acc.add(&call(Some(90), Some(690)), i64::MAX); // handled 600 s
+    acc.add(&call(None, None), i64::MAX); // hung up in the queue
+    let s = acc.finish();
+    assert_eq!(s.first_response.median_seconds, Some(60.0));
+    assert_eq!(s.first_response.unanswered, 1);
+    assert_eq!(s.first_response.unanswered_pct, Some(100.0 / 3.0));
+    assert_eq!(s.resolution.mean_handle_seconds, Some(450.0));
+}
