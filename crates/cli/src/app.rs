@@ -8,6 +8,7 @@ use servicemeter_core::config::DEFAULT_CONFIG_TOML;
 use servicemeter_core::report::{GroupBy, ReportOptions, resolve_period};
 use servicemeter_core::time::{MAX_YEAR, MIN_YEAR};
 use servicemeter_core::{Calendars, FactTable, WorkspaceConfig, build_report};
+use servicemeter_import::sources::{Source, SourceOptions};
 use servicemeter_report::{FactsFormat, ReportFormat, write_facts, write_report};
 use servicemeter_store::{SqliteStore, Store, Workspace};
 
@@ -143,27 +144,56 @@ fn day_label(millis: i64, config: &WorkspaceConfig) -> String {
 async fn import(global: &GlobalArgs, args: ImportArgs) -> Result<()> {
     let opened = open_store(global).await?;
     let calendars = Calendars::new(opened.config.clone());
-    let totals = crate::import::import_files(
-        &opened.store,
-        opened.workspace.id,
-        &calendars,
-        &args.files,
-        args.skip_invalid,
-        &args.rejects,
-        now_millis(),
-    )
-    .await?;
+    let totals = if args.source == "jsonl" {
+        crate::import::import_files(
+            &opened.store,
+            opened.workspace.id,
+            &calendars,
+            &args.files,
+            args.skip_invalid,
+            &args.rejects,
+            now_millis(),
+        )
+        .await?
+    } else {
+        let source = Source::parse(&args.source).map_err(|e| anyhow!("--source: {e}"))?;
+        let timezone = match &args.timezone {
+            Some(name) => jiff::tz::TimeZone::get(name)
+                .map_err(|_| anyhow!("--timezone: '{name}' is not a known IANA time zone"))?,
+            None => opened.config.timezone.clone(),
+        };
+        let options = SourceOptions {
+            timezone,
+            twitter_signoff_agents: args.twitter_signoff_agents,
+        };
+        crate::import::import_source(
+            &opened.store,
+            opened.workspace.id,
+            &calendars,
+            source,
+            &args.files,
+            &options,
+            args.skip_invalid,
+            &args.rejects,
+            now_millis(),
+        )
+        .await?
+    };
     let counts = opened.store.counts(opened.workspace.id).await?;
     opened.store.close().await?;
     let mut out = io::stdout().lock();
     writeln!(
         out,
-        "imported {} records: {} conversations ({} new, {} updated)\n  with {} messages, {} events, {} surveys",
+        "imported {} records: {} conversations ({} new, {} updated)\n  with {} messages ({} customer, {} agent, {} bot, {} note), {} events, {} surveys",
         totals.records,
         totals.outcome.new_conversations + totals.outcome.updated_conversations,
         totals.outcome.new_conversations,
         totals.outcome.updated_conversations,
         totals.messages,
+        totals.messages_by_author[0],
+        totals.messages_by_author[1],
+        totals.messages_by_author[2],
+        totals.messages_by_author[3],
         totals.events,
         totals.surveys
     )?;
@@ -361,6 +391,9 @@ async fn demo(global: &GlobalArgs, args: DemoArgs) -> Result<()> {
             files: vec![records_path.display().to_string()],
             skip_invalid: false,
             rejects: dir.join("rejects.jsonl"),
+            source: "jsonl".into(),
+            timezone: None,
+            twitter_signoff_agents: false,
         },
     )
     .await?;

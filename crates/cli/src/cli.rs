@@ -162,6 +162,16 @@ pub struct ImportArgs {
     /// Where --skip-invalid writes rejected records (JSON Lines).
     #[arg(long, default_value = "servicemeter-rejects.jsonl")]
     pub rejects: PathBuf,
+    /// The format of the files: jsonl (canonical records), twitter, callcenter. A directory
+    /// stands for the files in it.
+    #[arg(long, default_value = "jsonl")]
+    pub source: String,
+    /// Time zone of timestamps without an offset [default: the workspace's].
+    #[arg(long)]
+    pub timezone: Option<String>,
+    /// Twitter: name agents after the sign-off of a brand's reply ("sprintcare JK").
+    #[arg(long)]
+    pub twitter_signoff_agents: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

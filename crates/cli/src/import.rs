@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use servicemeter_core::{Calendars, Conversation};
+use servicemeter_import::sources::{Source, SourceError, SourceOptions, translate};
 use servicemeter_import::{FieldError, FileAccess, Input, InputError, LineInput, parse_parallel};
 use servicemeter_store::{ImportRun, ImportTotals, SqliteStore, Store, WorkspaceId};
 
@@ -22,19 +23,32 @@ struct Rejects<'p> {
 
 impl Rejects<'_> {
     fn write(&mut self, error: &InputError, line_text: &str) -> Result<()> {
+        self.write_value(serde_json::json!({
+            "file": error.file,
+            "line": error.line,
+            "field": error.field,
+            "reason": error.reason,
+            "record": line_text,
+        }))
+    }
+
+    fn write_source(&mut self, error: &SourceError, record: &serde_json::Value) -> Result<()> {
+        self.write_value(serde_json::json!({
+            "file": error.file,
+            "place": error.place,
+            "field": error.field,
+            "reason": error.reason,
+            "record": record,
+        }))
+    }
+
+    fn write_value(&mut self, record: serde_json::Value) -> Result<()> {
         if self.writer.is_none() {
             let file = File::create(self.path)
                 .with_context(|| format!("cannot create rejects file {}", self.path.display()))?;
             self.writer = Some(BufWriter::new(file));
         }
         let writer = self.writer.as_mut().expect("just created");
-        let record = serde_json::json!({
-            "file": error.file,
-            "line": error.line,
-            "field": error.field,
-            "reason": error.reason,
-            "record": line_text,
-        });
         serde_json::to_writer(&mut *writer, &record)?;
         writer.write_all(b"\n")?;
         Ok(())
@@ -187,4 +201,61 @@ pub async fn import_files(
     rejects.finish()?;
     let sources = files.join(", ");
     Ok(run.finish(sources).await?)
+}
+
+/// Imports the exports of a source (translated into canonical records, then parsed and stored
+/// like any import); all or nothing unless `skip_invalid`.
+#[allow(clippy::too_many_arguments)]
+pub async fn import_source(
+    store: &SqliteStore,
+    workspace: WorkspaceId,
+    calendars: &Calendars,
+    source: Source,
+    paths: &[String],
+    options: &SourceOptions,
+    skip_invalid: bool,
+    rejects_path: &Path,
+    now: i64,
+) -> Result<ImportTotals> {
+    let paths: Vec<std::path::PathBuf> = paths.iter().map(std::path::PathBuf::from).collect();
+    let translated = translate(source, &paths, options)
+        .map_err(|e| anyhow::Error::new(e).context("import stopped; nothing was stored"))?;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        ProgressBar::new(translated.len() as u64).with_style(
+            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} records eta {eta}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        )
+    });
+    let session = store.begin_import(workspace).await?;
+    let mut run = ImportRun::new(session, calendars, now);
+    let mut rejects = Rejects {
+        path: rejects_path,
+        writer: None,
+    };
+    for (i, t) in translated.iter().enumerate() {
+        match t.parse() {
+            Ok(record) => run.add(record).await?,
+            Err(error) => {
+                if !skip_invalid {
+                    return Err(anyhow::Error::new(error).context(
+                        "import stopped; nothing was stored (use --skip-invalid to store the valid records)",
+                    ));
+                }
+                rejects.write_source(&error, &t.record)?;
+                run.reject();
+            }
+        }
+        if let Some(bar) = &bar
+            && i % 1000 == 0
+        {
+            bar.set_position(i as u64);
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    rejects.finish()?;
+    let sources: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    Ok(run.finish(sources.join(", ")).await?)
 }

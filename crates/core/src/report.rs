@@ -374,9 +374,10 @@ impl Accumulator {
                 reopen_rate_pct: percent(self.reopened, n),
                 one_touch: self.one_touch,
                 one_touch_pct: percent(self.one_touch, self.resolved),
-                mean_handle_seconds: secs((self.handle_count > 0).then(|| {
-                    self.handle_millis_sum as f64 / self.handle_count as f64
-                })),
+                mean_handle_seconds: secs(
+                    (self.handle_count > 0)
+                        .then(|| self.handle_millis_sum as f64 / self.handle_count as f64),
+                ),
             },
             messages: ExchangeSummary {
                 customer_messages: self.customer_messages,

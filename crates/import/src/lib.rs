@@ -5,6 +5,7 @@ pub mod fast;
 pub mod file_facts;
 pub mod parallel;
 pub mod record;
+pub mod sources;
 
 use std::collections::HashMap;
 use std::fmt;

@@ -1,6 +1,7 @@
 //! The one import pipeline: partial conversations in, merged in bounded batches into an
 //! all-or-nothing [`ImportSession`]. Every source (files, API intake, importers) goes through it.
 
+use servicemeter_core::model::Author;
 use servicemeter_core::{Calendars, Conversation};
 
 use crate::{BatchOutcome, ImportSession, ImportSummary, StoreError};
@@ -15,6 +16,8 @@ pub struct ImportTotals {
     pub messages: u64,
     pub events: u64,
     pub surveys: u64,
+    /// Messages by author: customer, agent, bot, note.
+    pub messages_by_author: [u64; 4],
     pub rejected: u64,
     /// Earliest and latest `created_at` of the conversation records read (UTC ms).
     pub created_range: Option<(i64, i64)>,
@@ -48,6 +51,15 @@ impl<'c, S: ImportSession> ImportRun<'c, S> {
         self.totals.messages += record.messages.len() as u64;
         self.totals.events += record.events.len() as u64;
         self.totals.surveys += record.surveys.len() as u64;
+        for m in &record.messages {
+            let k = match m.author {
+                Author::Customer => 0,
+                Author::Agent => 1,
+                Author::Bot => 2,
+                Author::Note => 3,
+            };
+            self.totals.messages_by_author[k] += 1;
+        }
         if let Some(header) = &record.header {
             let t = header.created_at;
             self.totals.created_range = Some(match self.totals.created_range {

@@ -1,0 +1,280 @@
+//! Importers: exports of helpdesks, phone systems and spreadsheets translated into canonical
+//! records (the JSON objects of docs/format.md). The translated records then go through the
+//! same parser, validation and import pipeline as any JSON Lines file — there is no second way
+//! into the store.
+
+pub mod calls;
+pub mod twitter;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use jiff::tz::TimeZone;
+use serde_json::Value;
+use servicemeter_core::Conversation;
+
+use crate::parse_record;
+
+/// The sources `import --source` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The Customer Support on Twitter CSV.
+    Twitter,
+    /// Call records in the call-centre research format (`vru+line, call_id, …`).
+    CallCenter,
+}
+
+impl Source {
+    pub const ALL: [(&'static str, Source); 2] = [
+        ("twitter", Source::Twitter),
+        ("callcenter", Source::CallCenter),
+    ];
+
+    pub fn parse(name: &str) -> Result<Source, String> {
+        Source::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, s)| *s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Source::ALL.iter().map(|(n, _)| *n).collect();
+                format!(
+                    "'{name}' is not a source; use one of: jsonl, {}",
+                    names.join(", ")
+                )
+            })
+    }
+
+    /// File name endings read from a directory.
+    fn extensions(self) -> &'static [&'static str] {
+        match self {
+            Source::Twitter | Source::CallCenter => &["csv"],
+        }
+    }
+}
+
+/// What a translation may need besides the files.
+#[derive(Debug, Clone)]
+pub struct SourceOptions {
+    /// For timestamps without an offset.
+    pub timezone: TimeZone,
+    /// Twitter: name the agent after the sign-off at the end of a brand's reply (`^JK`,
+    /// `-Becky`) as "brand JK", instead of the brand alone.
+    pub twitter_signoff_agents: bool,
+}
+
+impl Default for SourceOptions {
+    fn default() -> SourceOptions {
+        SourceOptions {
+            timezone: TimeZone::get("Europe/Amsterdam").expect("bundled"),
+            twitter_signoff_agents: false,
+        }
+    }
+}
+
+/// A source record that could not be translated, or whose translation is not a valid
+/// canonical record: the file, the place in it (a line, a record), the field and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct SourceError {
+    pub file: String,
+    /// `line 12`, `tickets[3]`, … (empty when the whole file is meant).
+    pub place: String,
+    pub field: String,
+    pub reason: String,
+}
+
+impl fmt::Display for SourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.place.is_empty(), self.field.is_empty()) {
+            (true, _) => write!(f, "{}: {}", self.file, self.reason),
+            (false, true) => write!(f, "{}: {}: {}", self.file, self.place, self.reason),
+            (false, false) => write!(
+                f,
+                "{}: {}: field `{}`: {}",
+                self.file, self.place, self.field, self.reason
+            ),
+        }
+    }
+}
+
+impl SourceError {
+    pub fn new(
+        file: &str,
+        place: impl Into<String>,
+        field: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> SourceError {
+        SourceError {
+            file: file.to_string(),
+            place: place.into(),
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A translated canonical record and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Translated {
+    pub file: String,
+    pub place: String,
+    pub record: Value,
+}
+
+impl Translated {
+    /// The record through the canonical parser: the same validation as a JSON Lines import.
+    pub fn parse(&self) -> Result<Conversation, SourceError> {
+        parse_record(&self.record.to_string()).map_err(|e| SourceError {
+            file: self.file.clone(),
+            place: self.place.clone(),
+            field: e.field,
+            reason: e.reason,
+        })
+    }
+}
+
+/// The files to read: each path as given, or a directory's files with the source's endings
+/// (sorted by name).
+pub fn files_of(source: Source, paths: &[PathBuf]) -> Result<Vec<PathBuf>, SourceError> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| SourceError::new(&path.display().to_string(), "", "", e.to_string()))?
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.is_file()
+                        && p.extension()
+                            .and_then(|e| e.to_str())
+                            .is_some_and(|e| source.extensions().contains(&e))
+                })
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                return Err(SourceError::new(
+                    &path.display().to_string(),
+                    "",
+                    "",
+                    format!(
+                        "no .{} files in this directory",
+                        source.extensions().join(" or .")
+                    ),
+                ));
+            }
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// Translates every file of a source into canonical records, in file order. The first
+/// problem stops it with its place.
+pub fn translate(
+    source: Source,
+    paths: &[PathBuf],
+    options: &SourceOptions,
+) -> Result<Vec<Translated>, SourceError> {
+    let mut out = Vec::new();
+    for file in files_of(source, paths)? {
+        let records = match source {
+            Source::Twitter => twitter::translate(&file, options)?,
+            Source::CallCenter => calls::translate(&file, options)?,
+        };
+        out.extend(records);
+    }
+    Ok(out)
+}
+
+/// Reads a CSV file's header and rows; rows come with their 1-based line numbers (the header
+/// is line 1; quoted fields with line breaks make later rows start further down). Only a line
+/// feed ends a row: a bare carriage return inside a text stays in the text, and the carriage
+/// return of CRLF line ends is dropped.
+pub(crate) struct CsvFile {
+    pub name: String,
+    pub header: Vec<String>,
+    pub rows: Vec<(u64, Vec<String>)>,
+}
+
+pub(crate) fn read_csv(path: &Path) -> Result<CsvFile, SourceError> {
+    let name = path.display().to_string();
+    let data = std::fs::read(path)
+        .map_err(|e| SourceError::new(&name, "", "", format!("cannot read: {e}")))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_reader(data.as_slice());
+    let clean = |record: &csv::StringRecord| -> Vec<String> {
+        let n = record.len();
+        record
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                if i + 1 == n {
+                    f.strip_suffix('\r').unwrap_or(f).to_string()
+                } else {
+                    f.to_string()
+                }
+            })
+            .collect()
+    };
+    let header: Vec<String> = clean(
+        reader
+            .headers()
+            .map_err(|e| SourceError::new(&name, "line 1", "", format!("not CSV: {e}")))?,
+    )
+    .into_iter()
+    .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+    .collect();
+    // Line numbers from the bytes before each record (the reader's own count is off by one
+    // after CRLF line ends).
+    let (mut counted_to, mut line) = (0usize, 1u64);
+    let mut line_at = |byte: usize| {
+        let upto = (byte + 1).min(data.len());
+        if upto > counted_to {
+            line += memchr::memchr_iter(b'\n', &data[counted_to..upto]).count() as u64;
+            counted_to = upto;
+        }
+        line
+    };
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let place = e.position().map_or_else(String::new, |p| {
+                format!("line {}", line_at(p.byte() as usize))
+            });
+            SourceError::new(&name, place, "", format!("not CSV: {e}"))
+        })?;
+        let at = record.position().map_or(0, |p| p.byte() as usize);
+        rows.push((line_at(at), clean(&record)));
+    }
+    Ok(CsvFile { name, header, rows })
+}
+
+impl CsvFile {
+    /// The index of each required column, or an error naming the first that is missing.
+    pub fn columns<const N: usize>(&self, names: [&str; N]) -> Result<[usize; N], SourceError> {
+        let mut out = [0; N];
+        for (slot, name) in out.iter_mut().zip(names) {
+            *slot = self.header.iter().position(|h| h == name).ok_or_else(|| {
+                SourceError::new(&self.name, "line 1", name, "column missing from the header")
+            })?;
+        }
+        Ok(out)
+    }
+}
+
+/// A local date and time in a time zone as an RFC 3339 UTC timestamp.
+pub(crate) fn local_to_rfc3339(
+    datetime: jiff::civil::DateTime,
+    tz: &TimeZone,
+) -> Result<String, String> {
+    let zoned = datetime.to_zoned_datetime(tz.clone()).map_err(|e| {
+        format!(
+            "{datetime} is not a time in {}: {e}",
+            tz.iana_name().unwrap_or("the time zone")
+        )
+    })?;
+    Ok(servicemeter_core::time::format_utc(
+        zoned.timestamp().as_millisecond(),
+    ))
+}
