@@ -1,0 +1,220 @@
+//! `import --source`: exports translated into canonical records give the facts worked out by
+//! hand from the fixtures in tests/fixtures/sources; bad input names file, line and field and
+//! stores nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+struct Data {
+    dir: tempfile::TempDir,
+}
+
+impl Data {
+    fn new() -> Data {
+        Data {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_servicemeter"))
+            .arg("--data-dir")
+            .arg(self.dir.path().join("data"))
+            .arg("--config")
+            .arg(fixture("always-open.toml"))
+            .args(args)
+            .env_remove("SERVICEMETER_DATA_DIR")
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Facts rows by conversation id.
+    fn facts(&self) -> std::collections::BTreeMap<String, Value> {
+        self.ok(&["facts", "--format", "jsonl"])
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                (v["conversation"].as_str().unwrap().to_string(), v)
+            })
+            .collect()
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+}
+
+#[test]
+fn twitter_threads_become_conversations() {
+    let d = Data::new();
+    let summary = d.ok(&[
+        "import",
+        "--source",
+        "twitter",
+        &fixture("sources/twitter.csv"),
+    ]);
+    assert!(
+        summary.contains("3 conversations (3 new, 0 updated)")
+            && summary.contains("7 messages (4 customer, 3 agent, 0 bot, 0 note)"),
+        "{summary}"
+    );
+    let facts = d.facts();
+    let ids: Vec<&String> = facts.keys().collect();
+    assert_eq!(ids, ["tw-10", "tw-20", "tw-30"]);
+    // Customer 09:00, brand 09:05, customer 09:20 (a carriage return in the text), brand 09:50.
+    let t10 = &facts["tw-10"];
+    assert_eq!(t10["channel"], "social");
+    assert_eq!(t10["first_response_seconds"], 300.0);
+    assert_eq!(t10["customer_messages"], 2);
+    assert_eq!(t10["agent_messages"], 2);
+    assert_eq!(t10["agent_turns"], 2);
+    assert_eq!(t10["agent"], "shopco");
+    assert_eq!(facts["tw-20"]["unanswered"], true);
+    // Its parent (29) is not in the file: the thread starts at 30.
+    assert_eq!(facts["tw-30"]["first_response_seconds"], 1800.0);
+
+    // The carriage return stays in the stored text.
+    let all = d.ok(&["report", "--format", "json"]);
+    let report: Value = serde_json::from_str(&all).unwrap();
+    assert_eq!(report["by_agent"]["shopco"]["conversations"], 2);
+
+    // Agents by sign-off: the last reply of tw-10 is signed "-Becky".
+    let d2 = Data::new();
+    d2.ok(&[
+        "import",
+        "--source",
+        "twitter",
+        "--twitter-signoff-agents",
+        &fixture("sources/twitter.csv"),
+    ]);
+    let facts = d2.facts();
+    assert_eq!(facts["tw-10"]["agent"], "shopco Becky");
+    assert_eq!(facts["tw-30"]["agent"], "shopco");
+}
+
+#[test]
+fn calls_become_phone_conversations_with_waits_and_abandonment() {
+    let d = Data::new();
+    let summary = d.ok(&[
+        "import",
+        "--source",
+        "callcenter",
+        "--timezone",
+        "UTC",
+        &fixture("sources/calls.csv"),
+    ]);
+    // Six rows, one PHANTOM left out.
+    assert!(
+        summary.contains("5 conversations (5 new, 0 updated)"),
+        "{summary}"
+    );
+    let facts = d.facts();
+    let call1 = &facts["call-2010-08-02-AA0101-1"];
+    // Queue 09:00:10, answered 09:00:40, ended 09:05:40.
+    assert_eq!(call1["first_response_seconds"], 30.0);
+    assert_eq!(call1["resolution_seconds"], 330.0);
+    assert_eq!(call1["agent"], "ANNA");
+    assert_eq!(call1["tags"], serde_json::json!(["priority-2", "ps"]));
+    assert_eq!(facts["call-2010-08-02-AA0101-2"]["unanswered"], true);
+    // Hung up in the voice menu: no customer waiting.
+    let ivr = &facts["call-2010-08-02-AA0102-2"];
+    assert_eq!(ivr["inbound"], false);
+    assert_eq!(ivr["tags"], serde_json::json!(["ivr-only", "ps"]));
+    // Served without a queue: answered at once.
+    assert_eq!(
+        facts["call-2010-08-02-AA0102-3"]["first_response_seconds"],
+        0.0
+    );
+    // Queued at 23:59:30, answered at 00:00:30 the next day.
+    let late = &facts["call-2010-08-02-AA0103-4"];
+    assert_eq!(late["first_response_seconds"], 60.0);
+    assert_eq!(late["resolution_seconds"], 180.0);
+
+    let report: Value = serde_json::from_str(&d.ok(&["report", "--format", "json"])).unwrap();
+    let phone = &report["by_channel"]["phone"];
+    assert_eq!(phone["conversations"], 5);
+    // Waits 30, 0, 60 s; one abandoned of four callers who reached the queue or an agent.
+    assert_eq!(phone["first_response"]["median_seconds"], 30.0);
+    assert_eq!(phone["first_response"]["unanswered_pct"], 25.0);
+    // Handle times 300, 600, 120 s.
+    assert_eq!(phone["resolution"]["mean_handle_seconds"], 340.0);
+}
+
+#[test]
+fn bad_exports_name_file_line_and_field_and_store_nothing() {
+    let d = Data::new();
+    let calls = std::fs::read_to_string(fixture("sources/calls.csv")).unwrap();
+    let cases = [
+        (
+            "no-server-column.csv",
+            calls.replace(",server\r\n", ",agent\r\n"),
+            "callcenter",
+            ":line 1: field `server`: column missing from the header",
+        ),
+        (
+            "bad-date.csv",
+            calls.replace("AA0102,3,0,0,PS,2010-08-02", "AA0102,3,0,0,PS,02-08-2010"),
+            "callcenter",
+            ": line 5: field `date`: '02-08-2010' is not a date (YYYY-MM-DD)",
+        ),
+        (
+            "bad-outcome.csv",
+            calls.replace(",HANG,", ",LOST,"),
+            "callcenter",
+            ": line 3: field `outcome`: 'LOST' is not AGENT, HANG or PHANTOM",
+        ),
+        (
+            "bad-role.csv",
+            std::fs::read_to_string(fixture("sources/twitter.csv"))
+                .unwrap()
+                .replace("4,20,901,True", "4,20,901,Maybe"),
+            "twitter",
+            ": line 6: field `inbound`: 'Maybe' is not True or False",
+        ),
+    ];
+    for (name, text, source, message) in cases {
+        let path = d.write(name, &text);
+        let out = d.run(&["import", "--source", source, path.to_str().unwrap()]);
+        assert!(!out.status.success(), "{name}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let expected = format!("{}{message}", path.display()).replace(":line", ": line");
+        assert!(
+            stderr.contains(&expected),
+            "{name}: {stderr}\nexpected {expected}"
+        );
+        assert!(stderr.contains("nothing was stored"), "{stderr}");
+    }
+    // Nothing of any of them is in the store.
+    assert!(d.ok(&["facts", "--format", "jsonl"]).is_empty());
+    let unknown = d.run(&[
+        "import",
+        "--source",
+        "zendsk",
+        &fixture("sources/calls.csv"),
+    ]);
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("--source: 'zendsk' is not a source")
+    );
+}
