@@ -218,3 +218,93 @@ fn bad_exports_name_file_line_and_field_and_store_nothing() {
         String::from_utf8_lossy(&unknown.stderr).contains("--source: 'zendsk' is not a source")
     );
 }
+
+#[test]
+fn zendesk_pages_map_roles_rules_notes_status_and_satisfaction() {
+    let d = Data::new();
+    let summary = d.ok(&["import", "--source", "zendesk", &fixture("sources/zendesk")]);
+    assert!(
+        summary.contains("2 conversations (2 new, 0 updated)")
+            && summary.contains("7 messages (3 customer, 2 agent, 1 bot, 1 note)"),
+        "{summary}"
+    );
+    let facts = d.facts();
+    let t = &facts["zd-101"];
+    assert_eq!(t["channel"], "email");
+    // The trigger's reply at 09:00:30 is a bot's; Anna answers at 09:20:00.5.
+    assert_eq!(t["first_response_seconds"], 1200.5);
+    // Solved 09:30, the customer writes again at 10:00 (11:00+01:00) and it is reopened,
+    // reassigned to Bob, solved at 10:15.
+    assert_eq!(t["reopens"], 1);
+    assert_eq!(t["resolved"], true);
+    assert_eq!(t["first_resolution_seconds"], 1800.0);
+    assert_eq!(t["resolution_seconds"], 4500.0);
+    assert_eq!(t["agent"], "Bob");
+    assert_eq!(t["customer_messages"], 2);
+    assert_eq!(t["agent_messages"], 2);
+    assert_eq!(t["agent_turns"], 2);
+    assert_eq!(t["one_touch"], false);
+    assert_eq!(t["csat_score"], 2.0);
+    assert_eq!(t["tags"], serde_json::json!(["levering"]));
+    let chat = &facts["zd-102"];
+    assert_eq!(chat["channel"], "chat");
+    assert_eq!(chat["unanswered"], true);
+    assert_eq!(chat["csat_score"], Value::Null, "offered but not answered");
+    let report: Value = serde_json::from_str(&d.ok(&["report", "--format", "json"])).unwrap();
+    // Good on a 2-point scale is satisfied.
+    assert_eq!(report["csat"]["satisfied_pct"], 100.0);
+
+    // Importing the same pages again changes nothing.
+    d.ok(&["import", "--source", "zendesk", &fixture("sources/zendesk")]);
+    assert_eq!(d.facts(), facts);
+}
+
+#[test]
+fn zendesk_errors_name_file_record_and_field() {
+    let d = Data::new();
+    let dir = d.dir.path().join("zd");
+    std::fs::create_dir(&dir).unwrap();
+    for name in ["users.json", "tickets.json", "audits.json"] {
+        std::fs::copy(
+            Path::new(&fixture("sources/zendesk")).join(name),
+            dir.join(name),
+        )
+        .unwrap();
+    }
+    // An author who is not in the users pages.
+    let audits = std::fs::read_to_string(dir.join("audits.json")).unwrap();
+    std::fs::write(
+        dir.join("audits.json"),
+        audits.replace(
+            "\"id\": 9003, \"author_id\": 2",
+            "\"id\": 9003, \"author_id\": 77",
+        ),
+    )
+    .unwrap();
+    let out = d.run(&["import", "--source", "zendesk", dir.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(&format!(
+            "{}: audits[2].events[0]: field `author_id`: user 77 is not in the users pages",
+            dir.join("audits.json").display()
+        )),
+        "{stderr}"
+    );
+    // A bad timestamp is caught by the canonical parser, at its record.
+    std::fs::write(
+        dir.join("audits.json"),
+        audits.replace("2024-03-04T10:15:00Z", "04-03-2024 10:15"),
+    )
+    .unwrap();
+    let out = d.run(&["import", "--source", "zendesk", dir.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("audits[6].events[0]: field `at`:"),
+        "{stderr}"
+    );
+    assert!(
+        d.ok(&["facts", "--format", "jsonl"]).is_empty(),
+        "nothing stored"
+    );
+}

@@ -5,6 +5,7 @@
 
 pub mod calls;
 pub mod twitter;
+pub mod zendesk;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -22,12 +23,15 @@ pub enum Source {
     Twitter,
     /// Call records in the call-centre research format (`vru+line, call_id, …`).
     CallCenter,
+    /// Zendesk API JSON pages: tickets, audits, users, satisfaction ratings.
+    Zendesk,
 }
 
 impl Source {
-    pub const ALL: [(&'static str, Source); 2] = [
+    pub const ALL: [(&'static str, Source); 3] = [
         ("twitter", Source::Twitter),
         ("callcenter", Source::CallCenter),
+        ("zendesk", Source::Zendesk),
     ];
 
     pub fn parse(name: &str) -> Result<Source, String> {
@@ -48,6 +52,7 @@ impl Source {
     fn extensions(self) -> &'static [&'static str] {
         match self {
             Source::Twitter | Source::CallCenter => &["csv"],
+            Source::Zendesk => &["json"],
         }
     }
 }
@@ -175,11 +180,17 @@ pub fn translate(
     paths: &[PathBuf],
     options: &SourceOptions,
 ) -> Result<Vec<Translated>, SourceError> {
+    let files = files_of(source, paths)?;
+    // Sources whose records refer to each other across files read them all at once.
+    if source == Source::Zendesk {
+        return zendesk::translate(&files);
+    }
     let mut out = Vec::new();
-    for file in files_of(source, paths)? {
+    for file in files {
         let records = match source {
             Source::Twitter => twitter::translate(&file, options)?,
             Source::CallCenter => calls::translate(&file, options)?,
+            Source::Zendesk => unreachable!("read above"),
         };
         out.extend(records);
     }

@@ -1,0 +1,300 @@
+//! Zendesk: API JSON pages saved as files — `tickets` (e.g. the incremental ticket export),
+//! `audits` (ticket audits), `users` and `satisfaction_ratings`, in any files of a directory.
+//!
+//! Comments and status changes come from the audits: a comment's author role from the users
+//! (end-user = customer, agent or admin = agent), `public: false` = note, and comments made by
+//! triggers or automations (the audit's `via.source.rel`, or via channel `rule`) = bot. Status
+//! set to solved = resolved; from solved back to open, new, pending or hold = reopened; a new
+//! assignee = assigned. Satisfaction good/bad = CSAT 2/1 on a 2-point scale.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use super::{SourceError, Translated};
+
+/// A Zendesk `via.channel` as a servicemeter channel.
+pub fn channel(via: &str) -> String {
+    match via {
+        "email" | "mail" => "email".into(),
+        "web" | "web_form" | "web_widget" | "api" | "" => "web".into(),
+        "chat" | "native_messaging" | "messaging" | "sunshine_conversations_api" => "chat".into(),
+        "voice" | "phone" | "phone_call_inbound" | "phone_call_outbound" => "phone".into(),
+        "twitter" | "facebook" | "instagram_dm" | "facebook_messenger" | "x_corp" => {
+            "social".into()
+        }
+        "whatsapp" => "whatsapp".into(),
+        other => other
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect(),
+    }
+}
+
+struct Pages {
+    tickets: Vec<(String, String, Value)>,
+    audits: Vec<(String, String, Value)>,
+    users: HashMap<i64, (String, String)>,
+    ratings: Vec<(String, String, Value)>,
+}
+
+fn id_of(v: &Value) -> Option<i64> {
+    v.as_i64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+}
+
+fn read_pages(files: &[std::path::PathBuf]) -> Result<Pages, SourceError> {
+    let mut pages = Pages {
+        tickets: Vec::new(),
+        audits: Vec::new(),
+        users: HashMap::new(),
+        ratings: Vec::new(),
+    };
+    for path in files {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| SourceError::new(&name, "", "", format!("cannot read: {e}")))?;
+        let page: Value = serde_json::from_str(&text).map_err(|e| {
+            SourceError::new(
+                &name,
+                format!("line {}", e.line()),
+                "",
+                format!("not JSON: {e}"),
+            )
+        })?;
+        let mut known = false;
+        for key in [
+            "tickets",
+            "audits",
+            "ticket_audits",
+            "users",
+            "satisfaction_ratings",
+        ] {
+            let Some(items) = page.get(key) else { continue };
+            known = true;
+            let items = items
+                .as_array()
+                .ok_or_else(|| SourceError::new(&name, key, "", "must be an array"))?;
+            for (i, item) in items.iter().enumerate() {
+                let place = format!("{key}[{i}]");
+                match key {
+                    "tickets" => pages.tickets.push((name.clone(), place, item.clone())),
+                    "audits" | "ticket_audits" => {
+                        pages.audits.push((name.clone(), place, item.clone()))
+                    }
+                    "satisfaction_ratings" => {
+                        pages.ratings.push((name.clone(), place, item.clone()))
+                    }
+                    _ => {
+                        let id = id_of(&item["id"]).ok_or_else(|| {
+                            SourceError::new(&name, &place, "id", "missing or not a number")
+                        })?;
+                        let role = item["role"].as_str().unwrap_or("").to_string();
+                        let user_name = item["name"].as_str().unwrap_or("").to_string();
+                        pages.users.insert(id, (role, user_name));
+                    }
+                }
+            }
+        }
+        if !known {
+            return Err(SourceError::new(
+                &name,
+                "",
+                "",
+                "holds none of tickets, audits, users, satisfaction_ratings",
+            ));
+        }
+    }
+    Ok(pages)
+}
+
+fn text_field<'a>(v: &'a Value, field: &str) -> Option<&'a str> {
+    v[field].as_str().filter(|s| !s.is_empty())
+}
+
+pub fn translate(files: &[std::path::PathBuf]) -> Result<Vec<Translated>, SourceError> {
+    let pages = read_pages(files)?;
+    let user = |id: Option<i64>| id.and_then(|id| pages.users.get(&id));
+    let mut out = Vec::new();
+    for (file, place, ticket) in &pages.tickets {
+        let err = |field: &str, reason: &str| SourceError::new(file, place, field, reason);
+        let id = id_of(&ticket["id"]).ok_or_else(|| err("id", "missing or not a number"))?;
+        let created =
+            text_field(ticket, "created_at").ok_or_else(|| err("created_at", "missing"))?;
+        let mut header = json!({
+            "type": "conversation",
+            "id": format!("zd-{id}"),
+            "channel": channel(ticket["via"]["channel"].as_str().unwrap_or("")),
+            "created_at": created,
+        });
+        if let Some(subject) = text_field(ticket, "subject") {
+            header["subject"] = Value::from(subject);
+        }
+        if let Some(tags) = ticket["tags"].as_array() {
+            header["tags"] = Value::from(tags.clone());
+        }
+        if let Some((_, name)) = user(id_of(&ticket["requester_id"])) {
+            header["customer"] = Value::from(name.as_str());
+        }
+        if let Some((_, name)) = user(id_of(&ticket["assignee_id"])) {
+            header["agent"] = Value::from(name.as_str());
+        }
+        out.push(Translated {
+            file: file.clone(),
+            place: place.clone(),
+            record: header,
+        });
+    }
+    for (file, place, audit) in &pages.audits {
+        let err = |field: &str, reason: String| SourceError::new(file, place, field, reason);
+        let ticket = id_of(&audit["ticket_id"])
+            .ok_or_else(|| err("ticket_id", "missing or not a number".into()))?;
+        let conversation = format!("zd-{ticket}");
+        let at =
+            text_field(audit, "created_at").ok_or_else(|| err("created_at", "missing".into()))?;
+        let by_rule = matches!(
+            audit["via"]["source"]["rel"].as_str(),
+            Some("trigger" | "automation")
+        ) || audit["via"]["channel"].as_str() == Some("rule");
+        let events = audit["events"].as_array().cloned().unwrap_or_default();
+        for (k, event) in events.iter().enumerate() {
+            let event_place = format!("{place}.events[{k}]");
+            match event["type"].as_str() {
+                Some("Comment") | Some("VoiceComment") => {
+                    let author_id = id_of(&event["author_id"]).or(id_of(&audit["author_id"]));
+                    let public = event["public"].as_bool().unwrap_or(true);
+                    let (author, agent) = if !public {
+                        ("note", user(author_id).map(|(_, n)| n.clone()))
+                    } else if by_rule {
+                        ("bot", None)
+                    } else {
+                        match user(author_id) {
+                            Some((role, name)) if role == "agent" || role == "admin" => {
+                                ("agent", Some(name.clone()))
+                            }
+                            Some((role, _)) if role == "end-user" => ("customer", None),
+                            Some((role, _)) => {
+                                return Err(SourceError::new(
+                                    file,
+                                    &event_place,
+                                    "author_id",
+                                    format!("user role '{role}' is not end-user, agent or admin"),
+                                ));
+                            }
+                            None => {
+                                return Err(SourceError::new(
+                                    file,
+                                    &event_place,
+                                    "author_id",
+                                    format!(
+                                        "user {} is not in the users pages",
+                                        author_id.map_or("(none)".into(), |a| a.to_string())
+                                    ),
+                                ));
+                            }
+                        }
+                    };
+                    let mut message = json!({
+                        "type": "message",
+                        "conversation": conversation,
+                        "at": at,
+                        "author": author,
+                    });
+                    if let Some(cid) = id_of(&event["id"]) {
+                        message["id"] = Value::from(format!("zd-comment-{cid}"));
+                    }
+                    if let Some(agent) = agent {
+                        message["agent"] = Value::from(agent);
+                    }
+                    if let Some(body) = text_field(event, "body") {
+                        message["text"] = Value::from(body);
+                    }
+                    out.push(Translated {
+                        file: file.clone(),
+                        place: event_place,
+                        record: message,
+                    });
+                }
+                Some("Change") | Some("Create") => {
+                    let field = event["field_name"].as_str().unwrap_or("");
+                    let value = event["value"]
+                        .as_str()
+                        .map(str::to_string)
+                        .or_else(|| event["value"].as_i64().map(|v| v.to_string()));
+                    let previous = event["previous_value"].as_str();
+                    let kind = match (field, value.as_deref(), previous) {
+                        ("status", Some("solved"), p) if p != Some("solved") => Some("resolved"),
+                        ("status", Some("open" | "new" | "pending" | "hold"), Some("solved")) => {
+                            Some("reopened")
+                        }
+                        ("assignee_id", Some(_), _) => Some("assigned"),
+                        _ => None,
+                    };
+                    if let Some(kind) = kind {
+                        let mut record = json!({
+                            "type": "event",
+                            "conversation": conversation,
+                            "at": at,
+                            "event": kind,
+                        });
+                        if kind == "assigned"
+                            && let Some((_, name)) =
+                                user(value.as_deref().and_then(|v| v.parse().ok()))
+                        {
+                            record["agent"] = Value::from(name.as_str());
+                        }
+                        out.push(Translated {
+                            file: file.clone(),
+                            place: event_place,
+                            record,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    for (file, place, rating) in &pages.ratings {
+        let err = |field: &str, reason: String| SourceError::new(file, place, field, reason);
+        let score = match rating["score"].as_str() {
+            Some("good") => 2,
+            Some("bad") => 1,
+            // Offered but not answered: no response.
+            Some("offered" | "unoffered") => continue,
+            other => {
+                return Err(err(
+                    "score",
+                    format!(
+                        "'{}' is not good, bad, offered or unoffered",
+                        other.unwrap_or("")
+                    ),
+                ));
+            }
+        };
+        let ticket = id_of(&rating["ticket_id"])
+            .ok_or_else(|| err("ticket_id", "missing or not a number".into()))?;
+        let mut survey = json!({
+            "type": "survey",
+            "conversation": format!("zd-{ticket}"),
+            "at": text_field(rating, "created_at").ok_or_else(|| err("created_at", "missing".into()))?,
+            "kind": "csat",
+            "score": score,
+            "scale": [1, 2],
+        });
+        if let Some(comment) = text_field(rating, "comment") {
+            survey["comment"] = Value::from(comment);
+        }
+        out.push(Translated {
+            file: file.clone(),
+            place: place.clone(),
+            record: survey,
+        });
+    }
+    Ok(out)
+}
