@@ -308,3 +308,49 @@ fn zendesk_errors_name_file_record_and_field() {
         "nothing stored"
     );
 }
+
+#[test]
+fn freshdesk_pages_map_descriptions_replies_notes_status_and_ratings() {
+    let d = Data::new();
+    let summary = d.ok(&[
+        "import",
+        "--source",
+        "freshdesk",
+        &fixture("sources/freshdesk"),
+    ]);
+    assert!(
+        summary.contains("2 conversations (2 new, 0 updated)")
+            && summary.contains("6 messages (3 customer, 2 agent, 0 bot, 1 note)"),
+        "{summary}"
+    );
+    let facts = d.facts();
+    let t = &facts["fd-201"];
+    assert_eq!(t["channel"], "email");
+    // Description 08:00, Piet 09:00, note, customer 10:30, Piet 11:30, resolved 12:00.
+    assert_eq!(t["first_response_seconds"], 3600.0);
+    assert_eq!(t["resolution_seconds"], 14400.0);
+    assert_eq!(t["agent"], "Piet");
+    assert_eq!(t["agent_turns"], 2);
+    // Very happy (102) on the 1–7 scale is 6: satisfied.
+    assert_eq!(t["csat_score"], 6.0);
+    let chat = &facts["fd-202"];
+    assert_eq!(chat["channel"], "chat");
+    assert_eq!(chat["unanswered"], true);
+
+    // A status Freshdesk does not have names its record and field.
+    let dir = d.dir.path().join("fd");
+    std::fs::create_dir(&dir).unwrap();
+    let tickets =
+        std::fs::read_to_string(Path::new(&fixture("sources/freshdesk")).join("tickets.json"))
+            .unwrap();
+    std::fs::write(
+        dir.join("tickets.json"),
+        tickets.replace("\"status\": 2,", "\"status\": 9,"),
+    )
+    .unwrap();
+    let out = d.run(&["import", "--source", "freshdesk", dir.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!(
+        "{}: tickets[1]: field `status`: 9 is not a Freshdesk status (2–7)",
+        dir.join("tickets.json").display()
+    )));
+}

@@ -4,6 +4,7 @@
 //! into the store.
 
 pub mod calls;
+pub mod freshdesk;
 pub mod twitter;
 pub mod zendesk;
 
@@ -25,13 +26,16 @@ pub enum Source {
     CallCenter,
     /// Zendesk API JSON pages: tickets, audits, users, satisfaction ratings.
     Zendesk,
+    /// Freshdesk API JSON pages: tickets, conversations, agents, contacts, ratings.
+    Freshdesk,
 }
 
 impl Source {
-    pub const ALL: [(&'static str, Source); 3] = [
+    pub const ALL: [(&'static str, Source); 4] = [
         ("twitter", Source::Twitter),
         ("callcenter", Source::CallCenter),
         ("zendesk", Source::Zendesk),
+        ("freshdesk", Source::Freshdesk),
     ];
 
     pub fn parse(name: &str) -> Result<Source, String> {
@@ -52,7 +56,7 @@ impl Source {
     fn extensions(self) -> &'static [&'static str] {
         match self {
             Source::Twitter | Source::CallCenter => &["csv"],
-            Source::Zendesk => &["json"],
+            Source::Zendesk | Source::Freshdesk => &["json"],
         }
     }
 }
@@ -182,15 +186,17 @@ pub fn translate(
 ) -> Result<Vec<Translated>, SourceError> {
     let files = files_of(source, paths)?;
     // Sources whose records refer to each other across files read them all at once.
-    if source == Source::Zendesk {
-        return zendesk::translate(&files);
+    match source {
+        Source::Zendesk => return zendesk::translate(&files),
+        Source::Freshdesk => return freshdesk::translate(&files),
+        _ => {}
     }
     let mut out = Vec::new();
     for file in files {
         let records = match source {
             Source::Twitter => twitter::translate(&file, options)?,
             Source::CallCenter => calls::translate(&file, options)?,
-            Source::Zendesk => unreachable!("read above"),
+            Source::Zendesk | Source::Freshdesk => unreachable!("read above"),
         };
         out.extend(records);
     }

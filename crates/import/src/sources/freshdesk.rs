@@ -1,0 +1,275 @@
+//! Freshdesk: API JSON pages saved as files — `tickets` (listed with `include=stats`, or single
+//! tickets), `conversations` (each ticket's, with `ticket_id`), `agents`, `contacts` and
+//! `satisfaction_ratings`; a file may hold a bare array of one kind, named by its file name
+//! (`tickets*.json`, `conversations*.json`, …), or an object with those keys.
+//!
+//! The ticket's description is the requester's first message at creation. In conversations
+//! `incoming: true` = customer, `private: true` = note, others = agent (`user_id` an agent).
+//! Status 4 (resolved) or 5 (closed) = resolved at `stats.resolved_at` (else `closed_at`, else
+//! `updated_at`); `stats.reopened_at` = a reopened event. Numeric `source` codes name the
+//! channel. Satisfaction ratings (−103 … 103) = CSAT 1 … 7.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use super::{SourceError, Translated};
+
+/// Freshdesk's `source` code as a channel.
+pub fn channel(code: i64) -> &'static str {
+    match code {
+        1 | 10 => "email",
+        2 | 9 => "web",
+        3 => "phone",
+        4 => "forum",
+        5 | 6 => "social",
+        7 | 8 => "chat",
+        11 => "ecommerce",
+        12 => "bot",
+        13 => "whatsapp",
+        _ => "other",
+    }
+}
+
+/// A Freshdesk rating value (−103 … 103) on a 1–7 scale.
+pub fn rating(value: i64) -> Option<i64> {
+    match value {
+        -103 => Some(1),
+        -102 => Some(2),
+        -101 => Some(3),
+        100 => Some(4),
+        101 => Some(5),
+        102 => Some(6),
+        103 => Some(7),
+        _ => None,
+    }
+}
+
+const KINDS: [&str; 5] = [
+    "tickets",
+    "conversations",
+    "agents",
+    "contacts",
+    "satisfaction_ratings",
+];
+
+type Items = Vec<(String, String, Value)>;
+
+fn read(files: &[PathBuf]) -> Result<HashMap<&'static str, Items>, SourceError> {
+    let mut by_kind: HashMap<&'static str, Items> = HashMap::new();
+    for path in files {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| SourceError::new(&name, "", "", format!("cannot read: {e}")))?;
+        let value: Value = serde_json::from_str(&text).map_err(|e| {
+            SourceError::new(
+                &name,
+                format!("line {}", e.line()),
+                "",
+                format!("not JSON: {e}"),
+            )
+        })?;
+        let file_name = path.file_name().and_then(|f| f.to_str()).unwrap_or("");
+        let mut found = false;
+        for kind in KINDS {
+            let items = match &value {
+                Value::Array(items) if file_name.starts_with(kind) => items.clone(),
+                Value::Object(map) => match map.get(kind) {
+                    Some(Value::Array(items)) => items.clone(),
+                    Some(_) => return Err(SourceError::new(&name, kind, "", "must be an array")),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            found = true;
+            let entry = by_kind.entry(kind).or_default();
+            for (i, item) in items.into_iter().enumerate() {
+                entry.push((name.clone(), format!("{kind}[{i}]"), item));
+            }
+        }
+        if !found {
+            return Err(SourceError::new(
+                &name,
+                "",
+                "",
+                "holds none of tickets, conversations, agents, contacts, satisfaction_ratings (a bare array needs a file name starting with one of them)",
+            ));
+        }
+    }
+    Ok(by_kind)
+}
+
+fn id_of(v: &Value) -> Option<i64> {
+    v.as_i64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+}
+
+fn text<'a>(v: &'a Value, field: &str) -> Option<&'a str> {
+    v[field].as_str().filter(|s| !s.is_empty())
+}
+
+pub fn translate(files: &[PathBuf]) -> Result<Vec<Translated>, SourceError> {
+    let mut by_kind = read(files)?;
+    let mut names: HashMap<i64, String> = HashMap::new();
+    let mut agents: std::collections::HashSet<i64> = Default::default();
+    for (_, _, agent) in by_kind.remove("agents").unwrap_or_default() {
+        if let Some(id) = id_of(&agent["id"]) {
+            agents.insert(id);
+            if let Some(n) = text(&agent["contact"], "name").or(text(&agent, "name")) {
+                names.insert(id, n.to_string());
+            }
+        }
+    }
+    for (_, _, contact) in by_kind.remove("contacts").unwrap_or_default() {
+        if let (Some(id), Some(n)) = (id_of(&contact["id"]), text(&contact, "name")) {
+            names.insert(id, n.to_string());
+        }
+    }
+    let name_of = |id: Option<i64>| id.and_then(|id| names.get(&id).cloned());
+    let mut out = Vec::new();
+    for (file, place, ticket) in by_kind.remove("tickets").unwrap_or_default() {
+        let err = |field: &str, reason: String| SourceError::new(&file, &place, field, reason);
+        let id = id_of(&ticket["id"]).ok_or_else(|| err("id", "missing or not a number".into()))?;
+        let conversation = format!("fd-{id}");
+        let created =
+            text(&ticket, "created_at").ok_or_else(|| err("created_at", "missing".into()))?;
+        let source = id_of(&ticket["source"])
+            .ok_or_else(|| err("source", "missing or not a number".into()))?;
+        let mut header = json!({
+            "type": "conversation",
+            "id": conversation,
+            "channel": channel(source),
+            "created_at": created,
+        });
+        if let Some(subject) = text(&ticket, "subject") {
+            header["subject"] = Value::from(subject);
+        }
+        if let Some(tags) = ticket["tags"].as_array() {
+            header["tags"] = Value::from(tags.clone());
+        }
+        if let Some(customer) = name_of(id_of(&ticket["requester_id"])) {
+            header["customer"] = Value::from(customer);
+        }
+        if let Some(agent) = name_of(id_of(&ticket["responder_id"])) {
+            header["agent"] = Value::from(agent);
+        }
+        // The description is the first message (not in the conversations): the requester's,
+        // or the agent's on an outbound e-mail (source 10).
+        let mut first =
+            json!({"at": created, "author": "customer", "id": format!("fd-{id}-description")});
+        if source == 10 {
+            first["author"] = Value::from("agent");
+            if let Some(agent) = name_of(id_of(&ticket["responder_id"])) {
+                first["agent"] = Value::from(agent);
+            }
+        }
+        if let Some(body) = text(&ticket, "description_text") {
+            first["text"] = Value::from(body);
+        }
+        header["messages"] = Value::from(vec![first]);
+        let status = id_of(&ticket["status"])
+            .ok_or_else(|| err("status", "missing or not a number".into()))?;
+        if !(2..=7).contains(&status) {
+            return Err(err(
+                "status",
+                format!("{status} is not a Freshdesk status (2–7)"),
+            ));
+        }
+        let stats = &ticket["stats"];
+        let mut events = Vec::new();
+        if let Some(reopened) = text(stats, "reopened_at") {
+            events.push(json!({"at": reopened, "event": "reopened"}));
+        }
+        if matches!(status, 4 | 5) {
+            let at = text(stats, "resolved_at")
+                .or(text(stats, "closed_at"))
+                .or(text(&ticket, "updated_at"))
+                .ok_or_else(|| err("stats.resolved_at", "a resolved ticket needs a time".into()))?;
+            events.push(json!({"at": at, "event": "resolved"}));
+        }
+        header["events"] = Value::from(events);
+        out.push(Translated {
+            file: file.clone(),
+            place: place.clone(),
+            record: header,
+        });
+    }
+    for (file, place, item) in by_kind.remove("conversations").unwrap_or_default() {
+        let err = |field: &str, reason: String| SourceError::new(&file, &place, field, reason);
+        let ticket = id_of(&item["ticket_id"])
+            .ok_or_else(|| err("ticket_id", "missing or not a number".into()))?;
+        let incoming = item["incoming"]
+            .as_bool()
+            .ok_or_else(|| err("incoming", "missing or not true/false".into()))?;
+        let private = item["private"].as_bool().unwrap_or(false);
+        let user = id_of(&item["user_id"]);
+        let author = if private {
+            "note"
+        } else if incoming {
+            "customer"
+        } else if user.is_some_and(|u| agents.contains(&u)) || agents.is_empty() {
+            "agent"
+        } else {
+            return Err(err(
+                "user_id",
+                format!(
+                    "{} wrote an outgoing reply but is not in the agents pages",
+                    user.map_or("(none)".into(), |u| u.to_string())
+                ),
+            ));
+        };
+        let mut message = json!({
+            "type": "message",
+            "conversation": format!("fd-{ticket}"),
+            "at": text(&item, "created_at").ok_or_else(|| err("created_at", "missing".into()))?,
+            "author": author,
+        });
+        if let Some(cid) = id_of(&item["id"]) {
+            message["id"] = Value::from(format!("fd-conversation-{cid}"));
+        }
+        if author != "customer"
+            && let Some(agent) = name_of(user)
+        {
+            message["agent"] = Value::from(agent);
+        }
+        if let Some(body) = text(&item, "body_text") {
+            message["text"] = Value::from(body);
+        }
+        out.push(Translated {
+            file: file.clone(),
+            place: place.clone(),
+            record: message,
+        });
+    }
+    for (file, place, item) in by_kind.remove("satisfaction_ratings").unwrap_or_default() {
+        let err = |field: &str, reason: String| SourceError::new(&file, &place, field, reason);
+        let ticket = id_of(&item["ticket_id"])
+            .ok_or_else(|| err("ticket_id", "missing or not a number".into()))?;
+        let value = id_of(&item["ratings"]["default_question"])
+            .ok_or_else(|| err("ratings.default_question", "missing".into()))?;
+        let score = rating(value).ok_or_else(|| {
+            err(
+                "ratings.default_question",
+                format!("{value} is not a rating (−103 … 103)"),
+            )
+        })?;
+        let mut survey = json!({
+            "type": "survey",
+            "conversation": format!("fd-{ticket}"),
+            "at": text(&item, "created_at").ok_or_else(|| err("created_at", "missing".into()))?,
+            "kind": "csat",
+            "score": score,
+            "scale": [1, 7],
+        });
+        if let Some(feedback) = text(&item, "feedback") {
+            survey["comment"] = Value::from(feedback);
+        }
+        out.push(Translated {
+            file: file.clone(),
+            place: place.clone(),
+            record: survey,
+        });
+    }
+    Ok(out)
+}
