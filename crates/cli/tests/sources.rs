@@ -354,3 +354,53 @@ fn freshdesk_pages_map_descriptions_replies_notes_status_and_ratings() {
         dir.join("tickets.json").display()
     )));
 }
+
+#[test]
+fn intercom_conversations_map_authors_parts_and_ratings() {
+    let d = Data::new();
+    let summary = d.ok(&[
+        "import",
+        "--source",
+        "intercom",
+        &fixture("sources/intercom"),
+    ]);
+    assert!(
+        summary.contains("2 conversations (2 new, 0 updated)")
+            && summary.contains("7 messages (3 customer, 2 agent, 1 bot, 1 note)"),
+        "{summary}"
+    );
+    let facts = d.facts();
+    let c = &facts["ic-1001"];
+    assert_eq!(c["channel"], "chat");
+    // Sara 09:00; the bot at 09:00:30 does not answer; Lisa at 09:05.
+    assert_eq!(c["first_response_seconds"], 300.0);
+    // Closed 09:10, Sara writes at 09:20 (and it is opened), Tom answers, closed 09:31.
+    assert_eq!(c["reopens"], 1);
+    assert_eq!(c["first_resolution_seconds"], 600.0);
+    assert_eq!(c["resolution_seconds"], 1860.0);
+    assert_eq!(c["agent"], "Tom");
+    assert_eq!(c["agent_turns"], 2);
+    assert_eq!(c["csat_score"], 4.0);
+    assert_eq!(c["tags"], serde_json::json!(["bestelling"]));
+    let e = &facts["ic-1002"];
+    assert_eq!(e["channel"], "email");
+    assert_eq!(e["unanswered"], true);
+    assert_eq!(e["start"], "2024-03-05T10:00:00Z");
+
+    let dir = d.dir.path().join("ic");
+    std::fs::create_dir(&dir).unwrap();
+    let text =
+        std::fs::read_to_string(Path::new(&fixture("sources/intercom")).join("conversations.json"))
+            .unwrap();
+    std::fs::write(
+        dir.join("conversations.json"),
+        text.replace("\"type\": \"bot\"", "\"type\": \"robot\""),
+    )
+    .unwrap();
+    let out = d.run(&["import", "--source", "intercom", dir.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("conversations[0]: field `conversation_parts[0].author.type`: 'robot' is not user, lead, contact, admin, team or bot"),
+        "{stderr}"
+    );
+}

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
+use super::json_pages::{id_of, read, text};
 use super::{SourceError, Translated};
 
 /// Freshdesk's `source` code as a channel.
@@ -54,63 +55,8 @@ const KINDS: [&str; 5] = [
     "satisfaction_ratings",
 ];
 
-type Items = Vec<(String, String, Value)>;
-
-fn read(files: &[PathBuf]) -> Result<HashMap<&'static str, Items>, SourceError> {
-    let mut by_kind: HashMap<&'static str, Items> = HashMap::new();
-    for path in files {
-        let name = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| SourceError::new(&name, "", "", format!("cannot read: {e}")))?;
-        let value: Value = serde_json::from_str(&text).map_err(|e| {
-            SourceError::new(
-                &name,
-                format!("line {}", e.line()),
-                "",
-                format!("not JSON: {e}"),
-            )
-        })?;
-        let file_name = path.file_name().and_then(|f| f.to_str()).unwrap_or("");
-        let mut found = false;
-        for kind in KINDS {
-            let items = match &value {
-                Value::Array(items) if file_name.starts_with(kind) => items.clone(),
-                Value::Object(map) => match map.get(kind) {
-                    Some(Value::Array(items)) => items.clone(),
-                    Some(_) => return Err(SourceError::new(&name, kind, "", "must be an array")),
-                    None => continue,
-                },
-                _ => continue,
-            };
-            found = true;
-            let entry = by_kind.entry(kind).or_default();
-            for (i, item) in items.into_iter().enumerate() {
-                entry.push((name.clone(), format!("{kind}[{i}]"), item));
-            }
-        }
-        if !found {
-            return Err(SourceError::new(
-                &name,
-                "",
-                "",
-                "holds none of tickets, conversations, agents, contacts, satisfaction_ratings (a bare array needs a file name starting with one of them)",
-            ));
-        }
-    }
-    Ok(by_kind)
-}
-
-fn id_of(v: &Value) -> Option<i64> {
-    v.as_i64()
-        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-}
-
-fn text<'a>(v: &'a Value, field: &str) -> Option<&'a str> {
-    v[field].as_str().filter(|s| !s.is_empty())
-}
-
 pub fn translate(files: &[PathBuf]) -> Result<Vec<Translated>, SourceError> {
-    let mut by_kind = read(files)?;
+    let mut by_kind = read(files, &KINDS, None)?;
     let mut names: HashMap<i64, String> = HashMap::new();
     let mut agents: std::collections::HashSet<i64> = Default::default();
     for (_, _, agent) in by_kind.remove("agents").unwrap_or_default() {

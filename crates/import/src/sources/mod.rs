@@ -5,6 +5,8 @@
 
 pub mod calls;
 pub mod freshdesk;
+pub mod intercom;
+pub mod json_pages;
 pub mod twitter;
 pub mod zendesk;
 
@@ -28,14 +30,17 @@ pub enum Source {
     Zendesk,
     /// Freshdesk API JSON pages: tickets, conversations, agents, contacts, ratings.
     Freshdesk,
+    /// Intercom conversations with their parts.
+    Intercom,
 }
 
 impl Source {
-    pub const ALL: [(&'static str, Source); 4] = [
+    pub const ALL: [(&'static str, Source); 5] = [
         ("twitter", Source::Twitter),
         ("callcenter", Source::CallCenter),
         ("zendesk", Source::Zendesk),
         ("freshdesk", Source::Freshdesk),
+        ("intercom", Source::Intercom),
     ];
 
     pub fn parse(name: &str) -> Result<Source, String> {
@@ -56,7 +61,7 @@ impl Source {
     fn extensions(self) -> &'static [&'static str] {
         match self {
             Source::Twitter | Source::CallCenter => &["csv"],
-            Source::Zendesk | Source::Freshdesk => &["json"],
+            Source::Zendesk | Source::Freshdesk | Source::Intercom => &["json"],
         }
     }
 }
@@ -189,6 +194,7 @@ pub fn translate(
     match source {
         Source::Zendesk => return zendesk::translate(&files),
         Source::Freshdesk => return freshdesk::translate(&files),
+        Source::Intercom => return intercom::translate(&files),
         _ => {}
     }
     let mut out = Vec::new();
@@ -196,7 +202,9 @@ pub fn translate(
         let records = match source {
             Source::Twitter => twitter::translate(&file, options)?,
             Source::CallCenter => calls::translate(&file, options)?,
-            Source::Zendesk | Source::Freshdesk => unreachable!("read above"),
+            Source::Zendesk | Source::Freshdesk | Source::Intercom => {
+                unreachable!("read above")
+            }
         };
         out.extend(records);
     }

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
+use super::json_pages::{Items, id_of, read, text};
 use super::{SourceError, Translated};
 
 /// A Zendesk `via.channel` as a servicemeter channel.
@@ -38,84 +39,44 @@ pub fn channel(via: &str) -> String {
 }
 
 struct Pages {
-    tickets: Vec<(String, String, Value)>,
-    audits: Vec<(String, String, Value)>,
+    tickets: Items,
+    audits: Items,
     users: HashMap<i64, (String, String)>,
-    ratings: Vec<(String, String, Value)>,
-}
-
-fn id_of(v: &Value) -> Option<i64> {
-    v.as_i64()
-        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+    ratings: Items,
 }
 
 fn read_pages(files: &[std::path::PathBuf]) -> Result<Pages, SourceError> {
-    let mut pages = Pages {
-        tickets: Vec::new(),
-        audits: Vec::new(),
-        users: HashMap::new(),
-        ratings: Vec::new(),
-    };
-    for path in files {
-        let name = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| SourceError::new(&name, "", "", format!("cannot read: {e}")))?;
-        let page: Value = serde_json::from_str(&text).map_err(|e| {
-            SourceError::new(
-                &name,
-                format!("line {}", e.line()),
-                "",
-                format!("not JSON: {e}"),
-            )
-        })?;
-        let mut known = false;
-        for key in [
+    let mut by_kind = read(
+        files,
+        &[
             "tickets",
             "audits",
             "ticket_audits",
             "users",
             "satisfaction_ratings",
-        ] {
-            let Some(items) = page.get(key) else { continue };
-            known = true;
-            let items = items
-                .as_array()
-                .ok_or_else(|| SourceError::new(&name, key, "", "must be an array"))?;
-            for (i, item) in items.iter().enumerate() {
-                let place = format!("{key}[{i}]");
-                match key {
-                    "tickets" => pages.tickets.push((name.clone(), place, item.clone())),
-                    "audits" | "ticket_audits" => {
-                        pages.audits.push((name.clone(), place, item.clone()))
-                    }
-                    "satisfaction_ratings" => {
-                        pages.ratings.push((name.clone(), place, item.clone()))
-                    }
-                    _ => {
-                        let id = id_of(&item["id"]).ok_or_else(|| {
-                            SourceError::new(&name, &place, "id", "missing or not a number")
-                        })?;
-                        let role = item["role"].as_str().unwrap_or("").to_string();
-                        let user_name = item["name"].as_str().unwrap_or("").to_string();
-                        pages.users.insert(id, (role, user_name));
-                    }
-                }
-            }
-        }
-        if !known {
-            return Err(SourceError::new(
-                &name,
-                "",
-                "",
-                "holds none of tickets, audits, users, satisfaction_ratings",
-            ));
-        }
+        ],
+        None,
+    )?;
+    let mut users = HashMap::new();
+    for (file, place, item) in by_kind.remove("users").unwrap_or_default() {
+        let id = id_of(&item["id"])
+            .ok_or_else(|| SourceError::new(&file, &place, "id", "missing or not a number"))?;
+        let role = item["role"].as_str().unwrap_or("").to_string();
+        let name = item["name"].as_str().unwrap_or("").to_string();
+        users.insert(id, (role, name));
     }
-    Ok(pages)
+    let mut audits = by_kind.remove("audits").unwrap_or_default();
+    audits.extend(by_kind.remove("ticket_audits").unwrap_or_default());
+    Ok(Pages {
+        tickets: by_kind.remove("tickets").unwrap_or_default(),
+        audits,
+        users,
+        ratings: by_kind.remove("satisfaction_ratings").unwrap_or_default(),
+    })
 }
 
 fn text_field<'a>(v: &'a Value, field: &str) -> Option<&'a str> {
-    v[field].as_str().filter(|s| !s.is_empty())
+    text(v, field)
 }
 
 pub fn translate(files: &[std::path::PathBuf]) -> Result<Vec<Translated>, SourceError> {
