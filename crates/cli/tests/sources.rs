@@ -404,3 +404,43 @@ fn intercom_conversations_map_authors_parts_and_ratings() {
         "{stderr}"
     );
 }
+
+#[test]
+fn helpscout_threads_map_status_walk_and_happiness() {
+    let d = Data::new();
+    let summary = d.ok(&[
+        "import",
+        "--source",
+        "helpscout",
+        &fixture("sources/helpscout"),
+    ]);
+    assert!(
+        summary.contains("2 conversations (2 new, 0 updated)")
+            && summary.contains("6 messages (3 customer, 2 agent, 0 bot, 1 note)"),
+        "{summary}"
+    );
+    let facts = d.facts();
+    let c = &facts["hs-3001"];
+    // Eva 09:00, Lisa 09:30; closed 10:00; Eva again 10:30 (reopen); Lisa 11:00; closed 12:00.
+    assert_eq!(c["first_response_seconds"], 1800.0);
+    assert_eq!(c["first_resolution_seconds"], 3600.0);
+    assert_eq!(c["resolution_seconds"], 10800.0);
+    assert_eq!(c["reopens"], 1);
+    assert_eq!(c["agent"], "Lisa de Vries");
+    assert_eq!(c["agent_turns"], 2);
+    // Great on the 3-point scale.
+    assert_eq!(c["csat_score"], 3.0);
+    let chat = &facts["hs-3002"];
+    assert_eq!(chat["channel"], "chat");
+    assert_eq!(chat["unanswered"], true);
+
+    let dir = d.dir.path().join("hs");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("ratings.json"), r#"{"ratings": [{"conversationId": 3001, "rating": "Meh", "ratingCreatedAt": "2024-03-04T13:00:00Z"}]}"#).unwrap();
+    let out = d.run(&["import", "--source", "helpscout", dir.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ratings[0]: field `rating`: 'Meh' is not Great, Okay or Not Good"),
+        "{stderr}"
+    );
+}

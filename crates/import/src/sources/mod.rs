@@ -5,6 +5,7 @@
 
 pub mod calls;
 pub mod freshdesk;
+pub mod helpscout;
 pub mod intercom;
 pub mod json_pages;
 pub mod twitter;
@@ -32,15 +33,18 @@ pub enum Source {
     Freshdesk,
     /// Intercom conversations with their parts.
     Intercom,
+    /// Help Scout conversations with threads, and happiness ratings.
+    HelpScout,
 }
 
 impl Source {
-    pub const ALL: [(&'static str, Source); 5] = [
+    pub const ALL: [(&'static str, Source); 6] = [
         ("twitter", Source::Twitter),
         ("callcenter", Source::CallCenter),
         ("zendesk", Source::Zendesk),
         ("freshdesk", Source::Freshdesk),
         ("intercom", Source::Intercom),
+        ("helpscout", Source::HelpScout),
     ];
 
     pub fn parse(name: &str) -> Result<Source, String> {
@@ -61,7 +65,7 @@ impl Source {
     fn extensions(self) -> &'static [&'static str] {
         match self {
             Source::Twitter | Source::CallCenter => &["csv"],
-            Source::Zendesk | Source::Freshdesk | Source::Intercom => &["json"],
+            Source::Zendesk | Source::Freshdesk | Source::Intercom | Source::HelpScout => &["json"],
         }
     }
 }
@@ -195,6 +199,7 @@ pub fn translate(
         Source::Zendesk => return zendesk::translate(&files),
         Source::Freshdesk => return freshdesk::translate(&files),
         Source::Intercom => return intercom::translate(&files),
+        Source::HelpScout => return helpscout::translate(&files),
         _ => {}
     }
     let mut out = Vec::new();
@@ -202,7 +207,7 @@ pub fn translate(
         let records = match source {
             Source::Twitter => twitter::translate(&file, options)?,
             Source::CallCenter => calls::translate(&file, options)?,
-            Source::Zendesk | Source::Freshdesk | Source::Intercom => {
+            Source::Zendesk | Source::Freshdesk | Source::Intercom | Source::HelpScout => {
                 unreachable!("read above")
             }
         };
