@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use super::json_pages::{id_text, text};
+use super::json_pages::{Items, id_text, text};
 use super::{SourceError, Translated};
 
 fn person(v: &Value) -> Option<String> {
@@ -49,9 +49,8 @@ pub fn happiness(rating: &str) -> Option<i64> {
     }
 }
 
-fn read(
-    files: &[PathBuf],
-) -> Result<(Vec<(String, String, Value)>, Vec<(String, String, Value)>), SourceError> {
+/// Conversations and ratings, each with file and place.
+fn read(files: &[PathBuf]) -> Result<(Items, Items), SourceError> {
     let mut conversations = Vec::new();
     let mut ratings = Vec::new();
     for path in files {
