@@ -444,3 +444,29 @@ fn helpscout_threads_map_status_walk_and_happiness() {
         "{stderr}"
     );
 }
+
+#[test]
+fn chatwoot_api_json_maps_message_types_activities_and_csat() {
+    let d = Data::new();
+    let summary = d.ok(&[
+        "import",
+        "--source",
+        "chatwoot",
+        &fixture("sources/chatwoot"),
+    ]);
+    assert!(
+        summary.contains("1 conversations (1 new, 0 updated)")
+            && summary.contains("4 messages (1 customer, 1 agent, 1 bot, 1 note)"),
+        "{summary}"
+    );
+    let facts = d.facts();
+    let c = &facts["chatwoot-55"];
+    assert_eq!(c["channel"], "whatsapp");
+    // Mia 09:00, the bot at 09:00:05, Sam at 09:10; "marked resolved" at 09:20.
+    assert_eq!(c["first_response_seconds"], 600.0);
+    assert_eq!(c["resolved"], true);
+    assert_eq!(c["resolution_seconds"], 1200.0);
+    assert_eq!(c["agent"], "Sam");
+    assert_eq!(c["csat_score"], 5.0);
+    assert_eq!(c["tags"], serde_json::json!(["betaling"]));
+}

@@ -129,34 +129,7 @@ pub async fn records<S: Store + Accounts>(
     Ok((status, Json(outcome)))
 }
 
-/// A Chatwoot time: RFC 3339, "2020-03-03 13:05:57 UTC", or Unix seconds.
-fn chatwoot_time(value: &Value) -> Option<String> {
-    if let Some(seconds) = value.as_i64() {
-        return Some(format_utc(seconds.checked_mul(1000)?));
-    }
-    let text = value.as_str()?.trim();
-    if let Some(plain) = text.strip_suffix(" UTC") {
-        return Some(format!("{}Z", plain.replace(' ', "T")));
-    }
-    if let Ok(seconds) = text.parse::<i64>() {
-        return Some(format_utc(seconds.checked_mul(1000)?));
-    }
-    Some(text.to_string())
-}
-
-/// A Chatwoot channel class as a servicemeter channel.
-pub fn chatwoot_channel(class: &str) -> String {
-    let name = class.strip_prefix("Channel::").unwrap_or(class);
-    match name {
-        "WebWidget" | "Api" | "" => "chat".into(),
-        "Email" => "email".into(),
-        "Whatsapp" => "whatsapp".into(),
-        "FacebookPage" | "Instagram" | "TwitterProfile" | "Telegram" | "Line" => "social".into(),
-        "Sms" | "TwilioSms" => "sms".into(),
-        "Voice" => "phone".into(),
-        other => other.to_lowercase(),
-    }
-}
+use servicemeter_import::sources::chatwoot::{channel as chatwoot_channel, time as chatwoot_time};
 
 /// Canonical records for one Chatwoot event. A later conversation record replaces the stored
 /// one whole, so `stored` (the conversation as known) fills what the event leaves out and keeps

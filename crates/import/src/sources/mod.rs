@@ -4,6 +4,7 @@
 //! into the store.
 
 pub mod calls;
+pub mod chatwoot;
 pub mod freshdesk;
 pub mod helpscout;
 pub mod intercom;
@@ -35,16 +36,19 @@ pub enum Source {
     Intercom,
     /// Help Scout conversations with threads, and happiness ratings.
     HelpScout,
+    /// Chatwoot API JSON: conversations, messages, CSAT responses.
+    Chatwoot,
 }
 
 impl Source {
-    pub const ALL: [(&'static str, Source); 6] = [
+    pub const ALL: [(&'static str, Source); 7] = [
         ("twitter", Source::Twitter),
         ("callcenter", Source::CallCenter),
         ("zendesk", Source::Zendesk),
         ("freshdesk", Source::Freshdesk),
         ("intercom", Source::Intercom),
         ("helpscout", Source::HelpScout),
+        ("chatwoot", Source::Chatwoot),
     ];
 
     pub fn parse(name: &str) -> Result<Source, String> {
@@ -65,7 +69,11 @@ impl Source {
     fn extensions(self) -> &'static [&'static str] {
         match self {
             Source::Twitter | Source::CallCenter => &["csv"],
-            Source::Zendesk | Source::Freshdesk | Source::Intercom | Source::HelpScout => &["json"],
+            Source::Zendesk
+            | Source::Freshdesk
+            | Source::Intercom
+            | Source::HelpScout
+            | Source::Chatwoot => &["json"],
         }
     }
 }
@@ -200,6 +208,7 @@ pub fn translate(
         Source::Freshdesk => return freshdesk::translate(&files),
         Source::Intercom => return intercom::translate(&files),
         Source::HelpScout => return helpscout::translate(&files),
+        Source::Chatwoot => return chatwoot::translate(&files),
         _ => {}
     }
     let mut out = Vec::new();
@@ -207,9 +216,11 @@ pub fn translate(
         let records = match source {
             Source::Twitter => twitter::translate(&file, options)?,
             Source::CallCenter => calls::translate(&file, options)?,
-            Source::Zendesk | Source::Freshdesk | Source::Intercom | Source::HelpScout => {
-                unreachable!("read above")
-            }
+            Source::Zendesk
+            | Source::Freshdesk
+            | Source::Intercom
+            | Source::HelpScout
+            | Source::Chatwoot => unreachable!("read above"),
         };
         out.extend(records);
     }
