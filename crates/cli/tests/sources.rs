@@ -470,3 +470,26 @@ fn chatwoot_api_json_maps_message_types_activities_and_csat() {
     assert_eq!(c["csat_score"], 5.0);
     assert_eq!(c["tags"], serde_json::json!(["betaling"]));
 }
+
+#[test]
+fn gorgias_tickets_map_agents_rules_notes_and_surveys() {
+    let d = Data::new();
+    let summary = d.ok(&["import", "--source", "gorgias", &fixture("sources/gorgias")]);
+    assert!(
+        summary.contains("2 conversations (2 new, 0 updated)")
+            && summary.contains("5 messages (2 customer, 1 agent, 1 bot, 1 note)"),
+        "{summary}"
+    );
+    let facts = d.facts();
+    let t = &facts["gorgias-7001"];
+    assert_eq!(t["channel"], "chat");
+    // Noor 09:00; the rule's reply does not answer; Daan at 09:15:00.123 (microseconds cut).
+    assert_eq!(t["first_response_seconds"], 900.123);
+    assert_eq!(t["resolution_seconds"], 2700.0);
+    assert_eq!(t["agent"], "Daan");
+    assert_eq!(t["csat_score"], 4.0);
+    let e = &facts["gorgias-7002"];
+    assert_eq!(e["channel"], "email");
+    assert_eq!(e["unanswered"], true);
+    assert_eq!(e["csat_score"], Value::Null, "sent, not answered");
+}

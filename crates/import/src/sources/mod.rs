@@ -6,6 +6,7 @@
 pub mod calls;
 pub mod chatwoot;
 pub mod freshdesk;
+pub mod gorgias;
 pub mod helpscout;
 pub mod intercom;
 pub mod json_pages;
@@ -38,10 +39,12 @@ pub enum Source {
     HelpScout,
     /// Chatwoot API JSON: conversations, messages, CSAT responses.
     Chatwoot,
+    /// Gorgias API JSON: tickets, messages, satisfaction surveys.
+    Gorgias,
 }
 
 impl Source {
-    pub const ALL: [(&'static str, Source); 7] = [
+    pub const ALL: [(&'static str, Source); 8] = [
         ("twitter", Source::Twitter),
         ("callcenter", Source::CallCenter),
         ("zendesk", Source::Zendesk),
@@ -49,6 +52,7 @@ impl Source {
         ("intercom", Source::Intercom),
         ("helpscout", Source::HelpScout),
         ("chatwoot", Source::Chatwoot),
+        ("gorgias", Source::Gorgias),
     ];
 
     pub fn parse(name: &str) -> Result<Source, String> {
@@ -73,7 +77,8 @@ impl Source {
             | Source::Freshdesk
             | Source::Intercom
             | Source::HelpScout
-            | Source::Chatwoot => &["json"],
+            | Source::Chatwoot
+            | Source::Gorgias => &["json"],
         }
     }
 }
@@ -209,6 +214,7 @@ pub fn translate(
         Source::Intercom => return intercom::translate(&files),
         Source::HelpScout => return helpscout::translate(&files),
         Source::Chatwoot => return chatwoot::translate(&files),
+        Source::Gorgias => return gorgias::translate(&files),
         _ => {}
     }
     let mut out = Vec::new();
@@ -220,7 +226,8 @@ pub fn translate(
             | Source::Freshdesk
             | Source::Intercom
             | Source::HelpScout
-            | Source::Chatwoot => unreachable!("read above"),
+            | Source::Chatwoot
+            | Source::Gorgias => unreachable!("read above"),
         };
         out.extend(records);
     }
