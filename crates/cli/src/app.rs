@@ -165,6 +165,7 @@ async fn import(global: &GlobalArgs, args: ImportArgs) -> Result<()> {
         let options = SourceOptions {
             timezone,
             twitter_signoff_agents: args.twitter_signoff_agents,
+            mapping: args.mapping.clone(),
         };
         crate::import::import_source(
             &opened.store,
@@ -394,6 +395,7 @@ async fn demo(global: &GlobalArgs, args: DemoArgs) -> Result<()> {
             source: "jsonl".into(),
             timezone: None,
             twitter_signoff_agents: false,
+            mapping: None,
         },
     )
     .await?;

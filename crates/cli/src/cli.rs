@@ -162,7 +162,8 @@ pub struct ImportArgs {
     /// Where --skip-invalid writes rejected records (JSON Lines).
     #[arg(long, default_value = "servicemeter-rejects.jsonl")]
     pub rejects: PathBuf,
-    /// The format of the files: jsonl (canonical records), twitter, callcenter. A directory
+    /// The format of the files: jsonl (canonical records), twitter, callcenter, zendesk,
+    /// freshdesk, intercom, helpscout, chatwoot, gorgias, csv (with --mapping). A directory
     /// stands for the files in it.
     #[arg(long, default_value = "jsonl")]
     pub source: String,
@@ -172,6 +173,9 @@ pub struct ImportArgs {
     /// Twitter: name agents after the sign-off of a brand's reply ("sprintcare JK").
     #[arg(long)]
     pub twitter_signoff_agents: bool,
+    /// CSV: the mapping file that names the columns (docs/importers.md).
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

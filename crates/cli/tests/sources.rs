@@ -493,3 +493,88 @@ fn gorgias_tickets_map_agents_rules_notes_and_surveys() {
     assert_eq!(e["unanswered"], true);
     assert_eq!(e["csat_score"], Value::Null, "sent, not answered");
 }
+
+#[test]
+fn a_mapped_csv_of_messages_becomes_conversations() {
+    let d = Data::new();
+    let summary = d.ok(&[
+        "import",
+        "--source",
+        "csv",
+        "--mapping",
+        &fixture("sources/mapping.toml"),
+        &fixture("sources/mapped.csv"),
+    ]);
+    assert!(
+        summary.contains("2 conversations (2 new, 0 updated)")
+            && summary.contains("6 messages (2 customer, 2 agent, 1 bot, 1 note)"),
+        "{summary}"
+    );
+    let facts = d.facts();
+    let t1 = &facts["T-1"];
+    // 08:30 and 09:20 Amsterdam time (CET): 50 minutes.
+    assert_eq!(t1["first_response_seconds"], 3000.0);
+    assert_eq!(t1["start"], "2024-03-04T07:30:00Z");
+    assert_eq!(t1["agent"], "Anna");
+    assert_eq!(t1["tags"], serde_json::json!(["levering", "vertraging"]));
+    let t2 = &facts["T-2"];
+    assert_eq!(t2["channel"], "chat");
+    // The bot's "Even geduld." at 10:00 does not answer; Bob at 10:02 does.
+    assert_eq!(t2["first_response_seconds"], 120.0);
+
+    // Errors: an unmapped role value, a date in another format, a mapping without a column.
+    let csv = std::fs::read_to_string(fixture("sources/mapped.csv")).unwrap();
+    let bad_role = d.write("role.csv", &csv.replace(";Bot;", ";Robot;"));
+    let out = d.run(&[
+        "import",
+        "--source",
+        "csv",
+        "--mapping",
+        &fixture("sources/mapping.toml"),
+        bad_role.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!(
+        "{}: line 6: field `Van`: 'Robot' is not mapped in [author]",
+        bad_role.display()
+    )));
+    let bad_date = d.write(
+        "date.csv",
+        &csv.replace("05-03-2024 10:02", "2024-03-05 10:02"),
+    );
+    let out = d.run(&[
+        "import",
+        "--source",
+        "csv",
+        "--mapping",
+        &fixture("sources/mapping.toml"),
+        bad_date.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!(
+        "{}: line 7: field `Datum`: '2024-03-05 10:02' does not match the format '%d-%m-%Y %H:%M'",
+        bad_date.display()
+    )));
+    let mapping = std::fs::read_to_string(fixture("sources/mapping.toml")).unwrap();
+    let no_time = d.write(
+        "mapping.toml",
+        &mapping.replace("timestamp = \"Datum\"\n", ""),
+    );
+    let out = d.run(&[
+        "import",
+        "--source",
+        "csv",
+        "--mapping",
+        no_time.to_str().unwrap(),
+        &fixture("sources/mapped.csv"),
+    ]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&format!(
+            "{}: field `columns.timestamp`: missing",
+            no_time.display()
+        )),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = d.run(&["import", "--source", "csv", &fixture("sources/mapped.csv")]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the csv source needs a mapping file"));
+    assert_eq!(d.facts(), facts, "the failed imports stored nothing");
+}

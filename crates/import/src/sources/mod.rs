@@ -10,6 +10,7 @@ pub mod gorgias;
 pub mod helpscout;
 pub mod intercom;
 pub mod json_pages;
+pub mod mapped_csv;
 pub mod twitter;
 pub mod zendesk;
 
@@ -41,10 +42,12 @@ pub enum Source {
     Chatwoot,
     /// Gorgias API JSON: tickets, messages, satisfaction surveys.
     Gorgias,
+    /// Any CSV of messages, with a mapping file (`--mapping`).
+    Csv,
 }
 
 impl Source {
-    pub const ALL: [(&'static str, Source); 8] = [
+    pub const ALL: [(&'static str, Source); 9] = [
         ("twitter", Source::Twitter),
         ("callcenter", Source::CallCenter),
         ("zendesk", Source::Zendesk),
@@ -53,6 +56,7 @@ impl Source {
         ("helpscout", Source::HelpScout),
         ("chatwoot", Source::Chatwoot),
         ("gorgias", Source::Gorgias),
+        ("csv", Source::Csv),
     ];
 
     pub fn parse(name: &str) -> Result<Source, String> {
@@ -72,7 +76,7 @@ impl Source {
     /// File name endings read from a directory.
     fn extensions(self) -> &'static [&'static str] {
         match self {
-            Source::Twitter | Source::CallCenter => &["csv"],
+            Source::Twitter | Source::CallCenter | Source::Csv => &["csv"],
             Source::Zendesk
             | Source::Freshdesk
             | Source::Intercom
@@ -91,6 +95,8 @@ pub struct SourceOptions {
     /// Twitter: name the agent after the sign-off at the end of a brand's reply (`^JK`,
     /// `-Becky`) as "brand JK", instead of the brand alone.
     pub twitter_signoff_agents: bool,
+    /// CSV: the mapping file.
+    pub mapping: Option<PathBuf>,
 }
 
 impl Default for SourceOptions {
@@ -98,6 +104,7 @@ impl Default for SourceOptions {
         SourceOptions {
             timezone: TimeZone::get("Europe/Amsterdam").expect("bundled"),
             twitter_signoff_agents: false,
+            mapping: None,
         }
     }
 }
@@ -116,7 +123,8 @@ pub struct SourceError {
 impl fmt::Display for SourceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.place.is_empty(), self.field.is_empty()) {
-            (true, _) => write!(f, "{}: {}", self.file, self.reason),
+            (true, true) => write!(f, "{}: {}", self.file, self.reason),
+            (true, false) => write!(f, "{}: field `{}`: {}", self.file, self.field, self.reason),
             (false, true) => write!(f, "{}: {}: {}", self.file, self.place, self.reason),
             (false, false) => write!(
                 f,
@@ -217,11 +225,28 @@ pub fn translate(
         Source::Gorgias => return gorgias::translate(&files),
         _ => {}
     }
+    let mapping = match (source, &options.mapping) {
+        (Source::Csv, Some(path)) => Some(mapped_csv::Mapping::read(path)?),
+        (Source::Csv, None) => {
+            return Err(SourceError::new(
+                "--mapping",
+                "",
+                "",
+                "the csv source needs a mapping file (see docs/importers.md)",
+            ));
+        }
+        _ => None,
+    };
     let mut out = Vec::new();
     for file in files {
         let records = match source {
             Source::Twitter => twitter::translate(&file, options)?,
             Source::CallCenter => calls::translate(&file, options)?,
+            Source::Csv => mapped_csv::translate(
+                &file,
+                mapping.as_ref().expect("read above"),
+                &options.timezone,
+            )?,
             Source::Zendesk
             | Source::Freshdesk
             | Source::Intercom
@@ -245,10 +270,16 @@ pub(crate) struct CsvFile {
 }
 
 pub(crate) fn read_csv(path: &Path) -> Result<CsvFile, SourceError> {
+    read_csv_with(path, b',')
+}
+
+/// [`read_csv`] with another field delimiter (`;` in many European spreadsheet exports).
+pub(crate) fn read_csv_with(path: &Path, delimiter: u8) -> Result<CsvFile, SourceError> {
     let name = path.display().to_string();
     let data = std::fs::read(path)
         .map_err(|e| SourceError::new(&name, "", "", format!("cannot read: {e}")))?;
     let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
         .terminator(csv::Terminator::Any(b'\n'))
         .from_reader(data.as_slice());
     let clean = |record: &csv::StringRecord| -> Vec<String> {
