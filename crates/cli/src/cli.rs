@@ -163,7 +163,8 @@ pub struct ImportArgs {
     #[arg(long, default_value = "servicemeter-rejects.jsonl")]
     pub rejects: PathBuf,
     /// The format of the files: jsonl (canonical records), twitter, callcenter, zendesk,
-    /// freshdesk, intercom, helpscout, chatwoot, gorgias, csv (with --mapping). A directory
+    /// freshdesk, intercom, helpscout, chatwoot, gorgias, calls (generic call records), csv (with
+    /// --mapping). A directory
     /// stands for the files in it.
     #[arg(long, default_value = "jsonl")]
     pub source: String,

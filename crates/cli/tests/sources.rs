@@ -578,3 +578,47 @@ fn a_mapped_csv_of_messages_becomes_conversations() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("the csv source needs a mapping file"));
     assert_eq!(d.facts(), facts, "the failed imports stored nothing");
 }
+
+#[test]
+fn generic_call_records_give_waits_abandonment_and_handle_time() {
+    let d = Data::new();
+    let summary = d.ok(&[
+        "import",
+        "--source",
+        "calls",
+        "--timezone",
+        "Europe/Amsterdam",
+        &fixture("sources/phone.csv"),
+    ]);
+    assert!(
+        summary.contains("4 conversations (4 new, 0 updated)"),
+        "{summary}"
+    );
+    let facts = d.facts();
+    assert_eq!(facts["call-c1"]["first_response_seconds"], 30.0);
+    assert_eq!(facts["call-c1"]["tags"], serde_json::json!(["sales"]));
+    assert_eq!(facts["call-c2"]["unanswered"], true);
+    assert_eq!(facts["call-c3"]["inbound"], false);
+    // Local 09:30 in Amsterdam (CET) is 08:30 UTC; answered after 90 s, outcome empty.
+    assert_eq!(facts["call-c4"]["start"], "2024-03-04T08:30:00Z");
+    assert_eq!(facts["call-c4"]["first_response_seconds"], 90.0);
+    let report: Value = serde_json::from_str(&d.ok(&["report", "--format", "json"])).unwrap();
+    let fr = &report["first_response"];
+    assert_eq!(fr["median_seconds"], 60.0);
+    // One of three callers who waited hung up.
+    assert_eq!(fr["unanswered_pct"], 100.0 / 3.0);
+    // Handle times 300 and 600 s.
+    assert_eq!(report["resolution"]["mean_handle_seconds"], 450.0);
+
+    let bad = d.write(
+        "bad.csv",
+        &std::fs::read_to_string(fixture("sources/phone.csv"))
+            .unwrap()
+            .replace("abandoned", "dropped"),
+    );
+    let out = d.run(&["import", "--source", "calls", bad.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!(
+        "{}: line 3: field `outcome`: 'dropped' is not answered, abandoned or ivr",
+        bad.display()
+    )));
+}

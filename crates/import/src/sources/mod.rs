@@ -11,6 +11,7 @@ pub mod helpscout;
 pub mod intercom;
 pub mod json_pages;
 pub mod mapped_csv;
+pub mod phone_csv;
 pub mod twitter;
 pub mod zendesk;
 
@@ -44,10 +45,12 @@ pub enum Source {
     Gorgias,
     /// Any CSV of messages, with a mapping file (`--mapping`).
     Csv,
+    /// servicemeter's generic call-record CSV.
+    Calls,
 }
 
 impl Source {
-    pub const ALL: [(&'static str, Source); 9] = [
+    pub const ALL: [(&'static str, Source); 10] = [
         ("twitter", Source::Twitter),
         ("callcenter", Source::CallCenter),
         ("zendesk", Source::Zendesk),
@@ -57,6 +60,7 @@ impl Source {
         ("chatwoot", Source::Chatwoot),
         ("gorgias", Source::Gorgias),
         ("csv", Source::Csv),
+        ("calls", Source::Calls),
     ];
 
     pub fn parse(name: &str) -> Result<Source, String> {
@@ -76,7 +80,7 @@ impl Source {
     /// File name endings read from a directory.
     fn extensions(self) -> &'static [&'static str] {
         match self {
-            Source::Twitter | Source::CallCenter | Source::Csv => &["csv"],
+            Source::Twitter | Source::CallCenter | Source::Csv | Source::Calls => &["csv"],
             Source::Zendesk
             | Source::Freshdesk
             | Source::Intercom
@@ -242,6 +246,7 @@ pub fn translate(
         let records = match source {
             Source::Twitter => twitter::translate(&file, options)?,
             Source::CallCenter => calls::translate(&file, options)?,
+            Source::Calls => phone_csv::translate(&file, options)?,
             Source::Csv => mapped_csv::translate(
                 &file,
                 mapping.as_ref().expect("read above"),
