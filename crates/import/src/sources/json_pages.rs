@@ -12,6 +12,44 @@ use super::SourceError;
 /// Items of one kind: file, place, the item.
 pub type Items = Vec<(String, String, Value)>;
 
+/// A page: its name (a file's path, or the address it was fetched from), the name that tells
+/// a bare array's kind (a file name), and its JSON.
+pub struct Page {
+    pub name: String,
+    pub kind_hint: String,
+    pub value: Value,
+}
+
+/// Reads files as pages.
+pub fn load(files: &[PathBuf]) -> Result<Vec<Page>, SourceError> {
+    files
+        .iter()
+        .map(|path| {
+            let name = path.display().to_string();
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| SourceError::new(&name, "", "", format!("cannot read: {e}")))?;
+            let value: Value = serde_json::from_str(&text).map_err(|e| {
+                SourceError::new(
+                    &name,
+                    format!("line {}", e.line()),
+                    "",
+                    format!("not JSON: {e}"),
+                )
+            })?;
+            let kind_hint = path
+                .file_name()
+                .and_then(|f| f.to_str())
+                .unwrap_or("")
+                .to_string();
+            Ok(Page {
+                name,
+                kind_hint,
+                value,
+            })
+        })
+        .collect()
+}
+
 /// The items of `kinds` in `files`. `single` names the kind of a file that is one object with
 /// a `type` field equal to that kind's singular (e.g. an Intercom `"type": "conversation"`).
 pub fn read(
@@ -19,20 +57,20 @@ pub fn read(
     kinds: &[&'static str],
     single: Option<(&str, &'static str)>,
 ) -> Result<HashMap<&'static str, Items>, SourceError> {
+    classify(&load(files)?, kinds, single)
+}
+
+/// The items of `kinds` in pages (see [`read`]).
+pub fn classify(
+    pages: &[Page],
+    kinds: &[&'static str],
+    single: Option<(&str, &'static str)>,
+) -> Result<HashMap<&'static str, Items>, SourceError> {
     let mut by_kind: HashMap<&'static str, Items> = HashMap::new();
-    for path in files {
-        let name = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| SourceError::new(&name, "", "", format!("cannot read: {e}")))?;
-        let value: Value = serde_json::from_str(&text).map_err(|e| {
-            SourceError::new(
-                &name,
-                format!("line {}", e.line()),
-                "",
-                format!("not JSON: {e}"),
-            )
-        })?;
-        let file_name = path.file_name().and_then(|f| f.to_str()).unwrap_or("");
+    for page in pages {
+        let name = page.name.clone();
+        let value = &page.value;
+        let file_name = page.kind_hint.as_str();
         let mut found = false;
         if let Some((type_value, kind)) = single
             && value["type"].as_str() == Some(type_value)
@@ -45,7 +83,7 @@ pub fn read(
             continue;
         }
         for &kind in kinds {
-            let items = match &value {
+            let items = match value {
                 Value::Array(items) if file_name.starts_with(kind) => items.clone(),
                 Value::Object(map) => match map.get(kind) {
                     Some(Value::Array(items)) => items.clone(),

@@ -11,7 +11,8 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::json_pages::{Items, id_of, read, text};
+pub use super::json_pages::Page;
+use super::json_pages::{Items, classify, id_of, load, text};
 use super::{SourceError, Translated};
 
 /// A Zendesk `via.channel` as a servicemeter channel.
@@ -45,9 +46,9 @@ struct Pages {
     ratings: Items,
 }
 
-fn read_pages(files: &[std::path::PathBuf]) -> Result<Pages, SourceError> {
-    let mut by_kind = read(
-        files,
+fn read_pages(pages: &[Page]) -> Result<Pages, SourceError> {
+    let mut by_kind = classify(
+        pages,
         &[
             "tickets",
             "audits",
@@ -80,7 +81,12 @@ fn text_field<'a>(v: &'a Value, field: &str) -> Option<&'a str> {
 }
 
 pub fn translate(files: &[std::path::PathBuf]) -> Result<Vec<Translated>, SourceError> {
-    let pages = read_pages(files)?;
+    translate_pages(&load(files)?)
+}
+
+/// [`translate`] over pages in memory (as `sync` fetches them).
+pub fn translate_pages(pages: &[Page]) -> Result<Vec<Translated>, SourceError> {
+    let pages = read_pages(pages)?;
     let user = |id: Option<i64>| id.and_then(|id| pages.users.get(&id));
     let mut out = Vec::new();
     for (file, place, ticket) in &pages.tickets {
