@@ -55,6 +55,7 @@ pub fn run(cli: Cli) -> Result<()> {
             runtime()?.block_on(crate::server::workspace(&cli.global, command))
         }
         Command::Token(command) => runtime()?.block_on(crate::server::token(&cli.global, command)),
+        Command::Sync(args) => runtime()?.block_on(crate::sync::sync(&cli.global, args)),
     }
 }
 
@@ -68,16 +69,16 @@ fn read_config_file(path: &Path) -> Result<String> {
 }
 
 /// An open store with its workspace and configuration.
-struct Opened {
-    store: SqliteStore,
-    workspace: Workspace,
-    config: WorkspaceConfig,
+pub struct Opened {
+    pub store: SqliteStore,
+    pub workspace: Workspace,
+    pub config: WorkspaceConfig,
 }
 
 /// Opens the store and settles the configuration: `--config` wins, then `servicemeter.toml`
 /// in the data directory, then the stored one, then the built-in default. A configuration that
 /// differs from the stored one is stored and every conversation's facts are recomputed.
-async fn open_store(global: &GlobalArgs) -> Result<Opened> {
+pub(crate) async fn open_store(global: &GlobalArgs) -> Result<Opened> {
     let store = SqliteStore::open(&global.data_dir)
         .await
         .with_context(|| format!("cannot open the store in {}", global.data_dir.display()))?;

@@ -56,6 +56,21 @@ pub enum Command {
     /// Manage API tokens of a workspace.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Fetch what changed in a helpdesk since the last sync (zendesk), through its API;
+    /// credentials from the environment (see docs/importers.md).
+    Sync(SyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The helpdesk: zendesk.
+    pub source: String,
+    /// Seconds before the first retry after a server error (doubled each time).
+    #[arg(long, default_value_t = 1.0)]
+    pub retry_delay: f64,
+    /// Attempts per request before giving up.
+    #[arg(long, default_value_t = 6)]
+    pub attempts: u32,
 }
 
 #[derive(Debug, Clone, Args)]

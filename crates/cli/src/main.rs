@@ -4,6 +4,7 @@ mod app;
 mod cli;
 mod import;
 mod server;
+mod sync;
 
 use std::process::ExitCode;
 

@@ -102,6 +102,14 @@ pub trait ImportSession: Send {
         now: i64,
     ) -> impl Future<Output = Result<BatchOutcome, StoreError>> + Send;
 
+    /// Records where a sync of `source` stopped; stored with the import's records.
+    fn set_sync_cursor(
+        &mut self,
+        source: &str,
+        cursor: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Makes the import durable and records its summary.
     fn commit(self, summary: ImportSummary) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
@@ -159,6 +167,13 @@ pub trait Store: Send + Sync {
         workspace: WorkspaceId,
         id: &str,
     ) -> impl Future<Output = Result<Option<Conversation>, StoreError>> + Send;
+
+    /// Where the last sync of `source` stopped.
+    fn sync_cursor(
+        &self,
+        workspace: WorkspaceId,
+        source: &str,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
 
     /// How much a workspace holds.
     fn counts(

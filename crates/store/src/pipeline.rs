@@ -89,6 +89,11 @@ impl<'c, S: ImportSession> ImportRun<'c, S> {
         Ok(())
     }
 
+    /// Records where a sync stopped, committed together with the records.
+    pub async fn set_sync_cursor(&mut self, source: &str, cursor: &str) -> Result<(), StoreError> {
+        self.session.set_sync_cursor(source, cursor, self.now).await
+    }
+
     /// Merges what is left and commits; nothing is stored if this is never called.
     pub async fn finish(mut self, sources: String) -> Result<ImportTotals, StoreError> {
         self.flush().await?;

@@ -391,6 +391,26 @@ impl ImportSession for SqliteImport {
         Ok(outcome)
     }
 
+    async fn set_sync_cursor(
+        &mut self,
+        source: &str,
+        cursor: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sync_cursors (workspace_id, source, cursor, updated_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (workspace_id, source) DO UPDATE SET cursor = excluded.cursor, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(self.workspace.0)
+        .bind(source)
+        .bind(cursor)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
     async fn commit(mut self, summary: ImportSummary) -> Result<(), StoreError> {
         if needs_compaction(&mut self.tx, self.workspace).await? {
             compact_segments(&mut self.tx, self.workspace).await?;
@@ -427,6 +447,20 @@ pub(crate) fn read_workspace(row: &SqliteRow) -> Result<Workspace, StoreError> {
 
 impl Store for SqliteStore {
     type Import<'a> = SqliteImport;
+
+    async fn sync_cursor(
+        &self,
+        workspace: WorkspaceId,
+        source: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT cursor FROM sync_cursors WHERE workspace_id = ? AND source = ?",
+        )
+        .bind(workspace.0)
+        .bind(source)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
 
     async fn data_version(&self, workspace: WorkspaceId) -> Result<i64, StoreError> {
         let version: Option<i64> =
