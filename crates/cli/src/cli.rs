@@ -56,14 +56,14 @@ pub enum Command {
     /// Manage API tokens of a workspace.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Fetch what changed in a helpdesk since the last sync (zendesk), through its API;
+    /// Fetch what changed in a helpdesk since the last sync (zendesk, freshdesk), through its API;
     /// credentials from the environment (see docs/importers.md).
     Sync(SyncArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
-    /// The helpdesk: zendesk.
+    /// The helpdesk: zendesk or freshdesk.
     pub source: String,
     /// Seconds before the first retry after a server error (doubled each time).
     #[arg(long, default_value_t = 1.0)]
@@ -71,6 +71,9 @@ pub struct SyncArgs {
     /// Attempts per request before giving up.
     #[arg(long, default_value_t = 6)]
     pub attempts: u32,
+    /// Freshdesk: tickets per request (at most 100).
+    #[arg(long, default_value_t = 100)]
+    pub page_size: usize,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -5,43 +5,108 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use servicemeter_core::Calendars;
-use servicemeter_import::sources::zendesk as zendesk_source;
+use servicemeter_import::sources::json_pages::Page;
+use servicemeter_import::sources::{
+    SourceError, Translated, freshdesk as freshdesk_source, zendesk as zendesk_source,
+};
 use servicemeter_store::{ImportRun, Store};
 use servicemeter_sync::client::RetryPolicy;
-use servicemeter_sync::zendesk::{self, Cursor, Zendesk};
+use servicemeter_sync::{freshdesk, zendesk};
 
 use crate::cli::{GlobalArgs, SyncArgs};
 
-pub async fn sync(global: &GlobalArgs, args: SyncArgs) -> Result<()> {
-    if args.source != zendesk::SOURCE {
-        bail!(
-            "'{}' cannot be synced yet; use zendesk (or import exports with import --source)",
-            args.source
-        );
+/// One fetched batch, whatever the source.
+struct Batch {
+    pages: Vec<Page>,
+    tickets: usize,
+    cursor: String,
+    done: bool,
+}
+
+enum Account {
+    Zendesk(zendesk::Zendesk),
+    Freshdesk(freshdesk::Freshdesk),
+}
+
+impl Account {
+    fn source(&self) -> &'static str {
+        match self {
+            Account::Zendesk(_) => zendesk::SOURCE,
+            Account::Freshdesk(_) => freshdesk::SOURCE,
+        }
     }
+
+    async fn next(
+        &self,
+        cursor: Option<&str>,
+        first: bool,
+    ) -> Result<Batch, servicemeter_sync::SyncError> {
+        let now = jiff::Timestamp::now();
+        Ok(match self {
+            Account::Zendesk(z) => {
+                let cursor = cursor.map(zendesk::Cursor::parse).unwrap_or_default();
+                let b = z.next_batch(&cursor, first, now.as_second()).await?;
+                Batch {
+                    pages: b.pages,
+                    tickets: b.tickets,
+                    cursor: b.cursor.to_text(),
+                    done: b.done,
+                }
+            }
+            Account::Freshdesk(f) => {
+                let cursor = cursor.map(freshdesk::Cursor::parse).unwrap_or_default();
+                let started = servicemeter_core::time::format_utc(now.as_millisecond());
+                let b = f.next_batch(&cursor, first, &started).await?;
+                Batch {
+                    pages: b.pages,
+                    tickets: b.tickets,
+                    cursor: b.cursor.to_text(),
+                    done: b.done,
+                }
+            }
+        })
+    }
+
+    fn translate(&self, pages: &[Page]) -> Result<Vec<Translated>, SourceError> {
+        match self {
+            Account::Zendesk(_) => zendesk_source::translate_pages(pages),
+            Account::Freshdesk(_) => freshdesk_source::translate_pages(pages),
+        }
+    }
+}
+
+pub async fn sync(global: &GlobalArgs, args: SyncArgs) -> Result<()> {
     let retry = RetryPolicy {
         max_attempts: args.attempts.max(1),
         base_delay: std::time::Duration::from_secs_f64(args.retry_delay.max(0.0)),
         ..RetryPolicy::default()
     };
-    let account = Zendesk::from_env(retry).map_err(|e| anyhow!("{e}"))?;
+    let account = match args.source.as_str() {
+        "zendesk" => {
+            Account::Zendesk(zendesk::Zendesk::from_env(retry).map_err(|e| anyhow!("{e}"))?)
+        }
+        "freshdesk" => Account::Freshdesk(
+            freshdesk::Freshdesk::from_env(retry)
+                .map_err(|e| anyhow!("{e}"))?
+                .with_page_size(args.page_size),
+        ),
+        other => bail!(
+            "'{other}' cannot be synced; use zendesk or freshdesk (or import exports with import --source)"
+        ),
+    };
+    let source = account.source();
     let opened = crate::app::open_store(global).await?;
     let calendars = Calendars::new(opened.config.clone());
     let workspace = opened.workspace.id;
-    let mut cursor = opened
-        .store
-        .sync_cursor(workspace, zendesk::SOURCE)
-        .await?
-        .map(|c| Cursor::parse(&c))
-        .unwrap_or_default();
-    let run_started = jiff::Timestamp::now().as_second();
+    let mut cursor = opened.store.sync_cursor(workspace, source).await?;
     let (mut batches, mut tickets, mut records) = (0u64, 0usize, 0u64);
     loop {
         let batch = account
-            .next_batch(&cursor, batches == 0, run_started)
+            .next(cursor.as_deref(), batches == 0)
             .await
             .context("sync stopped; the batches before this one are stored")?;
-        let translated = zendesk_source::translate_pages(&batch.pages)
+        let translated = account
+            .translate(&batch.pages)
             .context("sync stopped; the batches before this one are stored")?;
         let session = opened.store.begin_import(workspace).await?;
         let mut run = ImportRun::new(session, &calendars, jiff::Timestamp::now().as_millisecond());
@@ -51,9 +116,8 @@ pub async fn sync(global: &GlobalArgs, args: SyncArgs) -> Result<()> {
                 .context("sync stopped; nothing of this batch was stored")?;
             run.add(record).await?;
         }
-        run.set_sync_cursor(zendesk::SOURCE, &batch.cursor.to_text())
-            .await?;
-        let totals = run.finish("zendesk sync".into()).await?;
+        run.set_sync_cursor(source, &batch.cursor).await?;
+        let totals = run.finish(format!("{source} sync")).await?;
         batches += 1;
         tickets += batch.tickets;
         records += totals.records;
@@ -61,7 +125,7 @@ pub async fn sync(global: &GlobalArgs, args: SyncArgs) -> Result<()> {
             "batch {batches}: {} tickets, {} records stored",
             batch.tickets, totals.records
         );
-        cursor = batch.cursor;
+        cursor = Some(batch.cursor);
         if batch.done {
             break;
         }
@@ -69,7 +133,7 @@ pub async fn sync(global: &GlobalArgs, args: SyncArgs) -> Result<()> {
     let counts = opened.store.counts(workspace).await?;
     opened.store.close().await?;
     println!(
-        "synced zendesk: {tickets} changed tickets in {batches} batches, {records} records; the workspace holds {} conversations",
+        "synced {source}: {tickets} changed tickets in {batches} batches, {records} records; the workspace holds {} conversations",
         counts.conversations
     );
     Ok(())

@@ -329,3 +329,192 @@ fn missing_credentials_are_named() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("ZENDESK_URL is not set"));
 }
+
+fn freshdesk_fixture(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/sources/freshdesk")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[derive(Default)]
+struct FakeDesk {
+    rate_limited_once: AtomicBool,
+    failed_once: AtomicBool,
+    saw_429: AtomicU32,
+    saw_500: AtomicU32,
+}
+
+fn page_of(items: Vec<Value>, q: &[(String, String)]) -> Vec<Value> {
+    let get = |k: &str, d: usize| {
+        q.iter()
+            .find(|(n, _)| n == k)
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let (per, page) = (get("per_page", 30), get("page", 1));
+    items.into_iter().skip((page - 1) * per).take(per).collect()
+}
+
+fn freshdesk_authorized(headers: &HeaderMap) -> bool {
+    // Basic base64("fd-key:X")
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        == Some("Basic ZmQta2V5Olg=")
+}
+
+async fn fake_freshdesk() -> (SocketAddr, Arc<FakeDesk>) {
+    let fake: Arc<FakeDesk> = Arc::default();
+    let tickets_route = |State(fake): State<Arc<FakeDesk>>,
+                         headers: HeaderMap,
+                         Query(q): Query<Vec<(String, String)>>| async move {
+        if !freshdesk_authorized(&headers) {
+            return StatusCode::UNAUTHORIZED.into_response();
+        }
+        if !fake.rate_limited_once.swap(true, Ordering::SeqCst) {
+            fake.saw_429.fetch_add(1, Ordering::SeqCst);
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, "1")],
+                "",
+            )
+                .into_response();
+        }
+        let since: jiff::Timestamp = q
+            .iter()
+            .find(|(k, _)| k == "updated_since")
+            .unwrap()
+            .1
+            .parse()
+            .unwrap();
+        let mut all: Vec<Value> = freshdesk_fixture("tickets.json")["tickets"]
+            .as_array()
+            .unwrap()
+            .clone();
+        for t in &mut all {
+            let requester = if t["requester_id"] == 11 {
+                "Jan"
+            } else {
+                "Kim"
+            };
+            t["requester"] = json!({"id": t["requester_id"], "name": requester});
+        }
+        let at = |t: &Value| {
+            t["updated_at"]
+                .as_str()
+                .unwrap()
+                .parse::<jiff::Timestamp>()
+                .unwrap()
+        };
+        all.retain(|t| at(t) >= since);
+        all.sort_by_key(at);
+        Json(Value::from(page_of(all, &q))).into_response()
+    };
+    let conversations_route =
+        |State(fake): State<Arc<FakeDesk>>,
+         headers: HeaderMap,
+         UrlPath(id): UrlPath<i64>,
+         Query(q): Query<Vec<(String, String)>>| async move {
+            if !freshdesk_authorized(&headers) {
+                return StatusCode::UNAUTHORIZED.into_response();
+            }
+            if id == 201 && !fake.failed_once.swap(true, Ordering::SeqCst) {
+                fake.saw_500.fetch_add(1, Ordering::SeqCst);
+                return StatusCode::BAD_GATEWAY.into_response();
+            }
+            let all = if id == 201 {
+                freshdesk_fixture("conversations-201.json")
+                    .as_array()
+                    .unwrap()
+                    .clone()
+            } else {
+                Vec::new()
+            };
+            Json(Value::from(page_of(all, &q))).into_response()
+        };
+    let list = |name: &'static str| {
+        move |headers: HeaderMap, Query(q): Query<Vec<(String, String)>>| async move {
+            if !freshdesk_authorized(&headers) {
+                return StatusCode::UNAUTHORIZED.into_response();
+            }
+            Json(Value::from(page_of(
+                freshdesk_fixture(name).as_array().unwrap().clone(),
+                &q,
+            )))
+            .into_response()
+        }
+    };
+    let app = Router::new()
+        .route("/api/v2/tickets", get(tickets_route))
+        .route(
+            "/api/v2/tickets/{id}/conversations",
+            get(conversations_route),
+        )
+        .route("/api/v2/agents", get(list("agents.json")))
+        .route(
+            "/api/v2/surveys/satisfaction_ratings",
+            get(list("satisfaction_ratings.json")),
+        )
+        .with_state(fake.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (address, fake)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn freshdesk_sync_pages_tickets_and_conversations() {
+    let (address, fake) = fake_freshdesk().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let run = {
+        let data = data.clone();
+        move || {
+            Command::new(env!("CARGO_BIN_EXE_servicemeter"))
+                .arg("--data-dir")
+                .arg(&data)
+                .arg("--config")
+                .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/always-open.toml"))
+                // One ticket per page: several batches, the same instant twice, conversations
+                // over several pages.
+                .args([
+                    "sync",
+                    "freshdesk",
+                    "--retry-delay",
+                    "0.05",
+                    "--page-size",
+                    "1",
+                ])
+                .env("FRESHDESK_URL", format!("http://{address}"))
+                .env("FRESHDESK_API_KEY", "fd-key")
+                .env_remove("SERVICEMETER_DATA_DIR")
+                .output()
+                .unwrap()
+        }
+    };
+    let out = tokio::task::spawn_blocking(run.clone()).await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(!stdout.contains("fd-key") && !stderr.contains("fd-key"));
+    assert_eq!(fake.saw_429.load(Ordering::SeqCst), 1);
+    assert_eq!(fake.saw_500.load(Ordering::SeqCst), 1);
+    let rows = facts(&data);
+    assert_eq!(rows.len(), 2);
+    let t = rows.iter().find(|f| f["conversation"] == "fd-201").unwrap();
+    // The same facts as importing the exported pages (tests/sources.rs).
+    assert_eq!(t["first_response_seconds"], 3600.0);
+    assert_eq!(t["resolution_seconds"], 14400.0);
+    assert_eq!(t["agent"], "Piet");
+    assert_eq!(t["agent_turns"], 2);
+    assert_eq!(t["csat_score"], 6.0);
+    assert!(
+        rows.iter()
+            .any(|f| f["conversation"] == "fd-202" && f["unanswered"] == true)
+    );
+    // Again: nothing new, nothing doubled.
+    let out = tokio::task::spawn_blocking(run).await.unwrap();
+    assert!(out.status.success());
+    assert_eq!(facts(&data), rows);
+}

@@ -43,6 +43,20 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// Percent-encodes a query value (cursors and timestamps hold `+`, `/`, `=` and `:`).
+pub fn query_value(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 /// Basic authentication's header value.
 pub fn basic(user: &str, password: &str) -> String {
     const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -160,6 +174,15 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(
+            query_value("2024-03-05T09:00:00+01:00"),
+            "2024-03-05T09%3A00%3A00%2B01%3A00"
+        );
+        assert_eq!(query_value("a/b=="), "a%2Fb%3D%3D");
+    }
 
     #[test]
     fn basic_authentication_is_base64_of_user_and_password() {

@@ -5,6 +5,7 @@
 //! Authorization header only and never appear in errors or logs.
 
 pub mod client;
+pub mod freshdesk;
 pub mod zendesk;
 
 use servicemeter_import::sources::SourceError;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use servicemeter_import::sources::json_pages::{Page, id_of};
 
 use crate::SyncError;
-use crate::client::{Client, RetryPolicy, basic};
+use crate::client::{Client, RetryPolicy, basic, query_value};
 
 /// The name of this source in the stored cursors.
 pub const SOURCE: &str = "zendesk";
@@ -116,8 +116,9 @@ impl Zendesk {
         let mut pages = Vec::new();
         let url = match &cursor.tickets {
             Some(c) => format!(
-                "{}/api/v2/incremental/tickets/cursor.json?cursor={c}",
-                self.base
+                "{}/api/v2/incremental/tickets/cursor.json?cursor={}",
+                self.base,
+                query_value(c)
             ),
             None => format!(
                 "{}/api/v2/incremental/tickets/cursor.json?start_time=0",

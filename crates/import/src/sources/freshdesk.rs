@@ -14,7 +14,8 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use super::json_pages::{id_of, read, text};
+pub use super::json_pages::Page;
+use super::json_pages::{classify, id_of, load, text};
 use super::{SourceError, Translated};
 
 /// Freshdesk's `source` code as a channel.
@@ -56,7 +57,13 @@ const KINDS: [&str; 5] = [
 ];
 
 pub fn translate(files: &[PathBuf]) -> Result<Vec<Translated>, SourceError> {
-    let mut by_kind = read(files, &KINDS, None)?;
+    translate_pages(&load(files)?)
+}
+
+/// [`translate`] over pages in memory (as `sync` fetches them; a bare array's kind is its
+/// `kind_hint`).
+pub fn translate_pages(pages: &[Page]) -> Result<Vec<Translated>, SourceError> {
+    let mut by_kind = classify(pages, &KINDS, None)?;
     let mut names: HashMap<i64, String> = HashMap::new();
     let mut agents: std::collections::HashSet<i64> = Default::default();
     for (_, _, agent) in by_kind.remove("agents").unwrap_or_default() {
@@ -94,7 +101,10 @@ pub fn translate(files: &[PathBuf]) -> Result<Vec<Translated>, SourceError> {
         if let Some(tags) = ticket["tags"].as_array() {
             header["tags"] = Value::from(tags.clone());
         }
-        if let Some(customer) = name_of(id_of(&ticket["requester_id"])) {
+        // The requester's name from the contacts pages, or embedded (`include=requester`).
+        if let Some(customer) = name_of(id_of(&ticket["requester_id"]))
+            .or_else(|| text(&ticket["requester"], "name").map(str::to_string))
+        {
             header["customer"] = Value::from(customer);
         }
         if let Some(agent) = name_of(id_of(&ticket["responder_id"])) {

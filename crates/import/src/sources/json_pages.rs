@@ -14,6 +14,7 @@ pub type Items = Vec<(String, String, Value)>;
 
 /// A page: its name (a file's path, or the address it was fetched from), the name that tells
 /// a bare array's kind (a file name), and its JSON.
+#[derive(Debug, Clone)]
 pub struct Page {
     pub name: String,
     pub kind_hint: String,
