@@ -456,7 +456,7 @@ fn chatwoot_api_json_maps_message_types_activities_and_csat() {
     ]);
     assert!(
         summary.contains("1 conversations (1 new, 0 updated)")
-            && summary.contains("4 messages (1 customer, 1 agent, 1 bot, 1 note)"),
+            && summary.contains("6 messages (2 customer, 2 agent, 1 bot, 1 note)"),
         "{summary}"
     );
     let facts = d.facts();
@@ -464,9 +464,12 @@ fn chatwoot_api_json_maps_message_types_activities_and_csat() {
     assert_eq!(c["channel"], "whatsapp");
     // Mia 09:00, the bot at 09:00:05, Sam at 09:10; "marked resolved" at 09:20.
     assert_eq!(c["first_response_seconds"], 600.0);
+    assert_eq!(c["first_resolution_seconds"], 1200.0);
+    // Mia again at 09:30 ("reopened"), "Assigned to Lotte", Lotte answers, resolved 09:45.
+    assert_eq!(c["reopens"], 1);
     assert_eq!(c["resolved"], true);
-    assert_eq!(c["resolution_seconds"], 1200.0);
-    assert_eq!(c["agent"], "Sam");
+    assert_eq!(c["resolution_seconds"], 2700.0);
+    assert_eq!(c["agent"], "Lotte");
     assert_eq!(c["csat_score"], 5.0);
     assert_eq!(c["tags"], serde_json::json!(["betaling"]));
 }

@@ -78,6 +78,22 @@ pub fn author(message: &Value) -> Result<Option<&'static str>, String> {
     })
 }
 
+/// The event an activity message stands for (Chatwoot writes them in English):
+/// "Conversation was marked resolved by …", "Conversation was reopened by …",
+/// "Assigned to NAME by …". `None` for the others.
+pub fn activity(content: &str) -> Option<Value> {
+    let lower = content.to_ascii_lowercase();
+    if lower.contains("marked resolved") || lower.contains("was resolved") {
+        return Some(json!({"type": "event", "event": "resolved"}));
+    }
+    if lower.contains("reopened") {
+        return Some(json!({"type": "event", "event": "reopened"}));
+    }
+    let rest = content.trim().strip_prefix("Assigned to ")?;
+    let name = rest.rsplit_once(" by ").map_or(rest, |(n, _)| n).trim();
+    (!name.is_empty()).then(|| json!({"type": "event", "event": "assigned", "agent": name}))
+}
+
 fn read(files: &[PathBuf]) -> Result<(Items, Items, Items), SourceError> {
     let (mut conversations, mut messages, mut ratings) = (Vec::new(), Vec::new(), Vec::new());
     for path in files {
@@ -179,20 +195,13 @@ pub fn translate(files: &[PathBuf]) -> Result<Vec<Translated>, SourceError> {
                 });
             }
             None => {
-                let content = m["content"].as_str().unwrap_or("").to_ascii_lowercase();
-                let event =
-                    if content.contains("marked resolved") || content.contains("was resolved") {
-                        Some("resolved")
-                    } else if content.contains("reopened") {
-                        Some("reopened")
-                    } else {
-                        None
-                    };
-                if let Some(event) = event {
+                if let Some(mut record) = activity(m["content"].as_str().unwrap_or("")) {
+                    record["conversation"] = Value::from(conversation);
+                    record["at"] = Value::from(at);
                     out.push(Translated {
                         file,
                         place,
-                        record: json!({"type": "event", "conversation": conversation, "at": at, "event": event}),
+                        record,
                     });
                 }
             }
