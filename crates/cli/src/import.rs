@@ -218,8 +218,14 @@ pub async fn import_source(
     now: i64,
 ) -> Result<ImportTotals> {
     let paths: Vec<std::path::PathBuf> = paths.iter().map(std::path::PathBuf::from).collect();
-    let translated = translate(source, &paths, options)
+    let translation = translate(source, &paths, options)
         .map_err(|e| anyhow::Error::new(e).context("import stopped; nothing was stored"))?;
+    if let (Some(first), false) = (translation.failures.first(), skip_invalid) {
+        return Err(anyhow::Error::new(first.clone()).context(
+            "import stopped; nothing was stored (use --skip-invalid to store the valid records)",
+        ));
+    }
+    let translated = translation.records;
     let bar = std::io::stderr().is_terminal().then(|| {
         ProgressBar::new(translated.len() as u64).with_style(
             ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} records eta {eta}")
@@ -233,6 +239,10 @@ pub async fn import_source(
         path: rejects_path,
         writer: None,
     };
+    for failure in &translation.failures {
+        rejects.write_source(failure, &serde_json::Value::Null)?;
+        run.reject();
+    }
     for (i, t) in translated.iter().enumerate() {
         match t.parse() {
             Ok(record) => run.add(record).await?,

@@ -625,3 +625,75 @@ fn generic_call_records_give_waits_abandonment_and_handle_time() {
         bad.display()
     )));
 }
+
+#[test]
+fn skip_invalid_stores_the_rest_and_writes_each_reject_with_its_place() {
+    let d = Data::new();
+    let rejects = d.dir.path().join("rejects.jsonl");
+    // A row whose role is not mapped: without --skip-invalid nothing is stored...
+    let csv = std::fs::read_to_string(fixture("sources/mapped.csv")).unwrap();
+    let bad = d.write("partly.csv", &csv.replace(";Bot;", ";Robot;"));
+    let mapping = fixture("sources/mapping.toml");
+    let out = d.run(&[
+        "import",
+        "--source",
+        "csv",
+        "--mapping",
+        &mapping,
+        bad.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("use --skip-invalid"));
+    assert!(d.facts().is_empty());
+    // ...with it the row is written to the rejects and the rest is stored.
+    let out = d.run(&[
+        "import",
+        "--source",
+        "csv",
+        "--skip-invalid",
+        "--rejects",
+        rejects.to_str().unwrap(),
+        "--mapping",
+        &mapping,
+        bad.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("rejected 1 records"));
+    let reject: Value =
+        serde_json::from_str(std::fs::read_to_string(&rejects).unwrap().trim()).unwrap();
+    assert_eq!(reject["place"], "line 6");
+    assert_eq!(reject["field"], "Van");
+    // T-2 keeps its customer and Bob; the bot's row is not there.
+    assert_eq!(d.facts()["T-2"]["first_response_seconds"], 120.0);
+
+    // A call whose time the reader cannot take: the other three calls are stored.
+    let d = Data::new();
+    let calls = std::fs::read_to_string(fixture("sources/phone.csv")).unwrap();
+    let late = d.write(
+        "late.csv",
+        &calls.replace("2024-03-04T09:00:10+01:00", "2024-13-04T09:00:10+01:00"),
+    );
+    let out = d.run(&[
+        "import",
+        "--source",
+        "calls",
+        "--skip-invalid",
+        "--rejects",
+        rejects.to_str().unwrap(),
+        late.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reject: Value =
+        serde_json::from_str(std::fs::read_to_string(&rejects).unwrap().trim()).unwrap();
+    assert_eq!(reject["place"], "line 2");
+    assert_eq!(reject["field"], "queued_at");
+    assert_eq!(d.facts().len(), 3);
+}

@@ -9,7 +9,7 @@ use std::path::Path;
 use jiff::tz::TimeZone;
 use serde_json::{Value, json};
 
-use super::{SourceError, Translated, local_to_rfc3339, read_csv_with};
+use super::{SourceError, Translated, Translation, local_to_rfc3339, read_csv_with};
 
 /// How the author's role is found.
 #[derive(Debug, Clone, PartialEq)]
@@ -224,7 +224,7 @@ pub fn translate(
     path: &Path,
     mapping: &Mapping,
     fallback_tz: &TimeZone,
-) -> Result<Vec<Translated>, SourceError> {
+) -> Result<Translation, SourceError> {
     let csv = read_csv_with(path, mapping.delimiter)?;
     let mut index = BTreeMap::new();
     for (role, column) in &mapping.columns {
@@ -244,73 +244,90 @@ pub fn translate(
         .unwrap_or_else(|| fallback_tz.clone());
     let mut conversations: BTreeMap<String, Vec<Row>> = BTreeMap::new();
     let mut order = Vec::new();
+    let mut failures = Vec::new();
     for (line, record) in &csv.rows {
-        let place = format!("line {line}");
-        let cell = |role: &str| -> Option<String> {
-            index
-                .get(role)
-                .map(|(i, _)| record[*i].trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        let column = |role: &str| index.get(role).map(|(_, c)| c.clone()).unwrap_or_default();
-        let id = cell("conversation")
-            .ok_or_else(|| SourceError::new(&csv.name, &place, column("conversation"), "empty"))?;
-        let raw_time = cell("timestamp")
-            .ok_or_else(|| SourceError::new(&csv.name, &place, column("timestamp"), "empty"))?;
-        let at_millis = match &mapping.time_format {
-            None => servicemeter_core::time::parse_timestamp(&raw_time).map_err(|e| {
-                SourceError::new(&csv.name, &place, column("timestamp"), e.to_string())
-            })?,
-            Some(format) => {
-                let local = jiff::civil::DateTime::strptime(format, &raw_time).map_err(|_| {
-                    SourceError::new(
-                        &csv.name,
-                        &place,
-                        column("timestamp"),
-                        format!("'{raw_time}' does not match the format '{format}'"),
-                    )
-                })?;
-                let text = local_to_rfc3339(local, &tz)
-                    .map_err(|r| SourceError::new(&csv.name, &place, column("timestamp"), r))?;
-                servicemeter_core::time::parse_timestamp(&text).map_err(|e| {
+        // A bad row is a failure of its own; the other rows go on (see `Translation`).
+        let one_row = || -> Result<(String, Row), SourceError> {
+            let place = format!("line {line}");
+            let cell = |role: &str| -> Option<String> {
+                index
+                    .get(role)
+                    .map(|(i, _)| record[*i].trim().to_string())
+                    .filter(|v| !v.is_empty())
+            };
+            let column = |role: &str| index.get(role).map(|(_, c)| c.clone()).unwrap_or_default();
+            let id = cell("conversation").ok_or_else(|| {
+                SourceError::new(&csv.name, &place, column("conversation"), "empty")
+            })?;
+            let raw_time = cell("timestamp")
+                .ok_or_else(|| SourceError::new(&csv.name, &place, column("timestamp"), "empty"))?;
+            let at_millis = match &mapping.time_format {
+                None => servicemeter_core::time::parse_timestamp(&raw_time).map_err(|e| {
                     SourceError::new(&csv.name, &place, column("timestamp"), e.to_string())
-                })?
+                })?,
+                Some(format) => {
+                    let local =
+                        jiff::civil::DateTime::strptime(format, &raw_time).map_err(|_| {
+                            SourceError::new(
+                                &csv.name,
+                                &place,
+                                column("timestamp"),
+                                format!("'{raw_time}' does not match the format '{format}'"),
+                            )
+                        })?;
+                    let text = local_to_rfc3339(local, &tz)
+                        .map_err(|r| SourceError::new(&csv.name, &place, column("timestamp"), r))?;
+                    servicemeter_core::time::parse_timestamp(&text).map_err(|e| {
+                        SourceError::new(&csv.name, &place, column("timestamp"), e.to_string())
+                    })?
+                }
+            };
+            let author = match &mapping.author {
+                AuthorRule::AgentColumn => if cell("agent").is_some() {
+                    "agent"
+                } else {
+                    "customer"
+                }
+                .to_string(),
+                AuthorRule::Values(values) => {
+                    let value = cell("author").unwrap_or_default();
+                    values.get(&value).cloned().ok_or_else(|| {
+                        SourceError::new(
+                            &csv.name,
+                            &place,
+                            column("author"),
+                            format!("'{value}' is not mapped in [author]"),
+                        )
+                    })?
+                }
+            };
+            let cells = mapping
+                .columns
+                .keys()
+                .filter_map(|role| cell(role).map(|v| (role.clone(), v)))
+                .collect();
+            Ok((
+                id,
+                Row {
+                    line: *line,
+                    at_millis,
+                    at: servicemeter_core::time::format_utc(at_millis),
+                    author,
+                    cells,
+                },
+            ))
+        };
+        let (id, row) = match one_row() {
+            Ok(found) => found,
+            Err(e) => {
+                failures.push(e);
+                continue;
             }
         };
-        let author = match &mapping.author {
-            AuthorRule::AgentColumn => if cell("agent").is_some() {
-                "agent"
-            } else {
-                "customer"
-            }
-            .to_string(),
-            AuthorRule::Values(values) => {
-                let value = cell("author").unwrap_or_default();
-                values.get(&value).cloned().ok_or_else(|| {
-                    SourceError::new(
-                        &csv.name,
-                        &place,
-                        column("author"),
-                        format!("'{value}' is not mapped in [author]"),
-                    )
-                })?
-            }
-        };
-        let cells = mapping
-            .columns
-            .keys()
-            .filter_map(|role| cell(role).map(|v| (role.clone(), v)))
-            .collect();
         if !conversations.contains_key(&id) {
             order.push(id.clone());
         }
-        conversations.entry(id).or_default().push(Row {
-            line: *line,
-            at_millis,
-            at: servicemeter_core::time::format_utc(at_millis),
-            author,
-            cells,
-        });
+        conversations.entry(id).or_default().push(row);
     }
     let mut out = Vec::new();
     for id in order {
@@ -376,5 +393,8 @@ pub fn translate(
             });
         }
     }
-    Ok(out)
+    Ok(Translation {
+        records: out,
+        failures,
+    })
 }

@@ -175,6 +175,15 @@ impl Translated {
     }
 }
 
+/// What a translation gives: the canonical records, and the source records that could not be
+/// translated (rows of a CSV with a bad value). Failures stop an import unless it skips invalid
+/// records, like records the canonical parser refuses.
+#[derive(Debug, Clone, Default)]
+pub struct Translation {
+    pub records: Vec<Translated>,
+    pub failures: Vec<SourceError>,
+}
+
 /// The files to read: each path as given, or a directory's files with the source's endings
 /// (sorted by name).
 pub fn files_of(source: Source, paths: &[PathBuf]) -> Result<Vec<PathBuf>, SourceError> {
@@ -217,16 +226,20 @@ pub fn translate(
     source: Source,
     paths: &[PathBuf],
     options: &SourceOptions,
-) -> Result<Vec<Translated>, SourceError> {
+) -> Result<Translation, SourceError> {
     let files = files_of(source, paths)?;
     // Sources whose records refer to each other across files read them all at once.
+    let whole = |records: Vec<Translated>| Translation {
+        records,
+        failures: Vec::new(),
+    };
     match source {
-        Source::Zendesk => return zendesk::translate(&files),
-        Source::Freshdesk => return freshdesk::translate(&files),
-        Source::Intercom => return intercom::translate(&files),
-        Source::HelpScout => return helpscout::translate(&files),
-        Source::Chatwoot => return chatwoot::translate(&files),
-        Source::Gorgias => return gorgias::translate(&files),
+        Source::Zendesk => return zendesk::translate(&files).map(whole),
+        Source::Freshdesk => return freshdesk::translate(&files).map(whole),
+        Source::Intercom => return intercom::translate(&files).map(whole),
+        Source::HelpScout => return helpscout::translate(&files).map(whole),
+        Source::Chatwoot => return chatwoot::translate(&files).map(whole),
+        Source::Gorgias => return gorgias::translate(&files).map(whole),
         _ => {}
     }
     let mapping = match (source, &options.mapping) {
@@ -241,10 +254,10 @@ pub fn translate(
         }
         _ => None,
     };
-    let mut out = Vec::new();
+    let mut out = Translation::default();
     for file in files {
-        let records = match source {
-            Source::Twitter => twitter::translate(&file, options)?,
+        let part = match source {
+            Source::Twitter => whole(twitter::translate(&file, options)?),
             Source::CallCenter => calls::translate(&file, options)?,
             Source::Calls => phone_csv::translate(&file, options)?,
             Source::Csv => mapped_csv::translate(
@@ -259,7 +272,8 @@ pub fn translate(
             | Source::Chatwoot
             | Source::Gorgias => unreachable!("read above"),
         };
-        out.extend(records);
+        out.records.extend(part.records);
+        out.failures.extend(part.failures);
     }
     Ok(out)
 }

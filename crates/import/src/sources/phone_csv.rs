@@ -16,7 +16,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use super::{SourceError, SourceOptions, Translated, local_to_rfc3339, read_csv};
+use super::{SourceError, SourceOptions, Translated, Translation, local_to_rfc3339, read_csv};
 
 fn instant(text: &str, options: &SourceOptions) -> Result<String, String> {
     let t = text.trim();
@@ -28,7 +28,7 @@ fn instant(text: &str, options: &SourceOptions) -> Result<String, String> {
     local_to_rfc3339(local, &options.timezone)
 }
 
-pub fn translate(path: &Path, options: &SourceOptions) -> Result<Vec<Translated>, SourceError> {
+pub fn translate(path: &Path, options: &SourceOptions) -> Result<Translation, SourceError> {
     let csv = read_csv(path)?;
     let [id_col, queued_col, answered_col, ended_col, outcome_col] =
         csv.columns(["call_id", "queued_at", "answered_at", "ended_at", "outcome"])?;
@@ -36,82 +36,95 @@ pub fn translate(path: &Path, options: &SourceOptions) -> Result<Vec<Translated>
     let (agent_col, queue_col, caller_col) =
         (optional("agent"), optional("queue"), optional("caller"));
     let mut out = Vec::new();
+    let mut failures = Vec::new();
     for (line, row) in &csv.rows {
-        let place = format!("line {line}");
-        let err = |field: &str, reason: String| SourceError::new(&csv.name, &place, field, reason);
-        let cell = |i: usize| row[i].trim();
-        let opt = |i: Option<usize>| i.map(|i| row[i].trim()).filter(|v| !v.is_empty());
-        let id = cell(id_col);
-        if id.is_empty() {
-            return Err(err("call_id", "empty".into()));
-        }
-        let queued = instant(cell(queued_col), options).map_err(|r| err("queued_at", r))?;
-        let answered = match cell(answered_col) {
-            "" => None,
-            t => Some(instant(t, options).map_err(|r| err("answered_at", r))?),
-        };
-        let ended = match cell(ended_col) {
-            "" => None,
-            t => Some(instant(t, options).map_err(|r| err("ended_at", r))?),
-        };
-        let outcome = match (cell(outcome_col), &answered) {
-            ("", Some(_)) => "answered",
-            ("", None) => "abandoned",
-            (o @ ("answered" | "abandoned" | "ivr"), _) => o,
-            (other, _) => {
+        // A bad row is a failure of its own; the other rows go on (see `Translation`).
+        let one_row = || -> Result<Option<Translated>, SourceError> {
+            let place = format!("line {line}");
+            let err =
+                |field: &str, reason: String| SourceError::new(&csv.name, &place, field, reason);
+            let cell = |i: usize| row[i].trim();
+            let opt = |i: Option<usize>| i.map(|i| row[i].trim()).filter(|v| !v.is_empty());
+            let id = cell(id_col);
+            if id.is_empty() {
+                return Err(err("call_id", "empty".into()));
+            }
+            let queued = instant(cell(queued_col), options).map_err(|r| err("queued_at", r))?;
+            let answered = match cell(answered_col) {
+                "" => None,
+                t => Some(instant(t, options).map_err(|r| err("answered_at", r))?),
+            };
+            let ended = match cell(ended_col) {
+                "" => None,
+                t => Some(instant(t, options).map_err(|r| err("ended_at", r))?),
+            };
+            let outcome = match (cell(outcome_col), &answered) {
+                ("", Some(_)) => "answered",
+                ("", None) => "abandoned",
+                (o @ ("answered" | "abandoned" | "ivr"), _) => o,
+                (other, _) => {
+                    return Err(err(
+                        "outcome",
+                        format!("'{other}' is not answered, abandoned or ivr"),
+                    ));
+                }
+            };
+            if outcome == "answered" && answered.is_none() {
                 return Err(err(
-                    "outcome",
-                    format!("'{other}' is not answered, abandoned or ivr"),
+                    "answered_at",
+                    "an answered call needs the time it was answered".into(),
                 ));
             }
-        };
-        if outcome == "answered" && answered.is_none() {
-            return Err(err(
-                "answered_at",
-                "an answered call needs the time it was answered".into(),
-            ));
-        }
-        let mut header = json!({
-            "type": "conversation",
-            "id": format!("call-{id}"),
-            "channel": "phone",
-            "created_at": queued,
-        });
-        let mut tags = Vec::new();
-        if let Some(queue) = opt(queue_col) {
-            tags.push(Value::from(queue.to_lowercase()));
-        }
-        if outcome == "ivr" {
-            tags.push(Value::from("ivr-only"));
-        }
-        header["tags"] = Value::from(tags);
-        if let Some(caller) = opt(caller_col) {
-            header["customer"] = Value::from(caller);
-        }
-        let agent = opt(agent_col);
-        let mut messages = Vec::new();
-        let mut events = Vec::new();
-        if outcome != "ivr" {
-            messages.push(json!({"at": queued, "author": "customer"}));
-        }
-        if let (true, Some(at)) = (outcome == "answered", &answered) {
-            let mut m = json!({"at": at, "author": "agent"});
-            let mut e = json!({"at": ended.as_ref().unwrap_or(at), "event": "resolved"});
-            if let Some(agent) = agent {
-                header["agent"] = Value::from(agent);
-                m["agent"] = Value::from(agent);
-                e["agent"] = Value::from(agent);
+            let mut header = json!({
+                "type": "conversation",
+                "id": format!("call-{id}"),
+                "channel": "phone",
+                "created_at": queued,
+            });
+            let mut tags = Vec::new();
+            if let Some(queue) = opt(queue_col) {
+                tags.push(Value::from(queue.to_lowercase()));
             }
-            messages.push(m);
-            events.push(e);
+            if outcome == "ivr" {
+                tags.push(Value::from("ivr-only"));
+            }
+            header["tags"] = Value::from(tags);
+            if let Some(caller) = opt(caller_col) {
+                header["customer"] = Value::from(caller);
+            }
+            let agent = opt(agent_col);
+            let mut messages = Vec::new();
+            let mut events = Vec::new();
+            if outcome != "ivr" {
+                messages.push(json!({"at": queued, "author": "customer"}));
+            }
+            if let (true, Some(at)) = (outcome == "answered", &answered) {
+                let mut m = json!({"at": at, "author": "agent"});
+                let mut e = json!({"at": ended.as_ref().unwrap_or(at), "event": "resolved"});
+                if let Some(agent) = agent {
+                    header["agent"] = Value::from(agent);
+                    m["agent"] = Value::from(agent);
+                    e["agent"] = Value::from(agent);
+                }
+                messages.push(m);
+                events.push(e);
+            }
+            header["messages"] = Value::from(messages);
+            header["events"] = Value::from(events);
+            Ok(Some(Translated {
+                file: csv.name.clone(),
+                place,
+                record: header,
+            }))
+        };
+        match one_row() {
+            Ok(Some(t)) => out.push(t),
+            Ok(None) => {}
+            Err(e) => failures.push(e),
         }
-        header["messages"] = Value::from(messages);
-        header["events"] = Value::from(events);
-        out.push(Translated {
-            file: csv.name.clone(),
-            place,
-            record: header,
-        });
     }
-    Ok(out)
+    Ok(Translation {
+        records: out,
+        failures,
+    })
 }
