@@ -39,6 +39,42 @@ fn clock(text: &str) -> Result<Option<Time>, String> {
         .ok_or_else(|| format!("'{t}' is not a time of day (H:MM:SS)"))
 }
 
+/// How a call was answered (times in RFC 3339).
+pub(crate) struct Answer<'a> {
+    pub at: String,
+    pub ended: String,
+    pub agent: Option<&'a str>,
+}
+
+/// A call as a phone conversation: the caller "speaks" when waiting begins, the agent when
+/// answering, and the call is resolved when it ends. `header` is the conversation record
+/// without messages and events.
+pub(crate) fn call_record(
+    mut header: Value,
+    waiting: Option<String>,
+    answer: Option<Answer>,
+) -> Value {
+    let mut messages = Vec::new();
+    let mut events = Vec::new();
+    if let Some(at) = waiting {
+        messages.push(json!({"at": at, "author": "customer"}));
+    }
+    if let Some(answer) = answer {
+        let mut m = json!({"at": answer.at, "author": "agent"});
+        let mut e = json!({"at": answer.ended, "event": "resolved"});
+        if let Some(agent) = answer.agent {
+            header["agent"] = Value::from(agent);
+            m["agent"] = Value::from(agent);
+            e["agent"] = Value::from(agent);
+        }
+        messages.push(m);
+        events.push(e);
+    }
+    header["messages"] = Value::from(messages);
+    header["events"] = Value::from(events);
+    header
+}
+
 pub fn translate(path: &Path, options: &SourceOptions) -> Result<Translation, SourceError> {
     let csv = read_csv(path)?;
     let [
@@ -147,8 +183,6 @@ pub fn translate(path: &Path, options: &SourceOptions) -> Result<Translation, So
             if let Some(customer) = customer {
                 header["customer"] = Value::from(customer);
             }
-            let mut messages = Vec::new();
-            let mut events = Vec::new();
             // When an agent took the call: service start; for the few AGENT calls without one,
             // the moment the call left the queue (or the voice menu).
             let answered = if outcome == "AGENT" {
@@ -167,34 +201,30 @@ pub fn translate(path: &Path, options: &SourceOptions) -> Result<Translation, So
             } else {
                 None
             };
-            if let Some(q) = queue {
-                messages.push(json!({"at": instant("q_start", q)?, "author": "customer"}));
-            } else if let Some((field, at)) = answered {
-                messages.push(json!({"at": instant(field, at)?, "author": "customer"}));
-            }
-            if let Some((field, start)) = answered {
-                // A few served calls name no agent (NO_SERVER): answered by someone unknown.
-                let agent = Some(server).filter(|a| !a.is_empty() && *a != "NO_SERVER");
-                let mut answer = json!({"at": instant(field, start)?, "author": "agent"});
-                let (end_field, end) = match (service, service_end) {
-                    (Some(_), Some(end)) => ("ser_exit", end),
-                    _ => (field, start),
-                };
-                let mut resolved = json!({"at": instant(end_field, end)?, "event": "resolved"});
-                if let Some(agent) = agent {
-                    header["agent"] = Value::from(agent);
-                    answer["agent"] = Value::from(agent);
-                    resolved["agent"] = Value::from(agent);
+            let waiting = match (queue, answered) {
+                (Some(q), _) => Some(instant("q_start", q)?),
+                (None, Some((field, at))) => Some(instant(field, at)?),
+                (None, None) => None,
+            };
+            let answer = match answered {
+                Some((field, start)) => {
+                    let (end_field, end) = match (service, service_end) {
+                        (Some(_), Some(end)) => ("ser_exit", end),
+                        _ => (field, start),
+                    };
+                    Some(Answer {
+                        at: instant(field, start)?,
+                        ended: instant(end_field, end)?,
+                        // A few served calls name no agent (NO_SERVER): someone unknown.
+                        agent: Some(server).filter(|a| !a.is_empty() && *a != "NO_SERVER"),
+                    })
                 }
-                messages.push(answer);
-                events.push(resolved);
-            }
-            header["messages"] = Value::from(messages);
-            header["events"] = Value::from(events);
+                None => None,
+            };
             Ok(Some(Translated {
                 file: csv.name.clone(),
                 place,
-                record: header,
+                record: call_record(header, waiting, answer),
             }))
         };
         match one_row() {

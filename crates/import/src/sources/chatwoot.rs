@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use super::json_pages::{Items, id_text, text, unix_time};
+use super::json_pages::{Items, id_text, load, text, unix_time};
 use super::{SourceError, Translated};
 
 /// A Chatwoot channel class (`Channel::WebWidget`) as a servicemeter channel.
@@ -96,18 +96,9 @@ pub fn activity(content: &str) -> Option<Value> {
 
 fn read(files: &[PathBuf]) -> Result<(Items, Items, Items), SourceError> {
     let (mut conversations, mut messages, mut ratings) = (Vec::new(), Vec::new(), Vec::new());
-    for path in files {
-        let name = path.display().to_string();
-        let body = std::fs::read_to_string(path)
-            .map_err(|e| SourceError::new(&name, "", "", format!("cannot read: {e}")))?;
-        let value: Value = serde_json::from_str(&body).map_err(|e| {
-            SourceError::new(
-                &name,
-                format!("line {}", e.line()),
-                "",
-                format!("not JSON: {e}"),
-            )
-        })?;
+    for page in load(files)? {
+        let name = page.name;
+        let value = page.value;
         let items = value["data"]["payload"]
             .as_array()
             .or(value["payload"].as_array())

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use super::json_pages::{Items, id_text, text};
+use super::json_pages::{Items, id_text, load, text};
 use super::{SourceError, Translated};
 
 /// Gorgias's ticket `channel` as a servicemeter channel.
@@ -27,16 +27,7 @@ pub fn channel(name: &str) -> String {
         {
             "social".into()
         }
-        other => other
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '-'
-                }
-            })
-            .collect(),
+        other => super::channel_name(other),
     }
 }
 
@@ -75,18 +66,9 @@ fn message_record(conversation: &str, m: &Value) -> Result<Value, (String, Strin
 
 fn read(files: &[PathBuf]) -> Result<(Items, Items, Items), SourceError> {
     let (mut tickets, mut messages, mut surveys) = (Vec::new(), Vec::new(), Vec::new());
-    for path in files {
-        let name = path.display().to_string();
-        let body = std::fs::read_to_string(path)
-            .map_err(|e| SourceError::new(&name, "", "", format!("cannot read: {e}")))?;
-        let value: Value = serde_json::from_str(&body).map_err(|e| {
-            SourceError::new(
-                &name,
-                format!("line {}", e.line()),
-                "",
-                format!("not JSON: {e}"),
-            )
-        })?;
+    for page in load(files)? {
+        let name = page.name;
+        let value = page.value;
         let items = match value["data"].as_array() {
             Some(items) => items.clone(),
             None if value.get("messages").is_some() => vec![value],

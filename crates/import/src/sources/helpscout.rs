@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use super::json_pages::{Items, id_text, text};
+use super::json_pages::{Items, id_text, load, text};
 use super::{SourceError, Translated};
 
 fn person(v: &Value) -> Option<String> {
@@ -53,18 +53,9 @@ pub fn happiness(rating: &str) -> Option<i64> {
 fn read(files: &[PathBuf]) -> Result<(Items, Items), SourceError> {
     let mut conversations = Vec::new();
     let mut ratings = Vec::new();
-    for path in files {
-        let name = path.display().to_string();
-        let body = std::fs::read_to_string(path)
-            .map_err(|e| SourceError::new(&name, "", "", format!("cannot read: {e}")))?;
-        let value: Value = serde_json::from_str(&body).map_err(|e| {
-            SourceError::new(
-                &name,
-                format!("line {}", e.line()),
-                "",
-                format!("not JSON: {e}"),
-            )
-        })?;
+    for page in load(files)? {
+        let name = page.name;
+        let value = page.value;
         let embedded = &value["_embedded"];
         if let Some(items) = embedded["conversations"]
             .as_array()

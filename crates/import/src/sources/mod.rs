@@ -361,6 +361,21 @@ impl CsvFile {
     }
 }
 
+/// A vendor's channel name that servicemeter does not map, as a channel name: lowercase, with
+/// anything but letters and digits as `-`.
+pub(crate) fn channel_name(other: &str) -> String {
+    other
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
 /// A local date and time in a time zone as an RFC 3339 UTC timestamp.
 pub(crate) fn local_to_rfc3339(
     datetime: jiff::civil::DateTime,

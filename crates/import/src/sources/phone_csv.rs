@@ -16,6 +16,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use super::calls::{Answer, call_record};
 use super::{SourceError, SourceOptions, Translated, Translation, local_to_rfc3339, read_csv};
 
 fn instant(text: &str, options: &SourceOptions) -> Result<String, String> {
@@ -92,29 +93,19 @@ pub fn translate(path: &Path, options: &SourceOptions) -> Result<Translation, So
             if let Some(caller) = opt(caller_col) {
                 header["customer"] = Value::from(caller);
             }
-            let agent = opt(agent_col);
-            let mut messages = Vec::new();
-            let mut events = Vec::new();
-            if outcome != "ivr" {
-                messages.push(json!({"at": queued, "author": "customer"}));
-            }
-            if let (true, Some(at)) = (outcome == "answered", &answered) {
-                let mut m = json!({"at": at, "author": "agent"});
-                let mut e = json!({"at": ended.as_ref().unwrap_or(at), "event": "resolved"});
-                if let Some(agent) = agent {
-                    header["agent"] = Value::from(agent);
-                    m["agent"] = Value::from(agent);
-                    e["agent"] = Value::from(agent);
-                }
-                messages.push(m);
-                events.push(e);
-            }
-            header["messages"] = Value::from(messages);
-            header["events"] = Value::from(events);
+            let waiting = (outcome != "ivr").then(|| queued.clone());
+            let answer = match (outcome, answered) {
+                ("answered", Some(at)) => Some(Answer {
+                    ended: ended.unwrap_or_else(|| at.clone()),
+                    at,
+                    agent: opt(agent_col),
+                }),
+                _ => None,
+            };
             Ok(Some(Translated {
                 file: csv.name.clone(),
                 place,
-                record: header,
+                record: call_record(header, waiting, answer),
             }))
         };
         match one_row() {

@@ -26,16 +26,7 @@ pub fn channel(via: &str) -> String {
             "social".into()
         }
         "whatsapp" => "whatsapp".into(),
-        other => other
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '-'
-                }
-            })
-            .collect(),
+        other => super::channel_name(other),
     }
 }
 
