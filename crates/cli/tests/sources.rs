@@ -319,11 +319,17 @@ fn freshdesk_pages_map_descriptions_replies_notes_status_and_ratings() {
         &fixture("sources/freshdesk"),
     ]);
     assert!(
-        summary.contains("2 conversations (2 new, 0 updated)")
-            && summary.contains("6 messages (3 customer, 2 agent, 0 bot, 1 note)"),
+        summary.contains("3 conversations (3 new, 0 updated)")
+            && summary.contains("9 messages (5 customer, 3 agent, 0 bot, 1 note)"),
         "{summary}"
     );
     let facts = d.facts();
+    // Resolved at 10:00, reopened by the customer at 11:00, still open: one reopen.
+    let reopened = &facts["fd-203"];
+    assert_eq!(reopened["channel"], "phone");
+    assert_eq!(reopened["reopens"], 1);
+    assert_eq!(reopened["resolved"], false);
+    assert_eq!(reopened["first_resolution_seconds"], 3600.0);
     let t = &facts["fd-201"];
     assert_eq!(t["channel"], "email");
     // Description 08:00, Piet 09:00, note, customer 10:30, Piet 11:30, resolved 12:00.

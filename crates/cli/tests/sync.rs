@@ -501,7 +501,7 @@ async fn freshdesk_sync_pages_tickets_and_conversations() {
     assert_eq!(fake.saw_429.load(Ordering::SeqCst), 1);
     assert_eq!(fake.saw_500.load(Ordering::SeqCst), 1);
     let rows = facts(&data);
-    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.len(), 3);
     let t = rows.iter().find(|f| f["conversation"] == "fd-201").unwrap();
     // The same facts as importing the exported pages (tests/sources.rs).
     assert_eq!(t["first_response_seconds"], 3600.0);

@@ -5,8 +5,8 @@
 //!
 //! The ticket's description is the requester's first message at creation. In conversations
 //! `incoming: true` = customer, `private: true` = note, others = agent (`user_id` an agent).
-//! Status 4 (resolved) or 5 (closed) = resolved at `stats.resolved_at` (else `closed_at`, else
-//! `updated_at`); `stats.reopened_at` = a reopened event. Numeric `source` codes name the
+//! `stats.resolved_at` = resolved (for status 4 resolved or 5 closed without it: `closed_at`,
+//! else `updated_at`); `stats.reopened_at` = a reopened event. Numeric `source` codes name the
 //! channel. Satisfaction ratings (−103 … 103) = CSAT 1 … 7.
 
 use std::collections::HashMap;
@@ -137,12 +137,22 @@ pub fn translate_pages(pages: &[Page]) -> Result<Vec<Translated>, SourceError> {
         if let Some(reopened) = text(stats, "reopened_at") {
             events.push(json!({"at": reopened, "event": "reopened"}));
         }
-        if matches!(status, 4 | 5) {
-            let at = text(stats, "resolved_at")
-                .or(text(stats, "closed_at"))
-                .or(text(&ticket, "updated_at"))
-                .ok_or_else(|| err("stats.resolved_at", "a resolved ticket needs a time".into()))?;
-            events.push(json!({"at": at, "event": "resolved"}));
+        // The last resolution, also on a ticket that was reopened after it (then the reopen
+        // counts: resolved, then reopened).
+        let resolved_at = text(stats, "resolved_at").or(if matches!(status, 4 | 5) {
+            text(stats, "closed_at").or(text(&ticket, "updated_at"))
+        } else {
+            None
+        });
+        match resolved_at {
+            Some(at) => events.push(json!({"at": at, "event": "resolved"})),
+            None if matches!(status, 4 | 5) => {
+                return Err(err(
+                    "stats.resolved_at",
+                    "a resolved ticket needs a time".into(),
+                ));
+            }
+            None => {}
         }
         header["events"] = Value::from(events);
         out.push(Translated {
