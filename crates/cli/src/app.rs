@@ -186,7 +186,7 @@ async fn import(global: &GlobalArgs, args: ImportArgs) -> Result<()> {
     let mut out = io::stdout().lock();
     writeln!(
         out,
-        "imported {} records: {} conversations ({} new, {} updated)\n  with {} messages ({} customer, {} agent, {} bot, {} note), {} events, {} surveys",
+        "imported {} records: {} conversations ({} new, {} updated)\n  with {} messages ({} customer, {} agent, {} bot, {} note),\n  {} events, {} surveys",
         totals.records,
         totals.outcome.new_conversations + totals.outcome.updated_conversations,
         totals.outcome.new_conversations,

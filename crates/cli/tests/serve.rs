@@ -111,6 +111,7 @@ async fn served_api_answers_what_the_command_line_prints() {
         .unwrap_or_else(|| panic!("no address in {line:?}"))
         .to_string();
 
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
@@ -188,6 +189,7 @@ async fn demo_serve_prints_a_sign_in_that_works() {
         "the bound port, not 0: {workspace_url}"
     );
     let base = workspace_url.trim_end_matches("/w/default").to_string();
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)

@@ -54,6 +54,7 @@ impl Driver {
             .spawn()
             .unwrap();
         let base = format!("http://127.0.0.1:{port}");
+        tls();
         let http = reqwest::Client::new();
         let started = Instant::now();
         loop {

@@ -171,7 +171,14 @@ impl TestApp {
     }
 }
 
+/// TLS for the HTTP client: the workspace builds reqwest with rustls but without a default
+/// crypto provider (the sync crate picks ring), so tests install it as the process default.
+pub fn tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 pub fn client() -> reqwest::Client {
+    tls();
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
