@@ -94,8 +94,9 @@ pub fn compute_parts<'a, M: MessageFields, E: EventFields, S: SurveyFields>(
     agents: &AgentRules,
 ) -> FactsParts<'a> {
     // The author as the definitions see it: an agent account listed as a bot is a bot.
+    let bots_listed = !agents.bots.is_empty();
     let author = |m: &M| match m.author() {
-        Author::Agent if agents.is_bot(m.agent()) => Author::Bot,
+        Author::Agent if bots_listed && agents.is_bot(m.agent()) => Author::Bot,
         a => a,
     };
     let public = || messages.iter().filter(|m| author(m).is_public());
