@@ -23,6 +23,7 @@ struct Driver {
 }
 
 impl Drop for Driver {
+    /// Stops chromedriver (the test ends the session first, which closes the browser).
     fn drop(&mut self) {
         let _ = self.process.kill();
         let _ = self.process.wait();
@@ -197,6 +198,12 @@ impl Driver {
             .collect()
     }
 
+    /// Ends the session: chromedriver closes the browser.
+    async fn quit(&self) {
+        let url = format!("{}/session/{}", self.base, self.session);
+        let _ = self.http.delete(url).send().await;
+    }
+
     async fn resize(&self, width: u32, height: u32) {
         self.call(
             reqwest::Method::POST,
@@ -290,6 +297,7 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
     let phone = driver.screenshot("overview-phone").await;
 
     let errors = driver.console_errors().await;
+    driver.quit().await;
     assert!(errors.is_empty(), "console errors: {errors:?}");
     for path in [overview, agent, timeline, phone] {
         assert!(
