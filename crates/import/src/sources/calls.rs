@@ -17,7 +17,9 @@ use std::path::Path;
 use jiff::civil::{Date, DateTime, Time};
 use serde_json::{Value, json};
 
-use super::{SourceError, SourceOptions, Translated, Translation, local_to_rfc3339, read_csv};
+use super::{
+    SourceError, SourceOptions, Translated, Translation, local_to_rfc3339, per_row, read_csv,
+};
 
 fn clock(text: &str) -> Result<Option<Time>, String> {
     let t = text.trim();
@@ -106,135 +108,122 @@ pub fn translate(path: &Path, options: &SourceOptions) -> Result<Translation, So
         "vru_exit",
         "q_exit",
     ])?;
-    let mut out = Vec::new();
-    let mut failures = Vec::new();
-    for (line, row) in &csv.rows {
-        // A bad row is a failure of its own; the other rows go on (see `Translation`).
-        let one_row = || -> Result<Option<Translated>, SourceError> {
-            let place = format!("line {line}");
-            let err =
-                |field: &str, reason: String| SourceError::new(&csv.name, &place, field, reason);
-            let outcome = row[outcome_col].trim();
-            if outcome == "PHANTOM" {
-                return Ok(None);
-            }
-            if !matches!(outcome, "AGENT" | "HANG") {
-                return Err(err(
-                    "outcome",
-                    format!("'{outcome}' is not AGENT, HANG or PHANTOM"),
-                ));
-            }
-            let date: Date = row[date_col].trim().parse().map_err(|_| {
-                err(
-                    "date",
-                    format!("'{}' is not a date (YYYY-MM-DD)", row[date_col].trim()),
-                )
-            })?;
-            // Times after midnight of a call that began before it belong to the next day.
-            // The arrival is always there; 0:00:00 here is midnight.
-            let entry = clock(&row[vru_entry_col])
-                .map_err(|r| err("vru_entry", r))?
-                .unwrap_or(Time::midnight());
-            let instant = |field: &str, t: Time| -> Result<String, SourceError> {
-                let day = if t < entry {
-                    date.tomorrow().map_err(|e| err(field, e.to_string()))?
-                } else {
-                    date
-                };
-                local_to_rfc3339(DateTime::from_parts(day, t), &options.timezone)
-                    .map_err(|r| err(field, r))
-            };
-            let id = row[call_col].trim();
-            if id.is_empty() {
-                return Err(err("call_id", "empty".into()));
-            }
-            // A call id is unique per voice-menu line, not across lines.
-            let conversation = format!("call-{date}-{}-{id}", row[line_col].trim());
-            let queue = clock(&row[q_start_col]).map_err(|r| err("q_start", r))?;
-            let service = clock(&row[ser_start_col]).map_err(|r| err("ser_start", r))?;
-            let service_end = clock(&row[ser_exit_col]).map_err(|r| err("ser_exit", r))?;
-            let server = row[server_col].trim();
-            let mut tags = vec![Value::from(row[type_col].trim().to_lowercase())];
-            if queue.is_none() && outcome == "HANG" {
-                tags.push(Value::from("ivr-only"));
-            }
-            if row[priority_col].trim() != "0" && !row[priority_col].trim().is_empty() {
-                tags.push(Value::from(format!(
-                    "priority-{}",
-                    row[priority_col].trim()
-                )));
-            }
-            let mut header = json!({
-                "type": "conversation",
-                "id": conversation,
-                "channel": "phone",
-                "created_at": instant("vru_entry", entry)?,
-                "tags": tags,
-            });
-            let customer = row
-                .get(
-                    csv.header
-                        .iter()
-                        .position(|h| h == "customer_id")
-                        .unwrap_or(usize::MAX),
-                )
-                .map(|c| c.trim())
-                .filter(|c| !c.is_empty() && *c != "0");
-            if let Some(customer) = customer {
-                header["customer"] = Value::from(customer);
-            }
-            // When an agent took the call: service start; for the few AGENT calls without one,
-            // the moment the call left the queue (or the voice menu).
-            let answered = if outcome == "AGENT" {
-                match service {
-                    Some(s) => Some(("ser_start", s)),
-                    None => {
-                        let (field, column) = if queue.is_some() {
-                            ("q_exit", q_exit_col)
-                        } else {
-                            ("vru_exit", vru_exit_col)
-                        };
-                        let at = clock(&row[column]).map_err(|r| err(field, r))?;
-                        Some((field, at.unwrap_or(entry)))
-                    }
-                }
-            } else {
-                None
-            };
-            let waiting = match (queue, answered) {
-                (Some(q), _) => Some(instant("q_start", q)?),
-                (None, Some((field, at))) => Some(instant(field, at)?),
-                (None, None) => None,
-            };
-            let answer = match answered {
-                Some((field, start)) => {
-                    let (end_field, end) = match (service, service_end) {
-                        (Some(_), Some(end)) => ("ser_exit", end),
-                        _ => (field, start),
-                    };
-                    Some(Answer {
-                        at: instant(field, start)?,
-                        ended: instant(end_field, end)?,
-                        // A few served calls name no agent (NO_SERVER): someone unknown.
-                        agent: Some(server).filter(|a| !a.is_empty() && *a != "NO_SERVER"),
-                    })
-                }
-                None => None,
-            };
-            Ok(Some(Translated {
-                file: csv.name.clone(),
-                place,
-                record: call_record(header, waiting, answer),
-            }))
-        };
-        match one_row() {
-            Ok(Some(t)) => out.push(t),
-            Ok(None) => {}
-            Err(e) => failures.push(e),
+    // A bad row is a failure of its own; the other rows go on (see `Translation`).
+    let one_row = |line: &u64, row: &Vec<String>| -> Result<Option<Translated>, SourceError> {
+        let place = format!("line {line}");
+        let err = |field: &str, reason: String| SourceError::new(&csv.name, &place, field, reason);
+        let outcome = row[outcome_col].trim();
+        if outcome == "PHANTOM" {
+            return Ok(None);
         }
-    }
-    Ok(Translation {
-        records: out,
-        failures,
-    })
+        if !matches!(outcome, "AGENT" | "HANG") {
+            return Err(err(
+                "outcome",
+                format!("'{outcome}' is not AGENT, HANG or PHANTOM"),
+            ));
+        }
+        let date: Date = row[date_col].trim().parse().map_err(|_| {
+            err(
+                "date",
+                format!("'{}' is not a date (YYYY-MM-DD)", row[date_col].trim()),
+            )
+        })?;
+        // Times after midnight of a call that began before it belong to the next day.
+        // The arrival is always there; 0:00:00 here is midnight.
+        let entry = clock(&row[vru_entry_col])
+            .map_err(|r| err("vru_entry", r))?
+            .unwrap_or(Time::midnight());
+        let instant = |field: &str, t: Time| -> Result<String, SourceError> {
+            let day = if t < entry {
+                date.tomorrow().map_err(|e| err(field, e.to_string()))?
+            } else {
+                date
+            };
+            local_to_rfc3339(DateTime::from_parts(day, t), &options.timezone)
+                .map_err(|r| err(field, r))
+        };
+        let id = row[call_col].trim();
+        if id.is_empty() {
+            return Err(err("call_id", "empty".into()));
+        }
+        // A call id is unique per voice-menu line, not across lines.
+        let conversation = format!("call-{date}-{}-{id}", row[line_col].trim());
+        let queue = clock(&row[q_start_col]).map_err(|r| err("q_start", r))?;
+        let service = clock(&row[ser_start_col]).map_err(|r| err("ser_start", r))?;
+        let service_end = clock(&row[ser_exit_col]).map_err(|r| err("ser_exit", r))?;
+        let server = row[server_col].trim();
+        let mut tags = vec![Value::from(row[type_col].trim().to_lowercase())];
+        if queue.is_none() && outcome == "HANG" {
+            tags.push(Value::from("ivr-only"));
+        }
+        if row[priority_col].trim() != "0" && !row[priority_col].trim().is_empty() {
+            tags.push(Value::from(format!(
+                "priority-{}",
+                row[priority_col].trim()
+            )));
+        }
+        let mut header = json!({
+            "type": "conversation",
+            "id": conversation,
+            "channel": "phone",
+            "created_at": instant("vru_entry", entry)?,
+            "tags": tags,
+        });
+        let customer = row
+            .get(
+                csv.header
+                    .iter()
+                    .position(|h| h == "customer_id")
+                    .unwrap_or(usize::MAX),
+            )
+            .map(|c| c.trim())
+            .filter(|c| !c.is_empty() && *c != "0");
+        if let Some(customer) = customer {
+            header["customer"] = Value::from(customer);
+        }
+        // When an agent took the call: service start; for the few AGENT calls without one,
+        // the moment the call left the queue (or the voice menu).
+        let answered = if outcome == "AGENT" {
+            match service {
+                Some(s) => Some(("ser_start", s)),
+                None => {
+                    let (field, column) = if queue.is_some() {
+                        ("q_exit", q_exit_col)
+                    } else {
+                        ("vru_exit", vru_exit_col)
+                    };
+                    let at = clock(&row[column]).map_err(|r| err(field, r))?;
+                    Some((field, at.unwrap_or(entry)))
+                }
+            }
+        } else {
+            None
+        };
+        let waiting = match (queue, answered) {
+            (Some(q), _) => Some(instant("q_start", q)?),
+            (None, Some((field, at))) => Some(instant(field, at)?),
+            (None, None) => None,
+        };
+        let answer = match answered {
+            Some((field, start)) => {
+                let (end_field, end) = match (service, service_end) {
+                    (Some(_), Some(end)) => ("ser_exit", end),
+                    _ => (field, start),
+                };
+                Some(Answer {
+                    at: instant(field, start)?,
+                    ended: instant(end_field, end)?,
+                    // A few served calls name no agent (NO_SERVER): someone unknown.
+                    agent: Some(server).filter(|a| !a.is_empty() && *a != "NO_SERVER"),
+                })
+            }
+            None => None,
+        };
+        Ok(Some(Translated {
+            file: csv.name.clone(),
+            place,
+            record: call_record(header, waiting, answer),
+        }))
+    };
+    Ok(per_row(&csv.rows, one_row))
 }

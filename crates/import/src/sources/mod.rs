@@ -184,6 +184,22 @@ pub struct Translation {
     pub failures: Vec<SourceError>,
 }
 
+/// Translates rows one by one: a row's error is a failure of its own, the other rows go on.
+pub(crate) fn per_row<R>(
+    rows: &[(u64, R)],
+    mut one: impl FnMut(&u64, &R) -> Result<Option<Translated>, SourceError>,
+) -> Translation {
+    let mut out = Translation::default();
+    for (line, row) in rows {
+        match one(line, row) {
+            Ok(Some(t)) => out.records.push(t),
+            Ok(None) => {}
+            Err(e) => out.failures.push(e),
+        }
+    }
+    out
+}
+
 /// The files to read: each path as given, or a directory's files with the source's endings
 /// (sorted by name).
 pub fn files_of(source: Source, paths: &[PathBuf]) -> Result<Vec<PathBuf>, SourceError> {

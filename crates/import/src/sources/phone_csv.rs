@@ -17,7 +17,9 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::calls::{Answer, call_record};
-use super::{SourceError, SourceOptions, Translated, Translation, local_to_rfc3339, read_csv};
+use super::{
+    SourceError, SourceOptions, Translated, Translation, local_to_rfc3339, per_row, read_csv,
+};
 
 fn instant(text: &str, options: &SourceOptions) -> Result<String, String> {
     let t = text.trim();
@@ -36,86 +38,73 @@ pub fn translate(path: &Path, options: &SourceOptions) -> Result<Translation, So
     let optional = |name: &str| csv.header.iter().position(|h| h == name);
     let (agent_col, queue_col, caller_col) =
         (optional("agent"), optional("queue"), optional("caller"));
-    let mut out = Vec::new();
-    let mut failures = Vec::new();
-    for (line, row) in &csv.rows {
-        // A bad row is a failure of its own; the other rows go on (see `Translation`).
-        let one_row = || -> Result<Option<Translated>, SourceError> {
-            let place = format!("line {line}");
-            let err =
-                |field: &str, reason: String| SourceError::new(&csv.name, &place, field, reason);
-            let cell = |i: usize| row[i].trim();
-            let opt = |i: Option<usize>| i.map(|i| row[i].trim()).filter(|v| !v.is_empty());
-            let id = cell(id_col);
-            if id.is_empty() {
-                return Err(err("call_id", "empty".into()));
-            }
-            let queued = instant(cell(queued_col), options).map_err(|r| err("queued_at", r))?;
-            let answered = match cell(answered_col) {
-                "" => None,
-                t => Some(instant(t, options).map_err(|r| err("answered_at", r))?),
-            };
-            let ended = match cell(ended_col) {
-                "" => None,
-                t => Some(instant(t, options).map_err(|r| err("ended_at", r))?),
-            };
-            let outcome = match (cell(outcome_col), &answered) {
-                ("", Some(_)) => "answered",
-                ("", None) => "abandoned",
-                (o @ ("answered" | "abandoned" | "ivr"), _) => o,
-                (other, _) => {
-                    return Err(err(
-                        "outcome",
-                        format!("'{other}' is not answered, abandoned or ivr"),
-                    ));
-                }
-            };
-            if outcome == "answered" && answered.is_none() {
+    // A bad row is a failure of its own; the other rows go on (see `Translation`).
+    let one_row = |line: &u64, row: &Vec<String>| -> Result<Option<Translated>, SourceError> {
+        let place = format!("line {line}");
+        let err = |field: &str, reason: String| SourceError::new(&csv.name, &place, field, reason);
+        let cell = |i: usize| row[i].trim();
+        let opt = |i: Option<usize>| i.map(|i| row[i].trim()).filter(|v| !v.is_empty());
+        let id = cell(id_col);
+        if id.is_empty() {
+            return Err(err("call_id", "empty".into()));
+        }
+        let queued = instant(cell(queued_col), options).map_err(|r| err("queued_at", r))?;
+        let answered = match cell(answered_col) {
+            "" => None,
+            t => Some(instant(t, options).map_err(|r| err("answered_at", r))?),
+        };
+        let ended = match cell(ended_col) {
+            "" => None,
+            t => Some(instant(t, options).map_err(|r| err("ended_at", r))?),
+        };
+        let outcome = match (cell(outcome_col), &answered) {
+            ("", Some(_)) => "answered",
+            ("", None) => "abandoned",
+            (o @ ("answered" | "abandoned" | "ivr"), _) => o,
+            (other, _) => {
                 return Err(err(
-                    "answered_at",
-                    "an answered call needs the time it was answered".into(),
+                    "outcome",
+                    format!("'{other}' is not answered, abandoned or ivr"),
                 ));
             }
-            let mut header = json!({
-                "type": "conversation",
-                "id": format!("call-{id}"),
-                "channel": "phone",
-                "created_at": queued,
-            });
-            let mut tags = Vec::new();
-            if let Some(queue) = opt(queue_col) {
-                tags.push(Value::from(queue.to_lowercase()));
-            }
-            if outcome == "ivr" {
-                tags.push(Value::from("ivr-only"));
-            }
-            header["tags"] = Value::from(tags);
-            if let Some(caller) = opt(caller_col) {
-                header["customer"] = Value::from(caller);
-            }
-            let waiting = (outcome != "ivr").then(|| queued.clone());
-            let answer = match (outcome, answered) {
-                ("answered", Some(at)) => Some(Answer {
-                    ended: ended.unwrap_or_else(|| at.clone()),
-                    at,
-                    agent: opt(agent_col),
-                }),
-                _ => None,
-            };
-            Ok(Some(Translated {
-                file: csv.name.clone(),
-                place,
-                record: call_record(header, waiting, answer),
-            }))
         };
-        match one_row() {
-            Ok(Some(t)) => out.push(t),
-            Ok(None) => {}
-            Err(e) => failures.push(e),
+        if outcome == "answered" && answered.is_none() {
+            return Err(err(
+                "answered_at",
+                "an answered call needs the time it was answered".into(),
+            ));
         }
-    }
-    Ok(Translation {
-        records: out,
-        failures,
-    })
+        let mut header = json!({
+            "type": "conversation",
+            "id": format!("call-{id}"),
+            "channel": "phone",
+            "created_at": queued,
+        });
+        let mut tags = Vec::new();
+        if let Some(queue) = opt(queue_col) {
+            tags.push(Value::from(queue.to_lowercase()));
+        }
+        if outcome == "ivr" {
+            tags.push(Value::from("ivr-only"));
+        }
+        header["tags"] = Value::from(tags);
+        if let Some(caller) = opt(caller_col) {
+            header["customer"] = Value::from(caller);
+        }
+        let waiting = (outcome != "ivr").then(|| queued.clone());
+        let answer = match (outcome, answered) {
+            ("answered", Some(at)) => Some(Answer {
+                ended: ended.unwrap_or_else(|| at.clone()),
+                at,
+                agent: opt(agent_col),
+            }),
+            _ => None,
+        };
+        Ok(Some(Translated {
+            file: csv.name.clone(),
+            place,
+            record: call_record(header, waiting, answer),
+        }))
+    };
+    Ok(per_row(&csv.rows, one_row))
 }
