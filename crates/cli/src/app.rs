@@ -4,23 +4,24 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use servicemeter_core::config::DEFAULT_CONFIG_TOML;
+use servicemeter_core::access::workspace_name_problem;
+use servicemeter_core::config::{DEFAULT_CONFIG_TOML, config_changes};
 use servicemeter_core::report::{GroupBy, ReportOptions, resolve_period};
 use servicemeter_core::time::{MAX_YEAR, MIN_YEAR};
 use servicemeter_core::{Calendars, FactTable, WorkspaceConfig, build_report};
 use servicemeter_import::sources::{Source, SourceOptions};
 use servicemeter_report::{FactsFormat, ReportFormat, write_facts, write_report};
-use servicemeter_store::{SqliteStore, Store, Workspace};
+use servicemeter_store::{Accounts, SqliteStore, Store, Workspace, config_file};
 
 use crate::cli::{
-    Cli, Command, DemoArgs, FactsArgs, FactsFormatArg, GenerateArgs, GlobalArgs, ImportArgs,
-    ReportArgs, ReportFormatArg,
+    Cli, Command, ConfigCommand, DemoArgs, FactsArgs, FactsFormatArg, GenerateArgs, GlobalArgs,
+    ImportArgs, ReportArgs, ReportFormatArg,
 };
 
-/// The workspace used by the command line.
-pub const CLI_WORKSPACE: &str = "default";
-/// The configuration file name inside the data directory.
-pub const CONFIG_FILE: &str = "servicemeter.toml";
+/// The workspace of the demo.
+const CLI_WORKSPACE: &str = "default";
+/// The database file inside the data directory.
+const DATABASE_FILE: &str = "servicemeter.db";
 /// Marks a directory made by `servicemeter demo` (so that it may be replaced).
 const DEMO_MARKER: &str = ".servicemeter-demo";
 
@@ -45,9 +46,14 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Demo(args) => runtime()?.block_on(demo(&cli.global, args)),
         Command::Generate(args) => generate(args),
         Command::Serve(args) => runtime()?.block_on(async {
-            let opened = open_store(&cli.global).await?;
-            crate::server::serve(opened.store, &args, None).await
+            let store = SqliteStore::open(&cli.global.data_dir)
+                .await
+                .with_context(|| {
+                    format!("cannot open the store in {}", cli.global.data_dir.display())
+                })?;
+            crate::server::serve(store, &args, Some(cli.global.data_dir.clone()), None).await
         }),
+        Command::Config(command) => runtime()?.block_on(config(&cli.global, command)),
         Command::User(crate::cli::UserCommand::Add(args)) => {
             runtime()?.block_on(crate::server::user_add(&cli.global, args))
         }
@@ -75,55 +81,172 @@ pub struct Opened {
     pub config: WorkspaceConfig,
 }
 
-/// Opens the store and settles the configuration: `--config` wins, then `servicemeter.toml`
-/// in the data directory, then the stored one, then the built-in default. A configuration that
-/// differs from the stored one is stored and every conversation's facts are recomputed.
-pub(crate) async fn open_store(global: &GlobalArgs) -> Result<Opened> {
-    let store = SqliteStore::open(&global.data_dir)
+/// Whether a command may change the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// `report`, `facts`, `config show`: the store must exist and nothing is written.
+    Read,
+    /// `import`, `sync`: the store and workspace are created when missing, and `--config` is
+    /// applied.
+    Write,
+}
+
+/// Opens the store and the workspace of `--workspace`. The stored configuration is in force
+/// (the built-in default when none is stored). For writing commands, `--config` is applied
+/// first (stored, recomputed, and copied to the file in the data directory); a store that holds
+/// no configuration yet takes the data directory's file when there is one, else the default.
+/// Reading commands never write: they refuse a `--config` that differs from the stored one.
+/// A hand-edited file in the data directory is never applied silently; a note says so.
+pub(crate) async fn open_store(global: &GlobalArgs, access: Access) -> Result<Opened> {
+    if let Some(problem) = workspace_name_problem(&global.workspace) {
+        bail!("--workspace: {problem}");
+    }
+    let dir = &global.data_dir;
+    if access == Access::Read && !dir.join(DATABASE_FILE).exists() {
+        bail!(
+            "there is no store in {} (import data first, or give --data-dir / SERVICEMETER_DATA_DIR)",
+            dir.display()
+        );
+    }
+    let store = SqliteStore::open(dir)
         .await
-        .with_context(|| format!("cannot open the store in {}", global.data_dir.display()))?;
-    let workspace = store.workspace(CLI_WORKSPACE).await?;
-    let data_dir_config = global.data_dir.join(CONFIG_FILE);
-    let (text, source) = if let Some(path) = &global.config {
-        (read_config_file(path)?, path.display().to_string())
-    } else if data_dir_config.exists() {
-        (
-            read_config_file(&data_dir_config)?,
-            data_dir_config.display().to_string(),
-        )
-    } else if let Some(stored) = &workspace.config_toml {
-        (stored.clone(), "stored configuration".to_string())
-    } else {
-        (
-            DEFAULT_CONFIG_TOML.to_string(),
-            "built-in configuration".to_string(),
-        )
+        .with_context(|| format!("cannot open the store in {}", dir.display()))?;
+    let workspace = match access {
+        Access::Write => store.workspace(&global.workspace).await?,
+        Access::Read => store
+            .find_workspace(&global.workspace)
+            .await?
+            .ok_or_else(|| {
+                anyhow!(
+                    "workspace '{}' does not exist in {} (see `servicemeter workspace list`)",
+                    global.workspace,
+                    dir.display()
+                )
+            })?,
     };
-    let config = parse_config(&text, &source)?;
-    if workspace.config_toml.as_deref() != Some(text.as_str()) {
-        let calendars = Calendars::new(config.clone());
-        let recomputed = store
-            .replace_config(workspace.id, &text, &calendars)
-            .await?;
-        if recomputed > 0 {
-            eprintln!(
-                "configuration changed ({source}): recomputed the facts of {recomputed} conversations"
-            );
+    let file = config_file::path_of(dir, &workspace.name);
+    let given = match &global.config {
+        Some(path) => Some((read_config_file(path)?, path.display().to_string())),
+        None if access == Access::Write && workspace.config_toml.is_none() => {
+            let text = if file.exists() {
+                read_config_file(&file)?
+            } else {
+                DEFAULT_CONFIG_TOML.to_string()
+            };
+            Some((text, file.display().to_string()))
         }
-    }
-    if global.config.is_some() {
-        let current = std::fs::read_to_string(&data_dir_config).ok();
-        if current.as_deref() != Some(text.as_str()) {
-            std::fs::write(&data_dir_config, &text)
-                .with_context(|| format!("cannot write {}", data_dir_config.display()))?;
+        None => None,
+    };
+    let workspace = match (given, access) {
+        (Some((text, source)), Access::Write) => {
+            let saved = config_file::save(&store, &workspace, &text, Some(dir))
+                .await
+                .map_err(|e| anyhow!("{source}: {e}"))?;
+            if saved.recomputed > 0 {
+                eprintln!(
+                    "configuration changed ({source}): recomputed the facts of {} conversations",
+                    saved.recomputed
+                );
+            }
+            store.workspace(&global.workspace).await?
         }
+        (Some((text, source)), Access::Read) => {
+            parse_config(&text, &source)?;
+            if workspace.config_toml.as_deref() != Some(text.as_str()) {
+                bail!(
+                    "{source} differs from the stored configuration of workspace '{}', and this command only reads; apply it first with `servicemeter config apply {source}`",
+                    workspace.name
+                );
+            }
+            workspace
+        }
+        (None, _) => workspace,
+    };
+    let text = workspace
+        .config_toml
+        .clone()
+        .unwrap_or_else(|| DEFAULT_CONFIG_TOML.to_string());
+    if global.config.is_none()
+        && let Ok(on_disk) = std::fs::read_to_string(&file)
+        && on_disk != text
+    {
+        eprintln!(
+            "note: {} differs from the stored configuration and is not in force; `servicemeter config apply` applies it",
+            file.display()
+        );
     }
-    let workspace = store.workspace(CLI_WORKSPACE).await?;
+    let config = parse_config(&text, "stored configuration")?;
     Ok(Opened {
         store,
         workspace,
         config,
     })
+}
+
+/// `servicemeter config show|apply`.
+async fn config(global: &GlobalArgs, command: ConfigCommand) -> Result<()> {
+    match command {
+        ConfigCommand::Show => {
+            let opened = open_store(global, Access::Read).await?;
+            let text = opened
+                .workspace
+                .config_toml
+                .clone()
+                .unwrap_or_else(|| DEFAULT_CONFIG_TOML.to_string());
+            opened.store.close().await?;
+            print!("{text}");
+        }
+        ConfigCommand::Apply(args) => {
+            let dir = &global.data_dir;
+            let path = args
+                .file
+                .or_else(|| global.config.clone())
+                .unwrap_or_else(|| config_file::path_of(dir, &global.workspace));
+            let text = read_config_file(&path)?;
+            let source = path.display().to_string();
+            parse_config(&text, &source)?;
+            if let Some(problem) = workspace_name_problem(&global.workspace) {
+                bail!("--workspace: {problem}");
+            }
+            let store = SqliteStore::open(dir)
+                .await
+                .with_context(|| format!("cannot open the store in {}", dir.display()))?;
+            let workspace = store.workspace(&global.workspace).await?;
+            let old = workspace
+                .config_toml
+                .clone()
+                .unwrap_or_else(|| DEFAULT_CONFIG_TOML.to_string());
+            let saved = config_file::save(&store, &workspace, &text, Some(dir))
+                .await
+                .map_err(|e| anyhow!("{source}: {e}"))?;
+            store.close().await?;
+            let changes = config_changes(&old, &text);
+            let mut out = io::stdout().lock();
+            if changes.is_empty() {
+                writeln!(
+                    out,
+                    "workspace {}: no change in the configuration{}",
+                    global.workspace,
+                    if saved.changed {
+                        " (only comments or layout)"
+                    } else {
+                        ""
+                    }
+                )?;
+            } else {
+                writeln!(out, "workspace {}: applied {source}", global.workspace)?;
+                for line in changes {
+                    writeln!(out, "  {line}")?;
+                }
+                writeln!(
+                    out,
+                    "recomputed the facts of {} conversations",
+                    saved.recomputed
+                )?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn group_by(names: &[String]) -> Result<Vec<GroupBy>> {
@@ -143,7 +266,7 @@ fn day_label(millis: i64, config: &WorkspaceConfig) -> String {
 }
 
 async fn import(global: &GlobalArgs, args: ImportArgs) -> Result<()> {
-    let opened = open_store(global).await?;
+    let opened = open_store(global, Access::Write).await?;
     let calendars = Calendars::new(opened.config.clone());
     let totals = if args.source == "jsonl" {
         crate::import::import_files(
@@ -157,7 +280,14 @@ async fn import(global: &GlobalArgs, args: ImportArgs) -> Result<()> {
         )
         .await?
     } else {
-        let source = Source::parse(&args.source).map_err(|e| anyhow!("--source: {e}"))?;
+        let source = Source::parse(&args.source).map_err(|e| {
+            let mut known = vec!["jsonl"];
+            known.extend(Source::ALL.iter().map(|(n, _)| *n));
+            match servicemeter_import::sniff::closest(&args.source, &known) {
+                Some(near) => anyhow!("--source: {e}; did you mean {near}?"),
+                None => anyhow!("--source: {e}"),
+            }
+        })?;
         let timezone = match &args.timezone {
             Some(name) => jiff::tz::TimeZone::get(name)
                 .map_err(|_| anyhow!("--timezone: '{name}' is not a known IANA time zone"))?,
@@ -283,7 +413,7 @@ async fn report(global: &GlobalArgs, args: ReportArgs) -> Result<()> {
         let range = facts.start_range();
         (facts, config, range)
     } else {
-        let opened = open_store(global).await?;
+        let opened = open_store(global, Access::Read).await?;
         let facts = shown(
             opened.store.facts(opened.workspace.id, None).await?,
             &opened.config,
@@ -310,7 +440,7 @@ async fn facts(global: &GlobalArgs, args: FactsArgs) -> Result<()> {
         let config = file_mode_config(global)?;
         facts_from_files(&args.input, &config)?
     } else {
-        let opened = open_store(global).await?;
+        let opened = open_store(global, Access::Read).await?;
         let table = shown(
             opened.store.facts(opened.workspace.id, None).await?,
             &opened.config,
@@ -357,7 +487,7 @@ async fn demo(global: &GlobalArgs, args: DemoArgs) -> Result<()> {
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     std::fs::write(dir.join(DEMO_MARKER), "made by servicemeter demo\n")?;
-    let config_path = dir.join(CONFIG_FILE);
+    let config_path = config_file::path_of(&dir, CLI_WORKSPACE);
     std::fs::write(&config_path, servicemeter_demo::DEMO_CONFIG)?;
     let records_path = dir.join("demo-conversations.jsonl");
     let mut options = servicemeter_demo::GeneratorOptions {
@@ -381,6 +511,7 @@ async fn demo(global: &GlobalArgs, args: DemoArgs) -> Result<()> {
     let demo_global = GlobalArgs {
         data_dir: dir.clone(),
         config: None,
+        workspace: CLI_WORKSPACE.to_string(),
     };
     eprintln!(
         "demo workspace: {} conversations of a Dutch webshop in {}",
@@ -434,7 +565,7 @@ const DEMO_EMAIL: &str = "demo@servicemeter.local";
 /// Serves the demo workspace with a fresh administrator whose password is printed.
 async fn serve_demo(global: &GlobalArgs, args: &DemoArgs) -> Result<()> {
     use servicemeter_store::{Accounts, Membership};
-    let opened = open_store(global).await?;
+    let opened = open_store(global, Access::Read).await?;
     let password = servicemeter_web::auth::random_hex(9)?;
     let hash = servicemeter_web::auth::hash_password(&password)?;
     let user = opened
@@ -455,11 +586,19 @@ async fn serve_demo(global: &GlobalArgs, args: &DemoArgs) -> Result<()> {
     let serve_args = crate::cli::ServeArgs {
         listen: args.listen,
         secure_cookies: false,
+        public_url: None,
+        trusted_proxies: Vec::new(),
     };
     let banner = format!(
         "sign in as {DEMO_EMAIL} with password {password}\nthe demo workspace: http://{{address}}/w/{CLI_WORKSPACE}"
     );
-    crate::server::serve(opened.store, &serve_args, Some(banner)).await
+    crate::server::serve(
+        opened.store,
+        &serve_args,
+        Some(global.data_dir.clone()),
+        Some(banner),
+    )
+    .await
 }
 
 fn generate(args: GenerateArgs) -> Result<()> {

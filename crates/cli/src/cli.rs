@@ -17,7 +17,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Data directory of the embedded store.
     #[arg(
@@ -27,10 +27,20 @@ pub struct GlobalArgs {
         default_value = "servicemeter-data"
     )]
     pub data_dir: PathBuf,
-    /// Workspace configuration (TOML); stored with the workspace once given
-    /// [default: servicemeter.toml in the data directory].
+    /// Workspace configuration (TOML) to apply: import, sync and `workspace add` store it
+    /// (and rewrite the copy in the data directory); report and facts only read it with
+    /// --input, and refuse it when it differs from the stored one (apply it first with
+    /// `servicemeter config apply FILE`).
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
+    /// The workspace (one per webshop or client) that commands read and write.
+    #[arg(
+        long,
+        global = true,
+        env = "SERVICEMETER_WORKSPACE",
+        default_value = "default"
+    )]
+    pub workspace: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -56,9 +66,29 @@ pub enum Command {
     /// Manage API tokens of a workspace.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Show or apply a workspace's configuration (the store holds it; the file in the data
+    /// directory is a copy that is applied only by `config apply`).
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Fetch what changed in a helpdesk since the last sync (zendesk, freshdesk), through its API;
     /// credentials from the environment (see docs/importers.md).
     Sync(SyncArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the stored configuration.
+    Show,
+    /// Store a configuration file (default: the workspace's file in the data directory),
+    /// print what changed, and recompute every conversation's figures.
+    Apply(ConfigApplyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigApplyArgs {
+    /// The TOML file [default: servicemeter.toml, or servicemeter.NAME.toml for another
+    /// workspace, in the data directory].
+    pub file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -85,6 +115,14 @@ pub struct ServeArgs {
     /// a TLS-terminating proxy).
     #[arg(long)]
     pub secure_cookies: bool,
+    /// The address people use to reach the server, e.g. https://stats.example.nl: forms must
+    /// come from it, and a first-run setup is answered there (and at loopback names).
+    #[arg(long, env = "SERVICEMETER_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// A reverse proxy (address or network, e.g. 10.0.0.0/8) whose X-Forwarded-For names the
+    /// client; may be given several times.
+    #[arg(long = "trusted-proxy")]
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,9 +142,6 @@ pub struct UserAddArgs {
     /// Role in the workspace: admin, lead, agent or viewer.
     #[arg(long, default_value = "viewer")]
     pub role: String,
-    /// Workspace to give the role in (created when missing).
-    #[arg(long, default_value = "default")]
-    pub workspace: String,
     /// For agents: their name in the conversations.
     #[arg(long)]
     pub agent_name: Option<String>,
@@ -149,8 +184,6 @@ pub enum TokenCommand {
 
 #[derive(Debug, Args)]
 pub struct TokenAddArgs {
-    #[arg(long, default_value = "default")]
-    pub workspace: String,
     /// What the token is for (e.g. "helpdesk sync").
     #[arg(long)]
     pub name: String,
@@ -158,16 +191,11 @@ pub struct TokenAddArgs {
 
 #[derive(Debug, Args)]
 pub struct TokenRevokeArgs {
-    #[arg(long, default_value = "default")]
-    pub workspace: String,
     pub id: i64,
 }
 
 #[derive(Debug, Args)]
-pub struct TokenListArgs {
-    #[arg(long, default_value = "default")]
-    pub workspace: String,
-}
+pub struct TokenListArgs {}
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {

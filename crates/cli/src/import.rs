@@ -163,11 +163,17 @@ pub async fn import_files(
         result
     });
 
+    // Files that gave at least one good record, and files already hinted at.
+    let mut good_files = std::collections::HashSet::new();
+    let mut hinted = std::collections::HashSet::new();
     let outcome = async {
         while let Some(chunk) = receiver.recv().await {
             for parsed in chunk {
                 match parsed.result {
-                    Ok(conversation) => run.add(conversation).await?,
+                    Ok(conversation) => {
+                        good_files.insert(parsed.file);
+                        run.add(conversation).await?
+                    }
                     Err((field_error, text)) => {
                         let error = InputError {
                             file: files[parsed.file].clone(),
@@ -175,10 +181,22 @@ pub async fn import_files(
                             field: field_error.field,
                             reason: field_error.reason,
                         };
+                        // Nothing of this file read yet: perhaps it is not JSON Lines at all.
+                        let hint = (!good_files.contains(&parsed.file)
+                            && hinted.insert(parsed.file))
+                        .then(|| source_hint(&files[parsed.file]))
+                        .flatten();
                         if !skip_invalid {
-                            return Err(anyhow::Error::new(error).context(
+                            let error = anyhow::Error::new(error).context(
                                 "import stopped; nothing was stored (use --skip-invalid to store the valid records)",
-                            ));
+                            );
+                            return Err(match hint {
+                                Some(hint) => error.context(hint),
+                                None => error,
+                            });
+                        }
+                        if let Some(hint) = hint {
+                            eprintln!("note: {hint}");
                         }
                         rejects.write(&error, &text)?;
                         run.reject();
@@ -201,6 +219,19 @@ pub async fn import_files(
     rejects.finish()?;
     let sources = files.join(", ");
     Ok(run.finish(sources).await?)
+}
+
+/// For a file that does not read as canonical records: which `--source` it looks like.
+fn source_hint(file: &str) -> Option<String> {
+    if file == "-" {
+        return None;
+    }
+    let (source, why) = servicemeter_import::sniff::likely_source(Path::new(file))?;
+    Some(if source == "jsonl" {
+        format!("{file} is not JSON Lines: {why}")
+    } else {
+        format!("{file} is not servicemeter's JSON Lines: {why}; import it with --source {source}")
+    })
 }
 
 /// Imports the exports of a source (translated into canonical records, then parsed and stored

@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow, bail};
 use servicemeter_core::access::{Role, workspace_name_problem};
-use servicemeter_core::{Calendars, WorkspaceConfig};
-use servicemeter_store::{Accounts, Membership, SqliteStore, Store, StoreError, Workspace};
+use servicemeter_store::{
+    Accounts, Membership, SqliteStore, Store, StoreError, Workspace, config_file,
+};
 use servicemeter_web::auth::{
     check_new_password, hash_password, new_token, normalize_email, token_hash,
 };
@@ -29,7 +30,12 @@ async fn existing_workspace(store: &SqliteStore, name: &str) -> Result<Workspace
 
 /// Serves until Ctrl-C, then closes the store cleanly. `banner` is printed after the address
 /// line, with `{address}` replaced by the address bound.
-pub async fn serve(store: SqliteStore, args: &ServeArgs, banner: Option<String>) -> Result<()> {
+pub async fn serve(
+    store: SqliteStore,
+    args: &ServeArgs,
+    config_dir: Option<std::path::PathBuf>,
+    banner: Option<String>,
+) -> Result<()> {
     // Log lines on standard error; RUST_LOG narrows or widens them (default: info).
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
@@ -42,6 +48,9 @@ pub async fn serve(store: SqliteStore, args: &ServeArgs, banner: Option<String>)
     let config = ServerConfig {
         listen: args.listen,
         secure_cookies: args.secure_cookies,
+        public_url: args.public_url.clone(),
+        trusted_proxies: args.trusted_proxies.clone(),
+        config_dir,
         ..ServerConfig::default()
     };
     let app = Application::build(config, store.clone(), system_clock()).await?;
@@ -86,14 +95,14 @@ pub async fn user_add(global: &GlobalArgs, args: UserAddArgs) -> Result<()> {
     } else {
         Role::parse(&args.role).map_err(|e| anyhow!("--role: {e}"))?
     };
-    if let Some(problem) = workspace_name_problem(&args.workspace) {
+    if let Some(problem) = workspace_name_problem(&global.workspace) {
         bail!("--workspace: {problem}");
     }
     if role == Role::Agent && args.agent_name.is_none() {
         bail!("--agent-name: an agent needs the name the conversations use for them");
     }
     let store = open(global).await?;
-    let workspace = store.workspace(&args.workspace).await?;
+    let workspace = store.workspace(&global.workspace).await?;
     let user = match store.user_by_email(&email).await? {
         Some(user) => {
             eprintln!(
@@ -145,11 +154,9 @@ pub async fn workspace(global: &GlobalArgs, command: WorkspaceCommand) -> Result
             if let Some(path) = &global.config {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read configuration {}", path.display()))?;
-                let config = WorkspaceConfig::from_toml(&text)
+                config_file::save(&store, &workspace, &text, Some(&global.data_dir))
+                    .await
                     .map_err(|e| anyhow!("{}: {e}", path.display()))?;
-                store
-                    .replace_config(workspace.id, &text, &Calendars::new(config))
-                    .await?;
             }
             println!("created workspace {}", workspace.name);
         }
@@ -187,7 +194,7 @@ pub async fn token(global: &GlobalArgs, command: TokenCommand) -> Result<()> {
     let store = open(global).await?;
     match command {
         TokenCommand::Add(args) => {
-            let workspace = existing_workspace(&store, &args.workspace).await?;
+            let workspace = existing_workspace(&store, &global.workspace).await?;
             let token = new_token(workspace.id)?;
             let id = store
                 .create_token(workspace.id, &args.name, &token_hash(&token), now_millis())
@@ -199,7 +206,7 @@ pub async fn token(global: &GlobalArgs, command: TokenCommand) -> Result<()> {
             println!("{token}");
         }
         TokenCommand::Revoke(args) => {
-            let workspace = existing_workspace(&store, &args.workspace).await?;
+            let workspace = existing_workspace(&store, &global.workspace).await?;
             if !store
                 .revoke_token(workspace.id, args.id, now_millis())
                 .await?
@@ -208,8 +215,8 @@ pub async fn token(global: &GlobalArgs, command: TokenCommand) -> Result<()> {
             }
             println!("revoked token {} of workspace {}", args.id, workspace.name);
         }
-        TokenCommand::List(args) => {
-            let workspace = existing_workspace(&store, &args.workspace).await?;
+        TokenCommand::List(_) => {
+            let workspace = existing_workspace(&store, &global.workspace).await?;
             let mut out = std::io::stdout().lock();
             for t in store.tokens(workspace.id).await? {
                 let state = if t.revoked_at.is_some() {

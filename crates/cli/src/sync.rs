@@ -95,7 +95,7 @@ pub async fn sync(global: &GlobalArgs, args: SyncArgs) -> Result<()> {
         ),
     };
     let source = account.source();
-    let opened = crate::app::open_store(global).await?;
+    let opened = crate::app::open_store(global, crate::app::Access::Write).await?;
     let calendars = Calendars::new(opened.config.clone());
     let workspace = opened.workspace.id;
     let mut cursor = opened.store.sync_cursor(workspace, source).await?;

@@ -306,6 +306,18 @@ fn changing_the_configuration_recomputes_the_facts() {
         "import",
         &fixture("nested.jsonl"),
     ]);
+    // `--config` on an import stored the configuration and wrote the copy beside the store.
+    let copy = ws.data_dir().join("servicemeter.toml");
+    assert_eq!(
+        std::fs::read_to_string(&copy).unwrap(),
+        std::fs::read_to_string(fixture("config.toml")).unwrap()
+    );
+    let before = rows(&ws.ok(&["facts", "--format", "jsonl"]));
+    assert_eq!(before[0]["first_response_business_seconds"], 1200.0);
+    // A reading command never applies another configuration, and writes nothing.
+    let db = ws.data_dir().join("servicemeter.db");
+    let stamp = |p: &Path| std::fs::metadata(p).unwrap().modified().unwrap();
+    let db_before = stamp(&db);
     let out = ws.run(&[
         "--config",
         &fixture("always-open.toml"),
@@ -313,15 +325,137 @@ fn changing_the_configuration_recomputes_the_facts() {
         "--format",
         "jsonl",
     ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("differs from the stored configuration")
+            && stderr.contains("servicemeter config apply"),
+        "{stderr}"
+    );
+    assert_eq!(stamp(&db), db_before);
+    // `config apply` says what changed and recomputes.
+    let applied = ws.ok(&["config", "apply", &fixture("always-open.toml")]);
+    assert!(
+        applied.contains("recomputed the facts of 4 conversations"),
+        "{applied}"
+    );
+    assert!(applied.contains("~ opening_hours.mon"), "{applied}");
+    let facts = rows(&ws.ok(&["facts", "--format", "jsonl"]));
+    assert_eq!(facts[0]["first_response_business_seconds"], 3000.0);
+    // The configuration is now stored, and the copy rewritten.
+    assert_eq!(
+        std::fs::read_to_string(&copy).unwrap(),
+        std::fs::read_to_string(fixture("always-open.toml")).unwrap()
+    );
+    // A hand edit of the copy is not in force until applied: report says so and keeps the
+    // stored configuration.
+    std::fs::write(
+        &copy,
+        std::fs::read_to_string(fixture("config.toml")).unwrap(),
+    )
+    .unwrap();
+    let out = ws.run(&["facts", "--format", "jsonl"]);
     assert!(out.status.success());
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("recomputed the facts of 4 conversations")
+        String::from_utf8_lossy(&out.stderr).contains("is not in force"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
     let facts = rows(&String::from_utf8(out.stdout).unwrap());
     assert_eq!(facts[0]["first_response_business_seconds"], 3000.0);
-    // The configuration is now stored: without --config it stays in force.
-    let again = rows(&ws.ok(&["facts", "--format", "jsonl"]));
-    assert_eq!(again[0]["first_response_business_seconds"], 3000.0);
+    let applied = ws.ok(&["config", "apply"]);
+    assert!(
+        applied.contains("recomputed the facts of 4 conversations"),
+        "{applied}"
+    );
+    let facts = rows(&ws.ok(&["facts", "--format", "jsonl"]));
+    assert_eq!(facts[0]["first_response_business_seconds"], 1200.0);
+    assert_eq!(
+        ws.ok(&["config", "show"]),
+        std::fs::read_to_string(fixture("config.toml")).unwrap()
+    );
+    let again = ws.ok(&["config", "apply"]);
+    assert!(again.contains("no change"), "{again}");
+}
+
+#[test]
+fn reading_commands_need_a_store_and_create_nothing() {
+    let ws = Workspace::new();
+    for command in [&["report"][..], &["facts"][..], &["config", "show"][..]] {
+        let out = ws.run(command);
+        assert!(!out.status.success(), "{command:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("there is no store in"), "{stderr}");
+        assert!(
+            !ws.data_dir().exists(),
+            "{command:?} created the data directory"
+        );
+    }
+}
+
+#[test]
+fn workspaces_are_chosen_by_name() {
+    let ws = Workspace::new();
+    ws.ok(&[
+        "--config",
+        &fixture("config.toml"),
+        "--workspace",
+        "bakkerij",
+        "import",
+        &fixture("nested.jsonl"),
+    ]);
+    assert!(ws.data_dir().join("servicemeter.bakkerij.toml").exists());
+    let out = ws.run(&["report"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("workspace 'default' does not exist"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_str(
+        &String::from_utf8(
+            Command::new(env!("CARGO_BIN_EXE_servicemeter"))
+                .args(["--data-dir", ws.data_dir().to_str().unwrap()])
+                .args(["report", "--format", "json"])
+                .env("SERVICEMETER_WORKSPACE", "bakkerij")
+                .env_remove("SERVICEMETER_DATA_DIR")
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(r["conversations"], 4);
+    let out = ws.run(&["--workspace", "Bakkerij!", "report"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--workspace"));
+}
+
+#[test]
+fn files_in_another_format_get_a_hint() {
+    let ws = Workspace::new();
+    let csv = ws.dir.path().join("tweets.csv");
+    std::fs::write(
+        &csv,
+        "tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id\n1,a,True,Tue Oct 31 22:10:47 +0000 2017,hi,,\n",
+    )
+    .unwrap();
+    let out = ws.run(&["import", csv.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("import it with --source twitter"),
+        "{stderr}"
+    );
+    let zendesk = ws.dir.path().join("tickets.json");
+    std::fs::write(&zendesk, "{\n  \"audits\": []\n}\n").unwrap();
+    let out = ws.run(&["import", zendesk.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--source zendesk"), "{stderr}");
+    let out = ws.run(&["import", "--source", "zendsk", zendesk.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("did you mean zendesk?"), "{stderr}");
 }
 
 #[test]
@@ -329,7 +463,12 @@ fn config_errors_name_the_file_and_key() {
     let ws = Workspace::new();
     let bad = ws.dir.path().join("bad.toml");
     std::fs::write(&bad, "[opening_hours]\nsat = \"10:00-25:00\"\n").unwrap();
-    let out = ws.run(&["--config", bad.to_str().unwrap(), "report"]);
+    let out = ws.run(&[
+        "--config",
+        bad.to_str().unwrap(),
+        "import",
+        &fixture("nested.jsonl"),
+    ]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -628,13 +767,8 @@ fn agent_rules_merge_and_exclude_in_both_paths() {
         format!("{base}\n[agents]\nexclude = [\"Anna\"]\n"),
     )
     .unwrap();
-    let without: Value = ws.json(&[
-        "--config",
-        excluded.to_str().unwrap(),
-        "report",
-        "--format",
-        "json",
-    ]);
+    ws.ok(&["config", "apply", excluded.to_str().unwrap()]);
+    let without: Value = ws.json(&["report", "--format", "json"]);
     assert_eq!(without["conversations"].as_u64().unwrap(), total - anna);
     assert!(without["by_agent"].get("Anna").is_none());
 }

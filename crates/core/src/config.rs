@@ -441,6 +441,50 @@ impl Calendars {
     }
 }
 
+/// What differs between two configuration texts, one line per key in dotted form:
+/// `+ key = value` (added), `- key = value` (removed), `~ key: old → new` (changed). Comments
+/// and layout are not compared. A text that does not parse counts as empty.
+pub fn config_changes(old: &str, new: &str) -> Vec<String> {
+    fn flatten(prefix: &str, table: &toml::Table, out: &mut BTreeMap<String, String>) {
+        for (key, value) in table {
+            let path = if prefix.is_empty() {
+                key.clone()
+            } else {
+                format!("{prefix}.{key}")
+            };
+            match value {
+                toml::Value::Table(inner) => flatten(&path, inner, out),
+                other => {
+                    out.insert(path, other.to_string());
+                }
+            }
+        }
+    }
+    let keys = |text: &str| {
+        let mut out = BTreeMap::new();
+        if let Ok(table) = text.parse::<toml::Table>() {
+            flatten("", &table, &mut out);
+        }
+        out
+    };
+    let (before, after) = (keys(old), keys(new));
+    let mut lines = Vec::new();
+    for (key, value) in &before {
+        match after.get(key) {
+            None => lines.push(format!("- {key} = {value}")),
+            Some(v) if v != value => lines.push(format!("~ {key}: {value} → {v}")),
+            Some(_) => {}
+        }
+    }
+    for (key, value) in &after {
+        if !before.contains_key(key) {
+            lines.push(format!("+ {key} = {value}"));
+        }
+    }
+    lines.sort_by(|a, b| a[2..].cmp(&b[2..]));
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -563,5 +607,20 @@ default = "4h"
         let config = WorkspaceConfig::default();
         assert_eq!(config.default_week.weekly_open_minutes(), 5 * 8 * 60);
         assert_eq!(config.holidays.calendar, Some(HolidayCalendar::Netherlands));
+    }
+
+    #[test]
+    fn config_changes_name_each_key() {
+        let old = "# hours\ntimezone = \"Europe/Amsterdam\"\n[opening_hours]\nmon = \"09:00-17:00\"\nsat = \"10:00-12:00\"\n[targets]\ncsat_pct = 80\n";
+        let new = "timezone = \"Europe/Amsterdam\"\n[opening_hours]\nmon = \"08:00-17:00\"\n[targets]\ncsat_pct = 80\nresolution_pct = 90\n";
+        assert_eq!(
+            config_changes(old, new),
+            vec![
+                "~ opening_hours.mon: \"09:00-17:00\" → \"08:00-17:00\"",
+                "- opening_hours.sat = \"10:00-12:00\"",
+                "+ targets.resolution_pct = 90",
+            ]
+        );
+        assert!(config_changes(old, old).is_empty());
     }
 }

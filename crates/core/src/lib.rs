@@ -7,6 +7,7 @@ pub mod coaching;
 pub mod config;
 pub mod distribution;
 pub mod facts;
+pub mod limits;
 pub mod model;
 pub mod report;
 pub mod select;

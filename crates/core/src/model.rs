@@ -274,6 +274,10 @@ pub struct Conversation {
     pub messages: Vec<Message>,
     pub events: Vec<Event>,
     pub surveys: Vec<Survey>,
+    /// A deletion record said this conversation is gone (a ticket deleted in the helpdesk): an
+    /// import removes it from the store and nothing of it is counted. Never stored.
+    #[serde(skip)]
+    pub deleted: bool,
 }
 
 /// What normalization and facts read of a message; implemented by [`Message`] and by borrowed
@@ -376,11 +380,20 @@ pub fn normalize_messages<M: MessageFields>(messages: &mut Vec<M>) {
         .dedup_by(|b, a| a.id().is_none() && b.id().is_none() && message_key(a) == message_key(b));
 }
 
-/// Canonical order and identity of events: sorted by (time, kind, agent); identical events are
-/// one.
+/// Canonical order and identity of events: sorted by (time, kind, agent); events of the same
+/// kind at the same instant are one (a status change that came both from a webhook and from an
+/// import), keeping the one that names an agent (the greatest name when several do, so that
+/// the result does not depend on input order).
 pub fn normalize_events<E: EventFields>(events: &mut Vec<E>) {
     events.sort_by(|a, b| (a.at(), a.kind(), a.agent()).cmp(&(b.at(), b.kind(), b.agent())));
-    events.dedup_by(|b, a| (a.at(), a.kind(), a.agent()) == (b.at(), b.kind(), b.agent()));
+    let mut kept: Vec<E> = Vec::with_capacity(events.len());
+    for event in std::mem::take(events) {
+        match kept.last_mut() {
+            Some(last) if last.at() == event.at() && last.kind() == event.kind() => *last = event,
+            _ => kept.push(event),
+        }
+    }
+    *events = kept;
 }
 
 /// Canonical order and identity of survey answers: one per kind and instant (the last added
@@ -412,7 +425,11 @@ impl Conversation {
     /// Adds later records to this conversation. Records added later win: a header replaces
     /// the header, a message with the same `id` replaces that message, a survey of the same
     /// kind at the same instant replaces that survey. Call [`Conversation::normalize`] after.
+    ///
+    /// A deletion wins over every other record of the same import, in whatever order they come
+    /// (a conversation can come back in a later import).
     pub fn absorb(&mut self, later: Conversation) {
+        self.deleted |= later.deleted;
         if later.header.is_some() {
             self.header = later.header;
         }
@@ -427,6 +444,13 @@ impl Conversation {
     /// Identity: a message by its `id`, or by all its fields when it has none; an event by all
     /// its fields; a survey by kind and instant.
     pub fn normalize(&mut self) {
+        if self.deleted {
+            self.header = None;
+            self.messages.clear();
+            self.events.clear();
+            self.surveys.clear();
+            return;
+        }
         normalize_messages(&mut self.messages);
         normalize_events(&mut self.events);
         normalize_surveys(&mut self.surveys);

@@ -6,6 +6,7 @@
 //! the wrong type, duplicate fields, invalid JSON, any validation failure) it answers `None`
 //! and the caller uses `parse_record`, which also produces the error message.
 
+use servicemeter_core::limits;
 use servicemeter_core::model::{
     Author, EventFields, EventKind, MessageFields, Scale, Score, SurveyFields, SurveyKind,
 };
@@ -406,6 +407,17 @@ impl<'a> Scanner<'a> {
     }
 
     /// A string or `null`.
+    /// [`Scanner::string_or_null`] for a field with a byte limit: a string longer than the
+    /// limit (escapes counted as written, so never shorter than the value) is left to
+    /// `parse_record`, which refuses it with the field's name.
+    fn limited(&mut self, field: &str) -> Option<Option<Str<'a>>> {
+        let value = self.string_or_null()?;
+        match (value, limits::max_bytes(field)) {
+            (Some(s), Some(limit)) if s.raw.len() > limit => None,
+            _ => Some(value),
+        }
+    }
+
     fn string_or_null(&mut self) -> Option<Option<Str<'a>>> {
         if self.null() {
             Some(None)
@@ -438,18 +450,27 @@ impl<'a> Scanner<'a> {
                     f.present |= 1 << i;
                     match i {
                         TYPE => f.record_type = self.string_or_null()?,
-                        ID => f.id = self.string_or_null()?,
-                        CONVERSATION => f.conversation = self.string_or_null()?,
-                        CHANNEL => f.channel = self.string_or_null()?,
+                        ID => f.id = self.limited("id")?,
+                        CONVERSATION => f.conversation = self.limited("conversation")?,
+                        CHANNEL => f.channel = self.limited("channel")?,
                         CREATED_AT => f.created_at = self.string_or_null()?,
-                        AGENT => f.agent = self.string_or_null()?,
+                        AGENT => f.agent = self.limited("agent")?,
                         AT => f.at = self.string_or_null()?,
                         AUTHOR => f.author = self.string_or_null()?,
-                        TEXT => f.text = self.string_or_null()?,
+                        TEXT => f.text = self.limited("text")?,
                         EVENT => f.event = self.string_or_null()?,
                         KIND => f.kind = self.string_or_null()?,
-                        CUSTOMER | TEAM | SUBJECT | COMMENT => {
-                            self.string_or_null()?;
+                        CUSTOMER => {
+                            self.limited("customer")?;
+                        }
+                        TEAM => {
+                            self.limited("team")?;
+                        }
+                        SUBJECT => {
+                            self.limited("subject")?;
+                        }
+                        COMMENT => {
+                            self.limited("comment")?;
                         }
                         SCORE => {
                             if !self.null() {
@@ -479,7 +500,13 @@ impl<'a> Scanner<'a> {
                                 let lists = lists.as_deref_mut()?;
                                 match i {
                                     TAGS => self.array(|s| {
-                                        lists.tags.push(s.string()?);
+                                        let tag = s.string()?;
+                                        if tag.raw.len() > limits::MAX_TAG_BYTES
+                                            || lists.tags.len() >= limits::MAX_TAGS
+                                        {
+                                            return None;
+                                        }
+                                        lists.tags.push(tag);
                                         Some(())
                                     })?,
                                     _ => self.array(|s| {
@@ -651,6 +678,11 @@ fn read_into<'a>(
         return None;
     }
     let created_at = timestamp(top.created_at)?;
+    if lists.messages.len() + lists.events.len() + lists.surveys.len()
+        > limits::MAX_RECORDS_PER_CONVERSATION
+    {
+        return None;
+    }
     let agent = optional(plain(top.agent)?);
     tags.clear();
     for t in &lists.tags {

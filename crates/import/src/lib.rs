@@ -5,6 +5,7 @@ pub mod fast;
 pub mod file_facts;
 pub mod parallel;
 pub mod record;
+pub mod sniff;
 pub mod sources;
 
 use std::collections::HashMap;
@@ -152,8 +153,8 @@ impl Input {
     pub fn next_record(&mut self) -> Result<Option<LineRecord>, InputError> {
         loop {
             self.buffer.clear();
-            let n = self
-                .reader
+            let n = (&mut self.reader)
+                .take(servicemeter_core::limits::MAX_LINE_BYTES as u64 + 1)
                 .read_until(b'\n', &mut self.buffer)
                 .map_err(|e| InputError {
                     file: self.name.clone(),
@@ -165,7 +166,27 @@ impl Input {
                 return Ok(None);
             }
             self.line += 1;
-            let text = match std::str::from_utf8(&self.buffer) {
+            if self.buffer.len() > servicemeter_core::limits::MAX_LINE_BYTES
+                && self.buffer.last() != Some(&b'\n')
+            {
+                return Err(InputError {
+                    file: self.name.clone(),
+                    line: self.line,
+                    field: "(input)".into(),
+                    reason: format!(
+                        "line longer than {} MiB (the limit of one record); split it into records",
+                        servicemeter_core::limits::MAX_LINE_BYTES >> 20
+                    ),
+                });
+            }
+            let bytes = if self.line == 1 {
+                self.buffer
+                    .strip_prefix(parallel::UTF8_BOM)
+                    .unwrap_or(&self.buffer)
+            } else {
+                &self.buffer[..]
+            };
+            let text = match std::str::from_utf8(bytes) {
                 Ok(text) => text,
                 Err(e) => {
                     self.last_line = String::from_utf8_lossy(&self.buffer).trim_end().to_string();

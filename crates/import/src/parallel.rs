@@ -9,6 +9,7 @@ use std::os::unix::fs::FileExt;
 use std::sync::{Arc, mpsc};
 
 use servicemeter_core::Conversation;
+use servicemeter_core::limits::MAX_LINE_BYTES;
 
 use crate::{FieldError, Input, InputError, parse_record};
 
@@ -43,6 +44,9 @@ impl LineInput<'_> {
         self.text.as_deref().unwrap_or_default()
     }
 }
+
+/// The UTF-8 byte-order mark.
+pub(crate) const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Where a chunk's bytes come from.
 enum Source {
@@ -101,10 +105,14 @@ impl<'a> Iterator for Lines<'a> {
             let this_line = self.line;
             self.offset += raw.len() as u64;
             self.line += 1;
-            let trimmed = raw
+            let mut trimmed = raw
                 .strip_suffix(b"\n")
                 .map(|r| r.strip_suffix(b"\r").unwrap_or(r))
                 .unwrap_or(raw);
+            if this_offset == 0 {
+                // A byte-order mark at the start of a file (as some editors write) is no text.
+                trimmed = trimmed.strip_prefix(UTF8_BOM).unwrap_or(trimmed);
+            }
             if trimmed.iter().all(|b| b.is_ascii_whitespace()) {
                 continue;
             }
@@ -142,10 +150,19 @@ fn read_range<'b>(
     buffer.resize((end - from) as usize, 0);
     file.read_exact_at(buffer, from)?;
     let mut at = end;
-    // Complete the last line.
+    // Complete the last line (up to the line length limit).
     if end < len && buffer.last() != Some(&b'\n') {
         let mut piece = [0u8; 65_536];
         loop {
+            if at - end > MAX_LINE_BYTES as u64 {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "the line that goes on at byte {end} is longer than {} MiB (the limit of one record)",
+                        MAX_LINE_BYTES >> 20
+                    ),
+                ));
+            }
             let n = file.read_at(&mut piece, at)?;
             if n == 0 {
                 break;
@@ -347,6 +364,8 @@ where
                 let mut input = Input::open(path)?;
                 on_input(&input);
                 let mut offset = 0u64;
+                // Line endings of this input handed out so far (for the line of an error).
+                let mut lines_read = 0u64;
                 let mut carry: Vec<u8> = Vec::new();
                 let read_error = |e: std::io::Error| InputError {
                     file: path.clone(),
@@ -379,18 +398,32 @@ where
                                 carry.extend_from_slice(&bytes[last + 1..]);
                                 bytes.truncate(last + 1);
                             }
-                            // A line longer than a block: read on to its end.
+                            // A line longer than a block: read on to its end, up to the
+                            // line length limit.
                             None => {
-                                input
-                                    .reader
+                                let room = (MAX_LINE_BYTES + 1).saturating_sub(bytes.len());
+                                (&mut input.reader)
+                                    .take(room as u64)
                                     .read_until(b'\n', &mut bytes)
                                     .map_err(read_error)?;
+                                if bytes.len() > MAX_LINE_BYTES && bytes.last() != Some(&b'\n') {
+                                    return Err(E::from(InputError {
+                                        file: path.clone(),
+                                        line: lines_read + 1,
+                                        field: "(input)".into(),
+                                        reason: format!(
+                                            "line longer than {} MiB (the limit of one record); split it into records",
+                                            MAX_LINE_BYTES >> 20
+                                        ),
+                                    }));
+                                }
                             }
                         }
                     }
                     if bytes.is_empty() {
                         break;
                     }
+                    lines_read += memchr::memchr_iter(b'\n', &bytes).count() as u64;
                     let len = bytes.len() as u64;
                     work_tx
                         .send(Work {

@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 
 use serde::Deserialize;
+use servicemeter_core::limits;
 use servicemeter_core::model::{
     Author, Channel, Conversation, ConversationHeader, Event, EventKind, Message, Scale, Score,
     Survey, SurveyKind,
@@ -173,11 +174,17 @@ pub fn parse_record(line: &str) -> Result<Conversation, FieldError> {
     let record_type = raw.record_type.as_deref().ok_or_else(|| {
         field_error(
             "type",
-            "missing; use conversation, message, event or survey",
+            "missing; use conversation, message, event, survey or deletion",
         )
     })?;
     match record_type {
         "conversation" => conversation_record(&raw),
+        "deletion" => {
+            let id = required_id(&raw.conversation, "conversation")?;
+            let mut conversation = Conversation::new(id);
+            conversation.deleted = true;
+            Ok(conversation)
+        }
         "message" | "event" | "survey" => {
             let id = required_id(&raw.conversation, "conversation")?;
             let mut conversation = Conversation::new(id);
@@ -190,8 +197,18 @@ pub fn parse_record(line: &str) -> Result<Conversation, FieldError> {
         }
         other => Err(field_error(
             "type",
-            format!("'{other}' is not a record type; use conversation, message, event or survey"),
+            format!(
+                "'{other}' is not a record type; use conversation, message, event, survey or deletion"
+            ),
         )),
+    }
+}
+
+/// A value within the limits of its field (`limits::field_problem`).
+fn within_limits<'v>(value: &'v str, field: &str) -> Result<&'v str, FieldError> {
+    match limits::field_problem(field, value) {
+        Some(problem) => Err(field_error(field, problem)),
+        None => Ok(value),
     }
 }
 
@@ -199,16 +216,17 @@ fn required_id(value: &Option<Cow<str>>, field: &str) -> Result<String, FieldErr
     match value.as_deref().map(str::trim) {
         None => Err(field_error(field, "missing")),
         Some("") => Err(field_error(field, "must not be empty")),
-        Some(v) => Ok(v.to_string()),
+        Some(v) => Ok(within_limits(v, field)?.to_string()),
     }
 }
 
-fn optional(value: &Option<Cow<str>>) -> Option<String> {
+fn optional(value: &Option<Cow<str>>, field: &str) -> Result<Option<String>, FieldError> {
     value
         .as_deref()
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .map(str::to_string)
+        .map(|v| within_limits(v, field).map(str::to_string))
+        .transpose()
 }
 
 fn timestamp(value: &Option<Cow<str>>, field: &str) -> Result<i64, FieldError> {
@@ -234,27 +252,54 @@ fn conversation_record(raw: &Raw) -> Result<Conversation, FieldError> {
         .channel
         .as_deref()
         .ok_or_else(|| field_error("channel", "missing"))?;
-    let channel = Channel::new(channel_text).map_err(|e| field_error("channel", e.0))?;
+    let channel = Channel::new(within_limits(channel_text, "channel")?)
+        .map_err(|e| field_error("channel", e.0))?;
     let created_at = timestamp(&raw.created_at, "created_at")?;
-    let mut tags: Vec<String> = raw
-        .tags
-        .iter()
-        .flatten()
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
-        .collect();
+    let raw_tags = raw.tags.as_deref().unwrap_or_default();
+    if raw_tags.len() > limits::MAX_TAGS {
+        return Err(field_error(
+            "tags",
+            format!(
+                "{} tags; at most {} are allowed",
+                raw_tags.len(),
+                limits::MAX_TAGS
+            ),
+        ));
+    }
+    let mut tags: Vec<String> = Vec::with_capacity(raw_tags.len());
+    for (i, tag) in raw_tags.iter().enumerate() {
+        let tag = tag.trim();
+        if let Some(problem) = limits::field_problem("tags", tag) {
+            return Err(field_error(format!("tags[{i}]"), problem));
+        }
+        if !tag.is_empty() {
+            tags.push(tag.to_string());
+        }
+    }
     tags.sort();
     tags.dedup();
     let mut conversation = Conversation::new(id.clone());
     conversation.header = Some(ConversationHeader {
         channel,
         created_at,
-        customer: optional(&raw.customer),
-        agent: optional(&raw.agent),
-        team: optional(&raw.team),
+        customer: optional(&raw.customer, "customer")?,
+        agent: optional(&raw.agent, "agent")?,
+        team: optional(&raw.team, "team")?,
         tags,
-        subject: optional(&raw.subject),
+        subject: optional(&raw.subject, "subject")?,
     });
+    let items = raw.messages.as_ref().map_or(0, Vec::len)
+        + raw.events.as_ref().map_or(0, Vec::len)
+        + raw.surveys.as_ref().map_or(0, Vec::len);
+    if items > limits::MAX_RECORDS_PER_CONVERSATION {
+        return Err(field_error(
+            "messages",
+            format!(
+                "{items} messages, events and surveys in one record; at most {} are allowed per conversation",
+                limits::MAX_RECORDS_PER_CONVERSATION
+            ),
+        ));
+    }
     let check_parent = |item: &Raw| match item.conversation.as_deref() {
         Some(parent) if parent.trim() != id => Err(field_error(
             "conversation",
@@ -293,11 +338,15 @@ fn message(raw: &Raw) -> Result<Message, FieldError> {
         .ok_or_else(|| field_error("author", "missing"))?;
     let author = Author::parse(author_text).map_err(|e| field_error("author", e.0))?;
     Ok(Message {
-        id: optional(&raw.id),
+        id: optional(&raw.id, "id")?,
         at,
         author,
-        agent: optional(&raw.agent),
-        text: raw.text.as_deref().map(str::to_string),
+        agent: optional(&raw.agent, "agent")?,
+        text: raw
+            .text
+            .as_deref()
+            .map(|t| within_limits(t, "text").map(str::to_string))
+            .transpose()?,
     })
 }
 
@@ -311,7 +360,7 @@ fn event(raw: &Raw) -> Result<Event, FieldError> {
     Ok(Event {
         at,
         kind,
-        agent: optional(&raw.agent),
+        agent: optional(&raw.agent, "agent")?,
     })
 }
 
@@ -339,7 +388,7 @@ fn survey(raw: &Raw) -> Result<Survey, FieldError> {
         at,
         kind,
         score,
-        comment: optional(&raw.comment),
+        comment: optional(&raw.comment, "comment")?,
     })
 }
 

@@ -63,15 +63,16 @@ pub trait Accounts: Send + Sync {
         now: i64,
     ) -> impl Future<Output = Result<UserId, StoreError>> + Send;
 
-    /// Adds the first user with a role in a workspace, only while there is no user at all
-    /// (one transaction, so two setup requests cannot both succeed).
+    /// Adds the first user as administrator of a workspace (created when missing), only while
+    /// there is no user at all: one transaction, so two setup requests cannot both succeed and
+    /// a refused one leaves no workspace behind. `None` when a user exists already.
     fn create_first_user(
         &self,
         email: &str,
         password_hash: &str,
-        workspace: WorkspaceId,
+        workspace: &str,
         now: i64,
-    ) -> impl Future<Output = Result<Option<UserId>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<(UserId, WorkspaceId)>, StoreError>> + Send;
 
     fn user_by_email(
         &self,

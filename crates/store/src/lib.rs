@@ -3,6 +3,7 @@
 //! Invariant: every query takes a workspace id, and every key starts with it.
 
 pub mod accounts;
+pub mod config_file;
 pub mod pipeline;
 pub mod segments;
 pub mod sqlite;
@@ -47,6 +48,10 @@ pub enum StoreError {
     Conflict(String),
     #[error("stored value is not valid: {0}")]
     Invalid(String),
+    /// Records that would make a conversation exceed a limit of `core::limits`; nothing of
+    /// the import is stored.
+    #[error("{0}")]
+    Limit(String),
     #[error("cannot create data directory {path}: {reason}")]
     DataDir { path: String, reason: String },
 }
@@ -60,6 +65,8 @@ pub struct BatchOutcome {
     pub updated_conversations: u64,
     /// Conversations that still lack a conversation record (no facts yet).
     pub pending_conversations: u64,
+    /// Stored conversations removed by a deletion record.
+    pub deleted_conversations: u64,
 }
 
 impl BatchOutcome {
@@ -68,6 +75,7 @@ impl BatchOutcome {
         self.new_conversations += other.new_conversations;
         self.updated_conversations += other.updated_conversations;
         self.pending_conversations += other.pending_conversations;
+        self.deleted_conversations += other.deleted_conversations;
     }
 }
 

@@ -71,6 +71,15 @@ impl NewestMerge {
         }
     }
 
+    /// Leaves out every row of an ordinal (a deleted conversation).
+    pub fn skip(&mut self, ordinal: u32) {
+        let o = ordinal as usize;
+        if o >= self.seen.len() {
+            self.seen.resize(o + 1, false);
+        }
+        self.seen[o] = true;
+    }
+
     /// Adds the next (older) segment.
     pub fn add(&mut self, segment: Segment) {
         let mut rows = Vec::with_capacity(segment.ordinals.len());

@@ -22,6 +22,19 @@ use crate::{
 /// File name of the database inside the data directory.
 pub const DATABASE_FILE: &str = "servicemeter.db";
 
+/// Creates an empty file readable and writable by its owner only (0600), unless it exists.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Rows per multi-row statement.
 const ROWS_PER_STATEMENT: usize = 500;
 
@@ -37,12 +50,25 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating when needed) the store in a data directory and runs migrations.
     pub async fn open(data_dir: &Path) -> Result<SqliteStore, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::DataDir {
+        SqliteStore::open_with(data_dir, 4).await
+    }
+
+    /// [`SqliteStore::open`] with a number of pooled connections.
+    pub async fn open_with(
+        data_dir: &Path,
+        max_connections: u32,
+    ) -> Result<SqliteStore, StoreError> {
+        let dir_error = |e: std::io::Error| StoreError::DataDir {
             path: data_dir.display().to_string(),
             reason: e.to_string(),
-        })?;
+        };
+        std::fs::create_dir_all(data_dir).map_err(dir_error)?;
+        let file = data_dir.join(DATABASE_FILE);
+        // The store holds customers' messages and password hashes: readable by its owner only.
+        // SQLite gives its -wal and -shm files the database file's permissions.
+        create_private(&file).map_err(dir_error)?;
         let options = SqliteConnectOptions::from_str("sqlite://")?
-            .filename(data_dir.join(DATABASE_FILE))
+            .filename(&file)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
@@ -51,7 +77,13 @@ impl SqliteStore {
             .pragma("temp_store", "memory")
             .busy_timeout(std::time::Duration::from_secs(60));
         let pool = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(max_connections)
+            // A connection still in a transaction (a rollback that failed after a disk-full
+            // error, say) is closed instead of going back to the pool, where every later
+            // transaction on it would fail.
+            .after_release(|conn, _| {
+                Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+            })
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
@@ -269,11 +301,12 @@ async fn needs_compaction(
     Ok(segments > 32 || rows > live + live / 4)
 }
 
-/// Rewrites a workspace's segments so that each conversation has one row (its newest), one
-/// segment in memory at a time.
+/// Rewrites a workspace's segments so that each conversation has one row (its newest) and
+/// deleted conversations none, one segment in memory at a time.
 async fn compact_segments(
     conn: &mut SqliteConnection,
     workspace: WorkspaceId,
+    deleted: &[u32],
 ) -> Result<(), StoreError> {
     let ids: Vec<i64> = sqlx::query_scalar(
         "SELECT segment_id FROM fact_segments WHERE workspace_id = ? ORDER BY segment_id DESC",
@@ -284,10 +317,13 @@ async fn compact_segments(
     let Some(&newest) = ids.first() else {
         return Ok(());
     };
-    if ids.len() == 1 {
+    if ids.len() == 1 && deleted.is_empty() {
         return Ok(());
     }
     let mut merge = NewestMerge::new(None);
+    for &ordinal in deleted {
+        merge.skip(ordinal);
+    }
     let mut next_id = newest + 1;
     for id in &ids {
         let data: Vec<u8> = sqlx::query_scalar(
@@ -338,6 +374,9 @@ pub struct SqliteImport {
     workspace: WorkspaceId,
     next_ordinal: u32,
     next_segment: i64,
+    /// Ordinals of conversations deleted in this import: their fact rows are dropped when it
+    /// commits.
+    deleted: Vec<u32>,
 }
 
 impl ImportSession for SqliteImport {
@@ -354,6 +393,21 @@ impl ImportSession for SqliteImport {
         let mut ordinals = Vec::with_capacity(batch.len());
         let mut merged = Vec::with_capacity(batch.len());
         for partial in batch {
+            if partial.deleted {
+                // Gone from the helpdesk: removed here too, whatever else came for it.
+                if let Some((ordinal, _)) = existing.remove(&partial.id) {
+                    sqlx::query(
+                        "DELETE FROM conversations WHERE workspace_id = ? AND conversation_id = ?",
+                    )
+                    .bind(self.workspace.0)
+                    .bind(&partial.id)
+                    .execute(&mut *self.tx)
+                    .await?;
+                    self.deleted.push(ordinal);
+                    outcome.deleted_conversations += 1;
+                }
+                continue;
+            }
             let (ordinal, mut conversation) = match existing.remove(&partial.id) {
                 Some((ordinal, mut stored)) => {
                     outcome.updated_conversations += 1;
@@ -368,6 +422,9 @@ impl ImportSession for SqliteImport {
                 }
             };
             conversation.normalize();
+            if let Some(problem) = servicemeter_core::limits::conversation_problem(&conversation) {
+                return Err(StoreError::Limit(problem));
+            }
             ordinals.push(ordinal);
             merged.push(conversation);
         }
@@ -412,8 +469,8 @@ impl ImportSession for SqliteImport {
     }
 
     async fn commit(mut self, summary: ImportSummary) -> Result<(), StoreError> {
-        if needs_compaction(&mut self.tx, self.workspace).await? {
-            compact_segments(&mut self.tx, self.workspace).await?;
+        if !self.deleted.is_empty() || needs_compaction(&mut self.tx, self.workspace).await? {
+            compact_segments(&mut self.tx, self.workspace, &self.deleted).await?;
         }
         sqlx::query(
             "INSERT INTO imports (workspace_id, import_id, finished_at, sources, records, conversations, rejected) \
@@ -579,6 +636,7 @@ impl Store for SqliteStore {
             workspace,
             next_ordinal: next_ordinal as u32,
             next_segment,
+            deleted: Vec::new(),
         })
     }
 

@@ -70,45 +70,47 @@ impl Accounts for SqliteStore {
         &self,
         email: &str,
         password_hash: &str,
-        workspace: WorkspaceId,
+        workspace: &str,
         now: i64,
-    ) -> Result<Option<UserId>, StoreError> {
-        // BEGIN IMMEDIATE: the count and the insert see the same state.
-        let mut conn = self.pool().acquire().await?;
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-        let outcome = async {
-            let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-                .fetch_one(&mut *conn)
-                .await?;
-            if users > 0 {
-                return Ok(None);
-            }
-            let id = sqlx::query(
-                "INSERT INTO users (email, password_hash, created_at) VALUES (?, ?, ?)",
-            )
-            .bind(email)
-            .bind(password_hash)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?
-            .last_insert_rowid();
-            sqlx::query(
-                "INSERT INTO memberships (workspace_id, user_id, role) VALUES (?, ?, 'admin')",
-            )
-            .bind(workspace.0)
-            .bind(id)
-            .execute(&mut *conn)
+    ) -> Result<Option<(UserId, WorkspaceId)>, StoreError> {
+        // BEGIN IMMEDIATE: the count and the inserts see the same state, and the workspace,
+        // the user and the membership are stored together or not at all.
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&mut *tx)
             .await?;
-            Ok::<_, StoreError>(Some(UserId(id)))
+        if users > 0 {
+            return Ok(None);
         }
-        .await;
-        let end = if matches!(outcome, Ok(Some(_))) {
-            "COMMIT"
-        } else {
-            "ROLLBACK"
-        };
-        sqlx::query(end).execute(&mut *conn).await?;
-        outcome
+        sqlx::query(
+            "INSERT INTO workspaces (workspace_id, name, created_at) \
+             VALUES ((SELECT COALESCE(MAX(workspace_id), 0) + 1 FROM workspaces), ?, ?) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(workspace)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let workspace_id: i64 =
+            sqlx::query_scalar("SELECT workspace_id FROM workspaces WHERE name = ?")
+                .bind(workspace)
+                .fetch_one(&mut *tx)
+                .await?;
+        let id =
+            sqlx::query("INSERT INTO users (email, password_hash, created_at) VALUES (?, ?, ?)")
+                .bind(email)
+                .bind(password_hash)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .last_insert_rowid();
+        sqlx::query("INSERT INTO memberships (workspace_id, user_id, role) VALUES (?, ?, 'admin')")
+            .bind(workspace_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some((UserId(id), WorkspaceId(workspace_id))))
     }
 
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {

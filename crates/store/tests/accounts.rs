@@ -10,18 +10,21 @@ async fn accounts_story(store: &(impl Store + Accounts)) {
 
     // Setup works once: the second first user is refused, and nothing of it is stored.
     assert_eq!(store.user_count().await.unwrap(), 0);
-    let admin = store
-        .create_first_user("admin@example.nl", "hash-a", shop_a.id, 1)
+    let (admin, setup_workspace) = store
+        .create_first_user("admin@example.nl", "hash-a", "shop-a", 1)
         .await
         .unwrap()
         .expect("first user");
+    assert_eq!(setup_workspace, shop_a.id);
     assert_eq!(
         store
-            .create_first_user("late@example.nl", "hash-x", shop_a.id, 2)
+            .create_first_user("late@example.nl", "hash-x", "late-shop", 2)
             .await
             .unwrap(),
         None
     );
+    // The refused setup left no workspace behind.
+    assert!(store.find_workspace("late-shop").await.unwrap().is_none());
     assert_eq!(store.user_count().await.unwrap(), 1);
     assert!(
         store

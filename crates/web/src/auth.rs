@@ -4,11 +4,9 @@
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use axum::extract::{FromRequestParts, Request};
+use axum::extract::FromRequestParts;
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use servicemeter_core::access::Role;
 use servicemeter_store::{Accounts, Membership, Store, User, UserId, Workspace, WorkspaceId};
 use sha2::{Digest, Sha256};
@@ -19,6 +17,8 @@ use crate::state::AppState;
 
 /// Session key of the signed-in user's id.
 pub const USER_KEY: &str = "user_id";
+/// Session key: the day (days since 1970, UTC) the session was last extended.
+const TOUCHED_KEY: &str = "touched_day";
 /// Prefix of API tokens: `smt_<workspace id>_<secret>`.
 const TOKEN_PREFIX: &str = "smt_";
 /// Shortest password accepted.
@@ -140,6 +140,19 @@ where
         let Some(user_id) = user_id else {
             return Err(WebError::Unauthorized);
         };
+        // Sessions slide: 7 days from the last use. Saving the session on every request would
+        // write to the store on every page view, so the stored expiry moves on once a day.
+        let today = (state.clock)().as_second() / 86_400;
+        let touched: Option<i64> = session
+            .get(TOUCHED_KEY)
+            .await
+            .map_err(|e| WebError::Internal(e.into()))?;
+        if touched != Some(today) {
+            session
+                .insert(TOUCHED_KEY, today)
+                .await
+                .map_err(|e| WebError::Internal(e.into()))?;
+        }
         match state.store.user(UserId(user_id)).await? {
             Some(user) => Ok(SignedIn { user, session }),
             None => Err(WebError::Unauthorized),
@@ -233,50 +246,9 @@ pub async fn workspace_access<S: Store + Accounts>(
     }
 }
 
-fn host_of_origin(origin: &str) -> Option<&str> {
-    let rest = origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"))?;
-    Some(rest.trim_end_matches('/'))
-}
-
-/// Whether a state-changing request comes from another site. Browsers say where a request
-/// comes from in `Sec-Fetch-Site` (or at least `Origin`); requests without either are not from
-/// a browser page and carry no ambient cookies of another site's making.
-pub fn is_cross_site(headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site") {
-        return !matches!(site.to_str(), Ok("same-origin" | "none"));
-    }
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-        let origin_host = origin.to_str().ok().and_then(host_of_origin);
-        return match (origin_host, host) {
-            (Some(o), Some(h)) => !o.eq_ignore_ascii_case(h),
-            _ => true,
-        };
-    }
-    false
-}
-
-/// Middleware: refuses cross-site requests with unsafe methods. Requests that authenticate
-/// with a bearer token or a signature are not exposed to cross-site forgery and pass.
-pub async fn refuse_cross_site(request: Request, next: Next) -> Response {
-    let safe = matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    );
-    let bearer = request.headers().contains_key(header::AUTHORIZATION);
-    let signed = request.uri().path().starts_with("/hooks/");
-    if !safe && !bearer && !signed && is_cross_site(request.headers()) {
-        return WebError::CrossSite.into_response();
-    }
-    next.run(request).await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
 
     #[test]
     fn passwords_verify_only_themselves() {
@@ -309,35 +281,5 @@ mod tests {
         assert!(normalize_email("an na@shop.nl").is_err());
         assert!(check_new_password("short").is_err());
         assert!(check_new_password("long enough!").is_ok());
-    }
-
-    #[test]
-    fn cross_site_requests_are_recognized() {
-        let headers = |pairs: &[(&'static str, &'static str)]| {
-            let mut h = HeaderMap::new();
-            for (k, v) in pairs {
-                h.insert(*k, HeaderValue::from_static(v));
-            }
-            h
-        };
-        assert!(!is_cross_site(&headers(&[])));
-        assert!(!is_cross_site(&headers(&[(
-            "sec-fetch-site",
-            "same-origin"
-        )])));
-        assert!(is_cross_site(&headers(&[("sec-fetch-site", "cross-site")])));
-        assert!(is_cross_site(&headers(&[("sec-fetch-site", "same-site")])));
-        assert!(!is_cross_site(&headers(&[
-            ("origin", "http://127.0.0.1:8080"),
-            ("host", "127.0.0.1:8080")
-        ])));
-        assert!(is_cross_site(&headers(&[
-            ("origin", "https://evil.example"),
-            ("host", "127.0.0.1:8080")
-        ])));
-        assert!(is_cross_site(&headers(&[
-            ("origin", "null"),
-            ("host", "127.0.0.1:8080")
-        ])));
     }
 }

@@ -26,6 +26,12 @@ pub enum WebError {
     BadRequest(String),
     #[error("too many attempts; wait a minute and try again")]
     TooManyRequests,
+    /// A body larger than the route takes; the message names the limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// The same signed delivery came again.
+    #[error("{0}")]
+    Conflict(String),
     /// Anything else: logged, shown as a generic message.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -33,7 +39,11 @@ pub enum WebError {
 
 impl From<StoreError> for WebError {
     fn from(e: StoreError) -> WebError {
-        WebError::Internal(e.into())
+        match e {
+            // Records beyond a limit are the sender's to fix; nothing was stored.
+            StoreError::Limit(message) => WebError::BadRequest(message),
+            e => WebError::Internal(e.into()),
+        }
     }
 }
 
@@ -51,6 +61,8 @@ impl WebError {
             WebError::Forbidden | WebError::CrossSite => StatusCode::FORBIDDEN,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            WebError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -73,17 +85,39 @@ impl IntoResponse for WebError {
     }
 }
 
-/// Error responses of the API as `{"error": "..."}`.
+/// Error responses of the API as `{"error": "..."}` — also the ones made before a handler runs
+/// (a body over the limit, a body that is not UTF-8 or not a form), which come as plain text.
 pub async fn json_errors(response: Response) -> Response {
-    match response.extensions().get::<ErrorMessage>().cloned() {
-        Some(ErrorMessage(message)) => {
-            let status = response.status();
-            let mut out = (status, Json(serde_json::json!({ "error": message }))).into_response();
-            copy_auth_header(&response, &mut out);
-            out
+    let status = response.status();
+    let message = match response.extensions().get::<ErrorMessage>().cloned() {
+        Some(ErrorMessage(message)) => message,
+        None if status.is_client_error() || status.is_server_error() => {
+            let is_json = response
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("application/json"));
+            if is_json {
+                return response;
+            }
+            let (_, body) = response.into_parts();
+            // These bodies are short sentences of the framework's; more is not read.
+            let text = axum::body::to_bytes(body, 4096)
+                .await
+                .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+                .unwrap_or_default();
+            let text = if text.is_empty() {
+                status.canonical_reason().unwrap_or("error").to_lowercase()
+            } else {
+                text
+            };
+            return (status, Json(serde_json::json!({ "error": text }))).into_response();
         }
-        None => response,
-    }
+        None => return response,
+    };
+    let mut out = (status, Json(serde_json::json!({ "error": message }))).into_response();
+    copy_auth_header(&response, &mut out);
+    out
 }
 
 /// Error responses of pages as a small HTML page (a missing session goes to the login page).

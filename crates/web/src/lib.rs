@@ -7,8 +7,10 @@ pub mod conversations;
 pub mod data;
 pub mod error;
 pub mod format;
+pub mod guard;
 pub mod i18n;
 pub mod intake;
+pub mod limiter;
 pub mod live;
 pub mod metrics;
 pub mod overview;
@@ -24,15 +26,12 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::handler::Handler;
 use axum::http::header;
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use servicemeter_store::{Accounts, Store};
 use tokio::net::TcpListener;
-use tower_governor::GovernorLayer;
-use tower_governor::governor::GovernorConfigBuilder;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
@@ -51,8 +50,25 @@ pub struct ServerConfig {
     /// Sign-in attempts allowed in a burst per client address, then one per `login_refill`.
     pub login_burst: u32,
     pub login_refill: Duration,
+    /// Sign-in attempts allowed in a burst per account (from any address), then one per
+    /// `account_refill`.
+    pub account_burst: u32,
+    pub account_refill: Duration,
+    /// The address people use to reach the server (`https://stats.example.nl`): the origin
+    /// that state-changing requests must come from, and the host (besides loopback names) at
+    /// which a first-run setup is answered.
+    pub public_url: Option<String>,
+    /// Reverse proxies (addresses or networks) whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<String>,
+    /// Time a client has to send a request's headers (and an idle connection is kept open).
+    pub header_timeout: Duration,
+    /// Time a client has to send a request's body.
+    pub body_timeout: Duration,
     /// How often open dashboards check for new data.
     pub live_interval: Duration,
+    /// The data directory of an embedded store: a saved configuration is copied to its file
+    /// there (`servicemeter.toml`, `servicemeter.NAME.toml`), so that the file stays true.
+    pub config_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -62,10 +78,20 @@ impl Default for ServerConfig {
             secure_cookies: false,
             login_burst: 10,
             login_refill: Duration::from_secs(6),
+            account_burst: 10,
+            account_refill: Duration::from_secs(30),
+            public_url: None,
+            trusted_proxies: Vec::new(),
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
             live_interval: Duration::from_secs(2),
+            config_dir: None,
         }
     }
 }
+
+/// Largest form body of the pages (bytes).
+pub const MAX_FORM_BYTES: usize = 256 * 1024;
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "servicemeter_session";
@@ -126,14 +152,6 @@ where
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_expiry(Expiry::OnInactivity(time::Duration::days(7)));
-    let login_limit = GovernorConfigBuilder::default()
-        .period(config.login_refill)
-        .burst_size(config.login_burst)
-        .finish()
-        .expect("valid rate limit");
-    let login_limit = GovernorLayer::new(login_limit)
-        .error_handler(|_| WebError::TooManyRequests.into_response());
-
     let api = Router::new()
         .route("/openapi.json", get(openapi))
         .route("/workspaces", get(api::workspaces::<S>))
@@ -156,7 +174,7 @@ where
         .route("/", get(pages::home::<S>))
         .route(
             "/login",
-            get(pages::login_page::<S>).post(pages::login::<S>.layer(login_limit)),
+            get(pages::login_page::<S>).post(pages::login::<S>),
         )
         .route("/logout", post(pages::logout))
         .route(
@@ -209,6 +227,8 @@ where
             get(conversations::detail_page::<S>),
         )
         .fallback(not_found)
+        // Forms are small; a settings page's TOML is the largest.
+        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(middleware::map_response(html_errors));
 
     let hooks = Router::new()
@@ -217,7 +237,7 @@ where
             "/{workspace}/chatwoot/{token}",
             post(webhooks::chatwoot::<S>),
         )
-        .layer(DefaultBodyLimit::max(intake::MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(webhooks::MAX_BODY_BYTES))
         .layer(middleware::map_response(json_errors));
 
     let metrics = state.metrics.clone();
@@ -238,8 +258,15 @@ where
             metrics,
             metrics::count_requests,
         ))
-        .layer(middleware::from_fn(auth::refuse_cross_site))
+        .layer(middleware::from_fn_with_state(
+            state.site.clone(),
+            guard::refuse_cross_site,
+        ))
         .layer(sessions)
+        .layer(middleware::from_fn(guard::security_headers))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            config.body_timeout,
+        ))
         .with_state(state)
 }
 
@@ -247,7 +274,12 @@ where
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    header_timeout: Duration,
+    purge_sessions: Box<dyn Fn() -> futures_util::future::BoxFuture<'static, ()> + Send + Sync>,
 }
+
+/// How often expired sessions are deleted from the store.
+const SESSION_PURGE_INTERVAL: Duration = Duration::from_secs(3600);
 
 impl Application {
     /// Binds the address of the configuration (port 0: any free port).
@@ -259,14 +291,54 @@ impl Application {
     where
         S: Store + Accounts + 'static,
     {
+        let site = guard::Site {
+            public: config
+                .public_url
+                .as_deref()
+                .map(guard::PublicOrigin::parse)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--public-url: {e}"))?,
+            https: config.secure_cookies,
+            proxies: config
+                .trusted_proxies
+                .iter()
+                .map(|p| guard::Network::parse(p))
+                .collect::<Result<_, _>>()
+                .map_err(|e| anyhow::anyhow!("--trusted-proxy: {e}"))?,
+        };
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
-        let mut state = AppState::new(store, clock);
+        let mut state = AppState::new(store.clone(), clock.clone());
         state.live_interval = config.live_interval;
+        state.config_dir = config.config_dir.clone();
+        state.site = Arc::new(site);
+        state.login_by_address = Arc::new(limiter::Limiter::new(
+            config.login_burst,
+            config.login_refill,
+            100_000,
+        ));
+        state.login_by_account = Arc::new(limiter::Limiter::new(
+            config.account_burst,
+            config.account_refill,
+            100_000,
+        ));
+        let purge_sessions = Box::new(move || {
+            let store = store.clone();
+            let now = clock().as_second();
+            Box::pin(async move {
+                match store.delete_expired_sessions(now).await {
+                    Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions deleted"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "expired sessions not deleted"),
+                }
+            }) as futures_util::future::BoxFuture<'static, ()>
+        });
         Ok(Application {
             listener,
             router: router(state, &config),
+            header_timeout: config.header_timeout,
+            purge_sessions,
         })
     }
 
@@ -275,18 +347,79 @@ impl Application {
         self.listener.local_addr().expect("bound listener")
     }
 
-    /// Serves until `shutdown` completes.
+    /// Serves until `shutdown` completes, then lets open requests finish (at most 10 s).
+    /// Every connection must send a request's headers within the header timeout, which also
+    /// ends idle keep-alive connections; a request's body must come within the body timeout.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await?;
+        use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+        use hyper_util::server::conn::auto::Builder;
+        use hyper_util::service::TowerToHyperService;
+        use tower::ServiceExt;
+
+        let Application {
+            listener,
+            router,
+            header_timeout,
+            purge_sessions,
+        } = self;
+        let purge = tokio::spawn(async move {
+            let mut every = tokio::time::interval(SESSION_PURGE_INTERVAL);
+            loop {
+                every.tick().await;
+                purge_sessions().await;
+            }
+        });
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut builder = Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_timeout)
+            .keep_alive(true);
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let (stream, remote) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait a moment, go on.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let service = router.clone().map_request(
+                move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                    request
+                        .extensions_mut()
+                        .insert(axum::extract::ConnectInfo(remote));
+                    request.map(axum::body::Body::new)
+                },
+            );
+            let connection = builder.serve_connection_with_upgrades(
+                TokioIo::new(stream),
+                TowerToHyperService::new(service),
+            );
+            let connection = graceful.watch(connection.into_owned());
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+            });
+        }
+        purge.abort();
+        drop(listener);
+        if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("requests still open after 10 s; stopping anyway");
+        }
         Ok(())
     }
 }

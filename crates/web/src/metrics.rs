@@ -13,8 +13,9 @@ use axum::response::{IntoResponse, Response};
 /// The counters.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    /// (method, route, status) → requests.
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    /// (method, route, status) → requests; every part from a bounded set (known methods or
+    /// "other", route patterns, status codes).
+    requests: Mutex<BTreeMap<(&'static str, String, u16), u64>>,
     request_micros: AtomicU64,
     requests_total: AtomicU64,
     intake_stored: AtomicU64,
@@ -31,12 +32,12 @@ impl Metrics {
             .fetch_add(rejected as u64, Ordering::Relaxed);
     }
 
-    fn request(&self, method: &str, route: &str, status: u16, micros: u64) {
+    fn request(&self, method: &'static str, route: &str, status: u16, micros: u64) {
         *self
             .requests
             .lock()
             .expect("metrics lock")
-            .entry((method.to_string(), route.to_string(), status))
+            .entry((method, route.to_string(), status))
             .or_default() += 1;
         self.request_micros.fetch_add(micros, Ordering::Relaxed);
         self.requests_total.fetch_add(1, Ordering::Relaxed);
@@ -110,14 +111,25 @@ pub async fn count_requests(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
+    // Label values come from a fixed set: an unknown method (any token is a valid one) or
+    // path would otherwise add a new series with every request and grow without end.
+    let method = match *request.method() {
+        axum::http::Method::GET => "GET",
+        axum::http::Method::HEAD => "HEAD",
+        axum::http::Method::POST => "POST",
+        axum::http::Method::PUT => "PUT",
+        axum::http::Method::PATCH => "PATCH",
+        axum::http::Method::DELETE => "DELETE",
+        axum::http::Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    };
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "(unmatched)".to_string(), |p| p.as_str().to_string());
     let response = next.run(request).await;
     metrics.request(
-        &method,
+        method,
         &route,
         response.status().as_u16(),
         started.elapsed().as_micros() as u64,

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -109,10 +109,24 @@ pub async fn login_page<S: Store + Accounts>(
 pub async fn login<S: Store + Accounts>(
     State(state): State<AppState<S>>,
     lang: Lang,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
     session: Session,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, WebError> {
     let email = normalize_email(&form.email).unwrap_or_default();
+    // Both limits count every attempt: per client address (behind trusted proxies, the
+    // address they name) and per account, whichever address it comes from.
+    let now = std::time::Instant::now();
+    let client = state.site.client_ip(peer.ip(), &headers);
+    let by_address = state.login_by_address.allow(&client, now);
+    let by_account = state
+        .login_by_account
+        .allow(&email.to_ascii_lowercase(), now);
+    if !by_address || !by_account {
+        tracing::info!(email, %client, "sign-in refused: too many attempts");
+        return Err(WebError::TooManyRequests);
+    }
     let user = state.store.user_by_email(&email).await?;
     // Without a user, verify against a fixed hash anyway so that the answer takes as long.
     let stored = match &user {
@@ -173,7 +187,11 @@ pub struct SetupForm {
 pub async fn setup_page<S: Store + Accounts>(
     State(state): State<AppState<S>>,
     lang: Lang,
+    headers: HeaderMap,
 ) -> Result<Response, WebError> {
+    if !state.site.setup_host_allowed(&headers) {
+        return Err(setup_refused());
+    }
     if state.store.user_count().await? > 0 {
         return Ok(Redirect::to("/login").into_response());
     }
@@ -186,12 +204,23 @@ pub async fn setup_page<S: Store + Accounts>(
     .into_response())
 }
 
+/// A first-run setup reached by a name that is neither this machine nor the public address.
+fn setup_refused() -> WebError {
+    WebError::BadRequest(
+        "the first administrator is set up at http://127.0.0.1 (or localhost) on this machine, or at the address given with --public-url".into(),
+    )
+}
+
 pub async fn setup<S: Store + Accounts>(
     State(state): State<AppState<S>>,
     lang: Lang,
+    headers: HeaderMap,
     session: Session,
     Form(form): Form<SetupForm>,
 ) -> Result<Response, WebError> {
+    if !state.site.setup_host_allowed(&headers) {
+        return Err(setup_refused());
+    }
     if state.store.user_count().await? > 0 {
         return Err(WebError::NotFound);
     }
@@ -211,10 +240,9 @@ pub async fn setup<S: Store + Accounts>(
     }
     let email = normalize_email(&form.email).expect("checked");
     let hash = hash_password_blocking(form.password).await?;
-    let workspace = state.store.workspace(&workspace_name).await?;
-    let Some(user) = state
+    let Some((user, _)) = state
         .store
-        .create_first_user(&email, &hash, workspace.id, state.now_millis())
+        .create_first_user(&email, &hash, &workspace_name, state.now_millis())
         .await?
     else {
         return Err(WebError::NotFound);
@@ -235,19 +263,34 @@ pub struct LangForm {
     lang: String,
 }
 
-/// Keeps a chosen language in a cookie and goes back.
+/// The path of a referring address of this site, to go back to; `None` for another site's
+/// address or anything a browser could read as one (`//host`, `/\host`).
+fn same_site_path(referer: &str, headers: &HeaderMap) -> Option<String> {
+    let path = match referer.split_once("://") {
+        Some((_, rest)) => {
+            let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let own = headers.get(header::HOST).and_then(|h| h.to_str().ok())?;
+            if !host.eq_ignore_ascii_case(own) {
+                return None;
+            }
+            if path.is_empty() { "/" } else { path }
+        }
+        None => referer,
+    };
+    let safe = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.chars().any(char::is_control);
+    safe.then(|| path.to_string())
+}
+
+/// Keeps a chosen language in a cookie and goes back (to a page of this site only).
 pub async fn set_lang(headers: HeaderMap, Form(form): Form<LangForm>) -> Response {
     let lang = Lang::parse(&form.lang).unwrap_or(Lang::Nl);
     let back = headers
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
-        .and_then(|r| {
-            // Only back to a path of this site.
-            let path = r
-                .split_once("://")
-                .map_or(r, |(_, rest)| rest.find('/').map_or("/", |i| &rest[i..]));
-            path.starts_with('/').then(|| path.to_string())
-        })
+        .and_then(|r| same_site_path(r, &headers))
         .unwrap_or_else(|| "/".into());
     (
         StatusCode::SEE_OTHER,

@@ -9,9 +9,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use servicemeter_core::WorkspaceConfig;
 use servicemeter_core::access::Role;
 use servicemeter_core::config::DEFAULT_CONFIG_TOML;
-use servicemeter_core::{Calendars, WorkspaceConfig};
+use servicemeter_store::config_file::{self, SaveError};
 use servicemeter_store::{Accounts, Membership, Store, StoreError};
 
 use crate::auth::{
@@ -52,9 +53,161 @@ fn parse_table(text: &str) -> toml::Table {
 }
 
 /// One week of opening hours as written (empty = closed).
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct WeekRow {
     channel: String,
     days: Vec<(String, String)>,
+}
+
+/// The configuration forms' fields as the page shows them. Saving a form compares what was
+/// posted with these and edits only the keys whose field changed, so that a form posted back
+/// unchanged changes nothing and the TOML keeps its comments, order and number types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ConfigForms {
+    weeks: Vec<WeekRow>,
+    timezone: String,
+    nl_holidays: bool,
+    holidays: String,
+    first_response_targets: String,
+    median_targets: String,
+    csat_pct: String,
+    resolution_pct: String,
+    aliases: String,
+    bots: String,
+    exclude: String,
+}
+
+fn value_text(v: &toml::Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_string)
+}
+
+fn lines_of_table(table: Option<&toml::Value>) -> Option<String> {
+    table.and_then(toml::Value::as_table).map(|t| {
+        t.iter()
+            .map(|(k, v)| format!("{k} = {}", value_text(v)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+fn lines_of_list(list: Option<&toml::Value>) -> String {
+    list.and_then(toml::Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
+/// Durations per channel as `channel = duration` lines, with `default` last.
+fn duration_lines(
+    map: &std::collections::BTreeMap<
+        servicemeter_core::model::Channel,
+        servicemeter_core::time::Duration,
+    >,
+    default: Option<servicemeter_core::time::Duration>,
+) -> String {
+    map.iter()
+        .map(|(c, d)| format!("{} = {d}", c.as_str()))
+        .chain(default.map(|d| format!("default = {d}")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A percentage as TOML would write it: `85`, `92.5`.
+fn percent_text(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        v.to_string()
+    }
+}
+
+impl ConfigForms {
+    /// The fields of a configuration text. Targets that the text leaves out show the values
+    /// the dashboard applies (the built-in defaults).
+    fn of(text: &str) -> ConfigForms {
+        let root = parse_table(text);
+        let effective = WorkspaceConfig::from_toml(text).unwrap_or_default();
+        let hours = root.get("opening_hours").and_then(toml::Value::as_table);
+        let day_text = |table: Option<&toml::Table>, day: &str| {
+            table
+                .and_then(|t| t.get(day))
+                .and_then(toml::Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        let mut weeks = vec![WeekRow {
+            channel: "default".into(),
+            days: DAYS
+                .iter()
+                .map(|d| (d.to_string(), day_text(hours, d)))
+                .collect(),
+        }];
+        if let Some(hours) = hours {
+            for (channel, v) in hours {
+                if let Some(t) = v.as_table() {
+                    weeks.push(WeekRow {
+                        channel: channel.clone(),
+                        days: DAYS
+                            .iter()
+                            .map(|d| (d.to_string(), day_text(Some(t), d)))
+                            .collect(),
+                    });
+                }
+            }
+        }
+        // An empty row to add a channel's own week.
+        weeks.push(WeekRow {
+            channel: String::new(),
+            days: DAYS
+                .iter()
+                .map(|d| (d.to_string(), String::new()))
+                .collect(),
+        });
+        let targets = root.get("targets").and_then(toml::Value::as_table);
+        let target = |key: &str| targets.and_then(|t| t.get(key));
+        let shown = &effective.targets;
+        let agents = root.get("agents").and_then(toml::Value::as_table);
+        ConfigForms {
+            weeks,
+            timezone: effective.timezone_name.clone(),
+            nl_holidays: root
+                .get("holiday_calendar")
+                .and_then(toml::Value::as_str)
+                .is_some_and(|c| c.eq_ignore_ascii_case("NL")),
+            holidays: lines_of_list(root.get("holidays")),
+            first_response_targets: lines_of_table(target("first_response")).unwrap_or_else(|| {
+                duration_lines(&shown.first_response, Some(shown.first_response_default))
+            }),
+            median_targets: lines_of_table(target("median_first_response"))
+                .unwrap_or_else(|| duration_lines(&shown.median_first_response, None)),
+            csat_pct: target("csat_pct")
+                .map(value_text)
+                .unwrap_or_else(|| percent_text(shown.csat_pct)),
+            resolution_pct: target("resolution_pct")
+                .map(value_text)
+                .unwrap_or_else(|| percent_text(shown.resolution_pct)),
+            aliases: lines_of_table(agents.and_then(|a| a.get("aliases"))).unwrap_or_default(),
+            bots: lines_of_list(agents.and_then(|a| a.get("bots"))),
+            exclude: lines_of_list(agents.and_then(|a| a.get("exclude"))),
+        }
+    }
+}
+
+/// A text field as compared: lines trimmed, blank lines dropped, line ends unified (browsers
+/// send CRLF from a textarea).
+fn same_field(posted: &str, shown: &str) -> bool {
+    fn clean(text: &str) -> Vec<&str> {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
+    clean(posted) == clean(shown)
 }
 
 struct MemberRow {
@@ -93,40 +246,11 @@ struct SettingsPage {
     exclude: String,
     agents_seen: String,
     members: Vec<MemberRow>,
-    roles: Vec<&'static str>,
+    roles: Vec<(&'static str, bool)>,
     tokens: Vec<TokenRow>,
     webhook_secret: String,
     chatwoot_path: String,
     toml: String,
-}
-
-fn lines_of_table(table: Option<&toml::Value>) -> String {
-    table
-        .and_then(toml::Value::as_table)
-        .map(|t| {
-            t.iter()
-                .map(|(k, v)| {
-                    format!(
-                        "{k} = {}",
-                        v.as_str().map_or_else(|| v.to_string(), str::to_string)
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .unwrap_or_default()
-}
-
-fn lines_of_list(list: Option<&toml::Value>) -> String {
-    list.and_then(toml::Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|v| v.as_str())
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .unwrap_or_default()
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -158,51 +282,7 @@ async fn page<S: Store + Accounts>(
         toml: toml_override,
     } = notes;
     let text = config_text(access);
-    let root = parse_table(&text);
-    let hours = root.get("opening_hours").and_then(toml::Value::as_table);
-    let day_text = |table: Option<&toml::Table>, day: &str| {
-        table
-            .and_then(|t| t.get(day))
-            .and_then(toml::Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
-    let mut weeks = vec![WeekRow {
-        channel: "default".into(),
-        days: DAYS
-            .iter()
-            .map(|d| (d.to_string(), day_text(hours, d)))
-            .collect(),
-    }];
-    if let Some(hours) = hours {
-        for (channel, v) in hours {
-            if let Some(t) = v.as_table() {
-                weeks.push(WeekRow {
-                    channel: channel.clone(),
-                    days: DAYS
-                        .iter()
-                        .map(|d| (d.to_string(), day_text(Some(t), d)))
-                        .collect(),
-                });
-            }
-        }
-    }
-    // An empty row to add a channel's own week.
-    weeks.push(WeekRow {
-        channel: String::new(),
-        days: DAYS
-            .iter()
-            .map(|d| (d.to_string(), String::new()))
-            .collect(),
-    });
-    let targets = root.get("targets").and_then(toml::Value::as_table);
-    let target_value = |key: &str| {
-        targets
-            .and_then(|t| t.get(key))
-            .map(|v| v.to_string())
-            .unwrap_or_default()
-    };
-    let agents = root.get("agents").and_then(toml::Value::as_table);
+    let forms = ConfigForms::of(&text);
     let facts = crate::data::facts(state, &access.workspace).await?;
     let mut seen: Vec<&str> = (0..facts.len())
         .map(|i| facts.agent_index(i))
@@ -253,32 +333,29 @@ async fn page<S: Store + Accounts>(
         saved,
         error,
         new_token,
-        weeks,
         day_names: DAYS
             .iter()
             .copied()
             .zip(lang.weekdays().iter().copied())
             .collect(),
-        timezone: root
-            .get("timezone")
-            .and_then(toml::Value::as_str)
-            .unwrap_or("Europe/Amsterdam")
-            .to_string(),
-        nl_holidays: root
-            .get("holiday_calendar")
-            .and_then(toml::Value::as_str)
-            .is_some_and(|c| c.eq_ignore_ascii_case("NL")),
-        holidays: lines_of_list(root.get("holidays")),
-        first_response_targets: lines_of_table(targets.and_then(|t| t.get("first_response"))),
-        median_targets: lines_of_table(targets.and_then(|t| t.get("median_first_response"))),
-        csat_pct: target_value("csat_pct"),
-        resolution_pct: target_value("resolution_pct"),
-        aliases: lines_of_table(agents.and_then(|a| a.get("aliases"))),
-        bots: lines_of_list(agents.and_then(|a| a.get("bots"))),
-        exclude: lines_of_list(agents.and_then(|a| a.get("exclude"))),
+        weeks: forms.weeks,
+        timezone: forms.timezone,
+        nl_holidays: forms.nl_holidays,
+        holidays: forms.holidays,
+        first_response_targets: forms.first_response_targets,
+        median_targets: forms.median_targets,
+        csat_pct: forms.csat_pct,
+        resolution_pct: forms.resolution_pct,
+        aliases: forms.aliases,
+        bots: forms.bots,
+        exclude: forms.exclude,
         agents_seen: seen.join(", "),
         members,
-        roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
+        // The least privilege first and chosen: a slip of the hand gives too little.
+        roles: [Role::Viewer, Role::Agent, Role::Lead, Role::Admin]
+            .iter()
+            .map(|r| (r.as_str(), *r == Role::Viewer))
+            .collect(),
         tokens,
         webhook_secret: secret.clone(),
         chatwoot_path: if secret.is_empty() {
@@ -316,21 +393,27 @@ pub async fn show<S: Store + Accounts>(
     Ok(render(&page)?.into_response())
 }
 
-/// Validates and stores a configuration text, recomputing every conversation's facts.
+/// Validates and stores a configuration text, recomputing every conversation's facts, and
+/// rewrites the configuration file beside an embedded store. The recompute runs off the async
+/// workers' hands only in the sense that the store does it in its own transaction.
 async fn save_config<S: Store + Accounts>(
     state: &AppState<S>,
     access: &Access,
     text: &str,
 ) -> Result<Result<(), String>, WebError> {
-    let config = match WorkspaceConfig::from_toml(text) {
-        Ok(c) => c,
-        Err(e) => return Ok(Err(e.to_string())),
-    };
-    state
-        .store
-        .replace_config(access.workspace.id, text, &Calendars::new(config))
-        .await?;
-    Ok(Ok(()))
+    match config_file::save(
+        &*state.store,
+        &access.workspace,
+        text,
+        state.config_dir.as_deref(),
+    )
+    .await
+    {
+        Ok(_) => Ok(Ok(())),
+        Err(SaveError::Invalid(message)) => Ok(Err(message)),
+        Err(SaveError::Store(e)) => Err(e.into()),
+        Err(e @ SaveError::File { .. }) => Err(WebError::Internal(e.into())),
+    }
 }
 
 async fn answer<S: Store + Accounts>(
@@ -361,13 +444,9 @@ async fn answer<S: Store + Accounts>(
     }
 }
 
-fn toml_string(text: &str) -> toml::Value {
-    toml::Value::String(text.trim().to_string())
-}
-
-/// `key = value` lines into a table of strings; the first bad line is the error.
-fn pairs(text: &str, field: &str) -> Result<toml::Table, String> {
-    let mut table = toml::Table::new();
+/// `key = value` lines as pairs, in order; the first bad line is the error.
+fn pairs(text: &str, field: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out: Vec<(String, String)> = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() {
@@ -381,32 +460,130 @@ fn pairs(text: &str, field: &str) -> Result<toml::Table, String> {
         if key.is_empty() || value.is_empty() {
             return Err(format!("{field}, line {}: write name = value", i + 1));
         }
-        table.insert(key, toml::Value::String(value));
+        out.retain(|(k, _)| *k != key);
+        out.push((key, value));
     }
-    Ok(table)
+    Ok(out)
 }
 
-fn list(text: &str) -> toml::Value {
-    toml::Value::Array(
-        text.lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(toml_string)
-            .collect(),
-    )
+fn lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
-/// Applies a change to the stored configuration's TOML and saves it.
+/// The table under `key` in `parent`, created (without a header of its own until it holds
+/// keys) when missing.
+fn section<'a>(
+    parent: &'a mut dyn toml_edit::TableLike,
+    key: &str,
+) -> Result<&'a mut dyn toml_edit::TableLike, String> {
+    if parent.get(key).is_none() {
+        let mut table = toml_edit::Table::new();
+        table.set_implicit(true);
+        parent.insert(key, toml_edit::Item::Table(table));
+    }
+    parent
+        .get_mut(key)
+        .and_then(toml_edit::Item::as_table_like_mut)
+        .ok_or_else(|| format!("{key}: is not a table in the stored configuration"))
+}
+
+/// Sets a string, leaving an equal value (and its comments) as it is.
+fn set_text(table: &mut dyn toml_edit::TableLike, key: &str, text: &str) {
+    if table.get(key).and_then(toml_edit::Item::as_str) != Some(text) {
+        table.insert(key, toml_edit::value(text));
+    }
+}
+
+/// Replaces a table's `key = "value"` entries by `pairs`: equal entries are kept as written,
+/// others set, entries not given removed; no pairs removes the table.
+fn set_pairs(
+    parent: &mut dyn toml_edit::TableLike,
+    key: &str,
+    pairs: &[(String, String)],
+) -> Result<(), String> {
+    if pairs.is_empty() {
+        parent.remove(key);
+        return Ok(());
+    }
+    let table = section(parent, key)?;
+    let stale: Vec<String> = table
+        .iter()
+        .map(|(k, _)| k.to_string())
+        .filter(|k| !pairs.iter().any(|(p, _)| p == k))
+        .collect();
+    for k in stale {
+        table.remove(&k);
+    }
+    for (k, v) in pairs {
+        set_text(table, k, v);
+    }
+    Ok(())
+}
+
+/// Sets an array of strings (removed when empty), unless it holds exactly these already.
+fn set_list(table: &mut dyn toml_edit::TableLike, key: &str, items: &[String]) {
+    if items.is_empty() {
+        table.remove(key);
+        return;
+    }
+    let current: Option<Vec<&str>> = table
+        .get(key)
+        .and_then(toml_edit::Item::as_array)
+        .map(|a| a.iter().filter_map(toml_edit::Value::as_str).collect());
+    if current.as_deref() == Some(&items.iter().map(String::as_str).collect::<Vec<_>>()[..]) {
+        return;
+    }
+    let array: toml_edit::Array = items.iter().map(String::as_str).collect();
+    table.insert(key, toml_edit::value(array));
+}
+
+/// A percentage field: empty removes the key (the default applies), whole numbers stay
+/// integers.
+fn set_percent(
+    table: &mut dyn toml_edit::TableLike,
+    key: &str,
+    text: &str,
+    field: &str,
+) -> Result<(), String> {
+    let text = text.trim().trim_end_matches('%').trim().replace(',', ".");
+    if text.is_empty() {
+        table.remove(key);
+        return Ok(());
+    }
+    if let Ok(whole) = text.parse::<i64>() {
+        table.insert(key, toml_edit::value(whole));
+        return Ok(());
+    }
+    let number = text
+        .parse::<f64>()
+        .map_err(|_| format!("{field}: '{text}' is not a number"))?;
+    table.insert(key, toml_edit::value(number));
+    Ok(())
+}
+
+/// Applies a change to the stored configuration's TOML document (comments, order and number
+/// types of untouched keys stay as they were) and saves it when anything changed.
 async fn change_config<S: Store + Accounts>(
     state: &AppState<S>,
     access: &Access,
-    change: impl FnOnce(&mut toml::Table) -> Result<(), String>,
+    change: impl FnOnce(&mut toml_edit::DocumentMut) -> Result<(), String>,
 ) -> Result<Result<(), String>, WebError> {
-    let mut root = parse_table(&config_text(access));
-    if let Err(e) = change(&mut root) {
+    let before = config_text(access);
+    let mut doc: toml_edit::DocumentMut = match before.parse() {
+        Ok(doc) => doc,
+        Err(e) => return Ok(Err(format!("(toml): {e}"))),
+    };
+    if let Err(e) = change(&mut doc) {
         return Ok(Err(e));
     }
-    let text = toml::to_string(&root).map_err(|e| WebError::Internal(e.into()))?;
+    let text = doc.to_string();
+    if text == before && access.workspace.config_toml.is_some() {
+        return Ok(Ok(()));
+    }
     save_config(state, access, &text).await
 }
 
@@ -418,34 +595,86 @@ pub async fn save_hours<S: Store + Accounts>(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let access = admin_access(&state, &signed_in, &name).await?;
-    // Fields: week.<n>.channel and week.<n>.<day>.
-    let mut weeks: std::collections::BTreeMap<usize, (String, toml::Table)> = Default::default();
+    let shown = ConfigForms::of(&config_text(&access)).weeks;
+    // Fields: week.<row>.channel and week.<row>.<day>, rows as the page numbered them.
+    let mut posted: Vec<WeekRow> = shown
+        .iter()
+        .map(|row| WeekRow {
+            channel: row.channel.clone(),
+            days: row
+                .days
+                .iter()
+                .map(|(d, _)| (d.clone(), String::new()))
+                .collect(),
+        })
+        .collect();
     for (key, value) in &fields {
         let mut parts = key.splitn(3, '.');
         let (Some("week"), Some(n), Some(what)) = (parts.next(), parts.next(), parts.next()) else {
             continue;
         };
-        let Ok(n) = n.parse::<usize>() else { continue };
-        let entry = weeks.entry(n).or_default();
+        let Some(row) = n.parse::<usize>().ok().and_then(|n| posted.get_mut(n)) else {
+            continue;
+        };
         if what == "channel" {
-            entry.0 = value.trim().to_lowercase();
-        } else if DAYS.contains(&what) && !value.trim().is_empty() {
-            entry.1.insert(what.to_string(), toml_string(value));
+            row.channel = value.trim().to_lowercase();
+        } else if let Some(day) = row.days.iter_mut().find(|(d, _)| d == what) {
+            day.1 = value.trim().to_string();
         }
     }
-    let outcome = change_config(&state, &access, |root| {
-        let mut hours = toml::Table::new();
-        for (_, (channel, days)) in weeks {
-            match channel.as_str() {
-                "default" => hours.extend(days),
-                "" if days.is_empty() => {}
-                "" => return Err("opening_hours: a week needs a channel name".into()),
-                channel => {
-                    hours.insert(channel.to_string(), toml::Value::Table(days));
-                }
+    let outcome = change_config(&state, &access, |doc| {
+        let hours = section(doc.as_table_mut(), "opening_hours")?;
+        for (i, (was, now)) in shown.iter().zip(&posted).enumerate() {
+            if was == now {
+                continue;
             }
+            let set_days = |table: &mut dyn toml_edit::TableLike| {
+                for ((day, old), (_, new)) in was.days.iter().zip(&now.days) {
+                    if old != new || was.channel != now.channel {
+                        if new.is_empty() {
+                            table.remove(day);
+                        } else {
+                            set_text(table, day, new);
+                        }
+                    }
+                }
+            };
+            if i == 0 {
+                set_days(hours);
+                continue;
+            }
+            let has_days = now.days.iter().any(|(_, v)| !v.is_empty());
+            if now.channel.is_empty() {
+                if was.channel.is_empty() && has_days {
+                    return Err("opening_hours: a week needs a channel name".into());
+                }
+                hours.remove(&was.channel);
+                continue;
+            }
+            if now.channel == "default" {
+                return Err("opening_hours: 'default' is the first row; name the channel".into());
+            }
+            if now.channel != was.channel {
+                if hours.get(&now.channel).is_some() {
+                    return Err(format!(
+                        "opening_hours.{}: this channel has a week already",
+                        now.channel
+                    ));
+                }
+                let moved = if was.channel.is_empty() {
+                    None
+                } else {
+                    hours.remove(&was.channel)
+                };
+                let mut table = match moved {
+                    Some(toml_edit::Item::Table(t)) => t,
+                    _ => toml_edit::Table::new(),
+                };
+                table.set_implicit(false);
+                hours.insert(&now.channel, toml_edit::Item::Table(table));
+            }
+            set_days(section(hours, &now.channel)?);
         }
-        root.insert("opening_hours".into(), toml::Value::Table(hours));
         Ok(())
     })
     .await?;
@@ -469,14 +698,22 @@ pub async fn save_holidays<S: Store + Accounts>(
     Form(form): Form<HolidaysForm>,
 ) -> Result<Response, WebError> {
     let access = admin_access(&state, &signed_in, &name).await?;
-    let outcome = change_config(&state, &access, |root| {
-        root.insert("timezone".into(), toml_string(&form.timezone));
-        if form.nl.is_some() {
-            root.insert("holiday_calendar".into(), toml_string("NL"));
-        } else {
-            root.remove("holiday_calendar");
+    let shown = ConfigForms::of(&config_text(&access));
+    let outcome = change_config(&state, &access, |doc| {
+        let root = doc.as_table_mut();
+        if form.timezone.trim() != shown.timezone {
+            set_text(root, "timezone", form.timezone.trim());
         }
-        root.insert("holidays".into(), list(&form.holidays));
+        if form.nl.is_some() != shown.nl_holidays {
+            if form.nl.is_some() {
+                set_text(root, "holiday_calendar", "NL");
+            } else {
+                root.remove("holiday_calendar");
+            }
+        }
+        if !same_field(&form.holidays, &shown.holidays) {
+            set_list(root, "holidays", &lines(&form.holidays));
+        }
         Ok(())
     })
     .await?;
@@ -493,16 +730,6 @@ pub struct TargetsForm {
     resolution_pct: String,
 }
 
-fn percent(text: &str, field: &str) -> Result<Option<toml::Value>, String> {
-    let text = text.trim().trim_end_matches('%').trim().replace(',', ".");
-    if text.is_empty() {
-        return Ok(None);
-    }
-    text.parse::<f64>()
-        .map(|v| Some(toml::Value::Float(v)))
-        .map_err(|_| format!("{field}: '{text}' is not a number"))
-}
-
 pub async fn save_targets<S: Store + Accounts>(
     State(state): State<AppState<S>>,
     lang: Lang,
@@ -511,23 +738,37 @@ pub async fn save_targets<S: Store + Accounts>(
     Form(form): Form<TargetsForm>,
 ) -> Result<Response, WebError> {
     let access = admin_access(&state, &signed_in, &name).await?;
-    let outcome = change_config(&state, &access, |root| {
-        let mut targets = toml::Table::new();
-        targets.insert(
-            "first_response".into(),
-            toml::Value::Table(pairs(&form.first_response, "targets.first_response")?),
-        );
-        let median = pairs(&form.median_first_response, "targets.median_first_response")?;
-        if !median.is_empty() {
-            targets.insert("median_first_response".into(), toml::Value::Table(median));
+    let shown = ConfigForms::of(&config_text(&access));
+    let outcome = change_config(&state, &access, |doc| {
+        let first = (!same_field(&form.first_response, &shown.first_response_targets))
+            .then(|| pairs(&form.first_response, "targets.first_response"))
+            .transpose()?;
+        let median = (!same_field(&form.median_first_response, &shown.median_targets))
+            .then(|| pairs(&form.median_first_response, "targets.median_first_response"))
+            .transpose()?;
+        let csat = !same_field(&form.csat_pct, &shown.csat_pct);
+        let resolution = !same_field(&form.resolution_pct, &shown.resolution_pct);
+        if first.is_none() && median.is_none() && !csat && !resolution {
+            return Ok(());
         }
-        if let Some(v) = percent(&form.csat_pct, "targets.csat_pct")? {
-            targets.insert("csat_pct".into(), v);
+        let targets = section(doc.as_table_mut(), "targets")?;
+        if let Some(first) = first {
+            set_pairs(targets, "first_response", &first)?;
         }
-        if let Some(v) = percent(&form.resolution_pct, "targets.resolution_pct")? {
-            targets.insert("resolution_pct".into(), v);
+        if let Some(median) = median {
+            set_pairs(targets, "median_first_response", &median)?;
         }
-        root.insert("targets".into(), toml::Value::Table(targets));
+        if csat {
+            set_percent(targets, "csat_pct", &form.csat_pct, "targets.csat_pct")?;
+        }
+        if resolution {
+            set_percent(
+                targets,
+                "resolution_pct",
+                &form.resolution_pct,
+                "targets.resolution_pct",
+            )?;
+        }
         Ok(())
     })
     .await?;
@@ -551,15 +792,26 @@ pub async fn save_agents<S: Store + Accounts>(
     Form(form): Form<AgentsForm>,
 ) -> Result<Response, WebError> {
     let access = admin_access(&state, &signed_in, &name).await?;
-    let outcome = change_config(&state, &access, |root| {
-        let mut agents = toml::Table::new();
-        agents.insert(
-            "aliases".into(),
-            toml::Value::Table(pairs(&form.aliases, "agents.aliases")?),
-        );
-        agents.insert("bots".into(), list(&form.bots));
-        agents.insert("exclude".into(), list(&form.exclude));
-        root.insert("agents".into(), toml::Value::Table(agents));
+    let shown = ConfigForms::of(&config_text(&access));
+    let outcome = change_config(&state, &access, |doc| {
+        let aliases = (!same_field(&form.aliases, &shown.aliases))
+            .then(|| pairs(&form.aliases, "agents.aliases"))
+            .transpose()?;
+        let bots = !same_field(&form.bots, &shown.bots);
+        let exclude = !same_field(&form.exclude, &shown.exclude);
+        if aliases.is_none() && !bots && !exclude {
+            return Ok(());
+        }
+        let agents = section(doc.as_table_mut(), "agents")?;
+        if let Some(aliases) = aliases {
+            set_pairs(agents, "aliases", &aliases)?;
+        }
+        if bots {
+            set_list(agents, "bots", &lines(&form.bots));
+        }
+        if exclude {
+            set_list(agents, "exclude", &lines(&form.exclude));
+        }
         Ok(())
     })
     .await?;
@@ -581,7 +833,13 @@ pub async fn save_toml<S: Store + Accounts>(
     Form(form): Form<ConfigForm>,
 ) -> Result<Response, WebError> {
     let access = admin_access(&state, &signed_in, &name).await?;
-    let outcome = save_config(&state, &access, &form.toml).await?;
+    // A textarea posts CRLF line ends; the stored text keeps the LF it was written with.
+    let text = form.toml.replace("\r\n", "\n");
+    let outcome = if text == config_text(&access) && access.workspace.config_toml.is_some() {
+        Ok(())
+    } else {
+        save_config(&state, &access, &text).await?
+    };
     answer(
         &state,
         lang,

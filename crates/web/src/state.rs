@@ -78,6 +78,15 @@ pub struct AppState<S> {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// How often live pages ask whether the data changed.
     pub live_interval: std::time::Duration,
+    /// Where saved configurations are copied to a file (an embedded store's data directory).
+    pub config_dir: Option<std::path::PathBuf>,
+    /// How the server is reached: public address, HTTPS, trusted proxies.
+    pub site: Arc<crate::guard::Site>,
+    /// Sign-in attempts per client address and per account.
+    pub login_by_address: Arc<crate::limiter::Limiter<std::net::IpAddr>>,
+    pub login_by_account: Arc<crate::limiter::Limiter<String>>,
+    /// Signed webhook deliveries seen within the replay window.
+    pub deliveries: Arc<crate::webhooks::Deliveries>,
 }
 
 impl<S> Clone for AppState<S> {
@@ -90,6 +99,11 @@ impl<S> Clone for AppState<S> {
             distributions: self.distributions.clone(),
             metrics: self.metrics.clone(),
             live_interval: self.live_interval,
+            config_dir: self.config_dir.clone(),
+            site: self.site.clone(),
+            login_by_address: self.login_by_address.clone(),
+            login_by_account: self.login_by_account.clone(),
+            deliveries: self.deliveries.clone(),
         }
     }
 }
@@ -104,6 +118,19 @@ impl<S> AppState<S> {
             distributions: Arc::new(Memo::new(64)),
             metrics: Arc::default(),
             live_interval: std::time::Duration::from_secs(2),
+            config_dir: None,
+            site: Arc::default(),
+            login_by_address: Arc::new(crate::limiter::Limiter::new(
+                10,
+                std::time::Duration::from_secs(6),
+                100_000,
+            )),
+            login_by_account: Arc::new(crate::limiter::Limiter::new(
+                10,
+                std::time::Duration::from_secs(30),
+                100_000,
+            )),
+            deliveries: Arc::default(),
         }
     }
 

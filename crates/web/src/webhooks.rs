@@ -4,8 +4,8 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use servicemeter_core::model::ConversationHeader;
@@ -50,8 +50,14 @@ pub fn sign(secret: &str, unix_seconds: i64, body: &[u8]) -> String {
     format!("t={unix_seconds},v1={}", hex(&m.finalize().into_bytes()))
 }
 
-/// Checks a signature header against the body, the secret and the clock.
-pub fn verify(secret: &str, header: &str, body: &[u8], now_seconds: i64) -> Result<(), String> {
+/// Checks a signature header against the body, the secret and the clock; gives the checked
+/// signature (what identifies a delivery).
+pub fn verify(
+    secret: &str,
+    header: &str,
+    body: &[u8],
+    now_seconds: i64,
+) -> Result<Vec<u8>, String> {
     let mut t = None;
     let mut v1 = None;
     for part in header.split(',') {
@@ -75,7 +81,8 @@ pub fn verify(secret: &str, header: &str, body: &[u8], now_seconds: i64) -> Resu
     m.update(format!("{t}.").as_bytes());
     m.update(body);
     m.verify_slice(&v1)
-        .map_err(|_| format!("{SIGNATURE_HEADER}: signature does not match"))
+        .map_err(|_| format!("{SIGNATURE_HEADER}: signature does not match"))?;
+    Ok(v1)
 }
 
 /// The path token of the Chatwoot receiver: derived from the secret, so the secret itself
@@ -84,6 +91,55 @@ pub fn chatwoot_token(secret: &str) -> String {
     let mut m = mac(secret);
     m.update(b"chatwoot");
     hex(&m.finalize().into_bytes()[..16])
+}
+
+/// Largest webhook body (bytes): a webhook carries one event or a small batch; bigger batches
+/// go to `POST /api/v1/records`.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Signed deliveries seen within the replay window, so that a delivery sent again (by an
+/// attacker who saw it, or a retry of a sender) is refused instead of applied a second time
+/// over newer data. Bounded: when full of deliveries that are all still in their window, new
+/// ones are refused with 429 until the oldest expire.
+#[derive(Debug, Default)]
+pub struct Deliveries {
+    /// (workspace, signature) → when it leaves the window (unix seconds).
+    seen: std::sync::Mutex<std::collections::HashMap<(i64, Vec<u8>), i64>>,
+}
+
+/// Deliveries remembered at most.
+pub const MAX_REMEMBERED_DELIVERIES: usize = 200_000;
+
+enum Delivery {
+    New,
+    Repeated,
+    Full,
+}
+
+impl Deliveries {
+    fn check_and_remember(&self, workspace: i64, signature: Vec<u8>, now: i64) -> Delivery {
+        let mut seen = self.seen.lock().expect("deliveries lock");
+        if seen.len() >= MAX_REMEMBERED_DELIVERIES {
+            seen.retain(|_, until| *until >= now);
+        }
+        match seen.get(&(workspace, signature.clone())) {
+            Some(until) if *until >= now => Delivery::Repeated,
+            _ if seen.len() >= MAX_REMEMBERED_DELIVERIES => Delivery::Full,
+            _ => {
+                seen.insert((workspace, signature), now + 2 * REPLAY_WINDOW_SECONDS);
+                Delivery::New
+            }
+        }
+    }
+
+    /// Deliveries remembered now.
+    pub fn len(&self) -> usize {
+        self.seen.lock().expect("deliveries lock").len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// The workspace and its secret, or 401 (an unknown workspace looks the same).
@@ -100,25 +156,76 @@ async fn secret_of<S: Store + Accounts>(
     }
 }
 
+/// Reads a request body of at most `limit` bytes (refused with 413 as soon as it is known to
+/// be larger: by its `Content-Length`, or while it streams in).
+pub async fn read_body(request: Request, limit: usize) -> Result<Bytes, WebError> {
+    let too_large = || {
+        WebError::PayloadTooLarge(format!(
+            "body: larger than {limit} bytes; send smaller batches"
+        ))
+    };
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(request.into_body(), limit)
+        .await
+        .map_err(|e| {
+            let is_limit = std::error::Error::source(&e).is_some_and(|s| {
+                s.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some()
+            });
+            if is_limit {
+                too_large()
+            } else {
+                WebError::BadRequest(format!("body: cannot be read ({e})"))
+            }
+        })
+}
+
 fn body_text(body: &Bytes) -> Result<&str, WebError> {
     std::str::from_utf8(body).map_err(|_| WebError::BadRequest("body: not UTF-8".into()))
 }
 
-/// `POST /hooks/{workspace}/records`: canonical records, signed.
+/// `POST /hooks/{workspace}/records`: canonical records, signed. The workspace and the
+/// signature header are checked before the body is read; the body is read up to
+/// [`MAX_BODY_BYTES`]; a delivery seen before within the window is refused (409).
 pub async fn records<S: Store + Accounts>(
     State(state): State<AppState<S>>,
     Path(name): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    request: Request,
 ) -> Result<(StatusCode, Json<IntakeOutcome>), WebError> {
     let (workspace, secret) = secret_of(&state, &name).await?;
-    let header = headers
+    let header = request
+        .headers()
         .get(SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok())
-        .ok_or(WebError::Unauthorized)?;
-    if let Err(reason) = verify(&secret, header, &body, state.now_millis() / 1000) {
-        tracing::info!(workspace = name, reason, "webhook refused");
-        return Err(WebError::Unauthorized);
+        .ok_or(WebError::Unauthorized)?
+        .to_string();
+    let body = read_body(request, MAX_BODY_BYTES).await?;
+    let now = state.now_millis() / 1000;
+    let signature = match verify(&secret, &header, &body, now) {
+        Ok(signature) => signature,
+        Err(reason) => {
+            tracing::info!(workspace = name, reason, "webhook refused");
+            return Err(WebError::Unauthorized);
+        }
+    };
+    match state
+        .deliveries
+        .check_and_remember(workspace.id.0, signature, now)
+    {
+        Delivery::New => {}
+        Delivery::Repeated => {
+            return Err(WebError::Conflict(
+                "this delivery was received before; it is not applied again".into(),
+            ));
+        }
+        Delivery::Full => return Err(WebError::TooManyRequests),
     }
     let outcome = intake::store_batch(&state, &workspace, body_text(&body)?, "webhook").await?;
     let status = if outcome.stored == 0 {
@@ -224,9 +331,11 @@ pub fn chatwoot_records(
         }
         "conversation_status_changed" => {
             let status = conversation["status"].as_str().unwrap_or_default();
+            // Open again is a reopen only when it was resolved before: a bot handing over
+            // (pending → open) or the end of a snooze is not.
             let event_kind = match status {
                 "resolved" => Some("resolved"),
-                "open" => Some("reopened"),
+                "open" if previous_status(conversation) == Some("resolved") => Some("reopened"),
                 _ => None,
             };
             if let Some(event_kind) = event_kind {
@@ -240,11 +349,25 @@ pub fn chatwoot_records(
     Ok(records)
 }
 
+/// The status before a `conversation_status_changed`, from `changed_attributes` (a list of
+/// `{"status": {"previous_value": …, "current_value": …}}`, or one such object).
+fn previous_status(conversation: &Value) -> Option<&str> {
+    fn from(change: &Value) -> Option<&str> {
+        change["status"]["previous_value"].as_str()
+    }
+    let changes = &conversation["changed_attributes"];
+    match changes {
+        Value::Array(items) => items.iter().find_map(from),
+        Value::Object(_) => from(changes),
+        _ => None,
+    }
+}
+
 /// `POST /hooks/{workspace}/chatwoot/{token}`: Chatwoot's account webhook.
 pub async fn chatwoot<S: Store + Accounts>(
     State(state): State<AppState<S>>,
     Path((name, token)): Path<(String, String)>,
-    body: Bytes,
+    request: Request,
 ) -> Result<(StatusCode, Json<Value>), WebError> {
     let (workspace, secret) = secret_of(&state, &name).await?;
     let expected = chatwoot_token(&secret);
@@ -260,6 +383,7 @@ pub async fn chatwoot<S: Store + Accounts>(
     {
         return Err(WebError::Unauthorized);
     }
+    let body = read_body(request, MAX_BODY_BYTES).await?;
     let event: Value = serde_json::from_slice(&body)
         .map_err(|e| WebError::BadRequest(format!("body: not JSON ({e})")))?;
     let kind = event["event"].as_str().unwrap_or_default().to_string();
@@ -312,7 +436,7 @@ mod tests {
     fn signatures_verify_within_the_window_only() {
         let header = sign("secret", 1_700_000_000, b"body");
         assert!(header.starts_with("t=1700000000,v1="));
-        assert_eq!(verify("secret", &header, b"body", 1_700_000_100), Ok(()));
+        assert!(verify("secret", &header, b"body", 1_700_000_100).is_ok());
         assert!(verify("secret", &header, b"body!", 1_700_000_100).is_err());
         assert!(verify("other", &header, b"body", 1_700_000_100).is_err());
         let late = verify("secret", &header, b"body", 1_700_000_301).unwrap_err();

@@ -721,5 +721,20 @@ async fn the_language_switch_is_kept() {
         .send()
         .await
         .unwrap();
-    assert_eq!(elsewhere.headers()["location"], "/path");
+    assert_eq!(elsewhere.headers()["location"], "/");
+    // Nor anything a browser reads as another site: `//host` and `/\host` paths.
+    for referer in [
+        format!("http://{}//evil.example/x", app.address),
+        format!("http://{}/\\evil.example", app.address),
+        "//evil.example/x".to_string(),
+    ] {
+        let r = c
+            .post(app.url("/lang"))
+            .header("referer", referer.as_str())
+            .form(&[("lang", "nl")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["location"], "/", "{referer}");
+    }
 }
