@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 pub use super::json_pages::Page;
 use super::json_pages::{classify, id_of, load, text};
-use super::{SourceError, Translated};
+use super::{PerConversation, SourceError, SourceOptions, Translation};
 
 /// Freshdesk's `source` code as a channel.
 pub fn channel(code: i64) -> &'static str {
@@ -56,13 +56,18 @@ const KINDS: [&str; 5] = [
     "satisfaction_ratings",
 ];
 
-pub fn translate(files: &[PathBuf]) -> Result<Vec<Translated>, SourceError> {
-    translate_pages(&load(files)?)
+/// Translates Freshdesk pages saved as files. `Err` only for a file that cannot be read as
+/// pages; a ticket with a problem is a failure of its own (see [`Translation`]).
+pub fn translate(files: &[PathBuf], options: &SourceOptions) -> Result<Translation, SourceError> {
+    translate_pages(&load(files)?, options)
 }
 
 /// [`translate`] over pages in memory (as `sync` fetches them; a bare array's kind is its
 /// `kind_hint`).
-pub fn translate_pages(pages: &[Page]) -> Result<Vec<Translated>, SourceError> {
+pub fn translate_pages(
+    pages: &[Page],
+    _options: &SourceOptions,
+) -> Result<Translation, SourceError> {
     let mut by_kind = classify(pages, &KINDS, None)?;
     let mut names: HashMap<i64, String> = HashMap::new();
     let mut agents: std::collections::HashSet<i64> = Default::default();
@@ -80,94 +85,33 @@ pub fn translate_pages(pages: &[Page]) -> Result<Vec<Translated>, SourceError> {
         }
     }
     let name_of = |id: Option<i64>| id.and_then(|id| names.get(&id).cloned());
-    let mut out = Vec::new();
+    let mut out = PerConversation::default();
     for (file, place, ticket) in by_kind.remove("tickets").unwrap_or_default() {
         let err = |field: &str, reason: String| SourceError::new(&file, &place, field, reason);
-        let id = id_of(&ticket["id"]).ok_or_else(|| err("id", "missing or not a number".into()))?;
+        let Some(id) = id_of(&ticket["id"]) else {
+            out.fail(None, err("id", "missing or not a number".into()));
+            continue;
+        };
         let conversation = format!("fd-{id}");
-        let created =
-            text(&ticket, "created_at").ok_or_else(|| err("created_at", "missing".into()))?;
-        let source = id_of(&ticket["source"])
-            .ok_or_else(|| err("source", "missing or not a number".into()))?;
-        let mut header = json!({
-            "type": "conversation",
-            "id": conversation,
-            "channel": channel(source),
-            "created_at": created,
-        });
-        if let Some(subject) = text(&ticket, "subject") {
-            header["subject"] = Value::from(subject);
+        match ticket_record(&conversation, &ticket, &name_of) {
+            Ok(header) => out.record(&conversation, &file, &place, header),
+            Err((field, reason)) => out.fail(Some(&conversation), err(&field, reason)),
         }
-        if let Some(tags) = ticket["tags"].as_array() {
-            header["tags"] = Value::from(tags.clone());
-        }
-        // The requester's name from the contacts pages, or embedded (`include=requester`).
-        if let Some(customer) = name_of(id_of(&ticket["requester_id"]))
-            .or_else(|| text(&ticket["requester"], "name").map(str::to_string))
-        {
-            header["customer"] = Value::from(customer);
-        }
-        if let Some(agent) = name_of(id_of(&ticket["responder_id"])) {
-            header["agent"] = Value::from(agent);
-        }
-        // The description is the first message (not in the conversations): the requester's,
-        // or the agent's on an outbound e-mail (source 10).
-        let mut first =
-            json!({"at": created, "author": "customer", "id": format!("fd-{id}-description")});
-        if source == 10 {
-            first["author"] = Value::from("agent");
-            if let Some(agent) = name_of(id_of(&ticket["responder_id"])) {
-                first["agent"] = Value::from(agent);
-            }
-        }
-        if let Some(body) = text(&ticket, "description_text") {
-            first["text"] = Value::from(body);
-        }
-        header["messages"] = Value::from(vec![first]);
-        let status = id_of(&ticket["status"])
-            .ok_or_else(|| err("status", "missing or not a number".into()))?;
-        if !(2..=7).contains(&status) {
-            return Err(err(
-                "status",
-                format!("{status} is not a Freshdesk status (2–7)"),
-            ));
-        }
-        let stats = &ticket["stats"];
-        let mut events = Vec::new();
-        if let Some(reopened) = text(stats, "reopened_at") {
-            events.push(json!({"at": reopened, "event": "reopened"}));
-        }
-        // The last resolution, also on a ticket that was reopened after it (then the reopen
-        // counts: resolved, then reopened).
-        let resolved_at = text(stats, "resolved_at").or(if matches!(status, 4 | 5) {
-            text(stats, "closed_at").or(text(&ticket, "updated_at"))
-        } else {
-            None
-        });
-        match resolved_at {
-            Some(at) => events.push(json!({"at": at, "event": "resolved"})),
-            None if matches!(status, 4 | 5) => {
-                return Err(err(
-                    "stats.resolved_at",
-                    "a resolved ticket needs a time".into(),
-                ));
-            }
-            None => {}
-        }
-        header["events"] = Value::from(events);
-        out.push(Translated {
-            file: file.clone(),
-            place: place.clone(),
-            record: header,
-        });
     }
     for (file, place, item) in by_kind.remove("conversations").unwrap_or_default() {
         let err = |field: &str, reason: String| SourceError::new(&file, &place, field, reason);
-        let ticket = id_of(&item["ticket_id"])
-            .ok_or_else(|| err("ticket_id", "missing or not a number".into()))?;
-        let incoming = item["incoming"]
-            .as_bool()
-            .ok_or_else(|| err("incoming", "missing or not true/false".into()))?;
+        let Some(ticket) = id_of(&item["ticket_id"]) else {
+            out.fail(None, err("ticket_id", "missing or not a number".into()));
+            continue;
+        };
+        let conversation = format!("fd-{ticket}");
+        let Some(incoming) = item["incoming"].as_bool() else {
+            out.fail(
+                Some(&conversation),
+                err("incoming", "missing or not true/false".into()),
+            );
+            continue;
+        };
         let private = item["private"].as_bool().unwrap_or(false);
         let user = id_of(&item["user_id"]);
         let author = if private {
@@ -177,18 +121,26 @@ pub fn translate_pages(pages: &[Page]) -> Result<Vec<Translated>, SourceError> {
         } else if user.is_some_and(|u| agents.contains(&u)) || agents.is_empty() {
             "agent"
         } else {
-            return Err(err(
-                "user_id",
-                format!(
-                    "{} wrote an outgoing reply but is not in the agents pages",
-                    user.map_or("(none)".into(), |u| u.to_string())
+            out.fail(
+                Some(&conversation),
+                err(
+                    "user_id",
+                    format!(
+                        "{} wrote an outgoing reply but is not in the agents pages",
+                        user.map_or("(none)".into(), |u| u.to_string())
+                    ),
                 ),
-            ));
+            );
+            continue;
+        };
+        let Some(at) = text(&item, "created_at") else {
+            out.fail(Some(&conversation), err("created_at", "missing".into()));
+            continue;
         };
         let mut message = json!({
             "type": "message",
-            "conversation": format!("fd-{ticket}"),
-            "at": text(&item, "created_at").ok_or_else(|| err("created_at", "missing".into()))?,
+            "conversation": conversation,
+            "at": at,
             "author": author,
         });
         if let Some(cid) = id_of(&item["id"]) {
@@ -202,28 +154,40 @@ pub fn translate_pages(pages: &[Page]) -> Result<Vec<Translated>, SourceError> {
         if let Some(body) = text(&item, "body_text") {
             message["text"] = Value::from(body);
         }
-        out.push(Translated {
-            file: file.clone(),
-            place: place.clone(),
-            record: message,
-        });
+        out.record(&conversation, &file, &place, message);
     }
     for (file, place, item) in by_kind.remove("satisfaction_ratings").unwrap_or_default() {
         let err = |field: &str, reason: String| SourceError::new(&file, &place, field, reason);
-        let ticket = id_of(&item["ticket_id"])
-            .ok_or_else(|| err("ticket_id", "missing or not a number".into()))?;
-        let value = id_of(&item["ratings"]["default_question"])
-            .ok_or_else(|| err("ratings.default_question", "missing".into()))?;
-        let score = rating(value).ok_or_else(|| {
-            err(
-                "ratings.default_question",
-                format!("{value} is not a rating (−103 … 103)"),
-            )
-        })?;
+        let Some(ticket) = id_of(&item["ticket_id"]) else {
+            out.fail(None, err("ticket_id", "missing or not a number".into()));
+            continue;
+        };
+        let conversation = format!("fd-{ticket}");
+        let Some(value) = id_of(&item["ratings"]["default_question"]) else {
+            out.fail(
+                Some(&conversation),
+                err("ratings.default_question", "missing".into()),
+            );
+            continue;
+        };
+        let Some(score) = rating(value) else {
+            out.fail(
+                Some(&conversation),
+                err(
+                    "ratings.default_question",
+                    format!("{value} is not a rating (−103 … 103)"),
+                ),
+            );
+            continue;
+        };
+        let Some(at) = text(&item, "created_at") else {
+            out.fail(Some(&conversation), err("created_at", "missing".into()));
+            continue;
+        };
         let mut survey = json!({
             "type": "survey",
-            "conversation": format!("fd-{ticket}"),
-            "at": text(&item, "created_at").ok_or_else(|| err("created_at", "missing".into()))?,
+            "conversation": conversation,
+            "at": at,
             "kind": "csat",
             "score": score,
             "scale": [1, 7],
@@ -231,11 +195,84 @@ pub fn translate_pages(pages: &[Page]) -> Result<Vec<Translated>, SourceError> {
         if let Some(feedback) = text(&item, "feedback") {
             survey["comment"] = Value::from(feedback);
         }
-        out.push(Translated {
-            file: file.clone(),
-            place: place.clone(),
-            record: survey,
-        });
+        out.record(&conversation, &file, &place, survey);
     }
-    Ok(out)
+    Ok(out.finish())
+}
+
+/// A ticket's conversation record (with its description as the first message, and its
+/// resolution and reopen from `stats`), or the field and reason it cannot be translated.
+fn ticket_record(
+    conversation: &str,
+    ticket: &Value,
+    name_of: &dyn Fn(Option<i64>) -> Option<String>,
+) -> Result<Value, (String, String)> {
+    let fail = |field: &str, reason: &str| (field.to_string(), reason.to_string());
+    let created = text(ticket, "created_at").ok_or_else(|| fail("created_at", "missing"))?;
+    let source =
+        id_of(&ticket["source"]).ok_or_else(|| fail("source", "missing or not a number"))?;
+    let mut header = json!({
+        "type": "conversation",
+        "id": conversation,
+        "channel": channel(source),
+        "created_at": created,
+    });
+    if let Some(subject) = text(ticket, "subject") {
+        header["subject"] = Value::from(subject);
+    }
+    if let Some(tags) = ticket["tags"].as_array() {
+        header["tags"] = Value::from(tags.clone());
+    }
+    // The requester's name from the contacts pages, or embedded (`include=requester`).
+    if let Some(customer) = name_of(id_of(&ticket["requester_id"]))
+        .or_else(|| text(&ticket["requester"], "name").map(str::to_string))
+    {
+        header["customer"] = Value::from(customer);
+    }
+    if let Some(agent) = name_of(id_of(&ticket["responder_id"])) {
+        header["agent"] = Value::from(agent);
+    }
+    // The description is the first message (not in the conversations): the requester's, or the
+    // agent's on an outbound e-mail (source 10).
+    let mut first =
+        json!({"at": created, "author": "customer", "id": format!("{conversation}-description")});
+    if source == 10 {
+        first["author"] = Value::from("agent");
+        if let Some(agent) = name_of(id_of(&ticket["responder_id"])) {
+            first["agent"] = Value::from(agent);
+        }
+    }
+    if let Some(body) = text(ticket, "description_text") {
+        first["text"] = Value::from(body);
+    }
+    header["messages"] = Value::from(vec![first]);
+    let status =
+        id_of(&ticket["status"]).ok_or_else(|| fail("status", "missing or not a number"))?;
+    if !(2..=7).contains(&status) {
+        return Err((
+            "status".into(),
+            format!("{status} is not a Freshdesk status (2–7)"),
+        ));
+    }
+    let stats = &ticket["stats"];
+    let mut events = Vec::new();
+    if let Some(reopened) = text(stats, "reopened_at") {
+        events.push(json!({"at": reopened, "event": "reopened"}));
+    }
+    // The last resolution, also on a ticket that was reopened after it (then the reopen counts:
+    // resolved, then reopened).
+    let resolved_at = text(stats, "resolved_at").or(if matches!(status, 4 | 5) {
+        text(stats, "closed_at").or(text(ticket, "updated_at"))
+    } else {
+        None
+    });
+    match resolved_at {
+        Some(at) => events.push(json!({"at": at, "event": "resolved"})),
+        None if matches!(status, 4 | 5) => {
+            return Err(fail("stats.resolved_at", "a resolved ticket needs a time"));
+        }
+        None => {}
+    }
+    header["events"] = Value::from(events);
+    Ok(header)
 }

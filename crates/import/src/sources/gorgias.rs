@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 
 use super::json_pages::{Items, id_text, load, text};
-use super::{SourceError, Translated};
+use super::{PerConversation, SourceError, SourceOptions, Translation};
 
 /// Gorgias's ticket `channel` as a servicemeter channel.
 pub fn channel(name: &str) -> String {
@@ -102,75 +102,34 @@ fn read(files: &[PathBuf]) -> Result<(Items, Items, Items), SourceError> {
     Ok((tickets, messages, surveys))
 }
 
-pub fn translate(files: &[PathBuf]) -> Result<Vec<Translated>, SourceError> {
+/// Translates Gorgias pages saved as files. `Err` only for a file that cannot be read as pages;
+/// a ticket, message or survey with a problem is a failure of its own (see [`Translation`]).
+pub fn translate(files: &[PathBuf], _options: &SourceOptions) -> Result<Translation, SourceError> {
     let (tickets, messages, surveys) = read(files)?;
-    let mut out = Vec::new();
+    let mut out = PerConversation::default();
     for (file, place, t) in tickets {
         let err = |field: &str, reason: String| SourceError::new(&file, &place, field, reason);
-        let id = id_text(&t["id"]).ok_or_else(|| err("id", "missing".into()))?;
+        let Some(id) = id_text(&t["id"]) else {
+            out.fail(None, err("id", "missing".into()));
+            continue;
+        };
         let conversation = format!("gorgias-{id}");
-        let mut header = json!({
-            "type": "conversation",
-            "id": conversation,
-            "channel": channel(t["channel"].as_str().unwrap_or("")),
-            "created_at": text(&t, "created_datetime").ok_or_else(|| err("created_datetime", "missing".into()))?,
-        });
-        if let Some(subject) = text(&t, "subject") {
-            header["subject"] = Value::from(subject);
+        match ticket_record(&conversation, &t) {
+            Ok(header) => out.record(&conversation, &file, &place, header),
+            Err((field, reason)) => out.fail(Some(&conversation), err(&field, reason)),
         }
-        if let Some(name) = text(&t["customer"], "name") {
-            header["customer"] = Value::from(name);
-        }
-        if let Some(name) = text(&t["assignee_user"], "name") {
-            header["agent"] = Value::from(name);
-        }
-        if let Some(tags) = t["tags"].as_array() {
-            let names: Vec<Value> = tags
-                .iter()
-                .filter_map(|g| text(g, "name"))
-                .map(Value::from)
-                .collect();
-            header["tags"] = Value::from(names);
-        }
-        let mut embedded = Vec::new();
-        for (k, m) in t["messages"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
-            let mut record = message_record(&conversation, m)
-                .map_err(|(f, r)| err(&format!("messages[{k}].{f}"), r))?;
-            // Inside the conversation record: without type and conversation.
-            if let Some(o) = record.as_object_mut() {
-                o.remove("type");
-                o.remove("conversation");
-            }
-            embedded.push(record);
-        }
-        header["messages"] = Value::from(embedded);
-        if t["status"].as_str() == Some("closed") {
-            let at = text(&t, "closed_datetime")
-                .ok_or_else(|| err("closed_datetime", "a closed ticket needs it".into()))?;
-            header["events"] = json!([{"at": at, "event": "resolved"}]);
-        }
-        out.push(Translated {
-            file,
-            place,
-            record: header,
-        });
     }
     for (file, place, m) in messages {
         let err = |field: &str, reason: String| SourceError::new(&file, &place, field, reason);
-        let ticket = id_text(&m["ticket_id"]).ok_or_else(|| err("ticket_id", "missing".into()))?;
-        let record =
-            message_record(&format!("gorgias-{ticket}"), &m).map_err(|(f, r)| err(&f, r))?;
-        out.push(Translated {
-            file,
-            place,
-            record,
-        });
+        let Some(ticket) = id_text(&m["ticket_id"]) else {
+            out.fail(None, err("ticket_id", "missing".into()));
+            continue;
+        };
+        let conversation = format!("gorgias-{ticket}");
+        match message_record(&conversation, &m) {
+            Ok(record) => out.record(&conversation, &file, &place, record),
+            Err((field, reason)) => out.fail(Some(&conversation), err(&field, reason)),
+        }
     }
     for (file, place, s) in surveys {
         let err = |field: &str, reason: String| SourceError::new(&file, &place, field, reason);
@@ -178,11 +137,22 @@ pub fn translate(files: &[PathBuf]) -> Result<Vec<Translated>, SourceError> {
             // Sent but not answered.
             continue;
         };
-        let ticket = id_text(&s["ticket_id"]).ok_or_else(|| err("ticket_id", "missing".into()))?;
+        let Some(ticket) = id_text(&s["ticket_id"]) else {
+            out.fail(None, err("ticket_id", "missing".into()));
+            continue;
+        };
+        let conversation = format!("gorgias-{ticket}");
+        let Some(at) = text(&s, "scored_datetime") else {
+            out.fail(
+                Some(&conversation),
+                err("scored_datetime", "missing".into()),
+            );
+            continue;
+        };
         let mut survey = json!({
             "type": "survey",
-            "conversation": format!("gorgias-{ticket}"),
-            "at": text(&s, "scored_datetime").ok_or_else(|| err("scored_datetime", "missing".into()))?,
+            "conversation": conversation,
+            "at": at,
             "kind": "csat",
             "score": score,
             "scale": [1, 5],
@@ -190,11 +160,65 @@ pub fn translate(files: &[PathBuf]) -> Result<Vec<Translated>, SourceError> {
         if let Some(body) = text(&s, "body_text") {
             survey["comment"] = Value::from(body);
         }
-        out.push(Translated {
-            file,
-            place,
-            record: survey,
-        });
+        out.record(&conversation, &file, &place, survey);
     }
-    Ok(out)
+    Ok(out.finish())
+}
+
+/// A ticket's conversation record with its embedded messages, or the field and reason it cannot
+/// be translated.
+fn ticket_record(conversation: &str, t: &Value) -> Result<Value, (String, String)> {
+    let created = text(t, "created_datetime")
+        .ok_or_else(|| ("created_datetime".to_string(), "missing".to_string()))?;
+    let mut header = json!({
+        "type": "conversation",
+        "id": conversation,
+        "channel": channel(t["channel"].as_str().unwrap_or("")),
+        "created_at": created,
+    });
+    if let Some(subject) = text(t, "subject") {
+        header["subject"] = Value::from(subject);
+    }
+    if let Some(name) = text(&t["customer"], "name") {
+        header["customer"] = Value::from(name);
+    }
+    if let Some(name) = text(&t["assignee_user"], "name") {
+        header["agent"] = Value::from(name);
+    }
+    if let Some(tags) = t["tags"].as_array() {
+        let names: Vec<Value> = tags
+            .iter()
+            .filter_map(|g| text(g, "name"))
+            .map(Value::from)
+            .collect();
+        header["tags"] = Value::from(names);
+    }
+    let mut embedded = Vec::new();
+    for (k, m) in t["messages"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let mut record =
+            message_record(conversation, m).map_err(|(f, r)| (format!("messages[{k}].{f}"), r))?;
+        // Inside the conversation record: without type and conversation.
+        if let Some(o) = record.as_object_mut() {
+            o.remove("type");
+            o.remove("conversation");
+        }
+        embedded.push(record);
+    }
+    header["messages"] = Value::from(embedded);
+    if t["status"].as_str() == Some("closed") {
+        let at = text(t, "closed_datetime").ok_or_else(|| {
+            (
+                "closed_datetime".to_string(),
+                "a closed ticket needs it".to_string(),
+            )
+        })?;
+        header["events"] = json!([{"at": at, "event": "resolved"}]);
+    }
+    Ok(header)
 }

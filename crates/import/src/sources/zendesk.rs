@@ -8,12 +8,13 @@
 //! assignee = assigned. Satisfaction good/bad = CSAT 2/1 on a 2-point scale.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
 pub use super::json_pages::Page;
 use super::json_pages::{Items, classify, id_of, load, text};
-use super::{SourceError, Translated};
+use super::{PerConversation, SourceError, SourceOptions, Translation};
 
 /// A Zendesk `via.channel` as a servicemeter channel.
 pub fn channel(via: &str) -> String {
@@ -37,7 +38,7 @@ struct Pages {
     ratings: Items,
 }
 
-fn read_pages(pages: &[Page]) -> Result<Pages, SourceError> {
+fn read_pages(pages: &[Page], out: &mut PerConversation) -> Result<Pages, SourceError> {
     let mut by_kind = classify(
         pages,
         &[
@@ -51,8 +52,15 @@ fn read_pages(pages: &[Page]) -> Result<Pages, SourceError> {
     )?;
     let mut users = HashMap::new();
     for (file, place, item) in by_kind.remove("users").unwrap_or_default() {
-        let id = id_of(&item["id"])
-            .ok_or_else(|| SourceError::new(&file, &place, "id", "missing or not a number"))?;
+        let Some(id) = id_of(&item["id"]) else {
+            out.warn(SourceError::new(
+                &file,
+                &place,
+                "id",
+                "missing or not a number; this user is left out",
+            ));
+            continue;
+        };
         let role = item["role"].as_str().unwrap_or("").to_string();
         let name = item["name"].as_str().unwrap_or("").to_string();
         users.insert(id, (role, name));
@@ -67,31 +75,38 @@ fn read_pages(pages: &[Page]) -> Result<Pages, SourceError> {
     })
 }
 
-fn text_field<'a>(v: &'a Value, field: &str) -> Option<&'a str> {
-    text(v, field)
-}
-
-pub fn translate(files: &[std::path::PathBuf]) -> Result<Vec<Translated>, SourceError> {
-    translate_pages(&load(files)?)
+/// Translates Zendesk pages saved as files. `Err` only for a file that cannot be read as pages;
+/// a ticket with a problem is a failure of its own (see [`Translation`]).
+pub fn translate(files: &[PathBuf], options: &SourceOptions) -> Result<Translation, SourceError> {
+    translate_pages(&load(files)?, options)
 }
 
 /// [`translate`] over pages in memory (as `sync` fetches them).
-pub fn translate_pages(pages: &[Page]) -> Result<Vec<Translated>, SourceError> {
-    let pages = read_pages(pages)?;
+pub fn translate_pages(
+    pages: &[Page],
+    _options: &SourceOptions,
+) -> Result<Translation, SourceError> {
+    let mut out = PerConversation::default();
+    let pages = read_pages(pages, &mut out)?;
     let user = |id: Option<i64>| id.and_then(|id| pages.users.get(&id));
-    let mut out = Vec::new();
     for (file, place, ticket) in &pages.tickets {
         let err = |field: &str, reason: &str| SourceError::new(file, place, field, reason);
-        let id = id_of(&ticket["id"]).ok_or_else(|| err("id", "missing or not a number"))?;
-        let created =
-            text_field(ticket, "created_at").ok_or_else(|| err("created_at", "missing"))?;
+        let Some(id) = id_of(&ticket["id"]) else {
+            out.fail(None, err("id", "missing or not a number"));
+            continue;
+        };
+        let conversation = format!("zd-{id}");
+        let Some(created) = text(ticket, "created_at") else {
+            out.fail(Some(&conversation), err("created_at", "missing"));
+            continue;
+        };
         let mut header = json!({
             "type": "conversation",
-            "id": format!("zd-{id}"),
+            "id": conversation,
             "channel": channel(ticket["via"]["channel"].as_str().unwrap_or("")),
             "created_at": created,
         });
-        if let Some(subject) = text_field(ticket, "subject") {
+        if let Some(subject) = text(ticket, "subject") {
             header["subject"] = Value::from(subject);
         }
         if let Some(tags) = ticket["tags"].as_array() {
@@ -103,19 +118,19 @@ pub fn translate_pages(pages: &[Page]) -> Result<Vec<Translated>, SourceError> {
         if let Some((_, name)) = user(id_of(&ticket["assignee_id"])) {
             header["agent"] = Value::from(name.as_str());
         }
-        out.push(Translated {
-            file: file.clone(),
-            place: place.clone(),
-            record: header,
-        });
+        out.record(&conversation, file, place, header);
     }
     for (file, place, audit) in &pages.audits {
         let err = |field: &str, reason: String| SourceError::new(file, place, field, reason);
-        let ticket = id_of(&audit["ticket_id"])
-            .ok_or_else(|| err("ticket_id", "missing or not a number".into()))?;
+        let Some(ticket) = id_of(&audit["ticket_id"]) else {
+            out.fail(None, err("ticket_id", "missing or not a number".into()));
+            continue;
+        };
         let conversation = format!("zd-{ticket}");
-        let at =
-            text_field(audit, "created_at").ok_or_else(|| err("created_at", "missing".into()))?;
+        let Some(at) = text(audit, "created_at") else {
+            out.fail(Some(&conversation), err("created_at", "missing".into()));
+            continue;
+        };
         let by_rule = matches!(
             audit["via"]["source"]["rel"].as_str(),
             Some("trigger" | "automation")
@@ -138,23 +153,33 @@ pub fn translate_pages(pages: &[Page]) -> Result<Vec<Translated>, SourceError> {
                             }
                             Some((role, _)) if role == "end-user" => ("customer", None),
                             Some((role, _)) => {
-                                return Err(SourceError::new(
-                                    file,
-                                    &event_place,
-                                    "author_id",
-                                    format!("user role '{role}' is not end-user, agent or admin"),
-                                ));
+                                out.fail(
+                                    Some(&conversation),
+                                    SourceError::new(
+                                        file,
+                                        &event_place,
+                                        "author_id",
+                                        format!(
+                                            "user role '{role}' is not end-user, agent or admin"
+                                        ),
+                                    ),
+                                );
+                                continue;
                             }
                             None => {
-                                return Err(SourceError::new(
-                                    file,
-                                    &event_place,
-                                    "author_id",
-                                    format!(
-                                        "user {} is not in the users pages",
-                                        author_id.map_or("(none)".into(), |a| a.to_string())
+                                out.fail(
+                                    Some(&conversation),
+                                    SourceError::new(
+                                        file,
+                                        &event_place,
+                                        "author_id",
+                                        format!(
+                                            "user {} is not in the users pages",
+                                            author_id.map_or("(none)".into(), |a| a.to_string())
+                                        ),
                                     ),
-                                ));
+                                );
+                                continue;
                             }
                         }
                     };
@@ -170,14 +195,10 @@ pub fn translate_pages(pages: &[Page]) -> Result<Vec<Translated>, SourceError> {
                     if let Some(agent) = agent {
                         message["agent"] = Value::from(agent);
                     }
-                    if let Some(body) = text_field(event, "body") {
+                    if let Some(body) = text(event, "body") {
                         message["text"] = Value::from(body);
                     }
-                    out.push(Translated {
-                        file: file.clone(),
-                        place: event_place,
-                        record: message,
-                    });
+                    out.record(&conversation, file, &event_place, message);
                 }
                 Some("Change") | Some("Create") => {
                     let field = event["field_name"].as_str().unwrap_or("");
@@ -207,11 +228,7 @@ pub fn translate_pages(pages: &[Page]) -> Result<Vec<Translated>, SourceError> {
                         {
                             record["agent"] = Value::from(name.as_str());
                         }
-                        out.push(Translated {
-                            file: file.clone(),
-                            place: event_place,
-                            record,
-                        });
+                        out.record(&conversation, file, &event_place, record);
                     }
                 }
                 _ => {}
@@ -220,39 +237,122 @@ pub fn translate_pages(pages: &[Page]) -> Result<Vec<Translated>, SourceError> {
     }
     for (file, place, rating) in &pages.ratings {
         let err = |field: &str, reason: String| SourceError::new(file, place, field, reason);
+        let Some(ticket) = id_of(&rating["ticket_id"]) else {
+            out.fail(None, err("ticket_id", "missing or not a number".into()));
+            continue;
+        };
+        let conversation = format!("zd-{ticket}");
         let score = match rating["score"].as_str() {
             Some("good") => 2,
             Some("bad") => 1,
             // Offered but not answered: no response.
             Some("offered" | "unoffered") => continue,
             other => {
-                return Err(err(
-                    "score",
-                    format!(
-                        "'{}' is not good, bad, offered or unoffered",
-                        other.unwrap_or("")
+                out.fail(
+                    Some(&conversation),
+                    err(
+                        "score",
+                        format!(
+                            "'{}' is not good, bad, offered or unoffered",
+                            other.unwrap_or("")
+                        ),
                     ),
-                ));
+                );
+                continue;
             }
         };
-        let ticket = id_of(&rating["ticket_id"])
-            .ok_or_else(|| err("ticket_id", "missing or not a number".into()))?;
+        let Some(at) = text(rating, "created_at") else {
+            out.fail(Some(&conversation), err("created_at", "missing".into()));
+            continue;
+        };
         let mut survey = json!({
             "type": "survey",
-            "conversation": format!("zd-{ticket}"),
-            "at": text_field(rating, "created_at").ok_or_else(|| err("created_at", "missing".into()))?,
+            "conversation": conversation,
+            "at": at,
             "kind": "csat",
             "score": score,
             "scale": [1, 2],
         });
-        if let Some(comment) = text_field(rating, "comment") {
+        if let Some(comment) = text(rating, "comment") {
             survey["comment"] = Value::from(comment);
         }
-        out.push(Translated {
-            file: file.clone(),
-            place: place.clone(),
-            record: survey,
-        });
+        out.record(&conversation, file, place, survey);
     }
-    Ok(out)
+    Ok(out.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(name: &str, json: &str) -> Page {
+        Page {
+            name: name.to_string(),
+            kind_hint: name.to_string(),
+            value: serde_json::from_str(json).expect("fixture is JSON"),
+        }
+    }
+
+    fn run(pages: &[Page]) -> Translation {
+        translate_pages(pages, &SourceOptions::default()).expect("pages are readable")
+    }
+
+    fn ids(t: &Translation) -> Vec<String> {
+        t.records
+            .iter()
+            .map(|r| {
+                let kind = r.record["type"].as_str().unwrap_or("");
+                let of = if kind == "conversation" {
+                    "id"
+                } else {
+                    "conversation"
+                };
+                format!("{kind} {}", r.record[of].as_str().unwrap_or(""))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_bad_ticket_is_a_failure_and_the_other_tickets_go_on() {
+        let t = run(&[
+            page(
+                "tickets.json",
+                r#"{"tickets": [
+                    {"id": 1, "created_at": "2024-03-04T09:00:00Z", "via": {"channel": "email"}},
+                    {"id": 2, "via": {"channel": "email"}},
+                    {"via": {"channel": "email"}, "created_at": "2024-03-04T09:00:00Z"}
+                ]}"#,
+            ),
+            page(
+                "audits.json",
+                r#"{"audits": [
+                    {"ticket_id": 2, "created_at": "2024-03-04T09:00:00Z", "author_id": 5,
+                     "events": [{"type": "Comment", "id": 7, "public": false, "body": "x"}]},
+                    {"ticket_id": 1, "created_at": "2024-03-04T09:10:00Z", "author_id": 5,
+                     "events": [{"type": "Comment", "id": 8, "public": false, "body": "y"}]}
+                ]}"#,
+            ),
+        ]);
+        // Ticket 2 has no created_at: rejected whole (its note too); the ticket without an id is
+        // a failure of its own; ticket 1 and its note remain.
+        assert_eq!(ids(&t), ["conversation zd-1", "message zd-1"]);
+        let failures: Vec<String> = t.failures.iter().map(|f| f.to_string()).collect();
+        assert_eq!(
+            failures,
+            [
+                "tickets.json: tickets[1]: field `created_at`: missing",
+                "tickets.json: tickets[2]: field `id`: missing or not a number",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_file_without_known_keys_is_an_error() {
+        let e = translate_pages(
+            &[page("other.json", r#"{"things": []}"#)],
+            &SourceOptions::default(),
+        )
+        .unwrap_err();
+        assert!(e.reason.starts_with("holds none of tickets"), "{e}");
+    }
 }
