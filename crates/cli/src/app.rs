@@ -295,6 +295,7 @@ async fn import(global: &GlobalArgs, args: ImportArgs) -> Result<()> {
         };
         let options = SourceOptions {
             timezone,
+            timezone_given: args.timezone.is_some(),
             twitter_signoff_agents: args.twitter_signoff_agents,
             mapping: args.mapping.clone(),
         };

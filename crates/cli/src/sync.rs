@@ -7,7 +7,8 @@ use anyhow::{Context, Result, anyhow, bail};
 use servicemeter_core::Calendars;
 use servicemeter_import::sources::json_pages::Page;
 use servicemeter_import::sources::{
-    SourceError, Translated, freshdesk as freshdesk_source, zendesk as zendesk_source,
+    SourceError, SourceOptions, Translated, freshdesk as freshdesk_source,
+    zendesk as zendesk_source,
 };
 use servicemeter_store::{ImportRun, Store};
 use servicemeter_sync::client::RetryPolicy;
@@ -67,11 +68,22 @@ impl Account {
         })
     }
 
+    /// The batch's records. A ticket that cannot be translated stops the sync like an error
+    /// (its first failure), so nothing of this batch is stored; warnings are printed.
     fn translate(&self, pages: &[Page]) -> Result<Vec<Translated>, SourceError> {
-        match self {
-            Account::Zendesk(_) => zendesk_source::translate_pages(pages),
-            Account::Freshdesk(_) => freshdesk_source::translate_pages(pages),
+        // Zendesk and Freshdesk times carry their offset: the time zone is not used.
+        let options = SourceOptions::default();
+        let translation = match self {
+            Account::Zendesk(_) => zendesk_source::translate_pages(pages, &options)?,
+            Account::Freshdesk(_) => freshdesk_source::translate_pages(pages, &options)?,
+        };
+        if let Some(first) = translation.failures.into_iter().next() {
+            return Err(first);
         }
+        for warning in &translation.warnings {
+            eprintln!("warning: {warning}");
+        }
+        Ok(translation.records)
     }
 }
 

@@ -271,26 +271,7 @@ fn zendesk_errors_name_file_record_and_field() {
         )
         .unwrap();
     }
-    // An author who is not in the users pages.
     let audits = std::fs::read_to_string(dir.join("audits.json")).unwrap();
-    std::fs::write(
-        dir.join("audits.json"),
-        audits.replace(
-            "\"id\": 9003, \"author_id\": 2",
-            "\"id\": 9003, \"author_id\": 77",
-        ),
-    )
-    .unwrap();
-    let out = d.run(&["import", "--source", "zendesk", dir.to_str().unwrap()]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
-    assert!(
-        stderr.contains(&format!(
-            "{}: audits[2].events[0]: field `author_id`: user 77 is not in the users pages",
-            dir.join("audits.json").display()
-        )),
-        "{stderr}"
-    );
     // A bad timestamp is caught by the canonical parser, at its record.
     std::fs::write(
         dir.join("audits.json"),
@@ -299,6 +280,7 @@ fn zendesk_errors_name_file_record_and_field() {
     .unwrap();
     let out = d.run(&["import", "--source", "zendesk", dir.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
     assert!(
         stderr.contains("audits[6].events[0]: field `at`:"),
         "{stderr}"
@@ -307,6 +289,18 @@ fn zendesk_errors_name_file_record_and_field() {
         d.ok(&["facts", "--format", "jsonl"]).is_empty(),
         "nothing stored"
     );
+    // An author who is not in the users pages (a deleted user) does not stop the import: not
+    // the requester, so an agent reply without a name.
+    std::fs::write(
+        dir.join("audits.json"),
+        audits.replace(
+            "\"id\": 9003, \"author_id\": 2",
+            "\"id\": 9003, \"author_id\": 77",
+        ),
+    )
+    .unwrap();
+    let summary = d.ok(&["import", "--source", "zendesk", dir.to_str().unwrap()]);
+    assert!(summary.contains("2 agent"), "{summary}");
 }
 
 #[test]
@@ -343,7 +337,7 @@ fn freshdesk_pages_map_descriptions_replies_notes_status_and_ratings() {
     assert_eq!(chat["channel"], "chat");
     assert_eq!(chat["unanswered"], true);
 
-    // A status Freshdesk does not have names its record and field.
+    // A custom status (beyond 2–7) is read as open, never an abort.
     let dir = d.dir.path().join("fd");
     std::fs::create_dir(&dir).unwrap();
     let tickets =
@@ -355,10 +349,11 @@ fn freshdesk_pages_map_descriptions_replies_notes_status_and_ratings() {
     )
     .unwrap();
     let out = d.run(&["import", "--source", "freshdesk", dir.to_str().unwrap()]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!(
-        "{}: tickets[1]: field `status`: 9 is not a Freshdesk status (2–7)",
-        dir.join("tickets.json").display()
-    )));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

@@ -126,7 +126,19 @@ fn read(files: &[PathBuf]) -> Result<(Items, Items, Items), SourceError> {
     Ok((conversations, messages, ratings))
 }
 
-pub fn translate(files: &[PathBuf]) -> Result<Vec<Translated>, SourceError> {
+/// The records of `files`; a problem anywhere stops the translation (no per-conversation
+/// failures yet).
+pub fn translate(
+    files: &[PathBuf],
+    _options: &super::SourceOptions,
+) -> Result<super::Translation, SourceError> {
+    Ok(super::Translation {
+        records: translate_records(files)?,
+        ..super::Translation::default()
+    })
+}
+
+fn translate_records(files: &[PathBuf]) -> Result<Vec<Translated>, SourceError> {
     let (conversations, messages, ratings) = read(files)?;
     let mut out = Vec::new();
     for (file, place, c) in conversations {

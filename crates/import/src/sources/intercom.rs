@@ -38,7 +38,19 @@ pub fn channel(source_type: &str) -> &'static str {
     }
 }
 
-pub fn translate(files: &[PathBuf]) -> Result<Vec<Translated>, SourceError> {
+/// The records of `files`; a problem anywhere stops the translation (no per-conversation
+/// failures yet).
+pub fn translate(
+    files: &[PathBuf],
+    _options: &super::SourceOptions,
+) -> Result<super::Translation, SourceError> {
+    Ok(super::Translation {
+        records: translate_records(files)?,
+        ..super::Translation::default()
+    })
+}
+
+fn translate_records(files: &[PathBuf]) -> Result<Vec<Translated>, SourceError> {
     let mut by_kind = read(
         files,
         &["conversations", "admins"],

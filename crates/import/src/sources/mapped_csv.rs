@@ -396,5 +396,6 @@ pub fn translate(
     Ok(Translation {
         records: out,
         failures,
+        warnings: Vec::new(),
     })
 }

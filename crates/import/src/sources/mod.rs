@@ -96,6 +96,9 @@ impl Source {
 pub struct SourceOptions {
     /// For timestamps without an offset.
     pub timezone: TimeZone,
+    /// Whether the user gave `--timezone`. Vendors that document their offset-less times as UTC
+    /// (Gorgias) read them as UTC unless it was given; then in `timezone`.
+    pub timezone_given: bool,
     /// Twitter: name the agent after the sign-off at the end of a brand's reply (`^JK`,
     /// `-Becky`) as "brand JK", instead of the brand alone.
     pub twitter_signoff_agents: bool,
@@ -107,6 +110,7 @@ impl Default for SourceOptions {
     fn default() -> SourceOptions {
         SourceOptions {
             timezone: TimeZone::get("Europe/Amsterdam").expect("bundled"),
+            timezone_given: false,
             twitter_signoff_agents: false,
             mapping: None,
         }
@@ -176,12 +180,69 @@ impl Translated {
 }
 
 /// What a translation gives: the canonical records, and the source records that could not be
-/// translated (rows of a CSV with a bad value). Failures stop an import unless it skips invalid
-/// records, like records the canonical parser refuses.
+/// translated (rows of a CSV with a bad value, a ticket without an id). Failures stop an import
+/// unless it skips invalid records, like records the canonical parser refuses. Warnings are
+/// problems that did not stop anything (e.g. a comment by a user who is not in the users pages,
+/// whose role was worked out otherwise): to be shown, never a reject.
 #[derive(Debug, Clone, Default)]
 pub struct Translation {
     pub records: Vec<Translated>,
     pub failures: Vec<SourceError>,
+    pub warnings: Vec<SourceError>,
+}
+
+/// Collects the records of sources whose conversations are assembled from several items (a
+/// ticket, its audits, its ratings): a conversation with a failure is rejected whole — none of
+/// its records is kept — while the other conversations go on.
+#[derive(Debug, Default)]
+pub(crate) struct PerConversation {
+    records: Vec<(String, Translated)>,
+    failures: Vec<(Option<String>, SourceError)>,
+    warnings: Vec<SourceError>,
+}
+
+impl PerConversation {
+    /// A record of conversation `conversation`.
+    pub fn record(&mut self, conversation: &str, file: &str, place: &str, record: Value) {
+        self.records.push((
+            conversation.to_string(),
+            Translated {
+                file: file.to_string(),
+                place: place.to_string(),
+                record,
+            },
+        ));
+    }
+
+    /// A failure; with the conversation it belongs to (when known), that conversation's other
+    /// records are dropped too.
+    pub fn fail(&mut self, conversation: Option<&str>, error: SourceError) {
+        self.failures
+            .push((conversation.map(str::to_string), error));
+    }
+
+    pub fn warn(&mut self, warning: SourceError) {
+        self.warnings.push(warning);
+    }
+
+    pub fn finish(self) -> Translation {
+        let failed: std::collections::HashSet<&str> = self
+            .failures
+            .iter()
+            .filter_map(|(c, _)| c.as_deref())
+            .collect();
+        let records = self
+            .records
+            .iter()
+            .filter(|(c, _)| !failed.contains(c.as_str()))
+            .map(|(_, t)| t.clone())
+            .collect();
+        Translation {
+            records,
+            failures: self.failures.into_iter().map(|(_, e)| e).collect(),
+            warnings: self.warnings,
+        }
+    }
 }
 
 /// Translates rows one by one: a row's error is a failure of its own, the other rows go on.
@@ -245,19 +306,21 @@ pub fn translate(
 ) -> Result<Translation, SourceError> {
     let files = files_of(source, paths)?;
     // Sources whose records refer to each other across files read them all at once.
-    let whole = |records: Vec<Translated>| Translation {
-        records,
-        failures: Vec::new(),
-    };
+    // A file that cannot be read at all is an error; a conversation that cannot be translated
+    // is a failure of its own (a reject with --skip-invalid), the others go on.
     match source {
-        Source::Zendesk => return zendesk::translate(&files).map(whole),
-        Source::Freshdesk => return freshdesk::translate(&files).map(whole),
-        Source::Intercom => return intercom::translate(&files).map(whole),
-        Source::HelpScout => return helpscout::translate(&files).map(whole),
-        Source::Chatwoot => return chatwoot::translate(&files).map(whole),
-        Source::Gorgias => return gorgias::translate(&files).map(whole),
+        Source::Zendesk => return zendesk::translate(&files, options),
+        Source::Freshdesk => return freshdesk::translate(&files, options),
+        Source::Intercom => return intercom::translate(&files, options),
+        Source::HelpScout => return helpscout::translate(&files, options),
+        Source::Chatwoot => return chatwoot::translate(&files, options),
+        Source::Gorgias => return gorgias::translate(&files, options),
         _ => {}
     }
+    let whole = |records: Vec<Translated>| Translation {
+        records,
+        ..Translation::default()
+    };
     let mapping = match (source, &options.mapping) {
         (Source::Csv, Some(path)) => Some(mapped_csv::Mapping::read(path)?),
         (Source::Csv, None) => {
@@ -290,6 +353,7 @@ pub fn translate(
         };
         out.records.extend(part.records);
         out.failures.extend(part.failures);
+        out.warnings.extend(part.warnings);
     }
     Ok(out)
 }
