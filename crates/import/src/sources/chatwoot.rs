@@ -6,13 +6,19 @@
 //! bot = bot; `private` = note; 2 activity and 3 template messages are Chatwoot's own notices,
 //! except that activities saying a conversation was resolved or reopened give those events.
 //! Times in the API are Unix seconds (webhooks send ISO strings; both are read).
+//!
+//! Status events are stamped at the activity message's `created_at`: the instant Chatwoot
+//! gives for the change in its own records (the conversation item's `status` has no time and
+//! gives no event). Replies by an agent bot or by Chatwoot's AI assistant (Captain) are bot
+//! messages. Each item is translated on its own: one that cannot be read is a failure with
+//! its place (`payload[3]`), the others go on.
 
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
 use super::json_pages::{Items, id_text, load, text, unix_time};
-use super::{SourceError, Translated};
+use super::{SourceError, SourceOptions, Translated, Translation};
 
 /// A Chatwoot channel class (`Channel::WebWidget`) as a servicemeter channel.
 pub fn channel(class: &str) -> String {
@@ -63,10 +69,16 @@ pub fn author(message: &Value) -> Result<Option<&'static str>, String> {
         .or(message["sender_type"].as_str())
         .unwrap_or("")
         .to_ascii_lowercase();
+    // `sender.type` is `agent_bot` or `captain_assistant` (webhooks, messages pages);
+    // `sender_type` the class, `AgentBot` or `Captain::Assistant`.
+    let bot = matches!(
+        sender.as_str(),
+        "agent_bot" | "agentbot" | "captain_assistant" | "captain::assistant"
+    );
     Ok(match kind {
         _ if message["private"].as_bool() == Some(true) && kind != 2 => Some("note"),
         0 => Some("customer"),
-        1 if sender == "agent_bot" || sender == "agentbot" => Some("bot"),
+        1 if bot => Some("bot"),
         1 => Some("agent"),
         2 | 3 => None,
         _ => {
@@ -94,8 +106,11 @@ pub fn activity(content: &str) -> Option<Value> {
     (!name.is_empty()).then(|| json!({"type": "event", "event": "assigned", "agent": name}))
 }
 
-fn read(files: &[PathBuf]) -> Result<(Items, Items, Items), SourceError> {
+/// Conversations, messages and CSAT responses, each with file and place; items that are
+/// none of them are failures.
+fn read(files: &[PathBuf]) -> Result<(Items, Items, Items, Vec<SourceError>), SourceError> {
     let (mut conversations, mut messages, mut ratings) = (Vec::new(), Vec::new(), Vec::new());
+    let mut unknown = Vec::new();
     for page in load(files)? {
         let name = page.name;
         let value = page.value;
@@ -114,7 +129,7 @@ fn read(files: &[PathBuf]) -> Result<(Items, Items, Items), SourceError> {
             } else if item.get("inbox_id").is_some() || item.get("meta").is_some() {
                 conversations.push((name.clone(), place, item));
             } else {
-                return Err(SourceError::new(
+                unknown.push(SourceError::new(
                     &name,
                     place,
                     "",
@@ -123,104 +138,141 @@ fn read(files: &[PathBuf]) -> Result<(Items, Items, Items), SourceError> {
             }
         }
     }
-    Ok((conversations, messages, ratings))
+    Ok((conversations, messages, ratings, unknown))
 }
 
-pub fn translate(files: &[PathBuf]) -> Result<Vec<Translated>, SourceError> {
-    let (conversations, messages, ratings) = read(files)?;
-    let mut out = Vec::new();
+pub fn translate(files: &[PathBuf], _options: &SourceOptions) -> Result<Translation, SourceError> {
+    let (conversations, messages, ratings, unknown) = read(files)?;
+    let mut out = Translation {
+        records: Vec::new(),
+        failures: unknown,
+    };
+    let mut push = |file: String, place: String, result: Result<Option<Value>, SourceError>| {
+        match result {
+            Ok(Some(record)) => out.records.push(Translated {
+                file,
+                place,
+                record,
+            }),
+            Ok(None) => {}
+            Err(e) => out.failures.push(e),
+        }
+    };
     for (file, place, c) in conversations {
-        let err = |field: &str, reason: &str| SourceError::new(&file, &place, field, reason);
-        let id = id_text(&c["id"]).ok_or_else(|| err("id", "missing"))?;
-        let created = time(&c["created_at"]).ok_or_else(|| err("created_at", "missing"))?;
-        let class = c["meta"]["channel"]
-            .as_str()
-            .or(c["channel"].as_str())
-            .unwrap_or("");
-        let mut header = json!({
-            "type": "conversation",
-            "id": format!("chatwoot-{id}"),
-            "channel": channel(class),
-            "created_at": created,
-        });
-        if let Some(name) = text(&c["meta"]["assignee"], "name") {
-            header["agent"] = Value::from(name);
-        }
-        if let Some(name) = text(&c["meta"]["sender"], "name") {
-            header["customer"] = Value::from(name);
-        }
-        if let Some(labels) = c["labels"].as_array() {
-            header["tags"] = Value::from(labels.clone());
-        }
-        out.push(Translated {
-            file,
-            place,
-            record: header,
-        });
+        let result = conversation(&file, &place, &c).map(Some);
+        push(file, place, result);
     }
     for (file, place, m) in messages {
-        let err = |field: &str, reason: String| SourceError::new(&file, &place, field, reason);
-        let conversation = id_text(&m["conversation_id"])
-            .ok_or_else(|| err("conversation_id", "missing".into()))?;
-        let at = time(&m["created_at"]).ok_or_else(|| err("created_at", "missing".into()))?;
-        let conversation = format!("chatwoot-{conversation}");
-        match author(&m).map_err(|r| err("message_type", r))? {
-            Some(role) => {
-                let mut message = json!({"type": "message", "conversation": conversation, "at": at, "author": role});
-                if let Some(mid) = id_text(&m["id"]) {
-                    // The same id as the webhook receiver gives, so both paths merge.
-                    message["id"] = Value::from(format!("chatwoot-message-{mid}"));
-                }
-                if matches!(role, "agent" | "note")
-                    && let Some(name) = text(&m["sender"], "name")
-                {
-                    message["agent"] = Value::from(name);
-                }
-                if let Some(content) = text(&m, "content") {
-                    message["text"] = Value::from(content);
-                }
-                out.push(Translated {
-                    file,
-                    place,
-                    record: message,
-                });
-            }
-            None => {
-                if let Some(mut record) = activity(m["content"].as_str().unwrap_or("")) {
-                    record["conversation"] = Value::from(conversation);
-                    record["at"] = Value::from(at);
-                    out.push(Translated {
-                        file,
-                        place,
-                        record,
-                    });
-                }
-            }
-        }
+        let result = message(&file, &place, &m);
+        push(file, place, result);
     }
     for (file, place, r) in ratings {
-        let err = |field: &str, reason: String| SourceError::new(&file, &place, field, reason);
-        let conversation = id_text(&r["conversation_id"])
-            .ok_or_else(|| err("conversation_id", "missing".into()))?;
-        let score = r["rating"]
-            .as_i64()
-            .ok_or_else(|| err("rating", "missing or not a number".into()))?;
-        let mut survey = json!({
-            "type": "survey",
-            "conversation": format!("chatwoot-{conversation}"),
-            "at": time(&r["created_at"]).ok_or_else(|| err("created_at", "missing".into()))?,
-            "kind": "csat",
-            "score": score,
-            "scale": [1, 5],
-        });
-        if let Some(feedback) = text(&r, "feedback_message") {
-            survey["comment"] = Value::from(feedback);
-        }
-        out.push(Translated {
-            file,
-            place,
-            record: survey,
-        });
+        let result = rating(&file, &place, &r).map(Some);
+        push(file, place, result);
     }
     Ok(out)
+}
+
+/// A conversation item as a canonical conversation record.
+fn conversation(file: &str, place: &str, c: &Value) -> Result<Value, SourceError> {
+    let err = |field: &str, reason: &str| SourceError::new(file, place, field, reason);
+    let id = id_text(&c["id"]).ok_or_else(|| err("id", "missing"))?;
+    // Older payloads have no `created_at`; their `timestamp` (the last activity) stands in.
+    let created = time(&c["created_at"])
+        .or_else(|| time(&c["timestamp"]))
+        .ok_or_else(|| err("created_at", "missing (and no timestamp)"))?;
+    let class = c["meta"]["channel"]
+        .as_str()
+        .or(c["channel"].as_str())
+        .unwrap_or("");
+    let mut header = json!({
+        "type": "conversation",
+        "id": format!("chatwoot-{id}"),
+        "channel": channel(class),
+        "created_at": created,
+    });
+    if let Some(name) = text(&c["meta"]["assignee"], "name") {
+        header["agent"] = Value::from(name);
+    }
+    if let Some(name) = text(&c["meta"]["sender"], "name") {
+        header["customer"] = Value::from(name);
+    }
+    if let Some(name) = text(&c["meta"]["team"], "name") {
+        header["team"] = Value::from(name);
+    }
+    let mut tags: Vec<Value> = c["labels"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|l| l.is_string())
+        .cloned()
+        .collect();
+    if let Some(inbox) = id_text(&c["inbox_id"]) {
+        tags.push(Value::from(format!("inbox-{inbox}")));
+    }
+    if let Some(priority) = text(c, "priority") {
+        tags.push(Value::from(format!("priority-{priority}")));
+    }
+    header["tags"] = Value::from(tags);
+    Ok(header)
+}
+
+/// A message item as a flat message record, an event (for status and assignment
+/// activities), or nothing (Chatwoot's other notices).
+fn message(file: &str, place: &str, m: &Value) -> Result<Option<Value>, SourceError> {
+    let err = |field: &str, reason: String| SourceError::new(file, place, field, reason);
+    // A message_created webhook payload carries the conversation instead of its id.
+    let conversation = id_text(&m["conversation_id"])
+        .or_else(|| id_text(&m["conversation"]["id"]))
+        .ok_or_else(|| err("conversation_id", "missing".into()))?;
+    let at = time(&m["created_at"]).ok_or_else(|| err("created_at", "missing".into()))?;
+    let conversation = format!("chatwoot-{conversation}");
+    Ok(match author(m).map_err(|r| err("message_type", r))? {
+        Some(role) => {
+            let mut message =
+                json!({"type": "message", "conversation": conversation, "at": at, "author": role});
+            if let Some(mid) = id_text(&m["id"]) {
+                // The same id as the webhook receiver gives, so both paths merge.
+                message["id"] = Value::from(format!("chatwoot-message-{mid}"));
+            }
+            if matches!(role, "agent" | "note")
+                && let Some(name) = text(&m["sender"], "name")
+            {
+                message["agent"] = Value::from(name);
+            }
+            if let Some(content) = text(m, "content") {
+                message["text"] = Value::from(content);
+            }
+            Some(message)
+        }
+        None => activity(m["content"].as_str().unwrap_or("")).map(|mut record| {
+            record["conversation"] = Value::from(conversation);
+            // The activity message's own time: the instant Chatwoot recorded the change.
+            record["at"] = Value::from(at);
+            record
+        }),
+    })
+}
+
+/// A CSAT survey response as a flat survey record.
+fn rating(file: &str, place: &str, r: &Value) -> Result<Value, SourceError> {
+    let err = |field: &str, reason: String| SourceError::new(file, place, field, reason);
+    let conversation = id_text(&r["conversation_id"])
+        .ok_or_else(|| err("conversation_id", "missing".into()))?;
+    let score = r["rating"]
+        .as_i64()
+        .filter(|s| (1..=5).contains(s))
+        .ok_or_else(|| err("rating", format!("{} is not a rating from 1 to 5", r["rating"])))?;
+    let mut survey = json!({
+        "type": "survey",
+        "conversation": format!("chatwoot-{conversation}"),
+        "at": time(&r["created_at"]).ok_or_else(|| err("created_at", "missing".into()))?,
+        "kind": "csat",
+        "score": score,
+        "scale": [1, 5],
+    });
+    if let Some(feedback) = text(r, "feedback_message") {
+        survey["comment"] = Value::from(feedback);
+    }
+    Ok(survey)
 }

@@ -252,9 +252,9 @@ pub fn translate(
     match source {
         Source::Zendesk => return zendesk::translate(&files).map(whole),
         Source::Freshdesk => return freshdesk::translate(&files).map(whole),
-        Source::Intercom => return intercom::translate(&files).map(whole),
-        Source::HelpScout => return helpscout::translate(&files).map(whole),
-        Source::Chatwoot => return chatwoot::translate(&files).map(whole),
+        Source::Intercom => return intercom::translate(&files, options),
+        Source::HelpScout => return helpscout::translate(&files, options),
+        Source::Chatwoot => return chatwoot::translate(&files, options),
         Source::Gorgias => return gorgias::translate(&files).map(whole),
         _ => {}
     }
