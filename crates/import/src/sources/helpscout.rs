@@ -376,3 +376,147 @@ fn rating(
     }
     Ok(survey)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(files: &[(&str, &str)]) -> Result<Translation, SourceError> {
+        let dir = tempfile::tempdir().unwrap();
+        let paths: Vec<PathBuf> = files
+            .iter()
+            .map(|(name, text)| {
+                let path = dir.path().join(name);
+                std::fs::write(&path, text).unwrap();
+                path
+            })
+            .collect();
+        translate(&paths, &SourceOptions::default())
+    }
+
+    fn events(c: &Value) -> Vec<(String, String)> {
+        c["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["event"].as_str().unwrap().to_string(),
+                    e["at"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn offsetless_times_are_utc_and_thread_ratings_are_surveys() {
+        let conversation = r#"{"id": 7, "type": "email", "status": "closed", "mailboxId": 13,
+          "createdAt": "2024-03-04T09:00:00Z", "closedAt": "2024-03-04T12:00:00Z",
+          "assignee": {"id": 2, "type": "team", "first": "Tier 2", "last": ""},
+          "tags": [{"id": 1, "tag": "vip"}],
+          "_embedded": {"threads": [
+            {"id": 3, "type": "reply", "status": "nochange", "createdAt": "2024-03-04T10:30:00Z",
+             "createdBy": {"type": "user", "first": "Lisa"}, "rating": {"rating": "okay", "comments": "Mwah"}},
+            {"id": 2, "type": "reply", "status": "closed", "createdAt": "2024-03-04T10:00:00Z",
+             "createdBy": {"type": "user", "first": "Lisa"}, "rating": {"rating": "great"},
+             "assignedTo": {"id": 5, "type": "user", "first": "Lisa"}},
+            {"id": 1, "type": "customer", "status": "active", "createdAt": "2024-03-04T09:00:00Z",
+             "createdBy": {"type": "customer", "first": "Eva"}}
+          ]}}"#;
+        let ratings = r#"{"ratings": [{"id": 1, "conversationId": 7, "threadId": 2, "rating": "great",
+          "comments": "Top", "createdAt": "2017-12-12T12:12:13"}]}"#;
+        let t = run(&[("conversation-7.json", conversation), ("ratings.json", ratings)]).unwrap();
+        assert!(t.failures.is_empty(), "{:?}", t.failures);
+        for r in &t.records {
+            r.parse().unwrap();
+        }
+        let c = &t.records[0].record;
+        assert_eq!(c["tags"], json!(["vip", "mailbox-13"]));
+        assert_eq!(c["team"], "Tier 2");
+        assert!(c.get("agent").is_none());
+        // Closed with the reply at 10:00; `nochange` at 10:30 does not reopen; closedAt 12:00
+        // is a resolution of its own (the status walk counts the first).
+        assert_eq!(
+            events(c),
+            [
+                ("resolved".into(), "2024-03-04T10:00:00Z".into()),
+                ("assigned".into(), "2024-03-04T10:00:00Z".into()),
+                ("resolved".into(), "2024-03-04T12:00:00Z".into()),
+            ]
+        );
+        // Thread 2's rating comes from the ratings page (with its time); thread 3's from the
+        // thread, at the thread's time.
+        assert_eq!(
+            c["surveys"],
+            json!([{"at": "2024-03-04T10:30:00Z", "kind": "csat", "score": 2, "scale": [1, 3], "comment": "Mwah"}])
+        );
+        let survey = &t.records[1].record;
+        assert_eq!(survey["at"], "2017-12-12T12:12:13Z");
+        assert_eq!(survey["conversation"], "hs-7");
+        assert_eq!(survey["comment"], "Top");
+    }
+
+    #[test]
+    fn closed_at_resolves_when_threads_do_not_say_so() {
+        let page = r#"{"_embedded": {"conversations": [
+          {"id": 8, "status": "closed", "createdAt": "2024-03-04T09:00:00Z", "closedAt": "2024-03-04T09:40:00Z",
+           "_embedded": {"threads": [
+             {"id": 1, "type": "customer", "status": "active", "createdAt": "2024-03-04T09:00:00Z", "createdBy": {"type": "customer"}},
+             {"id": 2, "type": "reply", "status": "active", "createdAt": "2024-03-04T09:30:00Z", "createdBy": {"type": "user", "first": "Tom"}}]}},
+          {"id": 9, "status": "active", "createdAt": "2024-03-04T09:00:00Z",
+           "_embedded": {"threads": [
+             {"id": 3, "type": "reply", "status": "closed", "createdAt": "2024-03-04T09:10:00Z", "createdBy": {"type": "user"}},
+             {"id": 4, "type": "note", "status": "nochange", "createdAt": "2024-03-04T09:20:00Z", "createdBy": {"type": "user"}},
+             {"id": 5, "type": "customer", "status": "active", "createdAt": "2024-03-04T09:30:00Z", "createdBy": {"type": "customer"}}]}}
+        ]}}"#;
+        let t = run(&[("conversations.json", page)]).unwrap();
+        assert!(t.failures.is_empty(), "{:?}", t.failures);
+        assert_eq!(
+            events(&t.records[0].record),
+            [("resolved".into(), "2024-03-04T09:40:00Z".into())]
+        );
+        assert_eq!(
+            events(&t.records[1].record),
+            [
+                ("resolved".into(), "2024-03-04T09:10:00Z".into()),
+                ("reopened".into(), "2024-03-04T09:30:00Z".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_conversation_or_rating_is_a_failure_and_the_rest_goes_on() {
+        let page = r#"{"_embedded": {"conversations": [
+          {"id": 1, "createdAt": "2024-03-04T09:00:00Z", "_embedded": {"threads": [
+            {"id": 1, "type": "customer", "createdAt": "2024-03-04T09:00:00Z"},
+            {"id": 2, "type": "reply", "status": "archived", "createdAt": "2024-03-04T09:05:00Z"}]}},
+          {"id": 2, "createdAt": "maandag"},
+          {"id": 3, "createdAt": "2024-03-04T09:00:00Z", "_embedded": {"threads": [
+            {"id": 3, "type": "customer", "createdAt": "2024-03-04T09:00:00Z", "rating": {"rating": "meh"}}]}},
+          {"id": 4, "createdAt": "2024-03-04T09:00:00Z"}
+        ]}}"#;
+        let ratings = r#"{"ratings": [{"conversationId": 4, "rating": "Meh", "createdAt": "2024-03-04T10:00:00"},
+          {"conversationId": 4, "rating": "Great", "createdAt": "2024-03-04T10:00:00"}]}"#;
+        let t = run(&[("conversations.json", page), ("ratings.json", ratings)]).unwrap();
+        let failures: Vec<(String, String)> = t
+            .failures
+            .iter()
+            .map(|f| (f.place.clone(), f.field.clone()))
+            .collect();
+        assert_eq!(
+            failures,
+            [
+                ("conversations[0].threads[1]".into(), "status".into()),
+                ("conversations[1]".into(), "createdAt".into()),
+                ("conversations[2].threads[0]".into(), "rating.rating".into()),
+                ("ratings[0]".into(), "rating".into()),
+            ]
+        );
+        let stored: Vec<&Value> = t.records.iter().map(|r| &r.record["at"]).collect();
+        assert_eq!(stored.len(), 2, "conversation 4 and the Great rating");
+        assert_eq!(t.records[1].record["at"], "2024-03-04T10:00:00Z");
+
+        let whole = run(&[("other.json", r#"{"mailboxes": []}"#)]).unwrap_err();
+        assert!(whole.reason.starts_with("holds no conversations"), "{whole}");
+    }
+}
