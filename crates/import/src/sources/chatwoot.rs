@@ -276,3 +276,104 @@ fn rating(file: &str, place: &str, r: &Value) -> Result<Value, SourceError> {
     }
     Ok(survey)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(files: &[(&str, &str)]) -> Result<Translation, SourceError> {
+        let dir = tempfile::tempdir().unwrap();
+        let paths: Vec<PathBuf> = files
+            .iter()
+            .map(|(name, text)| {
+                let path = dir.path().join(name);
+                std::fs::write(&path, text).unwrap();
+                path
+            })
+            .collect();
+        translate(&paths, &SourceOptions::default())
+    }
+
+    const CONVERSATIONS: &str = r#"{"data": {"payload": [
+      {"id": 24, "inbox_id": 17, "channel": "Channel::Whatsapp", "created_at": 1696896133,
+       "timestamp": 1696896269, "status": "open", "priority": "high", "labels": ["retour"],
+       "meta": {"sender": {"name": "Ana", "type": "contact"}, "assignee": {"name": "Rui", "type": "user"},
+                "team": {"id": 2, "name": "Sales"}}},
+      {"id": 10, "inbox_id": 1, "channel": "Channel::WebWidget", "timestamp": 1627063369,
+       "meta": {"sender": {"name": "jane"}}}
+    ]}}"#;
+
+    const MESSAGES: &str = r#"{"payload": [
+      {"id": 1, "conversation_id": 24, "message_type": 0, "created_at": 1696896133, "content": "hola",
+       "sender": {"id": 89, "name": "Ana", "type": "contact"}},
+      {"id": 2, "conversation_id": 24, "message_type": 1, "created_at": 1696896140, "content": "¡Hola!",
+       "sender_type": "Captain::Assistant", "sender": {"id": 1, "name": "Captain", "type": "captain_assistant"}},
+      {"id": 3, "conversation_id": 24, "message_type": 1, "created_at": 1696896150, "sender_type": "AgentBot"},
+      {"id": 4, "conversation_id": 24, "message_type": 2, "created_at": 1696896200,
+       "content": "Conversation was marked resolved by Rui"},
+      {"id": 118, "content": "hi", "created_at": "2021-07-23T18:02:48.000Z", "message_type": "incoming",
+       "sender": {"id": 14, "name": "little-haze-776", "type": "contact"},
+       "conversation": {"id": 10, "inbox_id": 1}, "event": "message_created"}
+    ]}"#;
+
+    #[test]
+    fn assistant_replies_are_bot_messages_and_status_events_keep_chatwoots_instant() {
+        let t = run(&[
+            ("conversations.json", CONVERSATIONS),
+            ("messages.json", MESSAGES),
+        ])
+        .unwrap();
+        assert!(t.failures.is_empty(), "{:?}", t.failures);
+        for r in &t.records {
+            r.parse().unwrap();
+        }
+        let records: Vec<&Value> = t.records.iter().map(|r| &r.record).collect();
+        let c = records[0];
+        assert_eq!(c["tags"], json!(["retour", "inbox-17", "priority-high"]));
+        assert_eq!(c["team"], "Sales");
+        assert_eq!(c["agent"], "Rui");
+        let older = records[1];
+        assert_eq!(older["created_at"], "2021-07-23T18:02:49Z", "from timestamp");
+        assert_eq!(older["channel"], "chat");
+        let authors: Vec<&str> = records[2..]
+            .iter()
+            .map(|r| r["author"].as_str().or(r["event"].as_str()).unwrap())
+            .collect();
+        assert_eq!(authors, ["customer", "bot", "bot", "resolved", "customer"]);
+        assert_eq!(records[5]["at"], "2023-10-10T00:03:20Z");
+        assert_eq!(records[6]["conversation"], "chatwoot-10");
+        assert_eq!(records[6]["at"], "2021-07-23T18:02:48.000Z");
+    }
+
+    #[test]
+    fn a_bad_item_is_a_failure_and_the_rest_goes_on() {
+        let page = r#"{"payload": [
+          {"id": 1, "message_type": 0, "created_at": 1696896133},
+          {"id": 2, "conversation_id": 5, "message_type": 7, "created_at": 1696896133},
+          {"id": 3, "conversation_id": 5, "message_type": 0},
+          {"id": 4, "conversation_id": 5, "message_type": 0, "created_at": 1696896133},
+          {"hello": "world"},
+          {"id": 9, "conversation_id": 5, "rating": 6, "created_at": 1696896133}
+        ]}"#;
+        let t = run(&[("messages.json", page)]).unwrap();
+        let failures: Vec<(String, String)> = t
+            .failures
+            .iter()
+            .map(|f| (f.place.clone(), f.field.clone()))
+            .collect();
+        assert_eq!(
+            failures,
+            [
+                ("payload[4]".into(), "".into()),
+                ("payload[0]".into(), "conversation_id".into()),
+                ("payload[1]".into(), "message_type".into()),
+                ("payload[2]".into(), "created_at".into()),
+                ("payload[5]".into(), "rating".into()),
+            ]
+        );
+        assert_eq!(t.records.len(), 1);
+        assert_eq!(t.records[0].place, "payload[3]");
+        let whole = run(&[("x.json", r#"{"data": {}}"#)]).unwrap_err();
+        assert_eq!(whole.reason, "holds no payload array");
+    }
+}
