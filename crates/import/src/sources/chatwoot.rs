@@ -147,8 +147,8 @@ pub fn translate(files: &[PathBuf], _options: &SourceOptions) -> Result<Translat
         records: Vec::new(),
         failures: unknown,
     };
-    let mut push = |file: String, place: String, result: Result<Option<Value>, SourceError>| {
-        match result {
+    let mut push =
+        |file: String, place: String, result: Result<Option<Value>, SourceError>| match result {
             Ok(Some(record)) => out.records.push(Translated {
                 file,
                 place,
@@ -156,8 +156,7 @@ pub fn translate(files: &[PathBuf], _options: &SourceOptions) -> Result<Translat
             }),
             Ok(None) => {}
             Err(e) => out.failures.push(e),
-        }
-    };
+        };
     for (file, place, c) in conversations {
         let result = conversation(&file, &place, &c).map(Some);
         push(file, place, result);
@@ -257,12 +256,17 @@ fn message(file: &str, place: &str, m: &Value) -> Result<Option<Value>, SourceEr
 /// A CSAT survey response as a flat survey record.
 fn rating(file: &str, place: &str, r: &Value) -> Result<Value, SourceError> {
     let err = |field: &str, reason: String| SourceError::new(file, place, field, reason);
-    let conversation = id_text(&r["conversation_id"])
-        .ok_or_else(|| err("conversation_id", "missing".into()))?;
+    let conversation =
+        id_text(&r["conversation_id"]).ok_or_else(|| err("conversation_id", "missing".into()))?;
     let score = r["rating"]
         .as_i64()
         .filter(|s| (1..=5).contains(s))
-        .ok_or_else(|| err("rating", format!("{} is not a rating from 1 to 5", r["rating"])))?;
+        .ok_or_else(|| {
+            err(
+                "rating",
+                format!("{} is not a rating from 1 to 5", r["rating"]),
+            )
+        })?;
     let mut survey = json!({
         "type": "survey",
         "conversation": format!("chatwoot-{conversation}"),
@@ -333,7 +337,10 @@ mod tests {
         assert_eq!(c["team"], "Sales");
         assert_eq!(c["agent"], "Rui");
         let older = records[1];
-        assert_eq!(older["created_at"], "2021-07-23T18:02:49Z", "from timestamp");
+        assert_eq!(
+            older["created_at"], "2021-07-23T18:02:49Z",
+            "from timestamp"
+        );
         assert_eq!(older["channel"], "chat");
         let authors: Vec<&str> = records[2..]
             .iter()

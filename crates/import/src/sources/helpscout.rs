@@ -243,7 +243,8 @@ fn conversation(
     let mut closed = false;
     let mut assigned: Option<String> = None;
     for (_, at, thread_place, t) in &timed {
-        let terr = |field: &str, reason: String| SourceError::new(file, thread_place, field, reason);
+        let terr =
+            |field: &str, reason: String| SourceError::new(file, thread_place, field, reason);
         let by_customer = t["createdBy"]["type"].as_str() == Some("customer");
         let author = match t["type"].as_str().unwrap_or("") {
             "customer" => Some("customer"),
@@ -300,9 +301,7 @@ fn conversation(
         }
         let rating = &t["rating"];
         let thread_id = id_text(&t["id"]);
-        if !rating.is_null()
-            && !thread_id.is_some_and(|tid| rated.contains(&(id.clone(), tid)))
-        {
+        if !rating.is_null() && !thread_id.is_some_and(|tid| rated.contains(&(id.clone(), tid))) {
             // The thread's rating has no time of its own: the rated thread's time stands in.
             let value = rating["rating"].as_str().unwrap_or("");
             let score = happiness(value).ok_or_else(|| {
@@ -425,7 +424,11 @@ mod tests {
           ]}}"#;
         let ratings = r#"{"ratings": [{"id": 1, "conversationId": 7, "threadId": 2, "rating": "great",
           "comments": "Top", "createdAt": "2017-12-12T12:12:13"}]}"#;
-        let t = run(&[("conversation-7.json", conversation), ("ratings.json", ratings)]).unwrap();
+        let t = run(&[
+            ("conversation-7.json", conversation),
+            ("ratings.json", ratings),
+        ])
+        .unwrap();
         assert!(t.failures.is_empty(), "{:?}", t.failures);
         for r in &t.records {
             r.parse().unwrap();
@@ -517,6 +520,9 @@ mod tests {
         assert_eq!(t.records[1].record["at"], "2024-03-04T10:00:00Z");
 
         let whole = run(&[("other.json", r#"{"mailboxes": []}"#)]).unwrap_err();
-        assert!(whole.reason.starts_with("holds no conversations"), "{whole}");
+        assert!(
+            whole.reason.starts_with("holds no conversations"),
+            "{whole}"
+        );
     }
 }

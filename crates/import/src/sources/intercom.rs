@@ -174,7 +174,11 @@ fn conversation(file: &str, place: &str, c: &Value, names: &Names) -> Result<Val
     }
     let team = names.team(&c["team_assignee_id"]).or_else(|| {
         (old["type"].as_str() == Some("team"))
-            .then(|| text(old, "name").map(str::to_string).or(names.team(&old["id"])))
+            .then(|| {
+                text(old, "name")
+                    .map(str::to_string)
+                    .or(names.team(&old["id"]))
+            })
             .flatten()
     });
     if let Some(team) = team {
@@ -373,7 +377,10 @@ mod tests {
             r.parse().unwrap();
         }
         let c = record(&t, "ic-1");
-        assert_eq!(c["agent"], "Lisa", "admin_assignee_id named by the source's author");
+        assert_eq!(
+            c["agent"], "Lisa",
+            "admin_assignee_id named by the source's author"
+        );
         assert_eq!(c["team"], "Billing");
         assert_eq!(c["tags"], json!(["priority"]));
         assert_eq!(c["customer"], "Sara");
@@ -449,7 +456,10 @@ mod tests {
                     "conversations[2].conversation_parts[0]".into(),
                     "author.type".into()
                 ),
-                ("conversations[3]".into(), "conversation_rating.rating".into()),
+                (
+                    "conversations[3]".into(),
+                    "conversation_rating.rating".into()
+                ),
             ]
         );
         assert!(t.failures[2].reason.contains("'robot' is not user"));
