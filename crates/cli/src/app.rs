@@ -338,6 +338,13 @@ async fn import(global: &GlobalArgs, args: ImportArgs) -> Result<()> {
             day_label(b, &opened.config)
         )?;
     }
+    if totals.outcome.deleted_conversations > 0 {
+        writeln!(
+            out,
+            "removed {} conversations deleted at the source",
+            totals.outcome.deleted_conversations
+        )?;
+    }
     if totals.rejected > 0 {
         writeln!(
             out,

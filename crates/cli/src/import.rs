@@ -256,6 +256,11 @@ pub async fn import_source(
             "import stopped; nothing was stored (use --skip-invalid to store the valid records)",
         ));
     }
+    // What the export lacked but could be read around (an author who is not in the users
+    // pages, say): said once each, never a reason to stop.
+    for warning in &translation.warnings {
+        eprintln!("warning: {warning}");
+    }
     let translated = translation.records;
     let bar = std::io::stderr().is_terminal().then(|| {
         ProgressBar::new(translated.len() as u64).with_style(

@@ -491,10 +491,19 @@ fn section<'a>(
         .ok_or_else(|| format!("{key}: is not a table in the stored configuration"))
 }
 
+/// Puts a value under a key; a value it replaces passes on its comments and spacing.
+fn put(table: &mut dyn toml_edit::TableLike, key: &str, value: impl Into<toml_edit::Value>) {
+    let mut value: toml_edit::Value = value.into();
+    if let Some(old) = table.get(key).and_then(toml_edit::Item::as_value) {
+        *value.decor_mut() = old.decor().clone();
+    }
+    table.insert(key, toml_edit::Item::Value(value));
+}
+
 /// Sets a string, leaving an equal value (and its comments) as it is.
 fn set_text(table: &mut dyn toml_edit::TableLike, key: &str, text: &str) {
     if table.get(key).and_then(toml_edit::Item::as_str) != Some(text) {
-        table.insert(key, toml_edit::value(text));
+        put(table, key, text);
     }
 }
 
@@ -538,7 +547,7 @@ fn set_list(table: &mut dyn toml_edit::TableLike, key: &str, items: &[String]) {
         return;
     }
     let array: toml_edit::Array = items.iter().map(String::as_str).collect();
-    table.insert(key, toml_edit::value(array));
+    put(table, key, array);
 }
 
 /// A percentage field: empty removes the key (the default applies), whole numbers stay
@@ -555,13 +564,13 @@ fn set_percent(
         return Ok(());
     }
     if let Ok(whole) = text.parse::<i64>() {
-        table.insert(key, toml_edit::value(whole));
+        put(table, key, whole);
         return Ok(());
     }
     let number = text
         .parse::<f64>()
         .map_err(|_| format!("{field}: '{text}' is not a number"))?;
-    table.insert(key, toml_edit::value(number));
+    put(table, key, number);
     Ok(())
 }
 
@@ -581,7 +590,9 @@ async fn change_config<S: Store + Accounts>(
         return Ok(Err(e));
     }
     let text = doc.to_string();
-    if text == before && access.workspace.config_toml.is_some() {
+    if text == before {
+        // Nothing changed: nothing is stored (a new workspace keeps no configuration of its
+        // own, and the defaults stay in force).
         return Ok(Ok(()));
     }
     save_config(state, access, &text).await
@@ -835,7 +846,7 @@ pub async fn save_toml<S: Store + Accounts>(
     let access = admin_access(&state, &signed_in, &name).await?;
     // A textarea posts CRLF line ends; the stored text keeps the LF it was written with.
     let text = form.toml.replace("\r\n", "\n");
-    let outcome = if text == config_text(&access) && access.workspace.config_toml.is_some() {
+    let outcome = if text == config_text(&access) {
         Ok(())
     } else {
         save_config(&state, &access, &text).await?

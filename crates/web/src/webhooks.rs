@@ -236,7 +236,9 @@ pub async fn records<S: Store + Accounts>(
     Ok((status, Json(outcome)))
 }
 
-use servicemeter_import::sources::chatwoot::{channel as chatwoot_channel, time as chatwoot_time};
+use servicemeter_import::sources::chatwoot::{
+    author as chatwoot_author, channel as chatwoot_channel, time as chatwoot_time,
+};
 
 /// Canonical records for one Chatwoot event. A later conversation record replaces the stored
 /// one whole, so `stored` (the conversation as known) fills what the event leaves out and keeps
@@ -290,8 +292,26 @@ pub fn chatwoot_records(
         if let Some(name) = customer {
             header["customer"] = json!(name);
         }
+        let team = conversation["meta"]["team"]["name"]
+            .as_str()
+            .map(str::to_string)
+            .or_else(|| stored.and_then(|h| h.team.clone()));
+        if let Some(team) = team {
+            header["team"] = json!(team);
+        }
+        // The same tags as an import gives: labels, the inbox and the priority.
         match conversation["labels"].as_array() {
-            Some(labels) => header["tags"] = json!(labels),
+            Some(labels) => {
+                let mut tags: Vec<Value> =
+                    labels.iter().filter(|l| l.is_string()).cloned().collect();
+                if let Some(inbox) = conversation["inbox_id"].as_i64() {
+                    tags.push(json!(format!("inbox-{inbox}")));
+                }
+                if let Some(priority) = conversation["priority"].as_str() {
+                    tags.push(json!(format!("priority-{priority}")));
+                }
+                header["tags"] = json!(tags);
+            }
             None => {
                 if let Some(h) = stored {
                     header["tags"] = json!(h.tags);
@@ -302,15 +322,11 @@ pub fn chatwoot_records(
     }
     match kind {
         "message_created" => {
-            let private = event["private"].as_bool().unwrap_or(false);
-            let sender_type = event["sender"]["type"].as_str().unwrap_or_default();
-            let author = match (event["message_type"].as_str(), private) {
-                (_, true) => "note",
-                (Some("incoming"), _) => "customer",
-                (Some("outgoing"), _) if sender_type == "agent_bot" => "bot",
-                (Some("outgoing"), _) => "agent",
-                // Activity and template messages are Chatwoot's own notices.
-                _ => return Ok(records),
+            // The import's reading of a message: agent bots and the AI assistant are bots;
+            // activity and template messages are Chatwoot's own notices.
+            let Some(author) = chatwoot_author(event).map_err(|e| format!("message_type: {e}"))?
+            else {
+                return Ok(records);
             };
             let mut message = json!({
                 "type": "message",

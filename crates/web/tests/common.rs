@@ -220,3 +220,111 @@ impl Fetch for reqwest::RequestBuilder {
         self.send().await.unwrap().json().await.unwrap()
     }
 }
+
+/// Undoes the HTML escaping of the templates (`&#34;`, `&amp;`, …).
+pub fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let Some(end) = rest.find(';') else { break };
+        let entity = &rest[1..end];
+        let decoded = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            e if e.starts_with("#x") => u32::from_str_radix(&e[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
+            e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
+            _ => None,
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let key = format!(" {name}=\"");
+    let start = tag.find(&key)? + key.len();
+    let end = tag[start..].find('"')? + start;
+    Some(unescape(&tag[start..end]))
+}
+
+/// The POST forms of a page: each one's action and the fields a browser would send for it as
+/// shown (text inputs, hidden inputs, checked checkboxes, textareas, selected options; buttons
+/// are left out).
+pub fn forms(html: &str) -> Vec<(String, Vec<(String, String)>)> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<form method=\"post\"") {
+        let form = &rest[start..];
+        let end = form.find("</form>").expect("a form ends");
+        let body = &form[..end];
+        let open_end = body.find('>').unwrap();
+        let action = attribute(&body[..open_end], "action").unwrap_or_default();
+        let mut fields = Vec::new();
+        let mut at = 0;
+        while let Some(i) = body[at..].find('<') {
+            let tag_start = at + i;
+            let tag_end = tag_start + body[tag_start..].find('>').unwrap();
+            let tag = &body[tag_start..=tag_end];
+            at = tag_end + 1;
+            if tag.starts_with("<input") {
+                let Some(name) = attribute(tag, "name") else {
+                    continue;
+                };
+                let kind = attribute(tag, "type").unwrap_or_else(|| "text".into());
+                match kind.as_str() {
+                    "checkbox" => {
+                        if tag.contains(" checked") {
+                            fields.push((name, attribute(tag, "value").unwrap_or("on".into())));
+                        }
+                    }
+                    "submit" | "button" => {}
+                    _ => fields.push((name, attribute(tag, "value").unwrap_or_default())),
+                }
+            } else if tag.starts_with("<textarea") {
+                let name = attribute(tag, "name").unwrap();
+                let close = body[at..].find("</textarea>").unwrap() + at;
+                // As browsers do: one line break right after the opening tag is not content.
+                let content = &body[at..close];
+                let content = content
+                    .strip_prefix("\r\n")
+                    .or_else(|| content.strip_prefix('\n'))
+                    .unwrap_or(content);
+                fields.push((name, unescape(content)));
+                at = close;
+            } else if tag.starts_with("<select") {
+                let name = attribute(tag, "name").unwrap();
+                let close = body[at..].find("</select>").unwrap() + at;
+                let options = &body[at..close];
+                let chosen = options
+                    .split("<option")
+                    .skip(1)
+                    .find(|o| o.contains(" selected"))
+                    .or_else(|| options.split("<option").nth(1))
+                    .and_then(|o| attribute(&format!(" {o}"), "value"))
+                    .unwrap_or_default();
+                fields.push((name, chosen));
+                at = close;
+            }
+        }
+        out.push((action, fields));
+        rest = &form[end..];
+    }
+    out
+}

@@ -337,3 +337,215 @@ async fn members_tokens_and_webhook_secret_are_managed_on_the_page() {
         servicemeter_web::webhooks::chatwoot_token(&secret)
     )));
 }
+
+/// A configuration as people write it: comments, integers, a channel's own week.
+const WRITTEN_CONFIG: &str = r#"# Shop A — hours agreed with the owner
+timezone = "Europe/Amsterdam"
+holiday_calendar = "NL"
+holidays = ["2024-12-24"]
+
+[opening_hours]
+mon = "09:00-17:00" # Monday
+tue = "09:00-17:00"
+wed = "09:00-17:00"
+thu = "09:00-17:00"
+fri = "09:00-17:00"
+
+[opening_hours.chat]
+mon = "08:00-22:00"
+sat = "10:00-16:00"
+
+[targets]
+csat_pct = 80 # an integer stays an integer
+resolution_pct = 92.5
+
+[targets.first_response]
+chat = "2m"
+default = "1h"
+
+[agents]
+bots = ["Robin"]
+
+[agents.aliases]
+"Anna B." = "Anna"
+"#;
+
+async fn stored_config(app: &TestApp, name: &str) -> Option<String> {
+    app.store
+        .find_workspace(name)
+        .await
+        .unwrap()
+        .unwrap()
+        .config_toml
+}
+
+fn form<'a>(
+    forms: &'a [(String, Vec<(String, String)>)],
+    action_end: &str,
+) -> &'a Vec<(String, String)> {
+    &forms
+        .iter()
+        .find(|(action, _)| action.ends_with(action_end))
+        .unwrap_or_else(|| panic!("no form {action_end}"))
+        .1
+}
+
+fn with(fields: &[(String, String)], name: &str, value: &str) -> Vec<(String, String)> {
+    let mut fields = fields.to_vec();
+    let slot = fields
+        .iter_mut()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("no field {name}"));
+    slot.1 = value.to_string();
+    fields
+}
+
+#[tokio::test]
+async fn every_form_posted_back_unchanged_changes_nothing_and_one_change_changes_one_key() {
+    let files = tempfile::tempdir().unwrap();
+    let app = spawn_app_with(servicemeter_web::ServerConfig {
+        config_dir: Some(files.path().to_path_buf()),
+        ..Default::default()
+    })
+    .await;
+    app.add_user("admin@shop.nl", &app.shop_a, Role::Admin, None)
+        .await;
+    let admin = app.signed_in("admin@shop.nl").await;
+    let r = admin
+        .post(app.url("/w/shop-a/settings/config"))
+        .form(&[("toml", WRITTEN_CONFIG)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        stored_config(&app, "shop-a").await.as_deref(),
+        Some(WRITTEN_CONFIG)
+    );
+    // The file beside the store follows the stored configuration.
+    let file = files.path().join("servicemeter.shop-a.toml");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), WRITTEN_CONFIG);
+
+    let page = admin.get(app.url("/w/shop-a/settings")).text_body().await;
+    let shown = forms(&page);
+    let config_forms = ["/hours", "/holidays", "/targets", "/agents", "/config"];
+    for action in config_forms {
+        let r = admin
+            .post(app.url(&format!("/w/shop-a/settings{action}")))
+            .form(form(&shown, action))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{action}: {}", r.text().await.unwrap());
+        assert_eq!(
+            stored_config(&app, "shop-a").await.as_deref(),
+            Some(WRITTEN_CONFIG),
+            "{action} posted back unchanged"
+        );
+    }
+
+    // One field per form: exactly that key changes, comments and integers stay.
+    let cases: [(&str, &str, &str, &str); 5] = [
+        (
+            "/hours",
+            "week.1.sat",
+            "",
+            "- opening_hours.chat.sat = \"10:00-16:00\"",
+        ),
+        (
+            "/holidays",
+            "holidays",
+            "2024-12-24\n2024-12-31",
+            "~ holidays: [\"2024-12-24\"] → [\"2024-12-24\", \"2024-12-31\"]",
+        ),
+        ("/targets", "csat_pct", "85", "~ targets.csat_pct: 80 → 85"),
+        (
+            "/agents",
+            "exclude",
+            "Test account",
+            "+ agents.exclude = [\"Test account\"]",
+        ),
+        (
+            "/hours",
+            "week.0.sat",
+            "10:00-14:00",
+            "+ opening_hours.sat = \"10:00-14:00\"",
+        ),
+    ];
+    for (action, field, value, change) in cases {
+        let before = stored_config(&app, "shop-a").await.unwrap();
+        let page = admin.get(app.url("/w/shop-a/settings")).text_body().await;
+        let shown = forms(&page);
+        let r = admin
+            .post(app.url(&format!("/w/shop-a/settings{action}")))
+            .form(&with(form(&shown, action), field, value))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            303,
+            "{action} {field}: {}",
+            r.text().await.unwrap()
+        );
+        let after = stored_config(&app, "shop-a").await.unwrap();
+        assert_eq!(
+            servicemeter_core::config::config_changes(&before, &after),
+            vec![change.to_string()],
+            "{action} {field}"
+        );
+        for kept in ["# Shop A", "# Monday", "# an integer stays an integer"] {
+            assert!(after.contains(kept), "{action} lost {kept}:\n{after}");
+        }
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), after);
+    }
+    // The integer was written as one.
+    let last = stored_config(&app, "shop-a").await.unwrap();
+    assert!(last.contains("csat_pct = 85"), "{last}");
+}
+
+#[tokio::test]
+async fn a_new_workspace_shows_the_defaults_in_force_and_viewer_first() {
+    let app = spawn_app().await;
+    app.add_user("admin@shop.nl", &app.shop_b, Role::Admin, None)
+        .await;
+    let admin = app.signed_in("admin@shop.nl").await;
+    assert_eq!(stored_config(&app, "shop-b").await, None);
+    let page = admin.get(app.url("/w/shop-b/settings")).text_body().await;
+    let shown = forms(&page);
+    let targets = form(&shown, "/targets");
+    let field = |name: &str| {
+        targets
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    // The built-in targets the dashboard applies (config.rs `Targets::default`).
+    assert_eq!(
+        field("first_response"),
+        "chat = 2m\nemail = 4h\nphone = 2m\ndefault = 4h"
+    );
+    assert_eq!(field("median_first_response"), "chat = 2m");
+    assert_eq!(field("csat_pct"), "85");
+    assert_eq!(field("resolution_pct"), "90");
+    // A new member is a viewer unless chosen otherwise.
+    let members = forms(&page)
+        .into_iter()
+        .filter(|(a, _)| a.ends_with("/members"))
+        .find(|(_, f)| f.iter().any(|(n, _)| n == "password"))
+        .unwrap()
+        .1;
+    assert!(members.contains(&("role".to_string(), "viewer".to_string())));
+    // Posting the forms back unchanged stores nothing: the defaults stay in force.
+    for action in ["/hours", "/holidays", "/targets", "/agents"] {
+        let r = admin
+            .post(app.url(&format!("/w/shop-b/settings{action}")))
+            .form(form(&shown, action))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{action}");
+    }
+    assert_eq!(stored_config(&app, "shop-b").await, None);
+}

@@ -144,8 +144,8 @@ fn read(files: &[PathBuf]) -> Result<(Items, Items, Items, Vec<SourceError>), So
 pub fn translate(files: &[PathBuf], _options: &SourceOptions) -> Result<Translation, SourceError> {
     let (conversations, messages, ratings, unknown) = read(files)?;
     let mut out = Translation {
-        records: Vec::new(),
         failures: unknown,
+        ..Translation::default()
     };
     let mut push =
         |file: String, place: String, result: Result<Option<Value>, SourceError>| match result {
