@@ -279,24 +279,40 @@ pub async fn import_source(
         rejects.write_source(failure, &serde_json::Value::Null)?;
         run.reject();
     }
-    for (i, t) in translated.iter().enumerate() {
-        match t.parse() {
-            Ok(record) => run.add(record).await?,
-            Err(error) => {
-                if !skip_invalid {
-                    return Err(anyhow::Error::new(error).context(
-                        "import stopped; nothing was stored (use --skip-invalid to store the valid records)",
-                    ));
-                }
-                rejects.write_source(&error, &t.record)?;
-                run.reject();
+    // Parsed first, so that a conversation with one bad record is left out whole (not stored
+    // half) when invalid records are skipped.
+    let parsed: Vec<_> = translated.iter().map(|t| t.parse()).collect();
+    let conversation_of = |t: &servicemeter_import::sources::Translated| {
+        t.record["conversation"]
+            .as_str()
+            .or(t.record["id"].as_str())
+            .map(str::to_string)
+    };
+    let mut refused = std::collections::HashSet::new();
+    for (t, result) in translated.iter().zip(&parsed) {
+        if let Err(error) = result {
+            if !skip_invalid {
+                return Err(anyhow::Error::new(error.clone()).context(
+                    "import stopped; nothing was stored (use --skip-invalid to store the valid records)",
+                ));
             }
+            rejects.write_source(error, &t.record)?;
+            run.reject();
+            refused.extend(conversation_of(t));
+        }
+    }
+    for (i, (t, result)) in translated.iter().zip(parsed).enumerate() {
+        if let Ok(record) = result
+            && !refused.contains(&record.id)
+        {
+            run.add(record).await?;
         }
         if let Some(bar) = &bar
             && i % 1000 == 0
         {
             bar.set_position(i as u64);
         }
+        let _ = t;
     }
     if let Some(bar) = bar {
         bar.finish_and_clear();

@@ -699,3 +699,98 @@ fn skip_invalid_stores_the_rest_and_writes_each_reject_with_its_place() {
     assert_eq!(reject["field"], "queued_at");
     assert_eq!(d.facts().len(), 3);
 }
+
+#[test]
+fn a_ticket_deleted_in_zendesk_is_removed_and_never_counted() {
+    let d = Data::new();
+    d.ok(&["import", "--source", "zendesk", &fixture("sources/zendesk")]);
+    assert_eq!(d.facts().len(), 2);
+    // The next incremental page says ticket 102 was deleted, and brings a ticket that was
+    // deleted before servicemeter ever saw it.
+    let page = d.write(
+        "tickets-later.json",
+        r#"{"tickets": [
+          {"id": 102, "created_at": "2024-03-05T10:00:00+01:00", "status": "deleted",
+           "requester_id": 1, "via": {"channel": "native_messaging"}},
+          {"id": 103, "created_at": "2024-03-06T10:00:00+01:00", "status": "deleted",
+           "requester_id": 1, "via": {"channel": "email"}}
+        ], "end_of_stream": true}"#,
+    );
+    let summary = d.ok(&["import", "--source", "zendesk", page.to_str().unwrap()]);
+    assert!(
+        summary.contains("removed 1 conversations deleted at the source"),
+        "{summary}"
+    );
+    let facts = d.facts();
+    assert_eq!(facts.keys().collect::<Vec<_>>(), vec!["zd-101"]);
+    let report: Value = serde_json::from_str(&d.ok(&["report", "--format", "json"])).unwrap();
+    assert_eq!(report["conversations"], 1);
+    // Importing the old export again brings it back: it is the newer word.
+    d.ok(&["import", "--source", "zendesk", &fixture("sources/zendesk")]);
+    assert_eq!(d.facts().len(), 2);
+}
+
+#[test]
+fn a_json_source_with_skip_invalid_rejects_one_ticket_and_stores_the_rest() {
+    let d = Data::new();
+    let dir = d.dir.path().join("zd");
+    std::fs::create_dir(&dir).unwrap();
+    for name in ["users.json", "tickets.json", "audits.json"] {
+        std::fs::copy(
+            Path::new(&fixture("sources/zendesk")).join(name),
+            dir.join(name),
+        )
+        .unwrap();
+    }
+    let tickets = std::fs::read_to_string(dir.join("tickets.json")).unwrap();
+    // Ticket 102 has a creation time that is no time.
+    std::fs::write(
+        dir.join("tickets.json"),
+        tickets.replace("2024-03-05T10:00:00+01:00", "gisteren"),
+    )
+    .unwrap();
+    let out = d.run(&["import", "--source", "zendesk", dir.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(d.ok(&["facts", "--format", "jsonl"]).is_empty(), "nothing stored");
+    let rejects = d.dir.path().join("rejects.jsonl");
+    let summary = d.ok(&[
+        "import",
+        "--source",
+        "zendesk",
+        "--skip-invalid",
+        "--rejects",
+        rejects.to_str().unwrap(),
+        dir.to_str().unwrap(),
+    ]);
+    assert!(summary.contains("rejected 1 records"), "{summary}");
+    let facts = d.facts();
+    assert_eq!(facts.keys().collect::<Vec<_>>(), vec!["zd-101"]);
+    let reject: Value =
+        serde_json::from_str(std::fs::read_to_string(&rejects).unwrap().lines().next().unwrap())
+            .unwrap();
+    assert!(reject["file"].as_str().unwrap().ends_with("tickets.json"), "{reject}");
+    assert_eq!(reject["place"], "tickets[1]");
+    assert_eq!(reject["field"], "created_at");
+}
+
+#[test]
+fn a_byte_order_mark_is_accepted_and_a_nul_in_an_id_refused() {
+    let d = Data::new();
+    let with_bom = d.write(
+        "bom.jsonl",
+        "\u{feff}{\"type\":\"conversation\",\"id\":\"b1\",\"channel\":\"email\",\"created_at\":\"2024-03-04T09:00:00Z\"}\n",
+    );
+    d.ok(&["import", with_bom.to_str().unwrap()]);
+    assert_eq!(d.facts().len(), 1);
+    let nul = d.write(
+        "nul.jsonl",
+        "{\"type\":\"message\",\"conversation\":\"b1\\u0000b2\",\"at\":\"2024-03-04T09:00:00Z\",\"author\":\"customer\"}\n",
+    );
+    let out = d.run(&["import", nul.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("nul.jsonl:1: field `conversation`: control characters"),
+        "{stderr}"
+    );
+}

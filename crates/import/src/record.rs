@@ -475,4 +475,62 @@ mod tests {
             assert_eq!(e.field, field, "for {line}: {e}");
         }
     }
+
+    #[test]
+    fn limits_are_refused_with_the_field() {
+        let tags: Vec<String> = (0..101).map(|i| format!("t{i}")).collect();
+        let cases = [
+            (
+                format!(r#"{{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-01T10:00:00Z","tags":{}}}"#, serde_json::to_string(&tags).unwrap()),
+                "tags",
+            ),
+            (
+                format!(r#"{{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-01T10:00:00Z","tags":["{}"]}}"#, "x".repeat(101)),
+                "tags[0]",
+            ),
+            (
+                format!(r#"{{"type":"conversation","id":"{}","channel":"email","created_at":"2024-03-01T10:00:00Z"}}"#, "x".repeat(257)),
+                "id",
+            ),
+            (
+                r#"{"type":"message","conversation":"c\u00001","at":"2024-03-01T10:00:00Z","author":"agent"}"#.to_string(),
+                "conversation",
+            ),
+            (
+                format!(r#"{{"type":"message","conversation":"c1","at":"2024-03-01T10:00:00Z","author":"agent","text":"{}"}}"#, "x".repeat(256 * 1024 + 1)),
+                "text",
+            ),
+            (
+                format!(r#"{{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-01T10:00:00Z","customer":"{}"}}"#, "x".repeat(257)),
+                "customer",
+            ),
+        ];
+        for (line, field) in cases {
+            let e = err(&line);
+            assert_eq!(e.field, field, "{e}");
+        }
+        // At the limits themselves, all is well.
+        let tags: Vec<String> = (0..100).map(|i| format!("{i:0>100}")).collect();
+        let line = format!(
+            r#"{{"type":"conversation","id":"{}","channel":"email","created_at":"2024-03-01T10:00:00Z","tags":{}}}"#,
+            "x".repeat(256),
+            serde_json::to_string(&tags).unwrap()
+        );
+        assert_eq!(parse_record(&line).unwrap().header.unwrap().tags.len(), 100);
+        // Too many messages in one record.
+        let message = r#"{"at":"2024-03-01T10:00:00Z","author":"customer"}"#;
+        let many = vec![message; servicemeter_core::limits::MAX_RECORDS_PER_CONVERSATION + 1].join(",");
+        let line = format!(
+            r#"{{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-01T10:00:00Z","messages":[{many}]}}"#
+        );
+        assert_eq!(err(&line).field, "messages");
+    }
+
+    #[test]
+    fn a_deletion_record_names_its_conversation() {
+        let c = parse_record(r#"{"type":"deletion","conversation":"zd-5"}"#).unwrap();
+        assert_eq!(c.id, "zd-5");
+        assert!(c.deleted);
+        assert_eq!(err(r#"{"type":"deletion"}"#).field, "conversation");
+    }
 }

@@ -131,3 +131,68 @@ fn errors_carry_the_line_number_whatever_the_chunk_size() {
         );
     }
 }
+
+/// Every record of files through the streaming reader (as `import` reads them), or the error.
+fn stream_all(paths: &[String]) -> Result<usize, servicemeter_import::InputError> {
+    let mut count = 0;
+    servicemeter_import::parse_parallel(
+        paths,
+        servicemeter_import::FileAccess::Stream,
+        2,
+        |lines| lines.map(|l| l.parse().map(|_| ())).collect::<Vec<_>>(),
+        |_| {},
+        |chunk: Vec<Result<(), servicemeter_import::FieldError>>, _| {
+            for r in chunk {
+                r.map_err(|e| servicemeter_import::InputError {
+                    file: String::new(),
+                    line: 0,
+                    field: e.field,
+                    reason: e.reason,
+                })?;
+                count += 1;
+            }
+            Ok::<(), servicemeter_import::InputError>(())
+        },
+    )?;
+    Ok(count)
+}
+
+#[test]
+fn a_byte_order_mark_at_the_start_is_not_part_of_the_first_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = nested_lines();
+    let path = dir.path().join("bom.jsonl");
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend_from_slice(lines[..3].join("\n").as_bytes());
+    std::fs::write(&path, &bytes).unwrap();
+    let name = path.display().to_string();
+    assert_eq!(stream_all(std::slice::from_ref(&name)).unwrap(), 3);
+    let (conversations, _) = read_conversations(std::slice::from_ref(&name), |_| {}).unwrap();
+    assert_eq!(conversations.len(), 3);
+}
+
+#[test]
+fn a_line_over_the_limit_stops_with_its_line_number_in_bounded_memory() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long.jsonl.gz");
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).unwrap(),
+        flate2::Compression::fast(),
+    );
+    let lines = nested_lines();
+    writeln!(gz, "{}", lines[0]).unwrap();
+    // One line of 65 MiB without an end (compresses to almost nothing).
+    let block = vec![b'x'; 1 << 20];
+    for _ in 0..65 {
+        gz.write_all(&block).unwrap();
+    }
+    gz.finish().unwrap();
+    let name = path.display().to_string();
+    let error = stream_all(std::slice::from_ref(&name)).unwrap_err();
+    assert_eq!(error.line, 2, "{error}");
+    assert!(error.reason.contains("longer than 64 MiB"), "{error}");
+    let error = read_conversations(std::slice::from_ref(&name), |_| {}).unwrap_err();
+    assert_eq!(error.line, 2, "{error}");
+    assert!(error.reason.contains("longer than 64 MiB"), "{error}");
+}

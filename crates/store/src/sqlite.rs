@@ -689,3 +689,55 @@ impl Store for SqliteStore {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_database_file_is_private_to_its_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        store.workspace("default").await.unwrap();
+        let mode = std::fs::metadata(dir.path().join(DATABASE_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        store.close().await.unwrap();
+    }
+
+    /// What a disk-full error can leave behind: SQLite ended the transaction itself, the
+    /// rollback that follows fails, and the connection still counts as in a transaction. It
+    /// must not serve the next transaction (that failed with "begin_with at non-zero
+    /// transaction depth" for good).
+    #[tokio::test]
+    async fn a_connection_left_in_a_transaction_is_not_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open_with(dir.path(), 1).await.unwrap();
+        {
+            let mut tx = store.pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
+            // End the transaction behind sqlx's back; the rollback on drop then fails.
+            sqlx::query("ROLLBACK").execute(&mut *tx).await.unwrap();
+        }
+        for _ in 0..3 {
+            let workspace = store.workspace("default").await.unwrap();
+            let mut import = store.begin_import(workspace.id).await.unwrap();
+            import
+                .apply(Vec::new(), &Calendars::new(Default::default()), 0)
+                .await
+                .unwrap();
+            import
+                .commit(ImportSummary {
+                    sources: "test".into(),
+                    records: 0,
+                    conversations: 0,
+                    rejected: 0,
+                    finished_at: 0,
+                })
+                .await
+                .unwrap();
+        }
+    }
+}

@@ -35,6 +35,47 @@ pub struct Client {
     /// The Authorization header's value (never shown).
     authorization: String,
     retry: RetryPolicy,
+    /// The account's scheme and host (with port): the only place credentials are sent.
+    origin: (String, String),
+}
+
+/// The scheme and host (with port, lowercase) of an address, if it has them.
+fn origin_of(url: &str) -> Option<(String, String)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    if host.is_empty() || host.contains('@') {
+        return None;
+    }
+    Some((scheme.to_ascii_lowercase(), host.to_ascii_lowercase()))
+}
+
+/// Whether a host (with port) is this machine by its loopback address or name.
+fn is_loopback(host: &str) -> bool {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or(rest)
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h)
+    };
+    name == "localhost"
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The account address's origin: HTTPS, or plain HTTP only on this machine (tests against a
+/// local fake).
+pub fn account_origin(base: &str) -> Result<(String, String), SyncError> {
+    let refused = |reason: &str| SyncError::Credentials(format!("account address {base}: {reason}"));
+    let (scheme, host) =
+        origin_of(base).ok_or_else(|| refused("write it as https://host"))?;
+    match scheme.as_str() {
+        "https" => Ok((scheme, host)),
+        "http" if is_loopback(&host) => Ok((scheme, host)),
+        "http" => Err(refused(
+            "credentials are sent over HTTPS only (plain http only to 127.0.0.1 or localhost)",
+        )),
+        _ => Err(refused("the scheme must be https")),
+    }
 }
 
 impl std::fmt::Debug for Client {
@@ -80,11 +121,16 @@ pub fn basic(user: &str, password: &str) -> String {
 }
 
 impl Client {
-    pub fn new(authorization: String, retry: RetryPolicy) -> Result<Client, SyncError> {
+    /// A client for the account at `base` (see [`account_origin`]); it sends its
+    /// credentials to that scheme and host only.
+    pub fn new(base: &str, authorization: String, retry: RetryPolicy) -> Result<Client, SyncError> {
+        let origin = account_origin(base)?;
         // TLS through rustls with the ring provider, checked against the system's certificates.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
+            // A redirect could lead anywhere; the account's own addresses do not redirect.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("servicemeter/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| SyncError::Credentials(format!("cannot build the HTTP client: {e}")))?;
@@ -92,11 +138,23 @@ impl Client {
             http,
             authorization,
             retry,
+            origin,
         })
     }
 
     /// GET a JSON document, waiting out 429s and retrying 5xx and connection failures.
+    /// An address that is not on the account's origin (a `next_page` link to another host, or
+    /// to plain http) is refused before anything is sent.
     pub async fn get_json(&self, url: &str) -> Result<Value, SyncError> {
+        if origin_of(url).as_ref() != Some(&self.origin) {
+            return Err(SyncError::Refused {
+                url: url.to_string(),
+                reason: format!(
+                    "not on the account's address {}://{}; credentials are not sent there",
+                    self.origin.0, self.origin.1
+                ),
+            });
+        }
         let mut delay = self.retry.base_delay;
         let mut last = String::new();
         for attempt in 1..=self.retry.max_attempts {
@@ -182,6 +240,42 @@ mod tests {
             "2024-03-05T09%3A00%3A00%2B01%3A00"
         );
         assert_eq!(query_value("a/b=="), "a%2Fb%3D%3D");
+    }
+
+    #[test]
+    fn credentials_go_to_the_account_over_https_only() {
+        assert!(account_origin("https://acme.zendesk.com").is_ok());
+        assert!(account_origin("http://127.0.0.1:8080").is_ok());
+        assert!(account_origin("http://localhost:8080/").is_ok());
+        assert!(account_origin("http://acme.zendesk.com").is_err());
+        assert!(account_origin("ftp://acme.zendesk.com").is_err());
+        assert!(account_origin("acme.zendesk.com").is_err());
+        assert_eq!(
+            origin_of("https://Acme.Zendesk.com/api/v2/x.json?a=b"),
+            Some(("https".into(), "acme.zendesk.com".into()))
+        );
+        assert_eq!(origin_of("https://evil.example@acme.zendesk.com/"), None);
+    }
+
+    #[tokio::test]
+    async fn links_off_the_account_are_refused_before_sending() {
+        let client = Client::new(
+            "https://acme.zendesk.com",
+            basic("a", "b"),
+            RetryPolicy::default(),
+        )
+        .unwrap();
+        for url in [
+            "https://evil.example/api/v2/tickets.json",
+            "http://acme.zendesk.com/api/v2/tickets.json",
+            "https://acme.zendesk.com.evil.example/x",
+        ] {
+            let error = client.get_json(url).await.unwrap_err();
+            assert!(
+                matches!(error, SyncError::Refused { .. }),
+                "{url}: {error}"
+            );
+        }
     }
 
     #[test]

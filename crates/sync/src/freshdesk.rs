@@ -83,7 +83,7 @@ impl Freshdesk {
     /// `base` like `https://acme.freshdesk.com`; `api_key` a Freshdesk API key.
     pub fn new(base: &str, api_key: &str, retry: RetryPolicy) -> Result<Freshdesk, SyncError> {
         Ok(Freshdesk {
-            client: Client::new(basic(api_key, "X"), retry)?,
+            client: Client::new(base, basic(api_key, "X"), retry)?,
             base: base.trim_end_matches('/').to_string(),
             per_page: PER_PAGE,
             agents: std::sync::Mutex::default(),

@@ -31,6 +31,9 @@ pub enum SyncError {
     NotJson { url: String, reason: String },
     #[error("{0}")]
     Credentials(String),
+    /// An address the client will not send credentials to.
+    #[error("{url}: {reason}")]
+    Refused { url: String, reason: String },
     #[error(transparent)]
     Source(#[from] SourceError),
 }

@@ -71,7 +71,7 @@ impl Zendesk {
         retry: RetryPolicy,
     ) -> Result<Zendesk, SyncError> {
         Ok(Zendesk {
-            client: Client::new(basic(&format!("{email}/token"), token), retry)?,
+            client: Client::new(base, basic(&format!("{email}/token"), token), retry)?,
             base: base.trim_end_matches('/').to_string(),
         })
     }

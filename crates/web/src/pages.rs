@@ -119,11 +119,12 @@ pub async fn login<S: Store + Accounts>(
     // address they name) and per account, whichever address it comes from.
     let now = std::time::Instant::now();
     let client = state.site.client_ip(peer.ip(), &headers);
-    let by_address = state.login_by_address.allow(&client, now);
-    let by_account = state
-        .login_by_account
-        .allow(&email.to_ascii_lowercase(), now);
-    if !by_address || !by_account {
+    // An attempt refused for its address does not use up the account's attempts.
+    let allowed = state.login_by_address.allow(&client, now)
+        && state
+            .login_by_account
+            .allow(&email.to_ascii_lowercase(), now);
+    if !allowed {
         tracing::info!(email, %client, "sign-in refused: too many attempts");
         return Err(WebError::TooManyRequests);
     }

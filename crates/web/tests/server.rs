@@ -738,3 +738,293 @@ async fn the_language_switch_is_kept() {
         assert_eq!(r.headers()["location"], "/", "{referer}");
     }
 }
+
+#[tokio::test]
+async fn metrics_labels_stay_bounded_whatever_the_method() {
+    let app = spawn_app().await;
+    let c = client();
+    for i in 0..40 {
+        let method = reqwest::Method::from_bytes(format!("XMETHOD{i:04}ABCDEFGH").as_bytes())
+            .unwrap();
+        let _ = c.request(method, app.url("/healthz")).send().await.unwrap();
+    }
+    let metrics = c.get(app.url("/metrics")).text_body().await;
+    assert!(!metrics.contains("XMETHOD"), "{metrics}");
+    assert!(
+        metrics.contains("method=\"other\",route=\"/healthz\""),
+        "{metrics}"
+    );
+    let series = metrics
+        .lines()
+        .filter(|l| l.starts_with("servicemeter_http_requests_total{"))
+        .count();
+    assert!(series <= 3, "{metrics}");
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let app = spawn_app().await;
+    app.add_user("admin@shop.nl", &app.shop_a, Role::Admin, None)
+        .await;
+    let c = app.signed_in("admin@shop.nl").await;
+    for path in ["/login", "/w/shop-a/settings", "/api/v1/workspaces", "/nowhere"] {
+        let r = c.get(app.url(path)).send().await.unwrap();
+        let h = r.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("script-src 'self';"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+    }
+    // Static files keep their own caching.
+    let css = c.get(app.url("/static/style.css")).send().await.unwrap();
+    assert_eq!(css.headers()["cache-control"], "public, max-age=3600");
+}
+
+#[tokio::test]
+async fn other_authorization_headers_do_not_skip_the_cross_site_check() {
+    let app = spawn_app().await;
+    app.add_user("admin@shop.nl", &app.shop_a, Role::Admin, None)
+        .await;
+    let c = app.signed_in("admin@shop.nl").await;
+    let own = format!("http://{}", app.address);
+    for (authorization, origin) in [
+        ("Basic YTpi", "https://evil.example"),
+        ("Bearer smt_1_x", "https://evil.example"),
+        ("Basic YTpi", own.replace("http://", "https://").as_str()),
+    ] {
+        let r = c
+            .post(app.url("/w/shop-a/settings/members"))
+            .header("authorization", authorization)
+            .header("origin", origin)
+            .form(&[
+                ("email", "intruder@evil.example"),
+                ("role", "admin"),
+                ("password", "long enough password"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{authorization} from {origin}");
+    }
+    assert!(
+        app.store
+            .user_by_email("intruder@evil.example")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The same form from the site itself goes through.
+    let r = c
+        .post(app.url("/w/shop-a/settings/members"))
+        .header("origin", own.as_str())
+        .form(&[
+            ("email", "viewer@shop.nl"),
+            ("role", "viewer"),
+            ("password", "long enough password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    // An API call with a real bearer token is not a browser's and passes whatever its origin.
+    let token = app.token(&app.shop_a).await;
+    let r = client()
+        .post(app.url("/api/v1/records"))
+        .bearer_auth(&token)
+        .header("origin", "https://elsewhere.example")
+        .body(SHOP_A_RECORDS[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn setup_is_answered_only_at_loopback_names() {
+    let app = spawn_app().await;
+    let c = client();
+    for host in ["evil.example", "evil.example:8080", "192.0.2.7"] {
+        let page = c
+            .get(app.url("/setup"))
+            .header("host", host)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 400, "{host}");
+        let made = c
+            .post(app.url("/setup"))
+            .header("host", host)
+            .form(&[
+                ("email", "boss@evil.example"),
+                ("password", PASSWORD),
+                ("workspace", "rebound"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(made.status(), 400, "{host}");
+    }
+    assert_eq!(app.store.user_count().await.unwrap(), 0);
+    assert!(app.store.find_workspace("rebound").await.unwrap().is_none());
+    // Two setups at once: one wins, and the loser leaves no workspace behind.
+    let attempt = |workspace: &'static str| {
+        let c = client();
+        let url = app.url("/setup");
+        async move {
+            c.post(url)
+                .form(&[
+                    ("email", format!("{workspace}@shop.nl").as_str()),
+                    ("password", PASSWORD),
+                    ("workspace", workspace),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let (a, b) = tokio::join!(attempt("first-shop"), attempt("second-shop"));
+    let mut statuses = [a, b];
+    statuses.sort();
+    assert_eq!(statuses, [303, 404]);
+    assert_eq!(app.store.user_count().await.unwrap(), 1);
+    let made = [
+        app.store.find_workspace("first-shop").await.unwrap().is_some(),
+        app.store.find_workspace("second-shop").await.unwrap().is_some(),
+    ];
+    assert_eq!(made.iter().filter(|m| **m).count(), 1, "{made:?}");
+}
+
+#[tokio::test]
+async fn api_errors_before_the_handler_are_json_too() {
+    let app = spawn_app().await;
+    let token = app.token(&app.shop_a).await;
+    let c = client();
+    let huge = vec![b' '; servicemeter_web::intake::MAX_BODY_BYTES + 10];
+    let r = c
+        .post(app.url("/api/v1/records"))
+        .bearer_auth(&token)
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    assert!(r.json::<Value>().await.unwrap()["error"].is_string());
+    let r = c
+        .post(app.url("/api/v1/records"))
+        .bearer_auth(&token)
+        .body(vec![0xff, 0xfe, b'{'])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    assert!(r.json::<Value>().await.unwrap()["error"].is_string());
+}
+
+#[tokio::test]
+async fn sign_in_limits_per_account_and_forwarded_addresses_from_proxies_only() {
+    let app = spawn_app_with(ServerConfig {
+        login_burst: 2,
+        login_refill: std::time::Duration::from_secs(3600),
+        account_burst: 3,
+        account_refill: std::time::Duration::from_secs(3600),
+        trusted_proxies: vec!["127.0.0.1".into()],
+        ..ServerConfig::default()
+    })
+    .await;
+    app.add_user("lead@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    let c = client();
+    let attempt = |client_address: &'static str| {
+        c.post(app.url("/login"))
+            .header("x-forwarded-for", client_address)
+            .form(&[("email", "lead@shop.nl"), ("password", "guess guess guess")])
+            .send()
+    };
+    let mut statuses = Vec::new();
+    for address in [
+        "203.0.113.1",
+        "203.0.113.1",
+        "203.0.113.1", // the address's two attempts are used up
+        "203.0.113.2", // another address: the account's third attempt
+        "203.0.113.3", // the account's attempts are used up, from any address
+    ] {
+        statuses.push(attempt(address).await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 429, 401, 429]);
+    // Another account from a fresh address is not affected.
+    let r = c
+        .post(app.url("/login"))
+        .header("x-forwarded-for", "203.0.113.4")
+        .form(&[("email", "other@shop.nl"), ("password", "guess guess guess")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    // Without a trusted proxy, X-Forwarded-For is the client's word and counts for nothing.
+    let app = spawn_app_with(ServerConfig {
+        login_burst: 2,
+        login_refill: std::time::Duration::from_secs(3600),
+        ..ServerConfig::default()
+    })
+    .await;
+    let c = client();
+    let mut statuses = Vec::new();
+    for address in ["198.51.100.1", "198.51.100.2", "198.51.100.3"] {
+        let r = c
+            .post(app.url("/login"))
+            .header("x-forwarded-for", address)
+            .form(&[("email", "x@shop.nl"), ("password", "guess guess guess")])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 429]);
+}
+
+#[tokio::test]
+async fn slow_clients_are_disconnected() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(ServerConfig {
+        header_timeout: std::time::Duration::from_secs(1),
+        ..ServerConfig::default()
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let mut stream = tokio::net::TcpStream::connect(app.address).await.unwrap();
+    // Half a request, then nothing (a slowloris client).
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut rest),
+    )
+    .await;
+    assert!(read.is_ok(), "the connection stayed open");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // An idle keep-alive connection is closed the same way.
+    let mut stream = tokio::net::TcpStream::connect(app.address).await.unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(read.is_ok(), "the idle connection stayed open");
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"));
+}

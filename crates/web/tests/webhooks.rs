@@ -201,3 +201,148 @@ async fn a_chatwoot_conversation_becomes_canonical_records() {
     assert_eq!(facts["facts"]["customer_messages"], 1);
     assert_eq!(facts["facts"]["agent_messages"], 1);
 }
+
+#[tokio::test]
+async fn webhook_bodies_are_read_only_after_the_checks_and_only_up_to_a_mebibyte() {
+    let app = with_secret().await;
+    let c = client();
+    let big = vec![b' '; 5 * 1024 * 1024];
+    // An unknown workspace, or no signature header: refused without reading the body.
+    for (path, signed) in [
+        ("/hooks/nobody/records", true),
+        ("/hooks/shop-b/records", false),
+    ] {
+        let mut r = c.post(app.url(path)).body(big.clone());
+        if signed {
+            r = r.header(SIGNATURE_HEADER, sign(SECRET, now_seconds(), b"x"));
+        }
+        let r = r.send().await.unwrap();
+        assert_eq!(r.status(), 401, "{path}");
+    }
+    // A signed delivery of 2 MiB: too large, in JSON.
+    let two = vec![b' '; 2 * 1024 * 1024];
+    let r = c
+        .post(app.url("/hooks/shop-b/records"))
+        .header(SIGNATURE_HEADER, sign(SECRET, now_seconds(), &two))
+        .body(two)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let answer: Value = r.json().await.unwrap();
+    assert!(
+        answer["error"].as_str().unwrap().contains("larger than 1048576 bytes"),
+        "{answer}"
+    );
+    // The Chatwoot receiver checks its token first too.
+    let r = c
+        .post(app.url("/hooks/shop-b/chatwoot/0000"))
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn a_replayed_delivery_is_refused_and_changes_nothing() {
+    let app = with_secret().await;
+    let c = client();
+    let d1 = r#"{"type":"conversation","id":"hook-9","channel":"email","created_at":"2024-03-05T09:00:00+01:00","agent":"Anna"}"#;
+    let d2 = r#"{"type":"conversation","id":"hook-9","channel":"email","created_at":"2024-03-05T09:00:00+01:00","agent":"Bob"}"#;
+    let deliver = |body: &'static str, signature: String| {
+        c.post(app.url("/hooks/shop-b/records"))
+            .header(SIGNATURE_HEADER, signature)
+            .body(body)
+            .send()
+    };
+    let s1 = sign(SECRET, now_seconds() - 20, d1.as_bytes());
+    let s2 = sign(SECRET, now_seconds() - 10, d2.as_bytes());
+    assert_eq!(deliver(d1, s1.clone()).await.unwrap().status(), 200);
+    assert_eq!(deliver(d2, s2).await.unwrap().status(), 200);
+    // D1 again, within its window: refused, and Bob stays the agent.
+    let again = deliver(d1, s1).await.unwrap();
+    assert_eq!(again.status(), 409);
+    assert!(
+        again.json::<Value>().await.unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .contains("received before")
+    );
+    let stored = app
+        .store
+        .conversation(app.shop_b.id, "hook-9")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.header.unwrap().agent.as_deref(), Some("Bob"));
+}
+
+#[tokio::test]
+async fn chatwoot_open_is_a_reopen_only_after_resolved() {
+    let app = with_secret().await;
+    let c = client();
+    let url = app.url(&format!(
+        "/hooks/shop-b/chatwoot/{}",
+        chatwoot_token(SECRET)
+    ));
+    let status = |status: &str, changed: Value| {
+        json!({
+            "event": "conversation_status_changed",
+            "id": 88,
+            "status": status,
+            "channel": "Channel::Whatsapp",
+            "created_at": 1709546400,
+            "timestamp": 1709546400,
+            "inbox_id": 17,
+            "labels": [],
+            "meta": {"sender": {"name": "Klant"}, "assignee": null},
+            "changed_attributes": changed,
+        })
+    };
+    // A bot hands over (pending → open, as a real Chatwoot sends it: no changed_attributes):
+    // no event.
+    let r = c
+        .post(&url)
+        .json(&status("open", Value::Null))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let events = |app: &TestApp| {
+        let store = app.store.clone();
+        let id = app.shop_b.id;
+        async move {
+            store
+                .conversation(id, "chatwoot-88")
+                .await
+                .unwrap()
+                .map(|c| c.events.iter().map(|e| format!("{:?}", e.kind)).collect::<Vec<_>>())
+                .unwrap_or_default()
+        }
+    };
+    assert!(events(&app).await.is_empty());
+    // Resolved, then opened again from resolved: a reopen.
+    c.post(&url)
+        .json(&status("resolved", json!([{"status": {"previous_value": "open", "current_value": "resolved"}}])))
+        .send()
+        .await
+        .unwrap();
+    c.post(&url)
+        .json(&status("open", json!([{"status": {"previous_value": "resolved", "current_value": "open"}}])))
+        .send()
+        .await
+        .unwrap();
+    // (The test clock stands still, so both are stamped at the same instant.)
+    let mut kinds = events(&app).await;
+    kinds.sort();
+    assert_eq!(kinds, vec!["Reopened", "Resolved"]);
+    // The conversation record carries the inbox as the import does.
+    let stored = app
+        .store
+        .conversation(app.shop_b.id, "chatwoot-88")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.header.unwrap().tags, vec!["inbox-17"]);
+}
