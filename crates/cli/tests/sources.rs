@@ -751,7 +751,10 @@ fn a_json_source_with_skip_invalid_rejects_one_ticket_and_stores_the_rest() {
     .unwrap();
     let out = d.run(&["import", "--source", "zendesk", dir.to_str().unwrap()]);
     assert!(!out.status.success());
-    assert!(d.ok(&["facts", "--format", "jsonl"]).is_empty(), "nothing stored");
+    assert!(
+        d.ok(&["facts", "--format", "jsonl"]).is_empty(),
+        "nothing stored"
+    );
     let rejects = d.dir.path().join("rejects.jsonl");
     let summary = d.ok(&[
         "import",
@@ -765,10 +768,18 @@ fn a_json_source_with_skip_invalid_rejects_one_ticket_and_stores_the_rest() {
     assert!(summary.contains("rejected 1 records"), "{summary}");
     let facts = d.facts();
     assert_eq!(facts.keys().collect::<Vec<_>>(), vec!["zd-101"]);
-    let reject: Value =
-        serde_json::from_str(std::fs::read_to_string(&rejects).unwrap().lines().next().unwrap())
-            .unwrap();
-    assert!(reject["file"].as_str().unwrap().ends_with("tickets.json"), "{reject}");
+    let reject: Value = serde_json::from_str(
+        std::fs::read_to_string(&rejects)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        reject["file"].as_str().unwrap().ends_with("tickets.json"),
+        "{reject}"
+    );
     assert_eq!(reject["place"], "tickets[1]");
     assert_eq!(reject["field"], "created_at");
 }

@@ -519,7 +519,8 @@ mod tests {
         assert_eq!(parse_record(&line).unwrap().header.unwrap().tags.len(), 100);
         // Too many messages in one record.
         let message = r#"{"at":"2024-03-01T10:00:00Z","author":"customer"}"#;
-        let many = vec![message; servicemeter_core::limits::MAX_RECORDS_PER_CONVERSATION + 1].join(",");
+        let many =
+            vec![message; servicemeter_core::limits::MAX_RECORDS_PER_CONVERSATION + 1].join(",");
         let line = format!(
             r#"{{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-01T10:00:00Z","messages":[{many}]}}"#
         );

@@ -65,9 +65,9 @@ fn is_loopback(host: &str) -> bool {
 /// The account address's origin: HTTPS, or plain HTTP only on this machine (tests against a
 /// local fake).
 pub fn account_origin(base: &str) -> Result<(String, String), SyncError> {
-    let refused = |reason: &str| SyncError::Credentials(format!("account address {base}: {reason}"));
-    let (scheme, host) =
-        origin_of(base).ok_or_else(|| refused("write it as https://host"))?;
+    let refused =
+        |reason: &str| SyncError::Credentials(format!("account address {base}: {reason}"));
+    let (scheme, host) = origin_of(base).ok_or_else(|| refused("write it as https://host"))?;
     match scheme.as_str() {
         "https" => Ok((scheme, host)),
         "http" if is_loopback(&host) => Ok((scheme, host)),
@@ -271,10 +271,7 @@ mod tests {
             "https://acme.zendesk.com.evil.example/x",
         ] {
             let error = client.get_json(url).await.unwrap_err();
-            assert!(
-                matches!(error, SyncError::Refused { .. }),
-                "{url}: {error}"
-            );
+            assert!(matches!(error, SyncError::Refused { .. }), "{url}: {error}");
         }
     }
 

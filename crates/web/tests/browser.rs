@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::{Value, json};
 use servicemeter_core::access::Role;
+use servicemeter_store::Accounts;
 
 struct Driver {
     process: Child,
@@ -243,6 +244,8 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
     let app = spawn_app().await;
     app.add_user("lead@shop.nl", &app.shop_a, Role::Lead, None)
         .await;
+    app.add_user("lead@shop.nl", &app.shop_b, Role::Admin, None)
+        .await;
     let driver = Driver::start().await;
 
     driver.go(&app.url("/login")).await;
@@ -285,6 +288,42 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
     assert_eq!(marks, 4, "two messages, one event, one survey");
     let timeline = driver.screenshot("conversation").await;
 
+    // Settings as an administrator (of shop-b, which has no configuration of its own yet): a
+    // real browser posts the opening-hours form, and the new Saturday hours are stored.
+    driver.go(&app.url("/w/shop-b/settings")).await;
+    driver
+        .type_into("input[name='week.0.sat']", "10:00-14:00")
+        .await;
+    driver
+        .click("form[action='/w/shop-b/settings/hours'] button[type=submit]")
+        .await;
+    let started = Instant::now();
+    while !driver.url().await.contains("saved=hours") {
+        if started.elapsed() > Duration::from_secs(10) {
+            let text = driver.script("return document.body.innerText").await;
+            panic!("the hours were not saved; the page says: {text}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let stored = app
+        .store
+        .find_workspace("shop-b")
+        .await
+        .unwrap()
+        .unwrap()
+        .config_toml
+        .unwrap();
+    let config = servicemeter_core::WorkspaceConfig::from_toml(&stored).unwrap();
+    assert_eq!(
+        servicemeter_core::config::config_changes(
+            servicemeter_core::config::DEFAULT_CONFIG_TOML,
+            &stored
+        ),
+        vec!["+ opening_hours.sat = \"10:00-14:00\"".to_string()]
+    );
+    assert!(!config.default_week.days[5].is_empty());
+    let settings = driver.screenshot("settings").await;
+
     // A phone: the page does not scroll sideways (wide tables scroll inside their box).
     driver.resize(390, 844).await;
     driver
@@ -295,11 +334,17 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
         .await;
     assert_eq!(fits, true);
     let phone = driver.screenshot("overview-phone").await;
+    driver.go(&app.url("/w/shop-b/settings")).await;
+    let fits = driver
+        .script("return document.documentElement.scrollWidth <= window.innerWidth")
+        .await;
+    assert_eq!(fits, true, "the settings page fits a phone");
+    let settings_phone = driver.screenshot("settings-phone").await;
 
     let errors = driver.console_errors().await;
     driver.quit().await;
     assert!(errors.is_empty(), "console errors: {errors:?}");
-    for path in [overview, agent, timeline, phone] {
+    for path in [overview, agent, timeline, phone, settings, settings_phone] {
         assert!(
             std::fs::metadata(&path).unwrap().len() > 5_000,
             "{}",

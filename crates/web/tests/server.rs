@@ -744,8 +744,8 @@ async fn metrics_labels_stay_bounded_whatever_the_method() {
     let app = spawn_app().await;
     let c = client();
     for i in 0..40 {
-        let method = reqwest::Method::from_bytes(format!("XMETHOD{i:04}ABCDEFGH").as_bytes())
-            .unwrap();
+        let method =
+            reqwest::Method::from_bytes(format!("XMETHOD{i:04}ABCDEFGH").as_bytes()).unwrap();
         let _ = c.request(method, app.url("/healthz")).send().await.unwrap();
     }
     let metrics = c.get(app.url("/metrics")).text_body().await;
@@ -767,7 +767,12 @@ async fn every_answer_carries_the_security_headers() {
     app.add_user("admin@shop.nl", &app.shop_a, Role::Admin, None)
         .await;
     let c = app.signed_in("admin@shop.nl").await;
-    for path in ["/login", "/w/shop-a/settings", "/api/v1/workspaces", "/nowhere"] {
+    for path in [
+        "/login",
+        "/w/shop-a/settings",
+        "/api/v1/workspaces",
+        "/nowhere",
+    ] {
         let r = c.get(app.url(path)).send().await.unwrap();
         let h = r.headers();
         let csp = h["content-security-policy"].to_str().unwrap();
@@ -893,8 +898,16 @@ async fn setup_is_answered_only_at_loopback_names() {
     assert_eq!(statuses, [303, 404]);
     assert_eq!(app.store.user_count().await.unwrap(), 1);
     let made = [
-        app.store.find_workspace("first-shop").await.unwrap().is_some(),
-        app.store.find_workspace("second-shop").await.unwrap().is_some(),
+        app.store
+            .find_workspace("first-shop")
+            .await
+            .unwrap()
+            .is_some(),
+        app.store
+            .find_workspace("second-shop")
+            .await
+            .unwrap()
+            .is_some(),
     ];
     assert_eq!(made.iter().filter(|m| **m).count(), 1, "{made:?}");
 }
@@ -962,7 +975,10 @@ async fn sign_in_limits_per_account_and_forwarded_addresses_from_proxies_only() 
     let r = c
         .post(app.url("/login"))
         .header("x-forwarded-for", "203.0.113.4")
-        .form(&[("email", "other@shop.nl"), ("password", "guess guess guess")])
+        .form(&[
+            ("email", "other@shop.nl"),
+            ("password", "guess guess guess"),
+        ])
         .send()
         .await
         .unwrap();

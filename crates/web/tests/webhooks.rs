@@ -231,7 +231,10 @@ async fn webhook_bodies_are_read_only_after_the_checks_and_only_up_to_a_mebibyte
     assert_eq!(r.status(), 413);
     let answer: Value = r.json().await.unwrap();
     assert!(
-        answer["error"].as_str().unwrap().contains("larger than 1048576 bytes"),
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("larger than 1048576 bytes"),
         "{answer}"
     );
     // The Chatwoot receiver checks its token first too.
@@ -317,19 +320,30 @@ async fn chatwoot_open_is_a_reopen_only_after_resolved() {
                 .conversation(id, "chatwoot-88")
                 .await
                 .unwrap()
-                .map(|c| c.events.iter().map(|e| format!("{:?}", e.kind)).collect::<Vec<_>>())
+                .map(|c| {
+                    c.events
+                        .iter()
+                        .map(|e| format!("{:?}", e.kind))
+                        .collect::<Vec<_>>()
+                })
                 .unwrap_or_default()
         }
     };
     assert!(events(&app).await.is_empty());
     // Resolved, then opened again from resolved: a reopen.
     c.post(&url)
-        .json(&status("resolved", json!([{"status": {"previous_value": "open", "current_value": "resolved"}}])))
+        .json(&status(
+            "resolved",
+            json!([{"status": {"previous_value": "open", "current_value": "resolved"}}]),
+        ))
         .send()
         .await
         .unwrap();
     c.post(&url)
-        .json(&status("open", json!([{"status": {"previous_value": "resolved", "current_value": "open"}}])))
+        .json(&status(
+            "open",
+            json!([{"status": {"previous_value": "resolved", "current_value": "open"}}]),
+        ))
         .send()
         .await
         .unwrap();
