@@ -338,11 +338,11 @@ async fn import(global: &GlobalArgs, args: ImportArgs) -> Result<()> {
             day_label(b, &opened.config)
         )?;
     }
-    if totals.outcome.deleted_conversations > 0 {
+    if totals.deletions > 0 {
         writeln!(
             out,
-            "removed {} conversations deleted at the source",
-            totals.outcome.deleted_conversations
+            "deleted at the source: {} conversations ({} of them were stored and are removed)",
+            totals.deletions, totals.outcome.deleted_conversations
         )?;
     }
     if totals.rejected > 0 {

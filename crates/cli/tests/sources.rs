@@ -718,7 +718,9 @@ fn a_ticket_deleted_in_zendesk_is_removed_and_never_counted() {
     );
     let summary = d.ok(&["import", "--source", "zendesk", page.to_str().unwrap()]);
     assert!(
-        summary.contains("removed 1 conversations deleted at the source"),
+        summary.contains(
+            "deleted at the source: 2 conversations (1 of them were stored and are removed)"
+        ),
         "{summary}"
     );
     let facts = d.facts();

@@ -16,6 +16,8 @@ pub struct ImportTotals {
     pub messages: u64,
     pub events: u64,
     pub surveys: u64,
+    /// Deletion records (conversations deleted at the source).
+    pub deletions: u64,
     /// Messages by author: customer, agent, bot, note.
     pub messages_by_author: [u64; 4],
     pub rejected: u64,
@@ -48,6 +50,7 @@ impl<'c, S: ImportSession> ImportRun<'c, S> {
     /// Adds one record's partial conversation; merges a batch into the store when full.
     pub async fn add(&mut self, record: Conversation) -> Result<(), StoreError> {
         self.totals.records += 1;
+        self.totals.deletions += u64::from(record.deleted);
         self.totals.messages += record.messages.len() as u64;
         self.totals.events += record.events.len() as u64;
         self.totals.surveys += record.surveys.len() as u64;

@@ -19,6 +19,22 @@ use crate::state::AppState;
 pub const USER_KEY: &str = "user_id";
 /// Session key: the day (days since 1970, UTC) the session was last extended.
 const TOUCHED_KEY: &str = "touched_day";
+
+/// Signs a user in on a session: a new session id (an id planted before cannot be used
+/// after), the user, and the day from which the session's 7 days run.
+pub async fn start_session<S>(
+    state: &AppState<S>,
+    session: &Session,
+    user: UserId,
+) -> Result<(), WebError> {
+    let internal = |e: tower_sessions::session::Error| WebError::Internal(e.into());
+    session.cycle_id().await.map_err(internal)?;
+    session.insert(USER_KEY, user.0).await.map_err(internal)?;
+    session
+        .insert(TOUCHED_KEY, (state.clock)().as_second() / 86_400)
+        .await
+        .map_err(internal)
+}
 /// Prefix of API tokens: `smt_<workspace id>_<secret>`.
 const TOKEN_PREFIX: &str = "smt_";
 /// Shortest password accepted.

@@ -12,7 +12,7 @@ use servicemeter_store::{Accounts, Store};
 use tower_sessions::Session;
 
 use crate::auth::{
-    SignedIn, USER_KEY, check_new_password, hash_password_blocking, normalize_email,
+    SignedIn, check_new_password, hash_password_blocking, normalize_email, start_session,
     verify_password_blocking,
 };
 use crate::data::{self, PeriodQuery};
@@ -137,15 +137,7 @@ pub async fn login<S: Store + Accounts>(
     let ok = verify_password_blocking(form.password, stored).await;
     match user {
         Some(user) if ok => {
-            // A new session id at sign-in: an id planted before cannot be used after.
-            session
-                .cycle_id()
-                .await
-                .map_err(|e| WebError::Internal(e.into()))?;
-            session
-                .insert(USER_KEY, user.id.0)
-                .await
-                .map_err(|e| WebError::Internal(e.into()))?;
+            start_session(&state, &session, user.id).await?;
             Ok(Redirect::to("/").into_response())
         }
         _ => {
@@ -248,14 +240,7 @@ pub async fn setup<S: Store + Accounts>(
     else {
         return Err(WebError::NotFound);
     };
-    session
-        .cycle_id()
-        .await
-        .map_err(|e| WebError::Internal(e.into()))?;
-    session
-        .insert(USER_KEY, user.0)
-        .await
-        .map_err(|e| WebError::Internal(e.into()))?;
+    start_session(&state, &session, user).await?;
     Ok(Redirect::to(&format!("/w/{workspace_name}")).into_response())
 }
 

@@ -83,7 +83,15 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(ServerConfig::default()).await
 }
 
-pub async fn spawn_app_with(mut config: ServerConfig) -> TestApp {
+pub async fn spawn_app_with(config: ServerConfig) -> TestApp {
+    spawn_app_with_clock(config, Arc::new(fixed_now)).await
+}
+
+/// [`spawn_app_with`] with a clock of the test's own.
+pub async fn spawn_app_with_clock(
+    mut config: ServerConfig,
+    clock: servicemeter_web::state::Clock,
+) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(dir.path()).await.unwrap();
     let a = store.workspace("shop-a").await.unwrap();
@@ -98,7 +106,7 @@ pub async fn spawn_app_with(mut config: ServerConfig) -> TestApp {
     import(&store, &shop_b, SHOP_B_RECORDS).await;
     let store = Arc::new(store);
     config.listen = "127.0.0.1:0".parse().unwrap();
-    let app = Application::build(config, store.clone(), Arc::new(fixed_now))
+    let app = Application::build(config, store.clone(), clock)
         .await
         .unwrap();
     let address = app.local_addr();

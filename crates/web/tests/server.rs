@@ -1044,3 +1044,158 @@ async fn slow_clients_are_disconnected() {
     assert!(read.is_ok(), "the idle connection stayed open");
     assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"));
 }
+
+#[tokio::test]
+async fn sessions_slide_with_use_and_expired_ones_are_purged() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicI64, Ordering};
+    let seconds = Arc::new(AtomicI64::new(fixed_now().as_second()));
+    let clock = {
+        let seconds = seconds.clone();
+        Arc::new(move || jiff::Timestamp::from_second(seconds.load(Ordering::SeqCst)).unwrap())
+    };
+    let app = spawn_app_with_clock(ServerConfig::default(), clock).await;
+    app.add_user("lead@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    let c = client();
+    let signed = c
+        .post(app.url("/login"))
+        .form(&[("email", "lead@shop.nl"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let cookie = signed.headers()["set-cookie"].to_str().unwrap().to_string();
+    let id = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("servicemeter_session=")
+        .to_string();
+    let expiry = || async {
+        app.store
+            .load_session(&id)
+            .await
+            .unwrap()
+            .expect("stored session")
+            .expires_at
+    };
+    // Sessions are stored with second precision: let a second pass between looks.
+    let pause = || tokio::time::sleep(std::time::Duration::from_millis(1100));
+    let first = expiry().await;
+    pause().await;
+    // The same day: the session is not written again.
+    assert_eq!(
+        c.get(app.url("/w/shop-a")).send().await.unwrap().status(),
+        200
+    );
+    assert_eq!(expiry().await, first);
+    // A day later it is used again: its expiry moves on (7 days from now).
+    seconds.fetch_add(86_400, Ordering::SeqCst);
+    pause().await;
+    assert_eq!(
+        c.get(app.url("/w/shop-a")).send().await.unwrap().status(),
+        200
+    );
+    assert!(expiry().await > first);
+
+    // An expired session is deleted when a server starts (and every hour after).
+    assert!(
+        app.store
+            .create_session(
+                "stale-session",
+                &servicemeter_store::StoredSession {
+                    data: b"{}".to_vec(),
+                    expires_at: fixed_now().as_second() - 10,
+                },
+            )
+            .await
+            .unwrap()
+    );
+    let second = servicemeter_web::Application::build(
+        ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            ..ServerConfig::default()
+        },
+        app.store.clone(),
+        Arc::new(fixed_now),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(second.run_until(std::future::pending()));
+    let started = std::time::Instant::now();
+    while app
+        .store
+        .load_session("stale-session")
+        .await
+        .unwrap()
+        .is_some()
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the expired session is still stored"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // The live one stays.
+    assert!(app.store.load_session(&id).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn intake_refuses_records_beyond_the_limits() {
+    let app = spawn_app().await;
+    let token = app.token(&app.shop_a).await;
+    let tags: Vec<String> = (0..1000).map(|i| format!("tag-{i}")).collect();
+    let record = serde_json::json!({
+        "type": "conversation", "id": "wide", "channel": "email",
+        "created_at": "2024-03-05T09:00:00+01:00", "tags": tags,
+    });
+    let answer: Value = client()
+        .post(app.url("/api/v1/records"))
+        .bearer_auth(&token)
+        .body(record.to_string())
+        .json_body()
+        .await;
+    assert_eq!(answer["stored"], 0);
+    assert_eq!(answer["rejected"][0]["field"], "tags");
+    assert!(
+        answer["rejected"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("at most 100")
+    );
+    // Records that are each fine but together exceed a conversation's limit: the batch is
+    // refused whole with the reason, and nothing of it is stored.
+    let message = |i: usize| {
+        serde_json::json!({
+            "type": "message", "conversation": "a3", "id": format!("m{i}"),
+            "at": "2024-03-05T16:31:00+01:00", "author": "customer",
+        })
+        .to_string()
+    };
+    let lines: Vec<String> = (0..servicemeter_core::limits::MAX_RECORDS_PER_CONVERSATION)
+        .map(message)
+        .collect();
+    let r = client()
+        .post(app.url("/api/v1/records"))
+        .bearer_auth(&token)
+        .body(lines.join("\n"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let answer: Value = r.json().await.unwrap();
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("at most 10000 are allowed"),
+        "{answer}"
+    );
+    let a3 = app
+        .store
+        .conversation(app.shop_a.id, "a3")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a3.messages.len(), 1);
+}
