@@ -495,6 +495,9 @@ fn gorgias_tickets_map_agents_rules_notes_and_surveys() {
     assert_eq!(t["csat_score"], 4.0);
     let e = &facts["gorgias-7002"];
     assert_eq!(e["channel"], "email");
+    // Written without an offset, as Gorgias documents its times: UTC, not the workspace's
+    // Amsterdam time.
+    assert_eq!(e["start"], "2024-03-05T09:00:00Z");
     assert_eq!(e["unanswered"], true);
     assert_eq!(e["csat_score"], Value::Null, "sent, not answered");
 }
