@@ -59,6 +59,20 @@ impl Data {
             .collect()
     }
 
+    /// A copy of the Zendesk fixture's users, tickets and audits to change.
+    fn zendesk_copy(&self) -> PathBuf {
+        let dir = self.dir.path().join("zd");
+        std::fs::create_dir(&dir).unwrap();
+        for name in ["users.json", "tickets.json", "audits.json"] {
+            std::fs::copy(
+                Path::new(&fixture("sources/zendesk")).join(name),
+                dir.join(name),
+            )
+            .unwrap();
+        }
+        dir
+    }
+
     fn write(&self, name: &str, text: &str) -> PathBuf {
         let path = self.dir.path().join(name);
         std::fs::write(&path, text).unwrap();
@@ -262,15 +276,7 @@ fn zendesk_pages_map_roles_rules_notes_status_and_satisfaction() {
 #[test]
 fn zendesk_errors_name_file_record_and_field() {
     let d = Data::new();
-    let dir = d.dir.path().join("zd");
-    std::fs::create_dir(&dir).unwrap();
-    for name in ["users.json", "tickets.json", "audits.json"] {
-        std::fs::copy(
-            Path::new(&fixture("sources/zendesk")).join(name),
-            dir.join(name),
-        )
-        .unwrap();
-    }
+    let dir = d.zendesk_copy();
     let audits = std::fs::read_to_string(dir.join("audits.json")).unwrap();
     // A bad timestamp is caught by the canonical parser, at its record.
     std::fs::write(
@@ -738,15 +744,7 @@ fn a_ticket_deleted_in_zendesk_is_removed_and_never_counted() {
 #[test]
 fn a_json_source_with_skip_invalid_rejects_one_ticket_and_stores_the_rest() {
     let d = Data::new();
-    let dir = d.dir.path().join("zd");
-    std::fs::create_dir(&dir).unwrap();
-    for name in ["users.json", "tickets.json", "audits.json"] {
-        std::fs::copy(
-            Path::new(&fixture("sources/zendesk")).join(name),
-            dir.join(name),
-        )
-        .unwrap();
-    }
+    let dir = d.zendesk_copy();
     let tickets = std::fs::read_to_string(dir.join("tickets.json")).unwrap();
     // Ticket 102 has a creation time that is no time.
     std::fs::write(

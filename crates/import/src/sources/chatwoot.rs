@@ -284,17 +284,10 @@ fn rating(file: &str, place: &str, r: &Value) -> Result<Value, SourceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::test_support::*;
 
     fn run(files: &[(&str, &str)]) -> Result<Translation, SourceError> {
-        let dir = tempfile::tempdir().unwrap();
-        let paths: Vec<PathBuf> = files
-            .iter()
-            .map(|(name, text)| {
-                let path = dir.path().join(name);
-                std::fs::write(&path, text).unwrap();
-                path
-            })
-            .collect();
+        let (_dir, paths) = write_files(files);
         translate(&paths, &SourceOptions::default())
     }
 
@@ -363,11 +356,7 @@ mod tests {
           {"id": 9, "conversation_id": 5, "rating": 6, "created_at": 1696896133}
         ]}"#;
         let t = run(&[("messages.json", page)]).unwrap();
-        let failures: Vec<(String, String)> = t
-            .failures
-            .iter()
-            .map(|f| (f.place.clone(), f.field.clone()))
-            .collect();
+        let failures = places(&t.failures);
         assert_eq!(
             failures,
             [

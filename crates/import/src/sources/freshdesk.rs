@@ -346,14 +346,7 @@ fn ticket_record(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn page(name: &str, json: &str) -> Page {
-        Page {
-            name: name.to_string(),
-            kind_hint: name.to_string(),
-            value: serde_json::from_str(json).expect("fixture is JSON"),
-        }
-    }
+    use crate::sources::test_support::*;
 
     fn run(pages: &[Page]) -> Translation {
         translate_pages(pages, &SourceOptions::default()).expect("pages are readable")

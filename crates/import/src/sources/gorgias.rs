@@ -354,17 +354,10 @@ fn ticket_record(conversation: &str, t: &Value, tz: &TimeZone) -> Result<Value, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::test_support::*;
 
     fn run(files: &[(&str, &str)], options: &SourceOptions) -> Translation {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let paths: Vec<PathBuf> = files
-            .iter()
-            .map(|(name, json)| {
-                let path = dir.path().join(name);
-                std::fs::write(&path, json).expect("written");
-                path
-            })
-            .collect();
+        let (_dir, paths) = write_files(files);
         translate(&paths, options).expect("pages are readable")
     }
 
@@ -476,11 +469,7 @@ mod tests {
         );
         assert_eq!(t.records.len(), 1);
         assert_eq!(t.records[0].record["author"], "customer");
-        let failures: Vec<(String, String)> = t
-            .failures
-            .iter()
-            .map(|f| (f.place.clone(), f.field.clone()))
-            .collect();
+        let failures = places(&t.failures);
         assert_eq!(
             failures,
             [

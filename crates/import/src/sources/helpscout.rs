@@ -383,17 +383,10 @@ fn rating(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::test_support::*;
 
     fn run(files: &[(&str, &str)]) -> Result<Translation, SourceError> {
-        let dir = tempfile::tempdir().unwrap();
-        let paths: Vec<PathBuf> = files
-            .iter()
-            .map(|(name, text)| {
-                let path = dir.path().join(name);
-                std::fs::write(&path, text).unwrap();
-                path
-            })
-            .collect();
+        let (_dir, paths) = write_files(files);
         translate(&paths, &SourceOptions::default())
     }
 
@@ -505,11 +498,7 @@ mod tests {
         let ratings = r#"{"ratings": [{"conversationId": 4, "rating": "Meh", "createdAt": "2024-03-04T10:00:00"},
           {"conversationId": 4, "rating": "Great", "createdAt": "2024-03-04T10:00:00"}]}"#;
         let t = run(&[("conversations.json", page), ("ratings.json", ratings)]).unwrap();
-        let failures: Vec<(String, String)> = t
-            .failures
-            .iter()
-            .map(|f| (f.place.clone(), f.field.clone()))
-            .collect();
+        let failures = places(&t.failures);
         assert_eq!(
             failures,
             [

@@ -304,17 +304,10 @@ fn conversation(file: &str, place: &str, c: &Value, names: &Names) -> Result<Val
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sources::test_support::*;
 
     fn run(files: &[(&str, &str)]) -> Result<Translation, SourceError> {
-        let dir = tempfile::tempdir().unwrap();
-        let paths: Vec<PathBuf> = files
-            .iter()
-            .map(|(name, text)| {
-                let path = dir.path().join(name);
-                std::fs::write(&path, text).unwrap();
-                path
-            })
-            .collect();
+        let (_dir, paths) = write_files(files);
         translate(&paths, &SourceOptions::default())
     }
 
@@ -439,11 +432,7 @@ mod tests {
         let t = run(&[("conversations.json", page)]).unwrap();
         let ids: Vec<&Value> = t.records.iter().map(|r| &r.record["id"]).collect();
         assert_eq!(ids, [&json!("ic-5")]);
-        let failures: Vec<(String, String)> = t
-            .failures
-            .iter()
-            .map(|f| (f.place.clone(), f.field.clone()))
-            .collect();
+        let failures = places(&t.failures);
         assert_eq!(
             failures,
             [

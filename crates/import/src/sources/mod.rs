@@ -471,3 +471,43 @@ pub(crate) fn local_to_rfc3339(
         zoned.timestamp().as_millisecond(),
     ))
 }
+
+/// What the importers' unit tests share: fixtures written to files, pages in memory, failures
+/// by place and field.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::path::PathBuf;
+
+    use super::{SourceError, json_pages::Page};
+
+    /// Writes `(name, text)` files into a new temporary directory (kept while the guard lives).
+    pub fn write_files(files: &[(&str, &str)]) -> (tempfile::TempDir, Vec<PathBuf>) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let paths = files
+            .iter()
+            .map(|(name, text)| {
+                let path = dir.path().join(name);
+                std::fs::write(&path, text).expect("fixture written");
+                path
+            })
+            .collect();
+        (dir, paths)
+    }
+
+    /// A page in memory whose kind its name tells.
+    pub fn page(name: &str, json: &str) -> Page {
+        Page {
+            name: name.to_string(),
+            kind_hint: name.to_string(),
+            value: serde_json::from_str(json).expect("fixture is JSON"),
+        }
+    }
+
+    /// Failures as (place, field), for comparing.
+    pub fn places(failures: &[SourceError]) -> Vec<(String, String)> {
+        failures
+            .iter()
+            .map(|f| (f.place.clone(), f.field.clone()))
+            .collect()
+    }
+}
