@@ -215,6 +215,29 @@ async fn demo_serve_prints_a_sign_in_that_works() {
         .await
         .unwrap();
     assert!(!page.contains("Geen gesprekken in deze periode."), "{page}");
+
+    // A change saved on the web sticks: the next command-line report does not undo it (the
+    // store is the one source of truth), and the file beside the store follows it.
+    let stored = String::from_utf8(servicemeter(&data, &["config", "show"], b"").stdout).unwrap();
+    assert!(stored.contains("csat_pct = 85"), "{stored}");
+    let changed = stored.replace("csat_pct = 85", "csat_pct = 70");
+    let saved = client
+        .post(format!("{base}/w/default/settings/config"))
+        .form(&[("toml", changed.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 303);
+    let report: Value =
+        serde_json::from_slice(&servicemeter(&data, &["report", "--format", "json"], b"").stdout)
+            .unwrap();
+    assert!(report["conversations"].as_u64().unwrap() > 0);
+    let after = String::from_utf8(servicemeter(&data, &["config", "show"], b"").stdout).unwrap();
+    assert_eq!(after, changed);
+    assert_eq!(
+        std::fs::read_to_string(data.join("servicemeter.toml")).unwrap(),
+        changed
+    );
     Command::new("kill")
         .args(["-INT", &server.id().to_string()])
         .status()
