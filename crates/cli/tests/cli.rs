@@ -312,12 +312,19 @@ fn changing_the_configuration_recomputes_the_facts() {
         std::fs::read_to_string(&copy).unwrap(),
         std::fs::read_to_string(fixture("config.toml")).unwrap()
     );
+    // Reading commands write nothing to the store.
+    let db = ws.data_dir().join("servicemeter.db");
+    let stamp = |p: &Path| {
+        let m = std::fs::metadata(p).unwrap();
+        (m.modified().unwrap(), m.len())
+    };
+    let db_before = stamp(&db);
     let before = rows(&ws.ok(&["facts", "--format", "jsonl"]));
     assert_eq!(before[0]["first_response_business_seconds"], 1200.0);
-    // A reading command never applies another configuration, and writes nothing.
-    let db = ws.data_dir().join("servicemeter.db");
-    let stamp = |p: &Path| std::fs::metadata(p).unwrap().modified().unwrap();
-    let db_before = stamp(&db);
+    ws.ok(&["report", "--format", "json"]);
+    ws.ok(&["config", "show"]);
+    assert_eq!(stamp(&db), db_before);
+    // Nor does one given another configuration: it refuses it.
     let out = ws.run(&[
         "--config",
         &fixture("always-open.toml"),
