@@ -386,14 +386,15 @@ pub fn normalize_messages<M: MessageFields>(messages: &mut Vec<M>) {
 /// the result does not depend on input order).
 pub fn normalize_events<E: EventFields>(events: &mut Vec<E>) {
     events.sort_by(|a, b| (a.at(), a.kind(), a.agent()).cmp(&(b.at(), b.kind(), b.agent())));
-    let mut kept: Vec<E> = Vec::with_capacity(events.len());
-    for event in std::mem::take(events) {
-        match kept.last_mut() {
-            Some(last) if last.at() == event.at() && last.kind() == event.kind() => *last = event,
-            _ => kept.push(event),
+    // In place (the fast reader reuses these buffers): of a run with the same key the last
+    // one is moved into the kept slot.
+    events.dedup_by(|later, kept| {
+        let same = later.at() == kept.at() && later.kind() == kept.kind();
+        if same {
+            std::mem::swap(later, kept);
         }
-    }
-    *events = kept;
+        same
+    });
 }
 
 /// Canonical order and identity of survey answers: one per kind and instant (the last added
@@ -401,16 +402,13 @@ pub fn normalize_events<E: EventFields>(events: &mut Vec<E>) {
 pub fn normalize_surveys<S: SurveyFields>(surveys: &mut Vec<S>) {
     // A stable sort keeps the order added within a key; keep the last of each key.
     surveys.sort_by_key(|s| (s.kind(), s.at()));
-    let mut kept: Vec<S> = Vec::with_capacity(surveys.len());
-    for survey in std::mem::take(surveys) {
-        match kept.last_mut() {
-            Some(last) if last.kind() == survey.kind() && last.at() == survey.at() => {
-                *last = survey
-            }
-            _ => kept.push(survey),
+    surveys.dedup_by(|later, kept| {
+        let same = later.kind() == kept.kind() && later.at() == kept.at();
+        if same {
+            std::mem::swap(later, kept);
         }
-    }
-    *surveys = kept;
+        same
+    });
 }
 
 impl Conversation {

@@ -407,13 +407,14 @@ impl<'a> Scanner<'a> {
     }
 
     /// A string or `null`.
-    /// [`Scanner::string_or_null`] for a field with a byte limit: a string longer than the
-    /// limit (escapes counted as written, so never shorter than the value) is left to
-    /// `parse_record`, which refuses it with the field's name.
-    fn limited(&mut self, field: &str) -> Option<Option<Str<'a>>> {
+    /// [`Scanner::string_or_null`] for a field with a byte limit (`core::limits`, the same one
+    /// `parse_record` applies to that field): a string longer than the limit (escapes counted
+    /// as written, so never shorter than the value) is left to `parse_record`, which refuses
+    /// it with the field's name.
+    fn limited(&mut self, limit: usize) -> Option<Option<Str<'a>>> {
         let value = self.string_or_null()?;
-        match (value, limits::max_bytes(field)) {
-            (Some(s), Some(limit)) if s.raw.len() > limit => None,
+        match value {
+            Some(s) if s.raw.len() > limit => None,
             _ => Some(value),
         }
     }
@@ -450,27 +451,27 @@ impl<'a> Scanner<'a> {
                     f.present |= 1 << i;
                     match i {
                         TYPE => f.record_type = self.string_or_null()?,
-                        ID => f.id = self.limited("id")?,
-                        CONVERSATION => f.conversation = self.limited("conversation")?,
-                        CHANNEL => f.channel = self.limited("channel")?,
+                        ID => f.id = self.limited(limits::MAX_ID_BYTES)?,
+                        CONVERSATION => f.conversation = self.limited(limits::MAX_ID_BYTES)?,
+                        CHANNEL => f.channel = self.limited(limits::MAX_NAME_BYTES)?,
                         CREATED_AT => f.created_at = self.string_or_null()?,
-                        AGENT => f.agent = self.limited("agent")?,
+                        AGENT => f.agent = self.limited(limits::MAX_NAME_BYTES)?,
                         AT => f.at = self.string_or_null()?,
                         AUTHOR => f.author = self.string_or_null()?,
-                        TEXT => f.text = self.limited("text")?,
+                        TEXT => f.text = self.limited(limits::MAX_TEXT_BYTES)?,
                         EVENT => f.event = self.string_or_null()?,
                         KIND => f.kind = self.string_or_null()?,
                         CUSTOMER => {
-                            self.limited("customer")?;
+                            self.limited(limits::MAX_NAME_BYTES)?;
                         }
                         TEAM => {
-                            self.limited("team")?;
+                            self.limited(limits::MAX_NAME_BYTES)?;
                         }
                         SUBJECT => {
-                            self.limited("subject")?;
+                            self.limited(limits::MAX_SUBJECT_BYTES)?;
                         }
                         COMMENT => {
-                            self.limited("comment")?;
+                            self.limited(limits::MAX_TEXT_BYTES)?;
                         }
                         SCORE => {
                             if !self.null() {
