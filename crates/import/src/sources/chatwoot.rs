@@ -267,18 +267,14 @@ fn rating(file: &str, place: &str, r: &Value) -> Result<Value, SourceError> {
                 format!("{} is not a rating from 1 to 5", r["rating"]),
             )
         })?;
-    let mut survey = json!({
-        "type": "survey",
-        "conversation": format!("chatwoot-{conversation}"),
-        "at": time(&r["created_at"]).ok_or_else(|| err("created_at", "missing".into()))?,
-        "kind": "csat",
-        "score": score,
-        "scale": [1, 5],
-    });
-    if let Some(feedback) = text(r, "feedback_message") {
-        survey["comment"] = Value::from(feedback);
-    }
-    Ok(survey)
+    let at = time(&r["created_at"]).ok_or_else(|| err("created_at", "missing".into()))?;
+    Ok(super::csat_survey(
+        &format!("chatwoot-{conversation}"),
+        &at,
+        score,
+        5,
+        text(r, "feedback_message"),
+    ))
 }
 
 #[cfg(test)]

@@ -152,17 +152,7 @@ pub fn translate_pages(
             out.fail(Some(&conversation), err("created_at", "missing".into()));
             continue;
         };
-        let mut survey = json!({
-            "type": "survey",
-            "conversation": conversation,
-            "at": at,
-            "kind": "csat",
-            "score": score,
-            "scale": [1, 7],
-        });
-        if let Some(feedback) = text(&item, "feedback") {
-            survey["comment"] = Value::from(feedback);
-        }
+        let survey = super::csat_survey(&conversation, at, score, 7, text(&item, "feedback"));
         surveys.push((conversation, file, place, survey));
     }
     for (file, place, item) in by_kind.remove("conversations").unwrap_or_default() {

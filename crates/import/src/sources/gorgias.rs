@@ -245,18 +245,13 @@ fn survey_record(
         .as_i64()
         .ok_or_else(|| (score_field.to_string(), "not a whole number".to_string()))?;
     let at = time_field(s, at_field, tz)?;
-    let mut survey = json!({
-        "type": "survey",
-        "conversation": conversation,
-        "at": at,
-        "kind": "csat",
-        "score": score,
-        "scale": [1, 5],
-    });
-    if let Some(body) = text(s, comment_field) {
-        survey["comment"] = Value::from(body);
-    }
-    Ok(survey)
+    Ok(super::csat_survey(
+        &conversation,
+        &at,
+        score,
+        5,
+        text(s, comment_field),
+    ))
 }
 
 /// A ticket's conversation record with its embedded messages and ratings, or the field and

@@ -366,18 +366,13 @@ fn rating(
         .find_map(|f| text(r, f).map(|v| (f, v)))
         .ok_or_else(|| err("ratingCreatedAt", "missing".into()))?;
     let at = time(at, options).map_err(|reason| err(field, reason))?;
-    let mut survey = json!({
-        "type": "survey",
-        "conversation": format!("hs-{conversation}"),
-        "at": at,
-        "kind": "csat",
-        "score": score,
-        "scale": [1, 3],
-    });
-    if let Some(comment) = text(r, "ratingComments").or(text(r, "comments")) {
-        survey["comment"] = Value::from(comment);
-    }
-    Ok(survey)
+    Ok(super::csat_survey(
+        &format!("hs-{conversation}"),
+        &at,
+        score,
+        3,
+        text(r, "ratingComments").or(text(r, "comments")),
+    ))
 }
 
 #[cfg(test)]

@@ -456,6 +456,29 @@ pub(crate) fn channel_name(other: &str) -> String {
         .collect()
 }
 
+/// A flat CSAT survey record on a vendor's scale `[1, highest]`, with the customer's comment
+/// when there is one.
+pub(crate) fn csat_survey(
+    conversation: &str,
+    at: &str,
+    score: impl Into<Value>,
+    highest: i64,
+    comment: Option<&str>,
+) -> Value {
+    let mut survey = serde_json::json!({
+        "type": "survey",
+        "conversation": conversation,
+        "at": at,
+        "kind": "csat",
+        "score": score.into(),
+        "scale": [1, highest],
+    });
+    if let Some(comment) = comment {
+        survey["comment"] = Value::from(comment);
+    }
+    survey
+}
+
 /// A local date and time in a time zone as an RFC 3339 UTC timestamp.
 pub(crate) fn local_to_rfc3339(
     datetime: jiff::civil::DateTime,

@@ -387,17 +387,7 @@ pub fn translate_pages(
             out.fail(Some(&conversation), err("updated_at", "missing".into()));
             continue;
         };
-        let mut survey = json!({
-            "type": "survey",
-            "conversation": conversation,
-            "at": at,
-            "kind": "csat",
-            "score": score,
-            "scale": [1, 2],
-        });
-        if let Some(comment) = text(rating, "comment") {
-            survey["comment"] = Value::from(comment);
-        }
+        let survey = super::csat_survey(&conversation, at, score, 2, text(rating, "comment"));
         out.record(&conversation, file, place, survey);
     }
     for (file, place, response) in &pages.responses {
@@ -454,14 +444,7 @@ pub fn translate_pages(
             );
             continue;
         };
-        let survey = json!({
-            "type": "survey",
-            "conversation": conversation,
-            "at": at,
-            "kind": "csat",
-            "score": score,
-            "scale": [1, highest],
-        });
+        let survey = super::csat_survey(&conversation, at, score, highest, None);
         out.record(&conversation, file, place, survey);
     }
     Ok(out.finish())
