@@ -246,7 +246,7 @@ fn survey_record(
         .ok_or_else(|| (score_field.to_string(), "not a whole number".to_string()))?;
     let at = time_field(s, at_field, tz)?;
     Ok(super::csat_survey(
-        &conversation,
+        conversation,
         &at,
         score,
         5,
