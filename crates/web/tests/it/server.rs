@@ -1,9 +1,7 @@
 //! The server over HTTP on port 0: sign-in, pages with hand-computed figures, the API against
 //! the report contract, intake, and the refusals (no session, other workspace, other site).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use servicemeter_core::access::Role;
 use servicemeter_core::report::{Period, build_report};

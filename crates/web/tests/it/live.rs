@@ -1,11 +1,9 @@
 //! Live updates and metrics: an open dashboard hears about new data within moments, and
 //! /metrics counts requests by route and intake records.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use servicemeter_core::access::Role;
 use servicemeter_web::ServerConfig;
 

@@ -1,9 +1,7 @@
 //! Webhooks over HTTP: signed records are stored, bad or stale signatures are refused with 401,
 //! and a Chatwoot conversation arrives as canonical records with the right figures.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 use servicemeter_store::{Accounts, Store};
 use servicemeter_web::webhooks::{SIGNATURE_HEADER, chatwoot_token, sign};

@@ -4,14 +4,12 @@
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (scripts/test installs them).
 
-mod common;
-
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use serde_json::{Value, json};
 use servicemeter_core::access::Role;
 use servicemeter_store::Accounts;

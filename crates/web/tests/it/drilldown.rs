@@ -1,9 +1,7 @@
 //! Drill-down: the conversations behind a figure, one conversation's timeline, what each role
 //! may open, and text from customers shown as text.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use servicemeter_core::access::Role;
 

@@ -1,9 +1,7 @@
 //! Settings: only administrators change them; a saved change is validated, stored and
 //! recomputes the figures; members and tokens are managed from the page.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use servicemeter_core::access::Role;
 use servicemeter_store::Accounts;

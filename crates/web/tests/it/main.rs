@@ -1,0 +1,11 @@
+//! The server over HTTP on port 0 (shared helpers in `common`), and Chromium driving its pages.
+//!
+//! One test binary per crate (a cold build links each binary separately).
+
+mod browser;
+mod common;
+mod drilldown;
+mod live;
+mod server;
+mod settings;
+mod webhooks;
