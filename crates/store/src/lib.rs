@@ -30,14 +30,18 @@ pub struct Workspace {
     pub config_toml: Option<String>,
 }
 
-/// Storage failures.
+/// A backend's own error, kept as the source of a [`StoreError`].
+pub type BackendError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Storage failures, the same whatever the backend: callers never see the database driver's
+/// types (its error is the `source()`, shown by `{:#}` at the CLI edge).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    // The causes are reached through `source()` (shown by `{:#}` at the CLI edge).
+    /// The database itself failed: connection, statement, I/O.
     #[error("database error")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] BackendError),
     #[error("database migration failed")]
-    Migration(#[from] sqlx::migrate::MigrateError),
+    Migration(#[source] BackendError),
     #[error("stored conversation {conversation} cannot be read: {reason}")]
     Corrupt {
         conversation: String,
@@ -54,6 +58,18 @@ pub enum StoreError {
     Limit(String),
     #[error("cannot create data directory {path}: {reason}")]
     DataDir { path: String, reason: String },
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> StoreError {
+        StoreError::Database(Box::new(e))
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> StoreError {
+        StoreError::Migration(Box::new(e))
+    }
 }
 
 /// What a batch changed.
