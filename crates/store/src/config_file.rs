@@ -30,13 +30,24 @@ pub fn write(dir: &Path, workspace: &str, text: &str) -> std::io::Result<()> {
     if std::fs::read_to_string(&path).is_ok_and(|current| current == text) {
         return Ok(());
     }
-    let temporary = path.with_extension("toml.new");
-    {
+    // A temporary file of this write's own (two saves at once never share one), renamed over
+    // the old file in one step.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let temporary = path.with_extension(format!(
+        "toml.{}.{}.new",
+        std::process::id(),
+        WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let written = (|| {
         let mut file = std::fs::File::create(&temporary)?;
         file.write_all(text.as_bytes())?;
         file.sync_all()?;
+        std::fs::rename(&temporary, &path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
     }
-    std::fs::rename(&temporary, &path)
+    written
 }
 
 /// Why a configuration was not saved.
@@ -122,6 +133,10 @@ mod tests {
         );
         write(dir.path(), "default", "a = 2\n").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "a = 2\n");
-        assert!(!path.with_extension("toml.new").exists());
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("servicemeter.toml")]);
     }
 }

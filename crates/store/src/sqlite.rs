@@ -377,6 +377,9 @@ pub struct SqliteImport {
     /// Ordinals of conversations deleted in this import: their fact rows are dropped when it
     /// commits.
     deleted: Vec<u32>,
+    /// Ids deleted in this import: a deletion wins over every record of the same import, also
+    /// records in later batches.
+    deleted_ids: std::collections::HashSet<String>,
 }
 
 impl ImportSession for SqliteImport {
@@ -393,7 +396,10 @@ impl ImportSession for SqliteImport {
         let mut ordinals = Vec::with_capacity(batch.len());
         let mut merged = Vec::with_capacity(batch.len());
         for partial in batch {
-            if partial.deleted {
+            if partial.deleted || self.deleted_ids.contains(&partial.id) {
+                if partial.deleted {
+                    self.deleted_ids.insert(partial.id.clone());
+                }
                 // Gone from the helpdesk: removed here too, whatever else came for it.
                 if let Some((ordinal, _)) = existing.remove(&partial.id) {
                     sqlx::query(
@@ -637,6 +643,7 @@ impl Store for SqliteStore {
             next_ordinal: next_ordinal as u32,
             next_segment,
             deleted: Vec::new(),
+            deleted_ids: Default::default(),
         })
     }
 
@@ -739,5 +746,58 @@ mod tests {
                 .await
                 .unwrap();
         }
+    }
+
+    #[tokio::test]
+    async fn a_deletion_wins_over_records_of_later_batches_of_the_same_import() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path()).await.unwrap();
+        let workspace = store.workspace("default").await.unwrap();
+        let calendars = Calendars::new(Default::default());
+        let header = |id: &str| {
+            let mut c = Conversation::new(id);
+            c.header = Some(servicemeter_core::model::ConversationHeader {
+                channel: servicemeter_core::model::Channel::new("email").unwrap(),
+                created_at: 1_709_539_200_000,
+                customer: None,
+                agent: None,
+                team: None,
+                tags: Vec::new(),
+                subject: None,
+            });
+            c
+        };
+        let mut deletion = Conversation::new("c1");
+        deletion.deleted = true;
+        let mut import = store.begin_import(workspace.id).await.unwrap();
+        import
+            .apply(vec![header("c1"), header("c2")], &calendars, 0)
+            .await
+            .unwrap();
+        import.apply(vec![deletion], &calendars, 0).await.unwrap();
+        // A later batch brings c1 again: the deletion of this import still wins.
+        import
+            .apply(vec![header("c1")], &calendars, 0)
+            .await
+            .unwrap();
+        import
+            .commit(ImportSummary {
+                sources: "test".into(),
+                records: 4,
+                conversations: 2,
+                rejected: 0,
+                finished_at: 0,
+            })
+            .await
+            .unwrap();
+        assert!(
+            store
+                .conversation(workspace.id, "c1")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let facts = store.facts(workspace.id, None).await.unwrap();
+        assert_eq!(facts.len(), 1, "only c2 is counted");
     }
 }

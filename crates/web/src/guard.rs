@@ -194,19 +194,46 @@ impl Site {
         if !self.proxies.iter().any(|p| p.contains(peer)) {
             return peer;
         }
-        let forwarded: Vec<IpAddr> = headers
+        // From the right: each trusted proxy names the address it got the request from; the
+        // first that is not a trusted proxy is the client. What stands left of it was written
+        // by the client and is not read. An entry that is no address ends the walk at the
+        // last trusted hop.
+        let entries: Vec<&str> = headers
             .get_all("x-forwarded-for")
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
-            .map(|a| a.trim().parse::<IpAddr>().map(canonical))
-            .collect::<Result<_, _>>()
-            .unwrap_or_default();
-        forwarded
-            .into_iter()
-            .rev()
-            .find(|ip| !self.proxies.iter().any(|p| p.contains(*ip)))
-            .unwrap_or(peer)
+            .collect();
+        let mut hop = peer;
+        for entry in entries.into_iter().rev() {
+            match entry.trim().parse::<IpAddr>().map(canonical) {
+                Ok(ip) if self.proxies.iter().any(|p| p.contains(ip)) => hop = ip,
+                Ok(ip) => return ip,
+                Err(_) => return hop,
+            }
+        }
+        hop
+    }
+
+    /// The key a client's sign-in attempts count under: its address, or for IPv6 its /64
+    /// network (one subscriber usually holds a whole /64).
+    pub fn client_key(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        match self.client_ip(peer, headers) {
+            IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & (u128::MAX << 64)).into()),
+            v4 => v4,
+        }
+    }
+
+    /// Whether an absolute address (a `Referer`) is this site: the public address when one is
+    /// configured, else the request's own `Host`.
+    pub fn is_own_address(&self, host: &str, headers: &HeaderMap) -> bool {
+        match &self.public {
+            Some(public) => host.eq_ignore_ascii_case(&public.host),
+            None => headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .is_some_and(|own| host.eq_ignore_ascii_case(own)),
+        }
     }
 }
 
@@ -232,7 +259,16 @@ pub async fn refuse_cross_site(
             .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "));
     let signed = path.starts_with("/hooks/");
     if !safe && !bearer && !signed && site.is_cross_site(request.headers()) {
-        return WebError::CrossSite.into_response();
+        let error = WebError::CrossSite;
+        // The API and webhooks answer in JSON, the pages in words.
+        if path.starts_with("/api/") || path.starts_with("/hooks/") {
+            return (
+                error.status(),
+                axum::Json(serde_json::json!({ "error": error.to_string() })),
+            )
+                .into_response();
+        }
+        return error.into_response();
     }
     next.run(request).await
 }
@@ -372,6 +408,32 @@ mod tests {
         assert_eq!(
             site.client_ip(ip("10.0.0.2"), &headers(&[("x-forwarded-for", "nonsense")])),
             ip("10.0.0.2")
+        );
+        // An entry that is no address ends the walk at the last trusted hop: the client cannot
+        // throw the header away by writing something else to the left.
+        assert_eq!(
+            site.client_ip(
+                ip("10.0.0.2"),
+                &headers(&[("x-forwarded-for", "junk, 198.51.100.7")])
+            ),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            site.client_ip(
+                ip("10.0.0.2"),
+                &headers(&[("x-forwarded-for", "198.51.100.7, unknown")])
+            ),
+            ip("10.0.0.2")
+        );
+        // IPv6 clients count per /64.
+        let plain = Site::default();
+        assert_eq!(
+            plain.client_key(ip("2001:db8:1:2:aaaa::1"), &headers(&[])),
+            plain.client_key(ip("2001:db8:1:2:bbbb::9"), &headers(&[]))
+        );
+        assert_ne!(
+            plain.client_key(ip("2001:db8:1:2::1"), &headers(&[])),
+            plain.client_key(ip("2001:db8:1:3::1"), &headers(&[]))
         );
         assert!(Network::parse("10.0.0.0/33").is_err());
         assert!(Network::parse("stats.example.nl").is_err());

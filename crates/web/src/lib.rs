@@ -181,7 +181,7 @@ where
             "/setup",
             get(pages::setup_page::<S>).post(pages::setup::<S>),
         )
-        .route("/lang", post(pages::set_lang))
+        .route("/lang", post(pages::set_lang::<S>))
         .route("/w/{workspace}", get(overview::overview::<S>))
         .route("/w/{workspace}/live", get(live::events::<S>))
         .route("/w/{workspace}/agents/{agent}", get(overview::agent::<S>))
@@ -354,8 +354,7 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-        use hyper_util::server::conn::auto::Builder;
+        use hyper_util::rt::{TokioIo, TokioTimer};
         use hyper_util::service::TowerToHyperService;
         use tower::ServiceExt;
 
@@ -373,9 +372,10 @@ impl Application {
             }
         });
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-        let mut builder = Builder::new(TokioExecutor::new());
+        // HTTP/1 only (all the server speaks): its header timer runs from the moment a
+        // connection is open, so one that sends nothing at all is closed too.
+        let mut builder = hyper::server::conn::http1::Builder::new();
         builder
-            .http1()
             .timer(TokioTimer::new())
             .header_read_timeout(header_timeout)
             .keep_alive(true);
@@ -401,11 +401,9 @@ impl Application {
                     request.map(axum::body::Body::new)
                 },
             );
-            let connection = builder.serve_connection_with_upgrades(
-                TokioIo::new(stream),
-                TowerToHyperService::new(service),
-            );
-            let connection = graceful.watch(connection.into_owned());
+            let connection =
+                builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+            let connection = graceful.watch(connection);
             tokio::spawn(async move {
                 if let Err(e) = connection.await {
                     tracing::debug!(error = %e, "connection ended with an error");

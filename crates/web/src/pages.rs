@@ -18,6 +18,7 @@ use crate::auth::{
 use crate::data::{self, PeriodQuery};
 use crate::error::WebError;
 use crate::format;
+use crate::guard::Site;
 use crate::i18n::{LANG_COOKIE, Lang, Texts};
 use crate::state::AppState;
 
@@ -118,7 +119,7 @@ pub async fn login<S: Store + Accounts>(
     // Both limits count every attempt: per client address (behind trusted proxies, the
     // address they name) and per account, whichever address it comes from.
     let now = std::time::Instant::now();
-    let client = state.site.client_ip(peer.ip(), &headers);
+    let client = state.site.client_key(peer.ip(), &headers);
     // An attempt refused for its address does not use up the account's attempts.
     let allowed = state.login_by_address.allow(&client, now)
         && state
@@ -251,12 +252,11 @@ pub struct LangForm {
 
 /// The path of a referring address of this site, to go back to; `None` for another site's
 /// address or anything a browser could read as one (`//host`, `/\host`).
-fn same_site_path(referer: &str, headers: &HeaderMap) -> Option<String> {
+fn same_site_path(referer: &str, headers: &HeaderMap, site: &Site) -> Option<String> {
     let path = match referer.split_once("://") {
         Some((_, rest)) => {
             let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-            let own = headers.get(header::HOST).and_then(|h| h.to_str().ok())?;
-            if !host.eq_ignore_ascii_case(own) {
+            if !site.is_own_address(host, headers) {
                 return None;
             }
             if path.is_empty() { "/" } else { path }
@@ -271,12 +271,16 @@ fn same_site_path(referer: &str, headers: &HeaderMap) -> Option<String> {
 }
 
 /// Keeps a chosen language in a cookie and goes back (to a page of this site only).
-pub async fn set_lang(headers: HeaderMap, Form(form): Form<LangForm>) -> Response {
+pub async fn set_lang<S: Store + Accounts>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+    Form(form): Form<LangForm>,
+) -> Response {
     let lang = Lang::parse(&form.lang).unwrap_or(Lang::Nl);
     let back = headers
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
-        .and_then(|r| same_site_path(r, &headers))
+        .and_then(|r| same_site_path(r, &headers, &state.site))
         .unwrap_or_else(|| "/".into());
     (
         StatusCode::SEE_OTHER,

@@ -198,6 +198,27 @@ impl ConfigForms {
     }
 }
 
+/// A short fingerprint of a configuration text. Each configuration form carries the one of the
+/// text it was drawn from, so that a form from a page loaded before someone else saved a change
+/// is refused instead of quietly undoing that change (its fields are compared with what the
+/// page showed, and rows are matched by position).
+fn config_version(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The refusal of a form drawn from another configuration than the stored one (`None` when it
+/// is the same, or when the form does not say).
+fn stale(access: &Access, posted: Option<&str>) -> Option<String> {
+    let posted = posted.filter(|v| !v.is_empty())?;
+    (posted != config_version(&config_text(access))).then(|| {
+        "the configuration changed since this page was loaded (another administrator or the command line saved it); nothing was saved — reload the page and make the change again".to_string()
+    })
+}
+
 /// A text field as compared: lines trimmed, blank lines dropped, line ends unified (browsers
 /// send CRLF from a textarea).
 fn same_field(posted: &str, shown: &str) -> bool {
@@ -234,6 +255,7 @@ struct SettingsPage {
     new_token: String,
     day_names: Vec<(&'static str, &'static str)>,
     forms: ConfigForms,
+    config_version: String,
     agents_seen: String,
     members: Vec<MemberRow>,
     roles: Vec<(&'static str, bool)>,
@@ -328,6 +350,7 @@ async fn page<S: Store + Accounts>(
             .copied()
             .zip(lang.weekdays().iter().copied())
             .collect(),
+        config_version: config_version(&text),
         forms,
         agents_seen: seen.join(", "),
         members,
@@ -586,6 +609,13 @@ pub async fn save_hours<S: Store + Accounts>(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let access = admin_access(&state, &signed_in, &name).await?;
+    let posted_version = fields
+        .iter()
+        .find(|(k, _)| k == "version")
+        .map(|(_, v)| v.as_str());
+    if let Some(error) = stale(&access, posted_version) {
+        return answer(&state, lang, &signed_in, &access, "hours", Err(error), None).await;
+    }
     let shown = ConfigForms::of(&config_text(&access)).weeks;
     // Fields: week.<row>.channel and week.<row>.<day>, rows as the page numbered them.
     let mut posted: Vec<WeekRow> = shown
@@ -676,6 +706,7 @@ pub async fn save_hours<S: Store + Accounts>(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct HolidaysForm {
+    version: String,
     timezone: String,
     nl: Option<String>,
     holidays: String,
@@ -689,6 +720,18 @@ pub async fn save_holidays<S: Store + Accounts>(
     Form(form): Form<HolidaysForm>,
 ) -> Result<Response, WebError> {
     let access = admin_access(&state, &signed_in, &name).await?;
+    if let Some(error) = stale(&access, Some(&form.version)) {
+        return answer(
+            &state,
+            lang,
+            &signed_in,
+            &access,
+            "holidays",
+            Err(error),
+            None,
+        )
+        .await;
+    }
     let shown = ConfigForms::of(&config_text(&access));
     let outcome = change_config(&state, &access, |doc| {
         let root = doc.as_table_mut();
@@ -715,6 +758,7 @@ pub async fn save_holidays<S: Store + Accounts>(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct TargetsForm {
+    version: String,
     first_response: String,
     median_first_response: String,
     csat_pct: String,
@@ -729,6 +773,18 @@ pub async fn save_targets<S: Store + Accounts>(
     Form(form): Form<TargetsForm>,
 ) -> Result<Response, WebError> {
     let access = admin_access(&state, &signed_in, &name).await?;
+    if let Some(error) = stale(&access, Some(&form.version)) {
+        return answer(
+            &state,
+            lang,
+            &signed_in,
+            &access,
+            "targets",
+            Err(error),
+            None,
+        )
+        .await;
+    }
     let shown = ConfigForms::of(&config_text(&access));
     let outcome = change_config(&state, &access, |doc| {
         let first = (!same_field(&form.first_response, &shown.first_response_targets))
@@ -770,6 +826,7 @@ pub async fn save_targets<S: Store + Accounts>(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct AgentsForm {
+    version: String,
     aliases: String,
     bots: String,
     exclude: String,
@@ -783,6 +840,18 @@ pub async fn save_agents<S: Store + Accounts>(
     Form(form): Form<AgentsForm>,
 ) -> Result<Response, WebError> {
     let access = admin_access(&state, &signed_in, &name).await?;
+    if let Some(error) = stale(&access, Some(&form.version)) {
+        return answer(
+            &state,
+            lang,
+            &signed_in,
+            &access,
+            "agents",
+            Err(error),
+            None,
+        )
+        .await;
+    }
     let shown = ConfigForms::of(&config_text(&access));
     let outcome = change_config(&state, &access, |doc| {
         let aliases = (!same_field(&form.aliases, &shown.aliases))
@@ -813,6 +882,7 @@ pub async fn save_agents<S: Store + Accounts>(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct ConfigForm {
+    version: String,
     toml: String,
 }
 
@@ -824,6 +894,9 @@ pub async fn save_toml<S: Store + Accounts>(
     Form(form): Form<ConfigForm>,
 ) -> Result<Response, WebError> {
     let access = admin_access(&state, &signed_in, &name).await?;
+    if let Some(error) = stale(&access, Some(&form.version)) {
+        return answer(&state, lang, &signed_in, &access, "toml", Err(error), None).await;
+    }
     // A textarea posts CRLF line ends; the stored text keeps the LF it was written with.
     let text = form.toml.replace("\r\n", "\n");
     let outcome = if text == config_text(&access) {

@@ -72,7 +72,7 @@ pub fn verify(
             "{SIGNATURE_HEADER}: expected t=<unix seconds>,v1=<hex HMAC-SHA256>"
         ));
     };
-    if (now_seconds - t).abs() > REPLAY_WINDOW_SECONDS {
+    if now_seconds.abs_diff(t) > REPLAY_WINDOW_SECONDS as u64 {
         return Err(format!(
             "{SIGNATURE_HEADER}: timestamp is more than {REPLAY_WINDOW_SECONDS} s from now"
         ));
@@ -130,6 +130,14 @@ impl Deliveries {
                 Delivery::New
             }
         }
+    }
+
+    /// Forgets a delivery (one that could not be stored, so that its retry is taken).
+    fn forget(&self, workspace: i64, signature: &[u8]) {
+        self.seen
+            .lock()
+            .expect("deliveries lock")
+            .remove(&(workspace, signature.to_vec()));
     }
 
     /// Deliveries remembered now.
@@ -215,6 +223,7 @@ pub async fn records<S: Store + Accounts>(
             return Err(WebError::Unauthorized);
         }
     };
+    let signature_bytes = signature.clone();
     match state
         .deliveries
         .check_and_remember(workspace.id.0, signature, now)
@@ -227,7 +236,18 @@ pub async fn records<S: Store + Accounts>(
         }
         Delivery::Full => return Err(WebError::TooManyRequests),
     }
-    let outcome = intake::store_batch(&state, &workspace, body_text(&body)?, "webhook").await?;
+    // A delivery that was not stored is forgotten again, so that the sender's retry is taken.
+    let stored = match body_text(&body) {
+        Ok(text) => intake::store_batch(&state, &workspace, text, "webhook").await,
+        Err(e) => Err(e),
+    };
+    let outcome = match stored {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            state.deliveries.forget(workspace.id.0, &signature_bytes);
+            return Err(e);
+        }
+    };
     let status = if outcome.stored == 0 {
         StatusCode::BAD_REQUEST
     } else {
@@ -458,6 +478,17 @@ mod tests {
         let late = verify("secret", &header, b"body", 1_700_000_301).unwrap_err();
         assert!(late.contains("more than 300 s"), "{late}");
         assert!(verify("secret", "v1=00", b"body", 1_700_000_000).is_err());
+        // A timestamp at the edge of the integers is outside the window, not an overflow.
+        assert!(
+            verify(
+                "secret",
+                "t=-9223372036854775808,v1=00",
+                b"body",
+                1_700_000_000
+            )
+            .is_err()
+        );
+        assert!(verify("secret", "t=9223372036854775807,v1=00", b"body", -5).is_err());
         // HMAC-SHA256 of "1.x" with key "k", known value.
         assert_eq!(
             sign("k", 1, b"x"),

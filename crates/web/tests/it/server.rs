@@ -1027,6 +1027,17 @@ async fn slow_clients_are_disconnected() {
     .await;
     assert!(read.is_ok(), "the connection stayed open");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // A connection that sends nothing at all is closed too.
+    let started = std::time::Instant::now();
+    let mut silent = tokio::net::TcpStream::connect(app.address).await.unwrap();
+    let mut nothing = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        silent.read_to_end(&mut nothing),
+    )
+    .await;
+    assert!(read.is_ok(), "the silent connection stayed open");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
     // An idle keep-alive connection is closed the same way.
     let mut stream = tokio::net::TcpStream::connect(app.address).await.unwrap();
     stream

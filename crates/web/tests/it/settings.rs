@@ -500,6 +500,39 @@ async fn every_form_posted_back_unchanged_changes_nothing_and_one_change_changes
     // The integer was written as one.
     let last = stored_config(&app, "shop-a").await.unwrap();
     assert!(last.contains("csat_pct = 85"), "{last}");
+
+    // A form from a page loaded before another change was saved is refused, and undoes
+    // nothing: here the stale hours form would otherwise line its empty row up with the new
+    // email week and delete it.
+    let stale_page = forms(&admin.get(app.url("/w/shop-a/settings")).text_body().await);
+    let with_email = format!("{last}\n[opening_hours.email]\nmon = \"08:00-18:00\"\n");
+    let r = admin
+        .post(app.url("/w/shop-a/settings/config"))
+        .form(&[("toml", with_email.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    for action in ["/hours", "/targets"] {
+        let r = admin
+            .post(app.url(&format!("/w/shop-a/settings{action}")))
+            .form(form(&stale_page, action))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{action}");
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("changed since this page was loaded"),
+            "{action}"
+        );
+        assert_eq!(
+            stored_config(&app, "shop-a").await.as_deref(),
+            Some(with_email.as_str())
+        );
+    }
 }
 
 #[tokio::test]
