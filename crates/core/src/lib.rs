@@ -2,6 +2,7 @@
 //! KPI engine. Pure: no I/O, no clock — callers pass in data, configuration and "now".
 
 pub mod access;
+pub mod address;
 pub mod calendar;
 pub mod coaching;
 pub mod config;

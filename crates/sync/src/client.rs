@@ -49,19 +49,6 @@ fn origin_of(url: &str) -> Option<(String, String)> {
     Some((scheme.to_ascii_lowercase(), host.to_ascii_lowercase()))
 }
 
-/// Whether a host (with port) is this machine by its loopback address or name.
-fn is_loopback(host: &str) -> bool {
-    let name = if let Some(rest) = host.strip_prefix('[') {
-        rest.split(']').next().unwrap_or(rest)
-    } else {
-        host.rsplit_once(':').map_or(host, |(h, _)| h)
-    };
-    name == "localhost"
-        || name
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 /// The account address's origin: HTTPS, or plain HTTP only on this machine (tests against a
 /// local fake).
 pub fn account_origin(base: &str) -> Result<(String, String), SyncError> {
@@ -70,7 +57,7 @@ pub fn account_origin(base: &str) -> Result<(String, String), SyncError> {
     let (scheme, host) = origin_of(base).ok_or_else(|| refused("write it as https://host"))?;
     match scheme.as_str() {
         "https" => Ok((scheme, host)),
-        "http" if is_loopback(&host) => Ok((scheme, host)),
+        "http" if servicemeter_core::address::is_loopback_host(&host) => Ok((scheme, host)),
         "http" => Err(refused(
             "credentials are sent over HTTPS only (plain http only to 127.0.0.1 or localhost)",
         )),

@@ -118,21 +118,6 @@ fn split_origin(origin: &str) -> Option<(&str, &str)> {
     Some((scheme, rest.trim_end_matches('/')))
 }
 
-/// Whether a host name (without port) is this machine.
-fn is_loopback_host(host_and_port: &str) -> bool {
-    let host = if let Some(rest) = host_and_port.strip_prefix('[') {
-        rest.split_once(']').map_or(rest, |(h, _)| h)
-    } else {
-        host_and_port
-            .rsplit_once(':')
-            .map_or(host_and_port, |(h, _)| h)
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| canonical(ip).is_loopback())
-}
-
 impl Site {
     /// The scheme and host a request of this site's own pages has as its `Origin`.
     fn expected_origin<'h>(&'h self, headers: &'h HeaderMap) -> Option<(&'h str, &'h str)> {
@@ -183,7 +168,7 @@ impl Site {
         {
             return true;
         }
-        is_loopback_host(host)
+        servicemeter_core::address::is_loopback_host(host)
     }
 
     /// The client's address: the peer's, or — when the peer is a trusted proxy — the address

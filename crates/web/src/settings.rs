@@ -578,12 +578,17 @@ fn set_percent(
 }
 
 /// Applies a change to the stored configuration's TOML document (comments, order and number
-/// types of untouched keys stay as they were) and saves it when anything changed.
+/// types of untouched keys stay as they were) and saves it when anything changed — unless the
+/// form was drawn from another configuration than the stored one (`version`, see [`stale`]).
 async fn change_config<S: Store + Accounts>(
     state: &AppState<S>,
     access: &Access,
+    version: Option<&str>,
     change: impl FnOnce(&mut toml_edit::DocumentMut) -> Result<(), String>,
 ) -> Result<Result<(), String>, WebError> {
+    if let Some(error) = stale(access, version) {
+        return Ok(Err(error));
+    }
     let before = config_text(access);
     let mut doc: toml_edit::DocumentMut = match before.parse() {
         Ok(doc) => doc,
@@ -609,13 +614,10 @@ pub async fn save_hours<S: Store + Accounts>(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let access = admin_access(&state, &signed_in, &name).await?;
-    let posted_version = fields
+    let version = fields
         .iter()
         .find(|(k, _)| k == "version")
-        .map(|(_, v)| v.as_str());
-    if let Some(error) = stale(&access, posted_version) {
-        return answer(&state, lang, &signed_in, &access, "hours", Err(error), None).await;
-    }
+        .map(|(_, v)| v.clone());
     let shown = ConfigForms::of(&config_text(&access)).weeks;
     // Fields: week.<row>.channel and week.<row>.<day>, rows as the page numbered them.
     let mut posted: Vec<WeekRow> = shown
@@ -643,7 +645,7 @@ pub async fn save_hours<S: Store + Accounts>(
             day.1 = value.trim().to_string();
         }
     }
-    let outcome = change_config(&state, &access, |doc| {
+    let outcome = change_config(&state, &access, version.as_deref(), |doc| {
         let hours = section(doc.as_table_mut(), "opening_hours")?;
         for (i, (was, now)) in shown.iter().zip(&posted).enumerate() {
             if was == now {
@@ -720,20 +722,8 @@ pub async fn save_holidays<S: Store + Accounts>(
     Form(form): Form<HolidaysForm>,
 ) -> Result<Response, WebError> {
     let access = admin_access(&state, &signed_in, &name).await?;
-    if let Some(error) = stale(&access, Some(&form.version)) {
-        return answer(
-            &state,
-            lang,
-            &signed_in,
-            &access,
-            "holidays",
-            Err(error),
-            None,
-        )
-        .await;
-    }
     let shown = ConfigForms::of(&config_text(&access));
-    let outcome = change_config(&state, &access, |doc| {
+    let outcome = change_config(&state, &access, Some(&form.version), |doc| {
         let root = doc.as_table_mut();
         if form.timezone.trim() != shown.timezone {
             set_text(root, "timezone", form.timezone.trim());
@@ -773,20 +763,8 @@ pub async fn save_targets<S: Store + Accounts>(
     Form(form): Form<TargetsForm>,
 ) -> Result<Response, WebError> {
     let access = admin_access(&state, &signed_in, &name).await?;
-    if let Some(error) = stale(&access, Some(&form.version)) {
-        return answer(
-            &state,
-            lang,
-            &signed_in,
-            &access,
-            "targets",
-            Err(error),
-            None,
-        )
-        .await;
-    }
     let shown = ConfigForms::of(&config_text(&access));
-    let outcome = change_config(&state, &access, |doc| {
+    let outcome = change_config(&state, &access, Some(&form.version), |doc| {
         let first = (!same_field(&form.first_response, &shown.first_response_targets))
             .then(|| pairs(&form.first_response, "targets.first_response"))
             .transpose()?;
@@ -840,20 +818,8 @@ pub async fn save_agents<S: Store + Accounts>(
     Form(form): Form<AgentsForm>,
 ) -> Result<Response, WebError> {
     let access = admin_access(&state, &signed_in, &name).await?;
-    if let Some(error) = stale(&access, Some(&form.version)) {
-        return answer(
-            &state,
-            lang,
-            &signed_in,
-            &access,
-            "agents",
-            Err(error),
-            None,
-        )
-        .await;
-    }
     let shown = ConfigForms::of(&config_text(&access));
-    let outcome = change_config(&state, &access, |doc| {
+    let outcome = change_config(&state, &access, Some(&form.version), |doc| {
         let aliases = (!same_field(&form.aliases, &shown.aliases))
             .then(|| pairs(&form.aliases, "agents.aliases"))
             .transpose()?;
@@ -894,12 +860,12 @@ pub async fn save_toml<S: Store + Accounts>(
     Form(form): Form<ConfigForm>,
 ) -> Result<Response, WebError> {
     let access = admin_access(&state, &signed_in, &name).await?;
-    if let Some(error) = stale(&access, Some(&form.version)) {
-        return answer(&state, lang, &signed_in, &access, "toml", Err(error), None).await;
-    }
     // A textarea posts CRLF line ends; the stored text keeps the LF it was written with.
     let text = form.toml.replace("\r\n", "\n");
-    let outcome = if text == config_text(&access) {
+    // A stale form's text comes back on the page with the error, so the edit is not lost.
+    let outcome = if let Some(error) = stale(&access, Some(&form.version)) {
+        Err(error)
+    } else if text == config_text(&access) {
         Ok(())
     } else {
         save_config(&state, &access, &text).await?

@@ -257,7 +257,8 @@ pub async fn records<S: Store + Accounts>(
 }
 
 use servicemeter_import::sources::chatwoot::{
-    author as chatwoot_author, channel as chatwoot_channel, time as chatwoot_time,
+    author as chatwoot_author, channel as chatwoot_channel, tags as chatwoot_tags,
+    time as chatwoot_time,
 };
 
 /// Canonical records for one Chatwoot event. A later conversation record replaces the stored
@@ -321,17 +322,7 @@ pub fn chatwoot_records(
         }
         // The same tags as an import gives: labels, the inbox and the priority.
         match conversation["labels"].as_array() {
-            Some(labels) => {
-                let mut tags: Vec<Value> =
-                    labels.iter().filter(|l| l.is_string()).cloned().collect();
-                if let Some(inbox) = conversation["inbox_id"].as_i64() {
-                    tags.push(json!(format!("inbox-{inbox}")));
-                }
-                if let Some(priority) = conversation["priority"].as_str() {
-                    tags.push(json!(format!("priority-{priority}")));
-                }
-                header["tags"] = json!(tags);
-            }
+            Some(_) => header["tags"] = json!(chatwoot_tags(conversation)),
             None => {
                 if let Some(h) = stored {
                     header["tags"] = json!(h.tags);

@@ -3,6 +3,7 @@
 //! One test binary per crate (a cold build links each binary separately).
 
 mod cli;
+mod common;
 mod serve;
 mod sources;
 mod sync;

@@ -1,33 +1,20 @@
 //! The real binary as a server: accounts made on the command line, `serve` on port 0, and the
 //! API answering with exactly what `report --format json` prints.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-fn fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-        .display()
-        .to_string()
-}
+use crate::common::{fixture, run_with_stdin};
 
+/// Runs the binary on a data directory with `stdin`; it must succeed.
 fn servicemeter(data_dir: &Path, args: &[&str], stdin: &[u8]) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_servicemeter"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("SERVICEMETER_DATA_DIR")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let data = data_dir.display().to_string();
+    let mut all = vec!["--data-dir", data.as_str()];
+    all.extend_from_slice(args);
+    let out = run_with_stdin(&all, stdin);
     assert!(
         out.status.success(),
         "{args:?}: {}",

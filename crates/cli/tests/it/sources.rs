@@ -3,86 +3,33 @@
 //! stores nothing.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-        .display()
-        .to_string()
+use crate::common::{Workspace, fixture};
+
+/// A copy of the Zendesk fixture's users, tickets and audits to change.
+fn zendesk_copy(d: &Workspace) -> PathBuf {
+    let dir = d.dir.path().join("zd");
+    std::fs::create_dir(&dir).unwrap();
+    for name in ["users.json", "tickets.json", "audits.json"] {
+        std::fs::copy(
+            Path::new(&fixture("sources/zendesk")).join(name),
+            dir.join(name),
+        )
+        .unwrap();
+    }
+    dir
 }
 
-struct Data {
-    dir: tempfile::TempDir,
-}
-
-impl Data {
-    fn new() -> Data {
-        Data {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_servicemeter"))
-            .arg("--data-dir")
-            .arg(self.dir.path().join("data"))
-            .arg("--config")
-            .arg(fixture("always-open.toml"))
-            .args(args)
-            .env_remove("SERVICEMETER_DATA_DIR")
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    /// Facts rows by conversation id.
-    fn facts(&self) -> std::collections::BTreeMap<String, Value> {
-        self.ok(&["facts", "--format", "jsonl"])
-            .lines()
-            .map(|l| {
-                let v: Value = serde_json::from_str(l).unwrap();
-                (v["conversation"].as_str().unwrap().to_string(), v)
-            })
-            .collect()
-    }
-
-    /// A copy of the Zendesk fixture's users, tickets and audits to change.
-    fn zendesk_copy(&self) -> PathBuf {
-        let dir = self.dir.path().join("zd");
-        std::fs::create_dir(&dir).unwrap();
-        for name in ["users.json", "tickets.json", "audits.json"] {
-            std::fs::copy(
-                Path::new(&fixture("sources/zendesk")).join(name),
-                dir.join(name),
-            )
-            .unwrap();
-        }
-        dir
-    }
-
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    }
+/// A data directory whose commands all use the fixtures' always-open configuration.
+fn data() -> Workspace {
+    Workspace::with_config(&fixture("always-open.toml"))
 }
 
 #[test]
 fn twitter_threads_become_conversations() {
-    let d = Data::new();
+    let d = data();
     let summary = d.ok(&[
         "import",
         "--source",
@@ -115,7 +62,7 @@ fn twitter_threads_become_conversations() {
     assert_eq!(report["by_agent"]["shopco"]["conversations"], 2);
 
     // Agents by sign-off: the last reply of tw-10 is signed "-Becky".
-    let d2 = Data::new();
+    let d2 = data();
     d2.ok(&[
         "import",
         "--source",
@@ -130,7 +77,7 @@ fn twitter_threads_become_conversations() {
 
 #[test]
 fn calls_become_phone_conversations_with_waits_and_abandonment() {
-    let d = Data::new();
+    let d = data();
     let summary = d.ok(&[
         "import",
         "--source",
@@ -178,7 +125,7 @@ fn calls_become_phone_conversations_with_waits_and_abandonment() {
 
 #[test]
 fn bad_exports_name_file_line_and_field_and_store_nothing() {
-    let d = Data::new();
+    let d = data();
     let calls = std::fs::read_to_string(fixture("sources/calls.csv")).unwrap();
     let cases = [
         (
@@ -235,7 +182,7 @@ fn bad_exports_name_file_line_and_field_and_store_nothing() {
 
 #[test]
 fn zendesk_pages_map_roles_rules_notes_status_and_satisfaction() {
-    let d = Data::new();
+    let d = data();
     let summary = d.ok(&["import", "--source", "zendesk", &fixture("sources/zendesk")]);
     assert!(
         summary.contains("2 conversations (2 new, 0 updated)")
@@ -275,8 +222,8 @@ fn zendesk_pages_map_roles_rules_notes_status_and_satisfaction() {
 
 #[test]
 fn zendesk_errors_name_file_record_and_field() {
-    let d = Data::new();
-    let dir = d.zendesk_copy();
+    let d = data();
+    let dir = zendesk_copy(&d);
     let audits = std::fs::read_to_string(dir.join("audits.json")).unwrap();
     // A bad timestamp is caught by the canonical parser, at its record.
     std::fs::write(
@@ -311,7 +258,7 @@ fn zendesk_errors_name_file_record_and_field() {
 
 #[test]
 fn freshdesk_pages_map_descriptions_replies_notes_status_and_ratings() {
-    let d = Data::new();
+    let d = data();
     let summary = d.ok(&[
         "import",
         "--source",
@@ -364,7 +311,7 @@ fn freshdesk_pages_map_descriptions_replies_notes_status_and_ratings() {
 
 #[test]
 fn intercom_conversations_map_authors_parts_and_ratings() {
-    let d = Data::new();
+    let d = data();
     let summary = d.ok(&[
         "import",
         "--source",
@@ -414,7 +361,7 @@ fn intercom_conversations_map_authors_parts_and_ratings() {
 
 #[test]
 fn helpscout_threads_map_status_walk_and_happiness() {
-    let d = Data::new();
+    let d = data();
     let summary = d.ok(&[
         "import",
         "--source",
@@ -454,7 +401,7 @@ fn helpscout_threads_map_status_walk_and_happiness() {
 
 #[test]
 fn chatwoot_api_json_maps_message_types_activities_and_csat() {
-    let d = Data::new();
+    let d = data();
     let summary = d.ok(&[
         "import",
         "--source",
@@ -484,7 +431,7 @@ fn chatwoot_api_json_maps_message_types_activities_and_csat() {
 
 #[test]
 fn gorgias_tickets_map_agents_rules_notes_and_surveys() {
-    let d = Data::new();
+    let d = data();
     let summary = d.ok(&["import", "--source", "gorgias", &fixture("sources/gorgias")]);
     assert!(
         summary.contains("2 conversations (2 new, 0 updated)")
@@ -510,7 +457,7 @@ fn gorgias_tickets_map_agents_rules_notes_and_surveys() {
 
 #[test]
 fn a_mapped_csv_of_messages_becomes_conversations() {
-    let d = Data::new();
+    let d = data();
     let summary = d.ok(&[
         "import",
         "--source",
@@ -595,7 +542,7 @@ fn a_mapped_csv_of_messages_becomes_conversations() {
 
 #[test]
 fn generic_call_records_give_waits_abandonment_and_handle_time() {
-    let d = Data::new();
+    let d = data();
     let summary = d.ok(&[
         "import",
         "--source",
@@ -639,7 +586,7 @@ fn generic_call_records_give_waits_abandonment_and_handle_time() {
 
 #[test]
 fn skip_invalid_stores_the_rest_and_writes_each_reject_with_its_place() {
-    let d = Data::new();
+    let d = data();
     let rejects = d.dir.path().join("rejects.jsonl");
     // A row whose role is not mapped: without --skip-invalid nothing is stored...
     let csv = std::fs::read_to_string(fixture("sources/mapped.csv")).unwrap();
@@ -682,7 +629,7 @@ fn skip_invalid_stores_the_rest_and_writes_each_reject_with_its_place() {
     assert_eq!(d.facts()["T-2"]["first_response_seconds"], 120.0);
 
     // A call whose time the reader cannot take: the other three calls are stored.
-    let d = Data::new();
+    let d = data();
     let calls = std::fs::read_to_string(fixture("sources/phone.csv")).unwrap();
     let late = d.write(
         "late.csv",
@@ -711,7 +658,7 @@ fn skip_invalid_stores_the_rest_and_writes_each_reject_with_its_place() {
 
 #[test]
 fn a_ticket_deleted_in_zendesk_is_removed_and_never_counted() {
-    let d = Data::new();
+    let d = data();
     d.ok(&["import", "--source", "zendesk", &fixture("sources/zendesk")]);
     assert_eq!(d.facts().len(), 2);
     // The next incremental page says ticket 102 was deleted, and brings a ticket that was
@@ -743,8 +690,8 @@ fn a_ticket_deleted_in_zendesk_is_removed_and_never_counted() {
 
 #[test]
 fn a_json_source_with_skip_invalid_rejects_one_ticket_and_stores_the_rest() {
-    let d = Data::new();
-    let dir = d.zendesk_copy();
+    let d = data();
+    let dir = zendesk_copy(&d);
     let tickets = std::fs::read_to_string(dir.join("tickets.json")).unwrap();
     // Ticket 102 has a creation time that is no time.
     std::fs::write(
@@ -789,7 +736,7 @@ fn a_json_source_with_skip_invalid_rejects_one_ticket_and_stores_the_rest() {
 
 #[test]
 fn a_byte_order_mark_is_accepted_and_a_nul_in_an_id_refused() {
-    let d = Data::new();
+    let d = data();
     let with_bom = d.write(
         "bom.jsonl",
         "\u{feff}{\"type\":\"conversation\",\"id\":\"b1\",\"channel\":\"email\",\"created_at\":\"2024-03-04T09:00:00Z\"}\n",

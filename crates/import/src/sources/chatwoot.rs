@@ -199,6 +199,13 @@ fn conversation(file: &str, place: &str, c: &Value) -> Result<Value, SourceError
     if let Some(name) = text(&c["meta"]["team"], "name") {
         header["team"] = Value::from(name);
     }
+    header["tags"] = Value::from(tags(c));
+    Ok(header)
+}
+
+/// A conversation's tags: its labels, `inbox-<id>` and `priority-<p>` (imports and the
+/// webhook receiver alike).
+pub fn tags(c: &Value) -> Vec<Value> {
     let mut tags: Vec<Value> = c["labels"]
         .as_array()
         .into_iter()
@@ -212,8 +219,7 @@ fn conversation(file: &str, place: &str, c: &Value) -> Result<Value, SourceError
     if let Some(priority) = text(c, "priority") {
         tags.push(Value::from(format!("priority-{priority}")));
     }
-    header["tags"] = Value::from(tags);
-    Ok(header)
+    tags
 }
 
 /// A message item as a flat message record, an event (for status and assignment
