@@ -11,7 +11,7 @@ use servicemeter_core::time::{MAX_YEAR, MIN_YEAR};
 use servicemeter_core::{Calendars, FactTable, WorkspaceConfig, build_report};
 use servicemeter_import::sources::{Source, SourceOptions};
 use servicemeter_report::{FactsFormat, ReportFormat, write_facts, write_report};
-use servicemeter_store::{Accounts, SqliteStore, Store, Workspace, config_file};
+use servicemeter_store::{Accounts, Storage, Store, Workspace, config_file};
 
 use crate::cli::{
     Cli, Command, ConfigCommand, DemoArgs, FactsArgs, FactsFormatArg, GenerateArgs, GlobalArgs,
@@ -46,7 +46,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Demo(args) => runtime()?.block_on(demo(&cli.global, args)),
         Command::Generate(args) => generate(args),
         Command::Serve(args) => runtime()?.block_on(async {
-            let store = SqliteStore::open(&cli.global.data_dir)
+            let store = Storage::open_embedded(&cli.global.data_dir)
                 .await
                 .with_context(|| {
                     format!("cannot open the store in {}", cli.global.data_dir.display())
@@ -76,7 +76,7 @@ fn read_config_file(path: &Path) -> Result<String> {
 
 /// An open store with its workspace and configuration.
 pub struct Opened {
-    pub store: SqliteStore,
+    pub store: Storage,
     pub workspace: Workspace,
     pub config: WorkspaceConfig,
 }
@@ -108,7 +108,7 @@ pub(crate) async fn open_store(global: &GlobalArgs, access: Access) -> Result<Op
             dir.display()
         );
     }
-    let store = SqliteStore::open(dir)
+    let store = Storage::open_embedded(dir)
         .await
         .with_context(|| format!("cannot open the store in {}", dir.display()))?;
     let workspace = match access {
@@ -208,7 +208,7 @@ async fn config(global: &GlobalArgs, command: ConfigCommand) -> Result<()> {
             if let Some(problem) = workspace_name_problem(&global.workspace) {
                 bail!("--workspace: {problem}");
             }
-            let store = SqliteStore::open(dir)
+            let store = Storage::open_embedded(dir)
                 .await
                 .with_context(|| format!("cannot open the store in {}", dir.display()))?;
             let workspace = store.workspace(&global.workspace).await?;
@@ -267,7 +267,7 @@ fn day_label(millis: i64, config: &WorkspaceConfig) -> String {
 
 async fn import(global: &GlobalArgs, args: ImportArgs) -> Result<()> {
     let opened = open_store(global, Access::Write).await?;
-    let calendars = Calendars::new(opened.config.clone());
+    let calendars = std::sync::Arc::new(Calendars::new(opened.config.clone()));
     let totals = if args.source == "jsonl" {
         crate::import::import_files(
             &opened.store,

@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use servicemeter_core::{Calendars, Conversation};
 use servicemeter_import::sources::{Source, SourceError, SourceOptions, translate};
 use servicemeter_import::{FieldError, FileAccess, Input, InputError, LineInput, parse_parallel};
-use servicemeter_store::{ImportRun, ImportTotals, SqliteStore, Store, WorkspaceId};
+use servicemeter_store::{ImportRun, ImportTotals, Storage, Store, WorkspaceId};
 
 /// Writes rejected records, creating the file at the first reject.
 struct Rejects<'p> {
@@ -115,16 +115,16 @@ fn parse_lines(lines: &mut dyn Iterator<Item = LineInput>) -> Vec<ParsedLine> {
 
 /// Imports files into a workspace; all or nothing unless `skip_invalid`.
 pub async fn import_files(
-    store: &SqliteStore,
+    store: &Storage,
     workspace: WorkspaceId,
-    calendars: &Calendars,
+    calendars: &Arc<Calendars>,
     files: &[String],
     skip_invalid: bool,
     rejects_path: &Path,
     now: i64,
 ) -> Result<ImportTotals> {
     let session = store.begin_import(workspace).await?;
-    let mut run = ImportRun::new(session, calendars, now);
+    let mut run = ImportRun::new(session, calendars.clone(), now);
     let mut rejects = Rejects {
         path: rejects_path,
         writer: None,
@@ -238,9 +238,9 @@ fn source_hint(file: &str) -> Option<String> {
 /// like any import); all or nothing unless `skip_invalid`.
 #[allow(clippy::too_many_arguments)]
 pub async fn import_source(
-    store: &SqliteStore,
+    store: &Storage,
     workspace: WorkspaceId,
-    calendars: &Calendars,
+    calendars: &Arc<Calendars>,
     source: Source,
     paths: &[String],
     options: &SourceOptions,
@@ -270,7 +270,7 @@ pub async fn import_source(
         )
     });
     let session = store.begin_import(workspace).await?;
-    let mut run = ImportRun::new(session, calendars, now);
+    let mut run = ImportRun::new(session, calendars.clone(), now);
     let mut rejects = Rejects {
         path: rejects_path,
         writer: None,

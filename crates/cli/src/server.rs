@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow, bail};
 use servicemeter_core::access::{Role, workspace_name_problem};
 use servicemeter_store::{
-    Accounts, Membership, SqliteStore, Store, StoreError, Workspace, config_file,
+    Accounts, Membership, Storage, Store, StoreError, Workspace, config_file,
 };
 use servicemeter_web::auth::{
     check_new_password, hash_password, new_token, normalize_email, token_hash,
@@ -16,13 +16,13 @@ use servicemeter_web::{Application, ServerConfig};
 
 use crate::cli::{GlobalArgs, ServeArgs, TokenCommand, UserAddArgs, WorkspaceCommand};
 
-async fn open(global: &GlobalArgs) -> Result<SqliteStore> {
-    SqliteStore::open(&global.data_dir)
+async fn open(global: &GlobalArgs) -> Result<Storage> {
+    Storage::open_embedded(&global.data_dir)
         .await
         .with_context(|| format!("cannot open the store in {}", global.data_dir.display()))
 }
 
-async fn existing_workspace(store: &SqliteStore, name: &str) -> Result<Workspace> {
+async fn existing_workspace(store: &Storage, name: &str) -> Result<Workspace> {
     store.find_workspace(name).await?.ok_or_else(|| {
         anyhow!("workspace '{name}' does not exist (see `servicemeter workspace list`)")
     })
@@ -31,7 +31,7 @@ async fn existing_workspace(store: &SqliteStore, name: &str) -> Result<Workspace
 /// Serves until Ctrl-C, then closes the store cleanly. `banner` is printed after the address
 /// line, with `{address}` replaced by the address bound.
 pub async fn serve(
-    store: SqliteStore,
+    store: Storage,
     args: &ServeArgs,
     config_dir: Option<std::path::PathBuf>,
     banner: Option<String>,

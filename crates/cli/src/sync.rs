@@ -108,7 +108,7 @@ pub async fn sync(global: &GlobalArgs, args: SyncArgs) -> Result<()> {
     };
     let source = account.source();
     let opened = crate::app::open_store(global, crate::app::Access::Write).await?;
-    let calendars = Calendars::new(opened.config.clone());
+    let calendars = std::sync::Arc::new(Calendars::new(opened.config.clone()));
     let workspace = opened.workspace.id;
     let mut cursor = opened.store.sync_cursor(workspace, source).await?;
     let (mut batches, mut tickets, mut records) = (0u64, 0usize, 0u64);
@@ -121,7 +121,11 @@ pub async fn sync(global: &GlobalArgs, args: SyncArgs) -> Result<()> {
             .translate(&batch.pages)
             .context("sync stopped; the batches before this one are stored")?;
         let session = opened.store.begin_import(workspace).await?;
-        let mut run = ImportRun::new(session, &calendars, jiff::Timestamp::now().as_millisecond());
+        let mut run = ImportRun::new(
+            session,
+            calendars.clone(),
+            jiff::Timestamp::now().as_millisecond(),
+        );
         for t in &translated {
             let record = t
                 .parse()

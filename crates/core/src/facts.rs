@@ -247,30 +247,22 @@ pub fn compute_facts(
     })
 }
 
-/// Computes facts for many normalized conversations, in parallel on all cores. The result is
-/// aligned with the input: `None` for conversations without a conversation record.
+/// The version of the fact rules and of [`crate::FactTable`]'s encoding. Stored facts computed
+/// under another version are recomputed from the conversations, so bump it whenever a change
+/// here or in the table's encoding changes what stored facts would say.
+pub const FACTS_VERSION: i64 = 1;
+
+/// Computes facts for many normalized conversations, one after the other (callers that want
+/// several threads split the slice: the result of each part is aligned with that part). The
+/// result is aligned with the input: `None` for conversations without a conversation record.
 pub fn compute_all_facts(
     conversations: &[Conversation],
     calendars: &crate::config::Calendars,
 ) -> Vec<Option<ConversationFacts>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = conversations.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = conversations
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|c| compute_facts(c, calendars))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("facts worker panicked"))
-            .collect()
-    })
+    conversations
+        .iter()
+        .map(|c| compute_facts(c, calendars))
+        .collect()
 }
 
 /// One row of `facts` output (the stable facts contract): seconds instead of milliseconds.

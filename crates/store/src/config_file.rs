@@ -85,7 +85,11 @@ pub async fn save<S: Store>(
     let changed = workspace.config_toml.as_deref() != Some(text);
     let recomputed = if changed {
         store
-            .replace_config(workspace.id, text, &Calendars::new(config))
+            .replace_config(
+                workspace.id,
+                text,
+                &std::sync::Arc::new(Calendars::new(config)),
+            )
             .await?
     } else {
         0

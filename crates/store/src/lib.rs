@@ -1,21 +1,34 @@
 //! Storage of conversations and their facts, per workspace, behind the [`Store`] trait.
 //!
-//! Invariant: every query takes a workspace id, and every key starts with it.
+//! The ingest engine ([`engine`]) decides; a backend ([`sql`]: SQLite or PostgreSQL) is a
+//! connection, migrations and the SQL behind [`backend::WriteTx`]. [`Storage`] puts them
+//! together.
+//!
+//! Invariants: every query of a workspace's data takes its workspace id, and every key of such
+//! a table starts with it; numbers (ordinals, segments, imports, tokens) come from the
+//! workspace's counters, never from `MAX()+1`.
 
 pub mod accounts;
+pub mod backend;
 pub mod config_file;
+pub mod engine;
 pub mod pipeline;
 pub mod segments;
-pub mod sqlite;
-mod sqlite_accounts;
+pub mod sql;
+mod sql_accounts;
+pub mod storage;
+pub mod test_support;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use servicemeter_core::{Calendars, Conversation, FactTable};
 
 pub use accounts::{Accounts, ApiToken, Membership, StoredSession, User, UserId};
+pub use engine::Threads;
 pub use pipeline::{ImportRun, ImportTotals};
-pub use sqlite::SqliteStore;
+pub use sql::{DATABASE_FILE, Location};
+pub use storage::Storage;
 
 /// A workspace's numeric id (the first column of every key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -58,18 +71,6 @@ pub enum StoreError {
     Limit(String),
     #[error("cannot create data directory {path}: {reason}")]
     DataDir { path: String, reason: String },
-}
-
-impl From<sqlx::Error> for StoreError {
-    fn from(e: sqlx::Error) -> StoreError {
-        StoreError::Database(Box::new(e))
-    }
-}
-
-impl From<sqlx::migrate::MigrateError> for StoreError {
-    fn from(e: sqlx::migrate::MigrateError) -> StoreError {
-        StoreError::Migration(Box::new(e))
-    }
 }
 
 /// What a batch changed.
@@ -122,7 +123,7 @@ pub trait ImportSession: Send {
     fn apply(
         &mut self,
         batch: Vec<Conversation>,
-        calendars: &Calendars,
+        calendars: &Arc<Calendars>,
         now: i64,
     ) -> impl Future<Output = Result<BatchOutcome, StoreError>> + Send;
 
@@ -162,7 +163,7 @@ pub trait Store: Send + Sync {
         &self,
         workspace: WorkspaceId,
         config_toml: &str,
-        calendars: &Calendars,
+        calendars: &Arc<Calendars>,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
     /// Starts an all-or-nothing import.

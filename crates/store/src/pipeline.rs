@@ -1,6 +1,8 @@
 //! The one import pipeline: partial conversations in, merged in bounded batches into an
 //! all-or-nothing [`ImportSession`]. Every source (files, API intake, importers) goes through it.
 
+use std::sync::Arc;
+
 use servicemeter_core::model::Author;
 use servicemeter_core::{Calendars, Conversation};
 
@@ -27,17 +29,17 @@ pub struct ImportTotals {
 }
 
 /// An import in progress.
-pub struct ImportRun<'c, S: ImportSession> {
+pub struct ImportRun<S: ImportSession> {
     session: S,
-    calendars: &'c Calendars,
+    calendars: Arc<Calendars>,
     now: i64,
     pending: Vec<Conversation>,
     totals: ImportTotals,
 }
 
-impl<'c, S: ImportSession> ImportRun<'c, S> {
+impl<S: ImportSession> ImportRun<S> {
     /// Starts a run on a session; `now` (UTC ms) stamps the rows.
-    pub fn new(session: S, calendars: &'c Calendars, now: i64) -> Self {
+    pub fn new(session: S, calendars: Arc<Calendars>, now: i64) -> Self {
         ImportRun {
             session,
             calendars,
@@ -87,7 +89,7 @@ impl<'c, S: ImportSession> ImportRun<'c, S> {
             return Ok(());
         }
         let batch = std::mem::take(&mut self.pending);
-        let outcome = self.session.apply(batch, self.calendars, self.now).await?;
+        let outcome = self.session.apply(batch, &self.calendars, self.now).await?;
         self.totals.outcome.add(outcome);
         Ok(())
     }

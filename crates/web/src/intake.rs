@@ -98,9 +98,9 @@ pub async fn store_batch<S: Store>(
     let stored = records.len();
     let mut totals = ImportTotals::default();
     if stored > 0 {
-        let calendars = Calendars::new(data::config(workspace)?);
+        let calendars = std::sync::Arc::new(Calendars::new(data::config(workspace)?));
         let session = state.store.begin_import(workspace.id).await?;
-        let mut run = ImportRun::new(session, &calendars, state.now_millis());
+        let mut run = ImportRun::new(session, calendars, state.now_millis());
         for record in records {
             run.add(record).await?;
         }

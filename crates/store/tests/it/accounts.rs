@@ -2,7 +2,7 @@
 //! memberships per workspace, tokens scoped to their workspace, sessions.
 
 use servicemeter_core::access::Role;
-use servicemeter_store::{Accounts, Membership, SqliteStore, Store, StoreError, StoredSession};
+use servicemeter_store::{Accounts, Membership, Storage, Store, StoreError, StoredSession};
 
 async fn accounts_story(store: &(impl Store + Accounts)) {
     let shop_a = store.workspace("shop-a").await.unwrap();
@@ -135,6 +135,11 @@ async fn accounts_story(store: &(impl Store + Accounts)) {
 #[tokio::test]
 async fn sqlite_accounts_story() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).await.unwrap();
+    let store = Storage::open_embedded(dir.path()).await.unwrap();
     accounts_story(&store).await;
+}
+
+#[tokio::test]
+async fn postgres_accounts_story() {
+    accounts_story(&crate::postgres().await).await;
 }

@@ -1,30 +1,48 @@
-//! Writers that overlap (a live intake while another import runs) wait for each other instead of
-//! failing or sharing ordinals.
+//! Writers that overlap (a live intake while another import runs, several server processes on
+//! one PostgreSQL) wait for each other instead of failing or sharing ordinals; on PostgreSQL a
+//! writer of one workspace does not hold up another workspace.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use servicemeter_core::{Calendars, WorkspaceConfig};
+use servicemeter_core::{Calendars, Conversation, WorkspaceConfig};
 use servicemeter_import::parse_record;
-use servicemeter_store::{ImportRun, SqliteStore, Store};
+use servicemeter_store::{ImportRun, ImportSession, ImportSummary, Storage, Store};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn overlapping_imports_both_commit() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SqliteStore::open(dir.path()).await.unwrap());
-    let ws = store.workspace("shop").await.unwrap();
+fn header(id: &str) -> Conversation {
+    parse_record(&format!(
+        r#"{{"type":"conversation","id":"{id}","channel":"chat","created_at":"2024-03-04T10:00:00Z"}}"#
+    ))
+    .unwrap()
+}
+
+fn summary() -> ImportSummary {
+    ImportSummary {
+        sources: "test".into(),
+        records: 0,
+        conversations: 0,
+        rejected: 0,
+        finished_at: 0,
+    }
+}
+
+/// Four writers into one workspace, each through its own store handle (`stores[i % n]`): with
+/// two handles on PostgreSQL these are two "processes" sharing one database.
+async fn overlapping_imports(stores: Vec<Arc<Storage>>) {
+    let ws = stores[0].workspace("shop").await.unwrap();
     let calendars = Arc::new(Calendars::new(WorkspaceConfig::default()));
     let mut tasks = Vec::new();
     for writer in 0..4 {
-        let store = store.clone();
+        let store = stores[writer % stores.len()].clone();
         let calendars = calendars.clone();
         tasks.push(tokio::spawn(async move {
             let session = store.begin_import(ws.id).await.unwrap();
-            let mut run = ImportRun::new(session, &calendars, 0);
+            let mut run = ImportRun::new(session, calendars, 0);
             for i in 0..50 {
-                let line = format!(
-                    r#"{{"type":"conversation","id":"w{writer}-{i}","channel":"chat","created_at":"2024-03-04T10:00:00Z"}}"#
-                );
-                run.add(parse_record(&line).unwrap()).await.unwrap();
+                run.add(header(&format!("w{writer}-{i}"))).await.unwrap();
+                // Every writer also brings the same shared conversation: it is one conversation
+                // afterwards, whoever came first.
+                run.add(header("shared")).await.unwrap();
                 tokio::task::yield_now().await;
             }
             run.finish(format!("writer {writer}")).await.unwrap();
@@ -33,8 +51,64 @@ async fn overlapping_imports_both_commit() {
     for t in tasks {
         t.await.unwrap();
     }
+    let store = &stores[stores.len() - 1];
     let counts = store.counts(ws.id).await.unwrap();
-    assert_eq!((counts.conversations, counts.with_facts), (200, 200));
-    assert_eq!(store.facts(ws.id, None).await.unwrap().len(), 200);
+    assert_eq!((counts.conversations, counts.with_facts), (201, 201));
+    assert_eq!(store.facts(ws.id, None).await.unwrap().len(), 201);
     assert_eq!(store.data_version(ws.id).await.unwrap(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_overlapping_imports_all_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Storage::open_embedded(dir.path()).await.unwrap());
+    overlapping_imports(vec![store]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_overlapping_imports_from_two_processes_all_commit() {
+    let url = servicemeter_store::test_support::fresh_postgres_url().await;
+    let one = Arc::new(Storage::open_postgres(&url, 4).await.unwrap());
+    let two = Arc::new(Storage::open_postgres(&url, 4).await.unwrap());
+    overlapping_imports(vec![one, two]).await;
+}
+
+/// On PostgreSQL the write lock is the workspace's: while an import into A is open, an import
+/// into B begins and commits; a second import into A waits until the first commits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_writers_of_other_workspaces_proceed() {
+    let store = Arc::new(crate::postgres().await);
+    let a = store.workspace("a").await.unwrap().id;
+    let b = store.workspace("b").await.unwrap().id;
+    let calendars = Arc::new(Calendars::new(WorkspaceConfig::default()));
+    let mut open_a = store.begin_import(a).await.unwrap();
+    open_a
+        .apply(vec![header("a1")], &calendars, 0)
+        .await
+        .unwrap();
+
+    let mut into_b = tokio::time::timeout(Duration::from_secs(10), store.begin_import(b))
+        .await
+        .expect("B is not held up by A")
+        .unwrap();
+    into_b
+        .apply(vec![header("b1")], &calendars, 0)
+        .await
+        .unwrap();
+    into_b.commit(summary()).await.unwrap();
+    assert_eq!(store.counts(b).await.unwrap().conversations, 1);
+
+    let waiting = {
+        let store = store.clone();
+        tokio::spawn(async move { store.begin_import(a).await.map(|_| ()) })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "a second writer of A waits");
+    open_a.commit(summary()).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(10), waiting)
+        .await
+        .expect("the second writer of A goes on once the first committed")
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.counts(a).await.unwrap().conversations, 1);
 }

@@ -5,3 +5,11 @@
 mod accounts;
 mod concurrency;
 mod story;
+
+/// A store in a fresh schema of the test PostgreSQL database.
+pub async fn postgres() -> servicemeter_store::Storage {
+    let url = servicemeter_store::test_support::fresh_postgres_url().await;
+    servicemeter_store::Storage::open_postgres(&url, 4)
+        .await
+        .unwrap()
+}

@@ -1,9 +1,11 @@
 //! One storage story, written against the `Store` trait so that every backend runs the same
 //! checks: merging across batches, all-or-nothing imports, workspace isolation, recomputation.
 
+use std::sync::Arc;
+
 use servicemeter_core::{Calendars, Conversation, WorkspaceConfig};
 use servicemeter_import::parse_record;
-use servicemeter_store::{ImportRun, ImportSession, SqliteStore, Store, WorkspaceId};
+use servicemeter_store::{ImportRun, ImportSession, Storage, Store, WorkspaceId};
 
 const OFFICE: &str = r#"
 timezone = "Europe/Amsterdam"
@@ -36,7 +38,7 @@ fn message(id: &str, at: &str, author: &str) -> Conversation {
 async fn import(
     store: &impl Store,
     ws: WorkspaceId,
-    calendars: &Calendars,
+    calendars: &Arc<Calendars>,
     batches: Vec<Vec<Conversation>>,
 ) {
     let mut session = store.begin_import(ws).await.unwrap();
@@ -60,7 +62,7 @@ async fn story(store: impl Store) {
     let b = store.workspace("shop-b").await.unwrap();
     assert_ne!(a.id, b.id);
     assert_eq!(store.workspace("shop-a").await.unwrap().id, a.id);
-    let office = Calendars::new(WorkspaceConfig::from_toml(OFFICE).unwrap());
+    let office = Arc::new(Calendars::new(WorkspaceConfig::from_toml(OFFICE).unwrap()));
 
     // Records of one conversation spread over two batches of one import: the message arrives
     // before its conversation record.
@@ -149,7 +151,7 @@ async fn story(store: impl Store) {
     let b_version = store.data_version(b.id).await.unwrap();
 
     // A new configuration recomputes every conversation of that workspace only.
-    let always = Calendars::new(WorkspaceConfig::from_toml(ALWAYS).unwrap());
+    let always = Arc::new(Calendars::new(WorkspaceConfig::from_toml(ALWAYS).unwrap()));
     let recomputed = store.replace_config(a.id, ALWAYS, &always).await.unwrap();
     assert_eq!(recomputed, 1);
     assert_eq!(store.data_version(a.id).await.unwrap(), version_before + 2);
@@ -189,7 +191,7 @@ async fn story(store: impl Store) {
     );
 
     // The pipeline batches and merges records of one conversation given in one run.
-    let mut run = ImportRun::new(store.begin_import(a.id).await.unwrap(), &always, 3);
+    let mut run = ImportRun::new(store.begin_import(a.id).await.unwrap(), always.clone(), 3);
     run.add(header("w")).await.unwrap();
     run.add(message("w", "2024-03-04T11:00:00+01:00", "customer"))
         .await
@@ -223,16 +225,29 @@ async fn story(store: impl Store) {
 #[tokio::test]
 async fn sqlite_story() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).await.unwrap();
+    let store = Storage::open_embedded(dir.path()).await.unwrap();
     story(store).await;
+}
+
+#[tokio::test]
+async fn postgres_story() {
+    story(crate::postgres().await).await;
 }
 
 #[tokio::test]
 async fn sqlite_segments_are_compacted_when_outdated_rows_pile_up() {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).await.unwrap();
+    compaction(Storage::open_embedded(dir.path()).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn postgres_segments_are_compacted_when_outdated_rows_pile_up() {
+    compaction(crate::postgres().await).await;
+}
+
+async fn compaction(store: Storage) {
     let ws = store.workspace("shop").await.unwrap().id;
-    let office = Calendars::new(WorkspaceConfig::from_toml(OFFICE).unwrap());
+    let office = Arc::new(Calendars::new(WorkspaceConfig::from_toml(OFFICE).unwrap()));
     let ids: Vec<String> = (0..8).map(|i| format!("c{i}")).collect();
     import(
         &store,

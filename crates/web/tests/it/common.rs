@@ -10,7 +10,7 @@ use std::time::Duration;
 use servicemeter_core::access::Role;
 use servicemeter_core::{Calendars, WorkspaceConfig};
 use servicemeter_import::parse_record;
-use servicemeter_store::{Accounts, ImportRun, Membership, SqliteStore, Store, UserId, Workspace};
+use servicemeter_store::{Accounts, ImportRun, Membership, Storage, Store, UserId, Workspace};
 use servicemeter_web::auth::{hash_password, new_token, token_hash};
 use servicemeter_web::{Application, ServerConfig};
 
@@ -58,23 +58,34 @@ pub fn fixed_now() -> jiff::Timestamp {
 
 pub struct TestApp {
     pub address: SocketAddr,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<Storage>,
     pub shop_a: Workspace,
     pub shop_b: Workspace,
     _dir: tempfile::TempDir,
 }
 
-pub async fn import(store: &SqliteStore, workspace: &Workspace, records: &[&str]) {
+pub async fn import(store: &Storage, workspace: &Workspace, records: &[&str]) {
     let config =
         WorkspaceConfig::from_toml(workspace.config_toml.as_deref().unwrap_or(SHOP_A_CONFIG))
             .unwrap();
-    let calendars = Calendars::new(config);
+    let calendars = Arc::new(Calendars::new(config));
     let session = store.begin_import(workspace.id).await.unwrap();
-    let mut run = ImportRun::new(session, &calendars, 0);
+    let mut run = ImportRun::new(session, calendars, 0);
     for line in records {
         run.add(parse_record(line).unwrap()).await.unwrap();
     }
     run.finish("test".into()).await.unwrap();
+}
+
+/// The store the server tests run against: the embedded one in `dir`, or with
+/// `SERVICEMETER_TEST_BACKEND=postgres` a fresh schema of the test PostgreSQL database.
+pub async fn open_store(dir: &std::path::Path) -> Storage {
+    if servicemeter_store::test_support::postgres_selected() {
+        let url = servicemeter_store::test_support::fresh_postgres_url().await;
+        Storage::open_postgres(&url, 8).await.unwrap()
+    } else {
+        Storage::open_embedded(dir).await.unwrap()
+    }
 }
 
 /// A server with two workspaces (shop-a with the records above, shop-b with one) and no
@@ -93,11 +104,11 @@ pub async fn spawn_app_with_clock(
     clock: servicemeter_web::state::Clock,
 ) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).await.unwrap();
+    let store = open_store(dir.path()).await;
     let a = store.workspace("shop-a").await.unwrap();
     let config_a = WorkspaceConfig::from_toml(SHOP_A_CONFIG).unwrap();
     store
-        .replace_config(a.id, SHOP_A_CONFIG, &Calendars::new(config_a))
+        .replace_config(a.id, SHOP_A_CONFIG, &Arc::new(Calendars::new(config_a)))
         .await
         .unwrap();
     let shop_a = store.workspace("shop-a").await.unwrap();

@@ -1,0 +1,437 @@
+//! The ingest engine, the same for every backend: merging records into stored conversations,
+//! normalising, computing facts, writing and compacting fact segments, and recomputing them
+//! after a configuration change or when they were computed under other fact rules.
+//!
+//! It talks to a database only through [`WriteTx`]; it decides the parallelism of the fact
+//! computation ([`Threads`], chosen by whoever opens the store) and runs it off the async
+//! workers (`spawn_blocking`).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use servicemeter_core::facts::{FACTS_VERSION, compute_all_facts};
+use servicemeter_core::{Calendars, Conversation, ConversationFacts};
+
+use crate::backend::{BodyRow, Counter, StoredBody, WriteTx};
+use crate::segments::{NewestMerge, SEGMENT_ROWS, Segment};
+use crate::{BatchOutcome, ImportSummary, StoreError};
+
+/// The encoding of stored conversation bodies: 1 is postcard of
+/// [`servicemeter_core::Conversation`]. A body of another version is refused with a clear
+/// error (a newer servicemeter wrote it); an older one would be upgraded here.
+pub const BODY_VERSION: i64 = 1;
+
+/// Bodies read at a time when every conversation's facts are recomputed.
+const RECOMPUTE_PAGE: u32 = 10_000;
+
+/// How many threads compute facts (at least 1); the caller that opens the store decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Threads(usize);
+
+impl Threads {
+    pub fn new(n: usize) -> Threads {
+        Threads(n.max(1))
+    }
+
+    /// One per core.
+    pub fn all_cores() -> Threads {
+        Threads::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+
+    pub fn get(self) -> usize {
+        self.0
+    }
+}
+
+/// A body in the current encoding.
+pub fn encode_body(conversation: &Conversation) -> Vec<u8> {
+    postcard::to_stdvec(conversation).expect("conversations serialize")
+}
+
+/// Reads a stored body.
+pub fn decode_body(body: &StoredBody) -> Result<Conversation, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt {
+        conversation: body.id.clone(),
+        reason,
+    };
+    if body.version != BODY_VERSION {
+        return Err(corrupt(format!(
+            "it is stored in body version {}, this build reads version {BODY_VERSION} (was it \
+             written by a newer servicemeter?)",
+            body.version
+        )));
+    }
+    postcard::from_bytes(&body.bytes).map_err(|e| corrupt(e.to_string()))
+}
+
+/// Facts of many conversations on `threads` threads, off the async workers. Returns the
+/// conversations back with their facts (aligned).
+pub async fn compute_facts(
+    conversations: Vec<Conversation>,
+    calendars: Arc<Calendars>,
+    threads: Threads,
+) -> Result<(Vec<Conversation>, Vec<Option<ConversationFacts>>), StoreError> {
+    if conversations.is_empty() {
+        return Ok((conversations, Vec::new()));
+    }
+    tokio::task::spawn_blocking(move || {
+        let facts = facts_on_threads(&conversations, &calendars, threads);
+        (conversations, facts)
+    })
+    .await
+    .map_err(|e| StoreError::Database(Box::new(e)))
+}
+
+/// Splits the work over `threads` scoped threads (the kernel itself is sequential).
+fn facts_on_threads(
+    conversations: &[Conversation],
+    calendars: &Calendars,
+    threads: Threads,
+) -> Vec<Option<ConversationFacts>> {
+    if threads.get() == 1 || conversations.len() < 256 {
+        return compute_all_facts(conversations, calendars);
+    }
+    let chunk = conversations.len().div_ceil(threads.get()).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = conversations
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || compute_all_facts(part, calendars)))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("facts worker panicked"))
+            .collect()
+    })
+}
+
+/// Folds records of the same conversation within a batch together (first place, later wins).
+fn merge_duplicates(batch: Vec<Conversation>) -> Vec<Conversation> {
+    let mut index: HashMap<String, usize> = HashMap::with_capacity(batch.len());
+    let mut unique: Vec<Conversation> = Vec::with_capacity(batch.len());
+    for c in batch {
+        match index.get(&c.id) {
+            Some(&i) => unique[i].absorb(c),
+            None => {
+                index.insert(c.id.clone(), unique.len());
+                unique.push(c);
+            }
+        }
+    }
+    unique
+}
+
+/// What an import remembers between its batches.
+#[derive(Debug, Default)]
+pub struct ImportState {
+    /// Ordinals of conversations deleted in this import: their fact rows are dropped when it
+    /// commits.
+    deleted: Vec<u32>,
+    /// Ids deleted in this import: a deletion wins over every record of the same import, also
+    /// records in later batches.
+    deleted_ids: HashSet<String>,
+    /// Whether the stored segments were checked for facts of another version.
+    versions_checked: bool,
+}
+
+/// Merges a batch of partial conversations into the stored ones, stores them and their facts.
+pub async fn apply<T: WriteTx>(
+    tx: &mut T,
+    state: &mut ImportState,
+    batch: Vec<Conversation>,
+    calendars: &Arc<Calendars>,
+    threads: Threads,
+    now: i64,
+) -> Result<BatchOutcome, StoreError> {
+    if !state.versions_checked {
+        state.versions_checked = true;
+        if has_outdated_segments(tx).await? {
+            rebuild_segments(tx, calendars, threads).await?;
+        }
+    }
+    let batch = merge_duplicates(batch);
+    let ids: Vec<&str> = batch.iter().map(|c| c.id.as_str()).collect();
+    let mut existing: HashMap<String, (u32, Conversation)> = HashMap::new();
+    for body in tx.load_bodies(&ids).await? {
+        let conversation = decode_body(&body)?;
+        existing.insert(body.id, (body.ordinal, conversation));
+    }
+    let mut outcome = BatchOutcome::default();
+    // Ordinal of each merged conversation; new ones get theirs from the counter below.
+    let mut ordinals: Vec<Option<u32>> = Vec::with_capacity(batch.len());
+    let mut merged = Vec::with_capacity(batch.len());
+    for partial in batch {
+        if partial.deleted || state.deleted_ids.contains(&partial.id) {
+            if partial.deleted {
+                state.deleted_ids.insert(partial.id.clone());
+            }
+            // Gone from the helpdesk: removed here too, whatever else came for it.
+            if let Some((ordinal, _)) = existing.remove(&partial.id) {
+                tx.delete_body(&partial.id).await?;
+                state.deleted.push(ordinal);
+                outcome.deleted_conversations += 1;
+            }
+            continue;
+        }
+        let (ordinal, mut conversation) = match existing.remove(&partial.id) {
+            Some((ordinal, mut stored)) => {
+                outcome.updated_conversations += 1;
+                stored.absorb(partial);
+                (Some(ordinal), stored)
+            }
+            None => {
+                outcome.new_conversations += 1;
+                (None, partial)
+            }
+        };
+        conversation.normalize();
+        if let Some(problem) = servicemeter_core::limits::conversation_problem(&conversation) {
+            return Err(StoreError::Limit(problem));
+        }
+        ordinals.push(ordinal);
+        merged.push(conversation);
+    }
+    let new = ordinals.iter().filter(|o| o.is_none()).count() as u32;
+    let mut next_new = if new > 0 {
+        tx.allocate(Counter::Ordinal, new).await?
+    } else {
+        0
+    };
+    let ordinals: Vec<u32> = ordinals
+        .into_iter()
+        .map(|o| {
+            o.unwrap_or_else(|| {
+                next_new += 1;
+                (next_new - 1) as u32
+            })
+        })
+        .collect();
+    let (merged, facts) = compute_facts(merged, calendars.clone(), threads).await?;
+    let mut segment = Segment::default();
+    for (ordinal, f) in ordinals.iter().zip(&facts) {
+        match f {
+            Some(f) => {
+                segment.ordinals.push(*ordinal);
+                segment.table.push(f);
+            }
+            None => outcome.pending_conversations += 1,
+        }
+    }
+    let rows: Vec<BodyRow> = ordinals
+        .into_iter()
+        .zip(merged)
+        .map(|(ordinal, c)| BodyRow {
+            bytes: encode_body(&c),
+            has_header: c.header.is_some(),
+            id: c.id,
+            ordinal,
+        })
+        .collect();
+    tx.upsert_bodies(&rows, now).await?;
+    write_segment(tx, &segment).await?;
+    Ok(outcome)
+}
+
+/// Finishes an import: compacts the segments when worth it (always after deletions), records
+/// the import, counts a new data version and commits.
+pub async fn commit<T: WriteTx>(
+    mut tx: T,
+    state: ImportState,
+    summary: ImportSummary,
+) -> Result<(), StoreError> {
+    if !state.deleted.is_empty() || needs_compaction(&mut tx).await? {
+        compact_segments(&mut tx, &state.deleted).await?;
+    }
+    let import = tx.allocate(Counter::Import, 1).await?;
+    tx.record_import(import, &summary).await?;
+    tx.bump_data_version().await?;
+    tx.commit().await
+}
+
+/// Stores a new configuration and recomputes every conversation's facts with it, in the one
+/// transaction; returns the number of conversations with facts.
+pub async fn replace_config<T: WriteTx>(
+    mut tx: T,
+    config_toml: &str,
+    calendars: &Arc<Calendars>,
+    threads: Threads,
+) -> Result<u64, StoreError> {
+    tx.set_config(config_toml).await?;
+    let written = rebuild_segments(&mut tx, calendars, threads).await?;
+    tx.bump_data_version().await?;
+    tx.commit().await?;
+    Ok(written)
+}
+
+/// Whether some segment was computed under other fact rules than this build's.
+async fn has_outdated_segments<T: WriteTx>(tx: &mut T) -> Result<bool, StoreError> {
+    Ok(tx
+        .segments()
+        .await?
+        .iter()
+        .any(|s| s.version != FACTS_VERSION))
+}
+
+/// Writes one segment (nothing when empty) under a new id.
+async fn write_segment<T: WriteTx>(tx: &mut T, segment: &Segment) -> Result<(), StoreError> {
+    if segment.ordinals.is_empty() {
+        return Ok(());
+    }
+    let id = tx.allocate(Counter::Segment, 1).await?;
+    tx.insert_segment(
+        id,
+        segment.ordinals.len() as i64,
+        FACTS_VERSION,
+        &segment.encode(),
+    )
+    .await
+}
+
+/// Replaces every segment of the workspace with facts computed from the stored bodies, one page
+/// of bodies and one segment in memory at a time. Returns the conversations with facts.
+pub async fn rebuild_segments<T: WriteTx>(
+    tx: &mut T,
+    calendars: &Arc<Calendars>,
+    threads: Threads,
+) -> Result<u64, StoreError> {
+    tx.delete_segments(None).await?;
+    let mut pending = Segment::default();
+    let mut written = 0u64;
+    let mut after = -1i64;
+    loop {
+        let bodies = tx.bodies_after(after, RECOMPUTE_PAGE).await?;
+        let Some(last) = bodies.last() else { break };
+        after = i64::from(last.ordinal);
+        let ordinals: Vec<u32> = bodies.iter().map(|b| b.ordinal).collect();
+        let conversations = bodies
+            .iter()
+            .map(decode_body)
+            .collect::<Result<Vec<_>, _>>()?;
+        let (_, facts) = compute_facts(conversations, calendars.clone(), threads).await?;
+        for (ordinal, f) in ordinals.into_iter().zip(facts) {
+            if let Some(f) = f {
+                pending.ordinals.push(ordinal);
+                pending.table.push(&f);
+            }
+        }
+        if pending.ordinals.len() >= SEGMENT_ROWS {
+            written += pending.ordinals.len() as u64;
+            write_segment(tx, &std::mem::take(&mut pending)).await?;
+        }
+    }
+    written += pending.ordinals.len() as u64;
+    write_segment(tx, &pending).await?;
+    Ok(written)
+}
+
+/// Whether the segments hold enough outdated rows (or are many enough) to be worth rewriting:
+/// more than a quarter more rows than conversations with facts, or more than 32 segments.
+/// Small imports into a large workspace thus only add a segment.
+async fn needs_compaction<T: WriteTx>(tx: &mut T) -> Result<bool, StoreError> {
+    let segments = tx.segments().await?;
+    let rows: i64 = segments.iter().map(|s| s.rows).sum();
+    let live = tx.live_conversations().await?;
+    Ok(segments.len() > 32 || rows > live + live / 4)
+}
+
+/// Rewrites a workspace's segments so that each conversation has one row (its newest) and
+/// deleted conversations none, one segment in memory at a time.
+async fn compact_segments<T: WriteTx>(tx: &mut T, deleted: &[u32]) -> Result<(), StoreError> {
+    let segments = tx.segments().await?;
+    let Some(newest) = segments.first().map(|s| s.id) else {
+        return Ok(());
+    };
+    if segments.len() == 1 && deleted.is_empty() {
+        return Ok(());
+    }
+    let mut merge = NewestMerge::new(None);
+    for &ordinal in deleted {
+        merge.skip(ordinal);
+    }
+    for info in &segments {
+        let data = tx.segment_data(info.id).await?;
+        merge.add(Segment::decode(&data)?);
+        if merge.len() >= SEGMENT_ROWS {
+            write_segment(tx, &merge.take()).await?;
+        }
+    }
+    write_segment(tx, &merge.take()).await?;
+    tx.delete_segments(Some(newest)).await
+}
+
+/// Reads a workspace's facts from its segments, newest first: [`FactsRead::add`] each segment
+/// as it arrives; an outdated one stops the read (the caller then computes from the bodies).
+#[derive(Debug)]
+pub struct FactsRead {
+    merge: NewestMerge,
+    outdated: bool,
+}
+
+impl FactsRead {
+    pub fn new(start_between: Option<(i64, i64)>) -> FactsRead {
+        FactsRead {
+            merge: NewestMerge::new(start_between),
+            outdated: false,
+        }
+    }
+
+    /// Adds the next (older) segment; false once a segment of other fact rules was met.
+    pub fn add(&mut self, version: i64, data: &[u8]) -> Result<bool, StoreError> {
+        if version != FACTS_VERSION {
+            self.outdated = true;
+            return Ok(false);
+        }
+        self.merge.add(Segment::decode(data)?);
+        Ok(true)
+    }
+
+    /// The facts, or `None` when the segments were outdated.
+    pub fn finish(self) -> Option<servicemeter_core::FactTable> {
+        (!self.outdated).then(|| self.merge.finish().table)
+    }
+}
+
+/// Facts computed from bodies (when the stored segments are outdated and the reader may not
+/// write): feed pages of bodies to [`BodyFacts::add`].
+pub struct BodyFacts {
+    calendars: Arc<Calendars>,
+    threads: Threads,
+    start_between: Option<(i64, i64)>,
+    table: servicemeter_core::FactTable,
+}
+
+impl BodyFacts {
+    pub fn new(
+        calendars: Arc<Calendars>,
+        threads: Threads,
+        start_between: Option<(i64, i64)>,
+    ) -> BodyFacts {
+        BodyFacts {
+            calendars,
+            threads,
+            start_between,
+            table: servicemeter_core::FactTable::new(),
+        }
+    }
+
+    pub async fn add(&mut self, bodies: &[StoredBody]) -> Result<(), StoreError> {
+        let conversations = bodies
+            .iter()
+            .map(decode_body)
+            .collect::<Result<Vec<_>, _>>()?;
+        let (_, facts) = compute_facts(conversations, self.calendars.clone(), self.threads).await?;
+        for f in facts.into_iter().flatten() {
+            let inside = match self.start_between {
+                Some((from, to)) => f.start >= from && f.start < to,
+                None => true,
+            };
+            if inside {
+                self.table.push(&f);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn finish(self) -> servicemeter_core::FactTable {
+        self.table
+    }
+}

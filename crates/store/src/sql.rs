@@ -1,0 +1,609 @@
+//! The two SQL backends: connection pools to the embedded SQLite file or to PostgreSQL, their
+//! migrations, and [`WriteTx`] in SQL that both databases run unchanged (`$N` parameters,
+//! `RETURNING`, `ON CONFLICT`, no `MAX()+1`).
+//!
+//! The SQL is written once; [`on_pool!`] and [`on_tx!`] compile each body for both drivers.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Postgres, QueryBuilder, Row, Sqlite, Transaction};
+
+use crate::backend::{BodyRow, Counter, SegmentInfo, StoredBody, WriteTx};
+use crate::engine::BODY_VERSION;
+use crate::{ImportSummary, StoreError, WorkspaceId};
+
+/// File name of the embedded database inside the data directory.
+pub const DATABASE_FILE: &str = "servicemeter.db";
+
+/// Rows per multi-row statement (6 parameters each: well inside both databases' limits).
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// Where the store lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// The embedded SQLite file in a data directory.
+    Embedded(PathBuf),
+    /// A PostgreSQL database (`postgres://` or `postgresql://` URL).
+    Postgres(String),
+}
+
+impl Location {
+    /// A database URL when given (it must be PostgreSQL's), else the embedded store in
+    /// `data_dir`.
+    pub fn new(database_url: Option<&str>, data_dir: &Path) -> Result<Location, StoreError> {
+        match database_url.map(str::trim).filter(|u| !u.is_empty()) {
+            None => Ok(Location::Embedded(data_dir.to_path_buf())),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(Location::Postgres(url.to_string()))
+            }
+            Some(url) => Err(StoreError::Invalid(format!(
+                "database URL {:?}: only postgres:// URLs are supported (leave it out for the \
+                 embedded store in the data directory)",
+                redact(url)
+            ))),
+        }
+    }
+
+    /// For messages: the directory, or the URL without its password.
+    pub fn describe(&self) -> String {
+        match self {
+            Location::Embedded(dir) => dir.display().to_string(),
+            Location::Postgres(url) => redact(url),
+        }
+    }
+}
+
+/// A URL with the password (between `:` and `@` of the authority) replaced.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            if userinfo.contains(':') {
+                format!("{scheme}://{user}:***@{host}{path}")
+            } else {
+                format!("{scheme}://{userinfo}@{host}{path}")
+            }
+        }
+        None => url.to_string(),
+    }
+}
+
+/// A connection pool of one of the backends.
+#[derive(Debug, Clone)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$p` bound to the concrete pool and `DB` to its database type.
+macro_rules! on_pool {
+    ($pool:expr, $p:ident => $body:expr) => {
+        match $pool {
+            $crate::sql::Pool::Sqlite($p) => {
+                #[allow(dead_code)]
+                type DB = sqlx::Sqlite;
+                $body
+            }
+            $crate::sql::Pool::Postgres($p) => {
+                #[allow(dead_code)]
+                type DB = sqlx::Postgres;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` with `$t` bound to the concrete transaction and `DB` to its database type.
+macro_rules! on_tx {
+    ($tx:expr, $t:ident => $body:expr) => {
+        match $tx {
+            $crate::sql::Tx::Sqlite($t) => {
+                #[allow(dead_code)]
+                type DB = sqlx::Sqlite;
+                $body
+            }
+            $crate::sql::Tx::Postgres($t) => {
+                #[allow(dead_code)]
+                type DB = sqlx::Postgres;
+                $body
+            }
+        }
+    };
+}
+
+pub(crate) use {on_pool, on_tx};
+
+/// A transaction of one of the backends.
+pub(crate) enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> StoreError {
+        StoreError::Database(Box::new(e))
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> StoreError {
+        StoreError::Migration(Box::new(e))
+    }
+}
+
+/// Creates an empty file readable and writable by its owner only (0600), unless it exists.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Opens (creating when needed) the embedded store in a data directory; runs migrations.
+pub(crate) async fn open_sqlite(
+    data_dir: &Path,
+    max_connections: u32,
+) -> Result<SqlitePool, StoreError> {
+    let dir_error = |e: std::io::Error| StoreError::DataDir {
+        path: data_dir.display().to_string(),
+        reason: e.to_string(),
+    };
+    std::fs::create_dir_all(data_dir).map_err(dir_error)?;
+    let file = data_dir.join(DATABASE_FILE);
+    // The store holds customers' messages and password hashes: readable by its owner only.
+    // SQLite gives its -wal and -shm files the database file's permissions.
+    create_private(&file).map_err(dir_error)?;
+    let options = SqliteConnectOptions::from_str("sqlite://")?
+        .filename(&file)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .pragma("cache_size", "-65536")
+        .pragma("temp_store", "memory")
+        .busy_timeout(std::time::Duration::from_secs(60));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(max_connections)
+        // A connection still in a transaction (a rollback that failed after a disk-full
+        // error, say) is closed instead of going back to the pool, where every later
+        // transaction on it would fail.
+        .after_release(|conn, _| {
+            Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+        })
+        .connect_with(options)
+        .await?;
+    sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+    Ok(pool)
+}
+
+/// Connects to PostgreSQL and runs its migrations (several processes may start at once:
+/// sqlx takes an advisory lock around migrations).
+pub(crate) async fn open_postgres(url: &str, max_connections: u32) -> Result<PgPool, StoreError> {
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|e| StoreError::Invalid(format!("database URL {:?}: {e}", redact(url))))?;
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(std::time::Duration::from_secs(30))
+        .after_release(|conn, _| {
+            Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+        })
+        .connect_with(options)
+        .await?;
+    sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+    Ok(pool)
+}
+
+/// A write transaction of one workspace on either backend.
+pub struct SqlTx {
+    pub(crate) tx: Tx,
+    pub(crate) workspace: WorkspaceId,
+    /// Held until commit or drop: one writer at a time in this process (SQLite has one writer
+    /// per database; on PostgreSQL it only orders this process's writers).
+    pub(crate) _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+/// Whether an error is a unique-constraint violation (a taken name or address).
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+impl SqlTx {
+    /// A transaction that only reads (it is never committed; nothing is locked).
+    pub(crate) async fn read(pool: &Pool, workspace: WorkspaceId) -> Result<SqlTx, StoreError> {
+        let tx = match pool {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+        };
+        Ok(SqlTx {
+            tx,
+            workspace,
+            _writer: None,
+        })
+    }
+
+    /// A write transaction outside any one workspace (creating workspaces, the first user):
+    /// SQLite's write lock, or on PostgreSQL the advisory lock `key` (negative keys: never a
+    /// workspace's).
+    pub(crate) async fn begin_global(
+        pool: &Pool,
+        writer: &Arc<tokio::sync::Mutex<()>>,
+        key: i64,
+    ) -> Result<SqlTx, StoreError> {
+        debug_assert!(key < 0);
+        SqlTx::begin(pool, writer, WorkspaceId(key)).await
+    }
+
+    /// Begins a write transaction holding the workspace's write lock.
+    pub(crate) async fn begin(
+        pool: &Pool,
+        writer: &Arc<tokio::sync::Mutex<()>>,
+        workspace: WorkspaceId,
+    ) -> Result<SqlTx, StoreError> {
+        match pool {
+            Pool::Sqlite(p) => {
+                let guard = writer.clone().lock_owned().await;
+                // IMMEDIATE: SQLite's write lock from the start.
+                let tx = p.begin_with("BEGIN IMMEDIATE").await?;
+                Ok(SqlTx {
+                    tx: Tx::Sqlite(tx),
+                    workspace,
+                    _writer: Some(guard),
+                })
+            }
+            Pool::Postgres(p) => {
+                let mut tx = p.begin().await?;
+                // Writers of one workspace, in any process, take turns; other workspaces
+                // proceed. Released with the transaction.
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(workspace.0)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(SqlTx {
+                    tx: Tx::Postgres(tx),
+                    workspace,
+                    _writer: None,
+                })
+            }
+        }
+    }
+}
+
+/// The statement that takes `$1` numbers from a counter of workspace `$2` and returns the
+/// counter after.
+fn allocate_sql(counter: Counter) -> &'static str {
+    match counter {
+        Counter::Ordinal => {
+            "UPDATE workspace_state SET next_ordinal = next_ordinal + $1 WHERE workspace_id = $2 \
+             RETURNING next_ordinal"
+        }
+        Counter::Segment => {
+            "UPDATE workspace_state SET next_segment = next_segment + $1 WHERE workspace_id = $2 \
+             RETURNING next_segment"
+        }
+        Counter::Import => {
+            "UPDATE workspace_state SET next_import = next_import + $1 WHERE workspace_id = $2 \
+             RETURNING next_import"
+        }
+    }
+}
+
+impl WriteTx for SqlTx {
+    fn workspace(&self) -> WorkspaceId {
+        self.workspace
+    }
+
+    async fn load_bodies(&mut self, ids: &[&str]) -> Result<Vec<StoredBody>, StoreError> {
+        let ws = self.workspace.0;
+        let mut found = Vec::new();
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            on_tx!(&mut self.tx, t => {
+                let mut query = QueryBuilder::<DB>::new(
+                    "SELECT conversation_id, ordinal, body_version, body FROM conversations \
+                     WHERE workspace_id = ",
+                );
+                query.push_bind(ws);
+                query.push(" AND conversation_id IN (");
+                let mut separated = query.separated(", ");
+                for id in chunk {
+                    separated.push_bind(id.to_string());
+                }
+                separated.push_unseparated(")");
+                for row in query.build().fetch_all(&mut **t).await? {
+                    found.push(StoredBody {
+                        id: row.try_get(0)?,
+                        ordinal: row.try_get::<i64, _>(1)? as u32,
+                        version: row.try_get(2)?,
+                        bytes: row.try_get(3)?,
+                    });
+                }
+            });
+        }
+        Ok(found)
+    }
+
+    async fn bodies_after(
+        &mut self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredBody>, StoreError> {
+        let ws = self.workspace.0;
+        on_tx!(&mut self.tx, t => {
+            let rows = sqlx::query(
+                "SELECT conversation_id, ordinal, body_version, body FROM conversations \
+                 WHERE workspace_id = $1 AND has_header = $2 AND ordinal > $3 \
+                 ORDER BY ordinal LIMIT $4",
+            )
+            .bind(ws)
+            .bind(true)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&mut **t)
+            .await?;
+            rows.iter()
+                .map(|row| {
+                    Ok(StoredBody {
+                        id: row.try_get(0)?,
+                        ordinal: row.try_get::<i64, _>(1)? as u32,
+                        version: row.try_get(2)?,
+                        bytes: row.try_get(3)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    async fn upsert_bodies(&mut self, rows: &[BodyRow], now: i64) -> Result<(), StoreError> {
+        let ws = self.workspace.0;
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            on_tx!(&mut self.tx, t => {
+                let mut query = QueryBuilder::<DB>::new(
+                    "INSERT INTO conversations (workspace_id, conversation_id, ordinal, \
+                     has_header, body_version, body, updated_at) ",
+                );
+                query.push_values(chunk, |mut row, r| {
+                    row.push_bind(ws)
+                        .push_bind(r.id.as_str())
+                        .push_bind(i64::from(r.ordinal))
+                        .push_bind(r.has_header)
+                        .push_bind(BODY_VERSION)
+                        .push_bind(r.bytes.as_slice())
+                        .push_bind(now);
+                });
+                query.push(
+                    " ON CONFLICT (workspace_id, conversation_id) DO UPDATE SET \
+                     has_header = excluded.has_header, body_version = excluded.body_version, \
+                     body = excluded.body, updated_at = excluded.updated_at",
+                );
+                query.build().execute(&mut **t).await?;
+            });
+        }
+        Ok(())
+    }
+
+    async fn delete_body(&mut self, id: &str) -> Result<bool, StoreError> {
+        let ws = self.workspace.0;
+        on_tx!(&mut self.tx, t => {
+            let done = sqlx::query(
+                "DELETE FROM conversations WHERE workspace_id = $1 AND conversation_id = $2",
+            )
+            .bind(ws)
+            .bind(id)
+            .execute(&mut **t)
+            .await?;
+            Ok(done.rows_affected() > 0)
+        })
+    }
+
+    async fn allocate(&mut self, counter: Counter, n: u32) -> Result<i64, StoreError> {
+        let ws = self.workspace.0;
+        let sql = allocate_sql(counter);
+        let n = i64::from(n);
+        on_tx!(&mut self.tx, t => {
+            let next: i64 = sqlx::query_scalar(sql).bind(n).bind(ws).fetch_one(&mut **t).await?;
+            Ok(next - n)
+        })
+    }
+
+    async fn segments(&mut self) -> Result<Vec<SegmentInfo>, StoreError> {
+        let ws = self.workspace.0;
+        on_tx!(&mut self.tx, t => {
+            let rows = sqlx::query(
+                "SELECT segment_id, row_count, facts_version FROM fact_segments \
+                 WHERE workspace_id = $1 ORDER BY segment_id DESC",
+            )
+            .bind(ws)
+            .fetch_all(&mut **t)
+            .await?;
+            rows.iter()
+                .map(|row| {
+                    Ok(SegmentInfo {
+                        id: row.try_get(0)?,
+                        rows: row.try_get(1)?,
+                        version: row.try_get(2)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    async fn segment_data(&mut self, id: i64) -> Result<Vec<u8>, StoreError> {
+        let ws = self.workspace.0;
+        on_tx!(&mut self.tx, t => {
+            Ok(sqlx::query_scalar(
+                "SELECT data FROM fact_segments WHERE workspace_id = $1 AND segment_id = $2",
+            )
+            .bind(ws)
+            .bind(id)
+            .fetch_one(&mut **t)
+            .await?)
+        })
+    }
+
+    async fn insert_segment(
+        &mut self,
+        id: i64,
+        rows: i64,
+        version: i64,
+        data: &[u8],
+    ) -> Result<(), StoreError> {
+        let ws = self.workspace.0;
+        on_tx!(&mut self.tx, t => {
+            sqlx::query(
+                "INSERT INTO fact_segments (workspace_id, segment_id, row_count, facts_version, \
+                 data) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(ws)
+            .bind(id)
+            .bind(rows)
+            .bind(version)
+            .bind(data)
+            .execute(&mut **t)
+            .await?;
+            Ok(())
+        })
+    }
+
+    async fn delete_segments(&mut self, last: Option<i64>) -> Result<(), StoreError> {
+        let ws = self.workspace.0;
+        let last = last.unwrap_or(i64::MAX);
+        on_tx!(&mut self.tx, t => {
+            sqlx::query("DELETE FROM fact_segments WHERE workspace_id = $1 AND segment_id <= $2")
+                .bind(ws)
+                .bind(last)
+                .execute(&mut **t)
+                .await?;
+            Ok(())
+        })
+    }
+
+    async fn live_conversations(&mut self) -> Result<i64, StoreError> {
+        let ws = self.workspace.0;
+        on_tx!(&mut self.tx, t => {
+            Ok(sqlx::query_scalar(
+                "SELECT COUNT(*) FROM conversations WHERE workspace_id = $1 AND has_header = $2",
+            )
+            .bind(ws)
+            .bind(true)
+            .fetch_one(&mut **t)
+            .await?)
+        })
+    }
+
+    async fn set_config(&mut self, toml: &str) -> Result<(), StoreError> {
+        let ws = self.workspace.0;
+        on_tx!(&mut self.tx, t => {
+            sqlx::query("UPDATE workspaces SET config_toml = $1 WHERE workspace_id = $2")
+                .bind(toml)
+                .bind(ws)
+                .execute(&mut **t)
+                .await?;
+            Ok(())
+        })
+    }
+
+    async fn set_sync_cursor(
+        &mut self,
+        source: &str,
+        cursor: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let ws = self.workspace.0;
+        on_tx!(&mut self.tx, t => {
+            sqlx::query(
+                "INSERT INTO sync_cursors (workspace_id, source, cursor, updated_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (workspace_id, source) DO UPDATE SET \
+                 cursor = excluded.cursor, updated_at = excluded.updated_at",
+            )
+            .bind(ws)
+            .bind(source)
+            .bind(cursor)
+            .bind(now)
+            .execute(&mut **t)
+            .await?;
+            Ok(())
+        })
+    }
+
+    async fn record_import(&mut self, id: i64, summary: &ImportSummary) -> Result<(), StoreError> {
+        let ws = self.workspace.0;
+        on_tx!(&mut self.tx, t => {
+            sqlx::query(
+                "INSERT INTO imports (workspace_id, import_id, finished_at, sources, records, \
+                 conversations, rejected) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(ws)
+            .bind(id)
+            .bind(summary.finished_at)
+            .bind(summary.sources.as_str())
+            .bind(summary.records as i64)
+            .bind(summary.conversations as i64)
+            .bind(summary.rejected as i64)
+            .execute(&mut **t)
+            .await?;
+            Ok(())
+        })
+    }
+
+    async fn bump_data_version(&mut self) -> Result<(), StoreError> {
+        let ws = self.workspace.0;
+        on_tx!(&mut self.tx, t => {
+            sqlx::query(
+                "UPDATE workspace_state SET data_version = data_version + 1 WHERE workspace_id = $1",
+            )
+            .bind(ws)
+            .execute(&mut **t)
+            .await?;
+            Ok(())
+        })
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        match self.tx {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations_and_redaction() {
+        let dir = Path::new("/data");
+        assert_eq!(
+            Location::new(None, dir).unwrap(),
+            Location::Embedded(dir.into())
+        );
+        assert_eq!(
+            Location::new(Some("  "), dir).unwrap(),
+            Location::Embedded(dir.into())
+        );
+        let pg = Location::new(Some("postgres://sm:secret@db:5432/sm"), dir).unwrap();
+        assert_eq!(pg.describe(), "postgres://sm:***@db:5432/sm");
+        let err = Location::new(Some("mysql://root:pw@db/x"), dir).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("only postgres:// URLs"), "{text}");
+        assert!(!text.contains("pw"), "{text}");
+        assert_eq!(redact("postgresql://db/sm"), "postgresql://db/sm");
+        assert_eq!(redact("postgres://sm@db/sm"), "postgres://sm@db/sm");
+    }
+}

@@ -1,0 +1,447 @@
+//! [`Accounts`] on either SQL backend, in SQL both run unchanged.
+
+use servicemeter_core::access::Role;
+use sqlx::Row;
+
+use crate::accounts::{Accounts, ApiToken, Membership, StoredSession, User, UserId};
+use crate::sql::{SqlTx, is_unique_violation, on_pool, on_tx};
+use crate::storage::{Storage, create_workspace, read_workspace};
+use crate::{StoreError, Workspace, WorkspaceId};
+
+/// Advisory lock key (PostgreSQL) for creating the first user.
+const FIRST_USER_LOCK: i64 = -2;
+
+fn read_user<R: Row>(row: &R) -> Result<User, StoreError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(User {
+        id: UserId(row.try_get("user_id")?),
+        email: row.try_get("email")?,
+        password_hash: row.try_get("password_hash")?,
+    })
+}
+
+fn read_membership<R: Row>(row: &R) -> Result<Membership, StoreError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let role: String = row.try_get("role")?;
+    Ok(Membership {
+        role: Role::parse(&role).map_err(|e| StoreError::Invalid(e.to_string()))?,
+        agent_name: row.try_get("agent_name")?,
+    })
+}
+
+fn read_token<R: Row>(row: &R) -> Result<ApiToken, StoreError>
+where
+    for<'a> &'a str: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(ApiToken {
+        workspace: WorkspaceId(row.try_get("workspace_id")?),
+        id: row.try_get("token_id")?,
+        name: row.try_get("name")?,
+        created_at: row.try_get("created_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+impl Accounts for Storage {
+    async fn user_count(&self) -> Result<u64, StoreError> {
+        on_pool!(&self.pool, p => {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+                .fetch_one(p)
+                .await?;
+            Ok(n as u64)
+        })
+    }
+
+    async fn create_user(
+        &self,
+        email: &str,
+        password_hash: &str,
+        now: i64,
+    ) -> Result<UserId, StoreError> {
+        let result: Result<i64, sqlx::Error> = on_pool!(&self.pool, p => {
+            sqlx::query_scalar(
+                "INSERT INTO users (email, password_hash, created_at) VALUES ($1, $2, $3) \
+                 RETURNING user_id",
+            )
+            .bind(email)
+            .bind(password_hash)
+            .bind(now)
+            .fetch_one(p)
+            .await
+        });
+        match result {
+            Ok(id) => Ok(UserId(id)),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!("user {email}"))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn create_first_user(
+        &self,
+        email: &str,
+        password_hash: &str,
+        workspace: &str,
+        now: i64,
+    ) -> Result<Option<(UserId, WorkspaceId)>, StoreError> {
+        // One write transaction under one lock: the count and the inserts see the same state,
+        // and the workspace, the user and the membership are stored together or not at all.
+        let mut tx = SqlTx::begin_global(&self.pool, &self.writer, FIRST_USER_LOCK).await?;
+        let users: i64 = on_tx!(&mut tx.tx, t => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM users")
+                .fetch_one(&mut **t)
+                .await?
+        });
+        if users > 0 {
+            return Ok(None);
+        }
+        let workspace_id = create_workspace(&mut tx, workspace, now).await?;
+        let id: i64 = on_tx!(&mut tx.tx, t => {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO users (email, password_hash, created_at) VALUES ($1, $2, $3) \
+                 RETURNING user_id",
+            )
+            .bind(email)
+            .bind(password_hash)
+            .bind(now)
+            .fetch_one(&mut **t)
+            .await?;
+            sqlx::query(
+                "INSERT INTO memberships (workspace_id, user_id, role) VALUES ($1, $2, 'admin')",
+            )
+            .bind(workspace_id.0)
+            .bind(id)
+            .execute(&mut **t)
+            .await?;
+            id
+        });
+        crate::backend::WriteTx::commit(tx).await?;
+        Ok(Some((UserId(id), workspace_id)))
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        on_pool!(&self.pool, p => {
+            sqlx::query("SELECT user_id, email, password_hash FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_optional(p)
+                .await?
+                .as_ref()
+                .map(read_user)
+                .transpose()
+        })
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        on_pool!(&self.pool, p => {
+            sqlx::query("SELECT user_id, email, password_hash FROM users WHERE user_id = $1")
+                .bind(id.0)
+                .fetch_optional(p)
+                .await?
+                .as_ref()
+                .map(read_user)
+                .transpose()
+        })
+    }
+
+    async fn set_password(&self, id: UserId, password_hash: &str) -> Result<(), StoreError> {
+        on_pool!(&self.pool, p => {
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE user_id = $2")
+                .bind(password_hash)
+                .bind(id.0)
+                .execute(p)
+                .await?;
+            Ok(())
+        })
+    }
+
+    async fn find_workspace(&self, name: &str) -> Result<Option<Workspace>, StoreError> {
+        on_pool!(&self.pool, p => {
+            sqlx::query("SELECT workspace_id, name, config_toml FROM workspaces WHERE name = $1")
+                .bind(name)
+                .fetch_optional(p)
+                .await?
+                .as_ref()
+                .map(read_workspace)
+                .transpose()
+        })
+    }
+
+    async fn set_membership(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+        membership: &Membership,
+    ) -> Result<(), StoreError> {
+        on_pool!(&self.pool, p => {
+            sqlx::query(
+                "INSERT INTO memberships (workspace_id, user_id, role, agent_name) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role, \
+                 agent_name = excluded.agent_name",
+            )
+            .bind(workspace.0)
+            .bind(user.0)
+            .bind(membership.role.as_str())
+            .bind(membership.agent_name.as_deref())
+            .execute(p)
+            .await?;
+            Ok(())
+        })
+    }
+
+    async fn remove_membership(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+    ) -> Result<bool, StoreError> {
+        on_pool!(&self.pool, p => {
+            let done = sqlx::query("DELETE FROM memberships WHERE workspace_id = $1 AND user_id = $2")
+                .bind(workspace.0)
+                .bind(user.0)
+                .execute(p)
+                .await?;
+            Ok(done.rows_affected() > 0)
+        })
+    }
+
+    async fn membership(
+        &self,
+        workspace: WorkspaceId,
+        user: UserId,
+    ) -> Result<Option<Membership>, StoreError> {
+        on_pool!(&self.pool, p => {
+            sqlx::query(
+                "SELECT role, agent_name FROM memberships WHERE workspace_id = $1 AND user_id = $2",
+            )
+            .bind(workspace.0)
+            .bind(user.0)
+            .fetch_optional(p)
+            .await?
+            .as_ref()
+            .map(read_membership)
+            .transpose()
+        })
+    }
+
+    async fn members(&self, workspace: WorkspaceId) -> Result<Vec<(User, Membership)>, StoreError> {
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(
+                "SELECT u.user_id, u.email, u.password_hash, m.role, m.agent_name \
+                 FROM memberships m JOIN users u ON u.user_id = m.user_id \
+                 WHERE m.workspace_id = $1 ORDER BY u.email",
+            )
+            .bind(workspace.0)
+            .fetch_all(p)
+            .await?;
+            rows.iter()
+                .map(|row| Ok((read_user(row)?, read_membership(row)?)))
+                .collect()
+        })
+    }
+
+    async fn memberships_of(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<(Workspace, Membership)>, StoreError> {
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(
+                "SELECT w.workspace_id, w.name, w.config_toml, m.role, m.agent_name \
+                 FROM memberships m JOIN workspaces w ON w.workspace_id = m.workspace_id \
+                 WHERE m.user_id = $1 ORDER BY w.name",
+            )
+            .bind(user.0)
+            .fetch_all(p)
+            .await?;
+            rows.iter()
+                .map(|row| Ok((read_workspace(row)?, read_membership(row)?)))
+                .collect()
+        })
+    }
+
+    async fn create_token(
+        &self,
+        workspace: WorkspaceId,
+        name: &str,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        // The id from the workspace's own counter, in the same statement's transaction.
+        on_pool!(&self.pool, p => {
+            let mut tx = p.begin().await?;
+            let next: i64 = sqlx::query_scalar(
+                "UPDATE workspace_state SET next_token = next_token + 1 WHERE workspace_id = $1 \
+                 RETURNING next_token",
+            )
+            .bind(workspace.0)
+            .fetch_one(&mut *tx)
+            .await?;
+            let id = next - 1;
+            sqlx::query(
+                "INSERT INTO api_tokens (workspace_id, token_id, token_hash, name, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(workspace.0)
+            .bind(id)
+            .bind(token_hash)
+            .bind(name)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(id)
+        })
+    }
+
+    async fn token(
+        &self,
+        workspace: WorkspaceId,
+        token_hash: &str,
+    ) -> Result<Option<ApiToken>, StoreError> {
+        on_pool!(&self.pool, p => {
+            sqlx::query(
+                "SELECT workspace_id, token_id, name, created_at, revoked_at FROM api_tokens \
+                 WHERE workspace_id = $1 AND token_hash = $2 AND revoked_at IS NULL",
+            )
+            .bind(workspace.0)
+            .bind(token_hash)
+            .fetch_optional(p)
+            .await?
+            .as_ref()
+            .map(read_token)
+            .transpose()
+        })
+    }
+
+    async fn tokens(&self, workspace: WorkspaceId) -> Result<Vec<ApiToken>, StoreError> {
+        on_pool!(&self.pool, p => {
+            let rows = sqlx::query(
+                "SELECT workspace_id, token_id, name, created_at, revoked_at FROM api_tokens \
+                 WHERE workspace_id = $1 ORDER BY token_id DESC",
+            )
+            .bind(workspace.0)
+            .fetch_all(p)
+            .await?;
+            rows.iter().map(read_token).collect()
+        })
+    }
+
+    async fn revoke_token(
+        &self,
+        workspace: WorkspaceId,
+        id: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        on_pool!(&self.pool, p => {
+            let done = sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 \
+                 WHERE workspace_id = $2 AND token_id = $3 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(workspace.0)
+            .bind(id)
+            .execute(p)
+            .await?;
+            Ok(done.rows_affected() > 0)
+        })
+    }
+
+    async fn webhook_secret(&self, workspace: WorkspaceId) -> Result<Option<String>, StoreError> {
+        on_pool!(&self.pool, p => {
+            let secret: Option<Option<String>> =
+                sqlx::query_scalar("SELECT webhook_secret FROM workspaces WHERE workspace_id = $1")
+                    .bind(workspace.0)
+                    .fetch_optional(p)
+                    .await?;
+            Ok(secret.flatten())
+        })
+    }
+
+    async fn set_webhook_secret(
+        &self,
+        workspace: WorkspaceId,
+        secret: &str,
+    ) -> Result<(), StoreError> {
+        on_pool!(&self.pool, p => {
+            sqlx::query("UPDATE workspaces SET webhook_secret = $1 WHERE workspace_id = $2")
+                .bind(secret)
+                .bind(workspace.0)
+                .execute(p)
+                .await?;
+            Ok(())
+        })
+    }
+
+    async fn load_session(&self, id: &str) -> Result<Option<StoredSession>, StoreError> {
+        on_pool!(&self.pool, p => {
+            let row = sqlx::query("SELECT data, expires_at FROM sessions WHERE session_id = $1")
+                .bind(id)
+                .fetch_optional(p)
+                .await?;
+            row.map(|row| {
+                Ok(StoredSession {
+                    data: row.try_get(0)?,
+                    expires_at: row.try_get(1)?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    async fn save_session(&self, id: &str, session: &StoredSession) -> Result<(), StoreError> {
+        on_pool!(&self.pool, p => {
+            sqlx::query(
+                "INSERT INTO sessions (session_id, data, expires_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (session_id) DO UPDATE SET data = excluded.data, \
+                 expires_at = excluded.expires_at",
+            )
+            .bind(id)
+            .bind(&session.data)
+            .bind(session.expires_at)
+            .execute(p)
+            .await?;
+            Ok(())
+        })
+    }
+
+    async fn create_session(&self, id: &str, session: &StoredSession) -> Result<bool, StoreError> {
+        on_pool!(&self.pool, p => {
+            let done = sqlx::query(
+                "INSERT INTO sessions (session_id, data, expires_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (session_id) DO NOTHING",
+            )
+            .bind(id)
+            .bind(&session.data)
+            .bind(session.expires_at)
+            .execute(p)
+            .await?;
+            Ok(done.rows_affected() > 0)
+        })
+    }
+
+    async fn delete_session(&self, id: &str) -> Result<(), StoreError> {
+        on_pool!(&self.pool, p => {
+            sqlx::query("DELETE FROM sessions WHERE session_id = $1")
+                .bind(id)
+                .execute(p)
+                .await?;
+            Ok(())
+        })
+    }
+
+    async fn delete_expired_sessions(&self, now: i64) -> Result<u64, StoreError> {
+        on_pool!(&self.pool, p => {
+            let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+                .bind(now)
+                .execute(p)
+                .await?;
+            Ok(done.rows_affected())
+        })
+    }
+}
