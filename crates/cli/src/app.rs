@@ -8,10 +8,13 @@ use servicemeter_core::access::workspace_name_problem;
 use servicemeter_core::config::{DEFAULT_CONFIG_TOML, config_changes};
 use servicemeter_core::report::{GroupBy, ReportOptions, resolve_period};
 use servicemeter_core::time::{MAX_YEAR, MIN_YEAR};
-use servicemeter_core::{Calendars, FactTable, WorkspaceConfig, build_report};
+use servicemeter_core::{Calendars, FactTable, WorkspaceConfig};
 use servicemeter_import::sources::{Source, SourceOptions};
+use servicemeter_report::parallel::build_report_on;
 use servicemeter_report::{FactsFormat, ReportFormat, write_facts, write_report};
-use servicemeter_store::{Accounts, Storage, Store, Workspace, config_file};
+use servicemeter_store::{
+    Accounts, DATABASE_FILE, Location, Storage, Store, Workspace, config_file,
+};
 
 use crate::cli::{
     Cli, Command, ConfigCommand, DemoArgs, FactsArgs, FactsFormatArg, GenerateArgs, GlobalArgs,
@@ -21,7 +24,6 @@ use crate::cli::{
 /// The workspace of the demo.
 const CLI_WORKSPACE: &str = "default";
 /// The database file inside the data directory.
-const DATABASE_FILE: &str = "servicemeter.db";
 /// Marks a directory made by `servicemeter demo` (so that it may be replaced).
 const DEMO_MARKER: &str = ".servicemeter-demo";
 
@@ -46,12 +48,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Demo(args) => runtime()?.block_on(demo(&cli.global, args)),
         Command::Generate(args) => generate(args),
         Command::Serve(args) => runtime()?.block_on(async {
-            let store = Storage::open_embedded(&cli.global.data_dir)
-                .await
-                .with_context(|| {
-                    format!("cannot open the store in {}", cli.global.data_dir.display())
-                })?;
-            crate::server::serve(store, &args, Some(cli.global.data_dir.clone()), None).await
+            let store = open_storage(&cli.global).await?;
+            let mirror = cli.global.config_mirror().map(Path::to_path_buf);
+            crate::server::serve(store, &args, mirror, None).await
         }),
         Command::Config(command) => runtime()?.block_on(config(&cli.global, command)),
         Command::User(crate::cli::UserCommand::Add(args)) => {
@@ -91,6 +90,31 @@ pub(crate) enum Access {
     Write,
 }
 
+impl GlobalArgs {
+    /// Where the store is: `--database-url`, else the embedded store in `--data-dir`.
+    pub(crate) fn location(&self) -> Result<Location> {
+        Ok(Location::new(self.database_url.as_deref(), &self.data_dir)?)
+    }
+
+    /// Where the copy of each workspace's configuration is kept: the data directory of the
+    /// embedded store. With PostgreSQL the configuration lives in the database only (several
+    /// servers on several machines share it).
+    pub(crate) fn config_mirror(&self) -> Option<&Path> {
+        match self.database_url.as_deref().map(str::trim) {
+            Some(url) if !url.is_empty() => None,
+            _ => Some(&self.data_dir),
+        }
+    }
+}
+
+/// Opens the store at `--database-url` or in `--data-dir` (creating or migrating it).
+pub(crate) async fn open_storage(global: &GlobalArgs) -> Result<Storage> {
+    let location = global.location()?;
+    Storage::open(&location)
+        .await
+        .with_context(|| format!("cannot open the store in {}", location.describe()))
+}
+
 /// Opens the store and the workspace of `--workspace`. The stored configuration is in force
 /// (the built-in default when none is stored). For writing commands, `--config` is applied
 /// first (stored, recomputed, and copied to the file in the data directory); a store that holds
@@ -101,16 +125,18 @@ pub(crate) async fn open_store(global: &GlobalArgs, access: Access) -> Result<Op
     if let Some(problem) = workspace_name_problem(&global.workspace) {
         bail!("--workspace: {problem}");
     }
-    let dir = &global.data_dir;
-    if access == Access::Read && !dir.join(DATABASE_FILE).exists() {
+    let mirror = global.config_mirror();
+    if let Some(dir) = mirror
+        && access == Access::Read
+        && !dir.join(DATABASE_FILE).exists()
+    {
         bail!(
-            "there is no store in {} (import data first, or give --data-dir / SERVICEMETER_DATA_DIR)",
+            "there is no store in {} (import data first, or give --data-dir / SERVICEMETER_DATA_DIR, or --database-url)",
             dir.display()
         );
     }
-    let store = Storage::open_embedded(dir)
-        .await
-        .with_context(|| format!("cannot open the store in {}", dir.display()))?;
+    let store = open_storage(global).await?;
+    let place = global.location()?.describe();
     let workspace = match access {
         Access::Write => store.workspace(&global.workspace).await?,
         Access::Read => store
@@ -118,28 +144,28 @@ pub(crate) async fn open_store(global: &GlobalArgs, access: Access) -> Result<Op
             .await?
             .ok_or_else(|| {
                 anyhow!(
-                    "workspace '{}' does not exist in {} (see `servicemeter workspace list`)",
+                    "workspace '{}' does not exist in {place} (see `servicemeter workspace list`)",
                     global.workspace,
-                    dir.display()
                 )
             })?,
     };
-    let file = config_file::path_of(dir, &workspace.name);
+    let file = mirror.map(|dir| config_file::path_of(dir, &workspace.name));
     let given = match &global.config {
         Some(path) => Some((read_config_file(path)?, path.display().to_string())),
-        None if access == Access::Write && workspace.config_toml.is_none() => {
-            let text = if file.exists() {
-                read_config_file(&file)?
-            } else {
-                DEFAULT_CONFIG_TOML.to_string()
-            };
-            Some((text, file.display().to_string()))
-        }
+        None if access == Access::Write && workspace.config_toml.is_none() => match &file {
+            Some(file) if file.exists() => {
+                Some((read_config_file(file)?, file.display().to_string()))
+            }
+            _ => Some((
+                DEFAULT_CONFIG_TOML.to_string(),
+                "the default configuration".into(),
+            )),
+        },
         None => None,
     };
     let workspace = match (given, access) {
         (Some((text, source)), Access::Write) => {
-            let saved = config_file::save(&store, &workspace, &text, Some(dir))
+            let saved = config_file::save(&store, &workspace, &text, mirror)
                 .await
                 .map_err(|e| anyhow!("{source}: {e}"))?;
             if saved.recomputed > 0 {
@@ -167,7 +193,8 @@ pub(crate) async fn open_store(global: &GlobalArgs, access: Access) -> Result<Op
         .clone()
         .unwrap_or_else(|| DEFAULT_CONFIG_TOML.to_string());
     if global.config.is_none()
-        && let Ok(on_disk) = std::fs::read_to_string(&file)
+        && let Some(file) = &file
+        && let Ok(on_disk) = std::fs::read_to_string(file)
         && on_disk != text
     {
         eprintln!(
@@ -197,26 +224,29 @@ async fn config(global: &GlobalArgs, command: ConfigCommand) -> Result<()> {
             print!("{text}");
         }
         ConfigCommand::Apply(args) => {
-            let dir = &global.data_dir;
-            let path = args
-                .file
-                .or_else(|| global.config.clone())
-                .unwrap_or_else(|| config_file::path_of(dir, &global.workspace));
+            let mirror = global.config_mirror();
+            let path = match args.file.or_else(|| global.config.clone()) {
+                Some(path) => path,
+                None => match mirror {
+                    Some(dir) => config_file::path_of(dir, &global.workspace),
+                    None => bail!(
+                        "with --database-url there is no configuration file beside the store: name the file to apply"
+                    ),
+                },
+            };
             let text = read_config_file(&path)?;
             let source = path.display().to_string();
             parse_config(&text, &source)?;
             if let Some(problem) = workspace_name_problem(&global.workspace) {
                 bail!("--workspace: {problem}");
             }
-            let store = Storage::open_embedded(dir)
-                .await
-                .with_context(|| format!("cannot open the store in {}", dir.display()))?;
+            let store = open_storage(global).await?;
             let workspace = store.workspace(&global.workspace).await?;
             let old = workspace
                 .config_toml
                 .clone()
                 .unwrap_or_else(|| DEFAULT_CONFIG_TOML.to_string());
-            let saved = config_file::save(&store, &workspace, &text, Some(dir))
+            let saved = config_file::save(&store, &workspace, &text, mirror)
                 .await
                 .map_err(|e| anyhow!("{source}: {e}"))?;
             store.close().await?;
@@ -431,7 +461,8 @@ async fn report(global: &GlobalArgs, args: ReportArgs) -> Result<()> {
         (facts, opened.config, range)
     };
     let period = resolve_period(&options, range, &config.timezone);
-    let report = build_report(&facts, &config, period, &by);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let report = build_report_on(threads, &facts, &config, period, &by);
     let format = match args.format {
         ReportFormatArg::Table => ReportFormat::Table,
         ReportFormatArg::Json => ReportFormat::Json,
@@ -476,6 +507,11 @@ fn is_empty_dir(path: &Path) -> bool {
 }
 
 async fn demo(global: &GlobalArgs, args: DemoArgs) -> Result<()> {
+    if global.config_mirror().is_none() {
+        eprintln!(
+            "note: the demo builds its own embedded store; --database-url / SERVICEMETER_DATABASE_URL is not used"
+        );
+    }
     // The demo never touches the default data directory: it makes its own.
     let dir: PathBuf = if global.data_dir == Path::new("servicemeter-data") {
         PathBuf::from("servicemeter-demo")
@@ -518,6 +554,7 @@ async fn demo(global: &GlobalArgs, args: DemoArgs) -> Result<()> {
     }
     let demo_global = GlobalArgs {
         data_dir: dir.clone(),
+        database_url: None,
         config: None,
         workspace: CLI_WORKSPACE.to_string(),
     };
@@ -603,7 +640,7 @@ async fn serve_demo(global: &GlobalArgs, args: &DemoArgs) -> Result<()> {
     crate::server::serve(
         opened.store,
         &serve_args,
-        Some(global.data_dir.clone()),
+        global.config_mirror().map(Path::to_path_buf),
         Some(banner),
     )
     .await

@@ -27,6 +27,16 @@ pub struct GlobalArgs {
         default_value = "servicemeter-data"
     )]
     pub data_dir: PathBuf,
+    /// PostgreSQL database to use instead of the embedded store in the data directory
+    /// (postgres://USER:PASSWORD@HOST:PORT/DATABASE; the schema is created or upgraded on first
+    /// use). Several `serve` processes may share one database.
+    #[arg(
+        long,
+        global = true,
+        env = "SERVICEMETER_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
     /// Workspace configuration (TOML) to apply: import, sync and `workspace add` store it
     /// (and rewrite the copy in the data directory); report and facts only read it with
     /// --input, and refuse it when it differs from the stored one (apply it first with

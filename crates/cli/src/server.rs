@@ -17,9 +17,7 @@ use servicemeter_web::{Application, ServerConfig};
 use crate::cli::{GlobalArgs, ServeArgs, TokenCommand, UserAddArgs, WorkspaceCommand};
 
 async fn open(global: &GlobalArgs) -> Result<Storage> {
-    Storage::open_embedded(&global.data_dir)
-        .await
-        .with_context(|| format!("cannot open the store in {}", global.data_dir.display()))
+    crate::app::open_storage(global).await
 }
 
 async fn existing_workspace(store: &Storage, name: &str) -> Result<Workspace> {
@@ -154,7 +152,7 @@ pub async fn workspace(global: &GlobalArgs, command: WorkspaceCommand) -> Result
             if let Some(path) = &global.config {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read configuration {}", path.display()))?;
-                config_file::save(&store, &workspace, &text, Some(&global.data_dir))
+                config_file::save(&store, &workspace, &text, global.config_mirror())
                     .await
                     .map_err(|e| anyhow!("{}: {e}", path.display()))?;
             }

@@ -19,5 +19,5 @@ pub mod time;
 pub use config::{Calendars, ConfigError, WorkspaceConfig};
 pub use facts::{ConversationFacts, FactsRow, compute_facts};
 pub use model::Conversation;
-pub use report::{GroupBy, Report, ReportOptions, build_report};
+pub use report::{GroupBy, Report, ReportOptions, ReportPartial, ReportPlan, build_report};
 pub use table::FactTable;

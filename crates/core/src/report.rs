@@ -608,48 +608,116 @@ impl Groups {
 }
 
 /// Builds the report from the facts of the conversations (any order; facts outside the period
-/// and its previous period are ignored).
+/// and its previous period are ignored), on the calling thread. Callers that want several
+/// threads use [`ReportPlan`]: aggregate row ranges on threads of their own and merge.
 pub fn build_report(
     table: &FactTable,
     config: &WorkspaceConfig,
     period: Option<Period>,
     by: &[GroupBy],
 ) -> Report {
-    let tz = &config.timezone;
-    let current_bounds = period.map(|p| p.bounds(tz));
-    let previous_period = period.map(Period::previous);
-    let previous_bounds = previous_period.map(|p| p.bounds(tz));
+    let plan = ReportPlan::new(table, config, period, by);
+    let partial = plan.aggregate(0..table.len());
+    plan.finish(partial)
+}
 
-    // First-response target per channel, by dictionary index.
-    let mut targets_cache = HashMap::new();
-    let targets_by_name: Vec<i64> = (0..table.names_len())
-        .map(|i| target_millis(&config.targets, table.name(i as u32), &mut targets_cache))
-        .collect();
+/// A report being computed: what every row range needs (period bounds, targets per channel,
+/// the breakdowns), made once. [`ReportPlan::aggregate`] is the sequential kernel over a range
+/// of rows; the [`ReportPartial`]s of disjoint ranges [`merge`](ReportPartial::merge) in any
+/// order into the same report.
+pub struct ReportPlan<'a> {
+    table: &'a FactTable,
+    config: &'a WorkspaceConfig,
+    period: Option<Period>,
+    previous_period: Option<Period>,
+    current_bounds: Option<(i64, i64)>,
+    previous_bounds: Option<(i64, i64)>,
+    /// First-response target per channel, by dictionary index.
+    targets_by_name: Vec<i64>,
+    wanted: Vec<GroupBy>,
+    needs_date: bool,
+}
 
-    let mut wanted = vec![GroupBy::Channel, GroupBy::Agent];
-    for extra in by {
-        if !wanted.contains(extra) {
-            wanted.push(*extra);
+/// The aggregates of some rows of a report.
+pub struct ReportPartial {
+    total: Accumulator,
+    previous: Accumulator,
+    groups: BTreeMap<GroupBy, Groups>,
+}
+
+impl ReportPartial {
+    /// Adds the aggregates of other rows (of the same plan).
+    pub fn merge(&mut self, other: ReportPartial) {
+        self.total.merge(other.total);
+        self.previous.merge(other.previous);
+        for (by, other) in other.groups {
+            self.groups
+                .get_mut(&by)
+                .expect("partials of one plan have the same groups")
+                .merge(other);
         }
     }
-    let needs_date = wanted
-        .iter()
-        .any(|b| matches!(b, GroupBy::Day | GroupBy::Week | GroupBy::Month));
+}
 
-    // Rows are aggregated in parallel ranges whose accumulators are merged afterwards.
-    let aggregate = |rows: std::ops::Range<usize>| {
+impl<'a> ReportPlan<'a> {
+    pub fn new(
+        table: &'a FactTable,
+        config: &'a WorkspaceConfig,
+        period: Option<Period>,
+        by: &[GroupBy],
+    ) -> ReportPlan<'a> {
+        let tz = &config.timezone;
+        let mut targets_cache = HashMap::new();
+        let targets_by_name: Vec<i64> = (0..table.names_len())
+            .map(|i| target_millis(&config.targets, table.name(i as u32), &mut targets_cache))
+            .collect();
+        let mut wanted = vec![GroupBy::Channel, GroupBy::Agent];
+        for extra in by {
+            if !wanted.contains(extra) {
+                wanted.push(*extra);
+            }
+        }
+        let needs_date = wanted
+            .iter()
+            .any(|b| matches!(b, GroupBy::Day | GroupBy::Week | GroupBy::Month));
+        let previous_period = period.map(Period::previous);
+        ReportPlan {
+            table,
+            config,
+            period,
+            previous_period,
+            current_bounds: period.map(|p| p.bounds(tz)),
+            previous_bounds: previous_period.map(|p| p.bounds(tz)),
+            targets_by_name,
+            wanted,
+            needs_date,
+        }
+    }
+
+    /// The table the plan reads.
+    pub fn table(&self) -> &'a FactTable {
+        self.table
+    }
+
+    /// Aggregates the rows of a range (the sequential kernel).
+    pub fn aggregate(&self, rows: std::ops::Range<usize>) -> ReportPartial {
+        let table = self.table;
+        let tz = &self.config.timezone;
         let mut total = Accumulator::default();
         let mut previous = Accumulator::default();
-        let mut groups: BTreeMap<GroupBy, Groups> =
-            wanted.iter().map(|b| (*b, Groups::default())).collect();
+        let mut groups: BTreeMap<GroupBy, Groups> = self
+            .wanted
+            .iter()
+            .map(|b| (*b, Groups::default()))
+            .collect();
         for i in rows {
             let start = table.start(i);
             let n = table.numbers(i);
-            let target = targets_by_name[table.channel_index(i) as usize];
-            if let Some((a, b)) = current_bounds
+            let target = self.targets_by_name[table.channel_index(i) as usize];
+            if let Some((a, b)) = self.current_bounds
                 && (start < a || start >= b)
             {
-                if let Some((pa, pb)) = previous_bounds
+                if let Some((pa, pb)) = self.previous_bounds
                     && start >= pa
                     && start < pb
                 {
@@ -658,7 +726,7 @@ pub fn build_report(
                 continue;
             }
             total.add(&n, target);
-            let date = needs_date.then(|| local_date(start, tz));
+            let date = self.needs_date.then(|| local_date(start, tz));
             for (group, acc) in groups.iter_mut() {
                 match group {
                     GroupBy::Channel => acc.add_name(table.channel_index(i), &n, target),
@@ -684,61 +752,49 @@ pub fn build_report(
                 }
             }
         }
-        (total, previous, groups)
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = table.len().div_ceil(threads).max(1);
-    let parts: Vec<_> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..table.len().max(1))
-            .step_by(chunk)
-            .map(|from| {
-                let rows = from..(from + chunk).min(table.len());
-                scope.spawn(|| aggregate(rows))
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("report worker panicked"))
-            .collect()
-    });
-    let mut parts = parts.into_iter();
-    let (mut total, mut previous, mut groups) = parts.next().expect("at least one part");
-    for (t, p, g) in parts {
-        total.merge(t);
-        previous.merge(p);
-        for (by, other) in g {
-            groups.get_mut(&by).expect("same groups").merge(other);
+        ReportPartial {
+            total,
+            previous,
+            groups,
         }
     }
 
-    let mut finished: BTreeMap<GroupBy, BTreeMap<String, Summary>> = groups
-        .into_iter()
-        .map(|(by, g)| {
-            let none_label = if by == GroupBy::Tag {
-                UNTAGGED
-            } else {
-                UNASSIGNED
-            };
-            (by, g.finish(table, none_label))
-        })
-        .collect();
-    let summary = total.finish();
-    let targets = targets_report(&config.targets, &summary, &finished[&GroupBy::Channel]);
-    Report {
-        timezone: config.timezone_name.clone(),
-        period,
-        previous: previous_period.map(|p| PeriodSummary {
-            period: p,
-            summary: previous.finish(),
-        }),
-        summary,
-        by_channel: finished.remove(&GroupBy::Channel).unwrap_or_default(),
-        by_agent: finished.remove(&GroupBy::Agent).unwrap_or_default(),
-        by_tag: finished.remove(&GroupBy::Tag),
-        by_day: finished.remove(&GroupBy::Day),
-        by_week: finished.remove(&GroupBy::Week),
-        by_month: finished.remove(&GroupBy::Month),
-        targets,
+    /// The report of the merged partials of every row.
+    pub fn finish(&self, partial: ReportPartial) -> Report {
+        let ReportPartial {
+            total,
+            previous,
+            groups,
+        } = partial;
+        let mut finished: BTreeMap<GroupBy, BTreeMap<String, Summary>> = groups
+            .into_iter()
+            .map(|(by, g)| {
+                let none_label = if by == GroupBy::Tag {
+                    UNTAGGED
+                } else {
+                    UNASSIGNED
+                };
+                (by, g.finish(self.table, none_label))
+            })
+            .collect();
+        let summary = total.finish();
+        let targets = targets_report(&self.config.targets, &summary, &finished[&GroupBy::Channel]);
+        Report {
+            timezone: self.config.timezone_name.clone(),
+            period: self.period,
+            previous: self.previous_period.map(|p| PeriodSummary {
+                period: p,
+                summary: previous.finish(),
+            }),
+            summary,
+            by_channel: finished.remove(&GroupBy::Channel).unwrap_or_default(),
+            by_agent: finished.remove(&GroupBy::Agent).unwrap_or_default(),
+            by_tag: finished.remove(&GroupBy::Tag),
+            by_day: finished.remove(&GroupBy::Day),
+            by_week: finished.remove(&GroupBy::Week),
+            by_month: finished.remove(&GroupBy::Month),
+            targets,
+        }
     }
 }
 

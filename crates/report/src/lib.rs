@@ -1,6 +1,7 @@
 //! Rendering of reports and facts: an 80-column terminal table, CSV, JSON, JSON Lines, and SVG
 //! charts. Renders what core computed; never recomputes a figure.
 
+pub mod parallel;
 pub mod svg;
 
 use std::io::{self, Write};

@@ -290,8 +290,17 @@ impl Store for Storage {
             .fetch(p);
             while let Some(row) = rows.try_next().await? {
                 let version: i64 = row.try_get(0)?;
-                let data: &[u8] = row.try_get(1)?;
-                if !read.add(version, data)? {
+                let data: Vec<u8> = row.try_get(1)?;
+                // Decoding and merging a segment (65 536 rows) is CPU work: off the async
+                // workers.
+                let (back, more) = tokio::task::spawn_blocking(move || {
+                    let more = read.add(version, &data);
+                    (read, more)
+                })
+                .await
+                .map_err(|e| StoreError::Database(Box::new(e)))?;
+                read = back;
+                if !more? {
                     break;
                 }
             }

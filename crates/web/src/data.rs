@@ -11,7 +11,8 @@ use servicemeter_core::report::{
     GroupBy, Period, ReportOptions, local_date, preset_period, resolve_period,
 };
 use servicemeter_core::time::{MAX_YEAR, MIN_YEAR};
-use servicemeter_core::{FactTable, Report, WorkspaceConfig, build_report};
+use servicemeter_core::{FactTable, Report, WorkspaceConfig};
+use servicemeter_report::parallel::build_report_on;
 use servicemeter_store::{Store, Workspace};
 
 use crate::error::WebError;
@@ -49,28 +50,24 @@ async fn facts_at<S: Store>(
     workspace: &Workspace,
     version: i64,
 ) -> Result<Arc<FactTable>, WebError> {
-    if let Some((held, table)) = state
-        .facts
-        .lock()
-        .expect("facts cache lock")
-        .get(&workspace.id)
-        && *held == version
-    {
-        return Ok(table.clone());
-    }
-    let stored = state.store.facts(workspace.id, None).await?;
-    let rules = &config(workspace)?.agents;
-    let table = Arc::new(if rules.keeps_facts_as_computed() {
-        stored
-    } else {
-        stored.with_agent_rules(rules)
-    });
+    // Older versions of this workspace's facts are never asked for again.
     state
         .facts
-        .lock()
-        .expect("facts cache lock")
-        .insert(workspace.id, (version, table.clone()));
-    Ok(table)
+        .forget(|(id, held)| *id == workspace.id && *held != version);
+    state
+        .facts
+        .get_or_try_init((workspace.id, version), async {
+            let stored = state.store.facts(workspace.id, None).await?;
+            let rules = config(workspace)?.agents;
+            if rules.keeps_facts_as_computed() {
+                return Ok(stored);
+            }
+            // Renaming agents touches every row: off the async workers.
+            tokio::task::spawn_blocking(move || stored.with_agent_rules(&rules))
+                .await
+                .map_err(|e| WebError::Internal(e.into()))
+        })
+        .await
 }
 
 /// The workspace's configuration (the built-in one when none is stored).
@@ -212,13 +209,16 @@ pub async fn report<S: Store>(
         .map(|(from, to)| servicemeter_core::report::Period { from, to });
     let by = by.to_vec();
     let for_report = config.clone();
+    let threads = state.report_threads;
     let report = state
         .reports
         .get_or_try_init(key, async move {
-            // Aggregation is CPU work on all cores: keep it off the async threads.
-            tokio::task::spawn_blocking(move || build_report(&facts, &for_report, period, &by))
-                .await
-                .map_err(|e| WebError::Internal(e.into()))
+            // Aggregation is CPU work: off the async workers, on the server's report threads.
+            tokio::task::spawn_blocking(move || {
+                build_report_on(threads, &facts, &for_report, period, &by)
+            })
+            .await
+            .map_err(|e| WebError::Internal(e.into()))
         })
         .await?;
     Ok((report, config))

@@ -14,8 +14,13 @@ pub fn system_clock() -> Clock {
     Arc::new(jiff::Timestamp::now)
 }
 
-/// Facts per workspace, with the store's data version they were read at.
-pub type FactsCache = Mutex<HashMap<WorkspaceId, (i64, Arc<FactTable>)>>;
+/// Facts by workspace and the store's data version they were read at: read once however many
+/// requests ask at the same time, and at most [`FACTS_HELD`] tables held.
+pub type FactsCache = Memo<(WorkspaceId, i64), FactTable>;
+
+/// Fact tables held in memory at once (one per busy workspace; a table of 1 M conversations
+/// takes about 170 MB).
+pub const FACTS_HELD: usize = 8;
 
 /// Results computed once per key and shared: concurrent askers of a missing key wait for the
 /// one computation. Keys carry the store's data version, so changed data is never served from
@@ -64,6 +69,21 @@ impl<K: std::hash::Hash + Eq + Clone, V> Memo<K, V> {
             .await
             .cloned()
     }
+
+    /// Drops the entries whose key matches (e.g. older data versions of a workspace).
+    pub fn forget(&self, matches: impl Fn(&K) -> bool) {
+        let mut guard = self.entries.lock().expect("memo lock");
+        guard.1.retain(|k, _| !matches(k));
+    }
+
+    /// Entries held (computed or being computed).
+    pub fn len(&self) -> usize {
+        self.entries.lock().expect("memo lock").1.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// Shared by all handlers; cheap to clone.
@@ -76,6 +96,8 @@ pub struct AppState<S> {
     /// Chart distributions by workspace, data version and period.
     pub distributions: Arc<Memo<crate::data::ReportKey, crate::data::Distributions>>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Threads one report's aggregation may use (the server decides; core starts none).
+    pub report_threads: usize,
     /// How often live pages ask whether the data changed.
     pub live_interval: std::time::Duration,
     /// Where saved configurations are copied to a file (an embedded store's data directory).
@@ -98,6 +120,7 @@ impl<S> Clone for AppState<S> {
             reports: self.reports.clone(),
             distributions: self.distributions.clone(),
             metrics: self.metrics.clone(),
+            report_threads: self.report_threads,
             live_interval: self.live_interval,
             config_dir: self.config_dir.clone(),
             site: self.site.clone(),
@@ -113,10 +136,11 @@ impl<S> AppState<S> {
         AppState {
             store,
             clock,
-            facts: Arc::default(),
+            facts: Arc::new(Memo::new(FACTS_HELD)),
             reports: Arc::new(Memo::new(64)),
             distributions: Arc::new(Memo::new(64)),
             metrics: Arc::default(),
+            report_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             live_interval: std::time::Duration::from_secs(2),
             config_dir: None,
             site: Arc::default(),

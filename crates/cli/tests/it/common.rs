@@ -54,6 +54,8 @@ impl Workspace {
             .current_dir(self.dir.path())
             .env_remove("SERVICEMETER_DATA_DIR")
             .env_remove("SERVICEMETER_WORKSPACE")
+            .env_remove("SERVICEMETER_DATABASE_URL")
+            .env_remove("SERVICEMETER_DATABASE_URL")
             .output()
             .unwrap()
     }
@@ -98,6 +100,7 @@ pub fn run_with_stdin(args: &[&str], input: &[u8]) -> Output {
         .args(args)
         .env_remove("SERVICEMETER_DATA_DIR")
         .env_remove("SERVICEMETER_WORKSPACE")
+        .env_remove("SERVICEMETER_DATABASE_URL")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -105,4 +108,13 @@ pub fn run_with_stdin(args: &[&str], input: &[u8]) -> Output {
         .unwrap();
     child.stdin.take().unwrap().write_all(input).unwrap();
     child.wait_with_output().unwrap()
+}
+
+/// The URL of a fresh schema in the test PostgreSQL database.
+pub fn postgres_url() -> String {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(servicemeter_store::test_support::fresh_postgres_url())
 }

@@ -4,6 +4,7 @@
 
 mod cli;
 mod common;
+mod postgres;
 mod serve;
 mod sources;
 mod sync;
