@@ -61,6 +61,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Token(command) => runtime()?.block_on(crate::server::token(&cli.global, command)),
         Command::Sync(args) => runtime()?.block_on(crate::sync::sync(&cli.global, args)),
+        Command::Jobs(command) => runtime()?.block_on(crate::server::jobs(&cli.global, command)),
     }
 }
 

@@ -83,6 +83,34 @@ pub enum Command {
     /// Fetch what changed in a helpdesk since the last sync (zendesk, freshdesk), through its API;
     /// credentials from the environment (see docs/importers.md).
     Sync(SyncArgs),
+    /// Background jobs of a workspace (recomputes after a settings change, ...): list them, try a
+    /// failed one again, or run the due ones now without a server.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// The newest jobs: number, kind, state, attempts, created (UTC), last error.
+    List(JobsListArgs),
+    /// Queue a failed job again with fresh attempts.
+    Retry(JobsRetryArgs),
+    /// Run every due job of every workspace once, then stop (a running `serve` does this by
+    /// itself).
+    Run,
+}
+
+#[derive(Debug, Args)]
+pub struct JobsListArgs {
+    /// How many jobs, newest first.
+    #[arg(long, default_value_t = 20)]
+    pub limit: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct JobsRetryArgs {
+    /// The job's number (see `servicemeter jobs list`).
+    pub id: i64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -14,7 +14,7 @@ use servicemeter_web::auth::{
 use servicemeter_web::state::system_clock;
 use servicemeter_web::{Application, ServerConfig};
 
-use crate::cli::{GlobalArgs, ServeArgs, TokenCommand, UserAddArgs, WorkspaceCommand};
+use crate::cli::{GlobalArgs, JobsCommand, ServeArgs, TokenCommand, UserAddArgs, WorkspaceCommand};
 
 async fn open(global: &GlobalArgs) -> Result<Storage> {
     crate::app::open_storage(global).await
@@ -224,6 +224,59 @@ pub async fn token(global: &GlobalArgs, command: TokenCommand) -> Result<()> {
                 };
                 writeln!(out, "{}\t{}\t{}", t.id, state, t.name)?;
             }
+        }
+    }
+    store.close().await?;
+    Ok(())
+}
+
+/// `servicemeter jobs list|retry|run`.
+pub async fn jobs(global: &GlobalArgs, command: JobsCommand) -> Result<()> {
+    use servicemeter_store::jobs::{Jobs, Worker};
+    let store = open(global).await?;
+    match command {
+        JobsCommand::List(args) => {
+            let workspace = existing_workspace(&store, &global.workspace).await?;
+            let mut out = std::io::stdout().lock();
+            for job in store.jobs(workspace.id, args.limit).await? {
+                let created = jiff::Timestamp::from_millisecond(job.created_at)
+                    .map(|t| t.strftime("%Y-%m-%d %H:%M:%S").to_string())
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}/{}\t{}\t{}",
+                    job.id,
+                    job.kind,
+                    job.state.as_str(),
+                    job.attempts,
+                    job.max_attempts,
+                    created,
+                    job.last_error.unwrap_or_default()
+                )?;
+            }
+        }
+        JobsCommand::Retry(args) => {
+            let workspace = existing_workspace(&store, &global.workspace).await?;
+            if !store.retry(workspace.id, args.id, now_millis()).await? {
+                bail!(
+                    "workspace {} has no failed job {} (or one of its kind is waiting already)",
+                    workspace.name,
+                    args.id
+                );
+            }
+            println!(
+                "job {} of workspace {} is queued again",
+                args.id, workspace.name
+            );
+        }
+        JobsCommand::Run => {
+            let worker = Worker::new(
+                Arc::new(store.clone()),
+                format!("cli-{}", std::process::id()),
+                Arc::new(now_millis),
+            );
+            let ran = worker.round().await?;
+            println!("ran {ran} jobs");
         }
     }
     store.close().await?;

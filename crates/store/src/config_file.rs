@@ -106,6 +106,38 @@ pub async fn save<S: Store>(
     })
 }
 
+/// [`save`] for a server: the configuration is stored at once and every conversation's facts are
+/// recomputed by a queued [`crate::jobs::RECOMPUTE`] job (the caller wakes its worker), so the
+/// answer does not wait for the recompute.
+pub async fn save_in_background<S: Store>(
+    store: &S,
+    workspace: &Workspace,
+    text: &str,
+    mirror_dir: Option<&Path>,
+    now: i64,
+) -> Result<Saved, SaveError> {
+    use crate::jobs::NewJob;
+    WorkspaceConfig::from_toml(text).map_err(|e| SaveError::Invalid(e.to_string()))?;
+    let changed = workspace.config_toml.as_deref() != Some(text);
+    if changed {
+        store.store_config(workspace.id, text).await?;
+        // One queued recompute is enough: it reads the configuration stored when it runs.
+        store
+            .enqueue(workspace.id, &NewJob::recompute(now), now)
+            .await?;
+    }
+    if let Some(dir) = mirror_dir {
+        write(dir, &workspace.name, text).map_err(|e| SaveError::File {
+            path: path_of(dir, &workspace.name).display().to_string(),
+            reason: e.to_string(),
+        })?;
+    }
+    Ok(Saved {
+        recomputed: 0,
+        changed,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,11 +8,13 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use servicemeter_core::facts::{FACTS_VERSION, compute_all_facts};
 use servicemeter_core::{Calendars, Conversation, ConversationFacts};
 
 use crate::backend::{BodyRow, Counter, StoredBody, WriteTx};
+use crate::jobs::JobProgress;
 use crate::segments::{NewestMerge, SEGMENT_ROWS, Segment};
 use crate::{BatchOutcome, ImportSummary, StoreError};
 
@@ -145,7 +147,7 @@ pub async fn apply<T: WriteTx>(
     if !state.versions_checked {
         state.versions_checked = true;
         if has_outdated_segments(tx).await? {
-            rebuild_segments(tx, calendars, threads).await?;
+            rebuild_segments(tx, calendars, threads, None).await?;
         }
     }
     let batch = merge_duplicates(batch);
@@ -256,7 +258,7 @@ pub async fn replace_config<T: WriteTx>(
     threads: Threads,
 ) -> Result<u64, StoreError> {
     tx.set_config(config_toml).await?;
-    let written = rebuild_segments(&mut tx, calendars, threads).await?;
+    let written = rebuild_segments(&mut tx, calendars, threads, None).await?;
     tx.bump_data_version().await?;
     tx.commit().await?;
     Ok(written)
@@ -286,13 +288,33 @@ async fn write_segment<T: WriteTx>(tx: &mut T, segment: &Segment) -> Result<(), 
     .await
 }
 
+/// Recomputes every conversation's facts with `calendars` (the stored configuration's),
+/// counting into `progress`, and commits.
+pub async fn recompute<T: WriteTx>(
+    mut tx: T,
+    calendars: &Arc<Calendars>,
+    threads: Threads,
+    progress: &JobProgress,
+) -> Result<u64, StoreError> {
+    let written = rebuild_segments(&mut tx, calendars, threads, Some(progress)).await?;
+    tx.bump_data_version().await?;
+    tx.commit().await?;
+    Ok(written)
+}
+
 /// Replaces every segment of the workspace with facts computed from the stored bodies, one page
 /// of bodies and one segment in memory at a time. Returns the conversations with facts.
 pub async fn rebuild_segments<T: WriteTx>(
     tx: &mut T,
     calendars: &Arc<Calendars>,
     threads: Threads,
+    progress: Option<&JobProgress>,
 ) -> Result<u64, StoreError> {
+    if let Some(progress) = progress {
+        let total = tx.live_conversations().await?;
+        progress.total.store(total as u64, Ordering::Relaxed);
+        progress.done.store(0, Ordering::Relaxed);
+    }
     tx.delete_segments(None).await?;
     let mut pending = Segment::default();
     let mut written = 0u64;
@@ -307,6 +329,11 @@ pub async fn rebuild_segments<T: WriteTx>(
             .map(decode_body)
             .collect::<Result<Vec<_>, _>>()?;
         let (_, facts) = compute_facts(conversations, calendars.clone(), threads).await?;
+        if let Some(progress) = progress {
+            progress
+                .done
+                .fetch_add(facts.len() as u64, Ordering::Relaxed);
+        }
         for (ordinal, f) in ordinals.into_iter().zip(facts) {
             if let Some(f) = f {
                 pending.ordinals.push(ordinal);

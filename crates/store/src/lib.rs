@@ -10,8 +10,10 @@
 
 pub mod accounts;
 pub mod backend;
+pub mod citus;
 pub mod config_file;
 pub mod engine;
+pub mod jobs;
 pub mod pipeline;
 pub mod segments;
 pub mod sql;
@@ -139,8 +141,8 @@ pub trait ImportSession: Send {
     fn commit(self, summary: ImportSummary) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-/// Where conversations and facts live.
-pub trait Store: Send + Sync {
+/// Where conversations and facts live (and the background jobs that work on them).
+pub trait Store: jobs::Jobs + Send + Sync {
     type Import<'a>: ImportSession
     where
         Self: 'a;
@@ -164,6 +166,22 @@ pub trait Store: Send + Sync {
         workspace: WorkspaceId,
         config_toml: &str,
         calendars: &Arc<Calendars>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Stores a new configuration without recomputing (a [`jobs::RECOMPUTE`] job does that,
+    /// and until it has, the facts are those of the configuration before).
+    fn store_config(
+        &self,
+        workspace: WorkspaceId,
+        config_toml: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Recomputes every conversation's facts with the stored configuration, in one
+    /// transaction, counting into `progress`. Returns the conversations with facts.
+    fn recompute(
+        &self,
+        workspace: WorkspaceId,
+        progress: &jobs::JobProgress,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
     /// Starts an all-or-nothing import.

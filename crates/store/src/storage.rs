@@ -266,6 +266,44 @@ impl Store for Storage {
         engine::replace_config(tx, config_toml, calendars, self.threads).await
     }
 
+    async fn store_config(
+        &self,
+        workspace: WorkspaceId,
+        config_toml: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = SqlTx::begin(&self.pool, &self.writer, workspace).await?;
+        tx.set_config(config_toml).await?;
+        tx.commit().await
+    }
+
+    async fn recompute(
+        &self,
+        workspace: WorkspaceId,
+        progress: &crate::jobs::JobProgress,
+    ) -> Result<u64, StoreError> {
+        let mut tx = SqlTx::begin(&self.pool, &self.writer, workspace).await?;
+        // The configuration as stored when the write lock was taken: a later change queues
+        // another recompute.
+        let toml: Option<String> = sql::on_tx!(&mut tx.tx, t => {
+            sqlx::query_scalar("SELECT config_toml FROM workspaces WHERE workspace_id = $1")
+                .bind(workspace.0)
+                .fetch_one(&mut **t)
+                .await?
+        });
+        let config = match toml {
+            Some(text) => WorkspaceConfig::from_toml(&text)
+                .map_err(|e| StoreError::Invalid(format!("stored configuration: {e}")))?,
+            None => WorkspaceConfig::default(),
+        };
+        engine::recompute(
+            tx,
+            &Arc::new(Calendars::new(config)),
+            self.threads,
+            progress,
+        )
+        .await
+    }
+
     async fn begin_import(&self, workspace: WorkspaceId) -> Result<StorageImport, StoreError> {
         Ok(StorageImport {
             tx: SqlTx::begin(&self.pool, &self.writer, workspace).await?,

@@ -30,6 +30,7 @@ use axum::http::header;
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use servicemeter_store::jobs::Worker;
 use servicemeter_store::{Accounts, Store};
 use tokio::net::TcpListener;
 use tower_sessions::cookie::SameSite;
@@ -69,6 +70,10 @@ pub struct ServerConfig {
     /// The data directory of an embedded store: a saved configuration is copied to its file
     /// there (`servicemeter.toml`, `servicemeter.NAME.toml`), so that the file stays true.
     pub config_dir: Option<std::path::PathBuf>,
+    /// Whether this process runs background jobs (any number of processes may).
+    pub run_jobs: bool,
+    /// How often the jobs worker looks for due jobs when nothing wakes it.
+    pub jobs_interval: Duration,
 }
 
 impl Default for ServerConfig {
@@ -86,6 +91,8 @@ impl Default for ServerConfig {
             body_timeout: Duration::from_secs(30),
             live_interval: Duration::from_secs(2),
             config_dir: None,
+            run_jobs: true,
+            jobs_interval: Duration::from_secs(5),
         }
     }
 }
@@ -215,6 +222,10 @@ where
             post(settings::save_token::<S>),
         )
         .route(
+            "/w/{workspace}/settings/jobs",
+            post(settings::retry_job::<S>),
+        )
+        .route(
             "/w/{workspace}/settings/webhook",
             post(settings::rotate_webhook_secret::<S>),
         )
@@ -276,6 +287,9 @@ pub struct Application {
     router: Router,
     header_timeout: Duration,
     purge_sessions: Box<dyn Fn() -> futures_util::future::BoxFuture<'static, ()> + Send + Sync>,
+    /// The background-jobs worker, when this process runs one, and how to stop it.
+    worker: Option<futures_util::future::BoxFuture<'static, ()>>,
+    stop_worker: Arc<tokio::sync::Notify>,
 }
 
 /// How often expired sessions are deleted from the store.
@@ -323,6 +337,26 @@ impl Application {
             config.account_refill,
             100_000,
         ));
+        let worker_name = format!(
+            "serve-{}-{}",
+            std::process::id(),
+            auth::random_hex(4).map_err(|e| anyhow::anyhow!("{e}"))?
+        );
+        let worker_clock = clock.clone();
+        let mut worker = Worker::new(
+            store.clone(),
+            worker_name,
+            Arc::new(move || worker_clock().as_millisecond()),
+        );
+        worker.interval = config.jobs_interval;
+        state.jobs_progress = worker.progress();
+        state.jobs_wake = worker.waker();
+        let stop_worker = Arc::new(tokio::sync::Notify::new());
+        let worker = config.run_jobs.then(|| {
+            let stop = stop_worker.clone();
+            Box::pin(worker.run(async move { stop.notified().await }))
+                as futures_util::future::BoxFuture<'static, ()>
+        });
         let purge_sessions = Box::new(move || {
             let store = store.clone();
             let now = clock().as_second();
@@ -339,6 +373,8 @@ impl Application {
             router: router(state, &config),
             header_timeout: config.header_timeout,
             purge_sessions,
+            worker,
+            stop_worker,
         })
     }
 
@@ -363,7 +399,10 @@ impl Application {
             router,
             header_timeout,
             purge_sessions,
+            worker,
+            stop_worker,
         } = self;
+        let worker = worker.map(tokio::spawn);
         let purge = tokio::spawn(async move {
             let mut every = tokio::time::interval(SESSION_PURGE_INTERVAL);
             loop {
@@ -412,6 +451,17 @@ impl Application {
         }
         purge.abort();
         drop(listener);
+        if let Some(worker) = worker {
+            // A job still running is abandoned after 10 s: its transaction rolls back and its
+            // lease runs out, so another worker (or the next start) runs it again.
+            stop_worker.notify_one();
+            if tokio::time::timeout(Duration::from_secs(10), worker)
+                .await
+                .is_err()
+            {
+                tracing::warn!("a background job was still running; it will run again");
+            }
+        }
         if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown())
             .await
             .is_err()

@@ -13,6 +13,7 @@ use servicemeter_core::WorkspaceConfig;
 use servicemeter_core::access::Role;
 use servicemeter_core::config::DEFAULT_CONFIG_TOML;
 use servicemeter_store::config_file::{self, SaveError};
+use servicemeter_store::jobs::{JobState, RECOMPUTE};
 use servicemeter_store::{Accounts, Membership, Store, StoreError};
 
 use crate::auth::{
@@ -263,7 +264,24 @@ struct SettingsPage {
     webhook_secret: String,
     chatwoot_path: String,
     toml: String,
+    /// Set while a recompute of this workspace is queued or running: what the banner says.
+    recomputing: String,
+    jobs: Vec<JobRow>,
 }
+
+/// A background job as the settings page lists it.
+struct JobRow {
+    id: i64,
+    kind: String,
+    state: &'static str,
+    attempts: String,
+    created: String,
+    error: String,
+    dead: bool,
+}
+
+/// Jobs listed on the settings page.
+const JOBS_SHOWN: u32 = 20;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct SettingsQuery {
@@ -339,6 +357,44 @@ async fn page<S: Store + Accounts>(
         .webhook_secret(access.workspace.id)
         .await?
         .unwrap_or_default();
+    let stored_jobs = state.store.jobs(access.workspace.id, JOBS_SHOWN).await?;
+    let recomputing = stored_jobs
+        .iter()
+        .find(|j| j.kind == RECOMPUTE && matches!(j.state, JobState::Queued | JobState::Running))
+        .map(|j| {
+            let t = Frame::new(lang, None).t;
+            match state.jobs_progress.of(access.workspace.id, j.id) {
+                Some((done, total)) if total > 0 => {
+                    format!("{} ({} %)", t.recomputing, done * 100 / total)
+                }
+                _ => t.recomputing.to_string(),
+            }
+        })
+        .unwrap_or_default();
+    let t = Frame::new(lang, None).t;
+    let jobs = stored_jobs
+        .into_iter()
+        .map(|j| JobRow {
+            id: j.id,
+            kind: j.kind,
+            state: match j.state {
+                JobState::Queued => t.job_queued,
+                JobState::Running => t.job_running,
+                JobState::Done => t.job_done,
+                JobState::Dead => t.job_dead,
+            },
+            attempts: format!("{}/{}", j.attempts, j.max_attempts),
+            created: jiff::Timestamp::from_millisecond(j.created_at)
+                .map(|ts| {
+                    ts.to_zoned_datetime(tz.clone())
+                        .strftime("%Y-%m-%d %H:%M")
+                        .to_string()
+                })
+                .unwrap_or_default(),
+            error: j.last_error.unwrap_or_default(),
+            dead: j.state == JobState::Dead,
+        })
+        .collect();
     Ok(SettingsPage {
         frame: Frame::new(lang, Some(signed_in.user.email.clone())),
         workspace: access.workspace.name.clone(),
@@ -371,6 +427,8 @@ async fn page<S: Store + Accounts>(
             )
         },
         toml: toml_override.unwrap_or(text),
+        recomputing,
+        jobs,
     })
 }
 
@@ -396,23 +454,29 @@ pub async fn show<S: Store + Accounts>(
     Ok(render(&page)?.into_response())
 }
 
-/// Validates and stores a configuration text, recomputing every conversation's facts, and
-/// rewrites the configuration file beside an embedded store. The recompute runs off the async
-/// workers' hands only in the sense that the store does it in its own transaction.
+/// Validates and stores a configuration text, queues the recompute of every conversation's
+/// facts as a background job (the page answers at once and shows it), and rewrites the
+/// configuration file beside an embedded store.
 async fn save_config<S: Store + Accounts>(
     state: &AppState<S>,
     access: &Access,
     text: &str,
 ) -> Result<Result<(), String>, WebError> {
-    match config_file::save(
+    match config_file::save_in_background(
         &*state.store,
         &access.workspace,
         text,
         state.config_dir.as_deref(),
+        state.now_millis(),
     )
     .await
     {
-        Ok(_) => Ok(Ok(())),
+        Ok(saved) => {
+            if saved.changed {
+                state.jobs_wake.notify_one();
+            }
+            Ok(Ok(()))
+        }
         Err(SaveError::Invalid(message)) => Ok(Err(message)),
         Err(SaveError::Store(e)) => Err(e.into()),
         Err(e @ SaveError::File { .. }) => Err(WebError::Internal(e.into())),
@@ -1038,4 +1102,36 @@ pub async fn rotate_webhook_secret<S: Store + Accounts>(
         .set_webhook_secret(access.workspace.id, &secret)
         .await?;
     answer(&state, lang, &signed_in, &access, "webhook", Ok(()), None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct JobForm {
+    retry: i64,
+}
+
+/// Queues a failed (dead) job again with fresh attempts.
+pub async fn retry_job<S: Store + Accounts>(
+    State(state): State<AppState<S>>,
+    lang: Lang,
+    signed_in: SignedIn,
+    Path(name): Path<String>,
+    Form(form): Form<JobForm>,
+) -> Result<Response, WebError> {
+    let access = admin_access(&state, &signed_in, &name).await?;
+    let retried = state
+        .store
+        .retry(access.workspace.id, form.retry, state.now_millis())
+        .await?;
+    if retried {
+        state.jobs_wake.notify_one();
+    }
+    let outcome = if retried {
+        Ok(())
+    } else {
+        Err(format!(
+            "job {}: only a failed job can be tried again (or one of its kind is waiting already)",
+            form.retry
+        ))
+    };
+    answer(&state, lang, &signed_in, &access, "jobs", outcome, None).await
 }

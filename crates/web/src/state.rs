@@ -109,6 +109,10 @@ pub struct AppState<S> {
     pub login_by_account: Arc<crate::limiter::Limiter<String>>,
     /// Signed webhook deliveries seen within the replay window.
     pub deliveries: Arc<crate::webhooks::Deliveries>,
+    /// How far the jobs this process runs are.
+    pub jobs_progress: Arc<servicemeter_store::jobs::Progress>,
+    /// Wakes this process's jobs worker (a job was queued).
+    pub jobs_wake: Arc<tokio::sync::Notify>,
 }
 
 impl<S> Clone for AppState<S> {
@@ -127,6 +131,8 @@ impl<S> Clone for AppState<S> {
             login_by_address: self.login_by_address.clone(),
             login_by_account: self.login_by_account.clone(),
             deliveries: self.deliveries.clone(),
+            jobs_progress: self.jobs_progress.clone(),
+            jobs_wake: self.jobs_wake.clone(),
         }
     }
 }
@@ -155,6 +161,8 @@ impl<S> AppState<S> {
                 100_000,
             )),
             deliveries: Arc::default(),
+            jobs_progress: Arc::default(),
+            jobs_wake: Arc::default(),
         }
     }
 

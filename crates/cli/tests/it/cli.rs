@@ -718,3 +718,28 @@ fn agent_rules_merge_and_exclude_in_both_paths() {
     assert_eq!(without["conversations"].as_u64().unwrap(), total - anna);
     assert!(without["by_agent"].get("Anna").is_none());
 }
+
+/// `jobs run` does the queued work without a server; `jobs list` and `jobs retry` show and
+/// requeue jobs; errors name the job.
+#[test]
+fn jobs_are_listed_run_and_retried_from_the_command_line() {
+    let ws = Workspace::new();
+    ws.ok(&[
+        "--config",
+        &fixture("config.toml"),
+        "import",
+        &fixture("nested.jsonl"),
+    ]);
+    assert_eq!(ws.ok(&["jobs", "list"]), "", "no jobs yet");
+    assert_eq!(ws.ok(&["jobs", "run"]), "ran 0 jobs\n");
+    let out = ws.run(&["jobs", "retry", "7"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("workspace default has no failed job 7"),
+        "{err}"
+    );
+    let out = ws.run(&["--workspace", "nope", "jobs", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("workspace 'nope' does not exist"));
+}

@@ -215,6 +215,16 @@ async fn demo_serve_prints_a_sign_in_that_works() {
         .await
         .unwrap();
     assert_eq!(saved.status(), 303);
+    // The server's worker recomputes in the background; `jobs list` shows it done.
+    let mut listed = String::new();
+    for _ in 0..200 {
+        listed = String::from_utf8(servicemeter(&data, &["jobs", "list"], b"").stdout).unwrap();
+        if listed.contains("\trecompute\tdone\t1/5\t") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(listed.starts_with("1\trecompute\tdone\t1/5\t"), "{listed}");
     let report: Value =
         serde_json::from_slice(&servicemeter(&data, &["report", "--format", "json"], b"").stdout)
             .unwrap();

@@ -3,7 +3,9 @@
 //! One test binary per crate (a cold build links each binary separately).
 
 mod accounts;
+mod citus;
 mod concurrency;
+mod jobs;
 mod story;
 
 /// A store in a fresh schema of the test PostgreSQL database.

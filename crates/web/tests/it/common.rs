@@ -132,6 +132,22 @@ pub async fn spawn_app_with_clock(
 }
 
 impl TestApp {
+    /// Waits until the workspace has no queued or running job (the server's worker runs them).
+    pub async fn jobs_settled(&self, workspace: &Workspace) {
+        use servicemeter_store::jobs::{JobState, Jobs};
+        for _ in 0..400 {
+            let jobs = self.store.jobs(workspace.id, 100).await.unwrap();
+            if jobs
+                .iter()
+                .all(|j| matches!(j.state, JobState::Done | JobState::Dead))
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("jobs of {} still waiting after 10 s", workspace.name);
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
     }

@@ -6,7 +6,9 @@ use serde_json::Value;
 use servicemeter_core::access::Role;
 use servicemeter_store::Accounts;
 
+/// The report once the recompute a settings change queued has run.
 async fn report(app: &TestApp, token: &str) -> Value {
+    app.jobs_settled(&app.shop_a).await;
     client()
         .get(app.url("/api/v1/workspaces/shop-a/report?from=2024-03-04&to=2024-03-10"))
         .bearer_auth(token)
@@ -579,4 +581,171 @@ async fn a_new_workspace_shows_the_defaults_in_force_and_viewer_first() {
         assert_eq!(r.status(), 303, "{action}");
     }
     assert_eq!(stored_config(&app, "shop-b").await, None);
+}
+
+/// A settings change answers at once and queues the recompute; the page lists the jobs, and a
+/// failed job can be tried again from it.
+#[tokio::test]
+async fn background_jobs_are_listed_and_a_failed_one_is_tried_again() {
+    use servicemeter_store::jobs::{JobState, Jobs, NewJob};
+    let app = spawn_app().await;
+    app.add_user("admin@shop.nl", &app.shop_a, Role::Admin, None)
+        .await;
+    let admin = app.signed_in("admin@shop.nl").await;
+    let page = admin.get(app.url("/w/shop-a/settings")).text_body().await;
+    assert!(page.contains("id=\"jobs\""), "the jobs section is there");
+    assert!(!page.contains("class=\"job\""), "no jobs yet");
+
+    let r = admin
+        .post(app.url("/w/shop-a/settings/targets"))
+        .form(&[
+            ("first_response", "chat = 1m\ndefault = 1h"),
+            ("median_first_response", ""),
+            ("csat_pct", "40"),
+            ("resolution_pct", "60"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    app.jobs_settled(&app.shop_a).await;
+    let jobs = app.store.jobs(app.shop_a.id, 10).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(
+        (jobs[0].kind.as_str(), jobs[0].state),
+        ("recompute", JobState::Done)
+    );
+    let page = admin.get(app.url("/w/shop-a/settings")).text_body().await;
+    assert!(
+        page.contains("<td>recompute</td><td>klaar</td><td>1/5</td>"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("id=\"recomputing\""),
+        "nothing is being recomputed"
+    );
+
+    // A job nobody can run fails (one attempt) and stays with its error and a retry button.
+    let now = fixed_now().as_millisecond();
+    let id = app
+        .store
+        .enqueue(
+            app.shop_a.id,
+            &NewJob {
+                kind: "report-mail".into(),
+                payload: String::new(),
+                dedupe_key: None,
+                run_after: now,
+                max_attempts: 1,
+            },
+            now,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    // The worker looks every 5 s; a retry from the page wakes it at once, this does not.
+    for _ in 0..400 {
+        let jobs = app.store.jobs(app.shop_a.id, 10).await.unwrap();
+        if jobs.iter().any(|j| j.id == id && j.state == JobState::Dead) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let page = admin.get(app.url("/w/shop-a/settings")).text_body().await;
+    assert!(
+        page.contains("<td>report-mail</td><td>mislukt</td><td>1/1</td>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("no worker knows jobs of kind &#34;report-mail&#34;"),
+        "{page}"
+    );
+    assert!(page.contains(&format!("name=\"retry\" value=\"{id}\"")));
+    let r = admin
+        .post(app.url("/w/shop-a/settings/jobs"))
+        .form(&[("retry", id.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    app.jobs_settled(&app.shop_a).await;
+    let job = app
+        .store
+        .jobs(app.shop_a.id, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|j| j.id == id)
+        .unwrap();
+    assert_eq!(
+        (job.state, job.attempts),
+        (JobState::Dead, 1),
+        "tried once more"
+    );
+    // A job that is not dead cannot be retried: said on the page.
+    let r = admin
+        .post(app.url("/w/shop-a/settings/jobs"))
+        .form(&[("retry", jobs[0].id.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("only a failed job can be tried again")
+    );
+}
+
+/// Until the recompute has run, the page says the figures are those of the previous settings;
+/// a server that runs no jobs leaves it to another process (here: a worker of the test's own).
+#[tokio::test]
+async fn the_page_says_while_figures_are_being_recomputed() {
+    use servicemeter_store::jobs::Worker;
+    let app = spawn_app_with(servicemeter_web::ServerConfig {
+        run_jobs: false,
+        ..Default::default()
+    })
+    .await;
+    app.add_user("admin@shop.nl", &app.shop_a, Role::Admin, None)
+        .await;
+    let admin = app.signed_in("admin@shop.nl").await;
+    let token = app.token(&app.shop_a).await;
+    let before: Value = client()
+        .get(app.url("/api/v1/workspaces/shop-a/report?from=2024-03-04&to=2024-03-10"))
+        .bearer_auth(&token)
+        .json_body()
+        .await;
+    let r = admin
+        .post(app.url("/w/shop-a/settings/targets"))
+        .form(&[
+            ("first_response", "chat = 1m\ndefault = 1h"),
+            ("median_first_response", ""),
+            ("csat_pct", "40"),
+            ("resolution_pct", "60"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let page = admin.get(app.url("/w/shop-a/settings")).text_body().await;
+    assert!(page.contains("id=\"recomputing\""), "{page}");
+    assert!(page.contains("<td>recompute</td><td>wacht</td><td>0/5</td>"));
+    // Another process's worker (any number may share the store) runs it.
+    let worker = Worker::new(
+        app.store.clone(),
+        "elsewhere".into(),
+        std::sync::Arc::new(|| fixed_now().as_millisecond()),
+    );
+    assert_eq!(worker.round().await.unwrap(), 1);
+    let page = admin.get(app.url("/w/shop-a/settings")).text_body().await;
+    assert!(!page.contains("id=\"recomputing\""));
+    let after: Value = client()
+        .get(app.url("/api/v1/workspaces/shop-a/report?from=2024-03-04&to=2024-03-10"))
+        .bearer_auth(&token)
+        .json_body()
+        .await;
+    // The chat target is 1 minute now: the recomputed facts are judged by it.
+    assert_ne!(after["targets"], before["targets"]);
 }

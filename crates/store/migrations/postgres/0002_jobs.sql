@@ -1,0 +1,30 @@
+-- Background jobs (recompute after a configuration change, and what comes next: scheduled
+-- syncs, survey e-mails, reports). Distributed by workspace_id like every workspace table;
+-- workers claim with FOR UPDATE SKIP LOCKED, so any number of server processes share them.
+--
+-- state: queued (waits for run_after) → running (claimed by a worker until locked_until; a
+-- worker that died leaves it to be claimed again) → done, or back to queued with a later
+-- run_after after a failure, or dead after max_attempts failures (last_error says why).
+CREATE TABLE jobs (
+    workspace_id BIGINT NOT NULL REFERENCES workspaces (workspace_id),
+    job_id       BIGINT NOT NULL,
+    kind         TEXT   NOT NULL,
+    payload      TEXT   NOT NULL DEFAULT '',
+    dedupe_key   TEXT,
+    state        TEXT   NOT NULL CHECK (state IN ('queued', 'running', 'done', 'dead')),
+    attempts     BIGINT NOT NULL DEFAULT 0,
+    max_attempts BIGINT NOT NULL,
+    run_after    BIGINT NOT NULL,
+    locked_until BIGINT,
+    worker       TEXT,
+    last_error   TEXT,
+    created_at   BIGINT NOT NULL,
+    finished_at  BIGINT,
+    PRIMARY KEY (workspace_id, job_id)
+);
+
+CREATE INDEX jobs_due ON jobs (workspace_id, state, run_after);
+CREATE UNIQUE INDEX jobs_dedupe ON jobs (workspace_id, dedupe_key)
+    WHERE dedupe_key IS NOT NULL AND state = 'queued';
+
+ALTER TABLE workspace_state ADD COLUMN next_job BIGINT NOT NULL DEFAULT 1;
