@@ -327,12 +327,14 @@ impl Store for Storage {
             .bind(workspace.0)
             .fetch(p);
             while let Some(row) = rows.try_next().await? {
-                let version: i64 = row.try_get(0)?;
-                let data: Vec<u8> = row.try_get(1)?;
                 // Decoding and merging a segment (65 536 rows) is CPU work: off the async
-                // workers.
+                // workers. The row moves along, so its bytes are not copied.
                 let (back, more) = tokio::task::spawn_blocking(move || {
-                    let more = read.add(version, &data);
+                    let more = (|| {
+                        let version: i64 = row.try_get(0)?;
+                        let data: &[u8] = row.try_get(1)?;
+                        read.add(version, data)
+                    })();
                     (read, more)
                 })
                 .await
@@ -382,8 +384,8 @@ impl Store for Storage {
     async fn counts(&self, workspace: WorkspaceId) -> Result<WorkspaceCounts, StoreError> {
         on_pool!(&self.pool, p => {
             let row = sqlx::query(
-                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN has_header THEN 1 ELSE 0 END), 0) \
-                 FROM conversations WHERE workspace_id = $1",
+                "SELECT COUNT(*), (SELECT COUNT(*) FROM conversations \
+                 WHERE workspace_id = $1 AND has_header) FROM conversations WHERE workspace_id = $1",
             )
             .bind(workspace.0)
             .fetch_one(p)

@@ -41,7 +41,10 @@ CREATE TABLE conversations (
 );
 
 CREATE UNIQUE INDEX conversations_by_ordinal ON conversations (workspace_id, ordinal);
-CREATE INDEX conversations_by_header ON conversations (workspace_id, has_header);
+-- Counting the conversations with facts. Partial, so that a look-up of conversations by id can
+-- only use the primary key (with the planner's statistics behind during a large import, it
+-- preferred scanning this index's whole workspace range).
+CREATE INDEX conversations_with_header ON conversations (workspace_id) WHERE has_header;
 
 -- Per-conversation facts in columnar segments; a later segment's row for an ordinal replaces
 -- earlier ones. facts_version: the fact rules and encoding the segment was computed with.
