@@ -106,8 +106,16 @@ pub trait WriteTx: Send {
         last: Option<i64>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Conversations with a conversation record.
+    /// Conversations with a conversation record (the workspace's counter, kept by the engine).
     fn live_conversations(&mut self) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    /// Adds `delta` to the counter of conversations with a conversation record, or sets it
+    /// when `exact` (after a recompute counted them).
+    fn count_live(
+        &mut self,
+        delta: i64,
+        exact: bool,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     fn set_config(&mut self, toml: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 

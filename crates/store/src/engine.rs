@@ -158,6 +158,8 @@ pub async fn apply<T: WriteTx>(
         existing.insert(body.id, (body.ordinal, conversation));
     }
     let mut outcome = BatchOutcome::default();
+    // Change of the number of conversations with a conversation record.
+    let mut live_delta = 0i64;
     // Ordinal of each merged conversation; new ones get theirs from the counter below.
     let mut ordinals: Vec<Option<u32>> = Vec::with_capacity(batch.len());
     let mut merged = Vec::with_capacity(batch.len());
@@ -167,16 +169,18 @@ pub async fn apply<T: WriteTx>(
                 state.deleted_ids.insert(partial.id.clone());
             }
             // Gone from the helpdesk: removed here too, whatever else came for it.
-            if let Some((ordinal, _)) = existing.remove(&partial.id) {
+            if let Some((ordinal, stored)) = existing.remove(&partial.id) {
                 tx.delete_body(&partial.id).await?;
                 state.deleted.push(ordinal);
                 outcome.deleted_conversations += 1;
+                live_delta -= i64::from(stored.header.is_some());
             }
             continue;
         }
         let (ordinal, mut conversation) = match existing.remove(&partial.id) {
             Some((ordinal, mut stored)) => {
                 outcome.updated_conversations += 1;
+                live_delta -= i64::from(stored.header.is_some());
                 stored.absorb(partial);
                 (Some(ordinal), stored)
             }
@@ -185,6 +189,7 @@ pub async fn apply<T: WriteTx>(
                 (None, partial)
             }
         };
+        live_delta += i64::from(conversation.header.is_some());
         conversation.normalize();
         if let Some(problem) = servicemeter_core::limits::conversation_problem(&conversation) {
             return Err(StoreError::Limit(problem));
@@ -230,6 +235,9 @@ pub async fn apply<T: WriteTx>(
         .collect();
     tx.upsert_bodies(&rows, now).await?;
     write_segment(tx, &segment).await?;
+    if live_delta != 0 {
+        tx.count_live(live_delta, false).await?;
+    }
     Ok(outcome)
 }
 
@@ -347,6 +355,8 @@ pub async fn rebuild_segments<T: WriteTx>(
     }
     written += pending.ordinals.len() as u64;
     write_segment(tx, &pending).await?;
+    // Every conversation with a record was counted: the counter is exact again.
+    tx.count_live(written as i64, true).await?;
     Ok(written)
 }
 

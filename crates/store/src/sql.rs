@@ -562,11 +562,25 @@ impl WriteTx for SqlTx {
         let ws = self.workspace.0;
         on_tx!(&mut self.tx, t => {
             Ok(sqlx::query_scalar(
-                "SELECT COUNT(*) FROM conversations WHERE workspace_id = $1 AND has_header",
+                "SELECT live_conversations FROM workspace_state WHERE workspace_id = $1",
             )
             .bind(ws)
             .fetch_one(&mut **t)
             .await?)
+        })
+    }
+
+    async fn count_live(&mut self, delta: i64, exact: bool) -> Result<(), StoreError> {
+        let ws = self.workspace.0;
+        let sql = if exact {
+            "UPDATE workspace_state SET live_conversations = $1 WHERE workspace_id = $2"
+        } else {
+            "UPDATE workspace_state SET live_conversations = live_conversations + $1 \
+             WHERE workspace_id = $2"
+        };
+        on_tx!(&mut self.tx, t => {
+            sqlx::query(sql).bind(delta).bind(ws).execute(&mut **t).await?;
+            Ok(())
         })
     }
 

@@ -318,7 +318,13 @@ impl Store for Storage {
         start_between: Option<(i64, i64)>,
     ) -> Result<FactTable, StoreError> {
         use futures_util::TryStreamExt;
-        let mut read = FactsRead::new(start_between);
+        let mut read = Some(FactsRead::new(start_between));
+        // Decoding and merging a segment (65 536 rows) is CPU work: off the async workers, on
+        // a blocking thread, while the next segment arrives (the row moves along, so its bytes
+        // are not copied). Segments merge one after the other, newest first.
+        let mut merging: Option<tokio::task::JoinHandle<(FactsRead, Result<bool, StoreError>)>> =
+            None;
+        let join = |e: tokio::task::JoinError| StoreError::Database(Box::new(e));
         on_pool!(&self.pool, p => {
             let mut rows = sqlx::query(
                 "SELECT facts_version, data FROM fact_segments WHERE workspace_id = $1 \
@@ -327,24 +333,30 @@ impl Store for Storage {
             .bind(workspace.0)
             .fetch(p);
             while let Some(row) = rows.try_next().await? {
-                // Decoding and merging a segment (65 536 rows) is CPU work: off the async
-                // workers. The row moves along, so its bytes are not copied.
-                let (back, more) = tokio::task::spawn_blocking(move || {
+                if let Some(previous) = merging.take() {
+                    let (back, more) = previous.await.map_err(join)?;
+                    read = Some(back);
+                    if !more? {
+                        break;
+                    }
+                }
+                let mut next = read.take().expect("the merge is back");
+                merging = Some(tokio::task::spawn_blocking(move || {
                     let more = (|| {
                         let version: i64 = row.try_get(0)?;
                         let data: &[u8] = row.try_get(1)?;
-                        read.add(version, data)
+                        next.add(version, data)
                     })();
-                    (read, more)
-                })
-                .await
-                .map_err(|e| StoreError::Database(Box::new(e)))?;
-                read = back;
-                if !more? {
-                    break;
-                }
+                    (next, more)
+                }));
             }
         });
+        if let Some(last) = merging.take() {
+            let (back, more) = last.await.map_err(join)?;
+            more?;
+            read = Some(back);
+        }
+        let read = read.expect("the merge is back");
         match read.finish() {
             Some(table) => Ok(table),
             None => self.facts_from_bodies(workspace, start_between).await,
@@ -427,4 +439,264 @@ pub(crate) async fn create_workspace(
         .await?;
         Ok(WorkspaceId(id))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ImportRun, test_support};
+
+    fn record(line: &str) -> Conversation {
+        // The canonical parser lives in the import crate (a dev-dependency here).
+        servicemeter_import::parse_record(line).unwrap()
+    }
+
+    fn header(id: &str) -> Conversation {
+        record(&format!(
+            r#"{{"type":"conversation","id":"{id}","channel":"email","created_at":"2024-03-04T08:00:00Z"}}"#
+        ))
+    }
+
+    fn message(id: &str) -> Conversation {
+        record(&format!(
+            r#"{{"type":"message","conversation":"{id}","at":"2024-03-04T09:00:00Z","author":"customer"}}"#
+        ))
+    }
+
+    fn deletion(id: &str) -> Conversation {
+        record(&format!(r#"{{"type":"deletion","conversation":"{id}"}}"#))
+    }
+
+    /// The counter of conversations with a record, kept by every write, against a count.
+    async fn live_counter_story(store: Storage) {
+        let ws = store.workspace("shop").await.unwrap().id;
+        let calendars = Arc::new(Calendars::new(WorkspaceConfig::default()));
+        let counter = |store: Storage| async move {
+            let mut tx = SqlTx::read(&store.pool, ws).await.unwrap();
+            let counted = tx.live_conversations().await.unwrap() as u64;
+            (counted, store.counts(ws).await.unwrap().with_facts)
+        };
+        let import = |records: Vec<Conversation>| {
+            let store = store.clone();
+            let calendars = calendars.clone();
+            async move {
+                let mut run = ImportRun::new(store.begin_import(ws).await.unwrap(), calendars, 0);
+                for r in records {
+                    run.add(r).await.unwrap();
+                }
+                run.finish("test".into()).await.unwrap();
+            }
+        };
+        // a and b with records, c only a message (no record: not counted).
+        import(vec![header("a"), header("b"), message("c")]).await;
+        assert_eq!(counter(store.clone()).await, (2, 2));
+        // c gets its record, a a message (still one), b is deleted.
+        import(vec![header("c"), message("a"), deletion("b")]).await;
+        assert_eq!(counter(store.clone()).await, (2, 2));
+        // A deleted id that never existed, a new conversation without a record.
+        import(vec![deletion("zzz"), message("d")]).await;
+        assert_eq!(counter(store.clone()).await, (2, 2));
+        // A recompute sets it from what it counted.
+        store
+            .replace_config(ws, "timezone = \"UTC\"\n", &calendars)
+            .await
+            .unwrap();
+        assert_eq!(counter(store.clone()).await, (2, 2));
+    }
+
+    #[tokio::test]
+    async fn sqlite_live_counter_follows_every_write() {
+        let dir = tempfile::tempdir().unwrap();
+        live_counter_story(Storage::open_embedded(dir.path()).await.unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn postgres_live_counter_follows_every_write() {
+        let url = test_support::fresh_postgres_url().await;
+        live_counter_story(Storage::open_postgres(&url, 2).await.unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn the_database_file_is_private_to_its_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Storage::open_embedded(dir.path()).await.unwrap();
+        store.workspace("default").await.unwrap();
+        let mode = std::fs::metadata(dir.path().join(crate::sql::DATABASE_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        store.close().await.unwrap();
+    }
+
+    /// What a disk-full error can leave behind: SQLite ended the transaction itself, the
+    /// rollback that follows fails, and the connection still counts as in a transaction. It
+    /// must not serve the next transaction (that failed with "begin_with at non-zero
+    /// transaction depth" for good).
+    #[tokio::test]
+    async fn a_connection_left_in_a_transaction_is_not_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Storage::open_embedded_with(dir.path(), 1).await.unwrap();
+        {
+            let Pool::Sqlite(pool) = &store.pool else {
+                unreachable!()
+            };
+            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
+            // End the transaction behind sqlx's back; the rollback on drop then fails.
+            sqlx::query("ROLLBACK").execute(&mut *tx).await.unwrap();
+        }
+        for _ in 0..3 {
+            let workspace = store.workspace("default").await.unwrap();
+            let mut import = store.begin_import(workspace.id).await.unwrap();
+            import
+                .apply(Vec::new(), &Arc::new(Calendars::new(Default::default())), 0)
+                .await
+                .unwrap();
+            import
+                .commit(ImportSummary {
+                    sources: "test".into(),
+                    records: 0,
+                    conversations: 0,
+                    rejected: 0,
+                    finished_at: 0,
+                })
+                .await
+                .unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn a_deletion_wins_over_records_of_later_batches_of_the_same_import() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Storage::open_embedded(dir.path()).await.unwrap();
+        let workspace = store.workspace("default").await.unwrap();
+        let calendars = Arc::new(Calendars::new(Default::default()));
+        let header = |id: &str| {
+            let mut c = Conversation::new(id);
+            c.header = Some(servicemeter_core::model::ConversationHeader {
+                channel: servicemeter_core::model::Channel::new("email").unwrap(),
+                created_at: 1_709_539_200_000,
+                customer: None,
+                agent: None,
+                team: None,
+                tags: Vec::new(),
+                subject: None,
+            });
+            c
+        };
+        let mut deletion = Conversation::new("c1");
+        deletion.deleted = true;
+        let mut import = store.begin_import(workspace.id).await.unwrap();
+        import
+            .apply(vec![header("c1"), header("c2")], &calendars, 0)
+            .await
+            .unwrap();
+        import.apply(vec![deletion], &calendars, 0).await.unwrap();
+        // A later batch brings c1 again: the deletion of this import still wins.
+        import
+            .apply(vec![header("c1")], &calendars, 0)
+            .await
+            .unwrap();
+        import
+            .commit(ImportSummary {
+                sources: "test".into(),
+                records: 4,
+                conversations: 2,
+                rejected: 0,
+                finished_at: 0,
+            })
+            .await
+            .unwrap();
+        assert!(
+            store
+                .conversation(workspace.id, "c1")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let facts = store.facts(workspace.id, None).await.unwrap();
+        assert_eq!(facts.len(), 1, "only c2 is counted");
+    }
+
+    /// Segments computed under other fact rules are derived data: readers compute the facts
+    /// from the bodies, the next write replaces the segments. A body of an unknown version is
+    /// a clear error, not a misread.
+    async fn versions_story(store: Storage) {
+        let ws = store.workspace("shop").await.unwrap().id;
+        let calendars = Arc::new(Calendars::new(WorkspaceConfig::default()));
+        let mut run = ImportRun::new(store.begin_import(ws).await.unwrap(), calendars.clone(), 0);
+        for r in [header("a"), message("a"), header("b")] {
+            run.add(r).await.unwrap();
+        }
+        run.finish("test".into()).await.unwrap();
+        let facts = |store: Storage| async move {
+            let mut rows: Vec<(String, u32)> = store
+                .facts(ws, None)
+                .await
+                .unwrap()
+                .to_facts()
+                .into_iter()
+                .map(|f| (f.conversation.clone(), f.customer_messages))
+                .collect();
+            rows.sort();
+            rows
+        };
+        let expected = vec![("a".to_string(), 1), ("b".to_string(), 0)];
+        assert_eq!(facts(store.clone()).await, expected);
+        on_pool!(&store.pool, p => {
+            sqlx::query("UPDATE fact_segments SET facts_version = 0, data = $1")
+                .bind(b"not a segment of this build".as_slice())
+                .execute(p)
+                .await
+                .unwrap();
+        });
+        assert_eq!(
+            facts(store.clone()).await,
+            expected,
+            "computed from the bodies"
+        );
+        let mut run = ImportRun::new(store.begin_import(ws).await.unwrap(), calendars.clone(), 0);
+        run.add(message("b")).await.unwrap();
+        run.finish("test".into()).await.unwrap();
+        let versions: Vec<i64> = on_pool!(&store.pool, p => {
+            sqlx::query_scalar("SELECT facts_version FROM fact_segments")
+                .fetch_all(p)
+                .await
+                .unwrap()
+        });
+        assert!(!versions.is_empty());
+        assert!(
+            versions
+                .iter()
+                .all(|&v| v == servicemeter_core::facts::FACTS_VERSION)
+        );
+        let expected = vec![("a".to_string(), 1), ("b".to_string(), 1)];
+        assert_eq!(facts(store.clone()).await, expected);
+
+        on_pool!(&store.pool, p => {
+            sqlx::query("UPDATE conversations SET body_version = 99 WHERE conversation_id = 'a'")
+                .execute(p)
+                .await
+                .unwrap();
+        });
+        let error = store.conversation(ws, "a").await.unwrap_err().to_string();
+        assert!(
+            error.contains("stored conversation a cannot be read"),
+            "{error}"
+        );
+        assert!(error.contains("body version 99"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn sqlite_stored_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        versions_story(Storage::open_embedded(dir.path()).await.unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn postgres_stored_versions() {
+        let url = test_support::fresh_postgres_url().await;
+        versions_story(Storage::open_postgres(&url, 2).await.unwrap()).await;
+    }
 }

@@ -24,7 +24,10 @@ CREATE TABLE workspace_state (
     next_ordinal BIGINT NOT NULL DEFAULT 0,
     next_segment BIGINT NOT NULL DEFAULT 0,
     next_import  BIGINT NOT NULL DEFAULT 1,
-    next_token   BIGINT NOT NULL DEFAULT 1
+    next_token   BIGINT NOT NULL DEFAULT 1,
+    -- Conversations with a conversation record (those with facts), kept by every write, so
+    -- that deciding on a compaction needs no count over the workspace.
+    live_conversations BIGINT NOT NULL DEFAULT 0
 );
 
 -- The merged, normalized records of one conversation (body_version 1: postcard of
