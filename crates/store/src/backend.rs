@@ -100,10 +100,11 @@ pub trait WriteTx: Send {
         data: &[u8],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Deletes the segments with an id up to `last`, or all when `None`.
+    /// Deletes the segments with an id in `first..=last`.
     fn delete_segments(
         &mut self,
-        last: Option<i64>,
+        first: i64,
+        last: i64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Conversations with a conversation record (the workspace's counter, kept by the engine).

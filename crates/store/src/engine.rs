@@ -248,8 +248,15 @@ pub async fn commit<T: WriteTx>(
     state: ImportState,
     summary: ImportSummary,
 ) -> Result<(), StoreError> {
-    if !state.deleted.is_empty() || needs_compaction(&mut tx).await? {
-        compact_segments(&mut tx, &state.deleted).await?;
+    let plan = if state.deleted.is_empty() {
+        compaction(&mut tx).await?
+    } else {
+        Compaction::Full
+    };
+    match plan {
+        Compaction::Nothing => {}
+        Compaction::Full => compact_segments(&mut tx, &state.deleted).await?,
+        Compaction::Newest(n) => compact_newest(&mut tx, n).await?,
     }
     let import = tx.allocate(Counter::Import, 1).await?;
     tx.record_import(import, &summary).await?;
@@ -323,7 +330,7 @@ pub async fn rebuild_segments<T: WriteTx>(
         progress.total.store(total as u64, Ordering::Relaxed);
         progress.done.store(0, Ordering::Relaxed);
     }
-    tx.delete_segments(None).await?;
+    tx.delete_segments(i64::MIN, i64::MAX).await?;
     let mut pending = Segment::default();
     let mut written = 0u64;
     let mut after = -1i64;
@@ -360,14 +367,55 @@ pub async fn rebuild_segments<T: WriteTx>(
     Ok(written)
 }
 
-/// Whether the segments hold enough outdated rows (or are many enough) to be worth rewriting:
-/// more than a quarter more rows than conversations with facts, or more than 32 segments.
-/// Small imports into a large workspace thus only add a segment.
-async fn needs_compaction<T: WriteTx>(tx: &mut T) -> Result<bool, StoreError> {
+/// What a commit does to the segments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Compaction {
+    Nothing,
+    /// Rewrite all: one row per conversation, deleted ones left out.
+    Full,
+    /// Merge the newest `n` segments (all smaller than [`SEGMENT_ROWS`]) into one.
+    Newest(usize),
+}
+
+/// Small segments (each import or intake batch adds one) allowed before they are merged.
+const SMALL_SEGMENTS: usize = 32;
+
+/// Decides on a compaction: a full rewrite when the segments hold more than a quarter more rows
+/// than conversations with facts (outdated rows piled up); else, when more than
+/// [`SMALL_SEGMENTS`] small segments follow the large ones, a merge of just those, so that
+/// frequent small writes into a large workspace never rewrite all of its facts.
+async fn compaction<T: WriteTx>(tx: &mut T) -> Result<Compaction, StoreError> {
     let segments = tx.segments().await?;
     let rows: i64 = segments.iter().map(|s| s.rows).sum();
     let live = tx.live_conversations().await?;
-    Ok(segments.len() > 32 || rows > live + live / 4)
+    if segments.len() > 1 && rows > live + live / 4 {
+        return Ok(Compaction::Full);
+    }
+    let small = segments
+        .iter()
+        .take_while(|s| s.rows < SEGMENT_ROWS as i64)
+        .count();
+    Ok(if small > SMALL_SEGMENTS {
+        Compaction::Newest(small)
+    } else {
+        Compaction::Nothing
+    })
+}
+
+/// Merges the newest `n` segments into new ones (newer than every other), then deletes them.
+async fn compact_newest<T: WriteTx>(tx: &mut T, n: usize) -> Result<(), StoreError> {
+    let segments = tx.segments().await?;
+    let run = &segments[..n.min(segments.len())];
+    let (Some(newest), Some(oldest)) = (run.first(), run.last()) else {
+        return Ok(());
+    };
+    let mut merge = NewestMerge::new(None);
+    for info in run {
+        let data = tx.segment_data(info.id).await?;
+        merge.add(Segment::decode(&data)?);
+    }
+    write_segment(tx, &merge.take()).await?;
+    tx.delete_segments(oldest.id, newest.id).await
 }
 
 /// Rewrites a workspace's segments so that each conversation has one row (its newest) and
@@ -392,7 +440,7 @@ async fn compact_segments<T: WriteTx>(tx: &mut T, deleted: &[u32]) -> Result<(),
         }
     }
     write_segment(tx, &merge.take()).await?;
-    tx.delete_segments(Some(newest)).await
+    tx.delete_segments(i64::MIN, newest).await
 }
 
 /// Reads a workspace's facts from its segments, newest first: [`FactsRead::add`] each segment

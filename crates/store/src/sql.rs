@@ -18,6 +18,10 @@ use crate::backend::{BodyRow, Counter, SegmentInfo, StoredBody, WriteTx};
 use crate::engine::BODY_VERSION;
 use crate::{ImportSummary, StoreError, WorkspaceId};
 
+/// The PostgreSQL notification channel on which a committed change of a workspace's facts is
+/// announced (payload: the workspace id).
+pub(crate) const DATA_CHANNEL: &str = "servicemeter_data";
+
 /// File name of the embedded database inside the data directory.
 pub const DATABASE_FILE: &str = "servicemeter.db";
 
@@ -545,15 +549,18 @@ impl WriteTx for SqlTx {
         })
     }
 
-    async fn delete_segments(&mut self, last: Option<i64>) -> Result<(), StoreError> {
+    async fn delete_segments(&mut self, first: i64, last: i64) -> Result<(), StoreError> {
         let ws = self.workspace.0;
-        let last = last.unwrap_or(i64::MAX);
         on_tx!(&mut self.tx, t => {
-            sqlx::query("DELETE FROM fact_segments WHERE workspace_id = $1 AND segment_id <= $2")
-                .bind(ws)
-                .bind(last)
-                .execute(&mut **t)
-                .await?;
+            sqlx::query(
+                "DELETE FROM fact_segments WHERE workspace_id = $1 AND segment_id >= $2 \
+                 AND segment_id <= $3",
+            )
+            .bind(ws)
+            .bind(first)
+            .bind(last)
+            .execute(&mut **t)
+            .await?;
             Ok(())
         })
     }
@@ -648,8 +655,17 @@ impl WriteTx for SqlTx {
             .bind(ws)
             .execute(&mut **t)
             .await?;
-            Ok(())
-        })
+        });
+        if let Tx::Postgres(t) = &mut self.tx {
+            // Delivered to every listening process when (and only if) the transaction
+            // commits: their caches of the data version forget this workspace's.
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(DATA_CHANNEL)
+                .bind(ws.to_string())
+                .execute(&mut **t)
+                .await?;
+        }
+        Ok(())
     }
 
     async fn commit(self) -> Result<(), StoreError> {

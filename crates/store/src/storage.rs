@@ -18,10 +18,89 @@ use crate::{
 /// Advisory lock key (PostgreSQL) for creating workspaces.
 const CREATE_WORKSPACE_LOCK: i64 = -1;
 
+/// Data versions of workspaces held in memory while a PostgreSQL listener tells this process
+/// of every committed change (so a request needs no query to know its cached facts are
+/// current). Without a working listener nothing is held and every ask goes to the database.
+#[derive(Debug, Default)]
+struct Versions {
+    held: std::sync::Mutex<std::collections::HashMap<WorkspaceId, i64>>,
+    /// Whether the listener is connected and listening: only then are versions held.
+    listening: std::sync::atomic::AtomicBool,
+    /// Counts forgets: a version read from the database is held only when no change was
+    /// announced while it was being read.
+    epoch: std::sync::atomic::AtomicU64,
+}
+
+impl Versions {
+    fn forget(&self, workspace: Option<WorkspaceId>) {
+        use std::sync::atomic::Ordering;
+        let mut held = self.held.lock().expect("versions lock");
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        match workspace {
+            Some(ws) => {
+                held.remove(&ws);
+            }
+            None => held.clear(),
+        }
+    }
+}
+
+/// Listens for announced changes and makes `versions` forget them; ends when the store is
+/// gone. A lost connection forgets everything and stops holding until it listens again.
+async fn listen_for_changes(pool: sqlx::PgPool, versions: std::sync::Weak<Versions>) {
+    use std::sync::atomic::Ordering;
+    loop {
+        let listener = async {
+            let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
+            listener.listen(sql::DATA_CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        }
+        .await;
+        let Some(shared) = versions.upgrade() else {
+            return;
+        };
+        let mut listener = match listener {
+            Ok(listener) => listener,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for data changes; asking the database");
+                drop(shared);
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                continue;
+            }
+        };
+        shared.forget(None);
+        shared.listening.store(true, Ordering::SeqCst);
+        drop(shared);
+        loop {
+            let next =
+                tokio::time::timeout(std::time::Duration::from_secs(10), listener.try_recv()).await;
+            let Some(shared) = versions.upgrade() else {
+                return;
+            };
+            match next {
+                // Quiet: check that the store still exists, then wait again.
+                Err(_elapsed) => continue,
+                Ok(Ok(Some(notification))) => match notification.payload().parse::<i64>() {
+                    Ok(id) => shared.forget(Some(WorkspaceId(id))),
+                    Err(_) => shared.forget(None),
+                },
+                // The connection was lost: notifications may have been missed.
+                Ok(Ok(None)) | Ok(Err(_)) => {
+                    shared.listening.store(false, Ordering::SeqCst);
+                    shared.forget(None);
+                    break;
+                }
+            }
+        }
+    }
+}
+
 /// The store on the embedded SQLite file or on PostgreSQL.
 #[derive(Debug, Clone)]
 pub struct Storage {
     pub(crate) pool: Pool,
+    /// Data versions held in memory (PostgreSQL, while its listener works).
+    versions: Option<Arc<Versions>>,
     /// One writer at a time in this process on SQLite (one writer per database); writers in
     /// other processes wait on SQLite's busy timeout.
     pub(crate) writer: Arc<tokio::sync::Mutex<()>>,
@@ -53,15 +132,35 @@ impl Storage {
 
     /// The store in a PostgreSQL database.
     pub async fn open_postgres(url: &str, max_connections: u32) -> Result<Storage, StoreError> {
-        let pool = sql::open_postgres(url, max_connections).await?;
-        Ok(Storage::new(Pool::Postgres(pool)))
+        let pool = sql::open_postgres(url, max_connections.max(3)).await?;
+        let versions = Arc::new(Versions::default());
+        tokio::spawn(listen_for_changes(pool.clone(), Arc::downgrade(&versions)));
+        let mut storage = Storage::new(Pool::Postgres(pool));
+        storage.versions = Some(versions);
+        Ok(storage)
     }
 
     fn new(pool: Pool) -> Storage {
         Storage {
             pool,
+            versions: None,
             writer: Arc::default(),
             threads: Threads::all_cores(),
+        }
+    }
+
+    /// Whether data versions are served from memory (PostgreSQL with a working listener).
+    pub fn holds_versions(&self) -> bool {
+        self.versions
+            .as_ref()
+            .is_some_and(|v| v.listening.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    /// After this process changed a workspace's facts: its held version is gone at once (the
+    /// announcement reaches the other processes).
+    fn changed(&self, workspace: WorkspaceId) {
+        if let Some(versions) = &self.versions {
+            versions.forget(Some(workspace));
         }
     }
 
@@ -156,6 +255,8 @@ pub struct StorageImport {
     tx: SqlTx,
     state: ImportState,
     threads: Threads,
+    /// The store's held data versions, forgotten for this workspace when the import commits.
+    versions: Option<Arc<Versions>>,
 }
 
 impl ImportSession for StorageImport {
@@ -186,7 +287,12 @@ impl ImportSession for StorageImport {
     }
 
     async fn commit(self, summary: ImportSummary) -> Result<(), StoreError> {
-        engine::commit(self.tx, self.state, summary).await
+        let workspace = self.tx.workspace();
+        engine::commit(self.tx, self.state, summary).await?;
+        if let Some(versions) = &self.versions {
+            versions.forget(Some(workspace));
+        }
+        Ok(())
     }
 }
 
@@ -224,13 +330,33 @@ impl Store for Storage {
     }
 
     async fn data_version(&self, workspace: WorkspaceId) -> Result<i64, StoreError> {
+        use std::sync::atomic::Ordering;
+        let epoch = match &self.versions {
+            Some(versions) if versions.listening.load(Ordering::SeqCst) => {
+                if let Some(&held) = versions.held.lock().expect("versions lock").get(&workspace) {
+                    return Ok(held);
+                }
+                Some(versions.epoch.load(Ordering::SeqCst))
+            }
+            _ => None,
+        };
         let version: Option<i64> = on_pool!(&self.pool, p => {
             sqlx::query_scalar("SELECT data_version FROM workspace_state WHERE workspace_id = $1")
                 .bind(workspace.0)
                 .fetch_optional(p)
                 .await?
         });
-        Ok(version.unwrap_or(0))
+        let version = version.unwrap_or(0);
+        if let (Some(versions), Some(epoch)) = (&self.versions, epoch) {
+            let mut held = versions.held.lock().expect("versions lock");
+            // Held only when no change was announced meanwhile (else it may be old already).
+            if versions.epoch.load(Ordering::SeqCst) == epoch
+                && versions.listening.load(Ordering::SeqCst)
+            {
+                held.insert(workspace, version);
+            }
+        }
+        Ok(version)
     }
 
     async fn workspaces(&self) -> Result<Vec<Workspace>, StoreError> {
@@ -263,7 +389,9 @@ impl Store for Storage {
         calendars: &Arc<Calendars>,
     ) -> Result<u64, StoreError> {
         let tx = SqlTx::begin(&self.pool, &self.writer, workspace).await?;
-        engine::replace_config(tx, config_toml, calendars, self.threads).await
+        let recomputed = engine::replace_config(tx, config_toml, calendars, self.threads).await?;
+        self.changed(workspace);
+        Ok(recomputed)
     }
 
     async fn store_config(
@@ -309,6 +437,7 @@ impl Store for Storage {
             tx: SqlTx::begin(&self.pool, &self.writer, workspace).await?,
             state: ImportState::default(),
             threads: self.threads,
+            versions: self.versions.clone(),
         })
     }
 
@@ -472,8 +601,10 @@ mod tests {
         let ws = store.workspace("shop").await.unwrap().id;
         let calendars = Arc::new(Calendars::new(WorkspaceConfig::default()));
         let counter = |store: Storage| async move {
-            let mut tx = SqlTx::read(&store.pool, ws).await.unwrap();
-            let counted = tx.live_conversations().await.unwrap() as u64;
+            let counted = {
+                let mut tx = SqlTx::read(&store.pool, ws).await.unwrap();
+                tx.live_conversations().await.unwrap() as u64
+            };
             (counted, store.counts(ws).await.unwrap().with_facts)
         };
         let import = |records: Vec<Conversation>| {
@@ -645,8 +776,11 @@ mod tests {
         let expected = vec![("a".to_string(), 1), ("b".to_string(), 0)];
         assert_eq!(facts(store.clone()).await, expected);
         on_pool!(&store.pool, p => {
-            sqlx::query("UPDATE fact_segments SET facts_version = 0, data = $1")
-                .bind(b"not a segment of this build".as_slice())
+            sqlx::query(
+                "UPDATE fact_segments SET facts_version = 0, data = $1 WHERE workspace_id = $2",
+            )
+            .bind(b"not a segment of this build".as_slice())
+            .bind(ws.0)
                 .execute(p)
                 .await
                 .unwrap();
@@ -660,7 +794,8 @@ mod tests {
         run.add(message("b")).await.unwrap();
         run.finish("test".into()).await.unwrap();
         let versions: Vec<i64> = on_pool!(&store.pool, p => {
-            sqlx::query_scalar("SELECT facts_version FROM fact_segments")
+            sqlx::query_scalar("SELECT facts_version FROM fact_segments WHERE workspace_id = $1")
+                .bind(ws.0)
                 .fetch_all(p)
                 .await
                 .unwrap()
@@ -675,8 +810,12 @@ mod tests {
         assert_eq!(facts(store.clone()).await, expected);
 
         on_pool!(&store.pool, p => {
-            sqlx::query("UPDATE conversations SET body_version = 99 WHERE conversation_id = 'a'")
-                .execute(p)
+            sqlx::query(
+                "UPDATE conversations SET body_version = 99 \
+                 WHERE workspace_id = $1 AND conversation_id = 'a'",
+            )
+            .bind(ws.0)
+            .execute(p)
                 .await
                 .unwrap();
         });

@@ -112,3 +112,44 @@ async fn postgres_writers_of_other_workspaces_proceed() {
         .unwrap();
     assert_eq!(store.counts(a).await.unwrap().conversations, 1);
 }
+
+/// Each process holds data versions in memory; a write by another process reaches it through
+/// PostgreSQL's notifications, so its cached facts are never served after the change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_write_in_one_process_reaches_the_other_processes_data_version() {
+    let url = servicemeter_store::test_support::fresh_postgres_url().await;
+    let writer = Storage::open_postgres(&url, 4).await.unwrap();
+    let reader = Storage::open_postgres(&url, 4).await.unwrap();
+    let ws = writer.workspace("shop").await.unwrap().id;
+    for _ in 0..200 {
+        if reader.holds_versions() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(reader.holds_versions(), "the reader listens");
+    let before = reader.data_version(ws).await.unwrap();
+    assert_eq!(reader.data_version(ws).await.unwrap(), before, "held");
+    let calendars = Arc::new(Calendars::new(WorkspaceConfig::default()));
+    let mut import = writer.begin_import(ws).await.unwrap();
+    import
+        .apply(vec![header("n1")], &calendars, 0)
+        .await
+        .unwrap();
+    // Not committed yet: nothing announced, the held version stays.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(reader.data_version(ws).await.unwrap(), before);
+    import.commit(summary()).await.unwrap();
+    // The writer itself knows at once.
+    assert_eq!(writer.data_version(ws).await.unwrap(), before + 1);
+    let mut seen = before;
+    for _ in 0..200 {
+        seen = reader.data_version(ws).await.unwrap();
+        if seen != before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(seen, before + 1, "the other process noticed the write");
+    assert_eq!(reader.facts(ws, None).await.unwrap().len(), 1);
+}

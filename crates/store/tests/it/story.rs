@@ -292,3 +292,45 @@ async fn compaction(store: Storage) {
             .all(|f| f.agent_messages == 1)
     );
 }
+
+/// Many small writes (live intake) into a workspace: the small segments are merged among
+/// themselves once more than 32 pile up, without a rewrite of everything.
+async fn small_writes(store: Storage) {
+    let ws = store.workspace("shop").await.unwrap().id;
+    let office = Arc::new(Calendars::new(WorkspaceConfig::from_toml(OFFICE).unwrap()));
+    for i in 0..40 {
+        import(&store, ws, &office, vec![vec![header(&format!("c{i}"))]]).await;
+        let (segments, rows) = store.segment_stats(ws).await.unwrap();
+        let expected = if i < 32 {
+            (i + 1, i + 1)
+        } else {
+            (i - 31, i + 1)
+        };
+        assert_eq!((segments, rows), expected, "after import {i}");
+    }
+    // The 33rd small segment made the newest 33 one; seven more followed.
+    assert_eq!(store.facts(ws, None).await.unwrap().len(), 40);
+    // An update of an old conversation still wins over its merged row.
+    import(
+        &store,
+        ws,
+        &office,
+        vec![vec![message("c0", "2024-03-04T08:30:00+01:00", "customer")]],
+    )
+    .await;
+    let facts = store.facts(ws, None).await.unwrap().to_facts();
+    assert_eq!(facts.len(), 40);
+    let c0 = facts.iter().find(|f| f.conversation == "c0").unwrap();
+    assert_eq!(c0.customer_messages, 1);
+}
+
+#[tokio::test]
+async fn sqlite_small_segments_are_merged_among_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    small_writes(Storage::open_embedded(dir.path()).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn postgres_small_segments_are_merged_among_themselves() {
+    small_writes(crate::postgres().await).await;
+}
