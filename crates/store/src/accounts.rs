@@ -114,6 +114,14 @@ pub trait Accounts: Send + Sync {
         user: UserId,
     ) -> impl Future<Output = Result<Option<Membership>, StoreError>> + Send;
 
+    /// The workspace of this name with the user's membership, in one look-up; `None` when
+    /// the workspace does not exist or the user is not in it.
+    fn workspace_membership(
+        &self,
+        name: &str,
+        user: UserId,
+    ) -> impl Future<Output = Result<Option<(Workspace, Membership)>, StoreError>> + Send;
+
     /// The members of a workspace, by e-mail address.
     fn members(
         &self,

@@ -230,6 +230,27 @@ impl Accounts for Storage {
         })
     }
 
+    async fn workspace_membership(
+        &self,
+        name: &str,
+        user: UserId,
+    ) -> Result<Option<(Workspace, Membership)>, StoreError> {
+        on_pool!(&self.pool, p => {
+            sqlx::query(
+                "SELECT w.workspace_id, w.name, w.config_toml, m.role, m.agent_name \
+                 FROM workspaces w JOIN memberships m ON m.workspace_id = w.workspace_id \
+                 WHERE w.name = $1 AND m.user_id = $2",
+            )
+            .bind(name)
+            .bind(user.0)
+            .fetch_optional(p)
+            .await?
+            .as_ref()
+            .map(|row| Ok((read_workspace(row)?, read_membership(row)?)))
+            .transpose()
+        })
+    }
+
     async fn members(&self, workspace: WorkspaceId) -> Result<Vec<(User, Membership)>, StoreError> {
         on_pool!(&self.pool, p => {
             let rows = sqlx::query(

@@ -235,14 +235,12 @@ pub async fn workspace_access<S: Store + Accounts>(
     caller: &Caller,
     name: &str,
 ) -> Result<Access, WebError> {
-    let workspace = store
-        .find_workspace(name)
-        .await?
-        .ok_or(WebError::NotFound)?;
     match caller {
         Caller::User(user) => {
-            let Membership { role, agent_name } = store
-                .membership(workspace.id, user.id)
+            // One look-up: a workspace the user is not in is the same 404 as one that does
+            // not exist.
+            let (workspace, Membership { role, agent_name }) = store
+                .workspace_membership(name, user.id)
                 .await?
                 .ok_or(WebError::NotFound)?;
             Ok(Access {
@@ -253,12 +251,20 @@ pub async fn workspace_access<S: Store + Accounts>(
         }
         // A token acts for its workspace with a lead's reach (figures, conversations, intake),
         // never as an administrator.
-        Caller::Token { workspace: own, .. } if *own == workspace.id => Ok(Access {
-            workspace,
-            role: Role::Lead,
-            agent_name: None,
-        }),
-        Caller::Token { .. } => Err(WebError::NotFound),
+        Caller::Token { workspace: own, .. } => {
+            let workspace = store
+                .find_workspace(name)
+                .await?
+                .ok_or(WebError::NotFound)?;
+            if workspace.id != *own {
+                return Err(WebError::NotFound);
+            }
+            Ok(Access {
+                workspace,
+                role: Role::Lead,
+                agent_name: None,
+            })
+        }
     }
 }
 
