@@ -94,15 +94,19 @@ pub async fn save<S: Store>(
     } else {
         0
     };
-    if let Some(dir) = mirror_dir {
-        write(dir, &workspace.name, text).map_err(|e| SaveError::File {
-            path: path_of(dir, &workspace.name).display().to_string(),
-            reason: e.to_string(),
-        })?;
-    }
+    mirror(mirror_dir, workspace, text)?;
     Ok(Saved {
         recomputed,
         changed,
+    })
+}
+
+/// Rewrites the copy of a workspace's configuration in `dir` (when there is one).
+fn mirror(dir: Option<&Path>, workspace: &Workspace, text: &str) -> Result<(), SaveError> {
+    let Some(dir) = dir else { return Ok(()) };
+    write(dir, &workspace.name, text).map_err(|e| SaveError::File {
+        path: path_of(dir, &workspace.name).display().to_string(),
+        reason: e.to_string(),
     })
 }
 
@@ -126,12 +130,7 @@ pub async fn save_in_background<S: Store>(
             .enqueue(workspace.id, &NewJob::recompute(now), now)
             .await?;
     }
-    if let Some(dir) = mirror_dir {
-        write(dir, &workspace.name, text).map_err(|e| SaveError::File {
-            path: path_of(dir, &workspace.name).display().to_string(),
-            reason: e.to_string(),
-        })?;
-    }
+    mirror(mirror_dir, workspace, text)?;
     Ok(Saved {
         recomputed: 0,
         changed,

@@ -217,12 +217,7 @@ impl Storage {
                 .fetch_optional(p)
                 .await?
         });
-        let config = match toml.flatten() {
-            Some(text) => WorkspaceConfig::from_toml(&text)
-                .map_err(|e| StoreError::Invalid(format!("stored configuration: {e}")))?,
-            None => WorkspaceConfig::default(),
-        };
-        Ok(Calendars::new(config))
+        calendars_of(toml.flatten())
     }
 
     /// Facts computed from the bodies, for a reader that met outdated segments (it may not
@@ -248,6 +243,16 @@ impl Storage {
         }
         Ok(facts.finish())
     }
+}
+
+/// The calendars of a stored configuration (the defaults without one).
+fn calendars_of(stored: Option<String>) -> Result<Calendars, StoreError> {
+    let config = match stored {
+        Some(text) => WorkspaceConfig::from_toml(&text)
+            .map_err(|e| StoreError::Invalid(format!("stored configuration: {e}")))?,
+        None => WorkspaceConfig::default(),
+    };
+    Ok(Calendars::new(config))
 }
 
 /// An import in progress: one write transaction and the engine's state.
@@ -418,18 +423,10 @@ impl Store for Storage {
                 .fetch_one(&mut **t)
                 .await?
         });
-        let config = match toml {
-            Some(text) => WorkspaceConfig::from_toml(&text)
-                .map_err(|e| StoreError::Invalid(format!("stored configuration: {e}")))?,
-            None => WorkspaceConfig::default(),
-        };
-        engine::recompute(
-            tx,
-            &Arc::new(Calendars::new(config)),
-            self.threads,
-            progress,
-        )
-        .await
+        let calendars = Arc::new(calendars_of(toml)?);
+        let recomputed = engine::recompute(tx, &calendars, self.threads, progress).await?;
+        self.changed(workspace);
+        Ok(recomputed)
     }
 
     async fn begin_import(&self, workspace: WorkspaceId) -> Result<StorageImport, StoreError> {
