@@ -62,6 +62,12 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Token(command) => runtime()?.block_on(crate::server::token(&cli.global, command)),
         Command::Sync(args) => runtime()?.block_on(crate::sync::sync(&cli.global, args)),
         Command::Jobs(command) => runtime()?.block_on(crate::server::jobs(&cli.global, command)),
+        Command::Backup(args) => runtime()?.block_on(crate::lifecycle::backup(&cli.global, args)),
+        Command::Restore(args) => runtime()?.block_on(crate::lifecycle::restore(&cli.global, args)),
+        Command::EraseCustomer(args) => {
+            runtime()?.block_on(crate::lifecycle::erase_customer(&cli.global, args))
+        }
+        Command::Audit(args) => runtime()?.block_on(crate::lifecycle::audit(&cli.global, args)),
     }
 }
 

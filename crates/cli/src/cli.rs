@@ -87,6 +87,45 @@ pub enum Command {
     /// failed one again, or run the due ones now without a server.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Write a consistent copy of the embedded store to a new file (also while a server runs).
+    /// For PostgreSQL use pg_dump.
+    Backup(BackupArgs),
+    /// Put a backup in place as the embedded store of --data-dir (stop servers first).
+    Restore(RestoreArgs),
+    /// Erase a customer's personal data (right to erasure): their name, subjects, message texts
+    /// and survey comments leave every conversation of theirs, also records imported later;
+    /// the figures keep counting the conversations. Recorded in the audit log.
+    EraseCustomer(EraseCustomerArgs),
+    /// The audit log of a workspace (erasures), newest first.
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The new file to write (it must not exist).
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// A file made by `servicemeter backup`.
+    pub file: PathBuf,
+    /// Overwrite the store that is in --data-dir.
+    #[arg(long)]
+    pub replace: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EraseCustomerArgs {
+    /// The customer as the conversations name them (the `customer` field).
+    pub customer: String,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// How many entries, newest first.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,7 @@
 mod app;
 mod cli;
 mod import;
+mod lifecycle;
 mod server;
 mod sync;
 

@@ -412,6 +412,23 @@ pub fn normalize_surveys<S: SurveyFields>(surveys: &mut Vec<S>) {
 }
 
 impl Conversation {
+    /// Removes what identifies or speaks for the customer (right to erasure): the customer, the
+    /// subject, every message text and survey comment. What the figures are made of stays —
+    /// instants, authors, agents, events, scores — so every figure counts the conversation as
+    /// before, anonymously.
+    pub fn erase_personal_data(&mut self) {
+        if let Some(header) = &mut self.header {
+            header.customer = None;
+            header.subject = None;
+        }
+        for message in &mut self.messages {
+            message.text = None;
+        }
+        for survey in &mut self.surveys {
+            survey.comment = None;
+        }
+    }
+
     /// An empty conversation.
     pub fn new(id: impl Into<String>) -> Conversation {
         Conversation {

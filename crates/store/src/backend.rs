@@ -45,6 +45,8 @@ pub enum Counter {
     Ordinal,
     Segment,
     Import,
+    /// Entries of the audit log.
+    Audit,
 }
 
 /// One write transaction of one workspace. It holds the workspace's write lock from the start
@@ -67,6 +69,30 @@ pub trait WriteTx: Send {
         after: i64,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<StoredBody>, StoreError>> + Send;
+
+    /// Up to `limit` bodies with an ordinal above `after`, by ordinal, with a conversation
+    /// record or not.
+    fn all_bodies_after(
+        &mut self,
+        after: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<StoredBody>, StoreError>> + Send;
+
+    /// Hashes of the customers whose data was erased in this workspace.
+    fn erased_customers(&mut self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+
+    /// Remembers an erased customer's hash; false when it was erased before.
+    fn add_erased_customer(
+        &mut self,
+        hash: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Adds an entry to the audit log (its id from the workspace's counter).
+    fn audit(
+        &mut self,
+        entry: &crate::AuditEntry,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Inserts or replaces bodies (written in the current body version).
     fn upsert_bodies(

@@ -16,6 +16,8 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "sync_cursors",
     "api_tokens",
     "jobs",
+    "erased_customers",
+    "audit_log",
 ];
 
 /// The statements that turn a migrated PostgreSQL database into a distributed one (run on the

@@ -131,8 +131,51 @@ pub struct ImportState {
     /// Ids deleted in this import: a deletion wins over every record of the same import, also
     /// records in later batches.
     deleted_ids: HashSet<String>,
-    /// Whether the stored segments were checked for facts of another version.
+    /// Whether the stored segments were checked for facts of another version (and the
+    /// erased customers read).
     versions_checked: bool,
+    /// Hashes of the customers whose data was erased: their records are erased on arrival.
+    erased: HashSet<String>,
+}
+
+/// What stands in a conversation's customer field once the customer's data was erased: the
+/// marker and the hash of their id, so that records without a conversation record arriving
+/// later are erased too.
+pub const ERASED_PREFIX: &str = "erased:";
+
+/// The hash under which an erased customer is remembered (never the id itself).
+pub fn customer_hash(customer: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(customer.as_bytes());
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for byte in digest {
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
+}
+
+/// Erases a conversation's personal data when its customer was erased (or it was before).
+fn erase_if_erased(conversation: &mut Conversation, erased: &HashSet<String>) -> bool {
+    let Some(customer) = conversation
+        .header
+        .as_ref()
+        .and_then(|h| h.customer.as_deref())
+    else {
+        return false;
+    };
+    let hash = match customer.strip_prefix(ERASED_PREFIX) {
+        Some(hash) => hash.to_string(),
+        None => customer_hash(customer),
+    };
+    if !customer.starts_with(ERASED_PREFIX) && !erased.contains(&hash) {
+        return false;
+    }
+    conversation.erase_personal_data();
+    if let Some(header) = &mut conversation.header {
+        header.customer = Some(format!("{ERASED_PREFIX}{hash}"));
+    }
+    true
 }
 
 /// Merges a batch of partial conversations into the stored ones, stores them and their facts.
@@ -149,6 +192,7 @@ pub async fn apply<T: WriteTx>(
         if has_outdated_segments(tx).await? {
             rebuild_segments(tx, calendars, threads, None).await?;
         }
+        state.erased = tx.erased_customers().await?.into_iter().collect();
     }
     let batch = merge_duplicates(batch);
     let ids: Vec<&str> = batch.iter().map(|c| c.id.as_str()).collect();
@@ -191,6 +235,7 @@ pub async fn apply<T: WriteTx>(
         };
         live_delta += i64::from(conversation.header.is_some());
         conversation.normalize();
+        erase_if_erased(&mut conversation, &state.erased);
         if let Some(problem) = servicemeter_core::limits::conversation_problem(&conversation) {
             return Err(StoreError::Limit(problem));
         }
@@ -277,6 +322,55 @@ pub async fn replace_config<T: WriteTx>(
     tx.bump_data_version().await?;
     tx.commit().await?;
     Ok(written)
+}
+
+/// Erases a customer's personal data from every conversation whose customer they are, remembers
+/// them (by hash) so that later records of theirs are erased on arrival, writes the audit entry
+/// and commits. The facts do not change. Returns the conversations changed.
+pub async fn erase_customer<T: WriteTx>(
+    mut tx: T,
+    customer: &str,
+    actor: &str,
+    now: i64,
+) -> Result<u64, StoreError> {
+    let hash = customer_hash(customer);
+    tx.add_erased_customer(&hash, now).await?;
+    let erased: HashSet<String> = [hash.clone()].into();
+    let mut changed = 0u64;
+    let mut after = -1i64;
+    loop {
+        let bodies = tx.all_bodies_after(after, RECOMPUTE_PAGE).await?;
+        let Some(last) = bodies.last() else { break };
+        after = i64::from(last.ordinal);
+        let mut rows = Vec::new();
+        for body in &bodies {
+            let mut conversation = decode_body(body)?;
+            let theirs = conversation
+                .header
+                .as_ref()
+                .is_some_and(|h| h.customer.as_deref() == Some(customer));
+            if theirs && erase_if_erased(&mut conversation, &erased) {
+                rows.push(BodyRow {
+                    id: conversation.id.clone(),
+                    ordinal: body.ordinal,
+                    has_header: true,
+                    bytes: encode_body(&conversation),
+                });
+            }
+        }
+        changed += rows.len() as u64;
+        tx.upsert_bodies(&rows, now).await?;
+    }
+    tx.audit(&crate::AuditEntry {
+        at: now,
+        actor: actor.to_string(),
+        action: "erase-customer".into(),
+        detail: format!("customer {hash}: personal data of {changed} conversations erased"),
+    })
+    .await?;
+    tx.bump_data_version().await?;
+    tx.commit().await?;
+    Ok(changed)
 }
 
 /// Whether some segment was computed under other fact rules than this build's.

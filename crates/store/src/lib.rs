@@ -28,8 +28,9 @@ use servicemeter_core::{Calendars, Conversation, FactTable};
 
 pub use accounts::{Accounts, ApiToken, Membership, StoredSession, User, UserId};
 pub use engine::Threads;
+pub use engine::customer_hash;
 pub use pipeline::{ImportRun, ImportTotals};
-pub use sql::{DATABASE_FILE, Location};
+pub use sql::{BackupSummary, DATABASE_FILE, Location, check_backup, restore_sqlite};
 pub use storage::Storage;
 
 /// A workspace's numeric id (the first column of every key).
@@ -109,6 +110,19 @@ pub struct ImportSummary {
     pub finished_at: i64,
 }
 
+/// An entry of a workspace's audit log: who did what, when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// UTC milliseconds.
+    pub at: i64,
+    /// Who: a signed-in user's e-mail address, or the command line and its system user.
+    pub actor: String,
+    /// What, e.g. `erase-customer`.
+    pub action: String,
+    /// On what, without personal data (an erased customer appears as the hash of its id).
+    pub detail: String,
+}
+
 /// Counts of what a workspace holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WorkspaceCounts {
@@ -183,6 +197,24 @@ pub trait Store: jobs::Jobs + Send + Sync {
         workspace: WorkspaceId,
         progress: &jobs::JobProgress,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Erases a customer's personal data from every conversation of theirs (and from records
+    /// of theirs imported later), keeps the figures, and records it in the audit log. Returns
+    /// the conversations changed.
+    fn erase_customer(
+        &self,
+        workspace: WorkspaceId,
+        customer: &str,
+        actor: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// The audit log, newest first, at most `limit` entries.
+    fn audit_log(
+        &self,
+        workspace: WorkspaceId,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
 
     /// Starts an all-or-nothing import.
     fn begin_import(

@@ -193,6 +193,18 @@ impl Storage {
         Ok(())
     }
 
+    /// Writes a consistent copy of the embedded store to a new file (while it is in use). With
+    /// PostgreSQL this is the database server's job (`pg_dump`).
+    pub async fn backup(&self, to: &Path) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite(pool) => sql::backup_sqlite(pool, to).await,
+            Pool::Postgres(_) => Err(StoreError::Invalid(
+                "backup copies the embedded store; for PostgreSQL use pg_dump (see docs/scaling.md)"
+                    .into(),
+            )),
+        }
+    }
+
     /// Number of fact segments of a workspace and the rows they hold (outdated rows included).
     pub async fn segment_stats(&self, workspace: WorkspaceId) -> Result<(u64, u64), StoreError> {
         on_pool!(&self.pool, p => {
@@ -427,6 +439,45 @@ impl Store for Storage {
         let recomputed = engine::recompute(tx, &calendars, self.threads, progress).await?;
         self.changed(workspace);
         Ok(recomputed)
+    }
+
+    async fn erase_customer(
+        &self,
+        workspace: WorkspaceId,
+        customer: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let tx = SqlTx::begin(&self.pool, &self.writer, workspace).await?;
+        let changed = engine::erase_customer(tx, customer, actor, now).await?;
+        self.changed(workspace);
+        Ok(changed)
+    }
+
+    async fn audit_log(
+        &self,
+        workspace: WorkspaceId,
+        limit: u32,
+    ) -> Result<Vec<crate::AuditEntry>, StoreError> {
+        let rows: Vec<(i64, String, String, String)> = on_pool!(&self.pool, p => {
+            sqlx::query_as(
+                "SELECT at, actor, action, detail FROM audit_log WHERE workspace_id = $1 \
+                 ORDER BY entry_id DESC LIMIT $2",
+            )
+            .bind(workspace.0)
+            .bind(i64::from(limit))
+            .fetch_all(p)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(at, actor, action, detail)| crate::AuditEntry {
+                at,
+                actor,
+                action,
+                detail,
+            })
+            .collect())
     }
 
     async fn begin_import(&self, workspace: WorkspaceId) -> Result<StorageImport, StoreError> {

@@ -743,3 +743,107 @@ fn jobs_are_listed_run_and_retried_from_the_command_line() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("workspace 'nope' does not exist"));
 }
+
+/// `backup` copies the store; `restore` puts it back (only with --replace over a store, only a
+/// real backup); the figures are those of the moment of the backup.
+#[test]
+fn backup_and_restore_the_embedded_store() {
+    let ws = Workspace::new();
+    ws.ok(&[
+        "--config",
+        &fixture("config.toml"),
+        "import",
+        &fixture("nested.jsonl"),
+    ]);
+    let at_backup = ws.ok(&["report", "--format", "json"]);
+    let file = ws.dir.path().join("backup.db");
+    let out = ws.ok(&["backup", file.to_str().unwrap()]);
+    assert!(out.starts_with("backed up 1 workspaces with "), "{out}");
+    let refused = ws.run(&["backup", file.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("exists already"));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    // More data after the backup.
+    let more = ws.dir.path().join("more.jsonl");
+    ws.ok(&[
+        "generate",
+        "--conversations",
+        "40",
+        "--output",
+        more.to_str().unwrap(),
+    ]);
+    ws.ok(&["import", more.to_str().unwrap()]);
+    assert_ne!(ws.ok(&["report", "--format", "json"]), at_backup);
+
+    let refused = ws.run(&["restore", file.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("give --replace"));
+    let not_a_backup = ws.write("notes.txt", "just some text\n");
+    let refused = ws.run(&["restore", "--replace", not_a_backup.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("notes.txt is not a servicemeter backup"),
+        "{err}"
+    );
+    // Nothing was touched by the refusals.
+    assert_ne!(ws.ok(&["report", "--format", "json"]), at_backup);
+
+    let out = ws.ok(&["restore", "--replace", file.to_str().unwrap()]);
+    assert!(out.starts_with("restored 1 workspaces with "), "{out}");
+    assert_eq!(ws.ok(&["report", "--format", "json"]), at_backup);
+
+    // PostgreSQL has its own tools; said before connecting anywhere.
+    let out = ws.run(&[
+        "--database-url",
+        "postgres://nobody@127.0.0.1:1/none",
+        "backup",
+        "x.db",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("use pg_dump"));
+}
+
+/// `erase-customer` through the binary: texts and the customer leave, the facts stay, the
+/// audit log says who and what (by hash).
+#[test]
+fn a_customer_is_erased_and_the_audit_log_says_so() {
+    let ws = Workspace::new();
+    let file = ws.write(
+        "c.jsonl",
+        concat!(
+            r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-04T09:00:00Z","customer":"jan@example.nl","subject":"Bestelling","messages":[{"at":"2024-03-04T09:00:00Z","author":"customer","text":"Mijn adres is Dorpsstraat 1"},{"at":"2024-03-04T09:30:00Z","author":"agent","agent":"Anna","text":"Dag Jan"}]}"#,
+            "\n",
+            r#"{"type":"conversation","id":"c2","channel":"chat","created_at":"2024-03-04T10:00:00Z","customer":"piet@example.nl","messages":[{"at":"2024-03-04T10:00:00Z","author":"customer","text":"Hoi"}]}"#,
+            "\n"
+        ),
+    );
+    ws.ok(&["import", file.to_str().unwrap()]);
+    let facts_before = ws.ok(&["facts", "--format", "jsonl"]);
+    let out = ws.ok(&["erase-customer", "jan@example.nl"]);
+    assert!(
+        out.contains("erased the personal data of 1 conversations of jan@example.nl (sha256:"),
+        "{out}"
+    );
+    assert_eq!(ws.ok(&["facts", "--format", "jsonl"]), facts_before);
+    let audit = ws.ok(&["audit"]);
+    let lines: Vec<&str> = audit.lines().collect();
+    assert_eq!(lines.len(), 1, "{audit}");
+    let fields: Vec<&str> = lines[0].split('\t').collect();
+    assert!(
+        fields[1].starts_with("command line (system user "),
+        "{audit}"
+    );
+    assert_eq!(fields[2], "erase-customer");
+    assert!(fields[3].starts_with("customer sha256:"), "{audit}");
+    assert!(fields[3].ends_with(": personal data of 1 conversations erased"));
+    assert!(!audit.contains("jan@"));
+    let out = ws.run(&["erase-customer", " "]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("name the customer"));
+}

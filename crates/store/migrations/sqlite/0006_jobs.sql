@@ -29,3 +29,24 @@ CREATE UNIQUE INDEX jobs_dedupe ON jobs (workspace_id, dedupe_key)
     WHERE dedupe_key IS NOT NULL AND state = 'queued';
 
 ALTER TABLE workspace_state ADD COLUMN next_job INTEGER NOT NULL DEFAULT 1;
+
+-- Right to erasure: customers whose data was erased (only a SHA-256 of their id is kept, so
+-- that records of them imported later are erased too), and the audit log of such actions.
+CREATE TABLE erased_customers (
+    workspace_id  INTEGER NOT NULL REFERENCES workspaces (workspace_id),
+    customer_hash TEXT    NOT NULL,
+    erased_at     INTEGER NOT NULL,
+    PRIMARY KEY (workspace_id, customer_hash)
+);
+
+CREATE TABLE audit_log (
+    workspace_id INTEGER NOT NULL REFERENCES workspaces (workspace_id),
+    entry_id     INTEGER NOT NULL,
+    at           INTEGER NOT NULL,
+    actor        TEXT    NOT NULL,
+    action       TEXT    NOT NULL,
+    detail       TEXT    NOT NULL,
+    PRIMARY KEY (workspace_id, entry_id)
+);
+
+ALTER TABLE workspace_state ADD COLUMN next_audit INTEGER NOT NULL DEFAULT 1;

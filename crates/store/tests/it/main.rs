@@ -5,6 +5,7 @@
 mod accounts;
 mod citus;
 mod concurrency;
+mod erasure;
 mod jobs;
 mod story;
 

@@ -1,0 +1,133 @@
+//! The data's life cycle: `backup` and `restore` of the embedded store, `erase-customer` (right
+//! to erasure) and the `audit` log.
+
+use std::io::Write;
+
+use anyhow::{Result, anyhow, bail};
+use servicemeter_core::access::workspace_name_problem;
+use servicemeter_store::{Accounts, Location, Store, check_backup, restore_sqlite};
+
+use crate::app::open_storage;
+use crate::cli::{AuditArgs, BackupArgs, EraseCustomerArgs, GlobalArgs, RestoreArgs};
+
+fn now_millis() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// Who is acting from the command line, for the audit log.
+fn command_line_actor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    format!("command line (system user {user})")
+}
+
+/// `servicemeter backup FILE`.
+pub async fn backup(global: &GlobalArgs, args: BackupArgs) -> Result<()> {
+    if let Location::Postgres(_) = global.location()? {
+        bail!(
+            "backup copies the embedded store; for PostgreSQL use pg_dump --format=custom (see docs/scaling.md)"
+        );
+    }
+    if !global
+        .data_dir
+        .join(servicemeter_store::DATABASE_FILE)
+        .exists()
+    {
+        bail!(
+            "there is no store in {} to back up",
+            global.data_dir.display()
+        );
+    }
+    let store = open_storage(global).await?;
+    store
+        .backup(&args.file)
+        .await
+        .map_err(|e| anyhow!("backup to {}: {e}", args.file.display()))?;
+    store.close().await?;
+    let summary = check_backup(&args.file).await?;
+    println!(
+        "backed up {} workspaces with {} conversations to {}",
+        summary.workspaces,
+        summary.conversations,
+        args.file.display()
+    );
+    Ok(())
+}
+
+/// `servicemeter restore FILE [--replace]`.
+pub async fn restore(global: &GlobalArgs, args: RestoreArgs) -> Result<()> {
+    if let Location::Postgres(_) = global.location()? {
+        bail!(
+            "restore puts a backup of the embedded store in place; for PostgreSQL use pg_restore"
+        );
+    }
+    let summary = restore_sqlite(&args.file, &global.data_dir, args.replace).await?;
+    // Opening applies this build's newer migrations, if any, and checks the result.
+    let store = open_storage(global).await?;
+    store.close().await?;
+    println!(
+        "restored {} workspaces with {} conversations from {} into {}",
+        summary.workspaces,
+        summary.conversations,
+        args.file.display(),
+        global.data_dir.display()
+    );
+    Ok(())
+}
+
+/// `servicemeter erase-customer ID`.
+pub async fn erase_customer(global: &GlobalArgs, args: EraseCustomerArgs) -> Result<()> {
+    if let Some(problem) = workspace_name_problem(&global.workspace) {
+        bail!("--workspace: {problem}");
+    }
+    let customer = args.customer.trim();
+    if customer.is_empty() {
+        bail!("erase-customer: name the customer (the conversations' customer field)");
+    }
+    let store = open_storage(global).await?;
+    let workspace = store
+        .find_workspace(&global.workspace)
+        .await?
+        .ok_or_else(|| {
+            anyhow!(
+                "workspace '{}' does not exist (see `servicemeter workspace list`)",
+                global.workspace
+            )
+        })?;
+    let changed = store
+        .erase_customer(workspace.id, customer, &command_line_actor(), now_millis())
+        .await?;
+    store.close().await?;
+    println!(
+        "workspace {}: erased the personal data of {changed} conversations of {} ({}); the figures are unchanged",
+        workspace.name,
+        customer,
+        servicemeter_store::customer_hash(customer)
+    );
+    Ok(())
+}
+
+/// `servicemeter audit`.
+pub async fn audit(global: &GlobalArgs, args: AuditArgs) -> Result<()> {
+    let store = open_storage(global).await?;
+    let workspace = store
+        .find_workspace(&global.workspace)
+        .await?
+        .ok_or_else(|| {
+            anyhow!(
+                "workspace '{}' does not exist (see `servicemeter workspace list`)",
+                global.workspace
+            )
+        })?;
+    let entries = store.audit_log(workspace.id, args.limit).await?;
+    store.close().await?;
+    let mut out = std::io::stdout().lock();
+    for e in entries {
+        let at = jiff::Timestamp::from_millisecond(e.at)
+            .map(|t| t.strftime("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_default();
+        writeln!(out, "{at}\t{}\t{}\t{}", e.actor, e.action, e.detail)?;
+    }
+    Ok(())
+}
