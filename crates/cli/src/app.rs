@@ -68,6 +68,7 @@ pub fn run(cli: Cli) -> Result<()> {
             runtime()?.block_on(crate::lifecycle::erase_customer(&cli.global, args))
         }
         Command::Audit(args) => runtime()?.block_on(crate::lifecycle::audit(&cli.global, args)),
+        Command::Retention => runtime()?.block_on(crate::lifecycle::retention(&cli.global)),
     }
 }
 

@@ -96,8 +96,12 @@ pub enum Command {
     /// and survey comments leave every conversation of theirs, also records imported later;
     /// the figures keep counting the conversations. Recorded in the audit log.
     EraseCustomer(EraseCustomerArgs),
-    /// The audit log of a workspace (erasures), newest first.
+    /// The audit log of a workspace (erasures, retention), newest first.
     Audit(AuditArgs),
+    /// Apply the workspace's retention setting now (`[retention] message_texts_months`): older
+    /// message texts and survey comments are removed, the figures stay. A running server does
+    /// this every night by itself.
+    Retention,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,5 @@
 //! The data's life cycle: `backup` and `restore` of the embedded store, `erase-customer` (right
-//! to erasure) and the `audit` log.
+//! to erasure), `retention` and the `audit` log.
 
 use std::io::Write;
 
@@ -129,5 +129,42 @@ pub async fn audit(global: &GlobalArgs, args: AuditArgs) -> Result<()> {
             .unwrap_or_default();
         writeln!(out, "{at}\t{}\t{}\t{}", e.actor, e.action, e.detail)?;
     }
+    Ok(())
+}
+
+/// `servicemeter retention`.
+pub async fn retention(global: &GlobalArgs) -> Result<()> {
+    let store = open_storage(global).await?;
+    let workspace = store
+        .find_workspace(&global.workspace)
+        .await?
+        .ok_or_else(|| {
+            anyhow!(
+                "workspace '{}' does not exist (see `servicemeter workspace list`)",
+                global.workspace
+            )
+        })?;
+    let config = servicemeter_core::WorkspaceConfig::from_toml(
+        workspace
+            .config_toml
+            .as_deref()
+            .unwrap_or(servicemeter_core::config::DEFAULT_CONFIG_TOML),
+    )
+    .map_err(|e| anyhow!("stored configuration: {e}"))?;
+    let Some(months) = config.retention_months else {
+        store.close().await?;
+        bail!(
+            "workspace {} has no retention setting ([retention] message_texts_months = N in its configuration)",
+            workspace.name
+        );
+    };
+    let changed = store
+        .apply_retention(workspace.id, &command_line_actor(), now_millis())
+        .await?;
+    store.close().await?;
+    println!(
+        "workspace {}: message texts and survey comments older than {months} months removed from {changed} conversations",
+        workspace.name
+    );
     Ok(())
 }

@@ -92,7 +92,13 @@ pub struct WorkspaceConfig {
     pub channel_weeks: BTreeMap<Channel, WeekSchedule>,
     pub targets: Targets,
     pub agents: AgentRules,
+    /// `[retention] message_texts_months`: message texts and survey comments older than this
+    /// many months are removed (the figures stay). `None`: kept.
+    pub retention_months: Option<u32>,
 }
+
+/// The longest retention one can ask for (a hundred years).
+pub const MAX_RETENTION_MONTHS: i64 = 1200;
 
 /// How agent names in the records are read: aliases merge spellings into one display name,
 /// bots are accounts whose messages count as bot messages, and excluded agents (test accounts)
@@ -264,6 +270,7 @@ impl WorkspaceConfig {
         let mut channel_weeks = BTreeMap::new();
         let mut targets = Targets::default();
         let mut agents = AgentRules::default();
+        let mut retention_months = None;
 
         for (key, value) in &root {
             match key.as_str() {
@@ -346,10 +353,33 @@ impl WorkspaceConfig {
                     }
                 }
                 "agents" => agents = parse_agents(value)?,
+                "retention" => {
+                    let table = value
+                        .as_table()
+                        .ok_or_else(|| err(key, "must be a table"))?;
+                    for (sub, v) in table {
+                        let path = format!("retention.{sub}");
+                        if sub != "message_texts_months" {
+                            return Err(err(path, "unknown key; known: message_texts_months"));
+                        }
+                        let months = v
+                            .as_integer()
+                            .filter(|m| (1..=MAX_RETENTION_MONTHS).contains(m))
+                            .ok_or_else(|| {
+                                err(
+                                    &path,
+                                    format!(
+                                        "must be a whole number of months from 1 to {MAX_RETENTION_MONTHS}"
+                                    ),
+                                )
+                            })?;
+                        retention_months = Some(months as u32);
+                    }
+                }
                 _ => {
                     return Err(err(
                         key,
-                        "unknown key; known: timezone, holidays, holiday_calendar, opening_hours, targets, agents",
+                        "unknown key; known: timezone, holidays, holiday_calendar, opening_hours, targets, agents, retention",
                     ));
                 }
             }
@@ -378,7 +408,20 @@ impl WorkspaceConfig {
             channel_weeks,
             targets,
             agents,
+            retention_months,
         })
+    }
+
+    /// The instant before which message texts are removed under the retention setting, at
+    /// `now` (UTC ms): the same local time `retention_months` months earlier.
+    pub fn retention_cutoff(&self, now: i64) -> Option<i64> {
+        let months = self.retention_months?;
+        let now = jiff::Timestamp::from_millisecond(now).ok()?;
+        let local = now.to_zoned_datetime(self.timezone.clone());
+        let earlier = local
+            .checked_sub(jiff::Span::new().months(i64::from(months)))
+            .ok()?;
+        Some(earlier.timestamp().as_millisecond())
     }
 
     /// The weekly schedule that applies to a channel.
@@ -622,5 +665,65 @@ default = "4h"
             ]
         );
         assert!(config_changes(old, old).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod retention_tests {
+    use super::*;
+
+    #[test]
+    fn retention_months_and_their_cutoff() {
+        let config = WorkspaceConfig::from_toml(
+            "timezone = \"Europe/Amsterdam\"\n[retention]\nmessage_texts_months = 3\n",
+        )
+        .unwrap();
+        assert_eq!(config.retention_months, Some(3));
+        // 2024-07-15 14:00 in Amsterdam (summer time) → 2024-04-15 14:00 (also summer time).
+        let now = "2024-07-15T12:00:00Z"
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_millisecond();
+        let expected = "2024-04-15T12:00:00Z"
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_millisecond();
+        assert_eq!(config.retention_cutoff(now), Some(expected));
+        // Across the switch to summer time: 2024-05-01 12:00 CEST back 3 months is
+        // 2024-02-01 12:00 CET, an hour later in UTC terms than the same UTC clock time.
+        let now = "2024-05-01T10:00:00Z"
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_millisecond();
+        let expected = "2024-02-01T11:00:00Z"
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_millisecond();
+        assert_eq!(config.retention_cutoff(now), Some(expected));
+        assert_eq!(WorkspaceConfig::default().retention_months, None);
+        assert_eq!(WorkspaceConfig::default().retention_cutoff(now), None);
+    }
+
+    #[test]
+    fn bad_retention_names_the_key() {
+        for (text, key) in [
+            (
+                "[retention]\nmessage_texts_months = 0\n",
+                "retention.message_texts_months",
+            ),
+            (
+                "[retention]\nmessage_texts_months = 1201\n",
+                "retention.message_texts_months",
+            ),
+            (
+                "[retention]\nmessage_texts_months = \"24\"\n",
+                "retention.message_texts_months",
+            ),
+            ("[retention]\ntexts = 3\n", "retention.texts"),
+            ("retention = 3\n", "retention"),
+        ] {
+            let e = WorkspaceConfig::from_toml(text).unwrap_err().to_string();
+            assert!(e.starts_with(key), "{text}: {e}");
+        }
     }
 }

@@ -412,6 +412,19 @@ pub fn normalize_surveys<S: SurveyFields>(surveys: &mut Vec<S>) {
 }
 
 impl Conversation {
+    /// Removes message texts and survey comments from before `cutoff` (UTC ms) under a
+    /// retention setting; true when something was removed. The figures stay.
+    pub fn remove_texts_before(&mut self, cutoff: i64) -> bool {
+        let mut removed = false;
+        for message in self.messages.iter_mut().filter(|m| m.at < cutoff) {
+            removed |= message.text.take().is_some();
+        }
+        for survey in self.surveys.iter_mut().filter(|s| s.at < cutoff) {
+            removed |= survey.comment.take().is_some();
+        }
+        removed
+    }
+
     /// Removes what identifies or speaks for the customer (right to erasure): the customer, the
     /// subject, every message text and survey comment. What the figures are made of stays —
     /// instants, authors, agents, events, scores — so every figure counts the conversation as

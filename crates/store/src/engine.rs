@@ -373,6 +373,56 @@ pub async fn erase_customer<T: WriteTx>(
     Ok(changed)
 }
 
+/// Removes message texts and survey comments from before `cutoff` from every conversation of
+/// the workspace (retention), records it in the audit log when anything was removed, and
+/// commits. The facts do not change. Returns the conversations changed.
+pub async fn apply_retention<T: WriteTx>(
+    mut tx: T,
+    cutoff: i64,
+    months: u32,
+    actor: &str,
+    now: i64,
+) -> Result<u64, StoreError> {
+    let mut changed = 0u64;
+    let mut after = -1i64;
+    loop {
+        let bodies = tx.all_bodies_after(after, RECOMPUTE_PAGE).await?;
+        let Some(last) = bodies.last() else { break };
+        after = i64::from(last.ordinal);
+        let mut rows = Vec::new();
+        for body in &bodies {
+            let mut conversation = decode_body(body)?;
+            if conversation.remove_texts_before(cutoff) {
+                rows.push(BodyRow {
+                    id: conversation.id.clone(),
+                    ordinal: body.ordinal,
+                    has_header: conversation.header.is_some(),
+                    bytes: encode_body(&conversation),
+                });
+            }
+        }
+        changed += rows.len() as u64;
+        tx.upsert_bodies(&rows, now).await?;
+    }
+    if changed > 0 {
+        let before = jiff::Timestamp::from_millisecond(cutoff)
+            .map(|t| t.to_string())
+            .unwrap_or_default();
+        tx.audit(&crate::AuditEntry {
+            at: now,
+            actor: actor.to_string(),
+            action: "retention".into(),
+            detail: format!(
+                "message texts and survey comments before {before} ({months} months) removed from {changed} conversations"
+            ),
+        })
+        .await?;
+        tx.bump_data_version().await?;
+    }
+    tx.commit().await?;
+    Ok(changed)
+}
+
 /// Whether some segment was computed under other fact rules than this build's.
 async fn has_outdated_segments<T: WriteTx>(tx: &mut T) -> Result<bool, StoreError> {
     Ok(tx

@@ -85,6 +85,19 @@ pub struct NewJob {
 /// The kind of job that recomputes a workspace's facts with its stored configuration.
 pub const RECOMPUTE: &str = "recompute";
 
+/// The kind of job that applies a workspace's retention setting (daily, scheduled by the
+/// worker for workspaces that have one).
+pub const RETENTION: &str = "retention";
+
+/// How often the worker looks which workspaces need a retention job queued.
+const SCHEDULE_EVERY_MS: i64 = 10 * 60 * 1000;
+
+/// The next UTC midnight after `now` (UTC ms): when scheduled daily work runs.
+pub fn next_midnight(now: i64) -> i64 {
+    const DAY: i64 = 24 * 60 * 60 * 1000;
+    (now.div_euclid(DAY) + 1) * DAY
+}
+
 /// Attempts of a job before it is dead, unless it says otherwise.
 pub const DEFAULT_ATTEMPTS: u32 = 5;
 
@@ -449,6 +462,8 @@ pub struct Worker<S> {
     wake: Arc<tokio::sync::Notify>,
     /// Time between rounds when nothing wakes it.
     pub interval: Duration,
+    /// When scheduled jobs were last queued (UTC ms).
+    last_schedule: Mutex<Option<i64>>,
 }
 
 impl<S: crate::Store + 'static> Worker<S> {
@@ -466,7 +481,22 @@ impl<S: crate::Store + 'static> Worker<S> {
             clock,
             wake: Arc::default(),
             interval: Duration::from_secs(5),
+            last_schedule: Mutex::new(None),
         };
+        let retention_clock = worker.clock.clone();
+        worker.handle(
+            RETENTION,
+            Arc::new(move |store: Arc<S>, job: Job, _progress| {
+                let now = retention_clock();
+                Box::pin(async move {
+                    store
+                        .apply_retention(job.workspace, "background job (retention)", now)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| error_text(&e))
+                })
+            }),
+        );
         worker.handle(
             RECOMPUTE,
             Arc::new(|store: Arc<S>, job: Job, progress: Arc<JobProgress>| {
@@ -497,10 +527,48 @@ impl<S: crate::Store + 'static> Worker<S> {
         self.wake.clone()
     }
 
-    /// Runs every due job of every workspace once; returns how many ran.
+    /// Queues the daily retention job (for the next UTC midnight) of every workspace with a
+    /// retention setting; at most every 10 minutes, and one queued per workspace.
+    async fn schedule(&self, workspaces: &[crate::Workspace]) -> Result<(), StoreError> {
+        let now = (self.clock)();
+        {
+            let mut last = self.last_schedule.lock().expect("schedule lock");
+            if last.is_some_and(|at| now - at < SCHEDULE_EVERY_MS && now >= at) {
+                return Ok(());
+            }
+            *last = Some(now);
+        }
+        for workspace in workspaces {
+            let Some(text) = workspace.config_toml.as_deref() else {
+                continue;
+            };
+            if !text.contains("retention") {
+                continue;
+            }
+            let Ok(config) = servicemeter_core::WorkspaceConfig::from_toml(text) else {
+                continue;
+            };
+            if config.retention_months.is_some() {
+                let job = NewJob {
+                    kind: RETENTION.into(),
+                    payload: String::new(),
+                    dedupe_key: Some(RETENTION.into()),
+                    run_after: next_midnight(now),
+                    max_attempts: DEFAULT_ATTEMPTS,
+                };
+                self.store.enqueue(workspace.id, &job, now).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues scheduled jobs when it is time, then runs every due job of every workspace once;
+    /// returns how many ran.
     pub async fn round(&self) -> Result<u64, StoreError> {
         let mut ran = 0;
-        for workspace in self.store.workspaces().await? {
+        let workspaces = self.store.workspaces().await?;
+        self.schedule(&workspaces).await?;
+        for workspace in workspaces {
             while let Some(job) = self
                 .store
                 .claim(workspace.id, &self.name, (self.clock)(), LEASE)
@@ -578,6 +646,15 @@ fn error_text(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scheduled_work_runs_at_the_next_utc_midnight() {
+        let day = 86_400_000;
+        assert_eq!(next_midnight(0), day);
+        assert_eq!(next_midnight(day - 1), day);
+        assert_eq!(next_midnight(day), 2 * day);
+        assert_eq!(next_midnight(1_709_550_000_000), 1_709_596_800_000);
+    }
 
     #[test]
     fn backoff_grows_fourfold_up_to_an_hour() {

@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod backend;
+pub mod backup;
 pub mod citus;
 pub mod config_file;
 pub mod engine;
@@ -27,10 +28,11 @@ use std::sync::Arc;
 use servicemeter_core::{Calendars, Conversation, FactTable};
 
 pub use accounts::{Accounts, ApiToken, Membership, StoredSession, User, UserId};
+pub use backup::{BackupSummary, check_backup, restore_sqlite};
 pub use engine::Threads;
 pub use engine::customer_hash;
 pub use pipeline::{ImportRun, ImportTotals};
-pub use sql::{BackupSummary, DATABASE_FILE, Location, check_backup, restore_sqlite};
+pub use sql::{DATABASE_FILE, Location};
 pub use storage::Storage;
 
 /// A workspace's numeric id (the first column of every key).
@@ -205,6 +207,16 @@ pub trait Store: jobs::Jobs + Send + Sync {
         &self,
         workspace: WorkspaceId,
         customer: &str,
+        actor: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Applies the workspace's retention setting at `now`: message texts and survey comments
+    /// older than its months are removed (the figures stay). Returns the conversations
+    /// changed (0 without a retention setting).
+    fn apply_retention(
+        &self,
+        workspace: WorkspaceId,
         actor: &str,
         now: i64,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;

@@ -197,7 +197,7 @@ impl Storage {
     /// PostgreSQL this is the database server's job (`pg_dump`).
     pub async fn backup(&self, to: &Path) -> Result<(), StoreError> {
         match &self.pool {
-            Pool::Sqlite(pool) => sql::backup_sqlite(pool, to).await,
+            Pool::Sqlite(pool) => crate::backup::backup_sqlite(pool, to).await,
             Pool::Postgres(_) => Err(StoreError::Invalid(
                 "backup copies the embedded store; for PostgreSQL use pg_dump (see docs/scaling.md)"
                     .into(),
@@ -450,6 +450,29 @@ impl Store for Storage {
     ) -> Result<u64, StoreError> {
         let tx = SqlTx::begin(&self.pool, &self.writer, workspace).await?;
         let changed = engine::erase_customer(tx, customer, actor, now).await?;
+        self.changed(workspace);
+        Ok(changed)
+    }
+
+    async fn apply_retention(
+        &self,
+        workspace: WorkspaceId,
+        actor: &str,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let mut tx = SqlTx::begin(&self.pool, &self.writer, workspace).await?;
+        let toml: Option<String> = sql::on_tx!(&mut tx.tx, t => {
+            sqlx::query_scalar("SELECT config_toml FROM workspaces WHERE workspace_id = $1")
+                .bind(workspace.0)
+                .fetch_one(&mut **t)
+                .await?
+        });
+        let config = calendars_of(toml)?.config().clone();
+        let (Some(months), Some(cutoff)) = (config.retention_months, config.retention_cutoff(now))
+        else {
+            return Ok(0);
+        };
+        let changed = engine::apply_retention(tx, cutoff, months, actor, now).await?;
         self.changed(workspace);
         Ok(changed)
     }

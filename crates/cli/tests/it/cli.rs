@@ -847,3 +847,33 @@ fn a_customer_is_erased_and_the_audit_log_says_so() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("name the customer"));
 }
+
+/// `retention` applies the workspace's setting at once; without one it says what to set.
+#[test]
+fn retention_removes_old_texts_on_request() {
+    let ws = Workspace::new();
+    let file = ws.write(
+        "c.jsonl",
+        concat!(
+            r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2020-03-04T09:00:00Z","messages":[{"at":"2020-03-04T09:00:00Z","author":"customer","text":"oud"}]}"#,
+            "\n"
+        ),
+    );
+    ws.ok(&["import", file.to_str().unwrap()]);
+    let out = ws.run(&["retention"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has no retention setting"));
+    let config = ws.write(
+        "keep.toml",
+        "timezone = \"UTC\"\n[retention]\nmessage_texts_months = 12\n",
+    );
+    ws.ok(&["config", "apply", config.to_str().unwrap()]);
+    let facts = ws.ok(&["facts", "--format", "jsonl"]);
+    let out = ws.ok(&["retention"]);
+    assert_eq!(
+        out,
+        "workspace default: message texts and survey comments older than 12 months removed from 1 conversations\n"
+    );
+    assert_eq!(ws.ok(&["facts", "--format", "jsonl"]), facts);
+    assert!(ws.ok(&["audit"]).contains("\tretention\t"));
+}

@@ -149,3 +149,101 @@ async fn sqlite_erasure() {
 async fn postgres_erasure() {
     erasure_story(crate::postgres().await).await;
 }
+
+/// Retention: the worker queues a daily job for a workspace with a retention setting; it
+/// removes texts and comments older than the months asked, keeps the figures, logs it.
+async fn retention_story(store: Storage) {
+    use servicemeter_store::jobs::{JobState, Jobs, RETENTION, Worker};
+    use std::sync::atomic::{AtomicI64, Ordering};
+    let store = Arc::new(store);
+    let ws = store.workspace("shop").await.unwrap().id;
+    let other = store.workspace("keeps-everything").await.unwrap().id;
+    let text = "timezone = \"UTC\"\n[retention]\nmessage_texts_months = 3\n";
+    let config = WorkspaceConfig::from_toml(text).unwrap();
+    store
+        .replace_config(ws, text, &Arc::new(Calendars::new(config)))
+        .await
+        .unwrap();
+    let lines = [
+        r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-01-10T09:00:00Z","messages":[{"at":"2024-01-10T09:00:00Z","author":"customer","text":"old"},{"at":"2024-06-01T09:00:00Z","author":"agent","agent":"Anna","text":"new"}],"surveys":[{"at":"2024-01-11T09:00:00Z","kind":"csat","score":4,"comment":"oud"}]}"#,
+    ];
+    import(&store, ws, &lines).await;
+    import(&store, other, &lines).await;
+    let facts_before = sorted_facts(store.facts(ws, None).await.unwrap());
+
+    let now = Arc::new(AtomicI64::new(
+        "2024-07-15T12:00:00Z"
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_millisecond(),
+    ));
+    let clock = now.clone();
+    let worker = Worker::new(
+        store.clone(),
+        "test".into(),
+        Arc::new(move || clock.load(Ordering::SeqCst)),
+    );
+    assert_eq!(
+        worker.round().await.unwrap(),
+        0,
+        "queued for midnight, not run"
+    );
+    let jobs = store.jobs(ws, 10).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(
+        (jobs[0].kind.as_str(), jobs[0].state),
+        (RETENTION, JobState::Queued)
+    );
+    assert_eq!(
+        jobs[0].run_after,
+        "2024-07-16T00:00:00Z"
+            .parse::<jiff::Timestamp>()
+            .unwrap()
+            .as_millisecond()
+    );
+    assert!(
+        store.jobs(other, 10).await.unwrap().is_empty(),
+        "no setting, no job"
+    );
+
+    now.store(jobs[0].run_after, Ordering::SeqCst);
+    assert_eq!(worker.round().await.unwrap(), 1);
+    let c1 = store.conversation(ws, "c1").await.unwrap().unwrap();
+    // Cut-off 2024-04-16 00:00 UTC: the January text and comment go, the June text stays.
+    assert_eq!(c1.messages[0].text, None);
+    assert_eq!(c1.messages[1].text.as_deref(), Some("new"));
+    assert_eq!(c1.surveys[0].comment, None);
+    assert_eq!(
+        sorted_facts(store.facts(ws, None).await.unwrap()),
+        facts_before
+    );
+    let kept = store.conversation(other, "c1").await.unwrap().unwrap();
+    assert_eq!(kept.messages[0].text.as_deref(), Some("old"));
+    let log = store.audit_log(ws, 10).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].actor, "background job (retention)");
+    assert_eq!(
+        log[0].detail,
+        "message texts and survey comments before 2024-04-16T00:00:00Z (3 months) removed from 1 conversations"
+    );
+    // Nothing older left: the next run changes nothing and logs nothing.
+    assert_eq!(
+        store
+            .apply_retention(ws, "cli", jobs[0].run_after)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(store.audit_log(ws, 10).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn sqlite_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    retention_story(Storage::open_embedded(dir.path()).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn postgres_retention() {
+    retention_story(crate::postgres().await).await;
+}
