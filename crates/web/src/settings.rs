@@ -13,7 +13,7 @@ use servicemeter_core::WorkspaceConfig;
 use servicemeter_core::access::Role;
 use servicemeter_core::config::DEFAULT_CONFIG_TOML;
 use servicemeter_store::config_file::{self, SaveError};
-use servicemeter_store::jobs::{JobState, RECOMPUTE};
+use servicemeter_store::jobs::{JobState, RECOMPUTE, RETENTION};
 use servicemeter_store::{Accounts, Membership, Store, StoreError};
 
 use crate::auth::{
@@ -376,7 +376,11 @@ async fn page<S: Store + Accounts>(
         .into_iter()
         .map(|j| JobRow {
             id: j.id,
-            kind: j.kind,
+            kind: match j.kind.as_str() {
+                RECOMPUTE => t.job_recompute.to_string(),
+                RETENTION => t.job_retention.to_string(),
+                _ => j.kind,
+            },
             state: match j.state {
                 JobState::Queued => t.job_queued,
                 JobState::Running => t.job_running,

@@ -321,6 +321,15 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
     );
     assert!(!config.default_week.days[5].is_empty());
     let settings = driver.screenshot("settings").await;
+    // The recompute ran as a background job; the page lists it.
+    app.jobs_settled(&app.shop_b).await;
+    driver.go(&app.url("/w/shop-b/settings#jobs")).await;
+    let jobs_text = driver
+        .script("return document.getElementById('jobs').innerText")
+        .await;
+    let jobs_text = jobs_text.as_str().unwrap_or_default().to_string();
+    assert!(jobs_text.contains("recompute the figures"), "{jobs_text}");
+    let settings_jobs = driver.screenshot("settings-jobs").await;
 
     // A phone: the page does not scroll sideways (wide tables scroll inside their box).
     driver.resize(390, 844).await;
@@ -338,11 +347,22 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
         .await;
     assert_eq!(fits, true, "the settings page fits a phone");
     let settings_phone = driver.screenshot("settings-phone").await;
+    driver.go(&app.url("/w/shop-b/settings#jobs")).await;
+    let settings_jobs_phone = driver.screenshot("settings-jobs-phone").await;
 
     let errors = driver.console_errors().await;
     driver.quit().await;
     assert!(errors.is_empty(), "console errors: {errors:?}");
-    for path in [overview, agent, timeline, phone, settings, settings_phone] {
+    for path in [
+        overview,
+        agent,
+        timeline,
+        phone,
+        settings,
+        settings_phone,
+        settings_jobs,
+        settings_jobs_phone,
+    ] {
         assert!(
             std::fs::metadata(&path).unwrap().len() > 5_000,
             "{}",

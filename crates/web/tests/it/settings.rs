@@ -617,7 +617,7 @@ async fn background_jobs_are_listed_and_a_failed_one_is_tried_again() {
     );
     let page = admin.get(app.url("/w/shop-a/settings")).text_body().await;
     assert!(
-        page.contains("<td>recompute</td><td>klaar</td><td>1/5</td>"),
+        page.contains("<td>cijfers herberekenen</td><td>klaar</td><td>1/5</td>"),
         "{page}"
     );
     assert!(
@@ -731,7 +731,7 @@ async fn the_page_says_while_figures_are_being_recomputed() {
     assert_eq!(r.status(), 303);
     let page = admin.get(app.url("/w/shop-a/settings")).text_body().await;
     assert!(page.contains("id=\"recomputing\""), "{page}");
-    assert!(page.contains("<td>recompute</td><td>wacht</td><td>0/5</td>"));
+    assert!(page.contains("<td>cijfers herberekenen</td><td>wacht</td><td>0/5</td>"));
     // Another process's worker (any number may share the store) runs it.
     let worker = Worker::new(
         app.store.clone(),
