@@ -84,6 +84,23 @@ pub async fn compute_facts(
     .map_err(|e| StoreError::Database(Box::new(e)))
 }
 
+/// Decodes stored bodies and computes their facts (aligned), off the async workers.
+async fn facts_of_bodies(
+    bodies: Vec<StoredBody>,
+    calendars: Arc<Calendars>,
+    threads: Threads,
+) -> Result<Vec<Option<ConversationFacts>>, StoreError> {
+    tokio::task::spawn_blocking(move || {
+        let conversations = bodies
+            .iter()
+            .map(decode_body)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(facts_on_threads(&conversations, &calendars, threads))
+    })
+    .await
+    .map_err(|e| StoreError::Database(Box::new(e)))?
+}
+
 /// Splits the work over `threads` scoped threads (the kernel itself is sequential).
 fn facts_on_threads(
     conversations: &[Conversation],
@@ -324,6 +341,31 @@ pub async fn replace_config<T: WriteTx>(
     Ok(written)
 }
 
+/// Decodes a page of bodies, lets `change` edit each conversation, and returns the rows of
+/// those it changed, encoded again — on a blocking thread (CPU work).
+async fn rewrite_page(
+    bodies: Vec<StoredBody>,
+    change: impl Fn(&mut Conversation) -> bool + Send + 'static,
+) -> Result<Vec<BodyRow>, StoreError> {
+    tokio::task::spawn_blocking(move || {
+        let mut rows = Vec::new();
+        for body in &bodies {
+            let mut conversation = decode_body(body)?;
+            if change(&mut conversation) {
+                rows.push(BodyRow {
+                    id: conversation.id.clone(),
+                    ordinal: body.ordinal,
+                    has_header: conversation.header.is_some(),
+                    bytes: encode_body(&conversation),
+                });
+            }
+        }
+        Ok(rows)
+    })
+    .await
+    .map_err(|e| StoreError::Database(Box::new(e)))?
+}
+
 /// Erases a customer's personal data from every conversation whose customer they are, remembers
 /// them (by hash) so that later records of theirs are erased on arrival, writes the audit entry
 /// and commits. The facts do not change. Returns the conversations changed.
@@ -342,22 +384,15 @@ pub async fn erase_customer<T: WriteTx>(
         let bodies = tx.all_bodies_after(after, RECOMPUTE_PAGE).await?;
         let Some(last) = bodies.last() else { break };
         after = i64::from(last.ordinal);
-        let mut rows = Vec::new();
-        for body in &bodies {
-            let mut conversation = decode_body(body)?;
+        let (customer, erased) = (customer.to_string(), erased.clone());
+        let rows = rewrite_page(bodies, move |conversation| {
             let theirs = conversation
                 .header
                 .as_ref()
-                .is_some_and(|h| h.customer.as_deref() == Some(customer));
-            if theirs && erase_if_erased(&mut conversation, &erased) {
-                rows.push(BodyRow {
-                    id: conversation.id.clone(),
-                    ordinal: body.ordinal,
-                    has_header: true,
-                    bytes: encode_body(&conversation),
-                });
-            }
-        }
+                .is_some_and(|h| h.customer.as_deref() == Some(customer.as_str()));
+            theirs && erase_if_erased(conversation, &erased)
+        })
+        .await?;
         changed += rows.len() as u64;
         tx.upsert_bodies(&rows, now).await?;
     }
@@ -389,18 +424,10 @@ pub async fn apply_retention<T: WriteTx>(
         let bodies = tx.all_bodies_after(after, RECOMPUTE_PAGE).await?;
         let Some(last) = bodies.last() else { break };
         after = i64::from(last.ordinal);
-        let mut rows = Vec::new();
-        for body in &bodies {
-            let mut conversation = decode_body(body)?;
-            if conversation.remove_texts_before(cutoff) {
-                rows.push(BodyRow {
-                    id: conversation.id.clone(),
-                    ordinal: body.ordinal,
-                    has_header: conversation.header.is_some(),
-                    bytes: encode_body(&conversation),
-                });
-            }
-        }
+        let rows = rewrite_page(bodies, move |conversation| {
+            conversation.remove_texts_before(cutoff)
+        })
+        .await?;
         changed += rows.len() as u64;
         tx.upsert_bodies(&rows, now).await?;
     }
@@ -483,11 +510,7 @@ pub async fn rebuild_segments<T: WriteTx>(
         let Some(last) = bodies.last() else { break };
         after = i64::from(last.ordinal);
         let ordinals: Vec<u32> = bodies.iter().map(|b| b.ordinal).collect();
-        let conversations = bodies
-            .iter()
-            .map(decode_body)
-            .collect::<Result<Vec<_>, _>>()?;
-        let (_, facts) = compute_facts(conversations, calendars.clone(), threads).await?;
+        let facts = facts_of_bodies(bodies, calendars.clone(), threads).await?;
         if let Some(progress) = progress {
             progress
                 .done
@@ -642,12 +665,8 @@ impl BodyFacts {
         }
     }
 
-    pub async fn add(&mut self, bodies: &[StoredBody]) -> Result<(), StoreError> {
-        let conversations = bodies
-            .iter()
-            .map(decode_body)
-            .collect::<Result<Vec<_>, _>>()?;
-        let (_, facts) = compute_facts(conversations, self.calendars.clone(), self.threads).await?;
+    pub async fn add(&mut self, bodies: Vec<StoredBody>) -> Result<(), StoreError> {
+        let facts = facts_of_bodies(bodies, self.calendars.clone(), self.threads).await?;
         for f in facts.into_iter().flatten() {
             let inside = match self.start_between {
                 Some((from, to)) => f.start >= from && f.start < to,

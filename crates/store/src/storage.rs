@@ -251,7 +251,7 @@ impl Storage {
             let bodies: Vec<StoredBody> = tx.bodies_after(after, 10_000).await?;
             let Some(last) = bodies.last() else { break };
             after = i64::from(last.ordinal);
-            facts.add(&bodies).await?;
+            facts.add(bodies).await?;
         }
         Ok(facts.finish())
     }

@@ -226,6 +226,10 @@ where
             post(settings::retry_job::<S>),
         )
         .route(
+            "/w/{workspace}/settings/erase",
+            post(settings::erase_customer::<S>),
+        )
+        .route(
             "/w/{workspace}/settings/webhook",
             post(settings::rotate_webhook_secret::<S>),
         )

@@ -267,6 +267,17 @@ struct SettingsPage {
     /// Set while a recompute of this workspace is queued or running: what the banner says.
     recomputing: String,
     jobs: Vec<JobRow>,
+    /// Said after an erasure.
+    erased: String,
+    audit: Vec<AuditRow>,
+}
+
+/// An audit-log entry as the settings page lists it.
+struct AuditRow {
+    at: String,
+    actor: String,
+    action: String,
+    detail: String,
 }
 
 /// A background job as the settings page lists it.
@@ -296,6 +307,7 @@ struct Notes {
     error: String,
     new_token: String,
     toml: Option<String>,
+    erased: String,
 }
 
 async fn page<S: Store + Accounts>(
@@ -310,6 +322,7 @@ async fn page<S: Store + Accounts>(
         error,
         new_token,
         toml: toml_override,
+        erased,
     } = notes;
     let text = config_text(access);
     let forms = ConfigForms::of(&text);
@@ -399,6 +412,24 @@ async fn page<S: Store + Accounts>(
             dead: j.state == JobState::Dead,
         })
         .collect();
+    let audit = state
+        .store
+        .audit_log(access.workspace.id, JOBS_SHOWN)
+        .await?
+        .into_iter()
+        .map(|e| AuditRow {
+            at: jiff::Timestamp::from_millisecond(e.at)
+                .map(|ts| {
+                    ts.to_zoned_datetime(tz.clone())
+                        .strftime("%Y-%m-%d %H:%M")
+                        .to_string()
+                })
+                .unwrap_or_default(),
+            actor: e.actor,
+            action: e.action,
+            detail: e.detail,
+        })
+        .collect();
     Ok(SettingsPage {
         frame: Frame::new(lang, Some(signed_in.user.email.clone())),
         workspace: access.workspace.name.clone(),
@@ -433,6 +464,8 @@ async fn page<S: Store + Accounts>(
         toml: toml_override.unwrap_or(text),
         recomputing,
         jobs,
+        erased,
+        audit,
     })
 }
 
@@ -1138,4 +1171,60 @@ pub async fn retry_job<S: Store + Accounts>(
         ))
     };
     answer(&state, lang, &signed_in, &access, "jobs", outcome, None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EraseForm {
+    customer: String,
+    confirm: String,
+}
+
+/// Erases a customer's personal data (right to erasure), recorded in the audit log with the
+/// administrator who did it.
+pub async fn erase_customer<S: Store + Accounts>(
+    State(state): State<AppState<S>>,
+    lang: Lang,
+    signed_in: SignedIn,
+    Path(name): Path<String>,
+    Form(form): Form<EraseForm>,
+) -> Result<Response, WebError> {
+    let access = admin_access(&state, &signed_in, &name).await?;
+    let customer = form.customer.trim();
+    let problem = if customer.is_empty() {
+        Some("customer: say whose data to erase".to_string())
+    } else if customer != form.confirm.trim() {
+        Some("confirm: type the customer exactly as above to confirm".to_string())
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        return answer(
+            &state,
+            lang,
+            &signed_in,
+            &access,
+            "erase",
+            Err(problem),
+            None,
+        )
+        .await;
+    }
+    let changed = state
+        .store
+        .erase_customer(
+            access.workspace.id,
+            customer,
+            &signed_in.user.email,
+            state.now_millis(),
+        )
+        .await?;
+    let notes = Notes {
+        erased: Frame::new(lang, None)
+            .t
+            .erased_note
+            .replace("{n}", &changed.to_string()),
+        ..Notes::default()
+    };
+    let page = page(&state, lang, &signed_in, &access, notes).await?;
+    Ok(render(&page)?.into_response())
 }

@@ -4,7 +4,7 @@
 use crate::common::*;
 use serde_json::Value;
 use servicemeter_core::access::Role;
-use servicemeter_store::Accounts;
+use servicemeter_store::{Accounts, Store};
 
 /// The report once the recompute a settings change queued has run.
 async fn report(app: &TestApp, token: &str) -> Value {
@@ -748,4 +748,105 @@ async fn the_page_says_while_figures_are_being_recomputed() {
         .await;
     // The chat target is 1 minute now: the recomputed facts are judged by it.
     assert_ne!(after["targets"], before["targets"]);
+}
+
+/// An administrator erases a customer from the settings page: asked twice, done once, logged
+/// with who did it; the figures do not move.
+#[tokio::test]
+async fn an_administrator_erases_a_customer_and_the_log_shows_it() {
+    let app = spawn_app().await;
+    app.add_user("admin@shop.nl", &app.shop_a, Role::Admin, None)
+        .await;
+    app.add_user("lead@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    let token = app.token(&app.shop_a).await;
+    let before = report(&app, &token).await;
+    import(
+        &app.store,
+        &app.shop_a,
+        &[
+            r#"{"type":"conversation","id":"gdpr-1","channel":"email","created_at":"2024-03-05T09:00:00Z","customer":"jan@example.nl","subject":"Adres","messages":[{"at":"2024-03-05T09:00:00Z","author":"customer","text":"Dorpsstraat 1"}]}"#,
+        ],
+    )
+    .await;
+    let with_it = report(&app, &token).await;
+
+    let admin = app.signed_in("admin@shop.nl").await;
+    let page = admin.get(app.url("/w/shop-a/settings")).text_body().await;
+    assert!(page.contains("id=\"erase\""));
+    assert!(page.contains("Nog niets gewist of verwijderd."));
+    // The confirmation must match.
+    let refused = admin
+        .post(app.url("/w/shop-a/settings/erase"))
+        .form(&[
+            ("customer", "jan@example.nl"),
+            ("confirm", "jan@example.com"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("confirm: type the customer exactly")
+    );
+    assert!(
+        app.store
+            .conversation(app.shop_a.id, "gdpr-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .messages[0]
+            .text
+            .is_some()
+    );
+    // A lead may not.
+    let lead = app.signed_in("lead@shop.nl").await;
+    let r = lead
+        .post(app.url("/w/shop-a/settings/erase"))
+        .form(&[
+            ("customer", "jan@example.nl"),
+            ("confirm", "jan@example.nl"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    let done = admin
+        .post(app.url("/w/shop-a/settings/erase"))
+        .form(&[
+            ("customer", "jan@example.nl"),
+            ("confirm", " jan@example.nl "),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    let page = done.text().await.unwrap();
+    assert!(
+        page.contains("Gewist: de persoonsgegevens van 1 gesprekken."),
+        "{page}"
+    );
+    assert!(
+        page.contains("<td>admin@shop.nl</td><td>erase-customer</td>"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("jan@example.nl"),
+        "the log names no customer"
+    );
+    let c = app
+        .store
+        .conversation(app.shop_a.id, "gdpr-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.messages[0].text, None);
+    assert_eq!(c.header.unwrap().subject, None);
+    assert_eq!(report(&app, &token).await, with_it, "figures unchanged");
+    assert_ne!(with_it, before, "the conversation is counted");
 }
