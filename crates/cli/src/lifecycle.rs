@@ -5,10 +5,11 @@ use std::io::Write;
 
 use anyhow::{Result, anyhow, bail};
 use servicemeter_core::access::workspace_name_problem;
-use servicemeter_store::{Accounts, Location, Store, check_backup, restore_sqlite};
+use servicemeter_store::{Location, Store, check_backup, restore_sqlite};
 
 use crate::app::open_storage;
 use crate::cli::{AuditArgs, BackupArgs, EraseCustomerArgs, GlobalArgs, RestoreArgs};
+use crate::server::existing_workspace;
 
 fn now_millis() -> i64 {
     jiff::Timestamp::now().as_millisecond()
@@ -86,15 +87,7 @@ pub async fn erase_customer(global: &GlobalArgs, args: EraseCustomerArgs) -> Res
         bail!("erase-customer: name the customer (the conversations' customer field)");
     }
     let store = open_storage(global).await?;
-    let workspace = store
-        .find_workspace(&global.workspace)
-        .await?
-        .ok_or_else(|| {
-            anyhow!(
-                "workspace '{}' does not exist (see `servicemeter workspace list`)",
-                global.workspace
-            )
-        })?;
+    let workspace = existing_workspace(&store, &global.workspace).await?;
     let changed = store
         .erase_customer(workspace.id, customer, &command_line_actor(), now_millis())
         .await?;
@@ -111,15 +104,7 @@ pub async fn erase_customer(global: &GlobalArgs, args: EraseCustomerArgs) -> Res
 /// `servicemeter audit`.
 pub async fn audit(global: &GlobalArgs, args: AuditArgs) -> Result<()> {
     let store = open_storage(global).await?;
-    let workspace = store
-        .find_workspace(&global.workspace)
-        .await?
-        .ok_or_else(|| {
-            anyhow!(
-                "workspace '{}' does not exist (see `servicemeter workspace list`)",
-                global.workspace
-            )
-        })?;
+    let workspace = existing_workspace(&store, &global.workspace).await?;
     let entries = store.audit_log(workspace.id, args.limit).await?;
     store.close().await?;
     let mut out = std::io::stdout().lock();
@@ -135,15 +120,7 @@ pub async fn audit(global: &GlobalArgs, args: AuditArgs) -> Result<()> {
 /// `servicemeter retention`.
 pub async fn retention(global: &GlobalArgs) -> Result<()> {
     let store = open_storage(global).await?;
-    let workspace = store
-        .find_workspace(&global.workspace)
-        .await?
-        .ok_or_else(|| {
-            anyhow!(
-                "workspace '{}' does not exist (see `servicemeter workspace list`)",
-                global.workspace
-            )
-        })?;
+    let workspace = existing_workspace(&store, &global.workspace).await?;
     let config = servicemeter_core::WorkspaceConfig::from_toml(
         workspace
             .config_toml

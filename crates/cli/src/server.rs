@@ -20,7 +20,7 @@ async fn open(global: &GlobalArgs) -> Result<Storage> {
     crate::app::open_storage(global).await
 }
 
-async fn existing_workspace(store: &Storage, name: &str) -> Result<Workspace> {
+pub(crate) async fn existing_workspace(store: &Storage, name: &str) -> Result<Workspace> {
     store.find_workspace(name).await?.ok_or_else(|| {
         anyhow!("workspace '{name}' does not exist (see `servicemeter workspace list`)")
     })

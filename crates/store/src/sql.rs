@@ -298,6 +298,44 @@ impl SqlTx {
     }
 }
 
+impl SqlTx {
+    /// Up to `limit` bodies with an ordinal above `after`, by ordinal; only those with a
+    /// conversation record when `with_header_only`.
+    async fn page_of_bodies(
+        &mut self,
+        after: i64,
+        limit: u32,
+        with_header_only: bool,
+    ) -> Result<Vec<StoredBody>, StoreError> {
+        let ws = self.workspace.0;
+        let sql = if with_header_only {
+            "SELECT conversation_id, ordinal, body_version, body FROM conversations \
+             WHERE workspace_id = $1 AND has_header AND ordinal > $2 ORDER BY ordinal LIMIT $3"
+        } else {
+            "SELECT conversation_id, ordinal, body_version, body FROM conversations \
+             WHERE workspace_id = $1 AND ordinal > $2 ORDER BY ordinal LIMIT $3"
+        };
+        on_tx!(&mut self.tx, t => {
+            let rows = sqlx::query(sql)
+                .bind(ws)
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(&mut **t)
+                .await?;
+            rows.iter()
+                .map(|row| {
+                    Ok(StoredBody {
+                        id: row.try_get(0)?,
+                        ordinal: row.try_get::<i64, _>(1)? as u32,
+                        version: row.try_get(2)?,
+                        bytes: row.try_get(3)?,
+                    })
+                })
+                .collect()
+        })
+    }
+}
+
 /// The statement that takes `$1` numbers from a counter of workspace `$2` and returns the
 /// counter after.
 fn allocate_sql(counter: Counter) -> &'static str {
@@ -386,29 +424,7 @@ impl WriteTx for SqlTx {
         after: i64,
         limit: u32,
     ) -> Result<Vec<StoredBody>, StoreError> {
-        let ws = self.workspace.0;
-        on_tx!(&mut self.tx, t => {
-            let rows = sqlx::query(
-                "SELECT conversation_id, ordinal, body_version, body FROM conversations \
-                 WHERE workspace_id = $1 AND has_header AND ordinal > $2 \
-                 ORDER BY ordinal LIMIT $3",
-            )
-            .bind(ws)
-            .bind(after)
-            .bind(i64::from(limit))
-            .fetch_all(&mut **t)
-            .await?;
-            rows.iter()
-                .map(|row| {
-                    Ok(StoredBody {
-                        id: row.try_get(0)?,
-                        ordinal: row.try_get::<i64, _>(1)? as u32,
-                        version: row.try_get(2)?,
-                        bytes: row.try_get(3)?,
-                    })
-                })
-                .collect()
-        })
+        self.page_of_bodies(after, limit, true).await
     }
 
     async fn all_bodies_after(
@@ -416,28 +432,7 @@ impl WriteTx for SqlTx {
         after: i64,
         limit: u32,
     ) -> Result<Vec<StoredBody>, StoreError> {
-        let ws = self.workspace.0;
-        on_tx!(&mut self.tx, t => {
-            let rows = sqlx::query(
-                "SELECT conversation_id, ordinal, body_version, body FROM conversations \
-                 WHERE workspace_id = $1 AND ordinal > $2 ORDER BY ordinal LIMIT $3",
-            )
-            .bind(ws)
-            .bind(after)
-            .bind(i64::from(limit))
-            .fetch_all(&mut **t)
-            .await?;
-            rows.iter()
-                .map(|row| {
-                    Ok(StoredBody {
-                        id: row.try_get(0)?,
-                        ordinal: row.try_get::<i64, _>(1)? as u32,
-                        version: row.try_get(2)?,
-                        bytes: row.try_get(3)?,
-                    })
-                })
-                .collect()
-        })
+        self.page_of_bodies(after, limit, false).await
     }
 
     async fn erased_customers(&mut self) -> Result<Vec<String>, StoreError> {
