@@ -341,29 +341,43 @@ pub async fn replace_config<T: WriteTx>(
     Ok(written)
 }
 
-/// Decodes a page of bodies, lets `change` edit each conversation, and returns the rows of
-/// those it changed, encoded again — on a blocking thread (CPU work).
-async fn rewrite_page(
-    bodies: Vec<StoredBody>,
-    change: impl Fn(&mut Conversation) -> bool + Send + 'static,
-) -> Result<Vec<BodyRow>, StoreError> {
-    tokio::task::spawn_blocking(move || {
-        let mut rows = Vec::new();
-        for body in &bodies {
-            let mut conversation = decode_body(body)?;
-            if change(&mut conversation) {
-                rows.push(BodyRow {
-                    id: conversation.id.clone(),
-                    ordinal: body.ordinal,
-                    has_header: conversation.header.is_some(),
-                    bytes: encode_body(&conversation),
-                });
+/// Lets `change` edit every stored conversation of the workspace (all of them, record or not),
+/// a page at a time, decoding and encoding on a blocking thread (CPU work), and stores those it
+/// changed. Returns how many.
+async fn rewrite_all<T: WriteTx>(
+    tx: &mut T,
+    now: i64,
+    change: impl Fn(&mut Conversation) -> bool + Send + Sync + 'static,
+) -> Result<u64, StoreError> {
+    let change = Arc::new(change);
+    let mut changed = 0u64;
+    let mut after = -1i64;
+    loop {
+        let bodies = tx.all_bodies_after(after, RECOMPUTE_PAGE).await?;
+        let Some(last) = bodies.last() else { break };
+        after = i64::from(last.ordinal);
+        let change = change.clone();
+        let rows = tokio::task::spawn_blocking(move || {
+            let mut rows = Vec::new();
+            for body in &bodies {
+                let mut conversation = decode_body(body)?;
+                if change(&mut conversation) {
+                    rows.push(BodyRow {
+                        id: conversation.id.clone(),
+                        ordinal: body.ordinal,
+                        has_header: conversation.header.is_some(),
+                        bytes: encode_body(&conversation),
+                    });
+                }
             }
-        }
-        Ok(rows)
-    })
-    .await
-    .map_err(|e| StoreError::Database(Box::new(e)))?
+            Ok::<_, StoreError>(rows)
+        })
+        .await
+        .map_err(|e| StoreError::Database(Box::new(e)))??;
+        changed += rows.len() as u64;
+        tx.upsert_bodies(&rows, now).await?;
+    }
+    Ok(changed)
 }
 
 /// Erases a customer's personal data from every conversation whose customer they are, remembers
@@ -378,24 +392,15 @@ pub async fn erase_customer<T: WriteTx>(
     let hash = customer_hash(customer);
     tx.add_erased_customer(&hash, now).await?;
     let erased: HashSet<String> = [hash.clone()].into();
-    let mut changed = 0u64;
-    let mut after = -1i64;
-    loop {
-        let bodies = tx.all_bodies_after(after, RECOMPUTE_PAGE).await?;
-        let Some(last) = bodies.last() else { break };
-        after = i64::from(last.ordinal);
-        let (customer, erased) = (customer.to_string(), erased.clone());
-        let rows = rewrite_page(bodies, move |conversation| {
-            let theirs = conversation
-                .header
-                .as_ref()
-                .is_some_and(|h| h.customer.as_deref() == Some(customer.as_str()));
-            theirs && erase_if_erased(conversation, &erased)
-        })
-        .await?;
-        changed += rows.len() as u64;
-        tx.upsert_bodies(&rows, now).await?;
-    }
+    let customer = customer.to_string();
+    let changed = rewrite_all(&mut tx, now, move |conversation| {
+        let theirs = conversation
+            .header
+            .as_ref()
+            .is_some_and(|h| h.customer.as_deref() == Some(customer.as_str()));
+        theirs && erase_if_erased(conversation, &erased)
+    })
+    .await?;
     tx.audit(&crate::AuditEntry {
         at: now,
         actor: actor.to_string(),
@@ -418,19 +423,10 @@ pub async fn apply_retention<T: WriteTx>(
     actor: &str,
     now: i64,
 ) -> Result<u64, StoreError> {
-    let mut changed = 0u64;
-    let mut after = -1i64;
-    loop {
-        let bodies = tx.all_bodies_after(after, RECOMPUTE_PAGE).await?;
-        let Some(last) = bodies.last() else { break };
-        after = i64::from(last.ordinal);
-        let rows = rewrite_page(bodies, move |conversation| {
-            conversation.remove_texts_before(cutoff)
-        })
-        .await?;
-        changed += rows.len() as u64;
-        tx.upsert_bodies(&rows, now).await?;
-    }
+    let changed = rewrite_all(&mut tx, now, move |conversation| {
+        conversation.remove_texts_before(cutoff)
+    })
+    .await?;
     if changed > 0 {
         let before = jiff::Timestamp::from_millisecond(cutoff)
             .map(|t| t.to_string())

@@ -330,6 +330,8 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
     let jobs_text = jobs_text.as_str().unwrap_or_default().to_string();
     assert!(jobs_text.contains("recompute the figures"), "{jobs_text}");
     let settings_jobs = driver.screenshot("settings-jobs").await;
+    driver.go(&app.url("/w/shop-b/settings#erase")).await;
+    let settings_erase = driver.screenshot("settings-erase").await;
 
     // A phone: the page does not scroll sideways (wide tables scroll inside their box).
     driver.resize(390, 844).await;
@@ -349,6 +351,8 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
     let settings_phone = driver.screenshot("settings-phone").await;
     driver.go(&app.url("/w/shop-b/settings#jobs")).await;
     let settings_jobs_phone = driver.screenshot("settings-jobs-phone").await;
+    driver.go(&app.url("/w/shop-b/settings#erase")).await;
+    let settings_erase_phone = driver.screenshot("settings-erase-phone").await;
 
     let errors = driver.console_errors().await;
     driver.quit().await;
@@ -362,6 +366,8 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
         settings_phone,
         settings_jobs,
         settings_jobs_phone,
+        settings_erase,
+        settings_erase_phone,
     ] {
         assert!(
             std::fs::metadata(&path).unwrap().len() > 5_000,
