@@ -128,7 +128,8 @@ impl Listed {
     }
 }
 
-fn local_time(millis: i64, tz: &jiff::tz::TimeZone) -> String {
+/// A UTC instant as the workspace's local date and minute (YYYY-MM-DD HH:MM).
+pub(crate) fn local_time(millis: i64, tz: &jiff::tz::TimeZone) -> String {
     jiff::Timestamp::from_millisecond(millis)
         .map(|t| {
             t.to_zoned_datetime(tz.clone())

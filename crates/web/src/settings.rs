@@ -355,13 +355,7 @@ async fn page<S: Store + Accounts>(
         .map(|t| TokenRow {
             id: t.id,
             name: t.name,
-            created: jiff::Timestamp::from_millisecond(t.created_at)
-                .map(|ts| {
-                    ts.to_zoned_datetime(tz.clone())
-                        .strftime("%Y-%m-%d %H:%M")
-                        .to_string()
-                })
-                .unwrap_or_default(),
+            created: crate::conversations::local_time(t.created_at, &tz),
             live: t.revoked_at.is_none(),
         })
         .collect();
@@ -401,13 +395,7 @@ async fn page<S: Store + Accounts>(
                 JobState::Dead => t.job_dead,
             },
             attempts: format!("{}/{}", j.attempts, j.max_attempts),
-            created: jiff::Timestamp::from_millisecond(j.created_at)
-                .map(|ts| {
-                    ts.to_zoned_datetime(tz.clone())
-                        .strftime("%Y-%m-%d %H:%M")
-                        .to_string()
-                })
-                .unwrap_or_default(),
+            created: crate::conversations::local_time(j.created_at, &tz),
             error: j.last_error.unwrap_or_default(),
             dead: j.state == JobState::Dead,
         })
@@ -418,13 +406,7 @@ async fn page<S: Store + Accounts>(
         .await?
         .into_iter()
         .map(|e| AuditRow {
-            at: jiff::Timestamp::from_millisecond(e.at)
-                .map(|ts| {
-                    ts.to_zoned_datetime(tz.clone())
-                        .strftime("%Y-%m-%d %H:%M")
-                        .to_string()
-                })
-                .unwrap_or_default(),
+            at: crate::conversations::local_time(e.at, &tz),
             actor: e.actor,
             action: e.action,
             detail: e.detail,
