@@ -81,7 +81,8 @@ pub enum Command {
     #[command(subcommand)]
     Config(ConfigCommand),
     /// Fetch what changed in a helpdesk since the last sync (zendesk, freshdesk), through its API;
-    /// credentials from the environment (see docs/importers.md).
+    /// credentials from the environment (see docs/importers.md). With --every, the server syncs
+    /// on a schedule instead.
     Sync(SyncArgs),
     /// Background jobs of a workspace (recomputes after a settings change, ...): list them, try a
     /// failed one again, or run the due ones now without a server.
@@ -185,6 +186,13 @@ pub struct SyncArgs {
     /// Freshdesk: tickets per request (at most 100).
     #[arg(long, default_value_t = 100)]
     pub page_size: usize,
+    /// Instead of syncing now, store the account (credentials from the environment, as for a
+    /// run) and let the server sync it every MINUTES (15 to 1440), the first time at once.
+    #[arg(long, value_name = "MINUTES", conflicts_with = "unschedule")]
+    pub every: Option<u32>,
+    /// Stop the server's scheduled sync of this source (its cursor stays).
+    #[arg(long)]
+    pub unschedule: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -10,17 +10,10 @@ use servicemeter_store::{Location, Store, check_backup, restore_sqlite};
 use crate::app::open_storage;
 use crate::cli::{AuditArgs, BackupArgs, EraseCustomerArgs, GlobalArgs, RestoreArgs};
 use crate::server::existing_workspace;
+use crate::sync::command_line_actor;
 
 fn now_millis() -> i64 {
     jiff::Timestamp::now().as_millisecond()
-}
-
-/// Who is acting from the command line, for the audit log.
-fn command_line_actor() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into());
-    format!("command line (system user {user})")
 }
 
 /// `servicemeter backup FILE`.

@@ -246,7 +246,11 @@ pub async fn jobs(global: &GlobalArgs, command: JobsCommand) -> Result<()> {
                     out,
                     "{}\t{}\t{}\t{}/{}\t{}\t{}",
                     job.id,
-                    job.kind,
+                    if job.payload.is_empty() {
+                        job.kind
+                    } else {
+                        format!("{} {}", job.kind, job.payload)
+                    },
                     job.state.as_str(),
                     job.attempts,
                     job.max_attempts,
@@ -270,11 +274,12 @@ pub async fn jobs(global: &GlobalArgs, command: JobsCommand) -> Result<()> {
             );
         }
         JobsCommand::Run => {
-            let worker = Worker::new(
+            let mut worker = Worker::new(
                 Arc::new(store.clone()),
                 format!("cli-{}", std::process::id()),
                 Arc::new(now_millis),
             );
+            servicemeter_sync::run::register(&mut worker, Default::default());
             let ran = worker.round().await?;
             println!("ran {ran} jobs");
         }

@@ -18,6 +18,7 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "jobs",
     "erased_customers",
     "audit_log",
+    "sync_accounts",
 ];
 
 /// The statements that turn a migrated PostgreSQL database into a distributed one (run on the

@@ -89,7 +89,17 @@ pub const RECOMPUTE: &str = "recompute";
 /// worker for workspaces that have one).
 pub const RETENTION: &str = "retention";
 
-/// How often the worker looks which workspaces need a retention job queued.
+/// The kind of job that syncs one helpdesk account of a workspace (its payload is the
+/// source); the worker queues one per [`crate::SyncAccount`], `every_minutes` after the last
+/// run ended.
+pub const SYNC: &str = "sync";
+
+/// The dedupe key of the scheduled sync of `source`.
+pub fn sync_key(source: &str) -> String {
+    format!("{SYNC}:{source}")
+}
+
+/// How often the worker looks which workspaces need scheduled jobs queued.
 const SCHEDULE_EVERY_MS: i64 = 10 * 60 * 1000;
 
 /// The next UTC midnight after `now` (UTC ms): when scheduled daily work runs.
@@ -112,6 +122,17 @@ impl NewJob {
             payload: String::new(),
             dedupe_key: Some(RECOMPUTE.into()),
             run_after: now,
+            max_attempts: DEFAULT_ATTEMPTS,
+        }
+    }
+
+    /// Syncs the workspace's account of `source` from `run_after` on; one queued at a time.
+    pub fn sync(source: &str, run_after: i64) -> NewJob {
+        NewJob {
+            kind: SYNC.into(),
+            payload: source.into(),
+            dedupe_key: Some(sync_key(source)),
+            run_after,
             max_attempts: DEFAULT_ATTEMPTS,
         }
     }
@@ -206,6 +227,13 @@ pub trait Jobs: Send + Sync {
         workspace: WorkspaceId,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<Job>, StoreError>> + Send;
+
+    /// The newest job with `dedupe_key`, whatever its state.
+    fn latest(
+        &self,
+        workspace: WorkspaceId,
+        dedupe_key: &str,
+    ) -> impl Future<Output = Result<Option<Job>, StoreError>> + Send;
 }
 
 /// Claims on SQLite (one writer: the statement itself is the lock).
@@ -402,6 +430,27 @@ impl Jobs for Storage {
             rows.iter().map(read_job).collect()
         })
     }
+
+    async fn latest(
+        &self,
+        workspace: WorkspaceId,
+        dedupe_key: &str,
+    ) -> Result<Option<Job>, StoreError> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE workspace_id = $1 AND dedupe_key = $2 \
+             ORDER BY job_id DESC LIMIT 1"
+        );
+        on_pool!(&self.pool, p => {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(workspace.0)
+                .bind(dedupe_key)
+                .fetch_optional(p)
+                .await?
+                .as_ref()
+                .map(read_job)
+                .transpose()
+        })
+    }
 }
 
 /// How far running jobs are, in this process: (done, total) per workspace and job.
@@ -527,8 +576,10 @@ impl<S: crate::Store + 'static> Worker<S> {
         self.wake.clone()
     }
 
-    /// Queues the daily retention job (for the next UTC midnight) of every workspace with a
-    /// retention setting; at most every 10 minutes, and one queued per workspace.
+    /// Queues scheduled work, at most every 10 minutes: the daily retention job (for the next
+    /// UTC midnight) of every workspace with a retention setting, and the next run of every
+    /// scheduled sync (`every_minutes` after the last run ended; at once for a new one). One
+    /// queued per workspace and kind; nothing new while a run of it is queued or running.
     async fn schedule(&self, workspaces: &[crate::Workspace]) -> Result<(), StoreError> {
         let now = (self.clock)();
         {
@@ -539,16 +590,13 @@ impl<S: crate::Store + 'static> Worker<S> {
             *last = Some(now);
         }
         for workspace in workspaces {
-            let Some(text) = workspace.config_toml.as_deref() else {
-                continue;
-            };
-            if !text.contains("retention") {
-                continue;
-            }
-            let Ok(config) = servicemeter_core::WorkspaceConfig::from_toml(text) else {
-                continue;
-            };
-            if config.retention_months.is_some() {
+            if let Some(config) = workspace
+                .config_toml
+                .as_deref()
+                .filter(|text| text.contains("retention"))
+                .and_then(|text| servicemeter_core::WorkspaceConfig::from_toml(text).ok())
+                && config.retention_months.is_some()
+            {
                 let job = NewJob {
                     kind: RETENTION.into(),
                     payload: String::new(),
@@ -557,6 +605,23 @@ impl<S: crate::Store + 'static> Worker<S> {
                     max_attempts: DEFAULT_ATTEMPTS,
                 };
                 self.store.enqueue(workspace.id, &job, now).await?;
+            }
+            for account in self.store.sync_accounts(workspace.id).await? {
+                let last = self
+                    .store
+                    .latest(workspace.id, &sync_key(&account.source))
+                    .await?;
+                let run_after = match last {
+                    None => now,
+                    Some(job) => match (job.state, job.finished_at) {
+                        (JobState::Queued | JobState::Running, _) => continue,
+                        (_, Some(ended)) => ended + i64::from(account.every_minutes) * 60_000,
+                        (_, None) => now,
+                    },
+                };
+                self.store
+                    .enqueue(workspace.id, &NewJob::sync(&account.source, run_after), now)
+                    .await?;
             }
         }
         Ok(())

@@ -48,6 +48,36 @@ pub struct Workspace {
     pub config_toml: Option<String>,
 }
 
+/// A helpdesk account the server syncs on a schedule (one per source and workspace).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SyncAccount {
+    /// `zendesk` or `freshdesk`.
+    pub source: String,
+    /// The account's address, e.g. `https://shop.zendesk.com`.
+    pub url: String,
+    /// Who signs in (Zendesk: an agent's e-mail address; Freshdesk: empty).
+    pub login: String,
+    /// The API token or key: sent to `url` only, never shown or logged.
+    pub secret: String,
+    /// Minutes between the end of one run and the start of the next.
+    pub every_minutes: u32,
+    /// UTC milliseconds.
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for SyncAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncAccount")
+            .field("source", &self.source)
+            .field("url", &self.url)
+            .field("login", &self.login)
+            .field("secret", &"(hidden)")
+            .field("every_minutes", &self.every_minutes)
+            .field("created_at", &self.created_at)
+            .finish()
+    }
+}
+
 /// A backend's own error, kept as the source of a [`StoreError`].
 pub type BackendError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -261,6 +291,31 @@ pub trait Store: jobs::Jobs + Send + Sync {
         workspace: WorkspaceId,
         source: &str,
     ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
+    /// The helpdesk accounts synced on a schedule, by source.
+    fn sync_accounts(
+        &self,
+        workspace: WorkspaceId,
+    ) -> impl Future<Output = Result<Vec<SyncAccount>, StoreError>> + Send;
+
+    /// Adds or replaces (same source) a scheduled sync, queues its first run at once, and
+    /// records it in the audit log as done by `actor`.
+    fn set_sync_account(
+        &self,
+        workspace: WorkspaceId,
+        account: &SyncAccount,
+        actor: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Stops the scheduled sync of `source` (its cursor stays, so a later one resumes); false
+    /// when there was none.
+    fn remove_sync_account(
+        &self,
+        workspace: WorkspaceId,
+        source: &str,
+        actor: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// How much a workspace holds.
     fn counts(

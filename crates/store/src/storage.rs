@@ -593,6 +593,131 @@ impl Store for Storage {
         .transpose()
     }
 
+    async fn sync_accounts(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<crate::SyncAccount>, StoreError> {
+        let rows: Vec<(String, String, String, String, i64, i64)> = on_pool!(&self.pool, p => {
+            sqlx::query_as(
+                "SELECT source, url, login, secret, every_minutes, created_at FROM sync_accounts \
+                 WHERE workspace_id = $1 ORDER BY source",
+            )
+            .bind(workspace.0)
+            .fetch_all(p)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(
+                |(source, url, login, secret, every, created_at)| crate::SyncAccount {
+                    source,
+                    url,
+                    login,
+                    secret,
+                    every_minutes: u32::try_from(every).unwrap_or(u32::MAX),
+                    created_at,
+                },
+            )
+            .collect())
+    }
+
+    async fn set_sync_account(
+        &self,
+        workspace: WorkspaceId,
+        account: &crate::SyncAccount,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = SqlTx::begin(&self.pool, &self.writer, workspace).await?;
+        sql::on_tx!(&mut tx.tx, t => {
+            sqlx::query(
+                "INSERT INTO sync_accounts (workspace_id, source, url, login, secret, \
+                 every_minutes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (workspace_id, source) DO UPDATE SET url = excluded.url, \
+                 login = excluded.login, secret = excluded.secret, \
+                 every_minutes = excluded.every_minutes, created_at = excluded.created_at",
+            )
+            .bind(workspace.0)
+            .bind(account.source.as_str())
+            .bind(account.url.as_str())
+            .bind(account.login.as_str())
+            .bind(account.secret.as_str())
+            .bind(i64::from(account.every_minutes))
+            .bind(account.created_at)
+            .execute(&mut **t)
+            .await?;
+            // A run queued for later (of the account before) starts now instead.
+            sqlx::query(
+                "UPDATE jobs SET run_after = $1 WHERE workspace_id = $2 AND dedupe_key = $3 \
+                 AND state = 'queued'",
+            )
+            .bind(account.created_at)
+            .bind(workspace.0)
+            .bind(crate::jobs::sync_key(&account.source))
+            .execute(&mut **t)
+            .await?;
+        });
+        tx.audit(&crate::AuditEntry {
+            at: account.created_at,
+            actor: actor.to_string(),
+            action: "sync-schedule".into(),
+            detail: format!(
+                "{} {} every {} minutes",
+                account.source, account.url, account.every_minutes
+            ),
+        })
+        .await?;
+        tx.commit().await?;
+        crate::jobs::Jobs::enqueue(
+            self,
+            workspace,
+            &crate::jobs::NewJob::sync(&account.source, account.created_at),
+            account.created_at,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn remove_sync_account(
+        &self,
+        workspace: WorkspaceId,
+        source: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = SqlTx::begin(&self.pool, &self.writer, workspace).await?;
+        let removed = sql::on_tx!(&mut tx.tx, t => {
+            let removed = sqlx::query(
+                "DELETE FROM sync_accounts WHERE workspace_id = $1 AND source = $2",
+            )
+            .bind(workspace.0)
+            .bind(source)
+            .execute(&mut **t)
+            .await?
+            .rows_affected();
+            // Its queued run goes too; one running now finishes.
+            sqlx::query(
+                "DELETE FROM jobs WHERE workspace_id = $1 AND dedupe_key = $2 AND state = 'queued'",
+            )
+            .bind(workspace.0)
+            .bind(crate::jobs::sync_key(source))
+            .execute(&mut **t)
+            .await?;
+            removed
+        });
+        if removed == 0 {
+            return Ok(false);
+        }
+        tx.audit(&crate::AuditEntry {
+            at: now,
+            actor: actor.to_string(),
+            action: "sync-unschedule".into(),
+            detail: source.to_string(),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     async fn counts(&self, workspace: WorkspaceId) -> Result<WorkspaceCounts, StoreError> {
         on_pool!(&self.pool, p => {
             let row = sqlx::query(

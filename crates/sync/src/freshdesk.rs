@@ -96,17 +96,6 @@ impl Freshdesk {
         self
     }
 
-    /// From `FRESHDESK_URL` and `FRESHDESK_API_KEY`.
-    pub fn from_env(retry: RetryPolicy) -> Result<Freshdesk, SyncError> {
-        let var = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| SyncError::Credentials(format!("{name} is not set")))
-        };
-        Freshdesk::new(&var("FRESHDESK_URL")?, &var("FRESHDESK_API_KEY")?, retry)
-    }
-
     /// Every page of a list endpoint (`page=1, 2, …` until a short page).
     async fn all(&self, url: &str, kind: &str, pages: &mut Vec<Page>) -> Result<(), SyncError> {
         for n in 1u32.. {

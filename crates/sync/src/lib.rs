@@ -2,10 +2,12 @@
 //! where the last run stopped), page by page, with retries on rate limits (HTTP 429 with
 //! `Retry-After`) and server errors (5xx, with exponential backoff). Fetched pages go through
 //! the same translators and import pipeline as exported files. Credentials are sent in the
-//! Authorization header only and never appear in errors or logs.
+//! Authorization header only and never appear in errors or logs. [`run`] is one run into a
+//! workspace, from the command line or as the server's scheduled `sync` job.
 
 pub mod client;
 pub mod freshdesk;
+pub mod run;
 pub mod zendesk;
 
 use servicemeter_import::sources::SourceError;

@@ -76,22 +76,6 @@ impl Zendesk {
         })
     }
 
-    /// From `ZENDESK_URL`, `ZENDESK_EMAIL` and `ZENDESK_API_TOKEN`.
-    pub fn from_env(retry: RetryPolicy) -> Result<Zendesk, SyncError> {
-        let var = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| SyncError::Credentials(format!("{name} is not set")))
-        };
-        Zendesk::new(
-            &var("ZENDESK_URL")?,
-            &var("ZENDESK_EMAIL")?,
-            &var("ZENDESK_API_TOKEN")?,
-            retry,
-        )
-    }
-
     /// Follows `next_page` links from `url`, collecting each page.
     async fn all_pages(&self, url: String, pages: &mut Vec<Page>) -> Result<Vec<Value>, SyncError> {
         let mut next = Some(url);

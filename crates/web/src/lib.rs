@@ -226,6 +226,14 @@ where
             post(settings::retry_job::<S>),
         )
         .route(
+            "/w/{workspace}/settings/sync",
+            post(settings::save_sync::<S>),
+        )
+        .route(
+            "/w/{workspace}/settings/sync/remove",
+            post(settings::remove_sync::<S>),
+        )
+        .route(
             "/w/{workspace}/settings/erase",
             post(settings::erase_customer::<S>),
         )
@@ -352,6 +360,7 @@ impl Application {
             worker_name,
             Arc::new(move || worker_clock().as_millisecond()),
         );
+        servicemeter_sync::run::register(&mut worker, Default::default());
         worker.interval = config.jobs_interval;
         state.jobs_progress = worker.progress();
         state.jobs_wake = worker.waker();

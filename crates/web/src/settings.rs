@@ -13,7 +13,7 @@ use servicemeter_core::WorkspaceConfig;
 use servicemeter_core::access::Role;
 use servicemeter_core::config::DEFAULT_CONFIG_TOML;
 use servicemeter_store::config_file::{self, SaveError};
-use servicemeter_store::jobs::{JobState, RECOMPUTE, RETENTION};
+use servicemeter_store::jobs::{JobState, RECOMPUTE, RETENTION, SYNC, sync_key};
 use servicemeter_store::{Accounts, Membership, Store, StoreError};
 
 use crate::auth::{
@@ -270,6 +270,18 @@ struct SettingsPage {
     /// Said after an erasure.
     erased: String,
     audit: Vec<AuditRow>,
+    syncs: Vec<SyncRow>,
+    sync_sources: &'static [&'static str],
+}
+
+/// A scheduled helpdesk sync as the settings page lists it (never its secret).
+struct SyncRow {
+    source: String,
+    url: String,
+    login: String,
+    every: u32,
+    /// The state of its newest run and when it ended (or may start).
+    last: String,
 }
 
 /// An audit-log entry as the settings page lists it.
@@ -386,20 +398,38 @@ async fn page<S: Store + Accounts>(
             kind: match j.kind.as_str() {
                 RECOMPUTE => t.job_recompute.to_string(),
                 RETENTION => t.job_retention.to_string(),
+                SYNC => format!("{} ({})", t.job_sync, j.payload),
                 _ => j.kind,
             },
-            state: match j.state {
-                JobState::Queued => t.job_queued,
-                JobState::Running => t.job_running,
-                JobState::Done => t.job_done,
-                JobState::Dead => t.job_dead,
-            },
+            state: job_state_text(t, j.state),
             attempts: format!("{}/{}", j.attempts, j.max_attempts),
             created: crate::conversations::local_time(j.created_at, &tz),
             error: j.last_error.unwrap_or_default(),
             dead: j.state == JobState::Dead,
         })
         .collect();
+    let mut syncs = Vec::new();
+    for account in state.store.sync_accounts(access.workspace.id).await? {
+        let last = match state
+            .store
+            .latest(access.workspace.id, &sync_key(&account.source))
+            .await?
+        {
+            None => t.sync_never.to_string(),
+            Some(job) => format!(
+                "{} {}",
+                job_state_text(t, job.state),
+                crate::conversations::local_time(job.finished_at.unwrap_or(job.run_after), &tz)
+            ),
+        };
+        syncs.push(SyncRow {
+            source: account.source,
+            url: account.url,
+            login: account.login,
+            every: account.every_minutes,
+            last,
+        });
+    }
     let audit = state
         .store
         .audit_log(access.workspace.id, JOBS_SHOWN)
@@ -448,7 +478,18 @@ async fn page<S: Store + Accounts>(
         jobs,
         erased,
         audit,
+        syncs,
+        sync_sources: &servicemeter_sync::run::SOURCES,
     })
+}
+
+fn job_state_text(t: &crate::i18n::Texts, state: JobState) -> &'static str {
+    match state {
+        JobState::Queued => t.job_queued,
+        JobState::Running => t.job_running,
+        JobState::Done => t.job_done,
+        JobState::Dead => t.job_dead,
+    }
 }
 
 fn data_tz(access: &Access) -> jiff::tz::TimeZone {
@@ -1209,4 +1250,86 @@ pub async fn erase_customer<S: Store + Accounts>(
     };
     let page = page(&state, lang, &signed_in, &access, notes).await?;
     Ok(render(&page)?.into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SyncForm {
+    source: String,
+    url: String,
+    #[serde(default)]
+    login: String,
+    secret: String,
+    every: String,
+}
+
+/// Schedules (or replaces) the sync of a helpdesk account; its first run is queued at once.
+pub async fn save_sync<S: Store + Accounts>(
+    State(state): State<AppState<S>>,
+    lang: Lang,
+    signed_in: SignedIn,
+    Path(name): Path<String>,
+    Form(form): Form<SyncForm>,
+) -> Result<Response, WebError> {
+    let access = admin_access(&state, &signed_in, &name).await?;
+    let checked = form
+        .every
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| "every: a whole number of minutes".to_string())
+        .and_then(|every| {
+            servicemeter_sync::run::checked_account(
+                &form.source,
+                &form.url,
+                &form.login,
+                &form.secret,
+                every,
+                state.now_millis(),
+            )
+        });
+    let outcome = match checked {
+        Ok(account) => {
+            state
+                .store
+                .set_sync_account(access.workspace.id, &account, &signed_in.user.email)
+                .await?;
+            state.jobs_wake.notify_one();
+            Ok(())
+        }
+        Err(problem) => Err(problem),
+    };
+    answer(&state, lang, &signed_in, &access, "sync", outcome, None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SyncRemoveForm {
+    source: String,
+}
+
+/// Stops the scheduled sync of a source (its cursor stays, so scheduling it again resumes).
+pub async fn remove_sync<S: Store + Accounts>(
+    State(state): State<AppState<S>>,
+    lang: Lang,
+    signed_in: SignedIn,
+    Path(name): Path<String>,
+    Form(form): Form<SyncRemoveForm>,
+) -> Result<Response, WebError> {
+    let access = admin_access(&state, &signed_in, &name).await?;
+    let removed = state
+        .store
+        .remove_sync_account(
+            access.workspace.id,
+            &form.source,
+            &signed_in.user.email,
+            state.now_millis(),
+        )
+        .await?;
+    let outcome = if removed {
+        Ok(())
+    } else {
+        Err(format!(
+            "source: {} is not synced on a schedule",
+            form.source
+        ))
+    };
+    answer(&state, lang, &signed_in, &access, "sync", outcome, None).await
 }

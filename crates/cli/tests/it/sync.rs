@@ -314,6 +314,96 @@ async fn a_run_that_fails_halfway_resumes_without_duplicates() {
     );
 }
 
+fn servicemeter(data: &Path, args: &[&str], address: SocketAddr, token: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_servicemeter"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env("ZENDESK_URL", format!("http://{address}"))
+        .env("ZENDESK_EMAIL", "agent@shop.nl")
+        .env("ZENDESK_API_TOKEN", token)
+        .env_remove("SERVICEMETER_DATA_DIR")
+        .output()
+        .unwrap()
+}
+
+/// `sync zendesk --every 60` stores the account; the worker (`jobs run`, as in a server) syncs
+/// it at once and not again before the hour; a refused token fails the job with the vendor's
+/// answer and never the token; `--unschedule` stops it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_sync_runs_as_a_job() {
+    let (address, _fake) = fake_zendesk().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let run = move |args: &'static [&'static str], token: &'static str| {
+        let data = data.clone();
+        async move {
+            let out =
+                tokio::task::spawn_blocking(move || servicemeter(&data, args, address, token))
+                    .await
+                    .unwrap();
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        }
+    };
+    let (ok, _, stderr) = run(&["sync", "zendesk", "--every", "5"], TOKEN).await;
+    assert!(!ok);
+    assert!(
+        stderr.contains("every: between 15 and 1440 minutes"),
+        "{stderr}"
+    );
+
+    let (ok, stdout, stderr) = run(&["sync", "zendesk", "--every", "60"], TOKEN).await;
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("every 60 minutes"), "{stdout}");
+    assert!(
+        facts(&dir.path().join("data")).is_empty(),
+        "nothing synced yet"
+    );
+
+    let (ok, stdout, stderr) = run(&["jobs", "run"], TOKEN).await;
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout.trim(), "ran 1 jobs");
+    let rows = facts(&dir.path().join("data"));
+    let t101 = rows.iter().find(|f| f["conversation"] == "zd-101").unwrap();
+    // The same facts as a `sync` from the command line (above).
+    assert_eq!(t101["first_response_seconds"], 1200.5);
+    assert_eq!(t101["agent"], "Bob");
+    assert_eq!(t101["csat_score"], 2.0);
+    assert_eq!(rows.len(), 2);
+    let (_, list, _) = run(&["jobs", "list"], TOKEN).await;
+    assert!(list.contains("\tsync zendesk\tdone\t1/5\t"), "{list}");
+    // The next run is due an hour after this one ended.
+    let (_, stdout, _) = run(&["jobs", "run"], TOKEN).await;
+    assert_eq!(stdout.trim(), "ran 0 jobs");
+
+    // A refused token: the job fails with Zendesk's answer and is tried again later.
+    const WRONG: &str = "wrong-token-456";
+    let (ok, _, stderr) = run(&["sync", "zendesk", "--every", "60"], WRONG).await;
+    assert!(ok, "{stderr}");
+    let (ok, stdout, stderr) = run(&["jobs", "run"], WRONG).await;
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout.trim(), "ran 1 jobs");
+    let (_, list, stderr) = run(&["jobs", "list"], WRONG).await;
+    let failed = list.lines().next().unwrap();
+    assert!(failed.contains("\tsync zendesk\tqueued\t1/5\t"), "{list}");
+    assert!(failed.contains("answered 401"), "{list}");
+    assert!(!list.contains(WRONG) && !stderr.contains(WRONG));
+    let (_, audit, _) = run(&["audit"], WRONG).await;
+    assert_eq!(audit.matches("sync-schedule").count(), 2, "{audit}");
+    assert!(!audit.contains(WRONG) && !audit.contains(TOKEN));
+
+    let (ok, stdout, _) = run(&["sync", "zendesk", "--unschedule"], WRONG).await;
+    assert!(ok);
+    assert!(stdout.contains("no longer synced"), "{stdout}");
+    let (ok, _, stderr) = run(&["sync", "zendesk", "--unschedule"], WRONG).await;
+    assert!(!ok);
+    assert!(stderr.contains("is not synced on a schedule"), "{stderr}");
+}
+
 #[test]
 fn missing_credentials_are_named() {
     let dir = tempfile::tempdir().unwrap();

@@ -357,3 +357,162 @@ async fn sqlite_worker_runs_jobs() {
 async fn postgres_worker_runs_jobs() {
     worker_story(crate::postgres().await).await;
 }
+
+/// Scheduled syncs: an account queues its first run at once; the worker queues the next
+/// `every_minutes` after a run ended, never a second while one is queued; replacing an account
+/// moves its queued run to now; removing it removes that run; both are in the audit log
+/// without the secret.
+async fn sync_schedule_story(store: Storage) {
+    use servicemeter_store::SyncAccount;
+    use servicemeter_store::jobs::{SYNC, sync_key};
+    use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
+
+    let store = Arc::new(store);
+    let ws = store.workspace("shop").await.unwrap().id;
+    let other = store.workspace("other").await.unwrap().id;
+    let t0 = 1_700_000_000_000i64;
+    let account = |every: u32, at: i64| SyncAccount {
+        source: "zendesk".into(),
+        url: "https://shop.zendesk.com".into(),
+        login: "agent@shop.nl".into(),
+        secret: "s3cret-token".into(),
+        every_minutes: every,
+        created_at: at,
+    };
+    store
+        .set_sync_account(ws, &account(30, t0), "admin@shop.nl")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.sync_accounts(ws).await.unwrap(),
+        vec![account(30, t0)]
+    );
+    assert!(store.sync_accounts(other).await.unwrap().is_empty());
+    assert!(!format!("{:?}", account(30, t0)).contains("s3cret"));
+    let key = sync_key("zendesk");
+    let first = store.latest(ws, &key).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            first.kind.as_str(),
+            first.payload.as_str(),
+            first.state,
+            first.run_after
+        ),
+        (SYNC, "zendesk", JobState::Queued, t0)
+    );
+
+    let clock = Arc::new(AtomicI64::new(t0));
+    let runs = Arc::new(AtomicU32::new(0));
+    let read = clock.clone();
+    let mut worker = Worker::new(
+        store.clone(),
+        "w".into(),
+        Arc::new(move || read.load(Ordering::SeqCst)),
+    );
+    let counted = runs.clone();
+    worker.handle(
+        SYNC,
+        Arc::new(move |_, job: Job, _| {
+            assert_eq!(job.payload, "zendesk");
+            counted.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async { Ok(()) })
+        }),
+    );
+    assert_eq!(worker.round().await.unwrap(), 1, "the first run at once");
+    let done = store.latest(ws, &key).await.unwrap().unwrap();
+    assert_eq!((done.state, done.finished_at), (JobState::Done, Some(t0)));
+
+    // Ten minutes on the worker schedules the next run, 30 minutes after the last ended.
+    clock.store(t0 + 11 * MINUTE, Ordering::SeqCst);
+    assert_eq!(worker.round().await.unwrap(), 0);
+    let next = store.latest(ws, &key).await.unwrap().unwrap();
+    assert_eq!(
+        (next.state, next.run_after),
+        (JobState::Queued, t0 + 30 * MINUTE)
+    );
+    // Scheduling again queues no second run.
+    clock.store(t0 + 22 * MINUTE, Ordering::SeqCst);
+    assert_eq!(worker.round().await.unwrap(), 0);
+    assert_eq!(store.latest(ws, &key).await.unwrap().unwrap().id, next.id);
+    clock.store(t0 + 30 * MINUTE, Ordering::SeqCst);
+    assert_eq!(worker.round().await.unwrap(), 1);
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+
+    // A changed account runs at once; its queued run moves to now.
+    clock.store(t0 + 41 * MINUTE, Ordering::SeqCst);
+    assert_eq!(worker.round().await.unwrap(), 0);
+    let queued = store.latest(ws, &key).await.unwrap().unwrap();
+    assert_eq!(queued.run_after, t0 + 60 * MINUTE);
+    store
+        .set_sync_account(ws, &account(120, t0 + 42 * MINUTE), "admin@shop.nl")
+        .await
+        .unwrap();
+    let moved = store.latest(ws, &key).await.unwrap().unwrap();
+    assert_eq!((moved.id, moved.run_after), (queued.id, t0 + 42 * MINUTE));
+    clock.store(t0 + 42 * MINUTE, Ordering::SeqCst);
+    assert_eq!(worker.round().await.unwrap(), 1);
+    clock.store(t0 + 53 * MINUTE, Ordering::SeqCst);
+    worker.round().await.unwrap();
+    assert_eq!(
+        store.latest(ws, &key).await.unwrap().unwrap().run_after,
+        t0 + (42 + 120) * MINUTE
+    );
+
+    // Removed: its queued run goes, and nothing is scheduled any more.
+    let at = t0 + 54 * MINUTE;
+    assert!(
+        store
+            .remove_sync_account(ws, "zendesk", "admin@shop.nl", at)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .remove_sync_account(ws, "zendesk", "admin@shop.nl", at)
+            .await
+            .unwrap()
+    );
+    assert!(store.sync_accounts(ws).await.unwrap().is_empty());
+    assert_eq!(
+        store.latest(ws, &key).await.unwrap().unwrap().state,
+        JobState::Done
+    );
+    clock.store(t0 + 200 * MINUTE, Ordering::SeqCst);
+    assert_eq!(worker.round().await.unwrap(), 0);
+    assert_eq!(runs.load(Ordering::SeqCst), 3);
+
+    let audit = store.audit_log(ws, 10).await.unwrap();
+    let entries: Vec<(i64, &str, &str, &str)> = audit
+        .iter()
+        .map(|e| (e.at, e.actor.as_str(), e.action.as_str(), e.detail.as_str()))
+        .collect();
+    assert_eq!(
+        entries,
+        vec![
+            (at, "admin@shop.nl", "sync-unschedule", "zendesk"),
+            (
+                t0 + 42 * MINUTE,
+                "admin@shop.nl",
+                "sync-schedule",
+                "zendesk https://shop.zendesk.com every 120 minutes"
+            ),
+            (
+                t0,
+                "admin@shop.nl",
+                "sync-schedule",
+                "zendesk https://shop.zendesk.com every 30 minutes"
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn sqlite_sync_schedule() {
+    let dir = tempfile::tempdir().unwrap();
+    sync_schedule_story(Storage::open_embedded(dir.path()).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn postgres_sync_schedule() {
+    sync_schedule_story(crate::postgres().await).await;
+}
