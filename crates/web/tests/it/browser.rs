@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crate::common::*;
 use serde_json::{Value, json};
 use servicemeter_core::access::Role;
-use servicemeter_store::Accounts;
+use servicemeter_store::{Accounts, Store};
 
 struct Driver {
     process: Child,
@@ -332,6 +332,33 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
     let settings_jobs = driver.screenshot("settings-jobs").await;
     driver.go(&app.url("/w/shop-b/settings#erase")).await;
     let settings_erase = driver.screenshot("settings-erase").await;
+    // A helpdesk sync scheduled through the form.
+    driver.go(&app.url("/w/shop-b/settings#sync")).await;
+    driver
+        .type_into("input[name='url']", "https://shop-b.zendesk.com")
+        .await;
+    driver
+        .type_into("input[name='login']", "agent@shop-b.nl")
+        .await;
+    driver.type_into("input[name='secret']", "zd-token").await;
+    driver
+        .click("form[action='/w/shop-b/settings/sync'] button[type=submit]")
+        .await;
+    let started = Instant::now();
+    while !driver.url().await.contains("saved=sync") {
+        if started.elapsed() > Duration::from_secs(10) {
+            let text = driver.script("return document.body.innerText").await;
+            panic!("the sync was not scheduled; the page says: {text}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let scheduled = app.store.sync_accounts(app.shop_b.id).await.unwrap();
+    assert_eq!(scheduled.len(), 1);
+    assert_eq!(
+        (scheduled[0].url.as_str(), scheduled[0].every_minutes),
+        ("https://shop-b.zendesk.com", 60)
+    );
+    let settings_sync = driver.screenshot("settings-sync").await;
 
     // A phone: the page does not scroll sideways (wide tables scroll inside their box).
     driver.resize(390, 844).await;
@@ -353,6 +380,8 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
     let settings_jobs_phone = driver.screenshot("settings-jobs-phone").await;
     driver.go(&app.url("/w/shop-b/settings#erase")).await;
     let settings_erase_phone = driver.screenshot("settings-erase-phone").await;
+    driver.go(&app.url("/w/shop-b/settings#sync")).await;
+    let settings_sync_phone = driver.screenshot("settings-sync-phone").await;
 
     let errors = driver.console_errors().await;
     driver.quit().await;
@@ -368,6 +397,8 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
         settings_jobs_phone,
         settings_erase,
         settings_erase_phone,
+        settings_sync,
+        settings_sync_phone,
     ] {
         assert!(
             std::fs::metadata(&path).unwrap().len() > 5_000,

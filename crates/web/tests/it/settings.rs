@@ -850,3 +850,137 @@ async fn an_administrator_erases_a_customer_and_the_log_shows_it() {
     assert_eq!(report(&app, &token).await, with_it, "figures unchanged");
     assert_ne!(with_it, before, "the conversation is counted");
 }
+
+/// An administrator schedules a helpdesk sync on the settings page: bad fields are named, the
+/// account is listed without its token, its first run is queued, and it can be stopped; a lead
+/// may not.
+#[tokio::test]
+async fn an_administrator_schedules_and_stops_a_helpdesk_sync() {
+    let app = spawn_app().await;
+    app.add_user("admin@shop.nl", &app.shop_a, Role::Admin, None)
+        .await;
+    app.add_user("lead@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    let admin = app.signed_in("admin@shop.nl").await;
+    let page = admin.get(app.url("/w/shop-a/settings")).text_body().await;
+    assert!(page.contains("id=\"sync\""));
+    assert!(page.contains("Er wordt nog geen helpdesk automatisch opgehaald."));
+    let form = |url: &'static str, login: &'static str, every: &'static str| {
+        [
+            ("source", "zendesk"),
+            ("url", url),
+            ("login", login),
+            ("secret", "zd-very-secret"),
+            ("every", every),
+        ]
+    };
+    for (fields, problem) in [
+        (
+            form("http://shop.example.nl", "agent@shop.nl", "60"),
+            "url: account address http://shop.example.nl",
+        ),
+        (
+            form("https://shop.zendesk.com", "agent", "60"),
+            "login: the e-mail address of the agent",
+        ),
+        (
+            form("https://shop.zendesk.com", "agent@shop.nl", "10"),
+            "every: between 15 and 1440 minutes",
+        ),
+        (
+            form("https://shop.zendesk.com", "agent@shop.nl", "hourly"),
+            "every: a whole number of minutes",
+        ),
+    ] {
+        let r = admin
+            .post(app.url("/w/shop-a/settings/sync"))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{problem}");
+        let body = r.text().await.unwrap();
+        assert!(body.contains(problem), "{problem}: {body}");
+    }
+    assert!(
+        app.store
+            .sync_accounts(app.shop_a.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let lead = app.signed_in("lead@shop.nl").await;
+    let r = lead
+        .post(app.url("/w/shop-a/settings/sync"))
+        .form(&form("https://shop.zendesk.com", "agent@shop.nl", "60"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    let r = admin
+        .post(app.url("/w/shop-a/settings/sync"))
+        .form(&form("https://shop.zendesk.com/", "agent@shop.nl", "90"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let stored = app.store.sync_accounts(app.shop_a.id).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        (
+            stored[0].url.as_str(),
+            stored[0].login.as_str(),
+            stored[0].secret.as_str(),
+            stored[0].every_minutes
+        ),
+        (
+            "https://shop.zendesk.com",
+            "agent@shop.nl",
+            "zd-very-secret",
+            90
+        )
+    );
+    let page = admin.get(app.url("/w/shop-a/settings")).text_body().await;
+    assert!(
+        page.contains("<tr class=\"sync\"><td>zendesk</td><td>https://shop.zendesk.com<br><span class=\"muted\">agent@shop.nl</span></td><td>90 min.</td>"),
+        "{page}"
+    );
+    assert!(!page.contains("zd-very-secret"), "the token is never shown");
+    assert!(
+        page.contains("<td>helpdesk ophalen (zendesk)</td>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<td>admin@shop.nl</td><td>sync-schedule</td><td>zendesk https://shop.zendesk.com every 90 minutes</td>"),
+        "{page}"
+    );
+
+    let r = admin
+        .post(app.url("/w/shop-a/settings/sync/remove"))
+        .form(&[("source", "zendesk")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(
+        app.store
+            .sync_accounts(app.shop_a.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let r = admin
+        .post(app.url("/w/shop-a/settings/sync/remove"))
+        .form(&[("source", "zendesk")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("zendesk is not synced on a schedule")
+    );
+}
