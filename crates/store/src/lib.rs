@@ -14,6 +14,7 @@ pub mod backup;
 pub mod citus;
 pub mod config_file;
 pub mod engine;
+mod held_accounts;
 pub mod jobs;
 pub mod pipeline;
 pub mod segments;

@@ -18,9 +18,13 @@ use crate::backend::{BodyRow, Counter, SegmentInfo, StoredBody, WriteTx};
 use crate::engine::BODY_VERSION;
 use crate::{ImportSummary, StoreError, WorkspaceId};
 
-/// The PostgreSQL notification channel on which a committed change of a workspace's facts is
-/// announced (payload: the workspace id).
+/// The PostgreSQL notification channel on which a committed change of a workspace's facts or
+/// configuration is announced (payload: the workspace id), and a change of users, memberships
+/// or sessions ([`ACCOUNTS_CHANGED`]).
 pub(crate) const DATA_CHANNEL: &str = "servicemeter_data";
+
+/// The payload announcing a change of users, memberships or sessions.
+pub(crate) const ACCOUNTS_CHANGED: &str = "accounts";
 
 /// File name of the embedded database inside the data directory.
 pub const DATABASE_FILE: &str = "servicemeter.db";

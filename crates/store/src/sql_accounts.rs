@@ -4,6 +4,7 @@ use servicemeter_core::access::Role;
 use sqlx::Row;
 
 use crate::accounts::{Accounts, ApiToken, Membership, StoredSession, User, UserId};
+use crate::held_accounts::{Answer, Lookup};
 use crate::sql::{SqlTx, is_unique_violation, on_pool, on_tx};
 use crate::storage::{Storage, create_workspace, read_workspace};
 use crate::{StoreError, Workspace, WorkspaceId};
@@ -79,7 +80,10 @@ impl Accounts for Storage {
             .await
         });
         match result {
-            Ok(id) => Ok(UserId(id)),
+            Ok(id) => {
+                self.accounts_changed().await?;
+                Ok(UserId(id))
+            }
             Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!("user {email}"))),
             Err(e) => Err(e.into()),
         }
@@ -124,6 +128,7 @@ impl Accounts for Storage {
             id
         });
         crate::backend::WriteTx::commit(tx).await?;
+        self.accounts_changed().await?;
         Ok(Some((UserId(id), workspace_id)))
     }
 
@@ -140,26 +145,38 @@ impl Accounts for Storage {
     }
 
     async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
-        on_pool!(&self.pool, p => {
+        let lookup = Lookup::User(id);
+        let held = self.held_accounts();
+        if let Some(Answer::User(user)) = held.and_then(|h| h.get(&lookup)) {
+            return Ok(user);
+        }
+        let epoch = held.map(|h| h.epoch());
+        let user = on_pool!(&self.pool, p => {
             sqlx::query("SELECT user_id, email, password_hash FROM users WHERE user_id = $1")
                 .bind(id.0)
                 .fetch_optional(p)
                 .await?
                 .as_ref()
                 .map(read_user)
-                .transpose()
-        })
+                .transpose()?
+        });
+        if let (Some(held), Some(epoch)) = (held, epoch) {
+            held.hold(epoch, &lookup, Answer::User(user.clone()));
+        }
+        Ok(user)
     }
 
     async fn set_password(&self, id: UserId, password_hash: &str) -> Result<(), StoreError> {
-        on_pool!(&self.pool, p => {
+        let out: Result<_, StoreError> = on_pool!(&self.pool, p => {
             sqlx::query("UPDATE users SET password_hash = $1 WHERE user_id = $2")
                 .bind(password_hash)
                 .bind(id.0)
                 .execute(p)
                 .await?;
             Ok(())
-        })
+        });
+        self.accounts_changed().await?;
+        out
     }
 
     async fn find_workspace(&self, name: &str) -> Result<Option<Workspace>, StoreError> {
@@ -180,7 +197,7 @@ impl Accounts for Storage {
         user: UserId,
         membership: &Membership,
     ) -> Result<(), StoreError> {
-        on_pool!(&self.pool, p => {
+        let out: Result<_, StoreError> = on_pool!(&self.pool, p => {
             sqlx::query(
                 "INSERT INTO memberships (workspace_id, user_id, role, agent_name) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role, \
@@ -193,7 +210,9 @@ impl Accounts for Storage {
             .execute(p)
             .await?;
             Ok(())
-        })
+        });
+        self.accounts_changed().await?;
+        out
     }
 
     async fn remove_membership(
@@ -201,14 +220,16 @@ impl Accounts for Storage {
         workspace: WorkspaceId,
         user: UserId,
     ) -> Result<bool, StoreError> {
-        on_pool!(&self.pool, p => {
+        let out: Result<_, StoreError> = on_pool!(&self.pool, p => {
             let done = sqlx::query("DELETE FROM memberships WHERE workspace_id = $1 AND user_id = $2")
                 .bind(workspace.0)
                 .bind(user.0)
                 .execute(p)
                 .await?;
             Ok(done.rows_affected() > 0)
-        })
+        });
+        self.accounts_changed().await?;
+        out
     }
 
     async fn membership(
@@ -235,7 +256,13 @@ impl Accounts for Storage {
         name: &str,
         user: UserId,
     ) -> Result<Option<(Workspace, Membership)>, StoreError> {
-        on_pool!(&self.pool, p => {
+        let lookup = Lookup::Membership(name, user);
+        let held = self.held_accounts();
+        if let Some(Answer::Membership(found)) = held.and_then(|h| h.get(&lookup)) {
+            return Ok(found);
+        }
+        let epoch = held.map(|h| h.epoch());
+        let found = on_pool!(&self.pool, p => {
             sqlx::query(
                 "SELECT w.workspace_id, w.name, w.config_toml, m.role, m.agent_name \
                  FROM workspaces w JOIN memberships m ON m.workspace_id = w.workspace_id \
@@ -246,9 +273,13 @@ impl Accounts for Storage {
             .fetch_optional(p)
             .await?
             .as_ref()
-            .map(|row| Ok((read_workspace(row)?, read_membership(row)?)))
-            .transpose()
-        })
+            .map(|row| Ok::<_, StoreError>((read_workspace(row)?, read_membership(row)?)))
+            .transpose()?
+        });
+        if let (Some(held), Some(epoch)) = (held, epoch) {
+            held.hold(epoch, &lookup, Answer::Membership(found.clone()));
+        }
+        Ok(found)
     }
 
     async fn members(&self, workspace: WorkspaceId) -> Result<Vec<(User, Membership)>, StoreError> {
@@ -400,23 +431,33 @@ impl Accounts for Storage {
     }
 
     async fn load_session(&self, id: &str) -> Result<Option<StoredSession>, StoreError> {
-        on_pool!(&self.pool, p => {
+        let lookup = Lookup::Session(id);
+        let held = self.held_accounts();
+        if let Some(Answer::Session(session)) = held.and_then(|h| h.get(&lookup)) {
+            return Ok(session);
+        }
+        let epoch = held.map(|h| h.epoch());
+        let session = on_pool!(&self.pool, p => {
             let row = sqlx::query("SELECT data, expires_at FROM sessions WHERE session_id = $1")
                 .bind(id)
                 .fetch_optional(p)
                 .await?;
             row.map(|row| {
-                Ok(StoredSession {
+                Ok::<_, StoreError>(StoredSession {
                     data: row.try_get(0)?,
                     expires_at: row.try_get(1)?,
                 })
             })
-            .transpose()
-        })
+            .transpose()?
+        });
+        if let (Some(held), Some(epoch)) = (held, epoch) {
+            held.hold(epoch, &lookup, Answer::Session(session.clone()));
+        }
+        Ok(session)
     }
 
     async fn save_session(&self, id: &str, session: &StoredSession) -> Result<(), StoreError> {
-        on_pool!(&self.pool, p => {
+        let out: Result<_, StoreError> = on_pool!(&self.pool, p => {
             sqlx::query(
                 "INSERT INTO sessions (session_id, data, expires_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (session_id) DO UPDATE SET data = excluded.data, \
@@ -428,11 +469,13 @@ impl Accounts for Storage {
             .execute(p)
             .await?;
             Ok(())
-        })
+        });
+        self.accounts_changed().await?;
+        out
     }
 
     async fn create_session(&self, id: &str, session: &StoredSession) -> Result<bool, StoreError> {
-        on_pool!(&self.pool, p => {
+        let out: Result<_, StoreError> = on_pool!(&self.pool, p => {
             let done = sqlx::query(
                 "INSERT INTO sessions (session_id, data, expires_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (session_id) DO NOTHING",
@@ -443,26 +486,32 @@ impl Accounts for Storage {
             .execute(p)
             .await?;
             Ok(done.rows_affected() > 0)
-        })
+        });
+        self.accounts_changed().await?;
+        out
     }
 
     async fn delete_session(&self, id: &str) -> Result<(), StoreError> {
-        on_pool!(&self.pool, p => {
+        let out: Result<_, StoreError> = on_pool!(&self.pool, p => {
             sqlx::query("DELETE FROM sessions WHERE session_id = $1")
                 .bind(id)
                 .execute(p)
                 .await?;
             Ok(())
-        })
+        });
+        self.accounts_changed().await?;
+        out
     }
 
     async fn delete_expired_sessions(&self, now: i64) -> Result<u64, StoreError> {
-        on_pool!(&self.pool, p => {
+        let out: Result<u64, StoreError> = on_pool!(&self.pool, p => {
             let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
                 .bind(now)
                 .execute(p)
                 .await?;
             Ok(done.rows_affected())
-        })
+        });
+        // Held sessions need no announcement: whoever loads one checks its expiry.
+        out
     }
 }

@@ -29,6 +29,8 @@ struct Versions {
     /// Counts forgets: a version read from the database is held only when no change was
     /// announced while it was being read.
     epoch: std::sync::atomic::AtomicU64,
+    /// Sign-in look-ups, held under the same listener.
+    accounts: crate::held_accounts::HeldAccounts,
 }
 
 impl Versions {
@@ -39,8 +41,12 @@ impl Versions {
         match workspace {
             Some(ws) => {
                 held.remove(&ws);
+                self.accounts.forget_workspace(ws);
             }
-            None => held.clear(),
+            None => {
+                held.clear();
+                self.accounts.forget_all();
+            }
         }
     }
 }
@@ -162,6 +168,36 @@ impl Storage {
         if let Some(versions) = &self.versions {
             versions.forget(Some(workspace));
         }
+    }
+
+    /// Sign-in look-ups held in memory (PostgreSQL, while its listener works).
+    pub(crate) fn held_accounts(&self) -> Option<&crate::held_accounts::HeldAccounts> {
+        self.versions
+            .as_ref()
+            .filter(|v| v.listening.load(std::sync::atomic::Ordering::SeqCst))
+            .map(|v| &v.accounts)
+    }
+
+    /// After this process changed users, memberships or sessions: what it holds is forgotten
+    /// at once, and the other processes are told to forget theirs.
+    pub(crate) async fn accounts_changed(&self) -> Result<(), StoreError> {
+        if let Some(versions) = &self.versions {
+            versions.forget(None);
+        }
+        self.announce(sql::ACCOUNTS_CHANGED).await
+    }
+
+    /// Tells every listening process (this one too) to forget what it holds of `what`: a
+    /// workspace id, or anything else for everything.
+    async fn announce(&self, what: &str) -> Result<(), StoreError> {
+        if let Pool::Postgres(p) = &self.pool {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(sql::DATA_CHANNEL)
+                .bind(what)
+                .execute(p)
+                .await?;
+        }
+        Ok(())
     }
 
     /// The same store computing facts on `threads` threads.
@@ -418,7 +454,11 @@ impl Store for Storage {
     ) -> Result<(), StoreError> {
         let mut tx = SqlTx::begin(&self.pool, &self.writer, workspace).await?;
         tx.set_config(config_toml).await?;
-        tx.commit().await
+        tx.commit().await?;
+        // The facts stay until the recompute; the workspace (with its configuration) held
+        // for sign-in look-ups is old now, here and in other processes.
+        self.changed(workspace);
+        self.announce(&workspace.0.to_string()).await
     }
 
     async fn recompute(

@@ -153,3 +153,105 @@ async fn postgres_a_write_in_one_process_reaches_the_other_processes_data_versio
     assert_eq!(seen, before + 1, "the other process noticed the write");
     assert_eq!(reader.facts(ws, None).await.unwrap().len(), 1);
 }
+
+/// Polls `check` for up to two seconds; true once it held.
+async fn eventually<F, Fut>(mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}
+
+/// Sign-in look-ups (session, user, membership with its workspace) are held in memory by each
+/// process: a change made behind the store's back is not seen, but every change made through
+/// a store (any process) is, within moments.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_sign_in_look_ups_are_held_until_any_process_changes_them() {
+    use servicemeter_core::access::Role;
+    use servicemeter_store::{Accounts, Membership, StoredSession};
+
+    let url = servicemeter_store::test_support::fresh_postgres_url().await;
+    let writer = Storage::open_postgres(&url, 4).await.unwrap();
+    let reader = Storage::open_postgres(&url, 4).await.unwrap();
+    assert!(
+        eventually(|| async { reader.holds_versions() }).await,
+        "the reader listens"
+    );
+    let ws = writer.workspace("shop").await.unwrap().id;
+    let user = writer.create_user("lead@shop.nl", "hash", 0).await.unwrap();
+    let lead = Membership {
+        role: Role::Lead,
+        agent_name: None,
+    };
+    writer.set_membership(ws, user, &lead).await.unwrap();
+    let role = |store: &Storage| {
+        let store = store.clone();
+        async move {
+            store
+                .workspace_membership("shop", user)
+                .await
+                .unwrap()
+                .map(|(_, m)| m.role)
+        }
+    };
+    assert!(eventually(|| async { role(&reader).await == Some(Role::Lead) }).await);
+    // The announcements of the writes above have arrived; what is read now stays held.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(role(&reader).await, Some(Role::Lead));
+
+    // Behind the store's back (no announcement): the reader keeps what it holds.
+    let raw = sqlx::PgPool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE memberships SET role = 'viewer' WHERE user_id = $1")
+        .bind(user.0)
+        .execute(&raw)
+        .await
+        .unwrap();
+    assert_eq!(role(&reader).await, Some(Role::Lead), "held");
+    assert_eq!(
+        role(&writer).await,
+        Some(Role::Viewer),
+        "not held yet: read"
+    );
+
+    // Through another process's store: forgotten, and read again.
+    writer.remove_membership(ws, user).await.unwrap();
+    assert!(eventually(|| async { role(&reader).await.is_none() }).await);
+    writer.set_membership(ws, user, &lead).await.unwrap();
+    assert!(eventually(|| async { role(&reader).await == Some(Role::Lead) }).await);
+
+    // A configuration saved in one process reaches the workspace the other holds.
+    writer
+        .store_config(ws, "timezone = \"Europe/Amsterdam\"\n")
+        .await
+        .unwrap();
+    assert!(
+        eventually(|| async {
+            reader
+                .workspace_membership("shop", user)
+                .await
+                .unwrap()
+                .and_then(|(w, _)| w.config_toml)
+                .is_some_and(|t| t.contains("Europe/Amsterdam"))
+        })
+        .await
+    );
+
+    // Sessions: a new one is found, a deleted one is gone, in the other process too.
+    assert_eq!(reader.load_session("s1").await.unwrap(), None);
+    let session = StoredSession {
+        data: b"{}".to_vec(),
+        expires_at: i64::MAX,
+    };
+    assert!(writer.create_session("s1", &session).await.unwrap());
+    assert!(eventually(|| async { reader.load_session("s1").await.unwrap().is_some() }).await);
+    writer.delete_session("s1").await.unwrap();
+    assert!(eventually(|| async { reader.load_session("s1").await.unwrap().is_none() }).await);
+    assert!(reader.user(user).await.unwrap().is_some());
+}
