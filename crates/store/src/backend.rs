@@ -153,6 +153,15 @@ pub trait WriteTx: Send {
         now: i64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Remembers a signed webhook delivery until `until` (after forgetting the workspace's
+    /// deliveries that expired before `now`); false when it is remembered already.
+    fn remember_delivery(
+        &mut self,
+        signature: &str,
+        now: i64,
+        until: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     fn record_import(
         &mut self,
         id: i64,

@@ -19,6 +19,7 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "erased_customers",
     "audit_log",
     "sync_accounts",
+    "webhook_deliveries",
 ];
 
 /// The statements that turn a migrated PostgreSQL database into a distributed one (run on the

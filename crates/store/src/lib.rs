@@ -184,6 +184,16 @@ pub trait ImportSession: Send {
         now: i64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Remembers a signed webhook delivery until `until` (unix seconds; those expired before
+    /// `now` are forgotten) with this import: false when it was stored before, by any process
+    /// (then this import must not be committed).
+    fn remember_delivery(
+        &mut self,
+        signature: &str,
+        now: i64,
+        until: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// Makes the import durable and records its summary.
     fn commit(self, summary: ImportSummary) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

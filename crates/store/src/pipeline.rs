@@ -99,6 +99,19 @@ impl<S: ImportSession> ImportRun<S> {
         self.session.set_sync_cursor(source, cursor, self.now).await
     }
 
+    /// Remembers a signed webhook delivery with the records (see
+    /// [`ImportSession::remember_delivery`]); false when it was stored before.
+    pub async fn remember_delivery(
+        &mut self,
+        signature: &str,
+        now_seconds: i64,
+        until: i64,
+    ) -> Result<bool, StoreError> {
+        self.session
+            .remember_delivery(signature, now_seconds, until)
+            .await
+    }
+
     /// Merges what is left and commits; nothing is stored if this is never called.
     pub async fn finish(mut self, sources: String) -> Result<ImportTotals, StoreError> {
         self.flush().await?;

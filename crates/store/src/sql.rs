@@ -467,6 +467,32 @@ impl WriteTx for SqlTx {
         })
     }
 
+    async fn remember_delivery(
+        &mut self,
+        signature: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<bool, StoreError> {
+        let ws = self.workspace.0;
+        on_tx!(&mut self.tx, t => {
+            sqlx::query("DELETE FROM webhook_deliveries WHERE workspace_id = $1 AND seen_until < $2")
+                .bind(ws)
+                .bind(now)
+                .execute(&mut **t)
+                .await?;
+            let done = sqlx::query(
+                "INSERT INTO webhook_deliveries (workspace_id, signature, seen_until) \
+                 VALUES ($1, $2, $3) ON CONFLICT (workspace_id, signature) DO NOTHING",
+            )
+            .bind(ws)
+            .bind(signature)
+            .bind(until)
+            .execute(&mut **t)
+            .await?;
+            Ok(done.rows_affected() > 0)
+        })
+    }
+
     async fn audit(&mut self, entry: &crate::AuditEntry) -> Result<(), StoreError> {
         let ws = self.workspace.0;
         let id = self.allocate(Counter::Audit, 1).await?;

@@ -339,6 +339,15 @@ impl ImportSession for StorageImport {
         self.tx.set_sync_cursor(source, cursor, now).await
     }
 
+    async fn remember_delivery(
+        &mut self,
+        signature: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<bool, StoreError> {
+        self.tx.remember_delivery(signature, now, until).await
+    }
+
     async fn commit(self, summary: ImportSummary) -> Result<(), StoreError> {
         let workspace = self.tx.workspace();
         engine::commit(self.tx, self.state, summary).await?;

@@ -141,7 +141,7 @@ pub async fn records<S: Store + Accounts>(
         Caller::Token { token_id, .. } => format!("api token {token_id}"),
         Caller::User(user) => format!("api user {}", user.email),
     };
-    let outcome = intake::store_batch(&state, &access.workspace, &body, &source).await?;
+    let outcome = intake::store_batch(&state, &access.workspace, &body, &source, None).await?;
     let status = if outcome.stored == 0 {
         axum::http::StatusCode::BAD_REQUEST
     } else {

@@ -83,11 +83,24 @@ pub fn parse_batch(body: &str) -> Result<(Vec<Conversation>, Vec<Rejected>, usiz
 }
 
 /// Stores a batch's valid records in one transaction; returns once they are durable.
+/// A signed delivery, remembered with its records so that it is applied once (by whichever
+/// process receives it first) within its replay window.
+#[derive(Debug)]
+pub struct Delivery {
+    /// The signature, in hex.
+    pub signature: String,
+    /// Unix seconds.
+    pub now: i64,
+    /// Remembered until then (unix seconds).
+    pub until: i64,
+}
+
 pub async fn store_batch<S: Store>(
     state: &AppState<S>,
     workspace: &Workspace,
     body: &str,
     source: &str,
+    delivery: Option<&Delivery>,
 ) -> Result<IntakeOutcome, WebError> {
     let (records, rejected, received) = parse_batch(body)?;
     if received == 0 {
@@ -101,6 +114,14 @@ pub async fn store_batch<S: Store>(
         let calendars = std::sync::Arc::new(Calendars::new(data::config(workspace)?));
         let session = state.store.begin_import(workspace.id).await?;
         let mut run = ImportRun::new(session, calendars, state.now_millis());
+        if let Some(d) = delivery
+            && !run.remember_delivery(&d.signature, d.now, d.until).await?
+        {
+            // Dropped uncommitted: nothing of it is stored a second time.
+            return Err(WebError::Conflict(
+                "this delivery was received before; it is not applied again".into(),
+            ));
+        }
         for record in records {
             run.add(record).await?;
         }

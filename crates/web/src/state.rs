@@ -107,8 +107,6 @@ pub struct AppState<S> {
     /// Sign-in attempts per client address and per account.
     pub login_by_address: Arc<crate::limiter::Limiter<std::net::IpAddr>>,
     pub login_by_account: Arc<crate::limiter::Limiter<String>>,
-    /// Signed webhook deliveries seen within the replay window.
-    pub deliveries: Arc<crate::webhooks::Deliveries>,
     /// How far the jobs this process runs are.
     pub jobs_progress: Arc<servicemeter_store::jobs::Progress>,
     /// Wakes this process's jobs worker (a job was queued).
@@ -130,7 +128,6 @@ impl<S> Clone for AppState<S> {
             site: self.site.clone(),
             login_by_address: self.login_by_address.clone(),
             login_by_account: self.login_by_account.clone(),
-            deliveries: self.deliveries.clone(),
             jobs_progress: self.jobs_progress.clone(),
             jobs_wake: self.jobs_wake.clone(),
         }
@@ -160,7 +157,6 @@ impl<S> AppState<S> {
                 std::time::Duration::from_secs(30),
                 100_000,
             )),
-            deliveries: Arc::default(),
             jobs_progress: Arc::default(),
             jobs_wake: Arc::default(),
         }

@@ -97,59 +97,6 @@ pub fn chatwoot_token(secret: &str) -> String {
 /// go to `POST /api/v1/records`.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// Signed deliveries seen within the replay window, so that a delivery sent again (by an
-/// attacker who saw it, or a retry of a sender) is refused instead of applied a second time
-/// over newer data. Bounded: when full of deliveries that are all still in their window, new
-/// ones are refused with 429 until the oldest expire.
-#[derive(Debug, Default)]
-pub struct Deliveries {
-    /// (workspace, signature) → when it leaves the window (unix seconds).
-    seen: std::sync::Mutex<std::collections::HashMap<(i64, Vec<u8>), i64>>,
-}
-
-/// Deliveries remembered at most.
-pub const MAX_REMEMBERED_DELIVERIES: usize = 200_000;
-
-enum Delivery {
-    New,
-    Repeated,
-    Full,
-}
-
-impl Deliveries {
-    fn check_and_remember(&self, workspace: i64, signature: Vec<u8>, now: i64) -> Delivery {
-        let mut seen = self.seen.lock().expect("deliveries lock");
-        if seen.len() >= MAX_REMEMBERED_DELIVERIES {
-            seen.retain(|_, until| *until >= now);
-        }
-        match seen.get(&(workspace, signature.clone())) {
-            Some(until) if *until >= now => Delivery::Repeated,
-            _ if seen.len() >= MAX_REMEMBERED_DELIVERIES => Delivery::Full,
-            _ => {
-                seen.insert((workspace, signature), now + 2 * REPLAY_WINDOW_SECONDS);
-                Delivery::New
-            }
-        }
-    }
-
-    /// Forgets a delivery (one that could not be stored, so that its retry is taken).
-    fn forget(&self, workspace: i64, signature: &[u8]) {
-        self.seen
-            .lock()
-            .expect("deliveries lock")
-            .remove(&(workspace, signature.to_vec()));
-    }
-
-    /// Deliveries remembered now.
-    pub fn len(&self) -> usize {
-        self.seen.lock().expect("deliveries lock").len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
 /// The workspace and its secret, or 401 (an unknown workspace looks the same).
 async fn secret_of<S: Store + Accounts>(
     state: &AppState<S>,
@@ -223,31 +170,22 @@ pub async fn records<S: Store + Accounts>(
             return Err(WebError::Unauthorized);
         }
     };
-    let signature_bytes = signature.clone();
-    match state
-        .deliveries
-        .check_and_remember(workspace.id.0, signature, now)
-    {
-        Delivery::New => {}
-        Delivery::Repeated => {
-            return Err(WebError::Conflict(
-                "this delivery was received before; it is not applied again".into(),
-            ));
-        }
-        Delivery::Full => return Err(WebError::TooManyRequests),
-    }
-    // A delivery that was not stored is forgotten again, so that the sender's retry is taken.
-    let stored = match body_text(&body) {
-        Ok(text) => intake::store_batch(&state, &workspace, text, "webhook").await,
-        Err(e) => Err(e),
+    // Remembered with the records, in their transaction: a delivery received again within the
+    // window (by any process) is refused, and one that was not stored is not remembered, so
+    // that the sender's retry is taken.
+    let delivery = intake::Delivery {
+        signature: signature.iter().map(|b| format!("{b:02x}")).collect(),
+        now,
+        until: now + 2 * REPLAY_WINDOW_SECONDS,
     };
-    let outcome = match stored {
-        Ok(outcome) => outcome,
-        Err(e) => {
-            state.deliveries.forget(workspace.id.0, &signature_bytes);
-            return Err(e);
-        }
-    };
+    let outcome = intake::store_batch(
+        &state,
+        &workspace,
+        body_text(&body)?,
+        "webhook",
+        Some(&delivery),
+    )
+    .await?;
     let status = if outcome.stored == 0 {
         StatusCode::BAD_REQUEST
     } else {
@@ -443,7 +381,8 @@ pub async fn chatwoot<S: Store + Accounts>(
         return Ok((StatusCode::OK, Json(json!({"stored": 0}))));
     }
     let lines: Vec<String> = records.iter().map(Value::to_string).collect();
-    let outcome = intake::store_batch(&state, &workspace, &lines.join("\n"), "chatwoot").await?;
+    let outcome =
+        intake::store_batch(&state, &workspace, &lines.join("\n"), "chatwoot", None).await?;
     let status = if outcome.rejected.is_empty() {
         StatusCode::OK
     } else {

@@ -152,6 +152,22 @@ impl TestApp {
         format!("http://{}{path}", self.address)
     }
 
+    /// Another server on the same store (as another process on one PostgreSQL database):
+    /// its address.
+    pub async fn second_server(&self) -> SocketAddr {
+        let config = ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            run_jobs: false,
+            ..ServerConfig::default()
+        };
+        let app = Application::build(config, self.store.clone(), Arc::new(fixed_now))
+            .await
+            .unwrap();
+        let address = app.local_addr();
+        tokio::spawn(app.run_until(std::future::pending()));
+        address
+    }
+
     /// Adds a user with a role in a workspace.
     pub async fn add_user(
         &self,

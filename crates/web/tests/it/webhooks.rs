@@ -262,13 +262,35 @@ async fn a_replayed_delivery_is_refused_and_changes_nothing() {
     assert_eq!(deliver(d1, s1.clone()).await.unwrap().status(), 200);
     assert_eq!(deliver(d2, s2).await.unwrap().status(), 200);
     // D1 again, within its window: refused, and Bob stays the agent.
-    let again = deliver(d1, s1).await.unwrap();
+    let again = deliver(d1, s1.clone()).await.unwrap();
     assert_eq!(again.status(), 409);
     assert!(
         again.json::<Value>().await.unwrap()["error"]
             .as_str()
             .unwrap()
             .contains("received before")
+    );
+    // The same delivery to another server process on the same store: refused too (the
+    // deliveries are remembered in the store, with their records).
+    let other = app.second_server().await;
+    let elsewhere = c
+        .post(format!("http://{other}/hooks/shop-b/records"))
+        .header(SIGNATURE_HEADER, s1.clone())
+        .body(d1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), 409);
+    // A delivery that was not stored (its records all refused) is not remembered: its retry,
+    // corrected by the sender, is taken.
+    let broken =
+        r#"{"type":"conversation","id":"hook-10","channel":"email","created_at":"yesterday"}"#;
+    let s3 = sign(SECRET, now_seconds(), broken.as_bytes());
+    assert_eq!(deliver(broken, s3.clone()).await.unwrap().status(), 400);
+    assert_eq!(
+        deliver(broken, s3).await.unwrap().status(),
+        400,
+        "not a 409"
     );
     let stored = app
         .store

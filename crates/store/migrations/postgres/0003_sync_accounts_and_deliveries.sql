@@ -11,3 +11,15 @@ CREATE TABLE sync_accounts (
     created_at    BIGINT NOT NULL,
     PRIMARY KEY (workspace_id, source)
 );
+
+-- Signed webhook deliveries seen within the replay window, remembered in the transaction that
+-- stores their records (so a delivery is applied once, by whichever process gets it first, and
+-- one that was not stored is not remembered). Expired ones are deleted by the next delivery.
+CREATE TABLE webhook_deliveries (
+    workspace_id BIGINT NOT NULL REFERENCES workspaces (workspace_id),
+    signature    TEXT   NOT NULL,
+    seen_until   BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, signature)
+);
+
+CREATE INDEX webhook_deliveries_expiry ON webhook_deliveries (workspace_id, seen_until);
