@@ -69,6 +69,10 @@ pub struct Job {
     pub last_error: Option<String>,
     pub created_at: i64,
     pub finished_at: Option<i64>,
+    /// How far it is, as last written by the worker running it (whatever its process):
+    /// units done of a total (0 when unknown).
+    pub progress_done: i64,
+    pub progress_total: i64,
 }
 
 /// A job to queue.
@@ -146,7 +150,8 @@ pub fn backoff(failures: i64) -> Duration {
 }
 
 const JOB_COLUMNS: &str = "workspace_id, job_id, kind, payload, dedupe_key, state, attempts, \
-     max_attempts, run_after, locked_until, worker, last_error, created_at, finished_at";
+     max_attempts, run_after, locked_until, worker, last_error, created_at, finished_at, \
+     progress_done, progress_total";
 
 fn read_job<R: Row>(row: &R) -> Result<Job, StoreError>
 where
@@ -170,6 +175,8 @@ where
         last_error: row.try_get(11)?,
         created_at: row.try_get(12)?,
         finished_at: row.try_get(13)?,
+        progress_done: row.try_get(14)?,
+        progress_total: row.try_get(15)?,
     })
 }
 
@@ -228,6 +235,17 @@ pub trait Jobs: Send + Sync {
         limit: u32,
     ) -> impl Future<Output = Result<Vec<Job>, StoreError>> + Send;
 
+    /// Writes how far a claimed job is, for every process to show; false when `worker` no
+    /// longer holds it.
+    fn report_progress(
+        &self,
+        workspace: WorkspaceId,
+        id: i64,
+        worker: &str,
+        done: u64,
+        total: u64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// The newest job with `dedupe_key`, whatever its state.
     fn latest(
         &self,
@@ -243,7 +261,8 @@ const CLAIM_SQLITE: &str = "UPDATE jobs SET state = 'running', attempts = attemp
      AND ((state = 'queued' AND run_after <= $2) OR (state = 'running' AND locked_until < $2)) \
      ORDER BY run_after, job_id LIMIT 1) \
      RETURNING workspace_id, job_id, kind, payload, dedupe_key, state, attempts, max_attempts, \
-     run_after, locked_until, worker, last_error, created_at, finished_at";
+     run_after, locked_until, worker, last_error, created_at, finished_at, progress_done, \
+     progress_total";
 
 /// Claims on PostgreSQL: rows other workers hold are skipped, not waited for.
 const CLAIM_POSTGRES: &str = "UPDATE jobs SET state = 'running', attempts = attempts + 1, \
@@ -252,7 +271,8 @@ const CLAIM_POSTGRES: &str = "UPDATE jobs SET state = 'running', attempts = atte
      AND ((state = 'queued' AND run_after <= $2) OR (state = 'running' AND locked_until < $2)) \
      ORDER BY run_after, job_id LIMIT 1 FOR UPDATE SKIP LOCKED) \
      RETURNING workspace_id, job_id, kind, payload, dedupe_key, state, attempts, max_attempts, \
-     run_after, locked_until, worker, last_error, created_at, finished_at";
+     run_after, locked_until, worker, last_error, created_at, finished_at, progress_done, \
+     progress_total";
 
 impl Jobs for Storage {
     async fn enqueue(
@@ -431,6 +451,31 @@ impl Jobs for Storage {
         })
     }
 
+    async fn report_progress(
+        &self,
+        workspace: WorkspaceId,
+        id: i64,
+        worker: &str,
+        done: u64,
+        total: u64,
+    ) -> Result<bool, StoreError> {
+        let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        on_pool!(&self.pool, p => {
+            let done = sqlx::query(
+                "UPDATE jobs SET progress_done = $1, progress_total = $2 WHERE workspace_id = $3 \
+                 AND job_id = $4 AND state = 'running' AND worker = $5",
+            )
+            .bind(count(done))
+            .bind(count(total))
+            .bind(workspace.0)
+            .bind(id)
+            .bind(worker)
+            .execute(p)
+            .await?;
+            Ok(done.rows_affected() > 0)
+        })
+    }
+
     async fn latest(
         &self,
         workspace: WorkspaceId,
@@ -511,6 +556,8 @@ pub struct Worker<S> {
     wake: Arc<tokio::sync::Notify>,
     /// Time between rounds when nothing wakes it.
     pub interval: Duration,
+    /// How often a running job's progress is written to the store.
+    pub progress_interval: Duration,
     /// When scheduled jobs were last queued (UTC ms).
     last_schedule: Mutex<Option<i64>>,
 }
@@ -530,6 +577,7 @@ impl<S: crate::Store + 'static> Worker<S> {
             clock,
             wake: Arc::default(),
             interval: Duration::from_secs(5),
+            progress_interval: Duration::from_secs(1),
             last_schedule: Mutex::new(None),
         };
         let retention_clock = worker.clock.clone();
@@ -654,10 +702,30 @@ impl<S: crate::Store + 'static> Worker<S> {
                 let progress = self.progress.start(workspace, id);
                 tracing::info!(workspace = workspace.0, job = id, kind = %job.kind, "job started");
                 // The handler runs as its own task: a panic is a failure, not the worker's end.
-                let task = tokio::spawn(handler(self.store.clone(), job, progress));
-                let outcome = task
-                    .await
-                    .unwrap_or_else(|e| Err(format!("the job stopped unexpectedly: {e}")));
+                let mut task = tokio::spawn(handler(self.store.clone(), job, progress.clone()));
+                let mut written = (0, 0);
+                let outcome = loop {
+                    tokio::select! {
+                        joined = &mut task => break joined
+                            .unwrap_or_else(|e| Err(format!("the job stopped unexpectedly: {e}"))),
+                        _ = tokio::time::sleep(self.progress_interval) => {
+                            let now = (
+                                progress.done.load(Ordering::Relaxed),
+                                progress.total.load(Ordering::Relaxed),
+                            );
+                            if now != written {
+                                written = now;
+                                if let Err(e) = self
+                                    .store
+                                    .report_progress(workspace, id, &self.name, now.0, now.1)
+                                    .await
+                                {
+                                    tracing::warn!(error = %error_text(&e), "job progress not written");
+                                }
+                            }
+                        }
+                    }
+                };
                 self.progress.end(workspace, id);
                 outcome
             }

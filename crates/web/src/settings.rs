@@ -382,11 +382,14 @@ async fn page<S: Store + Accounts>(
         .find(|j| j.kind == RECOMPUTE && matches!(j.state, JobState::Queued | JobState::Running))
         .map(|j| {
             let t = Frame::new(lang, None).t;
-            match state.jobs_progress.of(access.workspace.id, j.id) {
-                Some((done, total)) if total > 0 => {
-                    format!("{} ({} %)", t.recomputing, done * 100 / total)
-                }
-                _ => t.recomputing.to_string(),
+            // This process's own count, else what the worker (of any process) last wrote.
+            let (done, total) = state
+                .jobs_progress
+                .of(access.workspace.id, j.id)
+                .unwrap_or((j.progress_done as u64, j.progress_total as u64));
+            match (done.min(total) * 100).checked_div(total) {
+                Some(percent) => format!("{} ({percent} %)", t.recomputing),
+                None => t.recomputing.to_string(),
             }
         })
         .unwrap_or_default();

@@ -1,3 +1,6 @@
+-- Scheduled syncs, webhook deliveries remembered in the store, and job progress every process
+-- can read.
+
 -- Helpdesk accounts the server syncs on a schedule (a `sync` job per account, every
 -- every_minutes). The secret (API token or key) is sent to the account's own address only and
 -- is never shown again; it lies in the database like the webhook secret, so backups of the
@@ -24,3 +27,8 @@ CREATE TABLE webhook_deliveries (
 );
 
 CREATE INDEX webhook_deliveries_expiry ON webhook_deliveries (workspace_id, seen_until);
+
+-- How far a running job is, written by its worker every second, so that every process can show
+-- it (units done of a total; 0 when unknown).
+ALTER TABLE jobs ADD COLUMN progress_done INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN progress_total INTEGER NOT NULL DEFAULT 0;

@@ -516,3 +516,67 @@ async fn sqlite_sync_schedule() {
 async fn postgres_sync_schedule() {
     sync_schedule_story(crate::postgres().await).await;
 }
+
+/// A running job's progress is written to the store while it runs, so that a page served by
+/// another process shows it too.
+async fn progress_story(store: Storage) {
+    use std::sync::atomic::Ordering;
+    let store = Arc::new(store);
+    let ws = store.workspace("shop").await.unwrap().id;
+    let id = store
+        .enqueue(ws, &job("long", None, 0, 1), 0)
+        .await
+        .unwrap()
+        .unwrap();
+    let finish = Arc::new(tokio::sync::Notify::new());
+    let mut worker = Worker::new(store.clone(), "w".into(), Arc::new(|| 1));
+    worker.progress_interval = Duration::from_millis(20);
+    let release = finish.clone();
+    worker.handle(
+        "long",
+        Arc::new(move |_, _, progress| {
+            let release = release.clone();
+            Box::pin(async move {
+                progress.total.store(10, Ordering::Relaxed);
+                progress.done.store(4, Ordering::Relaxed);
+                release.notified().await;
+                Ok(())
+            })
+        }),
+    );
+    let running = tokio::spawn(async move { worker.round().await.unwrap() });
+    let mut seen = (0, 0);
+    for _ in 0..250 {
+        let j = job_by_id(&store, ws, id).await;
+        seen = (j.progress_done, j.progress_total);
+        if seen == (4, 10) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(seen, (4, 10), "written while it runs");
+    finish.notify_one();
+    assert_eq!(running.await.unwrap(), 1);
+    assert_eq!(job_by_id(&store, ws, id).await.state, JobState::Done);
+}
+
+async fn job_by_id(store: &Storage, ws: servicemeter_store::WorkspaceId, id: i64) -> Job {
+    store
+        .jobs(ws, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|j| j.id == id)
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_progress_is_written_while_a_job_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    progress_story(Storage::open_embedded(dir.path()).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_progress_is_written_while_a_job_runs() {
+    progress_story(crate::postgres().await).await;
+}

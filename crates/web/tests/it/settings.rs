@@ -984,3 +984,49 @@ async fn an_administrator_schedules_and_stops_a_helpdesk_sync() {
             .contains("zendesk is not synced on a schedule")
     );
 }
+
+/// A recompute running in another process: the settings page shows how far it is, as that
+/// process's worker wrote it to the store.
+#[tokio::test]
+async fn the_settings_page_shows_the_progress_of_a_recompute_in_another_process() {
+    use servicemeter_store::jobs::{Jobs, LEASE, NewJob};
+    let app = spawn_app_with(servicemeter_web::ServerConfig {
+        run_jobs: false,
+        ..servicemeter_web::ServerConfig::default()
+    })
+    .await;
+    app.add_user("admin@shop.nl", &app.shop_a, Role::Admin, None)
+        .await;
+    let now = fixed_now().as_millisecond();
+    let ws = app.shop_a.id;
+    app.store
+        .enqueue(ws, &NewJob::recompute(now), now)
+        .await
+        .unwrap()
+        .unwrap();
+    let job = app
+        .store
+        .claim(ws, "elsewhere", now, LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        app.store
+            .report_progress(ws, job.id, "elsewhere", 3, 4)
+            .await
+            .unwrap()
+    );
+    let admin = app.signed_in("admin@shop.nl").await;
+    let page = admin.get(app.url("/w/shop-a/settings")).text_body().await;
+    assert!(
+        page.contains("de cijfers van de vorige instellingen. (75 %)</p>"),
+        "{page}"
+    );
+    // Another worker cannot write it.
+    assert!(
+        !app.store
+            .report_progress(ws, job.id, "someone else", 4, 4)
+            .await
+            .unwrap()
+    );
+}
