@@ -153,6 +153,11 @@ pub struct ImportState {
     versions_checked: bool,
     /// Hashes of the customers whose data was erased: their records are erased on arrival.
     erased: HashSet<String>,
+    /// Fact rows not written yet: written as a segment once it holds [`SEGMENT_ROWS`], when a
+    /// conversation comes a second time (a segment holds one row per conversation), and at
+    /// the commit. So a large import writes full segments and needs no compaction after.
+    pending: Segment,
+    pending_ordinals: HashSet<u32>,
 }
 
 /// What stands in a conversation's customer field once the customer's data was erased: the
@@ -275,12 +280,19 @@ pub async fn apply<T: WriteTx>(
         })
         .collect();
     let (merged, facts) = compute_facts(merged, calendars.clone(), threads).await?;
-    let mut segment = Segment::default();
     for (ordinal, f) in ordinals.iter().zip(&facts) {
         match f {
             Some(f) => {
-                segment.ordinals.push(*ordinal);
-                segment.table.push(f);
+                if !state.pending_ordinals.insert(*ordinal) {
+                    // Its earlier row stays in the segment written now; this one is newer.
+                    write_pending(tx, state).await?;
+                    state.pending_ordinals.insert(*ordinal);
+                }
+                state.pending.ordinals.push(*ordinal);
+                state.pending.table.push(f);
+                if state.pending.ordinals.len() >= SEGMENT_ROWS {
+                    write_pending(tx, state).await?;
+                }
             }
             None => outcome.pending_conversations += 1,
         }
@@ -296,7 +308,6 @@ pub async fn apply<T: WriteTx>(
         })
         .collect();
     tx.upsert_bodies(&rows, now).await?;
-    write_segment(tx, &segment).await?;
     if live_delta != 0 {
         tx.count_live(live_delta, false).await?;
     }
@@ -307,9 +318,10 @@ pub async fn apply<T: WriteTx>(
 /// the import, counts a new data version and commits.
 pub async fn commit<T: WriteTx>(
     mut tx: T,
-    state: ImportState,
+    mut state: ImportState,
     summary: ImportSummary,
 ) -> Result<(), StoreError> {
+    write_pending(&mut tx, &mut state).await?;
     let plan = if state.deleted.is_empty() {
         compaction(&mut tx).await?
     } else {
@@ -455,6 +467,13 @@ async fn has_outdated_segments<T: WriteTx>(tx: &mut T) -> Result<bool, StoreErro
         .any(|s| s.version != FACTS_VERSION))
 }
 
+/// Writes the import's pending fact rows as a segment and starts a new one.
+async fn write_pending<T: WriteTx>(tx: &mut T, state: &mut ImportState) -> Result<(), StoreError> {
+    write_segment(tx, &std::mem::take(&mut state.pending)).await?;
+    state.pending_ordinals.clear();
+    Ok(())
+}
+
 /// Writes one segment (nothing when empty) under a new id.
 async fn write_segment<T: WriteTx>(tx: &mut T, segment: &Segment) -> Result<(), StoreError> {
     if segment.ordinals.is_empty() {
@@ -576,6 +595,11 @@ async fn compact_newest<T: WriteTx>(tx: &mut T, n: usize) -> Result<(), StoreErr
     for info in run {
         let data = tx.segment_data(info.id).await?;
         merge.add(Segment::decode(&data)?);
+        // The rows merged are unique across the run: their order among new segments does
+        // not matter, and every new segment is newer than the segments before the run.
+        if merge.len() >= SEGMENT_ROWS {
+            write_segment(tx, &merge.take()).await?;
+        }
     }
     write_segment(tx, &merge.take()).await?;
     tx.delete_segments(oldest.id, newest.id).await

@@ -89,6 +89,31 @@ async fn story(store: impl Store) {
     let stored = store.conversation(a.id, "x").await.unwrap().unwrap();
     assert_eq!(stored.messages.len(), 2);
 
+    // A conversation whose facts change from one batch to the next of one import: its newest
+    // row counts, once (an import writes one row per conversation per segment).
+    let c = store.workspace("shop-c").await.unwrap();
+    import(
+        &store,
+        c.id,
+        &office,
+        vec![
+            vec![
+                header("y"),
+                message("y", "2024-03-04T08:30:00+01:00", "customer"),
+            ],
+            vec![message("y", "2024-03-04T09:15:00+01:00", "agent")],
+            vec![header("z")],
+        ],
+    )
+    .await;
+    let mut facts = store.facts(c.id, None).await.unwrap().to_facts();
+    facts.sort_by(|p, q| p.conversation.cmp(&q.conversation));
+    let rows: Vec<(&str, Option<i64>)> = facts
+        .iter()
+        .map(|f| (f.conversation.as_str(), f.first_response_millis))
+        .collect();
+    assert_eq!(rows, [("y", Some(45 * 60 * 1000)), ("z", None)]);
+
     // Workspace isolation: B sees nothing of A, even by id.
     assert!(store.facts(b.id, None).await.unwrap().to_facts().is_empty());
     assert!(store.conversation(b.id, "x").await.unwrap().is_none());
