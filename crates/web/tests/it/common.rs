@@ -94,6 +94,15 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(ServerConfig::default()).await
 }
 
+/// [`spawn_app`] whose server runs no background jobs (another process's worker would).
+pub async fn spawn_app_without_jobs() -> TestApp {
+    spawn_app_with(ServerConfig {
+        run_jobs: false,
+        ..ServerConfig::default()
+    })
+    .await
+}
+
 pub async fn spawn_app_with(config: ServerConfig) -> TestApp {
     spawn_app_with_clock(config, Arc::new(fixed_now)).await
 }
@@ -260,11 +269,21 @@ pub fn visible_text(html: &str) -> String {
 pub trait Fetch {
     fn text_body(self) -> impl std::future::Future<Output = String> + Send;
     fn json_body(self) -> impl std::future::Future<Output = serde_json::Value> + Send;
+    /// The body of an answer that must have `status`.
+    fn answered(self, status: u16) -> impl std::future::Future<Output = String> + Send;
 }
 
 impl Fetch for reqwest::RequestBuilder {
     async fn text_body(self) -> String {
         self.send().await.unwrap().text().await.unwrap()
+    }
+
+    async fn answered(self, status: u16) -> String {
+        let r = self.send().await.unwrap();
+        let got = r.status().as_u16();
+        let body = r.text().await.unwrap();
+        assert_eq!(got, status, "{body}");
+        body
     }
 
     async fn json_body(self) -> serde_json::Value {

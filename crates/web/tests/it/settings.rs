@@ -147,7 +147,7 @@ async fn changed_hours_targets_and_agents_recompute_the_figures() {
     assert_eq!(targets["first_response"]["within_target_pct"], 50.0);
     assert_eq!(targets["targets"]["csat_pct"]["met"], true);
     assert_eq!(targets["targets"]["resolution_pct"]["target"], 60.5);
-    let r = admin
+    let text = admin
         .post(app.url("/w/shop-a/settings/targets"))
         .form(&[
             ("first_response", "chat"),
@@ -155,15 +155,11 @@ async fn changed_hours_targets_and_agents_recompute_the_figures() {
             ("csat_pct", ""),
             ("resolution_pct", ""),
         ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 400);
+        .answered(400)
+        .await;
     assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("targets.first_response, line 1: write name = value")
+        text.contains("targets.first_response, line 1: write name = value"),
+        "{text}"
     );
 
     // Bob is Anna's second account.
@@ -185,18 +181,14 @@ async fn changed_hours_targets_and_agents_recompute_the_figures() {
     assert_eq!(agents["by_agent"]["Anna"]["conversations"], 2);
 
     // The whole TOML: a mistake names its key; a good text is stored as written.
-    let r = admin
+    let text = admin
         .post(app.url("/w/shop-a/settings/config"))
         .form(&[("toml", "timezone = \"Mars/Olympus\"")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 400);
+        .answered(400)
+        .await;
     assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("timezone: &#39;Mars/Olympus&#39; is not a known IANA time zone")
+        text.contains("timezone: &#39;Mars/Olympus&#39; is not a known IANA time zone"),
+        "{text}"
     );
     let r = admin
         .post(app.url("/w/shop-a/settings/config"))
@@ -258,14 +250,11 @@ async fn members_tokens_and_webhook_secret_are_managed_on_the_page() {
             "role: you cannot take away your own administrator role",
         ),
     ] {
-        let r = admin
+        let text = admin
             .post(app.url("/w/shop-a/settings/members"))
             .form(&form)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 400);
-        let text = r.text().await.unwrap();
+            .answered(400)
+            .await;
         assert!(text.contains(message), "{message}: {text}");
     }
     let removed = admin
@@ -683,18 +672,14 @@ async fn background_jobs_are_listed_and_a_failed_one_is_tried_again() {
         "tried once more"
     );
     // A job that is not dead cannot be retried: said on the page.
-    let r = admin
+    let text = admin
         .post(app.url("/w/shop-a/settings/jobs"))
         .form(&[("retry", jobs[0].id.to_string())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 400);
+        .answered(400)
+        .await;
     assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("only a failed job can be tried again")
+        text.contains("only a failed job can be tried again"),
+        "{text}"
     );
 }
 
@@ -703,11 +688,7 @@ async fn background_jobs_are_listed_and_a_failed_one_is_tried_again() {
 #[tokio::test]
 async fn the_page_says_while_figures_are_being_recomputed() {
     use servicemeter_store::jobs::Worker;
-    let app = spawn_app_with(servicemeter_web::ServerConfig {
-        run_jobs: false,
-        ..Default::default()
-    })
-    .await;
+    let app = spawn_app_without_jobs().await;
     app.add_user("admin@shop.nl", &app.shop_a, Role::Admin, None)
         .await;
     let admin = app.signed_in("admin@shop.nl").await;
@@ -892,14 +873,11 @@ async fn an_administrator_schedules_and_stops_a_helpdesk_sync() {
             "every: a whole number of minutes",
         ),
     ] {
-        let r = admin
+        let body = admin
             .post(app.url("/w/shop-a/settings/sync"))
             .form(&fields)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 400, "{problem}");
-        let body = r.text().await.unwrap();
+            .answered(400)
+            .await;
         assert!(body.contains(problem), "{problem}: {body}");
     }
     assert!(
@@ -970,18 +948,14 @@ async fn an_administrator_schedules_and_stops_a_helpdesk_sync() {
             .unwrap()
             .is_empty()
     );
-    let r = admin
+    let text = admin
         .post(app.url("/w/shop-a/settings/sync/remove"))
         .form(&[("source", "zendesk")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 400);
+        .answered(400)
+        .await;
     assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("zendesk is not synced on a schedule")
+        text.contains("zendesk is not synced on a schedule"),
+        "{text}"
     );
 }
 
@@ -990,11 +964,7 @@ async fn an_administrator_schedules_and_stops_a_helpdesk_sync() {
 #[tokio::test]
 async fn the_settings_page_shows_the_progress_of_a_recompute_in_another_process() {
     use servicemeter_store::jobs::{Jobs, LEASE, NewJob};
-    let app = spawn_app_with(servicemeter_web::ServerConfig {
-        run_jobs: false,
-        ..servicemeter_web::ServerConfig::default()
-    })
-    .await;
+    let app = spawn_app_without_jobs().await;
     app.add_user("admin@shop.nl", &app.shop_a, Role::Admin, None)
         .await;
     let now = fixed_now().as_millisecond();
