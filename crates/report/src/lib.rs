@@ -6,6 +6,7 @@ pub mod svg;
 
 use std::io::{self, Write};
 
+use servicemeter_core::headline::{Better, Kind, Unit};
 use servicemeter_core::report::{GroupBy, Report, Summary, TargetCheck};
 use servicemeter_core::time::human_seconds;
 use servicemeter_core::{ConversationFacts, FactsRow};
@@ -68,21 +69,6 @@ fn num(v: Option<f64>, decimals: usize) -> String {
 
 fn signed(v: Option<f64>) -> String {
     v.map_or("-".into(), |v| format!("{v:+.0}"))
-}
-
-/// How a summary line shows its value and its change against the previous period.
-#[derive(Clone, Copy)]
-enum Kind {
-    /// A count; the change is relative (`+8.6%`).
-    Count,
-    /// Seconds shown as a duration; the change as a duration.
-    Duration,
-    /// A percentage; the change in points.
-    Percent,
-    /// A number with two decimals.
-    Decimal,
-    /// A signed whole score (NPS).
-    Score,
 }
 
 /// One line of the summary: what it shows and where the value comes from.
@@ -157,7 +143,7 @@ const LINES: [LineSpec; 14] = [
     },
     LineSpec {
         label: "Agent replies per conversation",
-        kind: Kind::Decimal,
+        kind: Kind::Decimal(2),
         value: |s| s.messages.replies_per_conversation,
         responses: None,
     },
@@ -175,7 +161,7 @@ const LINES: [LineSpec; 14] = [
     },
     LineSpec {
         label: "CES average",
-        kind: Kind::Decimal,
+        kind: Kind::Decimal(2),
         value: |s| s.ces.average,
         responses: Some(|s| s.ces.responses),
     },
@@ -186,23 +172,27 @@ fn show(kind: Kind, v: Option<f64>) -> String {
         Kind::Count => v.map_or("-".into(), |v| count(v as u64)),
         Kind::Duration => dur(v),
         Kind::Percent => pct(v),
-        Kind::Decimal => num(v, 2),
+        Kind::Decimal(n) => num(v, usize::from(n)),
         Kind::Score => signed(v),
     }
 }
 
+/// The change as the core computes it (from the shown values), written for the terminal.
 fn change(kind: Kind, now: Option<f64>, before: Option<f64>) -> String {
-    let (Some(a), Some(b)) = (now, before) else {
+    let Some(c) = kind.change(Better::Neither, now, before) else {
         return String::new();
     };
-    match kind {
-        Kind::Count if b == 0.0 => String::new(),
-        Kind::Count => format!("{:+.1}%", (a - b) * 100.0 / b),
-        Kind::Duration if a >= b => format!("+{}", human_seconds(a - b)),
-        Kind::Duration => format!("-{}", human_seconds(b - a)),
-        Kind::Percent => format!("{:+.1} pt", a - b),
-        Kind::Decimal => format!("{:+.2}", a - b),
-        Kind::Score => format!("{:+.0}", a - b),
+    let a = c.amount;
+    match c.unit {
+        Unit::Relative if a == 0.0 => "0.0%".into(),
+        Unit::Relative => format!("{a:+.1}%"),
+        Unit::Seconds if a == 0.0 => human_seconds(0.0),
+        Unit::Seconds if a > 0.0 => format!("+{}", human_seconds(a)),
+        Unit::Seconds => format!("-{}", human_seconds(-a)),
+        Unit::Points if a == 0.0 => "0.0 pt".into(),
+        Unit::Points => format!("{a:+.1} pt"),
+        Unit::Plain(n) if a == 0.0 => format!("{:.*}", usize::from(n), 0.0),
+        Unit::Plain(n) => format!("{a:+.*}", usize::from(n)),
     }
 }
 

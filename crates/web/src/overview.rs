@@ -9,6 +9,7 @@ use servicemeter_core::Report;
 use servicemeter_core::access::Role;
 use servicemeter_core::coaching::{AgentFlag, agent_flags, faq_candidates};
 use servicemeter_core::distribution::{FIRST_RESPONSE_BUCKET_LABELS, open_hours_grid};
+use servicemeter_core::headline::{Better, Kind, Trend, Unit};
 use servicemeter_core::report::{GroupBy, Period, Summary};
 use servicemeter_report::svg::{self, Bar};
 use servicemeter_store::{Accounts, Store};
@@ -40,27 +41,6 @@ fn drill_link(base: Option<&str>, key: &str, value: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Whether a change is good news.
-#[derive(Clone, Copy)]
-enum Better {
-    Higher,
-    Lower,
-    Neither,
-}
-
-/// How a change is written.
-#[derive(Clone, Copy)]
-enum Change {
-    /// Relative, in %.
-    Relative,
-    /// Percentage points.
-    Points,
-    /// As a duration.
-    Duration,
-    /// As a number with decimals.
-    Plain(usize),
-}
-
 /// One figure of the overview.
 pub struct Tile {
     pub label: &'static str,
@@ -84,41 +64,44 @@ struct TileSpec {
     previous: Option<Option<f64>>,
     shown: fn(Option<f64>, Lang) -> String,
     better: Better,
-    change: Change,
+    kind: Kind,
     detail: String,
     target_met: Option<bool>,
 }
 
 fn tile(spec: TileSpec, lang: Lang, drill_base: Option<&str>) -> Tile {
-    let (delta, trend) = match (spec.current, spec.previous.flatten()) {
-        (Some(now), Some(before)) => {
-            let diff = now - before;
-            let text = match spec.change {
-                Change::Relative if before != 0.0 => {
-                    format!("{:+.1}%", diff / before * 100.0)
-                }
-                Change::Relative => String::new(),
-                Change::Points => format!("{:+.1} pt", diff),
-                Change::Duration => {
-                    let sign = if diff < 0.0 { "−" } else { "+" };
-                    format!("{sign}{}", format::duration(Some(diff.abs())))
-                }
-                Change::Plain(d) => format!("{diff:+.d$}"),
+    // The one change computation (core::headline), written for the page.
+    let (delta, trend) = match spec
+        .kind
+        .change(spec.better, spec.current, spec.previous.flatten())
+    {
+        Some(c) => {
+            let a = c.amount;
+            let sign = if a > 0.0 {
+                "+"
+            } else if a < 0.0 {
+                "−"
+            } else {
+                ""
+            };
+            let text = match c.unit {
+                Unit::Relative => format!("{sign}{:.1}%", a.abs()),
+                Unit::Points => format!("{sign}{:.1} pt", a.abs()),
+                Unit::Seconds => format!("{sign}{}", format::duration(Some(a.abs()))),
+                Unit::Plain(d) => format!("{sign}{:.*}", usize::from(d), a.abs()),
             };
             let text = match lang {
                 Lang::Nl => text.replace('.', ","),
                 Lang::En => text,
             };
-            let trend = match spec.better {
-                _ if diff.abs() < 1e-9 => "",
-                Better::Higher if diff > 0.0 => "better",
-                Better::Lower if diff < 0.0 => "better",
-                Better::Neither => "",
-                _ => "worse",
+            let trend = match c.trend {
+                Trend::Better => "better",
+                Trend::Worse => "worse",
+                Trend::Same => "",
             };
             (text, trend)
         }
-        _ => (String::new(), ""),
+        None => (String::new(), ""),
     };
     Tile {
         label: spec.label,
@@ -165,7 +148,7 @@ fn tiles(report: &Report, lang: Lang, drill_base: Option<&str>) -> Vec<Tile> {
             previous: prev(|s| Some(s.conversations as f64)),
             shown: |v, _| v.map_or_else(|| "–".into(), |v| format::count(v as u64)),
             better: Better::Neither,
-            change: Change::Relative,
+            kind: Kind::Count,
             detail: String::new(),
             target_met: None,
         },
@@ -176,7 +159,7 @@ fn tiles(report: &Report, lang: Lang, drill_base: Option<&str>) -> Vec<Tile> {
             previous: prev(|s| s.first_response.median_business_seconds),
             shown: |v, _| format::duration(v),
             better: Better::Lower,
-            change: Change::Duration,
+            kind: Kind::Duration,
             detail: format!(
                 "{}; {} {}",
                 t.median_business,
@@ -192,7 +175,7 @@ fn tiles(report: &Report, lang: Lang, drill_base: Option<&str>) -> Vec<Tile> {
             previous: prev(|s| s.resolution.median_business_seconds),
             shown: |v, _| format::duration(v),
             better: Better::Lower,
-            change: Change::Duration,
+            kind: Kind::Duration,
             detail: t.median_business.to_string(),
             target_met: None,
         },
@@ -203,7 +186,7 @@ fn tiles(report: &Report, lang: Lang, drill_base: Option<&str>) -> Vec<Tile> {
             previous: prev(|s| s.resolution.resolution_rate_pct),
             shown: pct,
             better: Better::Higher,
-            change: Change::Points,
+            kind: Kind::Percent,
             detail: format!(
                 "{} {}",
                 t.target,
@@ -218,7 +201,7 @@ fn tiles(report: &Report, lang: Lang, drill_base: Option<&str>) -> Vec<Tile> {
             previous: prev(|s| s.resolution.reopen_rate_pct),
             shown: pct,
             better: Better::Lower,
-            change: Change::Points,
+            kind: Kind::Percent,
             detail: String::new(),
             target_met: None,
         },
@@ -229,7 +212,7 @@ fn tiles(report: &Report, lang: Lang, drill_base: Option<&str>) -> Vec<Tile> {
             previous: prev(|s| s.resolution.one_touch_pct),
             shown: pct,
             better: Better::Higher,
-            change: Change::Points,
+            kind: Kind::Percent,
             detail: String::new(),
             target_met: None,
         },
@@ -240,7 +223,7 @@ fn tiles(report: &Report, lang: Lang, drill_base: Option<&str>) -> Vec<Tile> {
             previous: prev(|s| s.messages.replies_per_conversation),
             shown: |v, l| format::number(v, 2, l),
             better: Better::Lower,
-            change: Change::Plain(2),
+            kind: Kind::Decimal(2),
             detail: String::new(),
             target_met: None,
         },
@@ -251,7 +234,7 @@ fn tiles(report: &Report, lang: Lang, drill_base: Option<&str>) -> Vec<Tile> {
             previous: prev(|s| s.csat.satisfied_pct),
             shown: pct,
             better: Better::Higher,
-            change: Change::Points,
+            kind: Kind::Percent,
             detail: format!("{} {}", format::count(s.csat.responses), t.responses),
             target_met: report.targets.csat_pct.met,
         },
@@ -262,7 +245,7 @@ fn tiles(report: &Report, lang: Lang, drill_base: Option<&str>) -> Vec<Tile> {
             previous: prev(|s| s.nps.score),
             shown: |v, _| format::signed(v),
             better: Better::Higher,
-            change: Change::Plain(0),
+            kind: Kind::Score,
             detail: format!("{} {}", format::count(s.nps.responses), t.responses),
             target_met: None,
         },
@@ -273,7 +256,7 @@ fn tiles(report: &Report, lang: Lang, drill_base: Option<&str>) -> Vec<Tile> {
             previous: prev(|s| s.ces.average),
             shown: |v, l| format::number(v, 2, l),
             better: Better::Higher,
-            change: Change::Plain(2),
+            kind: Kind::Decimal(2),
             detail: format!("{} {}", format::count(s.ces.responses), t.responses),
             target_met: None,
         },
