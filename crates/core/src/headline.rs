@@ -8,6 +8,8 @@
 //! and is not coloured: one that rounds to nothing, a count or duration that moved by less
 //! than 1 % of the earlier value, a percentage that moved by less than 0.5 point.
 
+use crate::report::Summary;
+
 /// How a figure is shown, and so how its change is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -140,6 +142,122 @@ impl Kind {
     }
 }
 
+/// The headline figures of a report's [`Summary`]: what each is, how it is shown, which way
+/// is better. The CLI report and the pages take value, kind and direction from here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Figure {
+    Conversations,
+    FirstResponseMedian,
+    FirstResponseP90,
+    FirstResponseCalendarMedian,
+    FirstResponseWithinTarget,
+    Unanswered,
+    ResolutionRate,
+    ResolutionTimeMedian,
+    ReopenRate,
+    OneTouch,
+    RepliesPerConversation,
+    Csat,
+    Nps,
+    Ces,
+}
+
+impl Figure {
+    pub const ALL: [Figure; 14] = [
+        Figure::Conversations,
+        Figure::FirstResponseMedian,
+        Figure::FirstResponseP90,
+        Figure::FirstResponseCalendarMedian,
+        Figure::FirstResponseWithinTarget,
+        Figure::Unanswered,
+        Figure::ResolutionRate,
+        Figure::ResolutionTimeMedian,
+        Figure::ReopenRate,
+        Figure::OneTouch,
+        Figure::RepliesPerConversation,
+        Figure::Csat,
+        Figure::Nps,
+        Figure::Ces,
+    ];
+
+    /// How it is shown.
+    pub fn kind(self) -> Kind {
+        match self {
+            Figure::Conversations | Figure::Unanswered => Kind::Count,
+            Figure::FirstResponseMedian
+            | Figure::FirstResponseP90
+            | Figure::FirstResponseCalendarMedian
+            | Figure::ResolutionTimeMedian => Kind::Duration,
+            Figure::FirstResponseWithinTarget
+            | Figure::ResolutionRate
+            | Figure::ReopenRate
+            | Figure::OneTouch
+            | Figure::Csat => Kind::Percent,
+            Figure::RepliesPerConversation | Figure::Ces => Kind::Decimal(2),
+            Figure::Nps => Kind::Score,
+        }
+    }
+
+    /// Which way is good news.
+    pub fn better(self) -> Better {
+        match self {
+            Figure::Conversations => Better::Neither,
+            Figure::FirstResponseMedian
+            | Figure::FirstResponseP90
+            | Figure::FirstResponseCalendarMedian
+            | Figure::Unanswered
+            | Figure::ResolutionTimeMedian
+            | Figure::ReopenRate
+            | Figure::RepliesPerConversation => Better::Lower,
+            Figure::FirstResponseWithinTarget
+            | Figure::ResolutionRate
+            | Figure::OneTouch
+            | Figure::Csat
+            | Figure::Nps
+            | Figure::Ces => Better::Higher,
+        }
+    }
+
+    /// Its value in a summary (`None`: nothing to measure).
+    pub fn value(self, s: &Summary) -> Option<f64> {
+        match self {
+            Figure::Conversations => Some(s.conversations as f64),
+            Figure::FirstResponseMedian => s.first_response.median_business_seconds,
+            Figure::FirstResponseP90 => s.first_response.p90_business_seconds,
+            Figure::FirstResponseCalendarMedian => s.first_response.median_seconds,
+            Figure::FirstResponseWithinTarget => s.first_response.within_target_pct,
+            Figure::Unanswered => Some(s.first_response.unanswered as f64),
+            Figure::ResolutionRate => s.resolution.resolution_rate_pct,
+            Figure::ResolutionTimeMedian => s.resolution.median_business_seconds,
+            Figure::ReopenRate => s.resolution.reopen_rate_pct,
+            Figure::OneTouch => s.resolution.one_touch_pct,
+            Figure::RepliesPerConversation => s.messages.replies_per_conversation,
+            Figure::Csat => s.csat.satisfied_pct,
+            Figure::Nps => s.nps.score,
+            Figure::Ces => s.ces.average,
+        }
+    }
+
+    /// The number of survey answers behind it (surveys only).
+    pub fn responses(self, s: &Summary) -> Option<u64> {
+        match self {
+            Figure::Csat => Some(s.csat.responses),
+            Figure::Nps => Some(s.nps.responses),
+            Figure::Ces => Some(s.ces.responses),
+            _ => None,
+        }
+    }
+
+    /// Its change from `before` (the previous period's summary) to `now`.
+    pub fn change(self, now: &Summary, before: Option<&Summary>) -> Option<Change> {
+        self.kind().change(
+            self.better(),
+            self.value(now),
+            before.and_then(|b| self.value(b)),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,6 +304,30 @@ mod tests {
         check(Kind::Decimal(2), Lower, 2.5, 3.0, Some((-0.5, Up)));
         // A tiny fall that rounds to nothing is 0, never "-0".
         check(Kind::Score, Higher, 10.2, 10.4, Some((0.0, Same)));
+    }
+
+    #[test]
+    fn figures_read_their_summary_and_judge_their_change() {
+        let mut now = crate::report::Accumulator::default().finish();
+        now.conversations = 120;
+        now.first_response.median_business_seconds = Some(1200.0);
+        now.csat.satisfied_pct = Some(75.0);
+        now.csat.responses = 40;
+        let mut before = crate::report::Accumulator::default().finish();
+        before.conversations = 100;
+        before.first_response.median_business_seconds = Some(1800.0);
+        before.csat.satisfied_pct = Some(80.0);
+        let change = |f: Figure| f.change(&now, Some(&before)).map(|c| (c.amount, c.trend));
+        assert_eq!(change(Figure::Conversations), Some((20.0, Trend::Same)));
+        assert_eq!(
+            change(Figure::FirstResponseMedian),
+            Some((-600.0, Trend::Better))
+        );
+        assert_eq!(change(Figure::Csat), Some((-5.0, Trend::Worse)));
+        assert_eq!(change(Figure::Nps), None, "no NPS answers");
+        assert_eq!(Figure::Csat.responses(&now), Some(40));
+        assert_eq!(Figure::Conversations.responses(&now), None);
+        assert_eq!(Figure::Csat.change(&now, None), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@ pub mod svg;
 
 use std::io::{self, Write};
 
-use servicemeter_core::headline::{Better, Kind, Unit};
+use servicemeter_core::headline::{Figure, Kind, Unit};
 use servicemeter_core::report::{GroupBy, Report, Summary, TargetCheck};
 use servicemeter_core::time::human_seconds;
 use servicemeter_core::{ConversationFacts, FactsRow};
@@ -71,100 +71,38 @@ fn signed(v: Option<f64>) -> String {
     v.map_or("-".into(), |v| format!("{v:+.0}"))
 }
 
-/// One line of the summary: what it shows and where the value comes from.
-struct LineSpec {
-    label: &'static str,
-    kind: Kind,
-    value: fn(&Summary) -> Option<f64>,
-    /// Number of responses shown beside the value (surveys).
-    responses: Option<fn(&Summary) -> u64>,
-}
-
-const LINES: [LineSpec; 14] = [
-    LineSpec {
-        label: "Conversations",
-        kind: Kind::Count,
-        value: |s| Some(s.conversations as f64),
-        responses: None,
-    },
-    LineSpec {
-        label: "First response, median (open hours)",
-        kind: Kind::Duration,
-        value: |s| s.first_response.median_business_seconds,
-        responses: None,
-    },
-    LineSpec {
-        label: "First response, p90 (open hours)",
-        kind: Kind::Duration,
-        value: |s| s.first_response.p90_business_seconds,
-        responses: None,
-    },
-    LineSpec {
-        label: "First response, median (clock)",
-        kind: Kind::Duration,
-        value: |s| s.first_response.median_seconds,
-        responses: None,
-    },
-    LineSpec {
-        label: "First responses within target",
-        kind: Kind::Percent,
-        value: |s| s.first_response.within_target_pct,
-        responses: None,
-    },
-    LineSpec {
-        label: "Unanswered",
-        kind: Kind::Count,
-        value: |s| Some(s.first_response.unanswered as f64),
-        responses: None,
-    },
-    LineSpec {
-        label: "Resolved",
-        kind: Kind::Percent,
-        value: |s| s.resolution.resolution_rate_pct,
-        responses: None,
-    },
-    LineSpec {
-        label: "Resolution time, median (open hours)",
-        kind: Kind::Duration,
-        value: |s| s.resolution.median_business_seconds,
-        responses: None,
-    },
-    LineSpec {
-        label: "Reopened",
-        kind: Kind::Percent,
-        value: |s| s.resolution.reopen_rate_pct,
-        responses: None,
-    },
-    LineSpec {
-        label: "One-touch (of resolved)",
-        kind: Kind::Percent,
-        value: |s| s.resolution.one_touch_pct,
-        responses: None,
-    },
-    LineSpec {
-        label: "Agent replies per conversation",
-        kind: Kind::Decimal(2),
-        value: |s| s.messages.replies_per_conversation,
-        responses: None,
-    },
-    LineSpec {
-        label: "CSAT satisfied",
-        kind: Kind::Percent,
-        value: |s| s.csat.satisfied_pct,
-        responses: Some(|s| s.csat.responses),
-    },
-    LineSpec {
-        label: "NPS",
-        kind: Kind::Score,
-        value: |s| s.nps.score,
-        responses: Some(|s| s.nps.responses),
-    },
-    LineSpec {
-        label: "CES average",
-        kind: Kind::Decimal(2),
-        value: |s| s.ces.average,
-        responses: Some(|s| s.ces.responses),
-    },
+/// The summary's lines: each headline figure (value, kind and direction from
+/// `core::headline`) with its English label.
+const LINES: [(Figure, &str); 14] = [
+    (Figure::Conversations, "Conversations"),
+    (
+        Figure::FirstResponseMedian,
+        "First response, median (open hours)",
+    ),
+    (Figure::FirstResponseP90, "First response, p90 (open hours)"),
+    (
+        Figure::FirstResponseCalendarMedian,
+        "First response, median (clock)",
+    ),
+    (
+        Figure::FirstResponseWithinTarget,
+        "First responses within target",
+    ),
+    (Figure::Unanswered, "Unanswered"),
+    (Figure::ResolutionRate, "Resolved"),
+    (
+        Figure::ResolutionTimeMedian,
+        "Resolution time, median (open hours)",
+    ),
+    (Figure::ReopenRate, "Reopened"),
+    (Figure::OneTouch, "One-touch (of resolved)"),
+    (
+        Figure::RepliesPerConversation,
+        "Agent replies per conversation",
+    ),
+    (Figure::Csat, "CSAT satisfied"),
+    (Figure::Nps, "NPS"),
+    (Figure::Ces, "CES average"),
 ];
 
 fn show(kind: Kind, v: Option<f64>) -> String {
@@ -178,8 +116,8 @@ fn show(kind: Kind, v: Option<f64>) -> String {
 }
 
 /// The change as the core computes it (from the shown values), written for the terminal.
-fn change(kind: Kind, now: Option<f64>, before: Option<f64>) -> String {
-    let Some(c) = kind.change(Better::Neither, now, before) else {
+fn change(figure: Figure, now: &Summary, before: &Summary) -> String {
+    let Some(c) = figure.change(now, Some(before)) else {
         return String::new();
     };
     let a = c.amount;
@@ -204,22 +142,20 @@ struct Line {
 }
 
 fn summary_lines(now: &Summary, before: Option<&Summary>) -> Vec<Line> {
-    let cell = |spec: &LineSpec, s: &Summary| {
-        let value = show(spec.kind, (spec.value)(s));
-        match spec.responses {
-            Some(responses) => format!("{value} (n={})", responses(s)),
+    let cell = |figure: Figure, s: &Summary| {
+        let value = show(figure.kind(), figure.value(s));
+        match figure.responses(s) {
+            Some(n) => format!("{value} (n={n})"),
             None => value,
         }
     };
     LINES
         .iter()
-        .map(|spec| Line {
-            label: spec.label,
-            now: cell(spec, now),
-            before: before.map(|b| cell(spec, b)).unwrap_or_default(),
-            change: before
-                .map(|b| change(spec.kind, (spec.value)(now), (spec.value)(b)))
-                .unwrap_or_default(),
+        .map(|&(figure, label)| Line {
+            label,
+            now: cell(figure, now),
+            before: before.map(|b| cell(figure, b)).unwrap_or_default(),
+            change: before.map(|b| change(figure, now, b)).unwrap_or_default(),
         })
         .collect()
 }

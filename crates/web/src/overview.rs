@@ -9,7 +9,7 @@ use servicemeter_core::Report;
 use servicemeter_core::access::Role;
 use servicemeter_core::coaching::{AgentFlag, agent_flags, faq_candidates};
 use servicemeter_core::distribution::{FIRST_RESPONSE_BUCKET_LABELS, open_hours_grid};
-use servicemeter_core::headline::{Better, Kind, Trend, Unit};
+use servicemeter_core::headline::{Figure, Trend, Unit};
 use servicemeter_core::report::{GroupBy, Period, Summary};
 use servicemeter_report::svg::{self, Bar};
 use servicemeter_store::{Accounts, Store};
@@ -60,21 +60,23 @@ struct TileSpec {
     label: &'static str,
     /// Subset and order of the conversations behind the figure.
     drill: (&'static str, &'static str),
-    current: Option<f64>,
-    previous: Option<Option<f64>>,
+    /// The figure (value, kind, which way is better) from the catalog.
+    figure: Figure,
     shown: fn(Option<f64>, Lang) -> String,
-    better: Better,
-    kind: Kind,
     detail: String,
     target_met: Option<bool>,
 }
 
-fn tile(spec: TileSpec, lang: Lang, drill_base: Option<&str>) -> Tile {
+fn tile(
+    spec: TileSpec,
+    now: &Summary,
+    before: Option<&Summary>,
+    lang: Lang,
+    drill_base: Option<&str>,
+) -> Tile {
     // The one change computation (core::headline), written for the page.
-    let (delta, trend) = match spec
-        .kind
-        .change(spec.better, spec.current, spec.previous.flatten())
-    {
+    let (current, previous) = (spec.figure.value(now), before.map(|b| spec.figure.value(b)));
+    let (delta, trend) = match spec.figure.change(now, before) {
         Some(c) => {
             let a = c.amount;
             let sign = if a > 0.0 {
@@ -108,12 +110,9 @@ fn tile(spec: TileSpec, lang: Lang, drill_base: Option<&str>) -> Tile {
         href: drill_base
             .map(|base| format!("{base}&subset={}&sort={}", spec.drill.0, spec.drill.1))
             .unwrap_or_default(),
-        value: (spec.shown)(spec.current, lang),
+        value: (spec.shown)(current, lang),
         detail: spec.detail,
-        previous: spec
-            .previous
-            .map(|p| (spec.shown)(p, lang))
-            .unwrap_or_default(),
+        previous: previous.map(|p| (spec.shown)(p, lang)).unwrap_or_default(),
         delta,
         trend,
         status: match spec.target_met {
@@ -129,7 +128,6 @@ fn tiles(report: &Report, lang: Lang, drill_base: Option<&str>) -> Vec<Tile> {
     let t = lang.texts();
     let s = &report.summary;
     let p = report.previous.as_ref().map(|p| &p.summary);
-    let prev = |f: fn(&Summary) -> Option<f64>| p.map(f);
     let first_response_met = {
         let checks: Vec<_> = report
             .targets
@@ -144,22 +142,16 @@ fn tiles(report: &Report, lang: Lang, drill_base: Option<&str>) -> Vec<Tile> {
         TileSpec {
             label: t.conversations,
             drill: ("all", "start"),
-            current: Some(s.conversations as f64),
-            previous: prev(|s| Some(s.conversations as f64)),
+            figure: Figure::Conversations,
             shown: |v, _| v.map_or_else(|| "–".into(), |v| format::count(v as u64)),
-            better: Better::Neither,
-            kind: Kind::Count,
             detail: String::new(),
             target_met: None,
         },
         TileSpec {
             label: t.first_response,
             drill: ("answered", "first-response"),
-            current: s.first_response.median_business_seconds,
-            previous: prev(|s| s.first_response.median_business_seconds),
+            figure: Figure::FirstResponseMedian,
             shown: |v, _| format::duration(v),
-            better: Better::Lower,
-            kind: Kind::Duration,
             detail: format!(
                 "{}; {} {}",
                 t.median_business,
@@ -171,22 +163,16 @@ fn tiles(report: &Report, lang: Lang, drill_base: Option<&str>) -> Vec<Tile> {
         TileSpec {
             label: t.resolution_time,
             drill: ("resolved", "resolution"),
-            current: s.resolution.median_business_seconds,
-            previous: prev(|s| s.resolution.median_business_seconds),
+            figure: Figure::ResolutionTimeMedian,
             shown: |v, _| format::duration(v),
-            better: Better::Lower,
-            kind: Kind::Duration,
             detail: t.median_business.to_string(),
             target_met: None,
         },
         TileSpec {
             label: t.resolution_rate,
             drill: ("unresolved", "start"),
-            current: s.resolution.resolution_rate_pct,
-            previous: prev(|s| s.resolution.resolution_rate_pct),
+            figure: Figure::ResolutionRate,
             shown: pct,
-            better: Better::Higher,
-            kind: Kind::Percent,
             detail: format!(
                 "{} {}",
                 t.target,
@@ -197,73 +183,55 @@ fn tiles(report: &Report, lang: Lang, drill_base: Option<&str>) -> Vec<Tile> {
         TileSpec {
             label: t.reopen_rate,
             drill: ("reopened", "reopens"),
-            current: s.resolution.reopen_rate_pct,
-            previous: prev(|s| s.resolution.reopen_rate_pct),
+            figure: Figure::ReopenRate,
             shown: pct,
-            better: Better::Lower,
-            kind: Kind::Percent,
             detail: String::new(),
             target_met: None,
         },
         TileSpec {
             label: t.one_touch,
             drill: ("one-touch", "start"),
-            current: s.resolution.one_touch_pct,
-            previous: prev(|s| s.resolution.one_touch_pct),
+            figure: Figure::OneTouch,
             shown: pct,
-            better: Better::Higher,
-            kind: Kind::Percent,
             detail: String::new(),
             target_met: None,
         },
         TileSpec {
             label: t.replies_per_conversation,
             drill: ("all", "turns"),
-            current: s.messages.replies_per_conversation,
-            previous: prev(|s| s.messages.replies_per_conversation),
+            figure: Figure::RepliesPerConversation,
             shown: |v, l| format::number(v, 2, l),
-            better: Better::Lower,
-            kind: Kind::Decimal(2),
             detail: String::new(),
             target_met: None,
         },
         TileSpec {
             label: t.csat,
             drill: ("unsatisfied", "csat"),
-            current: s.csat.satisfied_pct,
-            previous: prev(|s| s.csat.satisfied_pct),
+            figure: Figure::Csat,
             shown: pct,
-            better: Better::Higher,
-            kind: Kind::Percent,
             detail: format!("{} {}", format::count(s.csat.responses), t.responses),
             target_met: report.targets.csat_pct.met,
         },
         TileSpec {
             label: t.nps,
             drill: ("nps", "start"),
-            current: s.nps.score,
-            previous: prev(|s| s.nps.score),
+            figure: Figure::Nps,
             shown: |v, _| format::signed(v),
-            better: Better::Higher,
-            kind: Kind::Score,
             detail: format!("{} {}", format::count(s.nps.responses), t.responses),
             target_met: None,
         },
         TileSpec {
             label: t.ces,
             drill: ("ces", "start"),
-            current: s.ces.average,
-            previous: prev(|s| s.ces.average),
+            figure: Figure::Ces,
             shown: |v, l| format::number(v, 2, l),
-            better: Better::Higher,
-            kind: Kind::Decimal(2),
             detail: format!("{} {}", format::count(s.ces.responses), t.responses),
             target_met: None,
         },
     ];
     specs
         .into_iter()
-        .map(|spec| tile(spec, lang, drill_base))
+        .map(|spec| tile(spec, s, p, lang, drill_base))
         .collect()
 }
 
