@@ -1208,3 +1208,36 @@ async fn intake_refuses_records_beyond_the_limits() {
         .unwrap();
     assert_eq!(a3.messages.len(), 1);
 }
+
+/// The overview's changes against the previous period come from the one computation in core:
+/// 5 March (a3, open and unanswered) against 4 March (a1 and a2, both resolved).
+#[tokio::test]
+async fn overview_changes_agree_with_the_shown_figures() {
+    let app = spawn_app_without_jobs().await;
+    app.add_user("lead@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    let lead = app.signed_in("lead@shop.nl").await;
+    let page = lead
+        .get(app.url("/w/shop-a?from=2024-03-05&to=2024-03-05"))
+        .text_body()
+        .await;
+    let deltas: Vec<&str> = page
+        .split("<span class=\"delta")
+        .skip(1)
+        .map(|rest| &rest[..rest.find("</span>").unwrap()])
+        .collect();
+    // Conversations 1 against 2: −50 %, and more or fewer is neither good nor bad. Resolved
+    // 0 % against 100 %: −100 points, worse. Reopened 0 % against 50 % (a2): −50 points,
+    // better. Agent replies per conversation 0.00 against (1 + 2) / 2 = 1.50: better. The
+    // other figures have no value on 5 March, so no change.
+    assert_eq!(
+        deltas,
+        [
+            " \">−50,0%",
+            " worse\">−100,0 pt",
+            " better\">−50,0 pt",
+            " better\">−1,50"
+        ],
+        "{page}"
+    );
+}
