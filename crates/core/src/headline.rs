@@ -157,13 +157,14 @@ pub enum Figure {
     ReopenRate,
     OneTouch,
     RepliesPerConversation,
+    TurnsPerConversation,
     Csat,
     Nps,
     Ces,
 }
 
 impl Figure {
-    pub const ALL: [Figure; 14] = [
+    pub const ALL: [Figure; 15] = [
         Figure::Conversations,
         Figure::FirstResponseMedian,
         Figure::FirstResponseP90,
@@ -175,6 +176,7 @@ impl Figure {
         Figure::ReopenRate,
         Figure::OneTouch,
         Figure::RepliesPerConversation,
+        Figure::TurnsPerConversation,
         Figure::Csat,
         Figure::Nps,
         Figure::Ces,
@@ -193,7 +195,9 @@ impl Figure {
             | Figure::ReopenRate
             | Figure::OneTouch
             | Figure::Csat => Kind::Percent,
-            Figure::RepliesPerConversation | Figure::Ces => Kind::Decimal(2),
+            Figure::RepliesPerConversation | Figure::TurnsPerConversation | Figure::Ces => {
+                Kind::Decimal(2)
+            }
             Figure::Nps => Kind::Score,
         }
     }
@@ -208,7 +212,8 @@ impl Figure {
             | Figure::Unanswered
             | Figure::ResolutionTimeMedian
             | Figure::ReopenRate
-            | Figure::RepliesPerConversation => Better::Lower,
+            | Figure::RepliesPerConversation
+            | Figure::TurnsPerConversation => Better::Lower,
             Figure::FirstResponseWithinTarget
             | Figure::ResolutionRate
             | Figure::OneTouch
@@ -232,6 +237,7 @@ impl Figure {
             Figure::ReopenRate => s.resolution.reopen_rate_pct,
             Figure::OneTouch => s.resolution.one_touch_pct,
             Figure::RepliesPerConversation => s.messages.replies_per_conversation,
+            Figure::TurnsPerConversation => s.messages.agent_turns_per_conversation,
             Figure::Csat => s.csat.satisfied_pct,
             Figure::Nps => s.nps.score,
             Figure::Ces => s.ces.average,

@@ -1,5 +1,7 @@
 //! How figures read on a page, per language (Dutch writes 85,3 %).
 
+use servicemeter_core::headline::{Figure, Kind};
+use servicemeter_core::report::Summary;
 use servicemeter_core::time::human_seconds;
 
 use crate::i18n::Lang;
@@ -43,6 +45,23 @@ pub fn count(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// A headline figure of a summary as the pages show it, with the number of survey answers
+/// behind it when it has them.
+pub fn figure(figure: Figure, s: &Summary, lang: Lang) -> String {
+    let v = figure.value(s);
+    let shown = match figure.kind() {
+        Kind::Count => v.map_or_else(|| "–".into(), |v| count(v as u64)),
+        Kind::Duration => duration(v),
+        Kind::Percent => pct(v, lang),
+        Kind::Decimal(n) => number(v, usize::from(n), lang),
+        Kind::Score => signed(v),
+    };
+    match figure.responses(s) {
+        Some(n) => format!("{shown} ({})", count(n)),
+        None => shown,
+    }
 }
 
 #[cfg(test)]

@@ -647,44 +647,26 @@ pub async fn agent<S: Store + Accounts>(
     let own = report.by_agent.get(&agent).ok_or(WebError::NotFound)?;
     let team = &report.summary;
     let t = lang.texts();
-    let pair = |label: &'static str, f: &dyn Fn(&Summary) -> String| Comparison {
+    let rows = [
+        (Figure::Conversations, t.conversations),
+        (Figure::FirstResponseMedian, t.first_response),
+        (Figure::FirstResponseWithinTarget, t.within_target),
+        (Figure::ResolutionTimeMedian, t.resolution_time),
+        (Figure::ResolutionRate, t.resolution_rate),
+        (Figure::ReopenRate, t.reopen_rate),
+        (Figure::OneTouch, t.one_touch),
+        (Figure::TurnsPerConversation, t.turns_per_conversation),
+        (Figure::Csat, t.csat),
+        (Figure::Nps, t.nps),
+        (Figure::Ces, t.ces),
+    ]
+    .into_iter()
+    .map(|(figure, label)| Comparison {
         label,
-        agent: f(own),
-        team: f(team),
-    };
-    let rows = vec![
-        pair(t.conversations, &|s| format::count(s.conversations)),
-        pair(t.first_response, &|s| {
-            format::duration(s.first_response.median_business_seconds)
-        }),
-        pair(t.within_target, &|s| {
-            format::pct(s.first_response.within_target_pct, lang)
-        }),
-        pair(t.resolution_time, &|s| {
-            format::duration(s.resolution.median_business_seconds)
-        }),
-        pair(t.resolution_rate, &|s| {
-            format::pct(s.resolution.resolution_rate_pct, lang)
-        }),
-        pair(t.reopen_rate, &|s| {
-            format::pct(s.resolution.reopen_rate_pct, lang)
-        }),
-        pair(t.one_touch, &|s| {
-            format::pct(s.resolution.one_touch_pct, lang)
-        }),
-        pair(t.turns_per_conversation, &|s| {
-            format::number(s.messages.agent_turns_per_conversation, 2, lang)
-        }),
-        pair(t.csat, &|s| {
-            format!(
-                "{} ({})",
-                format::pct(s.csat.satisfied_pct, lang),
-                format::count(s.csat.responses)
-            )
-        }),
-        pair(t.nps, &|s| format::signed(s.nps.score)),
-        pair(t.ces, &|s| format::number(s.ces.average, 2, lang)),
-    ];
+        agent: format::figure(figure, own, lang),
+        team: format::figure(figure, team, lang),
+    })
+    .collect();
     let period_qs = report
         .period
         .map(|p| format!("from={}&to={}", p.from, p.to))

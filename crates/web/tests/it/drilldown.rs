@@ -316,6 +316,10 @@ async fn agent_pages_put_an_agent_beside_the_team() {
         text.contains("Klanttevredenheid (CSAT) 0,0% (1) 50,0% (2)"),
         "{text}"
     );
+    // Turns: Bob's a2 has two (agent, customer, agent); the team (1 + 2 + 0) / 3 = 1.00. Survey
+    // figures say how many answers they stand on, also when there are none.
+    assert!(text.contains("Beurten per gesprek 2,00 1,00"), "{text}");
+    assert!(text.contains("NPS – (0) – (0)"), "{text}");
     assert!(
         page.contains("/w/shop-a/conversations?from=2024-03-04&#38;to=2024-03-10&#38;agent=Bob")
     );
