@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use servicemeter_core::access::workspace_name_problem;
 use servicemeter_core::config::{DEFAULT_CONFIG_TOML, config_changes};
+use servicemeter_core::periods::{self, Against, Preset};
 use servicemeter_core::report::{GroupBy, ReportOptions, resolve_period};
 use servicemeter_core::time::{MAX_YEAR, MIN_YEAR};
 use servicemeter_core::{Calendars, FactTable, WorkspaceConfig};
@@ -441,6 +442,18 @@ async fn report(global: &GlobalArgs, args: ReportArgs) -> Result<()> {
         from: args.from,
         to: args.to,
     };
+    let preset = match args.period.as_deref() {
+        None => None,
+        Some(name) => Some(Preset::parse(name).ok_or_else(|| {
+            anyhow!("--period {name}: not a period; use one of {}", Preset::names())
+        })?),
+    };
+    let against = Against::parse(&args.compare).ok_or_else(|| {
+        anyhow!(
+            "--compare {}: use previous or year",
+            args.compare
+        )
+    })?;
     for (flag, date) in [("--from", args.from), ("--to", args.to)] {
         if let Some(date) = date
             && !(MIN_YEAR..=MAX_YEAR).contains(&i32::from(date.year()))
@@ -468,9 +481,17 @@ async fn report(global: &GlobalArgs, args: ReportArgs) -> Result<()> {
         let range = facts.start_range();
         (facts, opened.config, range)
     };
-    let period = resolve_period(&options, range, &config.timezone);
+    // Periods that reach now are cut there, in the workspace's time zone.
+    let now = jiff::Timestamp::now()
+        .to_zoned_datetime(config.timezone.clone())
+        .datetime();
+    let compared = match preset {
+        Some(preset) => Some(preset.compared(now, against)),
+        None => resolve_period(&options, range, &config.timezone)
+            .map(|p| periods::custom(p, Some(now), against)),
+    };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let report = build_report_on(threads, &facts, &config, period, &by);
+    let report = build_report_on(threads, &facts, &config, compared, &by);
     let format = match args.format {
         ReportFormatArg::Table => ReportFormat::Table,
         ReportFormatArg::Json => ReportFormat::Json,
@@ -595,6 +616,8 @@ async fn demo(global: &GlobalArgs, args: DemoArgs) -> Result<()> {
         ReportArgs {
             from: Some(from),
             to: Some(last),
+            period: None,
+            compare: "previous".into(),
             by: vec!["channel".into(), "agent".into()],
             format: ReportFormatArg::Table,
             input: Vec::new(),

@@ -335,6 +335,15 @@ pub struct ReportArgs {
     /// Last day (local date, inclusive).
     #[arg(long)]
     pub to: Option<jiff::civil::Date>,
+    /// A named period instead of --from/--to: today, yesterday, 7d, 30d, 90d, week,
+    /// last-week, month, last-month, quarter, last-quarter, year, last-year. A period that is
+    /// still running is compared with the same elapsed part of the one before.
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub period: Option<String>,
+    /// What the period is compared with: `previous` (the previous calendar month, quarter
+    /// or year for those periods, else the days before) or `year` (a year earlier).
+    #[arg(long, default_value = "previous")]
+    pub compare: String,
     /// Breakdowns, comma-separated: channel, agent, tag, day, week, month.
     #[arg(long, value_delimiter = ',')]
     pub by: Vec<String>,

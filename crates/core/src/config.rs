@@ -70,16 +70,6 @@ impl Default for Targets {
     }
 }
 
-impl Targets {
-    /// The first-response limit for a channel.
-    pub fn first_response_for(&self, channel: &Channel) -> Duration {
-        self.first_response
-            .get(channel)
-            .copied()
-            .unwrap_or(self.first_response_default)
-    }
-}
-
 /// A workspace's configuration, validated.
 #[derive(Debug, Clone)]
 pub struct WorkspaceConfig {
@@ -605,13 +595,10 @@ default = "4h"
             config.week_for(&chat).days[4].is_empty(),
             "channel table replaces the whole week"
         );
-        assert_eq!(config.targets.first_response_for(&chat).seconds, 30);
+        assert_eq!(config.targets.first_response_millis("chat"), 30_000);
         assert_eq!(
-            config
-                .targets
-                .first_response_for(&Channel::new("social").unwrap())
-                .seconds,
-            4 * 3600
+            config.targets.first_response_millis("social"),
+            4 * 3600 * 1000
         );
         assert_eq!(config.targets.csat_pct, 80.0);
         assert_eq!(config.targets.resolution_pct, 92.5);

@@ -41,10 +41,49 @@ pub struct FactNumbers {
     pub ces: Option<SurveyAnswer>,
 }
 
+/// Whether a CSAT answer counts as satisfied: the top two points on scales of 5 or more
+/// points, only the top point on smaller scales.
+pub fn csat_satisfied(score: f64, min: f64, max: f64) -> bool {
+    if max - min + 1.0 >= 5.0 {
+        score >= max - 1.0
+    } else {
+        score >= max
+    }
+}
+
+/// The conditions of one conversation that the figures count and the drill-downs list: the
+/// one place where "answered", "within target" and "satisfied" are decided, so that a figure
+/// and the conversations behind it always agree.
 impl FactNumbers {
     /// Inbound and no agent message.
     pub fn unanswered(&self) -> bool {
         self.inbound && self.first_response_millis.is_none()
+    }
+
+    /// The first response, `(business, clock)` milliseconds, when there is one.
+    pub fn first_response(&self) -> Option<(i64, i64)> {
+        Some((
+            self.first_response_business_millis?,
+            self.first_response_millis?,
+        ))
+    }
+
+    /// Whether the first response (business time) is within `target_millis`; `None` when
+    /// there is no first response.
+    pub fn within_target(&self, target_millis: i64) -> Option<bool> {
+        self.first_response()
+            .map(|(business, _)| business <= target_millis)
+    }
+
+    /// Whether the CSAT answer counts as satisfied; `None` without an answer.
+    pub fn satisfied(&self) -> Option<bool> {
+        self.csat
+            .map(|a| csat_satisfied(a.score, a.scale.min, a.scale.max))
+    }
+
+    /// Whether it was reopened at least once.
+    pub fn reopened(&self) -> bool {
+        self.reopens > 0
     }
 }
 

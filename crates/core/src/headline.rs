@@ -8,7 +8,17 @@
 //! and is not coloured: one that rounds to nothing, a count or duration that moved by less
 //! than 1 % of the earlier value, a percentage that moved by less than 0.5 point.
 
-use crate::report::Summary;
+use crate::report::{Summary, TargetsReport};
+use crate::select::{SortKey, Subset};
+
+/// A figure's target as the report checked it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TargetStatus {
+    /// Met, missed, or `None` while there is no value to check.
+    pub met: Option<bool>,
+    /// The target in the figure's own unit; `None` when it is set per channel.
+    pub target: Option<f64>,
+}
 
 /// How a figure is shown, and so how its change is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,6 +191,82 @@ impl Figure {
         Figure::Nps,
         Figure::Ces,
     ];
+
+    /// Its stable name (the key of exports and of the API's figure lists).
+    pub fn id(self) -> &'static str {
+        match self {
+            Figure::Conversations => "conversations",
+            Figure::FirstResponseMedian => "first_response_median",
+            Figure::FirstResponseP90 => "first_response_p90",
+            Figure::FirstResponseCalendarMedian => "first_response_clock_median",
+            Figure::FirstResponseWithinTarget => "first_response_within_target",
+            Figure::Unanswered => "unanswered",
+            Figure::ResolutionRate => "resolution_rate",
+            Figure::ResolutionTimeMedian => "resolution_time_median",
+            Figure::ReopenRate => "reopen_rate",
+            Figure::OneTouch => "one_touch",
+            Figure::RepliesPerConversation => "replies_per_conversation",
+            Figure::TurnsPerConversation => "turns_per_conversation",
+            Figure::Csat => "csat",
+            Figure::Nps => "nps",
+            Figure::Ces => "ces",
+        }
+    }
+
+    /// The figure with this [`id`](Figure::id).
+    pub fn parse(id: &str) -> Option<Figure> {
+        Figure::ALL.into_iter().find(|f| f.id() == id)
+    }
+
+    /// The conversations behind the figure and the order they are listed in: those that
+    /// explain it (the unresolved ones behind a resolution rate, the unsatisfied behind CSAT).
+    pub fn drill(self) -> (Subset, SortKey) {
+        match self {
+            Figure::Conversations => (Subset::All, SortKey::Start),
+            Figure::FirstResponseMedian
+            | Figure::FirstResponseP90
+            | Figure::FirstResponseCalendarMedian => (Subset::Answered, SortKey::FirstResponse),
+            Figure::FirstResponseWithinTarget => (Subset::OverTarget, SortKey::FirstResponse),
+            Figure::Unanswered => (Subset::Unanswered, SortKey::Start),
+            Figure::ResolutionRate => (Subset::Unresolved, SortKey::Start),
+            Figure::ResolutionTimeMedian => (Subset::Resolved, SortKey::Resolution),
+            Figure::ReopenRate => (Subset::Reopened, SortKey::Reopens),
+            Figure::OneTouch => (Subset::OneTouch, SortKey::Start),
+            Figure::RepliesPerConversation | Figure::TurnsPerConversation => {
+                (Subset::All, SortKey::AgentTurns)
+            }
+            Figure::Csat => (Subset::Unsatisfied, SortKey::Csat),
+            Figure::Nps => (Subset::Nps, SortKey::Start),
+            Figure::Ces => (Subset::Ces, SortKey::Start),
+        }
+    }
+
+    /// Its target, as the report checked it; `None` for a figure without a target. The median
+    /// first response is met when every channel with a median target meets it.
+    pub fn target(self, targets: &TargetsReport) -> Option<TargetStatus> {
+        match self {
+            Figure::Csat => Some(TargetStatus {
+                met: targets.csat_pct.met,
+                target: Some(targets.csat_pct.target),
+            }),
+            Figure::ResolutionRate => Some(TargetStatus {
+                met: targets.resolution_pct.met,
+                target: Some(targets.resolution_pct.target),
+            }),
+            Figure::FirstResponseMedian if !targets.median_first_response_seconds.is_empty() => {
+                let checks: Vec<bool> = targets
+                    .median_first_response_seconds
+                    .values()
+                    .filter_map(|c| c.met)
+                    .collect();
+                Some(TargetStatus {
+                    met: (!checks.is_empty()).then(|| checks.iter().all(|&m| m)),
+                    target: None,
+                })
+            }
+            _ => None,
+        }
+    }
 
     /// How it is shown.
     pub fn kind(self) -> Kind {

@@ -11,6 +11,7 @@ pub mod facts;
 pub mod headline;
 pub mod limits;
 pub mod model;
+pub mod periods;
 pub mod report;
 pub mod select;
 pub mod stats;

@@ -56,42 +56,8 @@ impl GroupBy {
     }
 }
 
-/// Local dates, both inclusive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Period {
-    pub from: Date,
-    pub to: Date,
-}
-
-impl Period {
-    /// Number of days, counting both ends.
-    pub fn days(self) -> i32 {
-        (self.to - self.from).get_days() + 1
-    }
-
-    /// The period of equal length just before this one.
-    pub fn previous(self) -> Period {
-        let to = self.from.yesterday().expect("date in range");
-        let from = to
-            .checked_sub(jiff::Span::new().days(self.days() - 1))
-            .expect("date in range");
-        Period { from, to }
-    }
-
-    /// `[start, end)` in UTC milliseconds: local midnight of `from` to local midnight after `to`.
-    pub fn bounds(self, tz: &TimeZone) -> (i64, i64) {
-        let midnight = |d: Date| {
-            d.to_zoned_datetime(tz.clone())
-                .expect("date in range")
-                .timestamp()
-                .as_millisecond()
-        };
-        (
-            midnight(self.from),
-            midnight(self.to.tomorrow().expect("date in range")),
-        )
-    }
-}
+pub use crate::periods::Period;
+use crate::periods::{Against, Compared};
 
 /// The local date of an instant.
 pub fn local_date(millis: i64, tz: &TimeZone) -> Date {
@@ -198,15 +164,7 @@ pub struct Summary {
     pub ces: CesSummary,
 }
 
-/// Whether CSAT answer counts as satisfied: the top two points on scales of 5 or more points,
-/// only the top point on smaller scales.
-pub fn csat_satisfied(score: f64, min: f64, max: f64) -> bool {
-    if max - min + 1.0 >= 5.0 {
-        score >= max - 1.0
-    } else {
-        score >= max
-    }
-}
+pub use crate::facts::csat_satisfied;
 
 /// Collects facts one at a time; [`Accumulator::finish`] gives the [`Summary`].
 #[derive(Debug, Default, Clone)]
@@ -243,12 +201,10 @@ impl Accumulator {
     /// Adds one conversation; `target_millis` is the first-response target of its channel.
     pub fn add(&mut self, f: &FactNumbers, target_millis: i64) {
         self.conversations += 1;
-        if let (Some(business), Some(calendar)) =
-            (f.first_response_business_millis, f.first_response_millis)
-        {
+        if let Some((business, calendar)) = f.first_response() {
             self.first_response_business.push(business);
             self.first_response_calendar.push(calendar);
-            if business <= target_millis {
+            if f.within_target(target_millis) == Some(true) {
                 self.within_target += 1;
             }
         } else if f.unanswered() {
@@ -269,7 +225,7 @@ impl Accumulator {
                 self.resolution_calendar.push(v);
             }
         }
-        if f.reopens > 0 {
+        if f.reopened() {
             self.reopened += 1;
         }
         if f.one_touch {
@@ -281,7 +237,7 @@ impl Accumulator {
         if let Some(a) = f.csat {
             self.csat_responses += 1;
             self.csat_sum += a.score;
-            if csat_satisfied(a.score, a.scale.min, a.scale.max) {
+            if f.satisfied() == Some(true) {
                 self.csat_satisfied += 1;
             }
         }
@@ -434,10 +390,22 @@ pub struct TargetsReport {
     pub resolution_pct: TargetCheck,
 }
 
+impl TargetsReport {
+    /// The first-response target of a channel in seconds (its own, else the default).
+    pub fn first_response_seconds_for(&self, channel: &str) -> f64 {
+        self.first_response_seconds
+            .get(channel)
+            .copied()
+            .unwrap_or(self.first_response_default_seconds)
+    }
+}
+
 /// A period's dates and figures.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PeriodSummary {
     pub period: Period,
+    /// What it is to the report's period: the previous period or the year before.
+    pub against: Against,
     #[serde(flatten)]
     pub summary: Summary,
 }
@@ -450,7 +418,9 @@ pub struct Report {
     pub period: Option<Period>,
     #[serde(flatten)]
     pub summary: Summary,
-    /// The previous period of equal length (only with a period).
+    /// The period compared with (only with a period): the previous one, or the same
+    /// period a year earlier; cut at the same point as the report's period when that is
+    /// still running.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous: Option<PeriodSummary>,
     pub by_channel: BTreeMap<String, Summary>,
@@ -505,47 +475,7 @@ pub fn resolve_period(
         });
     let from = options.from.unwrap_or(first);
     let to = options.to.unwrap_or(last).max(from);
-    Some(Period { from, to })
-}
-
-/// A period named relative to `today` (a local date): `today`, `7d` (the last 7 days, today
-/// included), `month` (this month up to today) or `last-month` (the whole previous month).
-pub fn preset_period(preset: &str, today: Date) -> Option<Period> {
-    let period = match preset {
-        "today" => Period {
-            from: today,
-            to: today,
-        },
-        "7d" => Period {
-            from: today.checked_sub(jiff::Span::new().days(6)).ok()?,
-            to: today,
-        },
-        "month" => Period {
-            from: today.first_of_month(),
-            to: today,
-        },
-        "last-month" => {
-            let to = today.first_of_month().yesterday().ok()?;
-            Period {
-                from: to.first_of_month(),
-                to,
-            }
-        }
-        _ => return None,
-    };
-    Some(period)
-}
-
-/// The names [`preset_period`] knows.
-pub const PRESETS: [&str; 4] = ["today", "7d", "month", "last-month"];
-
-fn target_millis(targets: &Targets, channel: &str, cache: &mut HashMap<String, i64>) -> i64 {
-    if let Some(&v) = cache.get(channel) {
-        return v;
-    }
-    let v = targets.first_response_millis(channel);
-    cache.insert(channel.to_string(), v);
-    v
+    Some(Period::new(from, to))
 }
 
 fn iso_week_key(date: Date) -> String {
@@ -616,7 +546,7 @@ pub fn build_report(
     period: Option<Period>,
     by: &[GroupBy],
 ) -> Report {
-    let plan = ReportPlan::new(table, config, period, by);
+    let plan = ReportPlan::new(table, config, period.map(Compared::with_previous), by);
     let partial = plan.aggregate(0..table.len());
     plan.finish(partial)
 }
@@ -630,6 +560,7 @@ pub struct ReportPlan<'a> {
     config: &'a WorkspaceConfig,
     period: Option<Period>,
     previous_period: Option<Period>,
+    against: Against,
     current_bounds: Option<(i64, i64)>,
     previous_bounds: Option<(i64, i64)>,
     /// First-response target per channel, by dictionary index.
@@ -660,17 +591,16 @@ impl ReportPartial {
 }
 
 impl<'a> ReportPlan<'a> {
+    /// A plan for `compared` (a period and the one it is compared with; `None`: all data).
     pub fn new(
         table: &'a FactTable,
         config: &'a WorkspaceConfig,
-        period: Option<Period>,
+        compared: Option<Compared>,
         by: &[GroupBy],
     ) -> ReportPlan<'a> {
+        let period = compared.map(|c| c.period);
         let tz = &config.timezone;
-        let mut targets_cache = HashMap::new();
-        let targets_by_name: Vec<i64> = (0..table.names_len())
-            .map(|i| target_millis(&config.targets, table.name(i as u32), &mut targets_cache))
-            .collect();
+        let targets_by_name = table.first_response_targets(&config.targets);
         let mut wanted = vec![GroupBy::Channel, GroupBy::Agent];
         for extra in by {
             if !wanted.contains(extra) {
@@ -680,12 +610,13 @@ impl<'a> ReportPlan<'a> {
         let needs_date = wanted
             .iter()
             .any(|b| matches!(b, GroupBy::Day | GroupBy::Week | GroupBy::Month));
-        let previous_period = period.map(Period::previous);
+        let previous_period = compared.map(|c| c.comparison);
         ReportPlan {
             table,
             config,
             period,
             previous_period,
+            against: compared.map_or(Against::Previous, |c| c.against),
             current_bounds: period.map(|p| p.bounds(tz)),
             previous_bounds: previous_period.map(|p| p.bounds(tz)),
             targets_by_name,
@@ -784,6 +715,7 @@ impl<'a> ReportPlan<'a> {
             period: self.period,
             previous: self.previous_period.map(|p| PeriodSummary {
                 period: p,
+                against: self.against,
                 summary: previous.finish(),
             }),
             summary,
@@ -838,30 +770,5 @@ fn targets_report(
             targets.resolution_pct,
             summary.resolution.resolution_rate_pct,
         ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use jiff::civil::date;
-
-    #[test]
-    fn presets_are_counted_from_today() {
-        let today = date(2024, 3, 5);
-        let p = |name| preset_period(name, today).map(|p| (p.from, p.to));
-        assert_eq!(p("today"), Some((today, today)));
-        assert_eq!(p("7d"), Some((date(2024, 2, 28), today)));
-        assert_eq!(p("month"), Some((date(2024, 3, 1), today)));
-        // February of a leap year.
-        assert_eq!(p("last-month"), Some((date(2024, 2, 1), date(2024, 2, 29))));
-        assert_eq!(
-            preset_period("last-month", date(2024, 1, 15)).map(|p| (p.from, p.to)),
-            Some((date(2023, 12, 1), date(2023, 12, 31)))
-        );
-        assert_eq!(p("year"), None);
-        for name in PRESETS {
-            assert!(p(name).is_some(), "{name}");
-        }
     }
 }

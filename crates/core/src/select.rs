@@ -3,7 +3,7 @@
 //! the conversations API list these rows.
 
 use crate::config::WorkspaceConfig;
-use crate::report::csat_satisfied;
+use crate::facts::FactNumbers;
 use crate::table::{FactTable, NO_NAME};
 
 fn value_of<T: Copy>(names: &[(&'static str, T)], name: &str) -> Option<T> {
@@ -64,6 +64,27 @@ impl Subset {
 
     pub fn name(self) -> &'static str {
         name_of(&Subset::ALL, self)
+    }
+
+    /// Whether a conversation is in the subset; `target_millis` is its channel's
+    /// first-response target. The conditions are `FactNumbers`' own, the ones the figures count.
+    pub fn holds(self, n: &FactNumbers, target_millis: i64) -> bool {
+        match self {
+            Subset::All => true,
+            Subset::Answered => n.first_response().is_some(),
+            Subset::Unanswered => n.unanswered(),
+            Subset::WithinTarget => n.within_target(target_millis) == Some(true),
+            Subset::OverTarget => n.within_target(target_millis) == Some(false),
+            Subset::Resolved => n.resolved,
+            Subset::Unresolved => !n.resolved,
+            Subset::Reopened => n.reopened(),
+            Subset::OneTouch => n.one_touch,
+            Subset::Csat => n.csat.is_some(),
+            Subset::Satisfied => n.satisfied() == Some(true),
+            Subset::Unsatisfied => n.satisfied() == Some(false),
+            Subset::Nps => n.nps.is_some(),
+            Subset::Ces => n.ces.is_some(),
+        }
     }
 }
 
@@ -142,9 +163,7 @@ pub fn select(
         .agent
         .as_ref()
         .map(|a| a.as_deref().map_or(Some(NO_NAME), |n| name_index(table, n)));
-    let targets: Vec<i64> = (0..table.names_len() as u32)
-        .map(|i| config.targets.first_response_millis(table.name(i)))
-        .collect();
+    let targets = table.first_response_targets(&config.targets);
     let mut rows: Vec<usize> = (0..table.len())
         .filter(|&i| {
             if let Some((from, to)) = selection.start_between {
@@ -164,29 +183,10 @@ pub fn select(
             {
                 return false;
             }
-            let n = table.numbers(i);
-            let within = n
-                .first_response_business_millis
-                .map(|b| b <= targets[table.channel_index(i) as usize]);
-            let satisfied = n
-                .csat
-                .map(|a| csat_satisfied(a.score, a.scale.min, a.scale.max));
-            match selection.subset {
-                Subset::All => true,
-                Subset::Answered => n.first_response_millis.is_some(),
-                Subset::Unanswered => n.unanswered(),
-                Subset::WithinTarget => within == Some(true),
-                Subset::OverTarget => within == Some(false),
-                Subset::Resolved => n.resolved,
-                Subset::Unresolved => !n.resolved,
-                Subset::Reopened => n.reopens > 0,
-                Subset::OneTouch => n.one_touch,
-                Subset::Csat => n.csat.is_some(),
-                Subset::Satisfied => satisfied == Some(true),
-                Subset::Unsatisfied => satisfied == Some(false),
-                Subset::Nps => n.nps.is_some(),
-                Subset::Ces => n.ces.is_some(),
-            }
+            let channel = table.channel_index(i);
+            selection
+                .subset
+                .holds(&table.numbers(i), targets[channel as usize])
         })
         .collect();
     let key = |i: usize| -> Option<f64> {

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::config::AgentRules;
+use crate::config::{AgentRules, Targets};
 use crate::facts::{ConversationFacts, FactNumbers, SurveyAnswer};
 use crate::model::Scale;
 
@@ -156,6 +156,15 @@ impl FactTable {
     /// Number of dictionary names (channel, agent and tag names together).
     pub fn names_len(&self) -> usize {
         self.names.len()
+    }
+
+    /// The first-response target (ms) of every name as a channel, by dictionary index: the
+    /// one look-up of a channel's target that reports and drill-downs share.
+    pub fn first_response_targets(&self, targets: &Targets) -> Vec<i64> {
+        self.names
+            .iter()
+            .map(|name| targets.first_response_millis(name))
+            .collect()
     }
 
     /// Appends one conversation's facts.

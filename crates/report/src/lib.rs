@@ -7,6 +7,7 @@ pub mod svg;
 use std::io::{self, Write};
 
 use servicemeter_core::headline::{Figure, Kind, Unit};
+use servicemeter_core::periods::Against;
 use servicemeter_core::report::{GroupBy, Report, Summary, TargetCheck};
 use servicemeter_core::time::human_seconds;
 use servicemeter_core::{ConversationFacts, FactsRow};
@@ -105,6 +106,18 @@ const LINES: [(Figure, &str); 14] = [
     (Figure::Ces, "CES average"),
 ];
 
+/// The columns of a breakdown table: a headline figure, its header and width.
+const BREAKDOWN: [(Figure, &str, usize); 8] = [
+    (Figure::Conversations, "conv", 7),
+    (Figure::FirstResponseMedian, "1st resp", 9),
+    (Figure::FirstResponseWithinTarget, "target", 7),
+    (Figure::ResolutionRate, "resolved", 8),
+    (Figure::ReopenRate, "reopen", 7),
+    (Figure::Csat, "CSAT", 6),
+    (Figure::Nps, "NPS", 4),
+    (Figure::TurnsPerConversation, "turns", 5),
+];
+
 fn show(kind: Kind, v: Option<f64>) -> String {
     match kind {
         Kind::Count => v.map_or("-".into(), |v| count(v as u64)),
@@ -172,9 +185,7 @@ fn write_table(out: &mut dyn Write, report: &Report, by: &[GroupBy]) -> io::Resu
     match report.period {
         Some(p) => writeln!(
             out,
-            "servicemeter report  {} to {} ({} days, {})",
-            p.from,
-            p.to,
+            "servicemeter report  {p} ({} days, {})",
             p.days(),
             report.timezone
         )?,
@@ -184,11 +195,11 @@ fn write_table(out: &mut dyn Write, report: &Report, by: &[GroupBy]) -> io::Resu
     let previous = report.previous.as_ref();
     let lines = summary_lines(&report.summary, previous.map(|p| &p.summary));
     if let Some(prev) = previous {
-        writeln!(
-            out,
-            "previous period: {} to {}",
-            prev.period.from, prev.period.to
-        )?;
+        let what = match prev.against {
+            Against::Previous => "previous period",
+            Against::YearEarlier => "a year earlier",
+        };
+        writeln!(out, "compared with {what}: {}", prev.period)?;
         writeln!(out)?;
         writeln!(
             out,
@@ -246,40 +257,22 @@ fn write_table(out: &mut dyn Write, report: &Report, by: &[GroupBy]) -> io::Resu
             GroupBy::Week => "week",
             GroupBy::Month => "month",
         };
-        writeln!(
-            out,
-            "{:<16} {:>6} {:>9} {:>7} {:>8} {:>7} {:>6} {:>5} {:>5}",
-            format!("By {title}"),
-            "conv",
-            "1st resp",
-            "target",
-            "resolved",
-            "reopen",
-            "CSAT",
-            "NPS",
-            "turns"
-        )?;
+        write!(out, "{:<16}", format!("By {title}"))?;
+        for (_, header, width) in BREAKDOWN {
+            write!(out, " {header:>width$}")?;
+        }
+        writeln!(out)?;
         for (key, s) in rows {
             let name: String = if key.chars().count() > 16 {
                 key.chars().take(15).chain(['…']).collect()
             } else {
                 key.clone()
             };
-            writeln!(
-                out,
-                "{:<16} {:>6} {:>9} {:>7} {:>8} {:>7} {:>6} {:>5} {:>5}",
-                name,
-                count(s.conversations),
-                dur(s.first_response.median_business_seconds),
-                pct(s.first_response.within_target_pct),
-                pct(s.resolution.resolution_rate_pct),
-                pct(s.resolution.reopen_rate_pct),
-                s.csat
-                    .satisfied_pct
-                    .map_or("-".into(), |v| format!("{v:.0}%")),
-                signed(s.nps.score),
-                num(s.messages.agent_turns_per_conversation, 1),
-            )?;
+            write!(out, "{name:<16}")?;
+            for (figure, _, width) in BREAKDOWN {
+                write!(out, " {:>width$}", show(figure.kind(), figure.value(s)))?;
+            }
+            writeln!(out)?;
         }
     }
     Ok(())
@@ -366,13 +359,11 @@ fn csv_row(group: &str, key: &str, s: &Summary) -> Vec<String> {
 fn write_csv(out: &mut dyn Write, report: &Report, by: &[GroupBy]) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(CSV_HEADER).map_err(io_error)?;
-    let key = report
-        .period
-        .map_or("all".to_string(), |p| format!("{}..{}", p.from, p.to));
+    let key = report.period.map_or("all".to_string(), |p| p.key());
     w.write_record(csv_row("total", &key, &report.summary))
         .map_err(io_error)?;
     if let Some(prev) = &report.previous {
-        let key = format!("{}..{}", prev.period.from, prev.period.to);
+        let key = prev.period.key();
         w.write_record(csv_row("previous", &key, &prev.summary))
             .map_err(io_error)?;
     }

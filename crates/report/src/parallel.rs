@@ -1,7 +1,8 @@
 //! Core's report kernel on several threads: the caller (the CLI, the server) decides how many;
 //! core itself never starts one.
 
-use servicemeter_core::report::{GroupBy, Period};
+use servicemeter_core::periods::Compared;
+use servicemeter_core::report::GroupBy;
 use servicemeter_core::{FactTable, Report, ReportPlan, WorkspaceConfig};
 
 /// Rows below which one thread is faster than several.
@@ -14,10 +15,10 @@ pub fn build_report_on(
     threads: usize,
     table: &FactTable,
     config: &WorkspaceConfig,
-    period: Option<Period>,
+    compared: Option<Compared>,
     by: &[GroupBy],
 ) -> Report {
-    let plan = ReportPlan::new(table, config, period, by);
+    let plan = ReportPlan::new(table, config, compared, by);
     let threads = threads.min(table.len() / ROWS_PER_THREAD_AT_LEAST).max(1);
     if threads == 1 {
         return plan.finish(plan.aggregate(0..table.len()));
@@ -48,6 +49,7 @@ pub fn build_report_on(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use servicemeter_core::report::Period;
     use servicemeter_core::ConversationFacts;
     use servicemeter_core::facts::FactNumbers;
 
@@ -91,10 +93,10 @@ mod tests {
         let table = table(90_001);
         let config = WorkspaceConfig::default();
         let by = [GroupBy::Tag, GroupBy::Week];
-        let period = Some(Period {
-            from: "2024-02-05".parse().unwrap(),
-            to: "2024-02-25".parse().unwrap(),
-        });
+        let period = Some(Period::new(
+            "2024-02-05".parse().unwrap(),
+            "2024-02-25".parse().unwrap(),
+        ));
         let sequential = serde_json::to_string(&servicemeter_core::build_report(
             &table, &config, period, &by,
         ))
@@ -102,7 +104,13 @@ mod tests {
         assert!(sequential.contains("retour"));
         for threads in [1, 2, 3, 4, 16] {
             let parallel =
-                serde_json::to_string(&build_report_on(threads, &table, &config, period, &by))
+                serde_json::to_string(&build_report_on(
+                    threads,
+                    &table,
+                    &config,
+                    period.map(Compared::with_previous),
+                    &by,
+                ))
                     .unwrap();
             assert_eq!(parallel, sequential, "{threads} threads");
         }

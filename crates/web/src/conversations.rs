@@ -74,7 +74,8 @@ async fn list<S: Store>(
     let table = data::facts(state, &access.workspace).await?;
     let period = query
         .period
-        .resolve(data::today(state, &config), &table, &config)?;
+        .resolve(data::local_now(state, &config), &table, &config)?
+        .map(|c| c.period);
     let subset = match non_empty(&query.subset) {
         None => Subset::All,
         Some(name) => Subset::parse(&name).ok_or_else(|| {
@@ -175,10 +176,11 @@ struct ListPage {
 
 /// The query string of a list query without `page`, `sort` and `desc`.
 fn filter_qs(query: &ListQuery, period: Option<servicemeter_core::report::Period>) -> String {
-    let mut parts = Vec::new();
-    if let Some(p) = period {
-        parts.push(format!("from={}&to={}", p.from, p.to));
-    }
+    // A preset stays a preset, so that the link moves on with the clock.
+    let mut parts: Vec<String> = Some(query.period.link(period))
+        .filter(|l| !l.is_empty())
+        .into_iter()
+        .collect();
     for (key, value) in [
         ("channel", &query.channel),
         ("agent", &query.agent),

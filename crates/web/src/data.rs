@@ -7,9 +7,8 @@ use std::sync::Arc;
 use jiff::civil::Date;
 use serde::Deserialize;
 use servicemeter_core::config::DEFAULT_CONFIG_TOML;
-use servicemeter_core::report::{
-    GroupBy, Period, ReportOptions, local_date, preset_period, resolve_period,
-};
+use servicemeter_core::periods::{self, Against, Compared, Preset};
+use servicemeter_core::report::{GroupBy, Period, ReportOptions, local_date, resolve_period};
 use servicemeter_core::time::{MAX_YEAR, MIN_YEAR};
 use servicemeter_core::{FactTable, Report, WorkspaceConfig};
 use servicemeter_report::parallel::build_report_on;
@@ -24,7 +23,8 @@ use crate::state::AppState;
 pub struct ReportKey {
     workspace: i64,
     version: i64,
-    period: Option<(Date, Date)>,
+    /// The period and its comparison; a running one moves on each minute.
+    period: Option<Compared>,
     by: Vec<&'static str>,
 }
 
@@ -89,7 +89,16 @@ pub fn today<S>(state: &AppState<S>, config: &WorkspaceConfig) -> Date {
     local_date(state.now_millis(), &config.timezone)
 }
 
-/// The period part of a query: `from`/`to` dates (YYYY-MM-DD) or a `preset`.
+/// Now, on the wall clock of the workspace's time zone.
+pub fn local_now<S>(state: &AppState<S>, config: &WorkspaceConfig) -> jiff::civil::DateTime {
+    jiff::Timestamp::from_millisecond(state.now_millis())
+        .expect("the clock is in range")
+        .to_zoned_datetime(config.timezone.clone())
+        .datetime()
+}
+
+/// The period part of a query: `from`/`to` dates (YYYY-MM-DD) or a `preset`, and what it is
+/// compared with (`compare`: `previous`, the default, or `year`).
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct PeriodQuery {
     #[serde(default)]
@@ -98,6 +107,8 @@ pub struct PeriodQuery {
     pub to: Option<String>,
     #[serde(default)]
     pub preset: Option<String>,
+    #[serde(default)]
+    pub compare: Option<String>,
 }
 
 fn date_param(name: &str, value: &Option<String>) -> Result<Option<Date>, WebError> {
@@ -116,20 +127,43 @@ fn date_param(name: &str, value: &Option<String>) -> Result<Option<Date>, WebErr
 }
 
 impl PeriodQuery {
-    /// The period asked for: a preset, or dates resolved like the command line's `--from` and
-    /// `--to` (a missing end is the latest data); `None` means all data.
+    /// What the period is compared with.
+    pub fn against(&self) -> Result<Against, WebError> {
+        match self.compare.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+            None => Ok(Against::Previous),
+            Some(name) => Against::parse(name).ok_or_else(|| {
+                WebError::BadRequest(format!(
+                    "compare: '{name}' is not one of previous, year"
+                ))
+            }),
+        }
+    }
+
+    /// The preset asked for, if any.
+    pub fn preset(&self) -> Result<Option<Preset>, WebError> {
+        match self.preset.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            None => Ok(None),
+            Some(name) => Preset::parse(name).map(Some).ok_or_else(|| {
+                WebError::BadRequest(format!(
+                    "preset: '{name}' is not one of {}",
+                    Preset::names()
+                ))
+            }),
+        }
+    }
+
+    /// The period asked for and what it is compared with: a preset, or dates resolved like
+    /// the command line's `--from` and `--to` (a missing end is the latest data); cut at `now`
+    /// (local) when it is still running. `None` means all data.
     pub fn resolve(
         &self,
-        today: Date,
+        now: jiff::civil::DateTime,
         facts: &FactTable,
         config: &WorkspaceConfig,
-    ) -> Result<Option<Period>, WebError> {
-        if let Some(preset) = self.preset.as_deref().filter(|p| !p.is_empty()) {
-            return preset_period(preset, today).map(Some).ok_or_else(|| {
-                WebError::BadRequest(format!(
-                    "preset: '{preset}' is not one of today, 7d, month, last-month"
-                ))
-            });
+    ) -> Result<Option<Compared>, WebError> {
+        let against = self.against()?;
+        if let Some(preset) = self.preset()? {
+            return Ok(Some(preset.compared(now, against)));
         }
         let from = date_param("from", &self.from)?;
         let to = date_param("to", &self.to)?;
@@ -151,7 +185,8 @@ impl PeriodQuery {
             &ReportOptions { from, to },
             range,
             &config.timezone,
-        ))
+        )
+        .map(|p| periods::custom(p, Some(now), against)))
     }
 
     /// The last 7 days (the pages' default period).
@@ -165,13 +200,36 @@ impl PeriodQuery {
     /// This query, or the last 7 days when it names no period.
     pub fn or_last_7_days(self) -> PeriodQuery {
         if self.is_empty() {
-            PeriodQuery::last_7_days()
+            PeriodQuery {
+                compare: self.compare,
+                ..PeriodQuery::last_7_days()
+            }
         } else {
             self
         }
     }
 
-    /// Whether the query names no period at all.
+    /// The query string that gives this period again (`preset=…` or `from=…&to=…`, and
+    /// `compare=year` when asked): for links from a page to the pages behind it.
+    pub fn link(&self, period: Option<Period>) -> String {
+        let mut parts = Vec::new();
+        match self.preset.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            Some(preset) if Preset::parse(preset).is_some() => {
+                parts.push(format!("preset={preset}"))
+            }
+            _ => {
+                if let Some(p) = period {
+                    parts.push(format!("from={}&to={}", p.from, p.to));
+                }
+            }
+        }
+        if self.against().ok() == Some(Against::YearEarlier) {
+            parts.push("compare=year".into());
+        }
+        parts.join("&")
+    }
+
+    /// Whether the query names no period at all (a comparison alone is no period).
     pub fn is_empty(&self) -> bool {
         [&self.from, &self.to, &self.preset]
             .iter()
@@ -204,9 +262,7 @@ pub async fn report<S: Store>(
     by: &[GroupBy],
 ) -> Result<(Arc<Report>, WorkspaceConfig), WebError> {
     let (key, facts, config) = key_for(state, workspace, query, by).await?;
-    let period = key
-        .period
-        .map(|(from, to)| servicemeter_core::report::Period { from, to });
+    let period = key.period;
     let by = by.to_vec();
     let for_report = config.clone();
     let threads = state.report_threads;
@@ -231,9 +287,7 @@ pub async fn distributions<S: Store>(
     query: &PeriodQuery,
 ) -> Result<Arc<Distributions>, WebError> {
     let (key, facts, config) = key_for(state, workspace, query, &[]).await?;
-    let bounds = key
-        .period
-        .map(|(from, to)| servicemeter_core::report::Period { from, to }.bounds(&config.timezone));
+    let bounds = key.period.map(|c| c.period.bounds(&config.timezone));
     state
         .distributions
         .get_or_try_init(key, async move {
@@ -262,11 +316,11 @@ async fn key_for<S: Store>(
     let config = config(workspace)?;
     let version = state.store.data_version(workspace.id).await?;
     let facts = facts_at(state, workspace, version).await?;
-    let period = query.resolve(today(state, &config), &facts, &config)?;
+    let period = query.resolve(local_now(state, &config), &facts, &config)?;
     let key = ReportKey {
         workspace: workspace.id.0,
         version,
-        period: period.map(|p| (p.from, p.to)),
+        period,
         by: by.iter().map(|b| b.field()).collect(),
     };
     Ok((key, facts, config))

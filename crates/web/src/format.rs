@@ -1,7 +1,7 @@
 //! How figures read on a page, per language (Dutch writes 85,3 %).
 
-use servicemeter_core::headline::{Figure, Kind};
-use servicemeter_core::report::Summary;
+use servicemeter_core::headline::{Change, Figure, Kind, Trend, Unit};
+use servicemeter_core::report::{Period, Summary};
 use servicemeter_core::time::human_seconds;
 
 use crate::i18n::Lang;
@@ -50,18 +50,83 @@ pub fn count(n: u64) -> String {
 /// A headline figure of a summary as the pages show it, with the number of survey answers
 /// behind it when it has them.
 pub fn figure(figure: Figure, s: &Summary, lang: Lang) -> String {
-    let v = figure.value(s);
-    let shown = match figure.kind() {
+    let shown = value(figure.kind(), figure.value(s), lang);
+    match figure.responses(s) {
+        Some(n) => format!("{shown} ({})", count(n)),
+        None => shown,
+    }
+}
+
+/// A period in the reader's language: "5 dec 2026", "20–26 nov 2026", "28 nov – 4 dec 2026",
+/// "28 dec 2025 – 3 jan 2026", with ", tot 13:30" while it is still running.
+pub fn period(p: Period, lang: Lang) -> String {
+    let t = lang.texts();
+    let month = |d: jiff::civil::Date| t.months[(d.month() - 1) as usize];
+    let (a, b) = (p.from, p.to);
+    let mut text = if a == b {
+        format!("{} {} {}", a.day(), month(a), a.year())
+    } else if (a.year(), a.month()) == (b.year(), b.month()) {
+        format!("{}–{} {} {}", a.day(), b.day(), month(b), b.year())
+    } else if a.year() == b.year() {
+        format!("{} {} – {} {} {}", a.day(), month(a), b.day(), month(b), b.year())
+    } else {
+        format!(
+            "{} {} {} – {} {} {}",
+            a.day(),
+            month(a),
+            a.year(),
+            b.day(),
+            month(b),
+            b.year()
+        )
+    };
+    if let Some(until) = p.until {
+        text.push_str(&format!(", {} {}", t.until, until.strftime("%H:%M")));
+    }
+    text
+}
+
+/// A value of a kind of figure, as the pages show it.
+pub fn value(kind: Kind, v: Option<f64>, lang: Lang) -> String {
+    match kind {
         Kind::Count => v.map_or_else(|| "–".into(), |v| count(v as u64)),
         Kind::Duration => duration(v),
         Kind::Percent => pct(v, lang),
         Kind::Decimal(n) => number(v, usize::from(n), lang),
         Kind::Score => signed(v),
-    };
-    match figure.responses(s) {
-        Some(n) => format!("{shown} ({})", count(n)),
-        None => shown,
     }
+}
+
+/// A change as core computed it, written for the pages: a sign (a real minus), the amount in
+/// its unit, a decimal comma in Dutch; and its class, `better`, `worse` or empty.
+pub fn change(change: Option<Change>, lang: Lang) -> (String, &'static str) {
+    let Some(c) = change else {
+        return (String::new(), "");
+    };
+    let a = c.amount;
+    let sign = if a > 0.0 {
+        "+"
+    } else if a < 0.0 {
+        "−"
+    } else {
+        ""
+    };
+    let text = match c.unit {
+        Unit::Relative => format!("{sign}{:.1}%", a.abs()),
+        Unit::Points => format!("{sign}{:.1} pt", a.abs()),
+        Unit::Seconds => format!("{sign}{}", duration(Some(a.abs()))),
+        Unit::Plain(d) => format!("{sign}{:.*}", usize::from(d), a.abs()),
+    };
+    let text = match lang {
+        Lang::Nl => text.replace('.', ","),
+        Lang::En => text,
+    };
+    let trend = match c.trend {
+        Trend::Better => "better",
+        Trend::Worse => "worse",
+        Trend::Same => "",
+    };
+    (text, trend)
 }
 
 #[cfg(test)]
@@ -79,5 +144,22 @@ mod tests {
         assert_eq!(duration(Some(245.0)), "4m 05s");
         assert_eq!(count(1234567), "1\u{202f}234\u{202f}567");
         assert_eq!(count(999), "999");
+        let d = |s: &str| s.parse::<jiff::civil::Date>().unwrap();
+        let p = |a, b| Period::new(d(a), d(b));
+        assert_eq!(period(p("2026-11-20", "2026-11-26"), Lang::Nl), "20–26 nov 2026");
+        assert_eq!(period(p("2026-12-05", "2026-12-05"), Lang::En), "5 Dec 2026");
+        assert_eq!(
+            period(p("2026-11-28", "2026-12-04"), Lang::Nl),
+            "28 nov – 4 dec 2026"
+        );
+        assert_eq!(
+            period(p("2025-12-28", "2026-01-03"), Lang::En),
+            "28 Dec 2025 – 3 Jan 2026"
+        );
+        let running = Period {
+            until: Some(jiff::civil::time(13, 30, 0, 0)),
+            ..p("2026-03-01", "2026-03-05")
+        };
+        assert_eq!(period(running, Lang::Nl), "1–5 mrt 2026, tot 13:30");
     }
 }

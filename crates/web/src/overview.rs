@@ -9,7 +9,8 @@ use servicemeter_core::Report;
 use servicemeter_core::access::Role;
 use servicemeter_core::coaching::{AgentFlag, agent_flags, faq_candidates};
 use servicemeter_core::distribution::{FIRST_RESPONSE_BUCKET_LABELS, open_hours_grid};
-use servicemeter_core::headline::{Figure, Trend, Unit};
+use servicemeter_core::headline::Figure;
+use servicemeter_core::periods::{Against, Preset};
 use servicemeter_core::report::{GroupBy, Period, Summary};
 use servicemeter_report::svg::{self, Bar};
 use servicemeter_store::{Accounts, Store};
@@ -56,66 +57,52 @@ pub struct Tile {
     pub status: &'static str,
 }
 
+/// One tile: a figure of the catalog, its label and a line under it.
 struct TileSpec {
     label: &'static str,
-    /// Subset and order of the conversations behind the figure.
-    drill: (&'static str, &'static str),
-    /// The figure (value, kind, which way is better) from the catalog.
     figure: Figure,
-    shown: fn(Option<f64>, Lang) -> String,
     detail: String,
-    target_met: Option<bool>,
 }
 
 fn tile(
     spec: TileSpec,
-    now: &Summary,
-    before: Option<&Summary>,
+    report: &Report,
     lang: Lang,
     drill_base: Option<&str>,
 ) -> Tile {
+    let (now, before) = (
+        &report.summary,
+        report.previous.as_ref().map(|p| &p.summary),
+    );
+    let figure = spec.figure;
+    let kind = figure.kind();
     // The one change computation (core::headline), written for the page.
-    let (current, previous) = (spec.figure.value(now), before.map(|b| spec.figure.value(b)));
-    let (delta, trend) = match spec.figure.change(now, before) {
-        Some(c) => {
-            let a = c.amount;
-            let sign = if a > 0.0 {
-                "+"
-            } else if a < 0.0 {
-                "−"
-            } else {
-                ""
-            };
-            let text = match c.unit {
-                Unit::Relative => format!("{sign}{:.1}%", a.abs()),
-                Unit::Points => format!("{sign}{:.1} pt", a.abs()),
-                Unit::Seconds => format!("{sign}{}", format::duration(Some(a.abs()))),
-                Unit::Plain(d) => format!("{sign}{:.*}", usize::from(d), a.abs()),
-            };
-            let text = match lang {
-                Lang::Nl => text.replace('.', ","),
-                Lang::En => text,
-            };
-            let trend = match c.trend {
-                Trend::Better => "better",
-                Trend::Worse => "worse",
-                Trend::Same => "",
-            };
-            (text, trend)
-        }
-        None => (String::new(), ""),
-    };
+    let (delta, trend) = format::change(figure.change(now, before), lang);
+    let (subset, sort) = figure.drill();
+    let target = figure.target(&report.targets);
+    // A tile with one target value shows it under the figure.
+    let target_text = target
+        .and_then(|t| t.target)
+        .map(|v| format!("{} {}", lang.texts().target, format::value(kind, Some(v), lang)));
+    let detail = [Some(spec.detail), target_text]
+        .into_iter()
+        .flatten()
+        .filter(|d| !d.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
     Tile {
         label: spec.label,
         href: drill_base
-            .map(|base| format!("{base}&subset={}&sort={}", spec.drill.0, spec.drill.1))
+            .map(|base| format!("{base}&subset={}&sort={}", subset.name(), sort.name()))
             .unwrap_or_default(),
-        value: (spec.shown)(current, lang),
-        detail: spec.detail,
-        previous: previous.map(|p| (spec.shown)(p, lang)).unwrap_or_default(),
+        value: format::value(kind, figure.value(now), lang),
+        detail,
+        previous: before
+            .map(|b| format::value(kind, figure.value(b), lang))
+            .unwrap_or_default(),
         delta,
         trend,
-        status: match spec.target_met {
+        status: match target.and_then(|t| t.met) {
             Some(true) => "met",
             Some(false) => "missed",
             None => "",
@@ -127,111 +114,44 @@ fn tile(
 fn tiles(report: &Report, lang: Lang, drill_base: Option<&str>) -> Vec<Tile> {
     let t = lang.texts();
     let s = &report.summary;
-    let p = report.previous.as_ref().map(|p| &p.summary);
-    let first_response_met = {
-        let checks: Vec<_> = report
-            .targets
-            .median_first_response_seconds
-            .values()
-            .filter_map(|c| c.met)
-            .collect();
-        (!checks.is_empty()).then(|| checks.iter().all(|&m| m))
+    let responses = |n: u64| format!("{} {}", format::count(n), t.responses);
+    let spec = |figure, label, detail: String| TileSpec {
+        label,
+        figure,
+        detail,
     };
-    let pct = |v, l| format::pct(v, l);
     let specs = vec![
-        TileSpec {
-            label: t.conversations,
-            drill: ("all", "start"),
-            figure: Figure::Conversations,
-            shown: |v, _| v.map_or_else(|| "–".into(), |v| format::count(v as u64)),
-            detail: String::new(),
-            target_met: None,
-        },
-        TileSpec {
-            label: t.first_response,
-            drill: ("answered", "first-response"),
-            figure: Figure::FirstResponseMedian,
-            shown: |v, _| format::duration(v),
-            detail: format!(
+        spec(Figure::Conversations, t.conversations, String::new()),
+        spec(
+            Figure::FirstResponseMedian,
+            t.first_response,
+            format!(
                 "{}; {} {}",
                 t.median_business,
                 format::pct(s.first_response.within_target_pct, lang),
                 t.within_target
             ),
-            target_met: first_response_met,
-        },
-        TileSpec {
-            label: t.resolution_time,
-            drill: ("resolved", "resolution"),
-            figure: Figure::ResolutionTimeMedian,
-            shown: |v, _| format::duration(v),
-            detail: t.median_business.to_string(),
-            target_met: None,
-        },
-        TileSpec {
-            label: t.resolution_rate,
-            drill: ("unresolved", "start"),
-            figure: Figure::ResolutionRate,
-            shown: pct,
-            detail: format!(
-                "{} {}",
-                t.target,
-                format::pct(Some(report.targets.resolution_pct.target), lang)
-            ),
-            target_met: report.targets.resolution_pct.met,
-        },
-        TileSpec {
-            label: t.reopen_rate,
-            drill: ("reopened", "reopens"),
-            figure: Figure::ReopenRate,
-            shown: pct,
-            detail: String::new(),
-            target_met: None,
-        },
-        TileSpec {
-            label: t.one_touch,
-            drill: ("one-touch", "start"),
-            figure: Figure::OneTouch,
-            shown: pct,
-            detail: String::new(),
-            target_met: None,
-        },
-        TileSpec {
-            label: t.replies_per_conversation,
-            drill: ("all", "turns"),
-            figure: Figure::RepliesPerConversation,
-            shown: |v, l| format::number(v, 2, l),
-            detail: String::new(),
-            target_met: None,
-        },
-        TileSpec {
-            label: t.csat,
-            drill: ("unsatisfied", "csat"),
-            figure: Figure::Csat,
-            shown: pct,
-            detail: format!("{} {}", format::count(s.csat.responses), t.responses),
-            target_met: report.targets.csat_pct.met,
-        },
-        TileSpec {
-            label: t.nps,
-            drill: ("nps", "start"),
-            figure: Figure::Nps,
-            shown: |v, _| format::signed(v),
-            detail: format!("{} {}", format::count(s.nps.responses), t.responses),
-            target_met: None,
-        },
-        TileSpec {
-            label: t.ces,
-            drill: ("ces", "start"),
-            figure: Figure::Ces,
-            shown: |v, l| format::number(v, 2, l),
-            detail: format!("{} {}", format::count(s.ces.responses), t.responses),
-            target_met: None,
-        },
+        ),
+        spec(
+            Figure::ResolutionTimeMedian,
+            t.resolution_time,
+            t.median_business.to_string(),
+        ),
+        spec(Figure::ResolutionRate, t.resolution_rate, String::new()),
+        spec(Figure::ReopenRate, t.reopen_rate, String::new()),
+        spec(Figure::OneTouch, t.one_touch, String::new()),
+        spec(
+            Figure::RepliesPerConversation,
+            t.replies_per_conversation,
+            String::new(),
+        ),
+        spec(Figure::Csat, t.csat, responses(s.csat.responses)),
+        spec(Figure::Nps, t.nps, responses(s.nps.responses)),
+        spec(Figure::Ces, t.ces, responses(s.ces.responses)),
     ];
     specs
         .into_iter()
-        .map(|spec| tile(spec, s, p, lang, drill_base))
+        .map(|spec| tile(spec, report, lang, drill_base))
         .collect()
 }
 
@@ -255,45 +175,99 @@ fn channel_rows(report: &Report, lang: Lang, drill_base: Option<&str>) -> Vec<Ch
         .iter()
         .map(|(name, s)| {
             let check = report.targets.median_first_response_seconds.get(name);
-            let target = report
-                .targets
-                .first_response_seconds
-                .get(name)
-                .copied()
-                .unwrap_or(report.targets.first_response_default_seconds);
+            let target = report.targets.first_response_seconds_for(name);
+            let shown = |f: Figure| format::value(f.kind(), f.value(s), lang);
             ChannelRow {
                 name: name.clone(),
                 href: drill_link(drill_base, "channel", name),
-                conversations: format::count(s.conversations),
-                first_response: format::duration(s.first_response.median_business_seconds),
+                conversations: shown(Figure::Conversations),
+                first_response: shown(Figure::FirstResponseMedian),
                 target: format::duration(Some(target)),
-                within_target: format::pct(s.first_response.within_target_pct, lang),
+                within_target: shown(Figure::FirstResponseWithinTarget),
                 status: match check.and_then(|c| c.met) {
                     Some(true) => "met",
                     Some(false) => "missed",
                     None => "",
                 },
-                resolution_rate: format::pct(s.resolution.resolution_rate_pct, lang),
-                csat: format::pct(s.csat.satisfied_pct, lang),
-                turns: format::number(s.messages.agent_turns_per_conversation, 2, lang),
+                resolution_rate: shown(Figure::ResolutionRate),
+                csat: shown(Figure::Csat),
+                turns: shown(Figure::TurnsPerConversation),
             }
         })
         .collect()
 }
 
-/// A preset link above the overview.
-struct PresetLink {
-    key: &'static str,
-    label: &'static str,
-    active: bool,
+/// A choice of a select above the overview (a preset or a comparison).
+pub struct Choice {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub active: bool,
 }
 
-fn period_label(p: Option<Period>) -> String {
-    match p {
-        Some(p) if p.from == p.to => p.from.to_string(),
-        Some(p) => format!("{} – {}", p.from, p.to),
-        None => String::new(),
+/// The label of a preset in the reader's language.
+pub fn preset_label(preset: Preset, lang: Lang) -> &'static str {
+    let t = lang.texts();
+    match preset {
+        Preset::Today => t.today,
+        Preset::Yesterday => t.yesterday,
+        Preset::Last7Days => t.last_7_days,
+        Preset::Last30Days => t.last_30_days,
+        Preset::Last90Days => t.last_90_days,
+        Preset::ThisWeek => t.this_week,
+        Preset::LastWeek => t.last_week,
+        Preset::ThisMonth => t.this_month,
+        Preset::LastMonth => t.last_month,
+        Preset::ThisQuarter => t.this_quarter,
+        Preset::LastQuarter => t.last_quarter,
+        Preset::ThisYear => t.this_year,
+        Preset::LastYear => t.last_year,
     }
+}
+
+/// The period choices of a query: every preset (the chosen one active), and the two
+/// comparisons.
+pub fn period_choices(query: &PeriodQuery, lang: Lang) -> (Vec<Choice>, Vec<Choice>) {
+    let t = lang.texts();
+    let active = query.preset().ok().flatten();
+    let presets = Preset::ALL
+        .iter()
+        .map(|&(key, preset)| Choice {
+            key,
+            label: preset_label(preset, lang),
+            active: Some(preset) == active,
+        })
+        .collect();
+    let against = query.against().unwrap_or_default();
+    let comparisons = [
+        (Against::Previous, t.previous_period),
+        (Against::YearEarlier, t.year_earlier),
+    ]
+    .into_iter()
+    .map(|(a, label)| Choice {
+        key: a.name(),
+        label,
+        active: a == against,
+    })
+    .collect();
+    (presets, comparisons)
+}
+
+/// What the report's period is compared with, in words: "vorige periode: 4 dec 2026, tot
+/// 13:30"; empty without a comparison.
+pub fn comparison_label(report: &Report, lang: Lang) -> String {
+    let t = lang.texts();
+    let Some(previous) = &report.previous else {
+        return String::new();
+    };
+    let what = match previous.against {
+        Against::Previous => t.previous_period,
+        Against::YearEarlier => t.year_earlier,
+    };
+    let mut text = format!("{what}: {}", format::period(previous.period, lang));
+    if report.period.is_some_and(|p| p.running()) {
+        text.push_str(&format!(" — {}", t.same_elapsed_part));
+    }
+    text
 }
 
 /// The charts of the overview, as SVG.
@@ -312,10 +286,7 @@ fn daily(report: &Report, period: Option<Period>) -> Vec<(String, Option<&Summar
         let days = by_day?;
         let first = days.keys().next()?.parse().ok()?;
         let last = days.keys().next_back()?.parse().ok()?;
-        Some(Period {
-            from: first,
-            to: last,
-        })
+        Some(Period::new(first, last))
     }) else {
         return Vec::new();
     };
@@ -461,16 +432,12 @@ fn agent_row(
         name: name.to_string(),
         href,
         team: team.is_none(),
-        conversations: format::count(s.conversations),
-        first_response: format::duration(s.first_response.median_business_seconds),
-        within_target: format::pct(s.first_response.within_target_pct, lang),
-        resolution_rate: format::pct(s.resolution.resolution_rate_pct, lang),
-        csat: format!(
-            "{} ({})",
-            format::pct(s.csat.satisfied_pct, lang),
-            format::count(s.csat.responses)
-        ),
-        turns: format::number(s.messages.agent_turns_per_conversation, 2, lang),
+        conversations: format::figure(Figure::Conversations, s, lang),
+        first_response: format::figure(Figure::FirstResponseMedian, s, lang),
+        within_target: format::figure(Figure::FirstResponseWithinTarget, s, lang),
+        resolution_rate: format::figure(Figure::ResolutionRate, s, lang),
+        csat: format::figure(Figure::Csat, s, lang),
+        turns: format::figure(Figure::TurnsPerConversation, s, lang),
         flags: team
             .map(|team| {
                 agent_flags(team, s)
@@ -503,7 +470,8 @@ struct OverviewPage {
     previous_period: String,
     from: String,
     to: String,
-    presets: Vec<PresetLink>,
+    presets: Vec<Choice>,
+    comparisons: Vec<Choice>,
     has_data: bool,
     tiles: Vec<Tile>,
     channels: Vec<ChannelRow>,
@@ -528,27 +496,11 @@ pub async fn overview<S: Store + Accounts>(
     let distributions = data::distributions(&state, &access.workspace, &query).await?;
     let t = lang.texts();
     let ws = &access.workspace.name;
-    let period_qs = report
-        .period
-        .map(|p| format!("from={}&to={}", p.from, p.to))
-        .unwrap_or_default();
+    let period_qs = query.link(report.period);
     let list = format!("/w/{ws}/conversations?{period_qs}");
     // Viewers see figures only; the others may open the conversations behind them.
     let drill = access.role.sees_conversations().then_some(list.as_str());
-    let active = query.preset.as_deref().unwrap_or("");
-    let presets = [
-        ("today", t.today),
-        ("7d", t.last_7_days),
-        ("month", t.this_month),
-        ("last-month", t.last_month),
-    ]
-    .into_iter()
-    .map(|(key, label)| PresetLink {
-        key,
-        label,
-        active: key == active,
-    })
-    .collect();
+    let (presets, comparisons) = period_choices(&query, lang);
     let mut agents = vec![agent_row(
         t.team,
         &report.summary,
@@ -579,10 +531,10 @@ pub async fn overview<S: Store + Accounts>(
         .map(|(tag, s)| TopicRow {
             name: tag.clone(),
             href: drill_link(drill, "tag", tag),
-            conversations: format::count(s.conversations),
-            first_response: format::duration(s.first_response.median_business_seconds),
-            csat: format::pct(s.csat.satisfied_pct, lang),
-            turns: format::number(s.messages.agent_turns_per_conversation, 2, lang),
+            conversations: format::figure(Figure::Conversations, s, lang),
+            first_response: format::figure(Figure::FirstResponseMedian, s, lang),
+            csat: format::figure(Figure::Csat, s, lang),
+            turns: format::figure(Figure::TurnsPerConversation, s, lang),
             faq: candidates.contains(tag),
         })
         .collect();
@@ -591,14 +543,18 @@ pub async fn overview<S: Store + Accounts>(
         frame: Frame::new(lang, Some(signed_in.user.email)),
         workspace: ws.clone(),
         role: access.role.as_str(),
-        period: period_label(report.period),
-        previous_period: period_label(report.previous.as_ref().map(|p| p.period)),
+        period: report
+            .period
+            .map(|p| format::period(p, lang))
+            .unwrap_or_default(),
+        previous_period: comparison_label(&report, lang),
         from: report
             .period
             .map(|p| p.from.to_string())
             .unwrap_or_default(),
         to: report.period.map(|p| p.to.to_string()).unwrap_or_default(),
         presets,
+        comparisons,
         has_data: report.summary.conversations > 0,
         tiles: tiles(&report, lang, drill),
         channels: channel_rows(&report, lang, drill),
@@ -667,16 +623,16 @@ pub async fn agent<S: Store + Accounts>(
         team: format::figure(figure, team, lang),
     })
     .collect();
-    let period_qs = report
-        .period
-        .map(|p| format!("from={}&to={}", p.from, p.to))
-        .unwrap_or_default();
+    let period_qs = query.link(report.period);
     let ws = &access.workspace.name;
     Ok(render(&AgentPage {
         frame: Frame::new(lang, Some(signed_in.user.email)),
         workspace: ws.clone(),
         agent: agent.clone(),
-        period: period_label(report.period),
+        period: report
+            .period
+            .map(|p| format::period(p, lang))
+            .unwrap_or_default(),
         rows,
         flags: agent_flags(team, own)
             .iter()

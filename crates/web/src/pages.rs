@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use servicemeter_core::access::workspace_name_problem;
+use servicemeter_core::headline::Figure;
 use servicemeter_store::{Accounts, Store};
 use tower_sessions::Session;
 
@@ -323,10 +324,10 @@ pub async fn home<S: Store + Accounts>(
         workspaces.push(WorkspaceRow {
             name: workspace.name,
             role: membership.role.as_str(),
-            conversations: format::count(s.conversations),
-            first_response: format::duration(s.first_response.median_business_seconds),
-            within_target: format::pct(s.first_response.within_target_pct, lang),
-            csat: format::pct(s.csat.satisfied_pct, lang),
+            conversations: format::figure(Figure::Conversations, s, lang),
+            first_response: format::figure(Figure::FirstResponseMedian, s, lang),
+            within_target: format::figure(Figure::FirstResponseWithinTarget, s, lang),
+            csat: format::figure(Figure::Csat, s, lang),
         });
     }
     Ok(render(&HomePage {

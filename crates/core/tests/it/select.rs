@@ -174,3 +174,52 @@ fn filters_combine_and_sorting_puts_missing_values_last() {
         ["c1", "e2", "c2", "e1", "r1"]
     );
 }
+
+/// Each headline figure's drill-down lists the conversations that make it what it is: the
+/// counts read from the report match the number of rows its drill-down selects.
+#[test]
+fn every_figure_drills_down_to_the_conversations_it_counts() {
+    use servicemeter_core::headline::Figure;
+    let config = WorkspaceConfig::from_toml(CONFIG).unwrap();
+    let table = table();
+    let report = servicemeter_core::build_report(&table, &config, None, &[]);
+    let s = &report.summary;
+    let drilled = |figure: Figure| {
+        let (subset, sort) = figure.drill();
+        let selection = Selection {
+            subset,
+            ..Selection::default()
+        };
+        select(&table, &config, &selection, sort, false).len() as u64
+    };
+    // Hand counts of the five rows above.
+    let expected: [(Figure, u64, u64); 8] = [
+        (Figure::Conversations, s.conversations, 5),
+        (Figure::FirstResponseMedian, s.first_response.count, 4),
+        (
+            Figure::FirstResponseWithinTarget,
+            s.first_response.count - s.first_response.within_target,
+            2,
+        ),
+        (Figure::Unanswered, s.first_response.unanswered, 1),
+        (
+            Figure::ResolutionRate,
+            s.conversations - s.resolution.resolved,
+            2,
+        ),
+        (Figure::ReopenRate, s.resolution.reopened_conversations, 2),
+        (Figure::OneTouch, s.resolution.one_touch, 1),
+        (
+            Figure::Csat,
+            s.csat.responses - (s.csat.satisfied_pct.unwrap() / 100.0 * 3.0).round() as u64,
+            1,
+        ),
+    ];
+    for (figure, counted, by_hand) in expected {
+        assert_eq!(counted, by_hand, "{figure:?} in the report");
+        assert_eq!(drilled(figure), by_hand, "{figure:?} drilled down");
+    }
+    for figure in Figure::ALL {
+        assert_eq!(Figure::parse(figure.id()), Some(figure));
+    }
+}

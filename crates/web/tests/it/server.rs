@@ -308,10 +308,10 @@ async fn api_report_is_the_report_contract() {
         .await;
     let config = WorkspaceConfig::from_toml(SHOP_A_CONFIG).unwrap();
     let facts = app.store.facts(app.shop_a.id, None).await.unwrap();
-    let period = Period {
-        from: "2024-03-04".parse().unwrap(),
-        to: "2024-03-10".parse().unwrap(),
-    };
+    let period = Period::new(
+        "2024-03-04".parse().unwrap(),
+        "2024-03-10".parse().unwrap(),
+    );
     let mut expected_json = Vec::new();
     servicemeter_report::write_report(
         &mut expected_json,
