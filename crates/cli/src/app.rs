@@ -445,15 +445,14 @@ async fn report(global: &GlobalArgs, args: ReportArgs) -> Result<()> {
     let preset = match args.period.as_deref() {
         None => None,
         Some(name) => Some(Preset::parse(name).ok_or_else(|| {
-            anyhow!("--period {name}: not a period; use one of {}", Preset::names())
+            anyhow!(
+                "--period {name}: not a period; use one of {}",
+                Preset::names()
+            )
         })?),
     };
-    let against = Against::parse(&args.compare).ok_or_else(|| {
-        anyhow!(
-            "--compare {}: use previous or year",
-            args.compare
-        )
-    })?;
+    let against = Against::parse(&args.compare)
+        .ok_or_else(|| anyhow!("--compare {}: use previous or year", args.compare))?;
     for (flag, date) in [("--from", args.from), ("--to", args.to)] {
         if let Some(date) = date
             && !(MIN_YEAR..=MAX_YEAR).contains(&i32::from(date.year()))

@@ -444,14 +444,20 @@ mod tests {
             "7d",
             now,
             Previous,
-            (p(d(11, 29), d(12, 5), until), p(d(11, 22), d(11, 28), until)),
+            (
+                p(d(11, 29), d(12, 5), until),
+                p(d(11, 22), d(11, 28), until),
+            ),
         );
         // 5 December 2026 is a Saturday: this week is Monday 30 November up to now.
         check(
             "week",
             now,
             Previous,
-            (p(d(11, 30), d(12, 5), until), p(d(11, 23), d(11, 28), until)),
+            (
+                p(d(11, 30), d(12, 5), until),
+                p(d(11, 23), d(11, 28), until),
+            ),
         );
         check(
             "last-week",
@@ -634,7 +640,10 @@ mod tests {
             Some(now),
             Against::Previous,
         );
-        assert_eq!(c.period, p(date(2026, 12, 1), date(2026, 12, 5), Some((13, 30))));
+        assert_eq!(
+            c.period,
+            p(date(2026, 12, 1), date(2026, 12, 5), Some((13, 30)))
+        );
         assert_eq!(
             c.comparison,
             p(date(2026, 10, 31), date(2026, 11, 4), Some((13, 30)))

@@ -49,9 +49,9 @@ pub fn build_report_on(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use servicemeter_core::report::Period;
     use servicemeter_core::ConversationFacts;
     use servicemeter_core::facts::FactNumbers;
+    use servicemeter_core::report::Period;
 
     fn table(rows: usize) -> FactTable {
         let facts: Vec<ConversationFacts> = (0..rows)
@@ -103,15 +103,14 @@ mod tests {
         .unwrap();
         assert!(sequential.contains("retour"));
         for threads in [1, 2, 3, 4, 16] {
-            let parallel =
-                serde_json::to_string(&build_report_on(
-                    threads,
-                    &table,
-                    &config,
-                    period.map(Compared::with_previous),
-                    &by,
-                ))
-                    .unwrap();
+            let parallel = serde_json::to_string(&build_report_on(
+                threads,
+                &table,
+                &config,
+                period.map(Compared::with_previous),
+                &by,
+            ))
+            .unwrap();
             assert_eq!(parallel, sequential, "{threads} threads");
         }
     }

@@ -129,19 +129,27 @@ fn date_param(name: &str, value: &Option<String>) -> Result<Option<Date>, WebErr
 impl PeriodQuery {
     /// What the period is compared with.
     pub fn against(&self) -> Result<Against, WebError> {
-        match self.compare.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        match self
+            .compare
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
             None => Ok(Against::Previous),
             Some(name) => Against::parse(name).ok_or_else(|| {
-                WebError::BadRequest(format!(
-                    "compare: '{name}' is not one of previous, year"
-                ))
+                WebError::BadRequest(format!("compare: '{name}' is not one of previous, year"))
             }),
         }
     }
 
     /// The preset asked for, if any.
     pub fn preset(&self) -> Result<Option<Preset>, WebError> {
-        match self.preset.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        match self
+            .preset
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             None => Ok(None),
             Some(name) => Preset::parse(name).map(Some).ok_or_else(|| {
                 WebError::BadRequest(format!(
@@ -181,12 +189,10 @@ impl PeriodQuery {
         } else {
             None
         };
-        Ok(resolve_period(
-            &ReportOptions { from, to },
-            range,
-            &config.timezone,
+        Ok(
+            resolve_period(&ReportOptions { from, to }, range, &config.timezone)
+                .map(|p| periods::custom(p, Some(now), against)),
         )
-        .map(|p| periods::custom(p, Some(now), against)))
     }
 
     /// The last 7 days (the pages' default period).
@@ -213,13 +219,26 @@ impl PeriodQuery {
     /// `compare=year` when asked): for links from a page to the pages behind it.
     pub fn link(&self, period: Option<Period>) -> String {
         let mut parts = Vec::new();
-        match self.preset.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        match self
+            .preset
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             Some(preset) if Preset::parse(preset).is_some() => {
                 parts.push(format!("preset={preset}"))
             }
             _ => {
-                if let Some(p) = period {
-                    parts.push(format!("from={}&to={}", p.from, p.to));
+                // The dates as asked (a period cut at now keeps reaching it), else as resolved.
+                let asked =
+                    |v: &Option<String>| v.as_deref().and_then(|t| t.trim().parse::<Date>().ok());
+                let dates = match (asked(&self.from), asked(&self.to), period) {
+                    (Some(from), Some(to), _) => Some((from, to)),
+                    (_, _, Some(p)) => Some((p.from, p.to)),
+                    _ => None,
+                };
+                if let Some((from, to)) = dates {
+                    parts.push(format!("from={from}&to={to}"));
                 }
             }
         }

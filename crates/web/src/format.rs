@@ -68,7 +68,14 @@ pub fn period(p: Period, lang: Lang) -> String {
     } else if (a.year(), a.month()) == (b.year(), b.month()) {
         format!("{}–{} {} {}", a.day(), b.day(), month(b), b.year())
     } else if a.year() == b.year() {
-        format!("{} {} – {} {} {}", a.day(), month(a), b.day(), month(b), b.year())
+        format!(
+            "{} {} – {} {} {}",
+            a.day(),
+            month(a),
+            b.day(),
+            month(b),
+            b.year()
+        )
     } else {
         format!(
             "{} {} {} – {} {} {}",
@@ -146,8 +153,14 @@ mod tests {
         assert_eq!(count(999), "999");
         let d = |s: &str| s.parse::<jiff::civil::Date>().unwrap();
         let p = |a, b| Period::new(d(a), d(b));
-        assert_eq!(period(p("2026-11-20", "2026-11-26"), Lang::Nl), "20–26 nov 2026");
-        assert_eq!(period(p("2026-12-05", "2026-12-05"), Lang::En), "5 Dec 2026");
+        assert_eq!(
+            period(p("2026-11-20", "2026-11-26"), Lang::Nl),
+            "20–26 nov 2026"
+        );
+        assert_eq!(
+            period(p("2026-12-05", "2026-12-05"), Lang::En),
+            "5 Dec 2026"
+        );
         assert_eq!(
             period(p("2026-11-28", "2026-12-04"), Lang::Nl),
             "28 nov – 4 dec 2026"

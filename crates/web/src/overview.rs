@@ -64,12 +64,7 @@ struct TileSpec {
     detail: String,
 }
 
-fn tile(
-    spec: TileSpec,
-    report: &Report,
-    lang: Lang,
-    drill_base: Option<&str>,
-) -> Tile {
+fn tile(spec: TileSpec, report: &Report, lang: Lang, drill_base: Option<&str>) -> Tile {
     let (now, before) = (
         &report.summary,
         report.previous.as_ref().map(|p| &p.summary),
@@ -81,9 +76,13 @@ fn tile(
     let (subset, sort) = figure.drill();
     let target = figure.target(&report.targets);
     // A tile with one target value shows it under the figure.
-    let target_text = target
-        .and_then(|t| t.target)
-        .map(|v| format!("{} {}", lang.texts().target, format::value(kind, Some(v), lang)));
+    let target_text = target.and_then(|t| t.target).map(|v| {
+        format!(
+            "{} {}",
+            lang.texts().target,
+            format::value(kind, Some(v), lang)
+        )
+    });
     let detail = [Some(spec.detail), target_text]
         .into_iter()
         .flatten()

@@ -877,3 +877,69 @@ fn retention_removes_old_texts_on_request() {
     assert_eq!(ws.ok(&["facts", "--format", "jsonl"]), facts);
     assert!(ws.ok(&["audit"]).contains("\tretention\t"));
 }
+
+/// `--compare year` compares with the same dates a year earlier; a named period of the past
+/// (`last-year`, counted from today) is a whole calendar year against the year before; bad
+/// names are refused with the choices.
+#[test]
+fn report_compares_with_a_year_earlier_and_takes_named_periods() {
+    let ws = Workspace::new();
+    let config = fixture("config.toml");
+    ws.ok(&["--config", &config, "import", &fixture("nested.jsonl")]);
+    // 4–6 March 2025 has nothing; the same dates in 2024 hold all four conversations.
+    let r = ws.json(&[
+        "report",
+        "--from",
+        "2025-03-04",
+        "--to",
+        "2025-03-06",
+        "--compare",
+        "year",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r["conversations"], 0);
+    assert_eq!(r["previous"]["against"], "year_earlier");
+    assert_eq!(r["previous"]["period"]["from"], "2024-03-04");
+    assert_eq!(r["previous"]["period"]["to"], "2024-03-06");
+    assert_eq!(r["previous"]["conversations"], 4);
+    let table = ws.ok(&[
+        "report",
+        "--from",
+        "2025-03-04",
+        "--to",
+        "2025-03-06",
+        "--compare",
+        "year",
+    ]);
+    assert!(
+        table.contains("compared with a year earlier: 2024-03-04 to 2024-03-06"),
+        "{table}"
+    );
+    // Last year, whatever today is: 1 January to 31 December, against the year before.
+    let r = ws.json(&["report", "--period", "last-year", "--format", "json"]);
+    let year: i64 = r["period"]["from"].as_str().unwrap()[..4].parse().unwrap();
+    assert_eq!(r["period"]["from"], format!("{year}-01-01"));
+    assert_eq!(r["period"]["to"], format!("{year}-12-31"));
+    assert_eq!(
+        r["previous"]["period"]["from"],
+        format!("{}-01-01", year - 1)
+    );
+    assert_eq!(r["previous"]["period"]["to"], format!("{}-12-31", year - 1));
+    assert!(r["period"].get("until").is_none(), "last year is over");
+
+    let out = ws.run(&["report", "--period", "fortnight"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--period fortnight") && err.contains("last-quarter"),
+        "{err}"
+    );
+    let out = ws.run(&["report", "--compare", "decade"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--compare decade"));
+    let out = ws.run(&["report", "--period", "month", "--from", "2024-03-01"]);
+    assert!(
+        !out.status.success(),
+        "--period and --from exclude each other"
+    );
+}

@@ -562,10 +562,7 @@ fn period_and_previous_period_by_local_start_date() {
         ),
     ];
     let d = |s: &str| s.parse().unwrap();
-    let period = Period::new(
-        d("2024-03-31"),
-        d("2024-04-01"),
-    );
+    let period = Period::new(d("2024-03-31"), d("2024-04-01"));
     let r = build_report(&FactTable::from_facts(&facts), &config, Some(period), &[]);
     assert_eq!(r.summary.conversations, 1);
     let previous = r.previous.unwrap();

@@ -110,7 +110,7 @@ async fn long_lists_are_paged() {
     let extra: Vec<String> = (0..120)
         .map(|i| {
             format!(
-                r#"{{"type":"conversation","id":"x{i:03}","channel":"email","created_at":"2024-03-07T10:00:00+01:00"}}"#
+                r#"{{"type":"conversation","id":"x{i:03}","channel":"email","created_at":"2024-03-06T10:00:00+01:00"}}"#
             )
         })
         .collect();

@@ -223,8 +223,10 @@ async fn overview_shows_the_hand_computed_figures() {
         .await;
     let text = visible_text(&html);
     for expected in [
-        "2024-03-04 – 2024-03-10",
-        "vorige periode: 2024-02-26 – 2024-03-03",
+        // The week reaches past the server's clock (6 March, 12:00): it is cut there, and
+        // compared with the week before up to the same point.
+        "4–6 mrt 2024, tot 12:00",
+        "vorige periode: 26–28 feb 2024, tot 12:00",
         "Gesprekken 3",
         "Eerste reactie 10m 45s mediaan, binnen openingstijden; 100,0% binnen norm",
         "Opgelost 66,7% norm 90,0%",
@@ -248,16 +250,19 @@ async fn overview_shows_the_hand_computed_figures() {
         .await;
     assert!(visible_text(&en).contains("Resolved 66.7% target 90.0%"));
 
-    // Presets count from the server's clock (Wednesday 6 March 2024).
+    // Presets count from the server's clock (Wednesday 6 March 2024, 12:00): today is still
+    // running, so it is compared with yesterday until the same time.
     let today = visible_text(&c.get(app.url("/w/shop-a?preset=today")).text_body().await);
     assert!(
-        today.contains("2024-03-06 (vorige periode: 2024-03-05)"),
+        today.contains(
+            "6 mrt 2024, tot 12:00 (vorige periode: 5 mrt 2024, tot 12:00 — de periode loopt nog"
+        ),
         "{today}"
     );
     assert!(today.contains("Gesprekken 0"), "{today}");
     let default = visible_text(&c.get(app.url("/w/shop-a")).text_body().await);
     assert!(
-        default.contains("2024-02-29 – 2024-03-06"),
+        default.contains("29 feb – 6 mrt 2024, tot 12:00"),
         "last 7 days by default: {default}"
     );
     assert!(default.contains("Gesprekken 3"), "{default}");
@@ -295,23 +300,21 @@ async fn home_lists_each_workspace_with_its_week() {
 }
 
 /// The API's report is the report contract: equal to what the core computes for the same
-/// facts, configuration and period (the command line prints the same object).
+/// facts, configuration and period (the command line prints the same object). The period
+/// lies before the server's clock, so nothing of it is cut.
 #[tokio::test]
 async fn api_report_is_the_report_contract() {
     let app = spawn_app().await;
     let token = app.token(&app.shop_a).await;
     let c = client();
     let got: Value = c
-        .get(app.url("/api/v1/workspaces/shop-a/report?from=2024-03-04&to=2024-03-10&by=tag"))
+        .get(app.url("/api/v1/workspaces/shop-a/report?from=2024-03-04&to=2024-03-05&by=tag"))
         .bearer_auth(&token)
         .json_body()
         .await;
     let config = WorkspaceConfig::from_toml(SHOP_A_CONFIG).unwrap();
     let facts = app.store.facts(app.shop_a.id, None).await.unwrap();
-    let period = Period::new(
-        "2024-03-04".parse().unwrap(),
-        "2024-03-10".parse().unwrap(),
-    );
+    let period = Period::new("2024-03-04".parse().unwrap(), "2024-03-05".parse().unwrap());
     let mut expected_json = Vec::new();
     servicemeter_report::write_report(
         &mut expected_json,
@@ -1240,4 +1243,112 @@ async fn overview_changes_agree_with_the_shown_figures() {
         ],
         "{page}"
     );
+}
+
+/// Tuesday 5 March 2024, 09:45 in Amsterdam.
+fn tuesday_morning() -> jiff::Timestamp {
+    "2024-03-05T08:45:00Z".parse().unwrap()
+}
+
+/// A period that is still running is compared with the same elapsed part of the one before;
+/// month presets with the calendar month before; any period with a year earlier. Shop A has
+/// a1 on 4 March at 08:30, a2 on 4 March at 10:00 and a3 on 5 March at 16:30.
+#[tokio::test]
+async fn running_periods_are_compared_up_to_the_same_time() {
+    let app = spawn_app_with_clock(
+        ServerConfig {
+            run_jobs: false,
+            ..ServerConfig::default()
+        },
+        std::sync::Arc::new(tuesday_morning),
+    )
+    .await;
+    app.add_user("lead@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    let c = app.signed_in("lead@shop.nl").await;
+    let page = |q: &'static str| {
+        let c = c.clone();
+        let url = app.url(&format!("/w/shop-a?{q}"));
+        async move {
+            let html: String = c.get(url).text_body().await;
+            visible_text(&html)
+        }
+    };
+    // Today until 09:45: nothing yet. Yesterday until 09:45: a1 only (a2 came at 10:00), so
+    // the tile says 1 before, and −100 % — not the whole of yesterday's 2.
+    let today = page("preset=today").await;
+    assert!(
+        today.contains("5 mrt 2024, tot 09:45 (vorige periode: 4 mrt 2024, tot 09:45"),
+        "{today}"
+    );
+    assert!(
+        today.contains("Gesprekken 0 vorige periode: 1 −100,0%"),
+        "{today}"
+    );
+    // Yesterday is over: the whole day (a1 and a2) against Sunday 3 March (nothing).
+    let yesterday = page("preset=yesterday").await;
+    assert!(
+        yesterday.contains("4 mrt 2024 (vorige periode: 3 mrt 2024)"),
+        "{yesterday}"
+    );
+    assert!(
+        yesterday.contains("Gesprekken 2 vorige periode: 0"),
+        "{yesterday}"
+    );
+    // This month until now against February up to the 5th at 09:45.
+    let month = page("preset=month").await;
+    assert!(
+        month.contains("1–5 mrt 2024, tot 09:45 (vorige periode: 1–5 feb 2024, tot 09:45"),
+        "{month}"
+    );
+    assert!(month.contains("Gesprekken 2"), "{month}");
+    // Last month is all of February, against all of January.
+    let last_month = page("preset=last-month").await;
+    assert!(
+        last_month.contains("1–29 feb 2024 (vorige periode: 1–31 jan 2024)"),
+        "{last_month}"
+    );
+    // A year earlier, in English.
+    let en: String = c
+        .get(app.url("/w/shop-a?preset=today&compare=year"))
+        .header("accept-language", "en")
+        .text_body()
+        .await;
+    assert!(
+        visible_text(&en)
+            .contains("5 Mar 2024, until 09:45 (a year earlier: 5 Mar 2023, until 09:45"),
+        "{en}"
+    );
+    // The choice survives in the form and in the links to the conversations behind a tile.
+    assert!(en.contains(r#"<option value="year" selected>"#), "{en}");
+    let link = en
+        .find("conversations?preset=today")
+        .map(|at| &en[at..at + 60])
+        .unwrap_or_default();
+    assert!(link.contains("compare=year"), "{link}");
+    // The JSON report says what it compared with.
+    let token = app.token(&app.shop_a).await;
+    let json: serde_json::Value = c
+        .get(app.url("/api/v1/workspaces/shop-a/report?preset=month&compare=year"))
+        .bearer_auth(&token)
+        .json_body()
+        .await;
+    assert_eq!(json["period"]["until"], "09:45:00");
+    assert_eq!(json["previous"]["against"], "year_earlier");
+    assert_eq!(json["previous"]["period"]["from"], "2023-03-01");
+    assert_eq!(json["previous"]["period"]["to"], "2023-03-05");
+    // Unknown names are refused with the choices.
+    let bad = c
+        .get(app.url("/w/shop-a?preset=fortnight"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("last-quarter"));
+    let bad = c
+        .get(app.url("/w/shop-a?preset=today&compare=decade"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
 }
