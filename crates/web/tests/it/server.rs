@@ -1352,3 +1352,125 @@ async fn running_periods_are_compared_up_to_the_same_time() {
         .unwrap();
     assert_eq!(bad.status(), 400);
 }
+
+/// Checks a JSON value against a schema of the OpenAPI document: `$ref`, `allOf` (merged),
+/// `oneOf` (the branch of the value's type), object properties both ways (every key the value
+/// has is documented; every documented key is in the value unless listed in `optional`), and
+/// the types of plain values.
+fn check_schema(doc: &Value, schema: &Value, value: &Value, place: &str, optional: &[&str]) {
+    let resolve = |s: &Value| -> Value {
+        let mut s = s.clone();
+        while let Some(r) = s.get("$ref").and_then(Value::as_str) {
+            let name = r.trim_start_matches("#/components/schemas/");
+            s = doc["components"]["schemas"][name].clone();
+        }
+        s
+    };
+    let schema = resolve(schema);
+    if let Some(parts) = schema.get("allOf").and_then(Value::as_array) {
+        let mut properties = serde_json::Map::new();
+        for part in parts {
+            if let Some(p) = resolve(part)["properties"].as_object() {
+                properties.extend(p.clone());
+            }
+        }
+        let merged = serde_json::json!({"type": "object", "properties": properties});
+        return check_schema(doc, &merged, value, place, optional);
+    }
+    if let Some(branches) = schema.get("oneOf").and_then(Value::as_array) {
+        let branch = branches
+            .iter()
+            .find(|b| (resolve(b)["type"] == "null") == value.is_null())
+            .unwrap_or_else(|| panic!("{place}: no branch for {value}"));
+        return check_schema(doc, branch, value, place, optional);
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    let kind = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    assert!(
+        types.is_empty()
+            || types.contains(&kind)
+            || (kind == "integer" && types.contains(&"number")),
+        "{place}: a {kind}, documented as {types:?}"
+    );
+    let Some(object) = value.as_object() else {
+        return;
+    };
+    if let Some(properties) = schema["properties"].as_object() {
+        for (key, v) in object {
+            let documented = properties
+                .get(key)
+                .unwrap_or_else(|| panic!("{place}.{key} is not documented"));
+            check_schema(doc, documented, v, &format!("{place}.{key}"), optional);
+        }
+        for key in properties.keys() {
+            assert!(
+                object.contains_key(key) || optional.contains(&key.as_str()),
+                "{place}.{key} is documented but missing"
+            );
+        }
+    }
+    if let Some(each) = schema.get("additionalProperties").filter(|a| a.is_object()) {
+        for (key, v) in object {
+            check_schema(doc, each, v, &format!("{place}[{key}]"), optional);
+        }
+    }
+}
+
+/// The OpenAPI document is the report contract: the report the API returns (every breakdown,
+/// a running period and what it is compared with) has exactly the documented fields and
+/// types, and the documented period names are core's.
+#[tokio::test]
+async fn openapi_describes_the_report_the_api_returns() {
+    let app = spawn_app().await;
+    let token = app.token(&app.shop_a).await;
+    let c = client();
+    let doc: Value = c.get(app.url("/api/v1/openapi.json")).json_body().await;
+    let schema = serde_json::json!({"$ref": "#/components/schemas/Report"});
+    for query in [
+        "preset=7d&by=tag,day,week,month",
+        "from=2024-03-04&to=2024-03-05&compare=year&by=tag,day,week,month",
+    ] {
+        let report: Value = c
+            .get(app.url(&format!("/api/v1/workspaces/shop-a/report?{query}")))
+            .bearer_auth(&token)
+            .json_body()
+            .await;
+        // `until` belongs to running periods only (the first query's).
+        check_schema(&doc, &schema, &report, query, &["until"]);
+    }
+    let report_path = &doc["paths"]["/api/v1/workspaces/{workspace}/report"]["get"];
+    let param = |name: &str| -> Vec<String> {
+        report_path["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()["schema"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    use servicemeter_core::periods::{Against, Preset};
+    assert_eq!(
+        param("preset"),
+        Preset::ALL.map(|(n, _)| n.to_string()).to_vec()
+    );
+    assert_eq!(
+        param("compare"),
+        Against::ALL.map(|(n, _)| n.to_string()).to_vec()
+    );
+}
