@@ -95,6 +95,7 @@ mod tests {
             conversation: format!("c{start}"),
             channel: "chat".into(),
             agent: None,
+            team: None,
             tags: vec![],
             created_at: start,
             start,

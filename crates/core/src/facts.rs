@@ -95,6 +95,8 @@ pub struct ConversationFacts {
     pub channel: String,
     /// The conversation's agent (see docs/metrics.md); `None` when unassigned.
     pub agent: Option<String>,
+    /// The conversation record's team (a helpdesk's group or inbox); `None` without one.
+    pub team: Option<String>,
     pub tags: Vec<String>,
     pub created_at: i64,
     /// First public message, or `created_at` when there is none.
@@ -279,6 +281,7 @@ pub fn compute_facts(
         conversation: conversation.id.clone(),
         channel: header.channel.as_str().to_string(),
         agent: parts.agent.map(str::to_string),
+        team: header.team.clone(),
         tags: header.tags.clone(),
         created_at: header.created_at,
         start: parts.start,
@@ -289,7 +292,7 @@ pub fn compute_facts(
 /// The version of the fact rules and of [`crate::FactTable`]'s encoding. Stored facts computed
 /// under another version are recomputed from the conversations, so bump it whenever a change
 /// here or in the table's encoding changes what stored facts would say.
-pub const FACTS_VERSION: i64 = 1;
+pub const FACTS_VERSION: i64 = 2;
 
 /// Computes facts for many normalized conversations, one after the other (callers that want
 /// several threads split the slice: the result of each part is aligned with that part). The
@@ -310,6 +313,7 @@ pub struct FactsRow<'a> {
     pub conversation: &'a str,
     pub channel: &'a str,
     pub agent: Option<&'a str>,
+    pub team: Option<&'a str>,
     pub tags: &'a [String],
     pub start: String,
     pub inbound: bool,
@@ -338,6 +342,7 @@ impl<'a> FactsRow<'a> {
             conversation: &f.conversation,
             channel: &f.channel,
             agent: f.agent.as_deref(),
+            team: f.team.as_deref(),
             tags: &f.tags,
             start: crate::time::format_utc(f.start),
             inbound: f.inbound,

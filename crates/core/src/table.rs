@@ -15,7 +15,8 @@ const FLAG_INBOUND: u8 = 1;
 const FLAG_RESOLVED: u8 = 2;
 const FLAG_ONE_TOUCH: u8 = 4;
 
-const MAGIC: &[u8; 4] = b"SMF1";
+/// "SMF2": with the team column (facts version 2).
+const MAGIC: &[u8; 4] = b"SMF2";
 
 /// Why bytes could not be decoded as a fact table.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,6 +34,7 @@ pub struct FactTable {
     id_ends: Vec<u32>,
     channel: Vec<u32>,
     agent: Vec<u32>,
+    team: Vec<u32>,
     tag_ends: Vec<u32>,
     tag_refs: Vec<u32>,
     created_at: Vec<i64>,
@@ -74,6 +76,7 @@ impl Default for FactTable {
             id_ends: Vec::new(),
             channel: Vec::new(),
             agent: Vec::new(),
+            team: Vec::new(),
             tag_ends: Vec::new(),
             tag_refs: Vec::new(),
             created_at: Vec::new(),
@@ -173,6 +176,7 @@ impl FactTable {
             &f.conversation,
             &f.channel,
             f.agent.as_deref(),
+            f.team.as_deref(),
             f.tags.iter().map(String::as_str),
             f.created_at,
             f.start,
@@ -187,6 +191,7 @@ impl FactTable {
         conversation: &str,
         channel: &str,
         agent: Option<&str>,
+        team: Option<&str>,
         tags: impl IntoIterator<Item = &'a str>,
         created_at: i64,
         start: i64,
@@ -198,6 +203,8 @@ impl FactTable {
         self.channel.push(channel);
         let agent = agent.map_or(NO_NAME, |a| self.intern(a));
         self.agent.push(agent);
+        let team = team.map_or(NO_NAME, |t| self.intern(t));
+        self.team.push(team);
         for tag in tags {
             let t = self.intern(tag);
             self.tag_refs.push(t);
@@ -266,6 +273,7 @@ impl FactTable {
             &mut self.id_ends,
             &mut self.channel,
             &mut self.agent,
+            &mut self.team,
             &mut self.tag_ends,
             &mut self.reopens,
             &mut self.customer_messages,
@@ -358,6 +366,7 @@ impl FactTable {
             } else {
                 agent_remap[agent as usize]
             });
+            self.team.push(map(other.team[i]));
             for &t in other.tags(i) {
                 self.tag_refs.push(map(t));
             }
@@ -403,6 +412,11 @@ impl FactTable {
     /// Dictionary index of row `i`'s agent, [`NO_NAME`] when unassigned.
     pub fn agent_index(&self, i: usize) -> u32 {
         self.agent[i]
+    }
+
+    /// Dictionary index of row `i`'s team, [`NO_NAME`] without one.
+    pub fn team_index(&self, i: usize) -> u32 {
+        self.team[i]
     }
 
     /// Dictionary indexes of row `i`'s tags.
@@ -458,6 +472,10 @@ impl FactTable {
                 NO_NAME => None,
                 a => Some(self.name(a).to_string()),
             },
+            team: match self.team[i] {
+                NO_NAME => None,
+                t => Some(self.name(t).to_string()),
+            },
             tags: self
                 .tags(i)
                 .iter()
@@ -503,6 +521,7 @@ impl FactTable {
             &self.id_ends,
             &self.channel,
             &self.agent,
+            &self.team,
             &self.tag_ends,
             &self.reopens,
             &self.customer_messages,
@@ -564,6 +583,7 @@ impl FactTable {
         table.id_ends = r.u32s(rows)?;
         table.channel = r.u32s(rows)?;
         table.agent = r.u32s(rows)?;
+        table.team = r.u32s(rows)?;
         table.tag_ends = r.u32s(rows)?;
         table.reopens = r.u32s(rows)?;
         table.customer_messages = r.u32s(rows)?;
@@ -592,6 +612,7 @@ impl FactTable {
         let ids_len = table.ids.len() as u32;
         let valid = table.channel.iter().all(|&c| c < names)
             && table.agent.iter().all(|&a| a == NO_NAME || a < names)
+            && table.team.iter().all(|&t| t == NO_NAME || t < names)
             && table.tag_refs.iter().all(|&t| t < names)
             && table.id_ends.windows(2).all(|w| w[0] <= w[1])
             && table.id_ends.last().is_none_or(|&e| e == ids_len)
@@ -679,6 +700,8 @@ mod tests {
             conversation: id.into(),
             channel: "chat".into(),
             agent: agent.map(str::to_string),
+            // Anna's conversations are the returns team's.
+            team: (agent == Some("Anna")).then(|| "Retouren".to_string()),
             tags: tags.iter().map(|t| t.to_string()).collect(),
             created_at: 5,
             start: 10,
@@ -722,7 +745,9 @@ mod tests {
         assert_eq!(table.to_facts(), rows);
         let decoded = FactTable::decode(&table.encode()).unwrap();
         assert_eq!(decoded.to_facts(), rows);
-        assert_eq!(decoded.names_len(), 4, "chat, Anna, retour, vip");
+        assert_eq!(decoded.names_len(), 5, "chat, Anna, Retouren, retour, vip");
+        assert_eq!(decoded.name(decoded.team_index(0)), "Retouren");
+        assert_eq!(decoded.team_index(1), NO_NAME);
         let mut copy = FactTable::from_facts(&rows[1..2]);
         copy.extend_from(&decoded, [2, 0]);
         assert_eq!(

@@ -88,6 +88,7 @@ pub struct ConversationView<'a> {
     pub channel: &'a str,
     pub created_at: i64,
     pub agent: Option<&'a str>,
+    pub team: Option<&'a str>,
     /// Trimmed, sorted, without duplicates or empty tags.
     pub tags: Vec<&'a str>,
     pub messages: Vec<MessageView<'a>>,
@@ -171,6 +172,7 @@ struct Fields<'a> {
     channel: Option<Str<'a>>,
     created_at: Option<Str<'a>>,
     agent: Option<Str<'a>>,
+    team: Option<Str<'a>>,
     at: Option<Str<'a>>,
     author: Option<Str<'a>>,
     text: Option<Str<'a>>,
@@ -464,9 +466,7 @@ impl<'a> Scanner<'a> {
                         CUSTOMER => {
                             self.limited(limits::MAX_NAME_BYTES)?;
                         }
-                        TEAM => {
-                            self.limited(limits::MAX_NAME_BYTES)?;
-                        }
+                        TEAM => f.team = self.limited(limits::MAX_NAME_BYTES)?,
                         SUBJECT => {
                             self.limited(limits::MAX_SUBJECT_BYTES)?;
                         }
@@ -685,6 +685,7 @@ fn read_into<'a>(
         return None;
     }
     let agent = optional(plain(top.agent)?);
+    let team = optional(plain(top.team)?);
     tags.clear();
     for t in &lists.tags {
         let t = t.plain()?.trim();
@@ -699,6 +700,7 @@ fn read_into<'a>(
         channel,
         created_at,
         agent,
+        team,
         tags,
         messages: std::mem::take(&mut lists.messages),
         events: std::mem::take(&mut lists.events),
@@ -724,6 +726,7 @@ mod tests {
         assert_eq!(view.channel, header.channel.as_str());
         assert_eq!(view.created_at, header.created_at);
         assert_eq!(view.agent, header.agent.as_deref());
+        assert_eq!(view.team, header.team.as_deref());
         assert_eq!(
             view.tags,
             header.tags.iter().map(String::as_str).collect::<Vec<_>>()

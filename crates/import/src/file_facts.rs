@@ -188,6 +188,7 @@ fn facts_with_hash(
                     view.id,
                     view.channel,
                     parts.agent,
+                    view.team,
                     view.tags.iter().copied(),
                     view.created_at,
                     parts.start,

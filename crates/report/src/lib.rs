@@ -379,10 +379,11 @@ fn write_csv(out: &mut dyn Write, report: &Report, by: &[GroupBy]) -> io::Result
     Ok(())
 }
 
-const FACTS_HEADER: [&str; 21] = [
+const FACTS_HEADER: [&str; 22] = [
     "conversation",
     "channel",
     "agent",
+    "team",
     "tags",
     "start",
     "inbound",
@@ -427,6 +428,7 @@ pub fn write_facts(
                     r.conversation.to_string(),
                     r.channel.to_string(),
                     r.agent.unwrap_or_default().to_string(),
+                    r.team.unwrap_or_default().to_string(),
                     r.tags.join(";"),
                     r.start,
                     r.inbound.to_string(),

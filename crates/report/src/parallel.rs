@@ -59,6 +59,7 @@ mod tests {
                 conversation: format!("c{i}"),
                 channel: ["email", "chat", "phone"][i % 3].into(),
                 agent: (i % 5 != 0).then(|| format!("agent {}", i % 7)),
+                team: None,
                 tags: if i % 4 == 0 {
                     vec!["retour".into()]
                 } else {

@@ -148,6 +148,7 @@ mod tests {
             conversation: id.into(),
             channel: "email".into(),
             agent: None,
+            team: None,
             tags: vec![],
             created_at: start,
             start,

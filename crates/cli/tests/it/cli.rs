@@ -43,7 +43,9 @@ fn facts_match_hand_computed_values() {
     assert_eq!(c1["resolution_business_seconds"], 3600.0);
     assert_eq!(c1["one_touch"], true);
     assert_eq!(c1["agent"], "Anna");
+    assert_eq!(c1["team"], "Webshop", "the record's team is kept");
     let c2 = &facts[1];
+    assert_eq!(c2["team"], serde_json::Value::Null);
     assert_eq!(c2["channel"], "chat");
     assert_eq!(c2["agent"], "Bob");
     assert_eq!(c2["first_response_seconds"], 90.0);

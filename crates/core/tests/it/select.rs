@@ -26,6 +26,7 @@ fn row(
         conversation: id.into(),
         channel: channel.into(),
         agent: agent.map(str::to_string),
+        team: None,
         tags: if id.starts_with('r') {
             vec!["retour".into()]
         } else {
