@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use servicemeter_core::access::workspace_name_problem;
 use servicemeter_core::config::{DEFAULT_CONFIG_TOML, config_changes};
+use servicemeter_core::filter::Filter;
 use servicemeter_core::periods::{self, Against, Preset};
 use servicemeter_core::report::{GroupBy, ReportOptions, resolve_period};
 use servicemeter_core::time::{MAX_YEAR, MIN_YEAR};
@@ -294,7 +295,7 @@ fn group_by(names: &[String]) -> Result<Vec<GroupBy>> {
         .filter(|n| !n.trim().is_empty())
         .map(|n| {
             GroupBy::parse(n).ok_or_else(|| {
-                anyhow!("--by: '{n}' is not a breakdown; use channel, agent, tag, day, week, month")
+                anyhow!("--by: '{n}' is not a breakdown; use channel, agent, team, tag, day, week, month")
             })
         })
         .collect()
@@ -490,7 +491,15 @@ async fn report(global: &GlobalArgs, args: ReportArgs) -> Result<()> {
             .map(|p| periods::custom(p, Some(now), against)),
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let report = build_report_on(threads, &facts, &config, compared, &by);
+    let filter = Filter {
+        channels: args.channels.clone(),
+        teams: args.teams.clone(),
+        agents: args.agents.clone(),
+        tags: args.tags.clone(),
+    }
+    .normalized()
+    .map_err(|e| anyhow!("--{e}"))?;
+    let report = build_report_on(threads, &facts, &config, compared, &filter, &by);
     let format = match args.format {
         ReportFormatArg::Table => ReportFormat::Table,
         ReportFormatArg::Json => ReportFormat::Json,
@@ -617,6 +626,10 @@ async fn demo(global: &GlobalArgs, args: DemoArgs) -> Result<()> {
             to: Some(last),
             period: None,
             compare: "previous".into(),
+            channels: Vec::new(),
+            teams: Vec::new(),
+            agents: Vec::new(),
+            tags: Vec::new(),
             by: vec!["channel".into(), "agent".into()],
             format: ReportFormatArg::Table,
             input: Vec::new(),

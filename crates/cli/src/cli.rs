@@ -344,7 +344,19 @@ pub struct ReportArgs {
     /// or year for those periods, else the days before) or `year` (a year earlier).
     #[arg(long, default_value = "previous")]
     pub compare: String,
-    /// Breakdowns, comma-separated: channel, agent, tag, day, week, month.
+    /// Only these channels (repeat for several: any of them).
+    #[arg(long = "channel")]
+    pub channels: Vec<String>,
+    /// Only these teams; `(no team)` for conversations without one.
+    #[arg(long = "team")]
+    pub teams: Vec<String>,
+    /// Only these agents; `(unassigned)` for conversations without one.
+    #[arg(long = "agent")]
+    pub agents: Vec<String>,
+    /// Only conversations with any of these tags; `(untagged)` for none.
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    /// Breakdowns, comma-separated: channel, agent, team, tag, day, week, month.
     #[arg(long, value_delimiter = ',')]
     pub by: Vec<String>,
     #[arg(long, value_enum, default_value = "table")]

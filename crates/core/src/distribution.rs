@@ -4,6 +4,7 @@
 use jiff::tz::TimeZone;
 
 use crate::calendar::WeekSchedule;
+use crate::filter::Filter;
 use crate::table::FactTable;
 
 /// Upper bounds (exclusive, seconds) of the first-response buckets; the last bucket is open.
@@ -27,14 +28,25 @@ fn in_period(table: &FactTable, i: usize, start_between: Option<(i64, i64)>) -> 
     })
 }
 
+/// The rows in the period that pass the filter.
+fn counted<'t>(
+    table: &'t FactTable,
+    start_between: Option<(i64, i64)>,
+    filter: &Filter,
+) -> impl Iterator<Item = usize> + 't {
+    let rows = filter.rows_of(table);
+    (0..table.len()).filter(move |&i| in_period(table, i, start_between) && rows.keeps(i))
+}
+
 /// First responses (business time) per bucket: bucket `k` holds values below
 /// `FIRST_RESPONSE_BUCKET_BOUNDS[k]` and at or above the bound before it.
-pub fn first_response_buckets(table: &FactTable, start_between: Option<(i64, i64)>) -> [u64; 7] {
+pub fn first_response_buckets(
+    table: &FactTable,
+    start_between: Option<(i64, i64)>,
+    filter: &Filter,
+) -> [u64; 7] {
     let mut counts = [0u64; 7];
-    for i in 0..table.len() {
-        if !in_period(table, i, start_between) {
-            continue;
-        }
+    for i in counted(table, start_between, filter) {
         if let Some(ms) = table.numbers(i).first_response_business_millis {
             let seconds = ms / 1000;
             let k = FIRST_RESPONSE_BUCKET_BOUNDS
@@ -51,13 +63,11 @@ pub fn first_response_buckets(table: &FactTable, start_between: Option<(i64, i64
 pub fn arrivals_by_weekday_hour(
     table: &FactTable,
     start_between: Option<(i64, i64)>,
+    filter: &Filter,
     tz: &TimeZone,
 ) -> [[u64; 24]; 7] {
     let mut grid = [[0u64; 24]; 7];
-    for i in 0..table.len() {
-        if !in_period(table, i, start_between) {
-            continue;
-        }
+    for i in counted(table, start_between, filter) {
         let Ok(t) = jiff::Timestamp::from_millisecond(table.start(i)) else {
             continue;
         };
@@ -130,9 +140,12 @@ mod tests {
             row("2024-03-04T08:00:00Z", Some(86_400)),
             row("2024-03-04T08:00:00Z", None),
         ]);
-        assert_eq!(first_response_buckets(&table, None), [2, 1, 0, 1, 1, 0, 1]);
         assert_eq!(
-            first_response_buckets(&table, Some((0, 1))),
+            first_response_buckets(&table, None, &Filter::default()),
+            [2, 1, 0, 1, 1, 0, 1]
+        );
+        assert_eq!(
+            first_response_buckets(&table, Some((0, 1)), &Filter::default()),
             [0; 7],
             "outside the period"
         );
@@ -148,7 +161,7 @@ mod tests {
             row("2024-03-31T08:30:00Z", None),
             row("2024-03-31T08:59:59Z", None),
         ]);
-        let grid = arrivals_by_weekday_hour(&table, None, &tz);
+        let grid = arrivals_by_weekday_hour(&table, None, &Filter::default(), &tz);
         assert_eq!(grid[0][9], 1);
         assert_eq!(grid[6][10], 2);
         assert_eq!(grid.iter().flatten().sum::<u64>(), 3);

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::config::{Targets, WorkspaceConfig};
 use crate::facts::ConversationFacts;
 use crate::facts::FactNumbers;
+use crate::filter::Filter;
 use crate::stats::{mean, percent, percentile};
 use crate::table::{FactTable, NO_NAME};
 
@@ -17,12 +18,15 @@ use crate::table::{FactTable, NO_NAME};
 pub const UNASSIGNED: &str = "(unassigned)";
 /// The key used for conversations without tags.
 pub const UNTAGGED: &str = "(untagged)";
+/// The key used for conversations without a team.
+pub const NO_TEAM: &str = "(no team)";
 
 /// A breakdown of the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum GroupBy {
     Channel,
     Agent,
+    Team,
     Tag,
     Day,
     Week,
@@ -30,11 +34,12 @@ pub enum GroupBy {
 }
 
 impl GroupBy {
-    /// Parses `channel`, `agent`, `tag`, `day`, `week` or `month`.
+    /// Parses `channel`, `agent`, `team`, `tag`, `day`, `week` or `month`.
     pub fn parse(text: &str) -> Option<GroupBy> {
         Some(match text.trim() {
             "channel" => GroupBy::Channel,
             "agent" => GroupBy::Agent,
+            "team" => GroupBy::Team,
             "tag" => GroupBy::Tag,
             "day" => GroupBy::Day,
             "week" => GroupBy::Week,
@@ -48,6 +53,7 @@ impl GroupBy {
         match self {
             GroupBy::Channel => "by_channel",
             GroupBy::Agent => "by_agent",
+            GroupBy::Team => "by_team",
             GroupBy::Tag => "by_tag",
             GroupBy::Day => "by_day",
             GroupBy::Week => "by_week",
@@ -425,6 +431,9 @@ pub struct Report {
     pub previous: Option<PeriodSummary>,
     pub by_channel: BTreeMap<String, Summary>,
     pub by_agent: BTreeMap<String, Summary>,
+    /// By the conversation's team, `(no team)` for none (only when asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_team: Option<BTreeMap<String, Summary>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub by_tag: Option<BTreeMap<String, Summary>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -442,6 +451,7 @@ impl Report {
         match by {
             GroupBy::Channel => Some(&self.by_channel),
             GroupBy::Agent => Some(&self.by_agent),
+            GroupBy::Team => self.by_team.as_ref(),
             GroupBy::Tag => self.by_tag.as_ref(),
             GroupBy::Day => self.by_day.as_ref(),
             GroupBy::Week => self.by_week.as_ref(),
@@ -567,6 +577,7 @@ pub struct ReportPlan<'a> {
     targets_by_name: Vec<i64>,
     wanted: Vec<GroupBy>,
     needs_date: bool,
+    filter: Filter,
 }
 
 /// The aggregates of some rows of a report.
@@ -622,7 +633,14 @@ impl<'a> ReportPlan<'a> {
             targets_by_name,
             wanted,
             needs_date,
+            filter: Filter::default(),
         }
+    }
+
+    /// The plan for the conversations that pass `filter` only (both periods, every breakdown).
+    pub fn with_filter(mut self, filter: &Filter) -> ReportPlan<'a> {
+        self.filter = filter.clone();
+        self
     }
 
     /// The table the plan reads.
@@ -641,7 +659,12 @@ impl<'a> ReportPlan<'a> {
             .iter()
             .map(|b| (*b, Groups::default()))
             .collect();
+        let filter = self.filter.rows_of(table);
+        let filtered = !filter.keeps_all();
         for i in rows {
+            if filtered && !filter.keeps(i) {
+                continue;
+            }
             let start = table.start(i);
             let n = table.numbers(i);
             let target = self.targets_by_name[table.channel_index(i) as usize];
@@ -662,6 +685,7 @@ impl<'a> ReportPlan<'a> {
                 match group {
                     GroupBy::Channel => acc.add_name(table.channel_index(i), &n, target),
                     GroupBy::Agent => acc.add_name(table.agent_index(i), &n, target),
+                    GroupBy::Team => acc.add_name(table.team_index(i), &n, target),
                     GroupBy::Tag => {
                         let tags = table.tags(i);
                         if tags.is_empty() {
@@ -700,10 +724,10 @@ impl<'a> ReportPlan<'a> {
         let mut finished: BTreeMap<GroupBy, BTreeMap<String, Summary>> = groups
             .into_iter()
             .map(|(by, g)| {
-                let none_label = if by == GroupBy::Tag {
-                    UNTAGGED
-                } else {
-                    UNASSIGNED
+                let none_label = match by {
+                    GroupBy::Tag => UNTAGGED,
+                    GroupBy::Team => NO_TEAM,
+                    _ => UNASSIGNED,
                 };
                 (by, g.finish(self.table, none_label))
             })
@@ -721,6 +745,7 @@ impl<'a> ReportPlan<'a> {
             summary,
             by_channel: finished.remove(&GroupBy::Channel).unwrap_or_default(),
             by_agent: finished.remove(&GroupBy::Agent).unwrap_or_default(),
+            by_team: finished.remove(&GroupBy::Team),
             by_tag: finished.remove(&GroupBy::Tag),
             by_day: finished.remove(&GroupBy::Day),
             by_week: finished.remove(&GroupBy::Week),

@@ -4,7 +4,8 @@
 
 use crate::config::WorkspaceConfig;
 use crate::facts::FactNumbers;
-use crate::table::{FactTable, NO_NAME};
+use crate::filter::Filter;
+use crate::table::FactTable;
 
 fn value_of<T: Copy>(names: &[(&'static str, T)], name: &str) -> Option<T> {
     names.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
@@ -19,8 +20,9 @@ fn name_of<T: PartialEq>(names: &[(&'static str, T)], value: T) -> &'static str 
 }
 
 /// The condition of a figure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Subset {
+    #[default]
     All,
     /// Inbound with a first response.
     Answered,
@@ -119,31 +121,13 @@ impl SortKey {
 }
 
 /// Which rows to list.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Selection {
     /// Start in `[from, to)` (UTC ms), as the report's period.
     pub start_between: Option<(i64, i64)>,
-    pub channel: Option<String>,
-    /// `Some(None)`: conversations without an agent.
-    pub agent: Option<Option<String>>,
-    pub tag: Option<String>,
+    /// Channels, teams, agents and tags, as the report's filter.
+    pub filter: Filter,
     pub subset: Subset,
-}
-
-impl Default for Selection {
-    fn default() -> Selection {
-        Selection {
-            start_between: None,
-            channel: None,
-            agent: None,
-            tag: None,
-            subset: Subset::All,
-        }
-    }
-}
-
-fn name_index(table: &FactTable, name: &str) -> Option<u32> {
-    (0..table.names_len() as u32).find(|&i| table.name(i) == name)
 }
 
 /// Rows of `table` in the selection, ordered by `sort` (rows without a value last), ties by
@@ -155,14 +139,7 @@ pub fn select(
     sort: SortKey,
     descending: bool,
 ) -> Vec<usize> {
-    // A name that is not in the table matches nothing.
-    let lookup = |name: &Option<String>| name.as_deref().map(|n| name_index(table, n));
-    let channel = lookup(&selection.channel);
-    let tag = lookup(&selection.tag);
-    let agent = selection
-        .agent
-        .as_ref()
-        .map(|a| a.as_deref().map_or(Some(NO_NAME), |n| name_index(table, n)));
+    let filter = selection.filter.rows_of(table);
     let targets = table.first_response_targets(&config.targets);
     let mut rows: Vec<usize> = (0..table.len())
         .filter(|&i| {
@@ -172,15 +149,7 @@ pub fn select(
                     return false;
                 }
             }
-            if channel.is_some_and(|c| c != Some(table.channel_index(i))) {
-                return false;
-            }
-            if agent.is_some_and(|a| a != Some(table.agent_index(i))) {
-                return false;
-            }
-            if let Some(tag) = tag
-                && !tag.is_some_and(|t| table.tags(i).contains(&t))
-            {
+            if !filter.keeps(i) {
                 return false;
             }
             let channel = table.channel_index(i);

@@ -156,6 +156,11 @@ impl FactTable {
         &self.names[index as usize]
     }
 
+    /// The dictionary index of a name, when the table holds it.
+    pub fn name_index_of(&self, name: &str) -> Option<u32> {
+        self.name_index.get(name).copied()
+    }
+
     /// Number of dictionary names (channel, agent and tag names together).
     pub fn names_len(&self) -> usize {
         self.names.len()

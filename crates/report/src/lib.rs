@@ -252,6 +252,7 @@ fn write_table(out: &mut dyn Write, report: &Report, by: &[GroupBy]) -> io::Resu
         let title = match group {
             GroupBy::Channel => "channel",
             GroupBy::Agent => "agent",
+            GroupBy::Team => "team",
             GroupBy::Tag => "tag",
             GroupBy::Day => "day",
             GroupBy::Week => "week",

@@ -1,6 +1,7 @@
 //! Core's report kernel on several threads: the caller (the CLI, the server) decides how many;
 //! core itself never starts one.
 
+use servicemeter_core::filter::Filter;
 use servicemeter_core::periods::Compared;
 use servicemeter_core::report::GroupBy;
 use servicemeter_core::{FactTable, Report, ReportPlan, WorkspaceConfig};
@@ -16,9 +17,10 @@ pub fn build_report_on(
     table: &FactTable,
     config: &WorkspaceConfig,
     compared: Option<Compared>,
+    filter: &Filter,
     by: &[GroupBy],
 ) -> Report {
-    let plan = ReportPlan::new(table, config, compared, by);
+    let plan = ReportPlan::new(table, config, compared, by).with_filter(filter);
     let threads = threads.min(table.len() / ROWS_PER_THREAD_AT_LEAST).max(1);
     if threads == 1 {
         return plan.finish(plan.aggregate(0..table.len()));
@@ -109,6 +111,7 @@ mod tests {
                 &table,
                 &config,
                 period.map(Compared::with_previous),
+                &Filter::default(),
                 &by,
             ))
             .unwrap();

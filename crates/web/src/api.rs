@@ -65,10 +65,12 @@ pub async fn report<S: Store + Accounts>(
     caller: Caller,
     Path(name): Path<String>,
     Query(query): Query<ReportQuery>,
+    filter: data::FilterQuery,
 ) -> Result<Response, WebError> {
     let access = workspace_access(&*state.store, &caller, &name).await?;
     let by = data::group_by(query.by.as_deref())?;
-    let (report, _) = data::report(&state, &access.workspace, &query.period, &by).await?;
+    let (report, _) =
+        data::report(&state, &access.workspace, &query.period, &filter.0, &by).await?;
     if access.role == Role::Agent {
         let own = access.agent_name.clone().unwrap_or_default();
         let mut own_report = (*report).clone();

@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use servicemeter_core::access::Role;
+use servicemeter_core::filter::Filter;
 use servicemeter_core::model::Author;
 use servicemeter_core::report::local_date;
 use servicemeter_core::select::{Selection, SortKey, Subset, select};
@@ -16,7 +17,7 @@ use servicemeter_report::svg::{self, Mark};
 use servicemeter_store::{Accounts, Store};
 
 use crate::auth::{Access, Caller, SignedIn, workspace_access};
-use crate::data::{self, PeriodQuery};
+use crate::data::{self, FilterQuery, PeriodQuery};
 use crate::error::WebError;
 use crate::format;
 use crate::i18n::Lang;
@@ -31,11 +32,6 @@ pub const PER_PAGE: usize = 50;
 pub struct ListQuery {
     #[serde(flatten)]
     pub period: PeriodQuery,
-    pub channel: Option<String>,
-    pub agent: Option<String>,
-    /// `1`: conversations without an agent.
-    pub unassigned: Option<String>,
-    pub tag: Option<String>,
     pub subset: Option<String>,
     pub sort: Option<String>,
     /// `1`: largest first.
@@ -66,6 +62,7 @@ async fn list<S: Store>(
     state: &AppState<S>,
     access: &Access,
     query: &ListQuery,
+    filter: &Filter,
 ) -> Result<Listed, WebError> {
     if !access.role.sees_conversations() {
         return Err(WebError::Forbidden);
@@ -90,20 +87,14 @@ async fn list<S: Store>(
             ))
         })?,
     };
-    let mut agent = if query.unassigned.as_deref() == Some("1") {
-        Some(None)
-    } else {
-        non_empty(&query.agent).map(Some)
-    };
+    let mut filter = filter.clone();
     if !access.role.sees_all_conversations() {
         // Agents see their own conversations only.
-        agent = Some(Some(access.agent_name.clone().unwrap_or_default()));
+        filter.agents = vec![access.agent_name.clone().unwrap_or_default()];
     }
     let selection = Selection {
         start_between: period.map(|p| p.bounds(&config.timezone)),
-        channel: non_empty(&query.channel).map(|c| c.to_lowercase()),
-        agent,
-        tag: non_empty(&query.tag),
+        filter,
         subset,
     };
     let descending = query.desc.as_deref() == Some("1");
@@ -175,24 +166,16 @@ struct ListPage {
 }
 
 /// The query string of a list query without `page`, `sort` and `desc`.
-fn filter_qs(query: &ListQuery, period: Option<servicemeter_core::report::Period>) -> String {
+fn filter_qs(
+    query: &ListQuery,
+    filter: &FilterQuery,
+    period: Option<servicemeter_core::report::Period>,
+) -> String {
     // A preset stays a preset, so that the link moves on with the clock.
-    let mut parts: Vec<String> = Some(query.period.link(period))
-        .filter(|l| !l.is_empty())
-        .into_iter()
-        .collect();
-    for (key, value) in [
-        ("channel", &query.channel),
-        ("agent", &query.agent),
-        ("unassigned", &query.unassigned),
-        ("tag", &query.tag),
-        ("subset", &query.subset),
-    ] {
-        if let Some(v) = non_empty(value) {
-            parts.push(format!("{key}={}", query_value(&v)));
-        }
-    }
-    parts.join("&")
+    let subset = non_empty(&query.subset)
+        .map(|v| format!("subset={}", query_value(&v)))
+        .unwrap_or_default();
+    data::join_query(&[&query.period.link(period), &filter.link(), &subset])
 }
 
 pub async fn list_page<S: Store + Accounts>(
@@ -201,13 +184,14 @@ pub async fn list_page<S: Store + Accounts>(
     signed_in: SignedIn,
     Path(name): Path<String>,
     Query(query): Query<ListQuery>,
+    filter: FilterQuery,
 ) -> Result<Response, WebError> {
     let access =
         workspace_access(&*state.store, &Caller::User(signed_in.user.clone()), &name).await?;
-    let listed = list(&state, &access, &query).await?;
+    let listed = list(&state, &access, &query, &filter.0).await?;
     let t = lang.texts();
     let ws = &access.workspace.name;
-    let filters = filter_qs(&query, listed.period);
+    let filters = filter_qs(&query, &filter, listed.period);
     let base = format!("/w/{ws}/conversations?{filters}");
     let order = |sort: SortKey, desc: bool| {
         format!("&sort={}{}", sort.name(), if desc { "&desc=1" } else { "" })
@@ -307,9 +291,10 @@ pub async fn list_api<S: Store + Accounts>(
     caller: Caller,
     Path(name): Path<String>,
     Query(query): Query<ListQuery>,
+    filter: FilterQuery,
 ) -> Result<Response, WebError> {
     let access = workspace_access(&*state.store, &caller, &name).await?;
-    let listed = list(&state, &access, &query).await?;
+    let listed = list(&state, &access, &query, &filter.0).await?;
     let facts: Vec<ConversationFacts> = listed
         .page_rows()
         .iter()

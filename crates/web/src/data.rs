@@ -7,6 +7,7 @@ use std::sync::Arc;
 use jiff::civil::Date;
 use serde::Deserialize;
 use servicemeter_core::config::DEFAULT_CONFIG_TOML;
+use servicemeter_core::filter::Filter;
 use servicemeter_core::periods::{self, Against, Compared, Preset};
 use servicemeter_core::report::{GroupBy, Period, ReportOptions, local_date, resolve_period};
 use servicemeter_core::time::{MAX_YEAR, MIN_YEAR};
@@ -25,6 +26,7 @@ pub struct ReportKey {
     version: i64,
     /// The period and its comparison; a running one moves on each minute.
     period: Option<Compared>,
+    filter: Filter,
     by: Vec<&'static str>,
 }
 
@@ -256,6 +258,71 @@ impl PeriodQuery {
     }
 }
 
+/// The filter part of a query: `channel`, `team`, `agent` and `tag`, each repeatable (several
+/// values of one kind are alternatives), and `unassigned=1` (the older spelling of
+/// `agent=(unassigned)`). Read from the raw query, where a form's checkboxes repeat a key.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FilterQuery(pub Filter);
+
+impl FilterQuery {
+    /// The filter of a raw query string.
+    pub fn parse(query: Option<&str>) -> Result<FilterQuery, WebError> {
+        let mut filter = Filter::default();
+        for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            let list = match key.as_ref() {
+                "channel" => &mut filter.channels,
+                "team" => &mut filter.teams,
+                "agent" => &mut filter.agents,
+                "tag" => &mut filter.tags,
+                "unassigned" if value == "1" => {
+                    filter
+                        .agents
+                        .push(servicemeter_core::report::UNASSIGNED.into());
+                    continue;
+                }
+                _ => continue,
+            };
+            list.push(value.into_owned());
+        }
+        filter
+            .normalized()
+            .map(FilterQuery)
+            .map_err(|e| WebError::BadRequest(e.to_string()))
+    }
+
+    /// The query string that gives this filter again (`channel=chat&channel=email&…`).
+    pub fn link(&self) -> String {
+        let mut out = form_urlencoded::Serializer::new(String::new());
+        for (kind, values) in self.0.kinds() {
+            for v in values {
+                out.append_pair(kind, v);
+            }
+        }
+        out.finish()
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for FilterQuery {
+    type Rejection = WebError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<FilterQuery, WebError> {
+        FilterQuery::parse(parts.uri.query())
+    }
+}
+
+/// Joins query-string parts, leaving out empty ones.
+pub fn join_query(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// Breakdowns from a comma-separated `by` parameter.
 pub fn group_by(by: Option<&str>) -> Result<Vec<GroupBy>, WebError> {
     by.unwrap_or("")
@@ -265,7 +332,7 @@ pub fn group_by(by: Option<&str>) -> Result<Vec<GroupBy>, WebError> {
         .map(|n| {
             GroupBy::parse(n).ok_or_else(|| {
                 WebError::BadRequest(format!(
-                    "by: '{n}' is not a breakdown; use channel, agent, tag, day, week, month"
+                    "by: '{n}' is not a breakdown; use channel, agent, team, tag, day, week, month"
                 ))
             })
         })
@@ -278,10 +345,12 @@ pub async fn report<S: Store>(
     state: &AppState<S>,
     workspace: &Workspace,
     query: &PeriodQuery,
+    filter: &Filter,
     by: &[GroupBy],
 ) -> Result<(Arc<Report>, WorkspaceConfig), WebError> {
-    let (key, facts, config) = key_for(state, workspace, query, by).await?;
+    let (key, facts, config) = key_for(state, workspace, query, filter, by).await?;
     let period = key.period;
+    let filter = key.filter.clone();
     let by = by.to_vec();
     let for_report = config.clone();
     let threads = state.report_threads;
@@ -290,7 +359,7 @@ pub async fn report<S: Store>(
         .get_or_try_init(key, async move {
             // Aggregation is CPU work: off the async workers, on the server's report threads.
             tokio::task::spawn_blocking(move || {
-                build_report_on(threads, &facts, &for_report, period, &by)
+                build_report_on(threads, &facts, &for_report, period, &filter, &by)
             })
             .await
             .map_err(|e| WebError::Internal(e.into()))
@@ -304,9 +373,11 @@ pub async fn distributions<S: Store>(
     state: &AppState<S>,
     workspace: &Workspace,
     query: &PeriodQuery,
+    filter: &Filter,
 ) -> Result<Arc<Distributions>, WebError> {
-    let (key, facts, config) = key_for(state, workspace, query, &[]).await?;
+    let (key, facts, config) = key_for(state, workspace, query, filter, &[]).await?;
     let bounds = key.period.map(|c| c.period.bounds(&config.timezone));
+    let filter = key.filter.clone();
     state
         .distributions
         .get_or_try_init(key, async move {
@@ -314,10 +385,11 @@ pub async fn distributions<S: Store>(
                 arrivals: servicemeter_core::distribution::arrivals_by_weekday_hour(
                     &facts,
                     bounds,
+                    &filter,
                     &config.timezone,
                 ),
                 first_response_buckets: servicemeter_core::distribution::first_response_buckets(
-                    &facts, bounds,
+                    &facts, bounds, &filter,
                 ),
             })
             .await
@@ -330,6 +402,7 @@ async fn key_for<S: Store>(
     state: &AppState<S>,
     workspace: &Workspace,
     query: &PeriodQuery,
+    filter: &Filter,
     by: &[GroupBy],
 ) -> Result<(ReportKey, Arc<FactTable>, WorkspaceConfig), WebError> {
     let config = config(workspace)?;
@@ -340,6 +413,7 @@ async fn key_for<S: Store>(
         workspace: workspace.id.0,
         version,
         period,
+        filter: filter.clone(),
         by: by.iter().map(|b| b.field()).collect(),
     };
     Ok((key, facts, config))

@@ -9,6 +9,7 @@ use servicemeter_core::Report;
 use servicemeter_core::access::Role;
 use servicemeter_core::coaching::{AgentFlag, agent_flags, faq_candidates};
 use servicemeter_core::distribution::{FIRST_RESPONSE_BUCKET_LABELS, open_hours_grid};
+use servicemeter_core::filter::Filter;
 use servicemeter_core::headline::Figure;
 use servicemeter_core::periods::{Against, Preset};
 use servicemeter_core::report::{GroupBy, Period, Summary};
@@ -16,7 +17,7 @@ use servicemeter_report::svg::{self, Bar};
 use servicemeter_store::{Accounts, Store};
 
 use crate::auth::{Caller, SignedIn, workspace_access};
-use crate::data::{self, PeriodQuery};
+use crate::data::{self, FilterQuery, PeriodQuery};
 use crate::error::WebError;
 use crate::format;
 use crate::i18n::Lang;
@@ -37,9 +38,54 @@ pub fn query_value(text: &str) -> String {
     out
 }
 
-fn drill_link(base: Option<&str>, key: &str, value: &str) -> String {
-    base.map(|b| format!("{b}&{key}={}", query_value(value)))
-        .unwrap_or_default()
+/// Links to the conversations behind a figure: the period and the filter of the page.
+pub struct Drill {
+    /// `/w/{ws}/conversations?` and the period.
+    base: String,
+    filter: Filter,
+}
+
+impl Drill {
+    pub fn new(workspace: &str, period_qs: &str, filter: &Filter) -> Drill {
+        Drill {
+            base: format!("/w/{workspace}/conversations?{period_qs}"),
+            filter: filter.clone(),
+        }
+    }
+
+    /// The list of every conversation of the page.
+    pub fn all(&self) -> String {
+        self.with(&self.filter)
+    }
+
+    /// The list narrowed to one value of a kind (a table's row): that value replaces what
+    /// the filter chose of its kind.
+    pub fn narrowed(&self, kind: &str, value: &str) -> String {
+        let mut filter = self.filter.clone();
+        let one = vec![value.to_string()];
+        match kind {
+            "channel" => filter.channels = one,
+            "team" => filter.teams = one,
+            "agent" => filter.agents = one,
+            _ => filter.tags = one,
+        }
+        self.with(&filter)
+    }
+
+    fn with(&self, filter: &Filter) -> String {
+        let filter = FilterQuery(filter.clone()).link();
+        if filter.is_empty() {
+            self.base.clone()
+        } else if self.base.ends_with('?') {
+            format!("{}{filter}", self.base)
+        } else {
+            format!("{}&{filter}", self.base)
+        }
+    }
+}
+
+fn drill_link(drill: Option<&Drill>, kind: &str, value: &str) -> String {
+    drill.map(|d| d.narrowed(kind, value)).unwrap_or_default()
 }
 
 /// One figure of the overview.
@@ -64,7 +110,7 @@ struct TileSpec {
     detail: String,
 }
 
-fn tile(spec: TileSpec, report: &Report, lang: Lang, drill_base: Option<&str>) -> Tile {
+fn tile(spec: TileSpec, report: &Report, lang: Lang, drill: Option<&Drill>) -> Tile {
     let (now, before) = (
         &report.summary,
         report.previous.as_ref().map(|p| &p.summary),
@@ -91,8 +137,12 @@ fn tile(spec: TileSpec, report: &Report, lang: Lang, drill_base: Option<&str>) -
         .join("; ");
     Tile {
         label: spec.label,
-        href: drill_base
-            .map(|base| format!("{base}&subset={}&sort={}", subset.name(), sort.name()))
+        href: drill
+            .map(|d| {
+                let all = d.all();
+                let sep = if all.ends_with('?') { "" } else { "&" };
+                format!("{all}{sep}subset={}&sort={}", subset.name(), sort.name())
+            })
             .unwrap_or_default(),
         value: format::value(kind, figure.value(now), lang),
         detail,
@@ -110,7 +160,7 @@ fn tile(spec: TileSpec, report: &Report, lang: Lang, drill_base: Option<&str>) -
 }
 
 /// The overview's figures, in order.
-fn tiles(report: &Report, lang: Lang, drill_base: Option<&str>) -> Vec<Tile> {
+fn tiles(report: &Report, lang: Lang, drill: Option<&Drill>) -> Vec<Tile> {
     let t = lang.texts();
     let s = &report.summary;
     let responses = |n: u64| format!("{} {}", format::count(n), t.responses);
@@ -150,7 +200,7 @@ fn tiles(report: &Report, lang: Lang, drill_base: Option<&str>) -> Vec<Tile> {
     ];
     specs
         .into_iter()
-        .map(|spec| tile(spec, report, lang, drill_base))
+        .map(|spec| tile(spec, report, lang, drill))
         .collect()
 }
 
@@ -168,7 +218,7 @@ struct ChannelRow {
     turns: String,
 }
 
-fn channel_rows(report: &Report, lang: Lang, drill_base: Option<&str>) -> Vec<ChannelRow> {
+fn channel_rows(report: &Report, lang: Lang, drill: Option<&Drill>) -> Vec<ChannelRow> {
     report
         .by_channel
         .iter()
@@ -178,7 +228,7 @@ fn channel_rows(report: &Report, lang: Lang, drill_base: Option<&str>) -> Vec<Ch
             let shown = |f: Figure| format::value(f.kind(), f.value(s), lang);
             ChannelRow {
                 name: name.clone(),
-                href: drill_link(drill_base, "channel", name),
+                href: drill_link(drill, "channel", name),
                 conversations: shown(Figure::Conversations),
                 first_response: shown(Figure::FirstResponseMedian),
                 target: format::duration(Some(target)),
@@ -201,6 +251,99 @@ pub struct Choice {
     pub key: &'static str,
     pub label: &'static str,
     pub active: bool,
+}
+
+/// One kind of the filter bar (channel, team, agent, tag) with its choices.
+pub struct FilterChoice {
+    /// The query key.
+    pub kind: &'static str,
+    pub label: &'static str,
+    /// What is chosen, in words ("chat, email" or "alle").
+    pub summary: String,
+    pub options: Vec<FilterOption>,
+}
+
+/// A value of the filter bar.
+pub struct FilterOption {
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
+}
+
+/// How a name reads: the labels for "none" in the reader's language.
+pub fn name_label(name: &str, lang: Lang) -> String {
+    let t = lang.texts();
+    match name {
+        servicemeter_core::report::UNASSIGNED => t.unassigned.to_string(),
+        servicemeter_core::report::NO_TEAM => t.no_team.to_string(),
+        servicemeter_core::report::UNTAGGED => t.untagged.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The filter bar: per kind, the names that have conversations in the period (from the
+/// unfiltered report) and those chosen, the chosen ones checked.
+pub fn filter_bar(all: &Report, filter: &Filter, lang: Lang) -> Vec<FilterChoice> {
+    let t = lang.texts();
+    let empty = Default::default();
+    let names = |kind: &str| -> Vec<String> {
+        match kind {
+            "channel" => all.by_channel.keys().cloned().collect(),
+            "team" => all
+                .by_team
+                .as_ref()
+                .unwrap_or(&empty)
+                .keys()
+                .cloned()
+                .collect(),
+            "agent" => all.by_agent.keys().cloned().collect(),
+            _ => all
+                .by_tag
+                .as_ref()
+                .unwrap_or(&empty)
+                .keys()
+                .cloned()
+                .collect(),
+        }
+    };
+    filter
+        .kinds()
+        .into_iter()
+        .map(|(kind, chosen)| {
+            let mut values = names(kind);
+            values.extend(chosen.iter().cloned());
+            values.sort();
+            values.dedup();
+            let label = match kind {
+                "channel" => t.channel,
+                "team" => t.team,
+                "agent" => t.agent,
+                _ => t.topic,
+            };
+            let summary = if chosen.is_empty() {
+                t.any.to_string()
+            } else {
+                chosen
+                    .iter()
+                    .map(|c| name_label(c, lang))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            FilterChoice {
+                kind,
+                label,
+                summary,
+                options: values
+                    .into_iter()
+                    .map(|value| FilterOption {
+                        label: name_label(&value, lang),
+                        checked: chosen.contains(&value),
+                        value,
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
 }
 
 /// The label of a preset in the reader's language.
@@ -471,6 +614,12 @@ struct OverviewPage {
     to: String,
     presets: Vec<Choice>,
     comparisons: Vec<Choice>,
+    filters: Vec<FilterChoice>,
+    filtered: bool,
+    /// The page without its filter.
+    unfiltered_href: String,
+    /// "vorige periode" or "een jaar eerder", before a tile's earlier value.
+    compared_word: &'static str,
     has_data: bool,
     tiles: Vec<Tile>,
     channels: Vec<ChannelRow>,
@@ -486,19 +635,35 @@ pub async fn overview<S: Store + Accounts>(
     signed_in: SignedIn,
     Path(name): Path<String>,
     Query(query): Query<PeriodQuery>,
+    filter: FilterQuery,
 ) -> Result<Response, WebError> {
     let caller = Caller::User(signed_in.user.clone());
     let access = workspace_access(&*state.store, &caller, &name).await?;
     let query = query.or_last_7_days();
-    let by = [GroupBy::Tag, GroupBy::Day];
-    let (report, config) = data::report(&state, &access.workspace, &query, &by).await?;
-    let distributions = data::distributions(&state, &access.workspace, &query).await?;
+    let mut filter = filter;
+    if access.role == Role::Agent {
+        // An agent sees the team's figures beside their own, never a colleague's alone.
+        filter.0.agents.clear();
+    }
+    let by = [GroupBy::Team, GroupBy::Tag, GroupBy::Day];
+    let (report, config) = data::report(&state, &access.workspace, &query, &filter.0, &by).await?;
+    // The filter bar offers what the period holds without the filter (the same report when
+    // nothing is filtered).
+    let all = if filter.0.is_empty() {
+        report.clone()
+    } else {
+        data::report(&state, &access.workspace, &query, &Filter::default(), &by)
+            .await?
+            .0
+    };
+    let distributions = data::distributions(&state, &access.workspace, &query, &filter.0).await?;
     let t = lang.texts();
     let ws = &access.workspace.name;
-    let period_qs = query.link(report.period);
-    let list = format!("/w/{ws}/conversations?{period_qs}");
+    let period_only = query.link(report.period);
+    let period_qs = data::join_query(&[&period_only, &filter.link()]);
+    let drill = Drill::new(ws, &period_only, &filter.0);
     // Viewers see figures only; the others may open the conversations behind them.
-    let drill = access.role.sees_conversations().then_some(list.as_str());
+    let drill = access.role.sees_conversations().then_some(&drill);
     let (presets, comparisons) = period_choices(&query, lang);
     let mut agents = vec![agent_row(
         t.team,
@@ -513,10 +678,8 @@ pub async fn overview<S: Store + Accounts>(
         if access.role == Role::Agent && Some(agent.as_str()) != own {
             continue;
         }
-        let href = if agent == "(unassigned)" {
-            drill
-                .map(|b| format!("{b}&unassigned=1"))
-                .unwrap_or_default()
+        let href = if agent == servicemeter_core::report::UNASSIGNED {
+            drill_link(drill, "agent", agent)
         } else {
             format!("/w/{ws}/agents/{}?{period_qs}", query_value(agent))
         };
@@ -554,13 +717,24 @@ pub async fn overview<S: Store + Accounts>(
         to: report.period.map(|p| p.to.to_string()).unwrap_or_default(),
         presets,
         comparisons,
+        filters: filter_bar(&all, &filter.0, lang)
+            .into_iter()
+            // Colleagues' names are not an agent's to choose from.
+            .filter(|f| !(f.kind == "agent" && access.role == Role::Agent))
+            .collect(),
+        filtered: !filter.0.is_empty(),
+        unfiltered_href: format!("/w/{ws}?{period_only}"),
+        compared_word: match report.previous.as_ref().map(|p| p.against) {
+            Some(Against::YearEarlier) => t.year_earlier,
+            _ => t.previous_period,
+        },
         has_data: report.summary.conversations > 0,
         tiles: tiles(&report, lang, drill),
         channels: channel_rows(&report, lang, drill),
         agents,
         topics,
         charts,
-        conversations_href: drill.map(str::to_string).unwrap_or_default(),
+        conversations_href: drill.map(Drill::all).unwrap_or_default(),
     })?
     .into_response())
 }
@@ -591,6 +765,7 @@ pub async fn agent<S: Store + Accounts>(
     signed_in: SignedIn,
     Path((name, agent)): Path<(String, String)>,
     Query(query): Query<PeriodQuery>,
+    filter: FilterQuery,
 ) -> Result<Response, WebError> {
     let caller = Caller::User(signed_in.user.clone());
     let access = workspace_access(&*state.store, &caller, &name).await?;
@@ -598,7 +773,12 @@ pub async fn agent<S: Store + Accounts>(
         return Err(WebError::NotFound);
     }
     let query = query.or_last_7_days();
-    let (report, _) = data::report(&state, &access.workspace, &query, &[]).await?;
+    // The agent is the page's own choice; the team beside them is filtered like them.
+    let filter = Filter {
+        agents: Vec::new(),
+        ..filter.0
+    };
+    let (report, _) = data::report(&state, &access.workspace, &query, &filter, &[]).await?;
     let own = report.by_agent.get(&agent).ok_or(WebError::NotFound)?;
     let team = &report.summary;
     let t = lang.texts();
@@ -638,10 +818,7 @@ pub async fn agent<S: Store + Accounts>(
             .map(|f| flag_text(f, lang))
             .collect(),
         conversations_href: if access.role.sees_conversations() {
-            format!(
-                "/w/{ws}/conversations?{period_qs}&agent={}",
-                query_value(&agent)
-            )
+            Drill::new(ws, &period_qs, &filter).narrowed("agent", &agent)
         } else {
             String::new()
         },

@@ -319,7 +319,7 @@ pub async fn home<S: Store + Accounts>(
     let mut workspaces = Vec::new();
     let week = PeriodQuery::last_7_days();
     for (workspace, membership) in state.store.memberships_of(signed_in.user.id).await? {
-        let (report, _) = data::report(&state, &workspace, &week, &[]).await?;
+        let (report, _) = data::report(&state, &workspace, &week, &Default::default(), &[]).await?;
         let s = &report.summary;
         workspaces.push(WorkspaceRow {
             name: workspace.name,

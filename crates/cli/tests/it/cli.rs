@@ -945,3 +945,32 @@ fn report_compares_with_a_year_earlier_and_takes_named_periods() {
         "--period and --from exclude each other"
     );
 }
+
+/// `report --channel/--team/--agent/--tag` filter every figure; several values of one kind are
+/// alternatives. The fixture: c1 e-mail (team Webshop), c2 chat, c3 e-mail, c4 phone.
+#[test]
+fn report_filters_by_channel_team_agent_and_tag() {
+    let ws = Workspace::new();
+    let config = fixture("config.toml");
+    ws.ok(&["--config", &config, "import", &fixture("nested.jsonl")]);
+    let r = ws.json(&["report", "--channel", "email", "--format", "json"]);
+    assert_eq!(r["conversations"], 2);
+    assert_eq!(r["by_channel"].as_object().unwrap().len(), 1);
+    let r = ws.json(&[
+        "report",
+        "--channel",
+        "email",
+        "--channel",
+        "chat",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r["conversations"], 3);
+    let r = ws.json(&[
+        "report", "--team", "Webshop", "--by", "team", "--format", "json",
+    ]);
+    assert_eq!(r["conversations"], 1);
+    assert_eq!(r["by_team"]["Webshop"]["conversations"], 1);
+    let r = ws.json(&["report", "--agent", "(unassigned)", "--format", "json"]);
+    assert_eq!(r["conversations"], 1);
+}

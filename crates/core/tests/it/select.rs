@@ -1,6 +1,7 @@
 //! Drill-down selections: each figure's condition picks exactly the conversations it counts.
 
 use servicemeter_core::facts::{FactNumbers, SurveyAnswer};
+use servicemeter_core::filter::Filter;
 use servicemeter_core::model::Scale;
 use servicemeter_core::select::{Selection, SortKey, Subset, select};
 use servicemeter_core::{ConversationFacts, FactTable, WorkspaceConfig};
@@ -137,11 +138,16 @@ fn each_condition_picks_its_conversations() {
 #[test]
 fn filters_combine_and_sorting_puts_missing_values_last() {
     let by = |channel: Option<&str>, agent: Option<Option<&str>>, tag: Option<&str>| {
+        let one = |v: Option<&str>| v.map(str::to_string).into_iter().collect();
         ids(
             Selection {
-                channel: channel.map(str::to_string),
-                agent: agent.map(|a| a.map(str::to_string)),
-                tag: tag.map(str::to_string),
+                filter: Filter {
+                    channels: one(channel),
+                    // `Some(None)`: conversations without an agent.
+                    agents: one(agent.map(|a| a.unwrap_or("(unassigned)"))),
+                    tags: one(tag),
+                    ..Filter::default()
+                },
                 ..Selection::default()
             },
             SortKey::Start,
@@ -223,4 +229,50 @@ fn every_figure_drills_down_to_the_conversations_it_counts() {
     for figure in Figure::ALL {
         assert_eq!(Figure::parse(figure.id()), Some(figure));
     }
+}
+
+/// A filtered report is the report of the conversations that pass the filter, in both periods
+/// and every breakdown; and its drill-down lists those same conversations.
+#[test]
+fn a_filtered_report_is_the_report_of_the_filtered_conversations() {
+    use servicemeter_core::periods::Compared;
+    use servicemeter_core::report::{GroupBy, Period};
+    use servicemeter_core::{ReportPlan, build_report};
+    let config = WorkspaceConfig::from_toml(CONFIG).unwrap();
+    let table = table();
+    let filter = Filter {
+        channels: vec!["email".into()],
+        agents: vec!["Bob".into(), "(unassigned)".into()],
+        ..Filter::default()
+    };
+    // 1 January 1970 (the rows start a few seconds after the epoch).
+    let day = Period::new("1970-01-01".parse().unwrap(), "1970-01-01".parse().unwrap());
+    let by = [GroupBy::Tag, GroupBy::Team];
+    let plan = ReportPlan::new(&table, &config, Some(Compared::with_previous(day)), &by)
+        .with_filter(&filter);
+    let filtered = plan.finish(plan.aggregate(0..table.len()));
+    // By hand: e2 (email, unassigned) and r1 (email, Bob).
+    let rows: Vec<_> = ["e2", "r1"]
+        .iter()
+        .map(|id| {
+            (0..table.len())
+                .find(|&i| table.conversation(i) == *id)
+                .unwrap()
+        })
+        .map(|i| table.get(i))
+        .collect();
+    let expected = build_report(&FactTable::from_facts(&rows), &config, Some(day), &by);
+    assert_eq!(filtered, expected);
+    assert_eq!(filtered.summary.conversations, 2);
+    let listed = select(
+        &table,
+        &config,
+        &Selection {
+            filter,
+            ..Selection::default()
+        },
+        SortKey::Start,
+        false,
+    );
+    assert_eq!(listed.len(), 2);
 }

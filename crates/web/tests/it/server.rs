@@ -346,7 +346,7 @@ async fn api_report_is_the_report_contract() {
     let body: Value = bad.json().await.unwrap();
     assert_eq!(
         body["error"],
-        "by: 'hour' is not a breakdown; use channel, agent, tag, day, week, month"
+        "by: 'hour' is not a breakdown; use channel, agent, team, tag, day, week, month"
     );
 }
 
@@ -1472,5 +1472,112 @@ async fn openapi_describes_the_report_the_api_returns() {
     assert_eq!(
         param("compare"),
         Against::ALL.map(|(n, _)| n.to_string()).to_vec()
+    );
+}
+
+/// The filter bar: several values of a kind are alternatives, kinds together all apply; every
+/// tile, table and list follows it; the links keep it; the API takes the same parameters.
+/// Shop A: a1 e-mail (Anna, levering), a2 chat (Bob, team Retouren, retour), a3 e-mail
+/// (unassigned, untagged).
+#[tokio::test]
+async fn filters_apply_to_every_figure_and_travel_in_the_links() {
+    let app = spawn_app().await;
+    app.add_user("lead@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    let c = app.signed_in("lead@shop.nl").await;
+    let week = "from=2024-03-04&to=2024-03-05";
+    let page = |q: String| {
+        let c = c.clone();
+        let url = app.url(&format!("/w/shop-a?{week}&{q}"));
+        async move {
+            let html: String = c.get(url).text_body().await;
+            html
+        }
+    };
+    let email = page("channel=email".into()).await;
+    let text = visible_text(&email);
+    // a1 and a3: one answered in 20 min, one unanswered; resolved 1 of 2.
+    assert!(text.contains("Gesprekken 2"), "{text}");
+    assert!(text.contains("Eerste reactie 20m 00s"), "{text}");
+    assert!(text.contains("Opgelost 50,0%"), "{text}");
+    assert!(text.contains("Kanaal: email"), "{text}");
+    assert!(
+        !text.contains("chat 1 1m 30s"),
+        "the channel table is filtered too: {text}"
+    );
+    assert!(
+        email.contains(r#"name="channel" value="email" checked"#),
+        "{email}"
+    );
+    assert!(
+        email.contains(r#"name="channel" value="chat">"#),
+        "chat stays a choice"
+    );
+    // The tiles' lists carry the filter.
+    assert!(
+        email.contains(
+            "conversations?from=2024-03-04&#38;to=2024-03-05&#38;channel=email&#38;subset=answered"
+        ),
+        "{email}"
+    );
+    // Alternatives within a kind, and kinds together.
+    let both = visible_text(&page("channel=email&channel=chat".into()).await);
+    assert!(both.contains("Gesprekken 3"), "{both}");
+    let team = visible_text(&page("channel=email&channel=chat&team=Retouren".into()).await);
+    assert!(team.contains("Gesprekken 1"), "{team}");
+    assert!(team.contains("Eerste reactie 1m 30s"), "{team}");
+    let untagged = visible_text(&page("tag=(untagged)&tag=levering".into()).await);
+    assert!(untagged.contains("Gesprekken 2"), "{untagged}");
+    let unassigned = visible_text(&page("agent=(unassigned)".into()).await);
+    assert!(unassigned.contains("Gesprekken 1"), "{unassigned}");
+    assert!(
+        unassigned.contains("Medewerker: (niet toegewezen)"),
+        "{unassigned}"
+    );
+
+    // The drill-down list follows the same filter.
+    let list: String = c
+        .get(app.url(&format!(
+            "/w/shop-a/conversations?{week}&channel=email&agent=(unassigned)"
+        )))
+        .text_body()
+        .await;
+    let ids: Vec<&str> = ["a1", "a2", "a3"]
+        .into_iter()
+        .filter(|id| list.contains(&format!("/w/shop-a/conversations/{id}\"")))
+        .collect();
+    assert_eq!(ids, ["a3"], "{list}");
+
+    // The API: the same report as core computes for the filtered conversations.
+    let token = app.token(&app.shop_a).await;
+    let api: Value = c
+        .get(app.url(&format!(
+            "/api/v1/workspaces/shop-a/report?{week}&channel=email&by=team"
+        )))
+        .bearer_auth(&token)
+        .json_body()
+        .await;
+    assert_eq!(api["conversations"], 2);
+    assert_eq!(api["by_team"]["(no team)"]["conversations"], 2);
+    let all: Value = c
+        .get(app.url(&format!("/api/v1/workspaces/shop-a/report?{week}&by=team")))
+        .bearer_auth(&token)
+        .json_body()
+        .await;
+    assert_eq!(all["by_team"]["Retouren"]["conversations"], 1);
+
+    // Too many values, refused with the kind named.
+    let many: String = (0..51).map(|i| format!("&tag=t{i}")).collect();
+    let bad = c
+        .get(app.url(&format!("/w/shop-a?{week}{many}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(
+        bad.text()
+            .await
+            .unwrap()
+            .contains("tag: 51 values; at most 50")
     );
 }
