@@ -274,6 +274,37 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
     assert_eq!(charts, 5);
     let overview = driver.screenshot("overview").await;
 
+    // The filter bar: open "Kanaal", tick e-mail, show. Every tile follows (a1 and a3 are the
+    // e-mails), and the URL holds the filter so that the link gives the view again.
+    driver.click("#filters details.filter summary").await;
+    driver.click("input[name=channel][value=email]").await;
+    let filtered_shot = driver.screenshot("overview-filter-open").await;
+    driver.click("form.period button[type=submit]").await;
+    let started = Instant::now();
+    while !driver.url().await.contains("channel=email") {
+        if started.elapsed() > Duration::from_secs(10) {
+            panic!("the filter was not submitted: {}", driver.url().await);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let filtered = driver
+        .script("return document.querySelector('#tiles .tile .value').textContent")
+        .await;
+    assert_eq!(filtered, "2");
+    let filtered_url = driver.url().await;
+    let overview_filtered = driver.screenshot("overview-filtered").await;
+    driver
+        .go(&app.url("/w/shop-a?from=2024-03-04&to=2024-03-10"))
+        .await;
+    driver.go(&filtered_url).await;
+    let again = driver
+        .script("return document.querySelector('#tiles .tile .value').textContent")
+        .await;
+    assert_eq!(again, "2", "the link reproduces the view");
+    driver
+        .go(&app.url("/w/shop-a?from=2024-03-04&to=2024-03-10"))
+        .await;
+
     // Click through to the agent page from the agents table.
     driver.click("#agents a[href*='/agents/Anna']").await;
     assert!(driver.url().await.contains("/w/shop-a/agents/Anna"));
@@ -370,6 +401,13 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
         .await;
     assert_eq!(fits, true);
     let phone = driver.screenshot("overview-phone").await;
+    driver.go(&filtered_url).await;
+    driver.click("#filters details.filter summary").await;
+    let fits = driver
+        .script("return document.documentElement.scrollWidth <= window.innerWidth")
+        .await;
+    assert_eq!(fits, true, "the open filter fits a phone");
+    let phone_filtered = driver.screenshot("overview-filtered-phone").await;
     driver.go(&app.url("/w/shop-b/settings")).await;
     let fits = driver
         .script("return document.documentElement.scrollWidth <= window.innerWidth")
@@ -388,6 +426,9 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
     assert!(errors.is_empty(), "console errors: {errors:?}");
     for path in [
         overview,
+        filtered_shot,
+        overview_filtered,
+        phone_filtered,
         agent,
         timeline,
         phone,
