@@ -24,6 +24,7 @@ use crate::i18n::Lang;
 use crate::overview::query_value;
 use crate::pages::{Frame, render};
 use crate::state::AppState;
+use crate::table::{Cell, DataTable, Row};
 
 /// Rows per page.
 pub const PER_PAGE: usize = 50;
@@ -131,17 +132,66 @@ pub(crate) fn local_time(millis: i64, tz: &jiff::tz::TimeZone) -> String {
         .unwrap_or_default()
 }
 
-struct Row {
-    id: String,
-    href: String,
-    start: String,
-    channel: String,
-    agent: String,
-    first_response: String,
-    resolution: String,
-    reopens: u32,
-    turns: u32,
-    csat: String,
+/// Most rows one download holds (a longer list is refused: narrow the period or the filter,
+/// or use `servicemeter facts`).
+pub const MAX_EXPORT_ROWS: usize = 100_000;
+
+/// A conversation of a list as the page shows it (and its download gives it): id, start,
+/// channel, agent, first response, resolution, reopens, turns, CSAT.
+fn conversation_row(listed: &Listed, i: usize, ws: &str, lang: Lang) -> Row {
+    let t = lang.texts();
+    let table = &listed.table;
+    let n = table.numbers(i);
+    let agent = table.agent_index(i);
+    let id = table.conversation(i);
+    let csat = n
+        .csat
+        .map(|a| format::number(Some(a.score), 0, lang))
+        .unwrap_or_default();
+    Row {
+        class: String::new(),
+        cells: vec![
+            Cell::link(id, format!("/w/{ws}/conversations/{}", query_value(id))),
+            Cell::text(local_time(table.start(i), &listed.tz)),
+            Cell::text(table.name(table.channel_index(i))),
+            Cell::text(if agent == servicemeter_core::table::NO_NAME {
+                t.unassigned.to_string()
+            } else {
+                table.name(agent).to_string()
+            }),
+            Cell::num(if n.unanswered() {
+                t.unanswered.to_string()
+            } else {
+                format::duration(n.first_response_business_millis.map(|m| m as f64 / 1000.0))
+            }),
+            Cell::num(if n.resolved {
+                format::duration(n.resolution_business_millis.map(|m| m as f64 / 1000.0))
+            } else {
+                t.not_resolved.to_string()
+            }),
+            Cell::num(n.reopens.to_string()),
+            Cell::num(n.agent_turns.to_string()),
+            Cell::num(csat),
+        ],
+    }
+}
+
+/// The headers of a conversations list.
+fn conversation_headers(lang: Lang) -> Vec<String> {
+    let t = lang.texts();
+    [
+        "#",
+        t.start,
+        t.channel,
+        t.agent,
+        t.first_response,
+        t.resolution,
+        t.reopens,
+        t.turns_per_conversation,
+        t.csat,
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 struct SortLink {
@@ -159,6 +209,8 @@ struct ListPage {
     total: String,
     rows: Vec<Row>,
     sorts: Vec<SortLink>,
+    /// The whole list (every page) as CSV.
+    csv_href: String,
     page: usize,
     pages: usize,
     previous_href: String,
@@ -197,41 +249,10 @@ pub async fn list_page<S: Store + Accounts>(
         format!("&sort={}{}", sort.name(), if desc { "&desc=1" } else { "" })
     };
     let current_order = order(listed.sort, listed.descending);
-    let table = &listed.table;
     let rows = listed
         .page_rows()
         .iter()
-        .map(|&i| {
-            let n = table.numbers(i);
-            let agent = table.agent_index(i);
-            Row {
-                id: table.conversation(i).to_string(),
-                href: format!(
-                    "/w/{ws}/conversations/{}",
-                    query_value(table.conversation(i))
-                ),
-                start: local_time(table.start(i), &listed.tz),
-                channel: table.name(table.channel_index(i)).to_string(),
-                agent: if agent == servicemeter_core::table::NO_NAME {
-                    t.unassigned.to_string()
-                } else {
-                    table.name(agent).to_string()
-                },
-                first_response: if n.unanswered() {
-                    t.unanswered.to_string()
-                } else {
-                    format::duration(n.first_response_business_millis.map(|m| m as f64 / 1000.0))
-                },
-                resolution: if n.resolved {
-                    format::duration(n.resolution_business_millis.map(|m| m as f64 / 1000.0))
-                } else {
-                    t.not_resolved.to_string()
-                },
-                reopens: n.reopens,
-                turns: n.agent_turns,
-                csat: n.csat.map(|a| format!("{}", a.score)).unwrap_or_default(),
-            }
-        })
+        .map(|&i| conversation_row(&listed, i, ws, lang))
         .collect();
     let sorts = [
         (t.start, SortKey::Start),
@@ -269,6 +290,7 @@ pub async fn list_page<S: Store + Accounts>(
         total: format::count(listed.rows.len() as u64),
         rows,
         sorts,
+        csv_href: format!("/w/{ws}/export/conversations?{filters}{current_order}"),
         page: listed.page,
         pages: listed.pages,
         previous_href: if listed.page > 1 {
@@ -283,6 +305,35 @@ pub async fn list_page<S: Store + Accounts>(
         },
     })?
     .into_response())
+}
+
+/// The whole list of a query (every page, in its order) as a table, for its download; refused
+/// above [`MAX_EXPORT_ROWS`].
+pub async fn export_table<S: Store>(
+    state: &AppState<S>,
+    access: &Access,
+    query: &ListQuery,
+    filter: &Filter,
+    lang: Lang,
+) -> Result<DataTable, WebError> {
+    let listed = list(state, access, query, filter).await?;
+    if listed.rows.len() > MAX_EXPORT_ROWS {
+        return Err(WebError::BadRequest(format!(
+            "{} conversations; a download holds at most {MAX_EXPORT_ROWS}: choose a shorter period or a filter (or use servicemeter facts)",
+            listed.rows.len()
+        )));
+    }
+    let ws = &access.workspace.name;
+    Ok(DataTable {
+        id: "conversations",
+        headers: conversation_headers(lang),
+        rows: listed
+            .rows
+            .iter()
+            .map(|&i| conversation_row(&listed, i, ws, lang))
+            .collect(),
+        csv_href: String::new(),
+    })
 }
 
 /// `GET /api/v1/workspaces/{ws}/conversations`: the facts rows of a selection, one page.

@@ -18,6 +18,7 @@ pub mod pages;
 pub mod session_store;
 pub mod settings;
 pub mod state;
+pub mod table;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -192,6 +193,7 @@ where
         .route("/w/{workspace}", get(overview::overview::<S>))
         .route("/w/{workspace}/live", get(live::events::<S>))
         .route("/w/{workspace}/agents/{agent}", get(overview::agent::<S>))
+        .route("/w/{workspace}/export/{table}", get(overview::export::<S>))
         .route("/w/{workspace}/settings", get(settings::show::<S>))
         .route(
             "/w/{workspace}/settings/hours",

@@ -5,6 +5,7 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use servicemeter_core::Report;
 use servicemeter_core::access::Role;
 use servicemeter_core::coaching::{AgentFlag, agent_flags, faq_candidates};
@@ -23,6 +24,7 @@ use crate::format;
 use crate::i18n::Lang;
 use crate::pages::{Frame, render};
 use crate::state::AppState;
+use crate::table::{Cell, CsvOptions, DataTable, Row};
 
 /// Percent-encodes a query value.
 pub fn query_value(text: &str) -> String {
@@ -204,46 +206,53 @@ fn tiles(report: &Report, lang: Lang, drill: Option<&Drill>) -> Vec<Tile> {
         .collect()
 }
 
-/// A row of the channels table.
-struct ChannelRow {
-    name: String,
-    href: String,
-    conversations: String,
-    first_response: String,
-    target: String,
-    within_target: String,
-    status: &'static str,
-    resolution_rate: String,
-    csat: String,
-    turns: String,
-}
-
-fn channel_rows(report: &Report, lang: Lang, drill: Option<&Drill>) -> Vec<ChannelRow> {
-    report
+/// The channels table: each channel against its first-response target.
+fn channels_table(report: &Report, lang: Lang, drill: Option<&Drill>) -> DataTable {
+    let t = lang.texts();
+    let rows = report
         .by_channel
         .iter()
         .map(|(name, s)| {
             let check = report.targets.median_first_response_seconds.get(name);
             let target = report.targets.first_response_seconds_for(name);
-            let shown = |f: Figure| format::value(f.kind(), f.value(s), lang);
-            ChannelRow {
-                name: name.clone(),
-                href: drill_link(drill, "channel", name),
-                conversations: shown(Figure::Conversations),
-                first_response: shown(Figure::FirstResponseMedian),
-                target: format::duration(Some(target)),
-                within_target: shown(Figure::FirstResponseWithinTarget),
-                status: match check.and_then(|c| c.met) {
+            let shown = |f: Figure| Cell::num(format::value(f.kind(), f.value(s), lang));
+            Row {
+                class: match check.and_then(|c| c.met) {
                     Some(true) => "met",
                     Some(false) => "missed",
                     None => "",
-                },
-                resolution_rate: shown(Figure::ResolutionRate),
-                csat: shown(Figure::Csat),
-                turns: shown(Figure::TurnsPerConversation),
+                }
+                .into(),
+                cells: vec![
+                    Cell::link(name_label(name, lang), drill_link(drill, "channel", name)),
+                    shown(Figure::Conversations),
+                    shown(Figure::FirstResponseMedian),
+                    Cell::num(format::duration(Some(target))),
+                    shown(Figure::FirstResponseWithinTarget),
+                    shown(Figure::ResolutionRate),
+                    shown(Figure::Csat),
+                    shown(Figure::TurnsPerConversation),
+                ],
             }
         })
-        .collect()
+        .collect();
+    DataTable {
+        id: "channels",
+        headers: [
+            t.channel,
+            t.conversations,
+            t.first_response,
+            t.target,
+            t.within_target,
+            t.resolution_rate,
+            t.csat,
+            t.turns_per_conversation,
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+        csv_href: String::new(),
+    }
 }
 
 /// A choice of a select above the overview (a preset or a comparison).
@@ -519,21 +528,6 @@ fn charts(
     }
 }
 
-/// A row of the agents table (the team first).
-struct AgentRow {
-    name: String,
-    href: String,
-    team: bool,
-    conversations: String,
-    first_response: String,
-    within_target: String,
-    resolution_rate: String,
-    csat: String,
-    turns: String,
-    /// Explanations of the flags, in words.
-    flags: Vec<String>,
-}
-
 fn flag_text(flag: &AgentFlag, lang: Lang) -> String {
     let t = lang.texts();
     match flag {
@@ -563,43 +557,86 @@ fn flag_text(flag: &AgentFlag, lang: Lang) -> String {
     }
 }
 
-fn agent_row(
-    name: &str,
-    s: &Summary,
-    team: Option<&Summary>,
-    href: String,
-    lang: Lang,
-) -> AgentRow {
-    AgentRow {
-        name: name.to_string(),
-        href,
-        team: team.is_none(),
-        conversations: format::figure(Figure::Conversations, s, lang),
-        first_response: format::figure(Figure::FirstResponseMedian, s, lang),
-        within_target: format::figure(Figure::FirstResponseWithinTarget, s, lang),
-        resolution_rate: format::figure(Figure::ResolutionRate, s, lang),
-        csat: format::figure(Figure::Csat, s, lang),
-        turns: format::figure(Figure::TurnsPerConversation, s, lang),
-        flags: team
-            .map(|team| {
-                agent_flags(team, s)
-                    .iter()
-                    .map(|f| flag_text(f, lang))
-                    .collect()
-            })
-            .unwrap_or_default(),
+/// A row of the agents table: an agent (flagged against the team) or the team itself.
+fn agent_row(name: &str, s: &Summary, team: Option<&Summary>, href: String, lang: Lang) -> Row {
+    let shown = |f: Figure| Cell::num(format::figure(f, s, lang));
+    let flags: Vec<String> = team
+        .map(|team| {
+            agent_flags(team, s)
+                .iter()
+                .map(|f| flag_text(f, lang))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut class = Vec::new();
+    if team.is_none() {
+        class.push("team");
+    }
+    if !flags.is_empty() {
+        class.push("flagged");
+    }
+    Row {
+        class: class.join(" "),
+        cells: vec![
+            Cell::link(name_label(name, lang), href),
+            shown(Figure::Conversations),
+            shown(Figure::FirstResponseMedian),
+            shown(Figure::FirstResponseWithinTarget),
+            shown(Figure::ResolutionRate),
+            shown(Figure::Csat),
+            shown(Figure::TurnsPerConversation),
+            Cell {
+                flags,
+                ..Cell::default()
+            },
+        ],
     }
 }
 
-/// A row of the topics table.
-struct TopicRow {
-    name: String,
-    href: String,
-    conversations: String,
-    first_response: String,
-    csat: String,
-    turns: String,
-    faq: bool,
+/// The headers of the agents table.
+fn agents_headers(lang: Lang) -> Vec<String> {
+    let t = lang.texts();
+    [
+        t.agent,
+        t.conversations,
+        t.first_response,
+        t.within_target,
+        t.resolution_rate,
+        t.csat,
+        t.turns_per_conversation,
+        t.flags,
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// The tiles as a table (figure, value, the line under it, the earlier value, the change).
+fn tiles_table(tiles: &[Tile], compared_word: &str, lang: Lang) -> DataTable {
+    let t = lang.texts();
+    DataTable {
+        id: "figures",
+        headers: vec![
+            t.figure.to_string(),
+            t.value.to_string(),
+            t.detail.to_string(),
+            compared_word.to_string(),
+            t.change.to_string(),
+        ],
+        rows: tiles
+            .iter()
+            .map(|tile| Row {
+                class: tile.status.to_string(),
+                cells: vec![
+                    Cell::text(tile.label),
+                    Cell::num(tile.value.clone()),
+                    Cell::text(tile.detail.clone()),
+                    Cell::num(tile.previous.clone()),
+                    Cell::num(tile.delta.clone()),
+                ],
+            })
+            .collect(),
+        csv_href: String::new(),
+    }
 }
 
 #[derive(Template)]
@@ -622,23 +659,27 @@ struct OverviewPage {
     compared_word: &'static str,
     has_data: bool,
     tiles: Vec<Tile>,
-    channels: Vec<ChannelRow>,
-    agents: Vec<AgentRow>,
-    topics: Vec<TopicRow>,
+    /// The tiles as a table, for their download.
+    figures: DataTable,
+    channels: DataTable,
+    agents: DataTable,
+    topics: DataTable,
     charts: Charts,
     conversations_href: String,
 }
 
-pub async fn overview<S: Store + Accounts>(
-    State(state): State<AppState<S>>,
+/// The tables of the overview, as the page shows them and its downloads give them.
+pub const OVERVIEW_TABLES: [&str; 4] = ["figures", "channels", "agents", "topics"];
+
+/// Everything the overview shows, for the page and for its downloads.
+async fn overview_page<S: Store + Accounts>(
+    state: &AppState<S>,
     lang: Lang,
-    signed_in: SignedIn,
-    Path(name): Path<String>,
-    Query(query): Query<PeriodQuery>,
+    email: String,
+    access: &crate::auth::Access,
+    query: PeriodQuery,
     filter: FilterQuery,
-) -> Result<Response, WebError> {
-    let caller = Caller::User(signed_in.user.clone());
-    let access = workspace_access(&*state.store, &caller, &name).await?;
+) -> Result<OverviewPage, WebError> {
     let query = query.or_last_7_days();
     let mut filter = filter;
     if access.role == Role::Agent {
@@ -646,17 +687,17 @@ pub async fn overview<S: Store + Accounts>(
         filter.0.agents.clear();
     }
     let by = [GroupBy::Team, GroupBy::Tag, GroupBy::Day];
-    let (report, config) = data::report(&state, &access.workspace, &query, &filter.0, &by).await?;
+    let (report, config) = data::report(state, &access.workspace, &query, &filter.0, &by).await?;
     // The filter bar offers what the period holds without the filter (the same report when
     // nothing is filtered).
     let all = if filter.0.is_empty() {
         report.clone()
     } else {
-        data::report(&state, &access.workspace, &query, &Filter::default(), &by)
+        data::report(state, &access.workspace, &query, &Filter::default(), &by)
             .await?
             .0
     };
-    let distributions = data::distributions(&state, &access.workspace, &query, &filter.0).await?;
+    let distributions = data::distributions(state, &access.workspace, &query, &filter.0).await?;
     let t = lang.texts();
     let ws = &access.workspace.name;
     let period_only = query.link(report.period);
@@ -665,7 +706,7 @@ pub async fn overview<S: Store + Accounts>(
     // Viewers see figures only; the others may open the conversations behind them.
     let drill = access.role.sees_conversations().then_some(&drill);
     let (presets, comparisons) = period_choices(&query, lang);
-    let mut agents = vec![agent_row(
+    let mut agent_rows = vec![agent_row(
         t.team,
         &report.summary,
         None,
@@ -683,26 +724,69 @@ pub async fn overview<S: Store + Accounts>(
         } else {
             format!("/w/{ws}/agents/{}?{period_qs}", query_value(agent))
         };
-        agents.push(agent_row(agent, s, Some(&report.summary), href, lang));
+        agent_rows.push(agent_row(agent, s, Some(&report.summary), href, lang));
     }
     let empty = Default::default();
     let by_tag = report.by_tag.as_ref().unwrap_or(&empty);
     let candidates = faq_candidates(by_tag, &report.summary);
-    let topics = by_tag
+    let topic_rows = by_tag
         .iter()
-        .map(|(tag, s)| TopicRow {
-            name: tag.clone(),
-            href: drill_link(drill, "tag", tag),
-            conversations: format::figure(Figure::Conversations, s, lang),
-            first_response: format::figure(Figure::FirstResponseMedian, s, lang),
-            csat: format::figure(Figure::Csat, s, lang),
-            turns: format::figure(Figure::TurnsPerConversation, s, lang),
-            faq: candidates.contains(tag),
+        .map(|(tag, s)| {
+            let faq = candidates.contains(tag);
+            let shown = |f: Figure| Cell::num(format::figure(f, s, lang));
+            Row {
+                class: if faq { "faq".into() } else { String::new() },
+                cells: vec![
+                    Cell::link(name_label(tag, lang), drill_link(drill, "tag", tag)),
+                    shown(Figure::Conversations),
+                    shown(Figure::FirstResponseMedian),
+                    shown(Figure::Csat),
+                    shown(Figure::TurnsPerConversation),
+                    Cell {
+                        flags: if faq {
+                            vec![t.faq_candidate.to_string()]
+                        } else {
+                            Vec::new()
+                        },
+                        ..Cell::default()
+                    },
+                ],
+            }
         })
         .collect();
+    let topics = DataTable {
+        id: "topics",
+        headers: [
+            t.topic,
+            t.conversations,
+            t.first_response,
+            t.csat,
+            t.turns_per_conversation,
+            t.faq_candidate,
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: topic_rows,
+        csv_href: String::new(),
+    };
+    let agents = DataTable {
+        id: "agents",
+        headers: agents_headers(lang),
+        rows: agent_rows,
+        csv_href: String::new(),
+    };
+    let compared_word = match report.previous.as_ref().map(|p| p.against) {
+        Some(Against::YearEarlier) => t.year_earlier,
+        _ => t.previous_period,
+    };
+    let tiles = tiles(&report, lang, drill);
+    let export = |table: DataTable| DataTable {
+        csv_href: format!("/w/{ws}/export/{}?{period_qs}", table.id),
+        ..table
+    };
     let charts = charts(&report, &distributions, &config, lang);
-    Ok(render(&OverviewPage {
-        frame: Frame::new(lang, Some(signed_in.user.email)),
+    Ok(OverviewPage {
+        frame: Frame::new(lang, Some(email)),
         workspace: ws.clone(),
         role: access.role.as_str(),
         period: report
@@ -724,19 +808,112 @@ pub async fn overview<S: Store + Accounts>(
             .collect(),
         filtered: !filter.0.is_empty(),
         unfiltered_href: format!("/w/{ws}?{period_only}"),
-        compared_word: match report.previous.as_ref().map(|p| p.against) {
-            Some(Against::YearEarlier) => t.year_earlier,
-            _ => t.previous_period,
-        },
+        compared_word,
         has_data: report.summary.conversations > 0,
-        tiles: tiles(&report, lang, drill),
-        channels: channel_rows(&report, lang, drill),
-        agents,
-        topics,
+        figures: export(tiles_table(&tiles, compared_word, lang)),
+        tiles,
+        channels: export(channels_table(&report, lang, drill)),
+        agents: export(agents),
+        topics: export(topics),
         charts,
         conversations_href: drill.map(Drill::all).unwrap_or_default(),
-    })?
-    .into_response())
+    })
+}
+
+pub async fn overview<S: Store + Accounts>(
+    State(state): State<AppState<S>>,
+    lang: Lang,
+    signed_in: SignedIn,
+    Path(name): Path<String>,
+    Query(query): Query<PeriodQuery>,
+    filter: FilterQuery,
+) -> Result<Response, WebError> {
+    let caller = Caller::User(signed_in.user.clone());
+    let access = workspace_access(&*state.store, &caller, &name).await?;
+    let page = overview_page(&state, lang, signed_in.user.email, &access, query, filter).await?;
+    Ok(render(&page)?.into_response())
+}
+
+/// How a download is written: `sep` (`semicolon` or `comma`) and `bom` (`1` or `0`).
+#[derive(Debug, Default, Deserialize)]
+pub struct CsvQuery {
+    sep: Option<String>,
+    bom: Option<String>,
+}
+
+/// `GET /w/{workspace}/export/{table}`: a table of the overview (`figures`, `channels`,
+/// `agents`, `topics`) or a whole conversations list (`conversations`, with the list's subset
+/// and order) as CSV: the same rows and figures as the page with the same period and filter.
+pub async fn export<S: Store + Accounts>(
+    State(state): State<AppState<S>>,
+    lang: Lang,
+    signed_in: SignedIn,
+    Path((name, table)): Path<(String, String)>,
+    Query(list): Query<crate::conversations::ListQuery>,
+    Query(csv): Query<CsvQuery>,
+    filter: FilterQuery,
+) -> Result<Response, WebError> {
+    let options = CsvOptions::parse(csv.sep.as_deref(), csv.bom.as_deref(), lang)?;
+    let caller = Caller::User(signed_in.user.clone());
+    let access = workspace_access(&*state.store, &caller, &name).await?;
+    if table == "conversations" {
+        let rows =
+            crate::conversations::export_table(&state, &access, &list, &filter.0, lang).await?;
+        return Ok(csv_response(
+            &format!("{name}-{table}.csv"),
+            rows.to_csv(options),
+        ));
+    }
+    if !OVERVIEW_TABLES.contains(&table.as_str()) {
+        return Err(WebError::NotFound);
+    }
+    let page = overview_page(
+        &state,
+        lang,
+        signed_in.user.email,
+        &access,
+        list.period,
+        filter,
+    )
+    .await?;
+    let chosen = match table.as_str() {
+        "figures" => &page.figures,
+        "channels" => &page.channels,
+        "agents" => &page.agents,
+        _ => &page.topics,
+    };
+    Ok(csv_response(
+        &format!("{name}-{table}.csv"),
+        chosen.to_csv(options),
+    ))
+}
+
+/// A CSV download.
+pub fn csv_response(file_name: &str, body: Vec<u8>) -> Response {
+    let file_name: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// One figure of an agent beside the team's.

@@ -292,6 +292,21 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
         .await;
     assert_eq!(filtered, "2");
     let filtered_url = driver.url().await;
+    // The channels table's download, fetched by the page, holds the rows on screen.
+    let same = driver
+        .script(
+            "const a = document.querySelector('a[data-table=channels]');\
+             const x = new XMLHttpRequest(); x.open('GET', a.href, false); x.send();\
+             const csv = x.responseText.replace(/^\\uFEFF/, '').trim().split('\\r\\n');\
+             const shown = Array.from(document.querySelectorAll('#channels tr')).map(tr =>\
+               Array.from(tr.children).map(td => td.innerText.trim().replaceAll('\\u202F', '')).join(a.dataset.sep || ','));\
+             return JSON.stringify([csv, shown]);",
+        )
+        .await;
+    let (csv, shown): (Vec<String>, Vec<String>) =
+        serde_json::from_str(same.as_str().unwrap()).unwrap();
+    assert_eq!(csv.len(), 2, "header and the e-mail row: {csv:?}");
+    assert_eq!(csv, shown);
     let overview_filtered = driver.screenshot("overview-filtered").await;
     driver
         .go(&app.url("/w/shop-a?from=2024-03-04&to=2024-03-10"))

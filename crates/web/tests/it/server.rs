@@ -1581,3 +1581,132 @@ async fn filters_apply_to_every_figure_and_travel_in_the_links() {
             .contains("tag: 51 values; at most 50")
     );
 }
+
+/// The cells of the table with this id, as text (header row first).
+fn table_cells(html: &str, id: &str) -> Vec<Vec<String>> {
+    let start = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no table {id}"));
+    let end = start + html[start..].find("</table>").unwrap();
+    let table = &html[start..end];
+    table
+        .split("<tr")
+        .skip(1)
+        .map(|row| {
+            row.split("<t")
+                .skip(1)
+                .filter(|cell| cell.starts_with('d') || cell.starts_with('h'))
+                .map(|cell| {
+                    let inner = &cell[cell.find('>').unwrap() + 1..];
+                    let inner = inner.split("</t").next().unwrap();
+                    visible_text(inner)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Every table of the overview downloads as CSV with the same rows and figures: `;` and a
+/// byte-order mark for Dutch (decimal comma as on the page), `,` on request; the whole
+/// conversations list (all pages) follows the page's filter and order.
+#[tokio::test]
+async fn downloads_hold_the_tables_as_shown() {
+    let app = spawn_app().await;
+    app.add_user("lead@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    let c = app.signed_in("lead@shop.nl").await;
+    let q = "from=2024-03-04&to=2024-03-05";
+    let html: String = c.get(app.url(&format!("/w/shop-a?{q}"))).text_body().await;
+    for id in ["channels", "agents", "topics"] {
+        let href = format!("/w/shop-a/export/{id}?{q}");
+        assert!(
+            html.contains(&href.replace('&', "&#38;")),
+            "{id}: no download link in the page"
+        );
+        let r = c.get(app.url(&href)).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+        assert!(
+            r.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains(&format!("shop-a-{id}.csv"))
+        );
+        let body = r.bytes().await.unwrap();
+        assert_eq!(&body[..3], "\u{feff}".as_bytes(), "{id}: a byte-order mark");
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(b';')
+            .has_headers(false)
+            .from_reader(&body[3..]);
+        let csv_rows: Vec<Vec<String>> = reader
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_string).collect())
+            .collect();
+        let shown: Vec<Vec<String>> = table_cells(&html, id)
+            .into_iter()
+            .map(|row| {
+                row.into_iter()
+                    // Numbers lose their thousands separator; flags read as text.
+                    .map(|c| c.replace('\u{202f}', "").replace("⚑ ", ""))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(csv_rows, shown, "{id}");
+    }
+    // By hand: the channels table in Dutch.
+    let channels: String = c
+        .get(app.url(&format!("/w/shop-a/export/channels?{q}")))
+        .text_body()
+        .await;
+    assert!(
+        channels.contains("email;2;20m 00s;1h 00m;100,0%;50,0%;100,0%;0,50\r\n"),
+        "{channels}"
+    );
+    // English with commas, no byte-order mark: numbers with a decimal point.
+    let en: String = c
+        .get(app.url(&format!("/w/shop-a/export/figures?{q}&sep=comma&bom=0")))
+        .header("accept-language", "en")
+        .text_body()
+        .await;
+    assert!(
+        en.starts_with("Figure,Value,Detail,previous period,Change\r\n"),
+        "{en}"
+    );
+    assert!(en.contains("Resolved,66.7%,target 90.0%,–,"), "{en}");
+    // The conversations list: every page, filtered and ordered like the page.
+    let list: String = c
+        .get(app.url(&format!(
+            "/w/shop-a/export/conversations?{q}&channel=email&sort=start&desc=1"
+        )))
+        .text_body()
+        .await;
+    let lines: Vec<&str> = list.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines.len(), 3, "{list}");
+    assert!(lines[0].starts_with("#;Start;Kanaal;Medewerker"), "{list}");
+    assert!(
+        lines[1].starts_with("a3;2024-03-05 16:30;email;(niet toegewezen);onbeantwoord"),
+        "{list}"
+    );
+    assert!(
+        lines[2].starts_with("a1;2024-03-04 08:30;email;Anna;20m 00s"),
+        "{list}"
+    );
+    // A bad choice is named; an unknown table is not there.
+    let bad = c
+        .get(app.url(&format!("/w/shop-a/export/channels?{q}&sep=tab")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let said = visible_text(&bad.text().await.unwrap());
+    assert!(
+        said.contains("sep: &#39;tab&#39; is not one of semicolon, comma"),
+        "{said}"
+    );
+    let missing = c
+        .get(app.url("/w/shop-a/export/secrets"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
