@@ -20,6 +20,7 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "audit_log",
     "sync_accounts",
     "webhook_deliveries",
+    "saved_views",
 ];
 
 /// The statements that turn a migrated PostgreSQL database into a distributed one (run on the

@@ -49,6 +49,19 @@ pub struct Workspace {
     pub config_toml: Option<String>,
 }
 
+/// A period and filter saved under a name, shared within a workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedView {
+    /// Unique in the workspace.
+    pub name: String,
+    /// The overview's query string (`preset=month&channel=chat`).
+    pub query: String,
+    /// Who saved it (an e-mail address).
+    pub created_by: String,
+    /// UTC milliseconds.
+    pub created_at: i64,
+}
+
 /// A helpdesk account the server syncs on a schedule (one per source and workspace).
 #[derive(Clone, PartialEq, Eq)]
 pub struct SyncAccount {
@@ -324,6 +337,28 @@ pub trait Store: jobs::Jobs + Send + Sync {
         &self,
         workspace: WorkspaceId,
         source: &str,
+        actor: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The workspace's saved views, by name.
+    fn saved_views(
+        &self,
+        workspace: WorkspaceId,
+    ) -> impl Future<Output = Result<Vec<SavedView>, StoreError>> + Send;
+
+    /// Saves a view (replacing one of the same name) and records it in the audit log.
+    fn save_view(
+        &self,
+        workspace: WorkspaceId,
+        view: &SavedView,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Deletes a saved view; false when there was none of that name.
+    fn delete_view(
+        &self,
+        workspace: WorkspaceId,
+        name: &str,
         actor: &str,
         now: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;

@@ -642,6 +642,88 @@ impl Store for Storage {
         .transpose()
     }
 
+    async fn saved_views(&self, workspace: WorkspaceId) -> Result<Vec<crate::SavedView>, StoreError> {
+        let rows: Vec<(String, String, String, i64)> = on_pool!(&self.pool, p => {
+            sqlx::query_as(
+                "SELECT name, query, created_by, created_at FROM saved_views \
+                 WHERE workspace_id = $1 ORDER BY name",
+            )
+            .bind(workspace.0)
+            .fetch_all(p)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(name, query, created_by, created_at)| crate::SavedView {
+                name,
+                query,
+                created_by,
+                created_at,
+            })
+            .collect())
+    }
+
+    async fn save_view(
+        &self,
+        workspace: WorkspaceId,
+        view: &crate::SavedView,
+    ) -> Result<(), StoreError> {
+        let mut tx = SqlTx::begin(&self.pool, &self.writer, workspace).await?;
+        sql::on_tx!(&mut tx.tx, t => {
+            sqlx::query(
+                "INSERT INTO saved_views (workspace_id, name, query, created_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (workspace_id, name) DO UPDATE SET \
+                 query = excluded.query, created_by = excluded.created_by, \
+                 created_at = excluded.created_at",
+            )
+            .bind(workspace.0)
+            .bind(view.name.as_str())
+            .bind(view.query.as_str())
+            .bind(view.created_by.as_str())
+            .bind(view.created_at)
+            .execute(&mut **t)
+            .await?;
+        });
+        tx.audit(&crate::AuditEntry {
+            at: view.created_at,
+            actor: view.created_by.clone(),
+            action: "view-save".into(),
+            detail: format!("{}: {}", view.name, view.query),
+        })
+        .await?;
+        tx.commit().await
+    }
+
+    async fn delete_view(
+        &self,
+        workspace: WorkspaceId,
+        name: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = SqlTx::begin(&self.pool, &self.writer, workspace).await?;
+        let removed = sql::on_tx!(&mut tx.tx, t => {
+            sqlx::query("DELETE FROM saved_views WHERE workspace_id = $1 AND name = $2")
+                .bind(workspace.0)
+                .bind(name)
+                .execute(&mut **t)
+                .await?
+                .rows_affected()
+        });
+        if removed == 0 {
+            return Ok(false);
+        }
+        tx.audit(&crate::AuditEntry {
+            at: now,
+            actor: actor.to_string(),
+            action: "view-delete".into(),
+            detail: name.to_string(),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     async fn sync_accounts(
         &self,
         workspace: WorkspaceId,

@@ -19,6 +19,7 @@ pub mod session_store;
 pub mod settings;
 pub mod state;
 pub mod table;
+pub mod views;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -194,6 +195,8 @@ where
         .route("/w/{workspace}/live", get(live::events::<S>))
         .route("/w/{workspace}/agents/{agent}", get(overview::agent::<S>))
         .route("/w/{workspace}/export/{table}", get(overview::export::<S>))
+        .route("/w/{workspace}/views", post(views::save::<S>))
+        .route("/w/{workspace}/views/delete", post(views::delete::<S>))
         .route("/w/{workspace}/settings", get(settings::show::<S>))
         .route(
             "/w/{workspace}/settings/hours",

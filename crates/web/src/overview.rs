@@ -666,6 +666,10 @@ struct OverviewPage {
     topics: DataTable,
     charts: Charts,
     conversations_href: String,
+    /// The workspace's saved views.
+    views: Vec<crate::views::ViewLink>,
+    /// This view's query, for saving it.
+    view_query: String,
 }
 
 /// The tables of the overview, as the page shows them and its downloads give them.
@@ -785,7 +789,10 @@ async fn overview_page<S: Store + Accounts>(
         ..table
     };
     let charts = charts(&report, &distributions, &config, lang);
+    let views = crate::views::links(state, &access.workspace, &email, access.role).await?;
     Ok(OverviewPage {
+        views,
+        view_query: period_qs.clone(),
         frame: Frame::new(lang, Some(email)),
         workspace: ws.clone(),
         role: access.role.as_str(),

@@ -2,7 +2,9 @@
 //! memberships per workspace, tokens scoped to their workspace, sessions.
 
 use servicemeter_core::access::Role;
-use servicemeter_store::{Accounts, Membership, Storage, Store, StoreError, StoredSession};
+use servicemeter_store::{
+    Accounts, Membership, SavedView, Storage, Store, StoreError, StoredSession,
+};
 
 async fn accounts_story(store: &(impl Store + Accounts)) {
     let shop_a = store.workspace("shop-a").await.unwrap();
@@ -130,6 +132,52 @@ async fn accounts_story(store: &(impl Store + Accounts)) {
     assert_eq!(store.delete_expired_sessions(199).await.unwrap(), 0);
     assert_eq!(store.delete_expired_sessions(200).await.unwrap(), 1);
     assert_eq!(store.load_session("s1").await.unwrap(), None);
+
+    // Saved views: per workspace, by name; the same name replaces; deletion is audited.
+    let view = |name: &str, query: &str, at: i64| SavedView {
+        name: name.into(),
+        query: query.into(),
+        created_by: "lead@example.nl".into(),
+        created_at: at,
+    };
+    store
+        .save_view(shop_a.id, &view("Chat deze maand", "preset=month&channel=chat", 10))
+        .await
+        .unwrap();
+    store
+        .save_view(shop_a.id, &view("Alle e-mail", "preset=7d&channel=email", 11))
+        .await
+        .unwrap();
+    store
+        .save_view(shop_a.id, &view("Chat deze maand", "preset=month&channel=chat&compare=year", 12))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.saved_views(shop_a.id).await.unwrap(),
+        vec![
+            view("Alle e-mail", "preset=7d&channel=email", 11),
+            view("Chat deze maand", "preset=month&channel=chat&compare=year", 12),
+        ]
+    );
+    assert!(store.saved_views(shop_b.id).await.unwrap().is_empty());
+    assert!(
+        store
+            .delete_view(shop_a.id, "Alle e-mail", "admin@example.nl", 13)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .delete_view(shop_a.id, "Alle e-mail", "admin@example.nl", 14)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.saved_views(shop_a.id).await.unwrap().len(), 1);
+    let log = store.audit_log(shop_a.id, 10).await.unwrap();
+    assert_eq!(log[0].action, "view-delete");
+    assert_eq!(log[0].detail, "Alle e-mail");
+    assert_eq!(log[0].actor, "admin@example.nl");
+    assert_eq!(log[1].action, "view-save");
 }
 
 #[tokio::test]

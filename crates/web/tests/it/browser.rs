@@ -316,6 +316,27 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
         .script("return document.querySelector('#tiles .tile .value').textContent")
         .await;
     assert_eq!(again, "2", "the link reproduces the view");
+    // Saved under a name, then reopened from its link on the plain overview.
+    driver
+        .type_into("form.save-view input[name=name]", "E-mail deze week")
+        .await;
+    driver.click("form.save-view button[type=submit]").await;
+    driver
+        .go(&app.url("/w/shop-a?from=2024-03-04&to=2024-03-10"))
+        .await;
+    driver.click("#views a").await;
+    let started = Instant::now();
+    while !driver.url().await.contains("channel=email") {
+        if started.elapsed() > Duration::from_secs(10) {
+            panic!("the saved view did not open: {}", driver.url().await);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let from_view = driver
+        .script("return document.querySelector('#tiles .tile .value').textContent")
+        .await;
+    assert_eq!(from_view, "2", "the saved view gives the filtered figures");
+    let saved_view = driver.screenshot("overview-saved-view").await;
     driver
         .go(&app.url("/w/shop-a?from=2024-03-04&to=2024-03-10"))
         .await;
@@ -443,6 +464,7 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
         overview,
         filtered_shot,
         overview_filtered,
+        saved_view,
         phone_filtered,
         agent,
         timeline,

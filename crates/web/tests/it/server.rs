@@ -1710,3 +1710,87 @@ async fn downloads_hold_the_tables_as_shown() {
         .unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+/// A saved view: a lead saves a period and a filter under a name; every member sees it and
+/// opens the same figures from its link; only its author and administrators delete it.
+#[tokio::test]
+async fn saved_views_are_shared_within_the_workspace() {
+    let app = spawn_app().await;
+    app.add_user("lead@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    app.add_user("client@shop.nl", &app.shop_a, Role::Viewer, None)
+        .await;
+    app.add_user("boss@shop.nl", &app.shop_a, Role::Admin, None)
+        .await;
+    let lead = app.signed_in("lead@shop.nl").await;
+    let saved = lead
+        .post(app.url("/w/shop-a/views"))
+        .form(&[
+            ("name", "  E-mail begin maart "),
+            ("query", "from=2024-03-04&to=2024-03-05&channel=email&page=2"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 303);
+    assert_eq!(
+        saved.headers()["location"],
+        "/w/shop-a?from=2024-03-04&to=2024-03-05&channel=email"
+    );
+    // The viewer sees it among the views and opens the same figures.
+    let client = app.signed_in("client@shop.nl").await;
+    let overview: String = client.get(app.url("/w/shop-a")).text_body().await;
+    assert!(
+        overview.contains(
+            r#"<a href="/w/shop-a?from=2024-03-04&#38;to=2024-03-05&#38;channel=email">E-mail begin maart</a>"#
+        ),
+        "{overview}"
+    );
+    assert!(
+        !overview.contains(r#"aria-label="Weergave verwijderen E-mail begin maart""#),
+        "not the viewer's to delete"
+    );
+    let opened = visible_text(
+        &client
+            .get(app.url("/w/shop-a?from=2024-03-04&to=2024-03-05&channel=email"))
+            .text_body()
+            .await,
+    );
+    assert!(opened.contains("Gesprekken 2"), "{opened}");
+    let refused = client
+        .post(app.url("/w/shop-a/views/delete"))
+        .form(&[("name", "E-mail begin maart")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    // Bad input is named and stores nothing.
+    for (name, query, says) in [
+        ("", "preset=7d", "name: empty"),
+        ("x", "preset=fortnight", "preset"),
+        ("x", "from=4-3-2024", "from: &#39;4-3-2024&#39; is not a date"),
+    ] {
+        let bad = lead
+            .post(app.url("/w/shop-a/views"))
+            .form(&[("name", name), ("query", query)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), 400, "{name} {query}");
+        let body = bad.text().await.unwrap();
+        assert!(body.contains(says), "{says}: {body}");
+    }
+    assert_eq!(app.store.saved_views(app.shop_a.id).await.unwrap().len(), 1);
+    // Another workspace's members do not see it.
+    assert!(app.store.saved_views(app.shop_b.id).await.unwrap().is_empty());
+    // An administrator deletes it.
+    let boss = app.signed_in("boss@shop.nl").await;
+    let deleted = boss
+        .post(app.url("/w/shop-a/views/delete"))
+        .form(&[("name", "E-mail begin maart")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 303);
+    assert!(app.store.saved_views(app.shop_a.id).await.unwrap().is_empty());
+}
