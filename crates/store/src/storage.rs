@@ -642,7 +642,10 @@ impl Store for Storage {
         .transpose()
     }
 
-    async fn saved_views(&self, workspace: WorkspaceId) -> Result<Vec<crate::SavedView>, StoreError> {
+    async fn saved_views(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<crate::SavedView>, StoreError> {
         let rows: Vec<(String, String, String, i64)> = on_pool!(&self.pool, p => {
             sqlx::query_as(
                 "SELECT name, query, created_by, created_at FROM saved_views \

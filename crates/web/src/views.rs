@@ -185,9 +185,17 @@ mod tests {
             "from=2024-03-01&to=2024-03-31&tag=vip"
         );
         assert_eq!(checked_query("").unwrap(), "");
-        assert!(checked_query("preset=fortnight").unwrap_err().contains("preset"));
+        assert!(
+            checked_query("preset=fortnight")
+                .unwrap_err()
+                .contains("preset")
+        );
         assert!(checked_query("from=1-3-2024").unwrap_err().contains("from"));
-        assert!(checked_query(&"x".repeat(2_001)).unwrap_err().contains("2000"));
+        assert!(
+            checked_query(&"x".repeat(2_001))
+                .unwrap_err()
+                .contains("2000")
+        );
         assert_eq!(checked_name("  Chat  ").unwrap(), "Chat");
         assert!(checked_name(" ").is_err());
         assert!(checked_name(&"é".repeat(81)).is_err());

@@ -141,22 +141,39 @@ async fn accounts_story(store: &(impl Store + Accounts)) {
         created_at: at,
     };
     store
-        .save_view(shop_a.id, &view("Chat deze maand", "preset=month&channel=chat", 10))
+        .save_view(
+            shop_a.id,
+            &view("Chat deze maand", "preset=month&channel=chat", 10),
+        )
         .await
         .unwrap();
     store
-        .save_view(shop_a.id, &view("Alle e-mail", "preset=7d&channel=email", 11))
+        .save_view(
+            shop_a.id,
+            &view("Alle e-mail", "preset=7d&channel=email", 11),
+        )
         .await
         .unwrap();
     store
-        .save_view(shop_a.id, &view("Chat deze maand", "preset=month&channel=chat&compare=year", 12))
+        .save_view(
+            shop_a.id,
+            &view(
+                "Chat deze maand",
+                "preset=month&channel=chat&compare=year",
+                12,
+            ),
+        )
         .await
         .unwrap();
     assert_eq!(
         store.saved_views(shop_a.id).await.unwrap(),
         vec![
             view("Alle e-mail", "preset=7d&channel=email", 11),
-            view("Chat deze maand", "preset=month&channel=chat&compare=year", 12),
+            view(
+                "Chat deze maand",
+                "preset=month&channel=chat&compare=year",
+                12
+            ),
         ]
     );
     assert!(store.saved_views(shop_b.id).await.unwrap().is_empty());

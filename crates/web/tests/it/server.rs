@@ -1727,7 +1727,10 @@ async fn saved_views_are_shared_within_the_workspace() {
         .post(app.url("/w/shop-a/views"))
         .form(&[
             ("name", "  E-mail begin maart "),
-            ("query", "from=2024-03-04&to=2024-03-05&channel=email&page=2"),
+            (
+                "query",
+                "from=2024-03-04&to=2024-03-05&channel=email&page=2",
+            ),
         ])
         .send()
         .await
@@ -1768,7 +1771,11 @@ async fn saved_views_are_shared_within_the_workspace() {
     for (name, query, says) in [
         ("", "preset=7d", "name: empty"),
         ("x", "preset=fortnight", "preset"),
-        ("x", "from=4-3-2024", "from: &#39;4-3-2024&#39; is not a date"),
+        (
+            "x",
+            "from=4-3-2024",
+            "from: &#39;4-3-2024&#39; is not a date",
+        ),
     ] {
         let bad = lead
             .post(app.url("/w/shop-a/views"))
@@ -1782,7 +1789,13 @@ async fn saved_views_are_shared_within_the_workspace() {
     }
     assert_eq!(app.store.saved_views(app.shop_a.id).await.unwrap().len(), 1);
     // Another workspace's members do not see it.
-    assert!(app.store.saved_views(app.shop_b.id).await.unwrap().is_empty());
+    assert!(
+        app.store
+            .saved_views(app.shop_b.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // An administrator deletes it.
     let boss = app.signed_in("boss@shop.nl").await;
     let deleted = boss
@@ -1792,5 +1805,11 @@ async fn saved_views_are_shared_within_the_workspace() {
         .await
         .unwrap();
     assert_eq!(deleted.status(), 303);
-    assert!(app.store.saved_views(app.shop_a.id).await.unwrap().is_empty());
+    assert!(
+        app.store
+            .saved_views(app.shop_a.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
