@@ -51,6 +51,25 @@ pub fn csat_satisfied(score: f64, min: f64, max: f64) -> bool {
     }
 }
 
+/// The NPS groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NpsGroup {
+    Promoter,
+    Passive,
+    Detractor,
+}
+
+/// The group of an NPS score: 9–10 promoter, 7–8 passive, below 7 detractor.
+pub fn nps_group(score: f64) -> NpsGroup {
+    if score >= 9.0 {
+        NpsGroup::Promoter
+    } else if score >= 7.0 {
+        NpsGroup::Passive
+    } else {
+        NpsGroup::Detractor
+    }
+}
+
 /// The conditions of one conversation that the figures count and the drill-downs list: the
 /// one place where "answered", "within target" and "satisfied" are decided, so that a figure
 /// and the conversations behind it always agree.
@@ -79,6 +98,21 @@ impl FactNumbers {
     pub fn satisfied(&self) -> Option<bool> {
         self.csat
             .map(|a| csat_satisfied(a.score, a.scale.min, a.scale.max))
+    }
+
+    /// Where the NPS answer falls (promoter 9–10, passive 7–8, detractor below 7); `None`
+    /// without an answer.
+    pub fn nps_group(&self) -> Option<NpsGroup> {
+        self.nps.map(|a| nps_group(a.score))
+    }
+
+    /// Where the CES answer falls against the middle of its scale (above: easy); `None`
+    /// without an answer.
+    pub fn effort(&self) -> Option<std::cmp::Ordering> {
+        self.ces.map(|a| {
+            let mid = (a.scale.min + a.scale.max) / 2.0;
+            a.score.total_cmp(&mid)
+        })
     }
 
     /// Whether it was reopened at least once.

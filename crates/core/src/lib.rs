@@ -8,6 +8,7 @@ pub mod coaching;
 pub mod config;
 pub mod distribution;
 pub mod facts;
+pub mod feedback;
 pub mod filter;
 pub mod headline;
 pub mod limits;

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::config::{Targets, WorkspaceConfig};
 use crate::facts::ConversationFacts;
-use crate::facts::FactNumbers;
+use crate::facts::{FactNumbers, NpsGroup};
 use crate::filter::Filter;
 use crate::stats::{mean, percent, percentile};
 use crate::table::{FactTable, NO_NAME};
@@ -247,24 +247,21 @@ impl Accumulator {
                 self.csat_satisfied += 1;
             }
         }
-        if let Some(a) = f.nps {
+        if let Some(group) = f.nps_group() {
             self.nps_responses += 1;
-            if a.score >= 9.0 {
-                self.nps_promoters += 1;
-            } else if a.score >= 7.0 {
-                self.nps_passives += 1;
-            } else {
-                self.nps_detractors += 1;
+            match group {
+                NpsGroup::Promoter => self.nps_promoters += 1,
+                NpsGroup::Passive => self.nps_passives += 1,
+                NpsGroup::Detractor => self.nps_detractors += 1,
             }
         }
-        if let Some(a) = f.ces {
+        if let (Some(a), Some(effort)) = (f.ces, f.effort()) {
             self.ces_responses += 1;
             self.ces_sum += a.score;
-            let mid = (a.scale.min + a.scale.max) / 2.0;
-            if a.score > mid {
-                self.ces_above += 1;
-            } else if a.score < mid {
-                self.ces_below += 1;
+            match effort {
+                std::cmp::Ordering::Greater => self.ces_above += 1,
+                std::cmp::Ordering::Less => self.ces_below += 1,
+                std::cmp::Ordering::Equal => {}
             }
         }
     }

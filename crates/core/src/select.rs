@@ -3,7 +3,7 @@
 //! the conversations API list these rows.
 
 use crate::config::WorkspaceConfig;
-use crate::facts::FactNumbers;
+use crate::facts::{FactNumbers, NpsGroup};
 use crate::filter::Filter;
 use crate::table::FactTable;
 
@@ -39,11 +39,15 @@ pub enum Subset {
     Satisfied,
     Unsatisfied,
     Nps,
+    /// NPS 0–6.
+    Detractors,
     Ces,
+    /// CES below the middle of its scale (it was hard).
+    HardEffort,
 }
 
 impl Subset {
-    pub const ALL: [(&'static str, Subset); 14] = [
+    pub const ALL: [(&'static str, Subset); 16] = [
         ("all", Subset::All),
         ("answered", Subset::Answered),
         ("unanswered", Subset::Unanswered),
@@ -57,7 +61,9 @@ impl Subset {
         ("satisfied", Subset::Satisfied),
         ("unsatisfied", Subset::Unsatisfied),
         ("nps", Subset::Nps),
+        ("detractors", Subset::Detractors),
         ("ces", Subset::Ces),
+        ("hard-effort", Subset::HardEffort),
     ];
 
     pub fn parse(name: &str) -> Option<Subset> {
@@ -85,7 +91,9 @@ impl Subset {
             Subset::Satisfied => n.satisfied() == Some(true),
             Subset::Unsatisfied => n.satisfied() == Some(false),
             Subset::Nps => n.nps.is_some(),
+            Subset::Detractors => n.nps_group() == Some(NpsGroup::Detractor),
             Subset::Ces => n.ces.is_some(),
+            Subset::HardEffort => n.effort() == Some(std::cmp::Ordering::Less),
         }
     }
 }
@@ -99,16 +107,20 @@ pub enum SortKey {
     Reopens,
     AgentTurns,
     Csat,
+    Nps,
+    Ces,
 }
 
 impl SortKey {
-    pub const ALL: [(&'static str, SortKey); 6] = [
+    pub const ALL: [(&'static str, SortKey); 8] = [
         ("start", SortKey::Start),
         ("first-response", SortKey::FirstResponse),
         ("resolution", SortKey::Resolution),
         ("reopens", SortKey::Reopens),
         ("turns", SortKey::AgentTurns),
         ("csat", SortKey::Csat),
+        ("nps", SortKey::Nps),
+        ("ces", SortKey::Ces),
     ];
 
     pub fn parse(name: &str) -> Option<SortKey> {
@@ -167,6 +179,8 @@ pub fn select(
             SortKey::Reopens => Some(f64::from(n.reopens)),
             SortKey::AgentTurns => Some(f64::from(n.agent_turns)),
             SortKey::Csat => n.csat.map(|a| a.score),
+            SortKey::Nps => n.nps.map(|a| a.score),
+            SortKey::Ces => n.ces.map(|a| a.score),
         }
     };
     rows.sort_by(|&a, &b| {

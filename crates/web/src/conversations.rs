@@ -204,6 +204,7 @@ struct SortLink {
 #[template(path = "conversations.html")]
 struct ListPage {
     frame: Frame,
+    nav: crate::overview::Nav,
     workspace: String,
     filters: String,
     total: String,
@@ -285,6 +286,12 @@ pub async fn list_page<S: Store + Accounts>(
     let page_href = |p: usize| format!("{base}{current_order}&page={p}");
     Ok(render(&ListPage {
         frame: Frame::new(lang, Some(signed_in.user.email)),
+        nav: crate::overview::Nav::new(
+            ws,
+            "conversations",
+            &data::join_query(&[&query.period.link(listed.period), &filter.link()]),
+            access.role,
+        ),
         workspace: ws.clone(),
         filters: filters.replace('&', " · ").replace('=', ": "),
         total: format::count(listed.rows.len() as u64),

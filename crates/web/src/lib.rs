@@ -6,6 +6,7 @@ pub mod auth;
 pub mod conversations;
 pub mod data;
 pub mod error;
+pub mod feedback;
 pub mod format;
 pub mod guard;
 pub mod i18n;
@@ -195,6 +196,7 @@ where
         .route("/w/{workspace}/live", get(live::events::<S>))
         .route("/w/{workspace}/agents/{agent}", get(overview::agent::<S>))
         .route("/w/{workspace}/export/{table}", get(overview::export::<S>))
+        .route("/w/{workspace}/feedback", get(feedback::page::<S>))
         .route("/w/{workspace}/views", post(views::save::<S>))
         .route("/w/{workspace}/views/delete", post(views::delete::<S>))
         .route("/w/{workspace}/settings", get(settings::show::<S>))

@@ -106,13 +106,13 @@ pub struct Tile {
 }
 
 /// One tile: a figure of the catalog, its label and a line under it.
-struct TileSpec {
-    label: &'static str,
-    figure: Figure,
-    detail: String,
+pub(crate) struct TileSpec {
+    pub(crate) label: &'static str,
+    pub(crate) figure: Figure,
+    pub(crate) detail: String,
 }
 
-fn tile(spec: TileSpec, report: &Report, lang: Lang, drill: Option<&Drill>) -> Tile {
+pub(crate) fn tile(spec: TileSpec, report: &Report, lang: Lang, drill: Option<&Drill>) -> Tile {
     let (now, before) = (
         &report.summary,
         report.previous.as_ref().map(|p| &p.summary),
@@ -355,6 +355,87 @@ pub fn filter_bar(all: &Report, filter: &Filter, lang: Lang) -> Vec<FilterChoice
         .collect()
 }
 
+/// The period and filter form above a page.
+pub struct PeriodForm {
+    pub action: String,
+    pub from: String,
+    pub to: String,
+    pub presets: Vec<Choice>,
+    pub comparisons: Vec<Choice>,
+    pub filters: Vec<FilterChoice>,
+    pub filtered: bool,
+    /// The page without its filter.
+    pub unfiltered_href: String,
+    /// Other parameters of the page the form keeps (name, value).
+    pub hidden: Vec<(String, String)>,
+}
+
+impl PeriodForm {
+    /// The form of a page at `action` for `query` and `filter`; `all` is the unfiltered report
+    /// of the period (the filter's choices), `report` the page's.
+    pub fn new(
+        action: String,
+        query: &PeriodQuery,
+        report: &Report,
+        all: &Report,
+        filter: &Filter,
+        role: Role,
+        lang: Lang,
+    ) -> PeriodForm {
+        let (presets, comparisons) = period_choices(query, lang);
+        let period_only = query.link(report.period);
+        PeriodForm {
+            unfiltered_href: if period_only.is_empty() {
+                action.clone()
+            } else {
+                format!("{action}?{period_only}")
+            },
+            action,
+            from: report
+                .period
+                .map(|p| p.from.to_string())
+                .unwrap_or_default(),
+            to: report.period.map(|p| p.to.to_string()).unwrap_or_default(),
+            presets,
+            comparisons,
+            filters: filter_bar(all, filter, lang)
+                .into_iter()
+                // Colleagues' names are not an agent's to choose from.
+                .filter(|f| !(f.kind == "agent" && role == Role::Agent))
+                .collect(),
+            filtered: !filter.is_empty(),
+            hidden: Vec::new(),
+        }
+    }
+}
+
+/// The navigation of a workspace's pages.
+pub struct Nav {
+    pub workspace: String,
+    /// `overview`, `feedback`, `conversations` or `settings`.
+    pub current: &'static str,
+    /// `?` and the period and filter, carried from page to page.
+    pub query: String,
+    pub sees_conversations: bool,
+    pub admin: bool,
+}
+
+impl Nav {
+    pub fn new(workspace: &str, current: &'static str, query: &str, role: Role) -> Nav {
+        Nav {
+            workspace: workspace.to_string(),
+            current,
+            query: if query.is_empty() {
+                String::new()
+            } else {
+                format!("?{query}")
+            },
+            sees_conversations: role.sees_conversations(),
+            admin: role == Role::Admin,
+        }
+    }
+}
+
 /// The label of a preset in the reader's language.
 pub fn preset_label(preset: Preset, lang: Lang) -> &'static str {
     let t = lang.texts();
@@ -431,7 +512,7 @@ struct Charts {
 }
 
 /// Every day of the period (or of the data, for all data) with its figures, or `None`.
-fn daily(report: &Report, period: Option<Period>) -> Vec<(String, Option<&Summary>)> {
+pub(crate) fn daily(report: &Report, period: Option<Period>) -> Vec<(String, Option<&Summary>)> {
     let by_day = report.by_day.as_ref();
     let Some(period) = period.or_else(|| {
         let days = by_day?;
@@ -645,16 +726,10 @@ struct OverviewPage {
     frame: Frame,
     workspace: String,
     role: &'static str,
+    nav: Nav,
+    form: PeriodForm,
     period: String,
     previous_period: String,
-    from: String,
-    to: String,
-    presets: Vec<Choice>,
-    comparisons: Vec<Choice>,
-    filters: Vec<FilterChoice>,
-    filtered: bool,
-    /// The page without its filter.
-    unfiltered_href: String,
     /// "vorige periode" or "een jaar eerder", before a tile's earlier value.
     compared_word: &'static str,
     has_data: bool,
@@ -665,7 +740,6 @@ struct OverviewPage {
     agents: DataTable,
     topics: DataTable,
     charts: Charts,
-    conversations_href: String,
     /// The workspace's saved views.
     views: Vec<crate::views::ViewLink>,
     /// This view's query, for saving it.
@@ -709,7 +783,6 @@ async fn overview_page<S: Store + Accounts>(
     let drill = Drill::new(ws, &period_only, &filter.0);
     // Viewers see figures only; the others may open the conversations behind them.
     let drill = access.role.sees_conversations().then_some(&drill);
-    let (presets, comparisons) = period_choices(&query, lang);
     let mut agent_rows = vec![agent_row(
         t.team,
         &report.summary,
@@ -801,20 +874,16 @@ async fn overview_page<S: Store + Accounts>(
             .map(|p| format::period(p, lang))
             .unwrap_or_default(),
         previous_period: comparison_label(&report, lang),
-        from: report
-            .period
-            .map(|p| p.from.to_string())
-            .unwrap_or_default(),
-        to: report.period.map(|p| p.to.to_string()).unwrap_or_default(),
-        presets,
-        comparisons,
-        filters: filter_bar(&all, &filter.0, lang)
-            .into_iter()
-            // Colleagues' names are not an agent's to choose from.
-            .filter(|f| !(f.kind == "agent" && access.role == Role::Agent))
-            .collect(),
-        filtered: !filter.0.is_empty(),
-        unfiltered_href: format!("/w/{ws}?{period_only}"),
+        nav: Nav::new(ws, "overview", &period_qs, access.role),
+        form: PeriodForm::new(
+            format!("/w/{ws}"),
+            &query,
+            &report,
+            &all,
+            &filter.0,
+            access.role,
+            lang,
+        ),
         compared_word,
         has_data: report.summary.conversations > 0,
         figures: export(tiles_table(&tiles, compared_word, lang)),
@@ -823,7 +892,6 @@ async fn overview_page<S: Store + Accounts>(
         agents: export(agents),
         topics: export(topics),
         charts,
-        conversations_href: drill.map(Drill::all).unwrap_or_default(),
     })
 }
 
@@ -866,6 +934,22 @@ pub async fn export<S: Store + Accounts>(
     if table == "conversations" {
         let rows =
             crate::conversations::export_table(&state, &access, &list, &filter.0, lang).await?;
+        return Ok(csv_response(
+            &format!("{name}-{table}.csv"),
+            rows.to_csv(options),
+        ));
+    }
+    if let Some(which) = table.strip_prefix("feedback-") {
+        let rows = crate::feedback::table(
+            &state,
+            lang,
+            signed_in.user.email,
+            &access,
+            list.period,
+            filter,
+            which,
+        )
+        .await?;
         return Ok(csv_response(
             &format!("{name}-{table}.csv"),
             rows.to_csv(options),
@@ -934,6 +1018,7 @@ struct Comparison {
 #[template(path = "agent.html")]
 struct AgentPage {
     frame: Frame,
+    nav: Nav,
     workspace: String,
     agent: String,
     period: String,
@@ -990,6 +1075,7 @@ pub async fn agent<S: Store + Accounts>(
     let ws = &access.workspace.name;
     Ok(render(&AgentPage {
         frame: Frame::new(lang, Some(signed_in.user.email)),
+        nav: Nav::new(ws, "agents", &period_qs, access.role),
         workspace: ws.clone(),
         agent: agent.clone(),
         period: report

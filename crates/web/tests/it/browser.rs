@@ -341,6 +341,27 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
         .go(&app.url("/w/shop-a?from=2024-03-04&to=2024-03-10"))
         .await;
 
+    // The feedback page, reached from the navigation with the period kept.
+    driver.click("header nav a[href*='/feedback']").await;
+    assert!(
+        driver
+            .url()
+            .await
+            .contains("/w/shop-a/feedback?from=2024-03-04")
+    );
+    let answers = driver
+        .script("return document.querySelectorAll('#answer-list li').length")
+        .await;
+    assert_eq!(answers, 2, "a1 and a2 answered CSAT");
+    let fits = driver
+        .script("return document.documentElement.scrollWidth <= window.innerWidth")
+        .await;
+    assert_eq!(fits, true, "the feedback page fits 1400 px");
+    let feedback_shot = driver.screenshot("feedback").await;
+    driver
+        .go(&app.url("/w/shop-a?from=2024-03-04&to=2024-03-10"))
+        .await;
+
     // Click through to the agent page from the agents table.
     driver.click("#agents a[href*='/agents/Anna']").await;
     assert!(driver.url().await.contains("/w/shop-a/agents/Anna"));
@@ -437,6 +458,14 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
         .await;
     assert_eq!(fits, true);
     let phone = driver.screenshot("overview-phone").await;
+    driver
+        .go(&app.url("/w/shop-a/feedback?from=2024-03-04&to=2024-03-10"))
+        .await;
+    let fits = driver
+        .script("return document.documentElement.scrollWidth <= window.innerWidth")
+        .await;
+    assert_eq!(fits, true, "the feedback page fits a phone");
+    let feedback_phone = driver.screenshot("feedback-phone").await;
     driver.go(&filtered_url).await;
     driver.click("#filters details.filter summary").await;
     let fits = driver
@@ -465,6 +494,8 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
         filtered_shot,
         overview_filtered,
         saved_view,
+        feedback_shot,
+        feedback_phone,
         phone_filtered,
         agent,
         timeline,

@@ -1813,3 +1813,108 @@ async fn saved_views_are_shared_within_the_workspace() {
             .is_empty()
     );
 }
+
+/// The feedback page, by hand: CSAT 1 of 2 satisfied (a1 5, a2 2), its 95 % Wilson interval
+/// 9.5–90.5 %, the spread of the scores, the figures per channel, and the answers with their
+/// comments, lowest first; agents read their own answers only, viewers none.
+#[tokio::test]
+async fn the_feedback_page_shows_scores_intervals_and_comments() {
+    let app = spawn_app().await;
+    app.add_user("lead@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    app.add_user("anna@shop.nl", &app.shop_a, Role::Agent, Some("Anna"))
+        .await;
+    app.add_user("client@shop.nl", &app.shop_a, Role::Viewer, None)
+        .await;
+    let q = "from=2024-03-04&to=2024-03-05";
+    let lead = app.signed_in("lead@shop.nl").await;
+    let html: String = lead
+        .get(app.url(&format!("/w/shop-a/feedback?{q}")))
+        .text_body()
+        .await;
+    let text = visible_text(&html);
+    assert!(
+        text.contains(
+            "Klanttevredenheid (CSAT) 50,0% 2 reacties; 95%-interval 9,5–90,5%; norm 85,0%"
+        ),
+        "{text}"
+    );
+    assert!(
+        html.contains(r#"class="tile missed""#),
+        "CSAT below its target"
+    );
+    // The spread as a table: 1 → 0, 2 → 1, 3 → 0, 4 → 0, 5 → 1.
+    assert!(
+        text.contains("Score Antwoorden 1 0 2 1 3 0 4 0 5 1"),
+        "{text}"
+    );
+    assert!(text.contains("chat 0,0% (1) – (0) – (0)"), "{text}");
+    assert!(text.contains("email 100,0% (1) – (0) – (0)"), "{text}");
+    // Answers, lowest first, the comment as text.
+    let a2 = html.find("conversations/a2").expect("a2 listed");
+    let a1 = html.find("conversations/a1").expect("a1 listed");
+    assert!(a2 < a1, "lowest score first");
+    assert!(
+        html.contains("Duurde veel te lang &#60;b&#62;echt&#60;/b&#62;"),
+        "{html}"
+    );
+    assert!(text.contains("2 / 5"), "{text}");
+    let unhappy: String = lead
+        .get(app.url(&format!("/w/shop-a/feedback?{q}&unhappy=1")))
+        .text_body()
+        .await;
+    assert!(unhappy.contains("conversations/a2"));
+    assert!(
+        !unhappy.contains("conversations/a1\""),
+        "only the unhappy one"
+    );
+    // A filter applies to every part.
+    let email = visible_text(
+        &lead
+            .get(app.url(&format!("/w/shop-a/feedback?{q}&channel=email")))
+            .text_body()
+            .await,
+    );
+    assert!(
+        email.contains("Klanttevredenheid (CSAT) 100,0% 1 reacties"),
+        "{email}"
+    );
+    // The per-channel table downloads as shown.
+    let csv: String = lead
+        .get(app.url(&format!("/w/shop-a/export/feedback-channels?{q}")))
+        .text_body()
+        .await;
+    assert_eq!(
+        csv,
+        "\u{feff}Kanaal;Klanttevredenheid (CSAT);NPS;Klantinspanning (CES)\r\nchat;0,0% (1);– (0);– (0)\r\nemail;100,0% (1);– (0);– (0)\r\n"
+    );
+    // Anna reads her own answer only; the client reads figures only.
+    let anna: String = app
+        .signed_in("anna@shop.nl")
+        .await
+        .get(app.url(&format!("/w/shop-a/feedback?{q}")))
+        .text_body()
+        .await;
+    assert!(anna.contains("conversations/a1\""));
+    assert!(
+        !anna.contains("Duurde veel te lang"),
+        "not Bob's customer's comment"
+    );
+    let client: String = app
+        .signed_in("client@shop.nl")
+        .await
+        .get(app.url(&format!("/w/shop-a/feedback?{q}")))
+        .text_body()
+        .await;
+    assert!(client.contains("50,0%"));
+    assert!(
+        !client.contains("Duurde veel te lang"),
+        "viewers see figures only"
+    );
+    let bad = lead
+        .get(app.url(&format!("/w/shop-a/feedback?{q}&kind=stars")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+}
