@@ -124,6 +124,7 @@ mod tests {
                 one_touch: false,
                 csat: None,
                 nps: None,
+                waiting_since: None,
                 ces: None,
             },
         }

@@ -39,6 +39,10 @@ pub struct FactNumbers {
     pub csat: Option<SurveyAnswer>,
     pub nps: Option<SurveyAnswer>,
     pub ces: Option<SurveyAnswer>,
+    /// When the customer began waiting for the team: the first customer message after the
+    /// last agent message, while the conversation is not resolved and the customer spoke last
+    /// (bots and notes do not answer). `None` when nobody waits.
+    pub waiting_since: Option<i64>,
 }
 
 /// Whether a CSAT answer counts as satisfied: the top two points on scales of 5 or more
@@ -188,6 +192,18 @@ pub fn compute_parts<'a, M: MessageFields, E: EventFields, S: SurveyFields>(
         None
     };
 
+    // Who waits: the customer, since the first of their messages after the last agent message.
+    let mut waiting_since = None;
+    for m in public() {
+        match author(m) {
+            Author::Customer => {
+                waiting_since.get_or_insert(m.at());
+            }
+            Author::Agent => waiting_since = None,
+            _ => {}
+        }
+    }
+
     // Back-and-forth over the public sequence.
     let mut customer_messages = 0;
     let mut agent_messages = 0;
@@ -290,6 +306,7 @@ pub fn compute_parts<'a, M: MessageFields, E: EventFields, S: SurveyFields>(
             one_touch: resolved && agent_turns == 1 && reopens == 0,
             csat: latest(SurveyKind::Csat),
             nps: latest(SurveyKind::Nps),
+            waiting_since: if resolved { None } else { waiting_since },
             ces: latest(SurveyKind::Ces),
         },
     }
@@ -326,7 +343,7 @@ pub fn compute_facts(
 /// The version of the fact rules and of [`crate::FactTable`]'s encoding. Stored facts computed
 /// under another version are recomputed from the conversations, so bump it whenever a change
 /// here or in the table's encoding changes what stored facts would say.
-pub const FACTS_VERSION: i64 = 2;
+pub const FACTS_VERSION: i64 = 3;
 
 /// Computes facts for many normalized conversations, one after the other (callers that want
 /// several threads split the slice: the result of each part is aligned with that part). The

@@ -196,6 +196,7 @@ mod tests {
                 one_touch: false,
                 csat: answer(csat, 1.0, 5.0),
                 nps: answer(nps, 0.0, 10.0),
+                waiting_since: None,
                 ces: answer(ces, 1.0, 7.0),
             },
         }

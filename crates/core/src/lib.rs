@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod address;
+pub mod backlog;
 pub mod calendar;
 pub mod coaching;
 pub mod config;

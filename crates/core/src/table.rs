@@ -15,8 +15,8 @@ const FLAG_INBOUND: u8 = 1;
 const FLAG_RESOLVED: u8 = 2;
 const FLAG_ONE_TOUCH: u8 = 4;
 
-/// "SMF2": with the team column (facts version 2).
-const MAGIC: &[u8; 4] = b"SMF2";
+/// "SMF3": with the team (facts version 2) and waiting-since (3) columns.
+const MAGIC: &[u8; 4] = b"SMF3";
 
 /// Why bytes could not be decoded as a fact table.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,6 +45,7 @@ pub struct FactTable {
     resolution: Vec<i64>,
     resolution_business: Vec<i64>,
     first_resolution: Vec<i64>,
+    waiting_since: Vec<i64>,
     reopens: Vec<u32>,
     customer_messages: Vec<u32>,
     agent_messages: Vec<u32>,
@@ -87,6 +88,7 @@ impl Default for FactTable {
             resolution: Vec::new(),
             resolution_business: Vec::new(),
             first_resolution: Vec::new(),
+            waiting_since: Vec::new(),
             reopens: Vec::new(),
             customer_messages: Vec::new(),
             agent_messages: Vec::new(),
@@ -240,6 +242,7 @@ impl FactTable {
             .push(opt_i64(n.resolution_business_millis));
         self.first_resolution
             .push(opt_i64(n.first_resolution_millis));
+        self.waiting_since.push(opt_i64(n.waiting_since));
         self.reopens.push(n.reopens);
         self.customer_messages.push(n.customer_messages);
         self.agent_messages.push(n.agent_messages);
@@ -296,6 +299,7 @@ impl FactTable {
             &mut self.resolution,
             &mut self.resolution_business,
             &mut self.first_resolution,
+            &mut self.waiting_since,
         ] {
             col.reserve(rows);
         }
@@ -385,6 +389,7 @@ impl FactTable {
             self.resolution.push(other.resolution[i]);
             self.resolution_business.push(other.resolution_business[i]);
             self.first_resolution.push(other.first_resolution[i]);
+            self.waiting_since.push(other.waiting_since[i]);
             self.reopens.push(other.reopens[i]);
             self.customer_messages.push(other.customer_messages[i]);
             self.agent_messages.push(other.agent_messages[i]);
@@ -463,6 +468,7 @@ impl FactTable {
             one_touch: flags & FLAG_ONE_TOUCH != 0,
             csat: answer(self.csat[i], self.csat_min[i], self.csat_max[i]),
             nps: answer(self.nps[i], 0.0, 10.0),
+            waiting_since: get_i64(self.waiting_since[i]),
             ces: answer(self.ces[i], self.ces_min[i], self.ces_max[i]),
         }
     }
@@ -548,6 +554,7 @@ impl FactTable {
             &self.resolution,
             &self.resolution_business,
             &self.first_resolution,
+            &self.waiting_since,
         ] {
             col.iter()
                 .for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
@@ -603,6 +610,7 @@ impl FactTable {
         table.resolution = r.i64s(rows)?;
         table.resolution_business = r.i64s(rows)?;
         table.first_resolution = r.i64s(rows)?;
+        table.waiting_since = r.i64s(rows)?;
         table.csat = r.f64s(rows)?;
         table.csat_min = r.f64s(rows)?;
         table.csat_max = r.f64s(rows)?;
@@ -734,6 +742,7 @@ mod tests {
                         max: 10.0,
                     },
                 }),
+                waiting_since: None,
                 ces: None,
             },
         }

@@ -84,6 +84,7 @@ mod tests {
                     one_touch: i % 4 == 1,
                     csat: None,
                     nps: None,
+                    waiting_since: None,
                     ces: None,
                 },
             })

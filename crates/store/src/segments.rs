@@ -167,6 +167,7 @@ mod tests {
                 one_touch: false,
                 csat: None,
                 nps: None,
+                waiting_since: None,
                 ces: None,
             },
         }

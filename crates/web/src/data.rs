@@ -30,6 +30,45 @@ pub struct ReportKey {
     by: Vec<&'static str>,
 }
 
+/// What a backlog depends on: the workspace, its data version, the filter and the minute.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BacklogKey {
+    workspace: i64,
+    version: i64,
+    filter: Filter,
+    minute: i64,
+}
+
+/// What waits now (counted once a minute per data version and filter).
+pub async fn backlog<S: Store>(
+    state: &AppState<S>,
+    workspace: &Workspace,
+    filter: &Filter,
+) -> Result<Arc<servicemeter_core::backlog::Backlog>, WebError> {
+    let config = config(workspace)?;
+    let version = state.store.data_version(workspace.id).await?;
+    let facts = facts_at(state, workspace, version).await?;
+    let now = state.now_millis();
+    let key = BacklogKey {
+        workspace: workspace.id.0,
+        version,
+        filter: filter.clone(),
+        minute: now.div_euclid(60_000),
+    };
+    let filter = filter.clone();
+    state
+        .backlogs
+        .get_or_try_init(key, async move {
+            tokio::task::spawn_blocking(move || {
+                let calendars = servicemeter_core::Calendars::new(config);
+                servicemeter_core::backlog::backlog(&facts, &calendars, &filter, now)
+            })
+            .await
+            .map_err(|e| WebError::Internal(e.into()))
+        })
+        .await
+}
+
 /// The distributions the overview's charts show.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Distributions {

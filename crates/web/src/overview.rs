@@ -188,6 +188,7 @@ fn tiles(report: &Report, lang: Lang, drill: Option<&Drill>) -> Vec<Tile> {
             t.resolution_time,
             t.median_business.to_string(),
         ),
+        spec(Figure::Unanswered, t.unanswered_title, String::new()),
         spec(Figure::ResolutionRate, t.resolution_rate, String::new()),
         spec(Figure::ReopenRate, t.reopen_rate, String::new()),
         spec(Figure::OneTouch, t.one_touch, String::new()),
@@ -691,6 +692,75 @@ fn agents_headers(lang: Lang) -> Vec<String> {
     .to_vec()
 }
 
+/// What waits now: four figures, and the same per channel and team as a table.
+pub struct BacklogView {
+    pub open: String,
+    pub waiting: String,
+    pub oldest_wait: String,
+    pub overdue: String,
+    pub due_soon: String,
+    /// Whether any first response is overdue (the tile is marked).
+    pub late: bool,
+    pub table: DataTable,
+}
+
+fn backlog_view(b: &servicemeter_core::backlog::Backlog, lang: Lang) -> BacklogView {
+    let t = lang.texts();
+    let row = |name: &str, c: &servicemeter_core::backlog::BacklogCounts, class: &str| Row {
+        class: class.into(),
+        cells: vec![
+            Cell::text(name_label(name, lang)),
+            Cell::num(format::count(c.open)),
+            Cell::num(format::count(c.waiting)),
+            Cell::num(format::count(c.due_soon)),
+            Cell::num(format::count(c.overdue)),
+            Cell::num(format::duration(
+                c.oldest_wait_business_millis.map(|m| m as f64 / 1000.0),
+            )),
+        ],
+    };
+    let mut rows = vec![row(t.all_conversations, &b.total, "team")];
+    rows.extend(b.by_channel.iter().map(|(n, c)| row(n, c, "")));
+    if b.by_team.len() > 1
+        || b.by_team
+            .keys()
+            .any(|k| k != servicemeter_core::report::NO_TEAM)
+    {
+        rows.extend(
+            b.by_team
+                .iter()
+                .map(|(n, c)| row(&format!("{}: {}", t.team, name_label(n, lang)), c, "")),
+        );
+    }
+    BacklogView {
+        open: format::count(b.total.open),
+        waiting: format::count(b.total.waiting),
+        oldest_wait: format::duration(
+            b.total
+                .oldest_wait_business_millis
+                .map(|m| m as f64 / 1000.0),
+        ),
+        overdue: format::count(b.total.overdue),
+        due_soon: format::count(b.total.due_soon),
+        late: b.total.overdue > 0,
+        table: DataTable {
+            id: "backlog",
+            headers: [
+                t.channel,
+                t.open_now,
+                t.waiting_for_team,
+                t.due_soon,
+                t.overdue,
+                t.longest_wait,
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows,
+            csv_href: String::new(),
+        },
+    }
+}
+
 /// The tiles as a table (figure, value, the line under it, the earlier value, the change).
 fn tiles_table(tiles: &[Tile], compared_word: &str, lang: Lang) -> DataTable {
     let t = lang.texts();
@@ -742,12 +812,14 @@ struct OverviewPage {
     charts: Charts,
     /// The workspace's saved views.
     views: Vec<crate::views::ViewLink>,
+    /// What waits now.
+    backlog: BacklogView,
     /// This view's query, for saving it.
     view_query: String,
 }
 
 /// The tables of the overview, as the page shows them and its downloads give them.
-pub const OVERVIEW_TABLES: [&str; 4] = ["figures", "channels", "agents", "topics"];
+pub const OVERVIEW_TABLES: [&str; 5] = ["figures", "backlog", "channels", "agents", "topics"];
 
 /// Everything the overview shows, for the page and for its downloads.
 async fn overview_page<S: Store + Accounts>(
@@ -863,7 +935,11 @@ async fn overview_page<S: Store + Accounts>(
     };
     let charts = charts(&report, &distributions, &config, lang);
     let views = crate::views::links(state, &access.workspace, &email, access.role).await?;
+    let backlog = data::backlog(state, &access.workspace, &filter.0).await?;
+    let mut backlog = backlog_view(&backlog, lang);
+    backlog.table.csv_href = format!("/w/{ws}/export/backlog?{}", filter.link());
     Ok(OverviewPage {
+        backlog,
         views,
         view_query: period_qs.clone(),
         frame: Frame::new(lang, Some(email)),
@@ -969,6 +1045,7 @@ pub async fn export<S: Store + Accounts>(
     .await?;
     let chosen = match table.as_str() {
         "figures" => &page.figures,
+        "backlog" => &page.backlog.table,
         "channels" => &page.channels,
         "agents" => &page.agents,
         _ => &page.topics,

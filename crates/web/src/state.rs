@@ -95,6 +95,8 @@ pub struct AppState<S> {
     pub reports: Arc<Memo<crate::data::ReportKey, servicemeter_core::Report>>,
     /// Chart distributions by workspace, data version and period.
     pub distributions: Arc<Memo<crate::data::ReportKey, crate::data::Distributions>>,
+    /// What waits now, by workspace, data version, filter and minute.
+    pub backlogs: Arc<Memo<crate::data::BacklogKey, servicemeter_core::backlog::Backlog>>,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Threads one report's aggregation may use (the server decides; core starts none).
     pub report_threads: usize,
@@ -121,6 +123,7 @@ impl<S> Clone for AppState<S> {
             facts: self.facts.clone(),
             reports: self.reports.clone(),
             distributions: self.distributions.clone(),
+            backlogs: self.backlogs.clone(),
             metrics: self.metrics.clone(),
             report_threads: self.report_threads,
             live_interval: self.live_interval,
@@ -142,6 +145,7 @@ impl<S> AppState<S> {
             facts: Arc::new(Memo::new(FACTS_HELD)),
             reports: Arc::new(Memo::new(64)),
             distributions: Arc::new(Memo::new(64)),
+            backlogs: Arc::new(Memo::new(64)),
             metrics: Arc::default(),
             report_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             live_interval: std::time::Duration::from_secs(2),

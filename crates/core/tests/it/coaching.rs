@@ -26,6 +26,7 @@ fn numbers(first_response_s: Option<i64>, csat: Option<f64>, agent_turns: u32) -
             scale: Scale { min: 1.0, max: 5.0 },
         }),
         nps: None,
+        waiting_since: None,
         ces: None,
     }
 }

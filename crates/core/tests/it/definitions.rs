@@ -591,3 +591,40 @@ fn an_agent_account_listed_as_bot_does_not_answer() {
     assert_eq!(plain.first_response_millis, Some(5 * S));
     assert_eq!(plain.agent_messages, 2);
 }
+
+/// Waiting: the customer spoke last and the conversation is open; the wait starts at the
+/// first customer message after the last agent message. Bots and notes answer nothing.
+#[test]
+fn the_customer_waits_since_their_first_unanswered_message() {
+    let at = |s: &str| t(s);
+    let open = Builder::new("email", "2024-03-04T09:00:00+01:00")
+        .customer("2024-03-04T09:00:00+01:00")
+        .agent("2024-03-04T09:10:00+01:00", "Anna")
+        .customer("2024-03-04T10:00:00+01:00")
+        .msg("2024-03-04T10:01:00+01:00", Author::Bot, None)
+        .customer("2024-03-04T10:05:00+01:00")
+        .msg("2024-03-04T10:06:00+01:00", Author::Note, Some("Bob"))
+        .facts();
+    assert_eq!(open.waiting_since, Some(at("2024-03-04T10:00:00+01:00")));
+    // The agent spoke last: nobody waits.
+    let answered = Builder::new("email", "2024-03-04T09:00:00+01:00")
+        .customer("2024-03-04T09:00:00+01:00")
+        .agent("2024-03-04T09:10:00+01:00", "Anna")
+        .facts();
+    assert_eq!(answered.waiting_since, None);
+    // Resolved: nobody waits, even when the customer said thanks last.
+    let resolved = Builder::new("email", "2024-03-04T09:00:00+01:00")
+        .customer("2024-03-04T09:00:00+01:00")
+        .agent("2024-03-04T09:10:00+01:00", "Anna")
+        .event("2024-03-04T09:11:00+01:00", EventKind::Resolved, None)
+        .facts();
+    assert_eq!(resolved.waiting_since, None);
+    // Never answered: waiting since the start.
+    let unanswered = Builder::new("chat", "2024-03-04T09:00:00+01:00")
+        .customer("2024-03-04T09:00:00+01:00")
+        .facts();
+    assert_eq!(
+        unanswered.waiting_since,
+        Some(at("2024-03-04T09:00:00+01:00"))
+    );
+}

@@ -53,6 +53,7 @@ fn row(
                 scale: Scale { min: 1.0, max: 5.0 },
             }),
             nps: None,
+            waiting_since: None,
             ces: None,
         },
     }

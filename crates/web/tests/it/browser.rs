@@ -272,6 +272,10 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
         .script("return document.querySelectorAll('.charts svg').length")
         .await;
     assert_eq!(charts, 5);
+    let open_now = driver
+        .script("return document.querySelector('#backlog .tile .value').textContent")
+        .await;
+    assert_eq!(open_now, "1", "a3 waits now");
     let overview = driver.screenshot("overview").await;
 
     // The filter bar: open "Kanaal", tick e-mail, show. Every tile follows (a1 and a3 are the

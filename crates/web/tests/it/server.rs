@@ -239,8 +239,10 @@ async fn overview_shows_the_hand_computed_figures() {
     ] {
         assert!(text.contains(expected), "missing {expected:?} in {text}");
     }
-    // Resolution below its 90 % target and CSAT below 85 %: marked as missed.
-    assert_eq!(html.matches("class=\"tile missed\"").count(), 2, "{html}");
+    // Resolution below its 90 % target and CSAT below 85 %: marked as missed (and, in what
+    // waits now, a3's overdue first response).
+    let tiles = &html[html.find("id=\"tiles\"").unwrap()..];
+    assert_eq!(tiles.matches("class=\"tile missed\"").count(), 2, "{html}");
 
     // English on request, with English number formatting.
     let en = c
@@ -1917,4 +1919,44 @@ async fn the_feedback_page_shows_scores_intervals_and_comments() {
         .await
         .unwrap();
     assert_eq!(bad.status(), 400);
+}
+
+/// What waits now (the server's clock: Wednesday 6 March 2024, 12:00): a3 (e-mail, Tuesday
+/// 16:30, never answered) is open and waits 30 min on Tuesday and 3 h on Wednesday morning
+/// within opening hours: 3h 30m, past its 1 h target. a1 and a2 are resolved. Unanswered in
+/// the period: a3.
+#[tokio::test]
+async fn the_backlog_counts_what_waits_now() {
+    let app = spawn_app().await;
+    app.add_user("lead@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    let c = app.signed_in("lead@shop.nl").await;
+    let html: String = c
+        .get(app.url("/w/shop-a?from=2024-03-04&to=2024-03-05"))
+        .text_body()
+        .await;
+    let text = visible_text(&html);
+    assert!(
+        text.contains("Open 1 Klant wacht op ons 1 Langste wachttijd 3h 30m Eerste reactie te laat 1 Bijna te laat: 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Onbeantwoord 1"),
+        "the unanswered tile: {text}"
+    );
+    assert!(text.contains("Alles 1 1 0 1 3h 30m"), "{text}");
+    assert!(text.contains("email 1 1 0 1 3h 30m"), "{text}");
+    // Filtered to chat: nothing waits.
+    let chat = visible_text(
+        &c.get(app.url("/w/shop-a?from=2024-03-04&to=2024-03-05&channel=chat"))
+            .text_body()
+            .await,
+    );
+    assert!(
+        chat.contains("Open 0 Klant wacht op ons 0 Langste wachttijd –"),
+        "{chat}"
+    );
+    // Downloadable like every table.
+    let csv: String = c.get(app.url("/w/shop-a/export/backlog")).text_body().await;
+    assert!(csv.contains("email;1;1;0;1;3h 30m\r\n"), "{csv}");
 }
