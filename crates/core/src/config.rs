@@ -85,6 +85,9 @@ pub struct WorkspaceConfig {
     /// `[retention] message_texts_months`: message texts and survey comments older than this
     /// many months are removed (the figures stay). `None`: kept.
     pub retention_months: Option<u32>,
+    /// `[topics] segments`: tags that name a kind of customer (`vip`, `b2b`), not a subject:
+    /// they are never knowledge-base candidates.
+    pub segment_tags: BTreeSet<String>,
 }
 
 /// The longest retention one can ask for (a hundred years).
@@ -261,6 +264,7 @@ impl WorkspaceConfig {
         let mut targets = Targets::default();
         let mut agents = AgentRules::default();
         let mut retention_months = None;
+        let mut segment_tags = BTreeSet::new();
 
         for (key, value) in &root {
             match key.as_str() {
@@ -366,10 +370,34 @@ impl WorkspaceConfig {
                         retention_months = Some(months as u32);
                     }
                 }
+                "topics" => {
+                    let table = value
+                        .as_table()
+                        .ok_or_else(|| err(key, "must be a table"))?;
+                    for (sub, v) in table {
+                        let path = format!("topics.{sub}");
+                        if sub != "segments" {
+                            return Err(err(path, "unknown key; known: segments"));
+                        }
+                        let items = v.as_array().ok_or_else(|| {
+                            err(&path, "must be a list of tags such as [\"vip\"]")
+                        })?;
+                        for (i, item) in items.iter().enumerate() {
+                            let tag = as_str(item, &format!("{path}[{i}]"))?.trim();
+                            if tag.is_empty() || tag.len() > crate::limits::MAX_TAG_BYTES {
+                                return Err(err(
+                                    format!("{path}[{i}]"),
+                                    format!("a tag of 1 to {} bytes", crate::limits::MAX_TAG_BYTES),
+                                ));
+                            }
+                            segment_tags.insert(tag.to_string());
+                        }
+                    }
+                }
                 _ => {
                     return Err(err(
                         key,
-                        "unknown key; known: timezone, holidays, holiday_calendar, opening_hours, targets, agents, retention",
+                        "unknown key; known: timezone, holidays, holiday_calendar, opening_hours, targets, agents, retention, topics",
                     ));
                 }
             }
@@ -398,6 +426,7 @@ impl WorkspaceConfig {
             channel_weeks,
             targets,
             agents,
+            segment_tags,
             retention_months,
         })
     }
@@ -708,6 +737,9 @@ mod retention_tests {
             ),
             ("[retention]\ntexts = 3\n", "retention.texts"),
             ("retention = 3\n", "retention"),
+            ("[topics]\nsegments = \"vip\"\n", "topics.segments"),
+            ("[topics]\nsegments = [\"\"]\n", "topics.segments[0]"),
+            ("[topics]\nvip = true\n", "topics.vip"),
         ] {
             let e = WorkspaceConfig::from_toml(text).unwrap_err().to_string();
             assert!(e.starts_with(key), "{text}: {e}");

@@ -52,6 +52,9 @@ default = "4h"
 
 [targets.median_first_response]
 chat = "120s"
+
+[topics]
+segments = ["vip"]              # a kind of customer, not a subject
 "#;
 
 /// The twelve demo agents; the last one is deliberately slower and less liked.

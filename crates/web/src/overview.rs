@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use servicemeter_core::Report;
 use servicemeter_core::access::Role;
-use servicemeter_core::coaching::{AgentFlag, agent_flags, faq_candidates};
+use servicemeter_core::coaching::{AgentFlag, TopicHint, agent_flags, topic_hints};
 use servicemeter_core::distribution::{FIRST_RESPONSE_BUCKET_LABELS, open_hours_grid};
 use servicemeter_core::filter::Filter;
 use servicemeter_core::headline::Figure;
@@ -610,6 +610,41 @@ fn charts(
     }
 }
 
+/// A topic's hint in plain words, with the numbers behind it.
+fn topic_hint_text(hint: &TopicHint, lang: Lang) -> String {
+    let t = lang.texts();
+    match hint {
+        TopicHint::KnowledgeBase {
+            turns,
+            team_turns,
+            conversations,
+        } => format!(
+            "{}: {} {} {} ({} {})",
+            t.faq_candidate,
+            format::number(Some(*turns), 2, lang),
+            t.turns_against_team,
+            format::number(Some(*team_turns), 2, lang),
+            format::count(*conversations),
+            t.conversations_word
+        ),
+        TopicHint::LowSatisfaction {
+            satisfied,
+            responses,
+            team_pct,
+            ..
+        } => format!(
+            "{}: {} {} {} {}, {} {}",
+            t.low_satisfaction,
+            satisfied,
+            t.of,
+            responses,
+            t.customers_satisfied,
+            t.team_word,
+            format::pct(Some(*team_pct), lang)
+        ),
+    }
+}
+
 fn flag_text(flag: &AgentFlag, lang: Lang) -> String {
     let t = lang.texts();
     match flag {
@@ -877,26 +912,38 @@ async fn overview_page<S: Store + Accounts>(
     }
     let empty = Default::default();
     let by_tag = report.by_tag.as_ref().unwrap_or(&empty);
-    let candidates = faq_candidates(by_tag, &report.summary);
-    let topic_rows = by_tag
-        .iter()
+    let hints = topic_hints(by_tag, &report.summary, &config.segment_tags);
+    // Most conversations first; a tag counts each conversation that carries it.
+    let mut by_volume: Vec<(&String, &Summary)> = by_tag.iter().collect();
+    by_volume.sort_by(|a, b| b.1.conversations.cmp(&a.1.conversations).then(a.0.cmp(b.0)));
+    let all_conversations = report.summary.conversations;
+    let topic_rows = by_volume
+        .into_iter()
         .map(|(tag, s)| {
-            let faq = candidates.contains(tag);
+            let own = hints.get(tag.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+            let faq = own
+                .iter()
+                .any(|h| matches!(h, TopicHint::KnowledgeBase { .. }));
             let shown = |f: Figure| Cell::num(format::figure(f, s, lang));
+            let share = servicemeter_core::stats::percent(s.conversations, all_conversations);
+            let segment = config.segment_tags.contains(tag.as_str());
             Row {
                 class: if faq { "faq".into() } else { String::new() },
                 cells: vec![
                     Cell::link(name_label(tag, lang), drill_link(drill, "tag", tag)),
                     shown(Figure::Conversations),
+                    Cell::num(format::pct(share, lang)),
                     shown(Figure::FirstResponseMedian),
                     shown(Figure::Csat),
+                    shown(Figure::ResolutionRate),
+                    shown(Figure::ReopenRate),
                     shown(Figure::TurnsPerConversation),
                     Cell {
-                        flags: if faq {
-                            vec![t.faq_candidate.to_string()]
-                        } else {
-                            Vec::new()
-                        },
+                        flags: own
+                            .iter()
+                            .map(|h| topic_hint_text(h, lang))
+                            .chain(segment.then(|| t.segment_not_topic.to_string()))
+                            .collect(),
                         ..Cell::default()
                     },
                 ],
@@ -908,10 +955,13 @@ async fn overview_page<S: Store + Accounts>(
         headers: [
             t.topic,
             t.conversations,
+            t.share,
             t.first_response,
             t.csat,
+            t.resolution_rate,
+            t.reopen_rate,
             t.turns_per_conversation,
-            t.faq_candidate,
+            t.hints,
         ]
         .map(String::from)
         .to_vec(),
