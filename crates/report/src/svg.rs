@@ -153,38 +153,95 @@ const LEFT: f64 = 44.0;
 const BOTTOM: f64 = 22.0;
 const TOP: f64 = 10.0;
 
-/// A tidy maximum for an axis (1, 2 or 5 times a power of ten, at least `max`).
-pub fn nice_max(max: f64) -> f64 {
-    if max <= 0.0 || !max.is_finite() {
-        return 1.0;
-    }
-    let power = 10f64.powf(max.log10().floor());
-    [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|m| m * power)
-        .find(|&v| v >= max)
-        .unwrap_or(10.0 * power)
+/// What a value axis counts, which decides its round steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Axis {
+    /// Whole things: steps of 1, 2 or 5 times a power of ten, never below 1.
+    Count,
+    /// Seconds: steps of 1, 5, 15 or 30 seconds or minutes, 1, 2, 4, 8 or 12 hours, days.
+    Seconds,
+    /// Percentages: steps of 1, 2, 5, 10, 20 or 25 points.
+    Percent,
 }
 
-fn y_axis(svg: &mut Svg, top_value: f64, format: &dyn Fn(f64) -> String) {
+/// The top of a value axis and the step between its ticks: round values, at most five steps
+/// above zero, the top at least `max`.
+pub fn axis_ticks(max: f64, axis: Axis) -> (f64, f64) {
+    let max = if max.is_finite() && max > 0.0 {
+        max
+    } else {
+        0.0
+    };
+    let candidates: Vec<f64> = match axis {
+        Axis::Count => (0..12)
+            .flat_map(|k| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(k)))
+            .collect(),
+        Axis::Seconds => {
+            let mut steps = vec![
+                1.0, 5.0, 15.0, 30.0, 60.0, 300.0, 900.0, 1_800.0, 3_600.0, 7_200.0, 14_400.0,
+                28_800.0, 43_200.0, 86_400.0, 172_800.0, 604_800.0,
+            ];
+            steps.extend(
+                (1..8).flat_map(|k| [2.0, 5.0, 10.0].map(|m| m * 604_800.0 * 10f64.powi(k - 1))),
+            );
+            steps
+        }
+        Axis::Percent => {
+            let mut steps = vec![1.0, 2.0, 5.0, 10.0, 20.0, 25.0];
+            steps.extend((2..12).flat_map(|k| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(k))));
+            steps
+        }
+    };
+    if max == 0.0 {
+        return (candidates[0], candidates[0]);
+    }
+    let step = candidates
+        .iter()
+        .copied()
+        .find(|step| (max / step).ceil() <= 5.0)
+        .unwrap_or(*candidates.last().expect("steps"));
+    ((max / step).ceil() * step, step)
+}
+
+fn y_axis(svg: &mut Svg, top: f64, step: f64, format: &dyn Fn(f64) -> String) {
     let plot_h = HEIGHT - BOTTOM - TOP;
-    for k in 0..=4 {
-        let v = top_value * f64::from(k) / 4.0;
-        let y = TOP + plot_h - plot_h * f64::from(k) / 4.0;
+    let steps = (top / step).round() as i32;
+    for k in 0..=steps {
+        let v = step * f64::from(k);
+        let y = TOP + plot_h - plot_h * v / top;
         svg.line(LEFT, y, WIDTH, y, if k == 0 { "axis" } else { "grid" });
         svg.text(LEFT - 4.0, y + 4.0, &format(v), "end");
     }
+}
+
+/// A chart with nothing to show says so instead of drawing an axis of zeros.
+fn empty_chart(title: &str, empty: &str) -> String {
+    let mut svg = Svg::new(WIDTH, HEIGHT, title);
+    svg.line(LEFT, HEIGHT - BOTTOM, WIDTH, HEIGHT - BOTTOM, "axis");
+    svg.text((LEFT + WIDTH) / 2.0, HEIGHT / 2.0, empty, "middle");
+    svg.finish()
 }
 
 fn label_every(n: usize) -> usize {
     n.div_ceil(12).max(1)
 }
 
-/// Bars with labels under them (every few when there are many) and a value axis.
-pub fn bar_chart(title: &str, bars: &[Bar], format: &dyn Fn(f64) -> String) -> String {
+/// Bars with labels under them (every few when there are many) and a value axis of round
+/// steps; `empty` is said instead when every bar is zero.
+pub fn bar_chart(
+    title: &str,
+    bars: &[Bar],
+    axis: Axis,
+    format: &dyn Fn(f64) -> String,
+    empty: &str,
+) -> String {
+    let highest = bars.iter().map(|b| b.value).fold(0.0, f64::max);
+    if highest <= 0.0 {
+        return empty_chart(title, empty);
+    }
     let mut svg = Svg::new(WIDTH, HEIGHT, title);
-    let max = nice_max(bars.iter().map(|b| b.value).fold(0.0, f64::max));
-    y_axis(&mut svg, max, format);
+    let (max, step) = axis_ticks(highest, axis);
+    y_axis(&mut svg, max, step, format);
     let plot_h = HEIGHT - BOTTOM - TOP;
     let slot = (WIDTH - LEFT) / bars.len().max(1) as f64;
     let every = label_every(bars.len());
@@ -206,27 +263,39 @@ pub fn bar_chart(title: &str, bars: &[Bar], format: &dyn Fn(f64) -> String) -> S
     svg.finish()
 }
 
-/// A line through the values that exist (gaps where a value is missing), with an optional
-/// dashed target line.
+/// A line through the values that exist (gaps where a value is missing) on a value axis of
+/// round steps, with an optional dashed target line and its legend (`target`: value and
+/// words); `empty` is said instead when there is no value at all.
 pub fn line_chart(
     title: &str,
     points: &[(String, Option<f64>)],
-    target: Option<f64>,
+    target: Option<(f64, &str)>,
+    axis: Axis,
     format: &dyn Fn(f64) -> String,
+    empty: &str,
 ) -> String {
+    if points.iter().all(|(_, v)| v.is_none()) {
+        return empty_chart(title, empty);
+    }
     let mut svg = Svg::new(WIDTH, HEIGHT, title);
     let max_value = points
         .iter()
         .filter_map(|(_, v)| *v)
-        .chain(target)
+        .chain(target.map(|(t, _)| t))
         .fold(0.0, f64::max);
-    let max = nice_max(max_value);
-    y_axis(&mut svg, max, format);
+    let (max, step) = axis_ticks(max_value, axis);
+    y_axis(&mut svg, max, step, format);
     let plot_h = HEIGHT - BOTTOM - TOP;
     let slot = (WIDTH - LEFT) / points.len().max(1) as f64;
     let y_of = |v: f64| TOP + plot_h - plot_h * v / max;
-    if let Some(t) = target {
+    if let Some((t, legend)) = target {
         svg.line(LEFT, y_of(t), WIDTH, y_of(t), "target");
+        svg.text(
+            WIDTH - 2.0,
+            y_of(t) - 3.0,
+            &format!("{legend} {}", format(t)),
+            "end",
+        );
     }
     let every = label_every(points.len());
     let mut run: Vec<(f64, f64)> = Vec::new();
@@ -375,13 +444,50 @@ mod tests {
     use super::*;
 
     #[test]
-    fn axes_round_up_to_tidy_values() {
-        assert_eq!(nice_max(0.0), 1.0);
-        assert_eq!(nice_max(7.0), 10.0);
-        assert_eq!(nice_max(10.0), 10.0);
-        assert_eq!(nice_max(11.0), 20.0);
-        assert_eq!(nice_max(430.0), 500.0);
-        assert_eq!(nice_max(0.3), 0.5);
+    fn axes_take_round_steps() {
+        use Axis::*;
+        // Counts: whole steps of 1, 2, 5 × 10ⁿ; one conversation is 0–1, never 0, 0.25, ….
+        assert_eq!(axis_ticks(1.0, Count), (1.0, 1.0));
+        assert_eq!(axis_ticks(2.0, Count), (2.0, 1.0));
+        assert_eq!(axis_ticks(7.0, Count), (8.0, 2.0));
+        assert_eq!(axis_ticks(430.0, Count), (500.0, 100.0));
+        assert_eq!(axis_ticks(0.0, Count), (1.0, 1.0));
+        // Durations: 645 s → 0, 5, 10, 15 min; 9 h → 0, 2, …, 10 h; 50 s → 0, 15, …, 60 s.
+        assert_eq!(axis_ticks(645.0, Seconds), (900.0, 300.0));
+        assert_eq!(axis_ticks(9.0 * 3600.0, Seconds), (36_000.0, 7_200.0));
+        assert_eq!(axis_ticks(50.0, Seconds), (60.0, 15.0));
+        // Percentages: 0–100 in steps of 20; 85 → 0–100 as well.
+        assert_eq!(axis_ticks(100.0, Percent), (100.0, 20.0));
+        assert_eq!(axis_ticks(85.0, Percent), (100.0, 20.0));
+        assert_eq!(axis_ticks(12.0, Percent), (15.0, 5.0));
+    }
+
+    #[test]
+    fn empty_charts_say_so() {
+        let zero = [Bar {
+            label: "ma".into(),
+            value: 0.0,
+            tooltip: "0".into(),
+        }];
+        let svg = bar_chart(
+            "Volume",
+            &zero,
+            Axis::Count,
+            &|v| format!("{v}"),
+            "geen gegevens",
+        );
+        assert!(svg.contains(">geen gegevens</text>"), "{svg}");
+        assert!(!svg.contains("class=\"bar\""));
+        let none = [("ma".to_string(), None)];
+        let svg = line_chart(
+            "CSAT",
+            &none,
+            Some((85.0, "norm")),
+            Axis::Percent,
+            &|v| format!("{v}"),
+            "geen gegevens",
+        );
+        assert!(svg.contains(">geen gegevens</text>"));
     }
 
     #[test]
@@ -398,7 +504,7 @@ mod tests {
                 tooltip: "10".into(),
             },
         ];
-        let svg = bar_chart("Volume & <b>", &bars, &|v| format!("{v}"));
+        let svg = bar_chart("Volume & <b>", &bars, Axis::Count, &|v| format!("{v}"), "–");
         assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
         assert!(svg.ends_with("</svg>"));
         assert!(svg.contains("<title>Volume &amp; &lt;b&gt;</title>"));
@@ -416,8 +522,19 @@ mod tests {
             .enumerate()
             .map(|(i, v)| (format!("d{i}"), *v))
             .collect();
-        let svg = line_chart("trend", &points, Some(2.5), &|v| format!("{v}"));
+        let svg = line_chart(
+            "trend",
+            &points,
+            Some((2.5, "norm")),
+            Axis::Count,
+            &|v| format!("{v}"),
+            "–",
+        );
         assert_eq!(svg.matches("<polyline").count(), 2);
+        assert!(
+            svg.contains(">norm 2.5</text>"),
+            "the target line has a legend"
+        );
         assert_eq!(svg.matches("class=\"dot\"").count(), 4);
         assert_eq!(svg.matches("class=\"target\"").count(), 1);
     }

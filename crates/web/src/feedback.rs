@@ -14,7 +14,7 @@ use servicemeter_core::headline::Figure;
 use servicemeter_core::model::SurveyKind;
 use servicemeter_core::report::{GroupBy, Summary};
 use servicemeter_core::select::{Selection, SortKey, Subset, select};
-use servicemeter_report::svg::{self, Bar};
+use servicemeter_report::svg::{self, Axis, Bar};
 use servicemeter_store::{Accounts, Store};
 
 use crate::auth::{Access, Caller, SignedIn, workspace_access};
@@ -182,7 +182,13 @@ fn spread(label: &str, f: &KindFeedback, lang: Lang) -> Spread {
         svg: if f.responses == 0 {
             String::new()
         } else {
-            svg::bar_chart(&caption, &bars, &|v| format!("{v:.0}"))
+            svg::bar_chart(
+                &caption,
+                &bars,
+                Axis::Count,
+                &|v| format!("{v:.0}"),
+                t.no_chart_data,
+            )
         },
         rows: f
             .scores
@@ -320,8 +326,10 @@ async fn feedback_page<S: Store + Accounts>(
     let trend = svg::line_chart(
         t.csat_trend,
         &trend_points,
-        Some(config.targets.csat_pct),
+        Some((config.targets.csat_pct, t.target)),
+        Axis::Percent,
         &|v| format!("{v:.0}%"),
+        t.no_chart_data,
     );
     let empty = Default::default();
     let export = |table: DataTable| DataTable {

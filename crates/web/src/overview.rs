@@ -14,7 +14,7 @@ use servicemeter_core::filter::Filter;
 use servicemeter_core::headline::Figure;
 use servicemeter_core::periods::{Against, Preset};
 use servicemeter_core::report::{GroupBy, Period, Summary};
-use servicemeter_report::svg::{self, Bar};
+use servicemeter_report::svg::{self, Axis, Bar};
 use servicemeter_store::{Accounts, Store};
 
 use crate::auth::{Caller, SignedIn, workspace_access};
@@ -558,7 +558,13 @@ fn charts(
             }
         })
         .collect();
-    let volume = svg::bar_chart(t.volume_per_day, &bars, &|v| format!("{v:.0}"));
+    let volume = svg::bar_chart(
+        t.volume_per_day,
+        &bars,
+        Axis::Count,
+        &|v| format!("{v:.0}"),
+        t.no_chart_data,
+    );
     let fr_points: Vec<(String, Option<f64>)> = days
         .iter()
         .map(|(d, s)| {
@@ -568,9 +574,14 @@ fn charts(
             )
         })
         .collect();
-    let first_response_trend = svg::line_chart(t.first_response_trend, &fr_points, None, &|v| {
-        format::duration(Some(v))
-    });
+    let first_response_trend = svg::line_chart(
+        t.first_response_trend,
+        &fr_points,
+        None,
+        Axis::Seconds,
+        &|v| format::duration(Some(v)),
+        t.no_chart_data,
+    );
     let csat_points: Vec<(String, Option<f64>)> = days
         .iter()
         .map(|(d, s)| (short(d), s.and_then(|s| s.csat.satisfied_pct)))
@@ -578,8 +589,10 @@ fn charts(
     let csat_trend = svg::line_chart(
         t.csat_trend,
         &csat_points,
-        Some(config.targets.csat_pct),
+        Some((config.targets.csat_pct, t.target)),
+        Axis::Percent,
         &|v| format!("{v:.0}%"),
+        t.no_chart_data,
     );
     let heatmap = svg::heatmap(
         t.arrivals_heatmap,
@@ -597,10 +610,13 @@ fn charts(
             tooltip: format!("{label}: {n}"),
         })
         .collect();
-    let first_response_distribution =
-        svg::bar_chart(t.first_response_distribution, &bucket_bars, &|v| {
-            format!("{v:.0}")
-        });
+    let first_response_distribution = svg::bar_chart(
+        t.first_response_distribution,
+        &bucket_bars,
+        Axis::Count,
+        &|v| format!("{v:.0}"),
+        t.no_chart_data,
+    );
     Charts {
         volume,
         first_response_trend,
