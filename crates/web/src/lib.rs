@@ -195,6 +195,7 @@ where
         .route("/w/{workspace}", get(overview::overview::<S>))
         .route("/w/{workspace}/live", get(live::events::<S>))
         .route("/w/{workspace}/agents/{agent}", get(overview::agent::<S>))
+        .route("/w/{workspace}/teams/{team}", get(overview::team::<S>))
         .route("/w/{workspace}/export/{table}", get(overview::export::<S>))
         .route("/w/{workspace}/feedback", get(feedback::page::<S>))
         .route("/w/{workspace}/views", post(views::save::<S>))

@@ -859,6 +859,7 @@ struct OverviewPage {
     figures: DataTable,
     channels: DataTable,
     agents: DataTable,
+    teams: DataTable,
     topics: DataTable,
     charts: Charts,
     /// The workspace's saved views.
@@ -870,7 +871,9 @@ struct OverviewPage {
 }
 
 /// The tables of the overview, as the page shows them and its downloads give them.
-pub const OVERVIEW_TABLES: [&str; 5] = ["figures", "backlog", "channels", "agents", "topics"];
+pub const OVERVIEW_TABLES: [&str; 6] = [
+    "figures", "backlog", "channels", "agents", "teams", "topics",
+];
 
 /// Everything the overview shows, for the page and for its downloads.
 async fn overview_page<S: Store + Accounts>(
@@ -990,6 +993,35 @@ async fn overview_page<S: Store + Accounts>(
         rows: agent_rows,
         csv_href: String::new(),
     };
+    // Teams (the records' team field; a helpdesk's groups) like agents, when there are any.
+    let by_team = report.by_team.as_ref().unwrap_or(&empty);
+    let team_rows: Vec<Row> = if by_team
+        .keys()
+        .any(|k| k != servicemeter_core::report::NO_TEAM)
+        && access.role != Role::Agent
+    {
+        by_team
+            .iter()
+            .map(|(team, s)| {
+                let href = if team == servicemeter_core::report::NO_TEAM {
+                    drill_link(drill, "team", team)
+                } else {
+                    format!("/w/{ws}/teams/{}?{period_qs}", query_value(team))
+                };
+                agent_row(team, s, Some(&report.summary), href, lang)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut team_headers = agents_headers(lang);
+    team_headers[0] = t.team.to_string();
+    let teams = DataTable {
+        id: "teams",
+        headers: team_headers,
+        rows: team_rows,
+        csv_href: String::new(),
+    };
     let compared_word = match report.previous.as_ref().map(|p| p.against) {
         Some(Against::YearEarlier) => t.year_earlier,
         _ => t.previous_period,
@@ -1032,6 +1064,7 @@ async fn overview_page<S: Store + Accounts>(
         tiles,
         channels: export(channels_table(&report, lang, drill)),
         agents: export(agents),
+        teams: export(teams),
         topics: export(topics),
         charts,
     })
@@ -1114,6 +1147,7 @@ pub async fn export<S: Store + Accounts>(
         "backlog" => &page.backlog.table,
         "channels" => &page.channels,
         "agents" => &page.agents,
+        "teams" => &page.teams,
         _ => &page.topics,
     };
     Ok(csv_response(
@@ -1163,11 +1197,15 @@ struct AgentPage {
     frame: Frame,
     nav: Nav,
     workspace: String,
+    /// The agent's or team's name.
     agent: String,
+    /// What they stand beside: the team (for an agent) or everyone (for a team).
+    whole: &'static str,
     period: String,
     rows: Vec<Comparison>,
     flags: Vec<String>,
-    conversations_href: String,
+    /// Their conversations behind the figures (label, link); empty for viewers.
+    lists: Vec<(&'static str, String)>,
 }
 
 /// `GET /w/{workspace}/agents/{name}`: an agent's figures beside the team's, for the period.
@@ -1179,20 +1217,61 @@ pub async fn agent<S: Store + Accounts>(
     Query(query): Query<PeriodQuery>,
     filter: FilterQuery,
 ) -> Result<Response, WebError> {
+    member_page(
+        &state, lang, signed_in, &name, "agent", &agent, query, filter,
+    )
+    .await
+}
+
+/// `GET /w/{workspace}/teams/{name}`: a team's figures beside everyone's, for the period.
+pub async fn team<S: Store + Accounts>(
+    State(state): State<AppState<S>>,
+    lang: Lang,
+    signed_in: SignedIn,
+    Path((name, team)): Path<(String, String)>,
+    Query(query): Query<PeriodQuery>,
+    filter: FilterQuery,
+) -> Result<Response, WebError> {
+    member_page(&state, lang, signed_in, &name, "team", &team, query, filter).await
+}
+
+/// The page of one agent or one team (`kind`), beside the whole of the filter.
+#[allow(clippy::too_many_arguments)]
+async fn member_page<S: Store + Accounts>(
+    state: &AppState<S>,
+    lang: Lang,
+    signed_in: SignedIn,
+    workspace: &str,
+    kind: &'static str,
+    member: &str,
+    query: PeriodQuery,
+    filter: FilterQuery,
+) -> Result<Response, WebError> {
     let caller = Caller::User(signed_in.user.clone());
-    let access = workspace_access(&*state.store, &caller, &name).await?;
-    if access.role == Role::Agent && access.agent_name.as_deref() != Some(agent.as_str()) {
+    let access = workspace_access(&*state.store, &caller, workspace).await?;
+    let own_page = kind == "agent" && access.agent_name.as_deref() == Some(member);
+    if access.role == Role::Agent && !own_page {
         return Err(WebError::NotFound);
     }
     let query = query.or_last_7_days();
-    // The agent is the page's own choice; the team beside them is filtered like them.
-    let filter = Filter {
-        agents: Vec::new(),
-        ..filter.0
+    // The member is the page's own choice; the whole beside it is filtered like it.
+    let mut filter = filter.0;
+    let by: &[GroupBy] = if kind == "agent" {
+        filter.agents.clear();
+        &[]
+    } else {
+        filter.teams.clear();
+        &[GroupBy::Team]
     };
-    let (report, _) = data::report(&state, &access.workspace, &query, &filter, &[]).await?;
-    let own = report.by_agent.get(&agent).ok_or(WebError::NotFound)?;
-    let team = &report.summary;
+    let (report, _) = data::report(state, &access.workspace, &query, &filter, by).await?;
+    let empty = Default::default();
+    let group = if kind == "agent" {
+        &report.by_agent
+    } else {
+        report.by_team.as_ref().unwrap_or(&empty)
+    };
+    let own = group.get(member).ok_or(WebError::NotFound)?;
+    let whole = &report.summary;
     let t = lang.texts();
     let rows = [
         (Figure::Conversations, t.conversations),
@@ -1211,30 +1290,58 @@ pub async fn agent<S: Store + Accounts>(
     .map(|(figure, label)| Comparison {
         label,
         agent: format::figure(figure, own, lang),
-        team: format::figure(figure, team, lang),
+        team: format::figure(figure, whole, lang),
     })
     .collect();
     let period_qs = query.link(report.period);
     let ws = &access.workspace.name;
+    let list = Drill::new(ws, &period_qs, &filter).narrowed(kind, member);
+    // Their own conversations that explain the figures: the unsatisfied, the slowest first
+    // responses, the reopened.
+    let lists = if access.role.sees_conversations() {
+        vec![
+            (
+                t.unsatisfied_conversations,
+                format!("{list}&subset=unsatisfied&sort=csat"),
+            ),
+            (
+                t.slowest_first_responses,
+                format!("{list}&subset=answered&sort=first-response&desc=1"),
+            ),
+            (
+                t.reopened_conversations,
+                format!("{list}&subset=reopened&sort=reopens&desc=1"),
+            ),
+            (t.conversations_list, list.clone()),
+        ]
+    } else {
+        Vec::new()
+    };
     Ok(render(&AgentPage {
         frame: Frame::new(lang, Some(signed_in.user.email)),
-        nav: Nav::new(ws, "agents", &period_qs, access.role),
+        nav: Nav::new(
+            ws,
+            "members",
+            &data::join_query(&[&period_qs, &FilterQuery(filter.clone()).link()]),
+            access.role,
+        ),
         workspace: ws.clone(),
-        agent: agent.clone(),
+        agent: name_label(member, lang),
+        whole: if kind == "agent" {
+            t.team
+        } else {
+            t.all_conversations
+        },
         period: report
             .period
             .map(|p| format::period(p, lang))
             .unwrap_or_default(),
         rows,
-        flags: agent_flags(team, own)
+        flags: agent_flags(whole, own)
             .iter()
             .map(|f| flag_text(f, lang))
             .collect(),
-        conversations_href: if access.role.sees_conversations() {
-            Drill::new(ws, &period_qs, &filter).narrowed("agent", &agent)
-        } else {
-            String::new()
-        },
+        lists,
     })?
     .into_response())
 }

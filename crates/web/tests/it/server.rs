@@ -1960,3 +1960,64 @@ async fn the_backlog_counts_what_waits_now() {
     let csv: String = c.get(app.url("/w/shop-a/export/backlog")).text_body().await;
     assert!(csv.contains("email;1;1;0;1;3h 30m\r\n"), "{csv}");
 }
+
+/// Teams have the agents' figures and pages: a2 is team Retouren's (chat, 90 s, CSAT 2 of 5).
+/// An agent's page links to their own unsatisfied, slowest and reopened conversations.
+#[tokio::test]
+async fn teams_and_agents_have_pages_with_their_conversations() {
+    let app = spawn_app().await;
+    app.add_user("lead@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    app.add_user("anna@shop.nl", &app.shop_a, Role::Agent, Some("Anna"))
+        .await;
+    let c = app.signed_in("lead@shop.nl").await;
+    let q = "from=2024-03-04&to=2024-03-05";
+    let overview = visible_text(&c.get(app.url(&format!("/w/shop-a?{q}"))).text_body().await);
+    assert!(overview.contains("Teams Team Gesprekken"), "{overview}");
+    assert!(
+        overview.contains("Retouren 1 1m 30s 100,0% 100,0% 0,0% (1) 2,00"),
+        "{overview}"
+    );
+    assert!(overview.contains("(geen team) 2 20m 00s"), "{overview}");
+    let team = visible_text(
+        &c.get(app.url(&format!("/w/shop-a/teams/Retouren?{q}")))
+            .text_body()
+            .await,
+    );
+    assert!(team.contains("Retouren Alles Gesprekken 1 3"), "{team}");
+    assert!(team.contains("Eerste reactie 1m 30s 10m 45s"), "{team}");
+    let missing = c
+        .get(app.url(&format!("/w/shop-a/teams/Nobody?{q}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let agent: String = c
+        .get(app.url(&format!("/w/shop-a/agents/Bob?{q}")))
+        .text_body()
+        .await;
+    assert!(
+        agent.contains("conversations?from=2024-03-04&#38;to=2024-03-05&#38;agent=Bob&#38;subset=unsatisfied&#38;sort=csat"),
+        "{agent}"
+    );
+    assert!(
+        visible_text(&agent)
+            .contains("Ontevreden klanten Traagste eerste reacties Heropende gesprekken")
+    );
+    // An agent opens her own page, not a team's.
+    let anna = app.signed_in("anna@shop.nl").await;
+    let refused = anna
+        .get(app.url(&format!("/w/shop-a/teams/Retouren?{q}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 404);
+    let csv: String = c
+        .get(app.url(&format!("/w/shop-a/export/teams?{q}")))
+        .text_body()
+        .await;
+    assert!(
+        csv.contains("Retouren;1;1m 30s;100,0%;100,0%;0,0% (1);2,00;"),
+        "{csv}"
+    );
+}
