@@ -173,10 +173,9 @@ fn spread(label: &str, f: &KindFeedback, lang: Lang) -> Spread {
         })
         .collect();
     let caption = format!(
-        "{label}: {} ({} {})",
+        "{label}: {} ({})",
         t.score_spread,
-        format::count(f.responses),
-        t.responses
+        format::responses(f.responses, lang)
     );
     Spread {
         svg: if f.responses == 0 {
@@ -286,7 +285,7 @@ async fn feedback_page<S: Store + Accounts>(
     let drill = Drill::new(ws, &period_only, &filter.0);
     let drill = access.role.sees_conversations().then_some(&drill);
     let s = &report.summary;
-    let responses = |n: u64| format!("{} {}", format::count(n), t.responses);
+    let responses = |n: u64| format::responses(n, lang);
     let tiles: Vec<Tile> = [
         (Figure::Csat, t.csat, SurveyKind::Csat, s.csat.responses),
         (Figure::Nps, t.nps, SurveyKind::Nps, s.nps.responses),

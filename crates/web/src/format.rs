@@ -93,6 +93,16 @@ pub fn period(p: Period, lang: Lang) -> String {
     text
 }
 
+/// A number of survey answers: "1 reactie", "2 reacties".
+pub fn responses(n: u64, lang: Lang) -> String {
+    let t = lang.texts();
+    format!(
+        "{} {}",
+        count(n),
+        if n == 1 { t.response } else { t.responses }
+    )
+}
+
 /// A value of a kind of figure, as the pages show it.
 pub fn value(kind: Kind, v: Option<f64>, lang: Lang) -> String {
     match kind {

@@ -130,6 +130,13 @@ impl Site {
         }
     }
 
+    /// The address people reach this site at (`https://stats.example.nl`): the configured
+    /// public address, else the request's `Host`.
+    pub fn base_url(&self, headers: &HeaderMap) -> Option<String> {
+        self.expected_origin(headers)
+            .map(|(scheme, host)| format!("{scheme}://{host}"))
+    }
+
     /// Whether a state-changing request comes from another site. Browsers say where a request
     /// comes from in `Sec-Fetch-Site` (or at least `Origin`, compared by scheme and host);
     /// requests without either are not from a browser page and carry no ambient cookies of

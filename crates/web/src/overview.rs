@@ -165,7 +165,7 @@ pub(crate) fn tile(spec: TileSpec, report: &Report, lang: Lang, drill: Option<&D
 fn tiles(report: &Report, lang: Lang, drill: Option<&Drill>) -> Vec<Tile> {
     let t = lang.texts();
     let s = &report.summary;
-    let responses = |n: u64| format!("{} {}", format::count(n), t.responses);
+    let responses = |n: u64| format::responses(n, lang);
     let spec = |figure, label, detail: String| TileSpec {
         label,
         figure,
@@ -866,8 +866,39 @@ struct OverviewPage {
     views: Vec<crate::views::ViewLink>,
     /// What waits now.
     backlog: BacklogView,
+    /// For a workspace without any conversation: the next steps, with this site's address.
+    onboarding: Option<Onboarding>,
     /// This view's query, for saving it.
     view_query: String,
+}
+
+/// The next steps of an empty workspace.
+pub struct Onboarding {
+    pub import: String,
+    pub api: String,
+    pub webhook: String,
+    pub chatwoot: String,
+    pub settings_href: String,
+}
+
+impl Onboarding {
+    fn new(workspace: &str, base: &str, admin: bool) -> Onboarding {
+        Onboarding {
+            import: format!(
+                "servicemeter --workspace {workspace} import --source zendesk export-folder/"
+            ),
+            api: format!(
+                "curl -H \"Authorization: Bearer smt_…\" -H \"Content-Type: application/x-ndjson\" --data-binary @conversations.jsonl {base}/api/v1/records"
+            ),
+            webhook: format!("{base}/hooks/{workspace}/records"),
+            chatwoot: format!("{base}/hooks/{workspace}/chatwoot/…"),
+            settings_href: if admin {
+                format!("/w/{workspace}/settings")
+            } else {
+                String::new()
+            },
+        }
+    }
 }
 
 /// The tables of the overview, as the page shows them and its downloads give them.
@@ -879,6 +910,7 @@ pub const OVERVIEW_TABLES: [&str; 6] = [
 async fn overview_page<S: Store + Accounts>(
     state: &AppState<S>,
     lang: Lang,
+    base: &str,
     email: String,
     access: &crate::auth::Access,
     query: PeriodQuery,
@@ -1034,10 +1066,16 @@ async fn overview_page<S: Store + Accounts>(
     let charts = charts(&report, &distributions, &config, lang);
     let views = crate::views::links(state, &access.workspace, &email, access.role).await?;
     let backlog = data::backlog(state, &access.workspace, &filter.0).await?;
+    let onboarding = if data::facts(state, &access.workspace).await?.is_empty() {
+        Some(Onboarding::new(ws, base, access.role == Role::Admin))
+    } else {
+        None
+    };
     let mut backlog = backlog_view(&backlog, lang);
     backlog.table.csv_href = format!("/w/{ws}/export/backlog?{}", filter.link());
     Ok(OverviewPage {
         backlog,
+        onboarding,
         views,
         view_query: period_qs.clone(),
         frame: Frame::new(lang, Some(email)),
@@ -1077,10 +1115,21 @@ pub async fn overview<S: Store + Accounts>(
     Path(name): Path<String>,
     Query(query): Query<PeriodQuery>,
     filter: FilterQuery,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, WebError> {
     let caller = Caller::User(signed_in.user.clone());
     let access = workspace_access(&*state.store, &caller, &name).await?;
-    let page = overview_page(&state, lang, signed_in.user.email, &access, query, filter).await?;
+    let base = state.site.base_url(&headers).unwrap_or_default();
+    let page = overview_page(
+        &state,
+        lang,
+        &base,
+        signed_in.user.email,
+        &access,
+        query,
+        filter,
+    )
+    .await?;
     Ok(render(&page)?.into_response())
 }
 
@@ -1136,6 +1185,7 @@ pub async fn export<S: Store + Accounts>(
     let page = overview_page(
         &state,
         lang,
+        "",
         signed_in.user.email,
         &access,
         list.period,

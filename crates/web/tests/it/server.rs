@@ -1878,7 +1878,7 @@ async fn the_feedback_page_shows_scores_intervals_and_comments() {
             .await,
     );
     assert!(
-        email.contains("Klanttevredenheid (CSAT) 100,0% 1 reacties"),
+        email.contains("Klanttevredenheid (CSAT) 100,0% 1 reactie;"),
         "{email}"
     );
     // The per-channel table downloads as shown.
@@ -2020,4 +2020,37 @@ async fn teams_and_agents_have_pages_with_their_conversations() {
         csv.contains("Retouren;1;1m 30s;100,0%;100,0%;0,0% (1);2,00;"),
         "{csv}"
     );
+}
+
+/// A workspace without any conversation shows the exact next steps, with this server's
+/// address, instead of empty figures.
+#[tokio::test]
+async fn an_empty_workspace_shows_its_next_steps() {
+    let app = spawn_app().await;
+    let empty = app.store.workspace("shop-c").await.unwrap();
+    app.add_user("boss@shop.nl", &empty, Role::Admin, None)
+        .await;
+    let c = app.signed_in("boss@shop.nl").await;
+    let html: String = c.get(app.url("/w/shop-c")).text_body().await;
+    let text = visible_text(&html);
+    assert!(
+        text.contains("Nog geen gesprekken in deze werkruimte"),
+        "{text}"
+    );
+    assert!(
+        text.contains("servicemeter --workspace shop-c import --source zendesk export-folder/"),
+        "{text}"
+    );
+    let base = format!("http://{}", app.address);
+    assert!(text.contains(&format!("{base}/api/v1/records")), "{text}");
+    assert!(
+        text.contains(&format!("{base}/hooks/shop-c/records")),
+        "{text}"
+    );
+    assert!(html.contains(r#"href="/w/shop-c/settings""#));
+    // A workspace with data has no such card.
+    app.add_user("boss@shop.nl", &app.shop_a, Role::Admin, None)
+        .await;
+    let a: String = c.get(app.url("/w/shop-a")).text_body().await;
+    assert!(!a.contains("id=\"onboarding\""));
 }
