@@ -136,22 +136,13 @@ mod tests {
             created_at: start,
             start,
             numbers: FactNumbers {
-                inbound: true,
                 first_response_millis: answered.then_some(60_000),
                 first_response_business_millis: answered.then_some(60_000),
                 resolved,
-                resolution_millis: None,
-                resolution_business_millis: None,
-                first_resolution_millis: None,
-                reopens: 0,
-                customer_messages: 1,
                 agent_messages: u32::from(answered),
                 agent_turns: u32::from(answered),
-                one_touch: false,
-                csat: None,
-                nps: None,
                 waiting_since,
-                ces: None,
+                ..crate::facts::one_customer_message()
             },
         }
     }

@@ -110,22 +110,9 @@ mod tests {
             created_at: start,
             start,
             numbers: FactNumbers {
-                inbound: true,
                 first_response_millis: first_response_business_s.map(|s| s * 1000),
                 first_response_business_millis: first_response_business_s.map(|s| s * 1000),
-                resolved: false,
-                resolution_millis: None,
-                resolution_business_millis: None,
-                first_resolution_millis: None,
-                reopens: 0,
-                customer_messages: 1,
-                agent_messages: 0,
-                agent_turns: 0,
-                one_touch: false,
-                csat: None,
-                nps: None,
-                waiting_since: None,
-                ces: None,
+                ..crate::facts::one_customer_message()
             },
         }
     }

@@ -55,6 +55,29 @@ pub fn csat_satisfied(score: f64, min: f64, max: f64) -> bool {
     }
 }
 
+/// For tests: one conversation opened by one customer message and nothing else.
+#[cfg(test)]
+pub(crate) fn one_customer_message() -> FactNumbers {
+    FactNumbers {
+        inbound: true,
+        first_response_millis: None,
+        first_response_business_millis: None,
+        resolved: false,
+        resolution_millis: None,
+        resolution_business_millis: None,
+        first_resolution_millis: None,
+        reopens: 0,
+        customer_messages: 1,
+        agent_messages: 0,
+        agent_turns: 0,
+        one_touch: false,
+        csat: None,
+        nps: None,
+        ces: None,
+        waiting_since: None,
+    }
+}
+
 /// The NPS groups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NpsGroup {

@@ -182,22 +182,10 @@ mod tests {
             created_at: 0,
             start: 0,
             numbers: FactNumbers {
-                inbound: true,
-                first_response_millis: None,
-                first_response_business_millis: None,
-                resolved: false,
-                resolution_millis: None,
-                resolution_business_millis: None,
-                first_resolution_millis: None,
-                reopens: 0,
-                customer_messages: 1,
-                agent_messages: 0,
-                agent_turns: 0,
-                one_touch: false,
                 csat: answer(csat, 1.0, 5.0),
                 nps: answer(nps, 0.0, 10.0),
-                waiting_since: None,
                 ces: answer(ces, 1.0, 7.0),
+                ..crate::facts::one_customer_message()
             },
         }
     }

@@ -161,7 +161,7 @@ impl RowFilter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::facts::{ConversationFacts, FactNumbers};
+    use crate::facts::ConversationFacts;
 
     fn row(
         id: &str,
@@ -178,24 +178,7 @@ mod tests {
             tags: tags.iter().map(|t| t.to_string()).collect(),
             created_at: 0,
             start: 0,
-            numbers: FactNumbers {
-                inbound: true,
-                first_response_millis: None,
-                first_response_business_millis: None,
-                resolved: false,
-                resolution_millis: None,
-                resolution_business_millis: None,
-                first_resolution_millis: None,
-                reopens: 0,
-                customer_messages: 1,
-                agent_messages: 0,
-                agent_turns: 0,
-                one_touch: false,
-                csat: None,
-                nps: None,
-                waiting_since: None,
-                ces: None,
-            },
+            numbers: crate::facts::one_customer_message(),
         }
     }
 
