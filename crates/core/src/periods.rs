@@ -11,6 +11,8 @@ use jiff::tz::TimeZone;
 use jiff::{Span, ToSpan};
 use serde::Serialize;
 
+use crate::select::{name_of, value_of};
+
 /// Local dates, both inclusive; a period that is still running ends at `until` on its last
 /// day instead of at midnight after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -202,18 +204,11 @@ impl Against {
     ];
 
     pub fn parse(name: &str) -> Option<Against> {
-        Against::ALL
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, a)| *a)
+        value_of(&Against::ALL, name)
     }
 
     pub fn name(self) -> &'static str {
-        Against::ALL
-            .iter()
-            .find(|(_, a)| *a == self)
-            .map(|(n, _)| *n)
-            .expect("every value is listed")
+        name_of(&Against::ALL, self)
     }
 }
 
@@ -289,18 +284,11 @@ impl Preset {
     ];
 
     pub fn parse(name: &str) -> Option<Preset> {
-        Preset::ALL
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, p)| *p)
+        value_of(&Preset::ALL, name)
     }
 
     pub fn name(self) -> &'static str {
-        Preset::ALL
-            .iter()
-            .find(|(_, p)| *p == self)
-            .map(|(n, _)| *n)
-            .expect("every value is listed")
+        name_of(&Preset::ALL, self)
     }
 
     /// The names, for messages.

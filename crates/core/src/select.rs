@@ -7,11 +7,13 @@ use crate::facts::{FactNumbers, NpsGroup};
 use crate::filter::Filter;
 use crate::table::FactTable;
 
-fn value_of<T: Copy>(names: &[(&'static str, T)], name: &str) -> Option<T> {
+/// The value listed under `name` in a table of names (how the enums of URLs and the CLI read).
+pub(crate) fn value_of<T: Copy>(names: &[(&'static str, T)], name: &str) -> Option<T> {
     names.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
 }
 
-fn name_of<T: PartialEq>(names: &[(&'static str, T)], value: T) -> &'static str {
+/// The name a value is listed under in a table of names.
+pub(crate) fn name_of<T: PartialEq>(names: &[(&'static str, T)], value: T) -> &'static str {
     names
         .iter()
         .find(|(_, v)| *v == value)
