@@ -1959,6 +1959,21 @@ async fn the_backlog_counts_what_waits_now() {
     // Downloadable like every table.
     let csv: String = c.get(app.url("/w/shop-a/export/backlog")).text_body().await;
     assert!(csv.contains("email;1;1;0;1;3h 30m\r\n"), "{csv}");
+    // New data counts at once (the page the live updates fetch): a chat at 11:59 waits.
+    import(
+        &app.store,
+        &app.shop_a,
+        &[r#"{"type":"conversation","id":"a4","channel":"chat","created_at":"2024-03-06T11:59:00+01:00","messages":[{"at":"2024-03-06T11:59:00+01:00","author":"customer","text":"Hallo?"}]}"#],
+    )
+    .await;
+    let after = visible_text(
+        &c.get(app.url("/w/shop-a?from=2024-03-04&to=2024-03-05"))
+            .text_body()
+            .await,
+    );
+    assert!(after.contains("Open 2 Klant wacht op ons 2"), "{after}");
+    // One minute of a two-minute chat target: neither due soon nor overdue.
+    assert!(after.contains("chat 1 1 0 0 1m 00s"), "{after}");
 }
 
 /// Teams have the agents' figures and pages: a2 is team Retouren's (chat, 90 s, CSAT 2 of 5).
