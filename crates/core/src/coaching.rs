@@ -46,7 +46,12 @@ pub enum TopicHint {
 #[derive(Debug, Clone, PartialEq)]
 pub enum AgentFlag {
     /// Even the upper end of the 95 % interval of the agent's CSAT lies below the team's rate.
-    CsatBelowTeam { upper_pct: f64, team_pct: f64 },
+    CsatBelowTeam {
+        satisfied: u64,
+        responses: u64,
+        upper_pct: f64,
+        team_pct: f64,
+    },
     /// Median first response (business time) above 1.5 × the team's, over enough answers.
     SlowFirstResponse {
         median_seconds: f64,
@@ -64,6 +69,8 @@ pub fn agent_flags(team: &Summary, agent: &Summary) -> Vec<AgentFlag> {
     ) && upper_pct < team_pct
     {
         flags.push(AgentFlag::CsatBelowTeam {
+            satisfied: agent.csat.satisfied,
+            responses: agent.csat.responses,
             upper_pct,
             team_pct,
         });

@@ -661,16 +661,52 @@ fn topic_hint_text(hint: &TopicHint, lang: Lang) -> String {
     }
 }
 
+/// A flag in plain words, with the numbers a lead can check ("10 of 30 customers satisfied,
+/// team 80.0 %").
 fn flag_text(flag: &AgentFlag, lang: Lang) -> String {
     let t = lang.texts();
     match flag {
         AgentFlag::CsatBelowTeam {
+            satisfied,
+            responses,
+            team_pct,
+            ..
+        } => format!(
+            "{satisfied} {} {responses} {}, {} {}",
+            t.of,
+            t.customers_satisfied,
+            t.team_word,
+            format::pct(Some(*team_pct), lang)
+        ),
+        AgentFlag::SlowFirstResponse {
+            median_seconds,
+            team_median_seconds,
+            ..
+        } => format!(
+            "{} {}, {} {}",
+            t.first_response_median_of,
+            format::duration(Some(*median_seconds)),
+            t.team_word,
+            format::duration(Some(*team_median_seconds)),
+        ),
+    }
+}
+
+/// Why a flag stands: the statistics and the minimum sample behind it.
+fn flag_why(flag: &AgentFlag, lang: Lang) -> String {
+    let t = lang.texts();
+    match flag {
+        AgentFlag::CsatBelowTeam {
+            responses,
             upper_pct,
             team_pct,
+            ..
         } => format!(
-            "{} ({}) {} ({}).",
+            "{} {} ({} {responses} {}) {} {}.",
             t.csat_below_team,
             format::pct(Some(*upper_pct), lang),
+            t.over_answers,
+            t.answers,
             t.below_team_rate,
             format::pct(Some(*team_pct), lang)
         ),
@@ -679,12 +715,15 @@ fn flag_text(flag: &AgentFlag, lang: Lang) -> String {
             team_median_seconds,
             answered,
         } => format!(
-            "{} {} {} {} ({} {answered} {}).",
+            "{} {} {} {} ({} {answered} {}; {} {} {}).",
             t.slow_first_response,
             format::duration(Some(*median_seconds)),
             t.against_team,
             format::duration(Some(*team_median_seconds)),
             t.over_answers,
+            t.answers,
+            t.slow_rule,
+            servicemeter_core::coaching::MIN_ANSWERED_FOR_SPEED,
             t.answers
         ),
     }
@@ -1234,6 +1273,15 @@ pub fn csv_response(file_name: &str, body: Vec<u8>) -> Response {
         .into_response()
 }
 
+/// A flag on an agent's page: in words, why, and the conversations to read.
+struct FlagNote {
+    text: String,
+    why: String,
+    /// The list to read (empty for viewers).
+    href: String,
+    read: String,
+}
+
 /// One figure of an agent beside the team's.
 struct Comparison {
     label: &'static str,
@@ -1253,7 +1301,7 @@ struct AgentPage {
     whole: &'static str,
     period: String,
     rows: Vec<Comparison>,
-    flags: Vec<String>,
+    flags: Vec<FlagNote>,
     /// Their conversations behind the figures (label, link); empty for viewers.
     lists: Vec<(&'static str, String)>,
 }
@@ -1389,7 +1437,32 @@ async fn member_page<S: Store + Accounts>(
         rows,
         flags: agent_flags(whole, own)
             .iter()
-            .map(|f| flag_text(f, lang))
+            .map(|f| FlagNote {
+                text: flag_text(f, lang),
+                why: flag_why(f, lang),
+                href: lists
+                    .get(match f {
+                        AgentFlag::CsatBelowTeam { .. } => 0,
+                        AgentFlag::SlowFirstResponse { .. } => 1,
+                    })
+                    .map(|(_, href)| href.clone())
+                    .unwrap_or_default(),
+                read: match f {
+                    AgentFlag::CsatBelowTeam {
+                        satisfied,
+                        responses,
+                        ..
+                    } => format!(
+                        "{} {} {} →",
+                        t.read_the,
+                        responses - satisfied,
+                        t.unhappy_conversations
+                    ),
+                    AgentFlag::SlowFirstResponse { .. } => {
+                        format!("{} →", t.slowest_first_responses)
+                    }
+                },
+            })
             .collect(),
         lists,
     })?

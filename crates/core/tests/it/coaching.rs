@@ -53,6 +53,8 @@ fn agents_are_flagged_only_when_clearly_worse() {
     match flags.as_slice() {
         [
             AgentFlag::CsatBelowTeam {
+                satisfied: 12,
+                responses: 20,
                 upper_pct,
                 team_pct,
             },

@@ -2069,3 +2069,57 @@ async fn an_empty_workspace_shows_its_next_steps() {
     let a: String = c.get(app.url("/w/shop-a")).text_body().await;
     assert!(!a.contains("id=\"onboarding\""));
 }
+
+/// Flags in plain words with the numbers behind them, the minimum sample under "why", and the
+/// conversations to read. Cas: 12 of 20 customers satisfied; the team 92 of 100 (Dirk 80 of
+/// 80); Wilson's upper bound for 12 of 20 is 78.1 % < 92 %.
+#[tokio::test]
+async fn agent_flags_read_in_plain_words() {
+    let app = spawn_app().await;
+    let shop = app.store.workspace("shop-c").await.unwrap();
+    let records: Vec<String> = (0..100)
+        .map(|i| {
+            let (agent, score) = if i < 20 {
+                ("Cas", if i < 12 { 5 } else { 1 })
+            } else {
+                ("Dirk", 5)
+            };
+            format!(
+                r#"{{"type":"conversation","id":"f{i}","channel":"email","created_at":"2024-03-04T10:00:00+01:00","agent":"{agent}","messages":[{{"at":"2024-03-04T10:00:00+01:00","author":"customer"}},{{"at":"2024-03-04T10:05:00+01:00","author":"agent","agent":"{agent}"}}],"surveys":[{{"at":"2024-03-04T11:00:00+01:00","kind":"csat","score":{score}}}]}}"#
+            )
+        })
+        .collect();
+    let refs: Vec<&str> = records.iter().map(String::as_str).collect();
+    import(&app.store, &shop, &refs).await;
+    app.add_user("lead@shop.nl", &shop, Role::Lead, None).await;
+    let c = app.signed_in("lead@shop.nl").await;
+    let q = "from=2024-03-04&to=2024-03-05";
+    let page: String = c
+        .get(app.url(&format!("/w/shop-c/agents/Cas?{q}")))
+        .text_body()
+        .await;
+    let text = visible_text(&page);
+    assert!(
+        text.contains("12 van 20 klanten tevreden, team 92,0% — lees de 8 ontevreden gesprekken →"),
+        "{text}"
+    );
+    assert!(text.contains("78,1% (over 20 antwoorden)"), "{text}");
+    assert!(
+        page.contains("agent=Cas&#38;subset=unsatisfied&#38;sort=csat"),
+        "the link reads Cas's unhappy conversations"
+    );
+    let overview = visible_text(&c.get(app.url(&format!("/w/shop-c?{q}"))).text_body().await);
+    assert!(
+        overview.contains("12 van 20 klanten tevreden, team 92,0%"),
+        "{overview}"
+    );
+    let dirk = visible_text(
+        &c.get(app.url(&format!("/w/shop-c/agents/Dirk?{q}")))
+            .text_body()
+            .await,
+    );
+    assert!(
+        !dirk.contains("klanten tevreden, team"),
+        "Dirk is not flagged: {dirk}"
+    );
+}
