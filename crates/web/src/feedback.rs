@@ -22,7 +22,9 @@ use crate::data::{self, FilterQuery, PeriodQuery};
 use crate::error::WebError;
 use crate::format;
 use crate::i18n::Lang;
-use crate::overview::{Drill, Nav, PeriodForm, Tile, TileSpec, comparison_label, name_label};
+use crate::overview::{
+    Drill, Grain, Nav, PeriodForm, Tile, TileSpec, comparison_label, name_label, series,
+};
 use crate::pages::{Frame, render};
 use crate::state::AppState;
 use crate::table::{Cell, DataTable, Row};
@@ -316,11 +318,29 @@ async fn feedback_page<S: Store + Accounts>(
         spread(t.nps, &answers_of.nps, lang),
         spread(t.ces, &answers_of.ces, lang),
     ];
-    let days = crate::overview::daily(&report, report.period);
-    let short = |d: &str| d.get(5..).unwrap_or(d).to_string();
-    let trend_points: Vec<(String, Option<f64>)> = days
+    // Long periods per week or month, as on the overview.
+    let grain = Grain::of(&report);
+    let trend_report = if grain == Grain::Day {
+        report.clone()
+    } else {
+        data::report(
+            state,
+            &access.workspace,
+            &period_query,
+            &filter.0,
+            &[grain.group_by()],
+        )
+        .await?
+        .0
+    };
+    let trend_points: Vec<(String, Option<f64>)> = series(&trend_report, grain)
         .iter()
-        .map(|(d, s)| (short(d), s.and_then(|s| s.csat.satisfied_pct)))
+        .map(|(d, s)| {
+            (
+                d.get(5..).unwrap_or(d).to_string(),
+                s.and_then(|s| s.csat.satisfied_pct),
+            )
+        })
         .collect();
     let trend = svg::line_chart(
         t.csat_trend,

@@ -503,33 +503,97 @@ pub fn comparison_label(report: &Report, lang: Lang) -> String {
     text
 }
 
-/// The charts of the overview, as SVG.
-struct Charts {
-    volume: String,
-    first_response_trend: String,
-    csat_trend: String,
-    heatmap: String,
-    first_response_distribution: String,
+/// One chart of a page: its caption, the SVG, and the same numbers as a table (for screen
+/// readers and copying).
+pub struct Chart {
+    pub caption: String,
+    pub svg: String,
+    pub rows: Vec<(String, String)>,
+    pub wide: bool,
 }
 
-/// Every day of the period (or of the data, for all data) with its figures, or `None`.
-pub(crate) fn daily(report: &Report, period: Option<Period>) -> Vec<(String, Option<&Summary>)> {
-    let by_day = report.by_day.as_ref();
-    let Some(period) = period.or_else(|| {
-        let days = by_day?;
-        let first = days.keys().next()?.parse().ok()?;
-        let last = days.keys().next_back()?.parse().ok()?;
+/// How finely a period's trend is drawn: days up to two months, weeks up to a year, months
+/// beyond.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grain {
+    Day,
+    Week,
+    Month,
+}
+
+impl Grain {
+    /// The grain of a period (of the data, for all data).
+    pub fn of(report: &Report) -> Grain {
+        let days = report.period.map(|p| p.days()).unwrap_or_else(|| {
+            report
+                .by_day
+                .as_ref()
+                .and_then(|d| {
+                    let first: jiff::civil::Date = d.keys().next()?.parse().ok()?;
+                    let last: jiff::civil::Date = d.keys().next_back()?.parse().ok()?;
+                    Some((last - first).get_days() + 1)
+                })
+                .unwrap_or(1)
+        });
+        if days > 366 {
+            Grain::Month
+        } else if days > 62 {
+            Grain::Week
+        } else {
+            Grain::Day
+        }
+    }
+
+    /// The breakdown it reads.
+    pub fn group_by(self) -> GroupBy {
+        match self {
+            Grain::Day => GroupBy::Day,
+            Grain::Week => GroupBy::Week,
+            Grain::Month => GroupBy::Month,
+        }
+    }
+
+    fn per(self, lang: Lang) -> &'static str {
+        let t = lang.texts();
+        match self {
+            Grain::Day => t.per_day,
+            Grain::Week => t.per_week,
+            Grain::Month => t.per_month,
+        }
+    }
+}
+
+/// Every day, week or month of the period (or of the data) with its figures, or `None`;
+/// `report` holds the grain's breakdown.
+pub(crate) fn series(report: &Report, grain: Grain) -> Vec<(String, Option<&Summary>)> {
+    let by = report.breakdown(grain.group_by());
+    let Some(period) = report.period.or_else(|| {
+        let keys = report.by_day.as_ref()?;
+        let first = keys.keys().next()?.parse().ok()?;
+        let last = keys.keys().next_back()?.parse().ok()?;
         Some(Period::new(first, last))
     }) else {
         return Vec::new();
     };
-    let mut out = Vec::new();
+    let key = |d: jiff::civil::Date| match grain {
+        Grain::Day => d.to_string(),
+        Grain::Week => {
+            let w = d.iso_week_date();
+            format!("{}-W{:02}", w.year(), w.week())
+        }
+        Grain::Month => d.strftime("%Y-%m").to_string(),
+    };
+    let mut out: Vec<(String, Option<&Summary>)> = Vec::new();
     let mut day = period.from;
-    // At most about three years of daily points in one chart.
-    while day <= period.to && out.len() < 1200 {
-        let key = day.to_string();
-        let summary = by_day.and_then(|d| d.get(&key));
-        out.push((key, summary));
+    // At most about three years of days in one walk.
+    let mut steps = 0;
+    while day <= period.to && steps < 1200 {
+        let k = key(day);
+        if out.last().map(|(last, _)| last) != Some(&k) {
+            let summary = by.and_then(|b| b.get(&k));
+            out.push((k, summary));
+        }
+        steps += 1;
         match day.tomorrow() {
             Ok(next) => day = next,
             Err(_) => break,
@@ -538,68 +602,120 @@ pub(crate) fn daily(report: &Report, period: Option<Period>) -> Vec<(String, Opt
     out
 }
 
+/// The short label of a series key: "03-04", "W14", "2024-04".
+fn short_label(key: &str, grain: Grain) -> String {
+    match grain {
+        Grain::Day => key.get(5..).unwrap_or(key).to_string(),
+        Grain::Week => key.get(5..).unwrap_or(key).to_string(),
+        Grain::Month => key.to_string(),
+    }
+}
+
+/// The charts of the overview, as SVG with their tables.
 fn charts(
     report: &Report,
+    grain: Grain,
     distributions: &data::Distributions,
     config: &servicemeter_core::WorkspaceConfig,
     lang: Lang,
-) -> Charts {
+) -> Vec<Chart> {
     let t = lang.texts();
-    let days = daily(report, report.period);
-    let short = |d: &str| d.get(5..).unwrap_or(d).to_string();
-    let bars: Vec<Bar> = days
+    let points = series(report, grain);
+    let per = grain.per(lang);
+    let n_of = |s: Option<&Summary>| s.map_or(0, |s| s.conversations);
+    let volume_caption = format!("{} {per}", t.conversations);
+    let bars: Vec<Bar> = points
         .iter()
-        .map(|(d, s)| {
-            let n = s.map_or(0, |s| s.conversations);
-            Bar {
-                label: short(d),
-                value: n as f64,
-                tooltip: format!("{d}: {n}"),
-            }
+        .map(|(d, s)| Bar {
+            label: short_label(d, grain),
+            value: n_of(*s) as f64,
+            tooltip: format!("{d}: {}", n_of(*s)),
         })
         .collect();
-    let volume = svg::bar_chart(
-        t.volume_per_day,
-        &bars,
-        Axis::Count,
-        &|v| format!("{v:.0}"),
-        t.no_chart_data,
-    );
-    let fr_points: Vec<(String, Option<f64>)> = days
-        .iter()
-        .map(|(d, s)| {
-            (
-                short(d),
-                s.and_then(|s| s.first_response.median_business_seconds),
-            )
-        })
-        .collect();
-    let first_response_trend = svg::line_chart(
-        t.first_response_trend,
-        &fr_points,
+    let volume = Chart {
+        svg: svg::bar_chart(
+            &volume_caption,
+            &bars,
+            Axis::Count,
+            &|v| format!("{v:.0}"),
+            t.no_chart_data,
+        ),
+        rows: points
+            .iter()
+            .map(|(d, s)| (d.clone(), format::count(n_of(*s))))
+            .collect(),
+        caption: volume_caption,
+        wide: false,
+    };
+    let line = |caption: String,
+                value: &dyn Fn(&Summary) -> Option<f64>,
+                target: Option<(f64, &str)>,
+                axis: Axis,
+                shown: &dyn Fn(f64) -> String| {
+        let line_points: Vec<(String, Option<f64>)> = points
+            .iter()
+            .map(|(d, s)| (short_label(d, grain), s.and_then(value)))
+            .collect();
+        // Every hover says how many conversations the point stands on.
+        let svg = svg::line_chart(&caption, &line_points, target, axis, shown, t.no_chart_data);
+        Chart {
+            svg,
+            rows: points
+                .iter()
+                .map(|(d, s)| {
+                    (
+                        d.clone(),
+                        s.and_then(value)
+                            .map(|v| format!("{} (n = {})", shown(v), n_of(*s)))
+                            .unwrap_or_else(|| "–".into()),
+                    )
+                })
+                .collect(),
+            caption,
+            wide: false,
+        }
+    };
+    let first_response_trend = line(
+        format!("{} {per} ({})", t.first_response, t.median_business),
+        &|s| s.first_response.median_business_seconds,
         None,
         Axis::Seconds,
         &|v| format::duration(Some(v)),
-        t.no_chart_data,
     );
-    let csat_points: Vec<(String, Option<f64>)> = days
-        .iter()
-        .map(|(d, s)| (short(d), s.and_then(|s| s.csat.satisfied_pct)))
-        .collect();
-    let csat_trend = svg::line_chart(
-        t.csat_trend,
-        &csat_points,
+    let csat_trend = line(
+        format!("{} {per}", t.csat),
+        &|s| s.csat.satisfied_pct,
         Some((config.targets.csat_pct, t.target)),
         Axis::Percent,
-        &|v| format!("{v:.0}%"),
-        t.no_chart_data,
+        &|v| format::pct(Some(v), lang),
     );
-    let heatmap = svg::heatmap(
-        t.arrivals_heatmap,
-        &distributions.arrivals,
-        &open_hours_grid(&config.default_week),
-        lang.weekdays(),
-    );
+    let heatmap = Chart {
+        caption: t.arrivals_heatmap.to_string(),
+        svg: svg::heatmap(
+            t.arrivals_heatmap,
+            &distributions.arrivals,
+            &open_hours_grid(&config.default_week),
+            lang.weekdays(),
+        ),
+        rows: lang
+            .weekdays()
+            .iter()
+            .zip(distributions.arrivals.iter())
+            .map(|(day, hours)| {
+                (
+                    day.to_string(),
+                    hours
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, n)| **n > 0)
+                        .map(|(h, n)| format!("{h:02}:00 {n}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
+            })
+            .collect(),
+        wide: true,
+    };
     let buckets = distributions.first_response_buckets;
     let bucket_bars: Vec<Bar> = FIRST_RESPONSE_BUCKET_LABELS
         .iter()
@@ -610,20 +726,29 @@ fn charts(
             tooltip: format!("{label}: {n}"),
         })
         .collect();
-    let first_response_distribution = svg::bar_chart(
-        t.first_response_distribution,
-        &bucket_bars,
-        Axis::Count,
-        &|v| format!("{v:.0}"),
-        t.no_chart_data,
-    );
-    Charts {
+    let first_response_distribution = Chart {
+        caption: t.first_response_distribution.to_string(),
+        svg: svg::bar_chart(
+            t.first_response_distribution,
+            &bucket_bars,
+            Axis::Count,
+            &|v| format!("{v:.0}"),
+            t.no_chart_data,
+        ),
+        rows: FIRST_RESPONSE_BUCKET_LABELS
+            .iter()
+            .zip(buckets)
+            .map(|(label, n)| (label.to_string(), format::count(n)))
+            .collect(),
+        wide: false,
+    };
+    vec![
         volume,
         first_response_trend,
         csat_trend,
-        heatmap,
         first_response_distribution,
-    }
+        heatmap,
+    ]
 }
 
 /// A topic's hint in plain words, with the numbers behind it.
@@ -900,7 +1025,7 @@ struct OverviewPage {
     agents: DataTable,
     teams: DataTable,
     topics: DataTable,
-    charts: Charts,
+    charts: Vec<Chart>,
     /// The workspace's saved views.
     views: Vec<crate::views::ViewLink>,
     /// What waits now.
@@ -1102,7 +1227,22 @@ async fn overview_page<S: Store + Accounts>(
         csv_href: format!("/w/{ws}/export/{}?{period_qs}", table.id),
         ..table
     };
-    let charts = charts(&report, &distributions, &config, lang);
+    // Long periods are drawn per week or month, from that breakdown.
+    let grain = Grain::of(&report);
+    let trend_report = if grain == Grain::Day {
+        report.clone()
+    } else {
+        data::report(
+            state,
+            &access.workspace,
+            &query,
+            &filter.0,
+            &[grain.group_by()],
+        )
+        .await?
+        .0
+    };
+    let charts = charts(&trend_report, grain, &distributions, &config, lang);
     let views = crate::views::links(state, &access.workspace, &email, access.role).await?;
     let backlog = data::backlog(state, &access.workspace, &filter.0).await?;
     let onboarding = if data::facts(state, &access.workspace).await?.is_empty() {

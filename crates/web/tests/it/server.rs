@@ -2123,3 +2123,38 @@ async fn agent_flags_read_in_plain_words() {
         "Dirk is not flagged: {dirk}"
     );
 }
+
+/// Long periods are drawn per week (over two months) or per month (over a year), and every
+/// chart has its numbers as a table; a chart without data says so.
+#[tokio::test]
+async fn charts_group_long_periods_and_have_tables() {
+    let app = spawn_app().await;
+    app.add_user("lead@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    let c = app.signed_in("lead@shop.nl").await;
+    let text = |q: &'static str| {
+        let c = c.clone();
+        let url = app.url(&format!("/w/shop-a?{q}"));
+        async move {
+            let html: String = c.get(url).text_body().await;
+            visible_text(&html)
+        }
+    };
+    // 4–5 March: per day; a1 and a2 on the 4th, a3 on the 5th.
+    let days = text("from=2024-03-04&to=2024-03-05").await;
+    assert!(days.contains("Gesprekken per dag"), "{days}");
+    assert!(days.contains("2024-03-04 2 2024-03-05 1"), "{days}");
+    // 1 January – 5 March (65 days): per ISO week; all three in week 10.
+    let weeks = text("from=2024-01-01&to=2024-03-05").await;
+    assert!(weeks.contains("Gesprekken per week"), "{weeks}");
+    assert!(weeks.contains("2024-W09 0 2024-W10 3"), "{weeks}");
+    // CSAT per week with the number of conversations behind it.
+    assert!(weeks.contains("2024-W10 50,0% (n = 3)"), "{weeks}");
+    // 2023–2024 (over a year): per month.
+    let months = text("from=2023-01-01&to=2024-03-31").await;
+    assert!(months.contains("Gesprekken per maand"), "{months}");
+    assert!(months.contains("2024-02 0 2024-03 3"), "{months}");
+    // A period without conversations: the charts say so.
+    let empty = text("from=2023-01-01&to=2023-01-07").await;
+    assert!(empty.contains("geen gegevens in deze periode"), "{empty}");
+}
