@@ -108,6 +108,7 @@ struct FeedbackPage {
     tiles: Vec<Tile>,
     spreads: Vec<Spread>,
     trend: String,
+    trend_caption: String,
     tables: Vec<(&'static str, DataTable)>,
     /// Whether the reader may read the answers (viewers see figures only).
     sees_answers: bool,
@@ -342,8 +343,9 @@ async fn feedback_page<S: Store + Accounts>(
             )
         })
         .collect();
+    let trend_caption = format!("{} {}", t.csat, grain.per(lang));
     let trend = svg::line_chart(
-        t.csat_trend,
+        &trend_caption,
         &trend_points,
         Some((config.targets.csat_pct, t.target)),
         Axis::Percent,
@@ -542,6 +544,7 @@ async fn feedback_page<S: Store + Accounts>(
         tiles,
         spreads,
         trend,
+        trend_caption,
         tables,
         sees_answers,
         kinds: [

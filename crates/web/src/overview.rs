@@ -553,7 +553,8 @@ impl Grain {
         }
     }
 
-    fn per(self, lang: Lang) -> &'static str {
+    /// "per dag", "per week", "per maand".
+    pub fn per(self, lang: Lang) -> &'static str {
         let t = lang.texts();
         match self {
             Grain::Day => t.per_day,

@@ -2154,6 +2154,12 @@ async fn charts_group_long_periods_and_have_tables() {
     let months = text("from=2023-01-01&to=2024-03-31").await;
     assert!(months.contains("Gesprekken per maand"), "{months}");
     assert!(months.contains("2024-02 0 2024-03 3"), "{months}");
+    // The feedback page's trend follows the same grain.
+    let feedback: String = c
+        .get(app.url("/w/shop-a/feedback?from=2024-01-01&to=2024-03-05"))
+        .text_body()
+        .await;
+    assert!(visible_text(&feedback).contains("Klanttevredenheid (CSAT) per week"));
     // A period without conversations: the charts say so.
     let empty = text("from=2023-01-01&to=2023-01-07").await;
     assert!(empty.contains("geen gegevens in deze periode"), "{empty}");
