@@ -511,7 +511,13 @@ impl Accounts for Storage {
                 .await?;
             Ok(done.rows_affected())
         });
-        // Held sessions need no announcement: whoever loads one checks its expiry.
-        out
+        // Like every write of the sessions, announced: another process that holds a purged
+        // session forgets it (its readers check the expiry anyway, but the store's answer
+        // must not outlive the row).
+        let removed = out?;
+        if removed > 0 {
+            self.accounts_changed().await?;
+        }
+        Ok(removed)
     }
 }
