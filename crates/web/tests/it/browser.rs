@@ -161,6 +161,30 @@ impl Driver {
         .await
     }
 
+    /// Elements wider than the box they sit in, checked in the page: an element whose content
+    /// is wider than itself while it does not scroll, or that reaches past its parent's right
+    /// edge while the parent does not scroll. Empty when everything fits.
+    async fn overflowing(&self) -> Vec<String> {
+        let found = self
+            .script(
+                "const bad = [];\
+                 const scrolls = (el) => ['auto', 'scroll', 'hidden'].includes(getComputedStyle(el).overflowX);\
+                 for (const el of document.querySelectorAll('main *')) {\
+                   if (el.closest('svg') && el.tagName.toLowerCase() !== 'svg') continue;\
+                   const p = el.parentElement;\
+                   if (el.closest('.table-wrap') || el.closest('details:not([open])')) continue;\
+                   const r = el.getBoundingClientRect();\
+                   if (r.width === 0) continue;\
+                   const wide = el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0 && !scrolls(el);\
+                   const out = p && !scrolls(p) && r.right > p.getBoundingClientRect().right + 1;\
+                   if (wide || out) bad.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + '.' + el.className);\
+                 }\
+                 return JSON.stringify(bad);",
+            )
+            .await;
+        serde_json::from_str(found.as_str().unwrap()).unwrap()
+    }
+
     async fn url(&self) -> String {
         self.call(reqwest::Method::GET, "/url", None)
             .await
@@ -272,6 +296,20 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
         .script("return document.querySelectorAll('.charts svg').length")
         .await;
     assert_eq!(charts, 5);
+    // The check finds an element wider than its container…
+    driver
+        .script("document.querySelector('main').insertAdjacentHTML('beforeend', '<p id=\"probe\" style=\"width: 3000px\">wide</p>'); return null;")
+        .await;
+    assert_eq!(driver.overflowing().await, ["p#probe."]);
+    driver
+        .script("document.getElementById('probe').remove(); return null;")
+        .await;
+    // …and the overview has none.
+    assert_eq!(
+        driver.overflowing().await,
+        Vec::<String>::new(),
+        "overview at 1400 px"
+    );
     let open_now = driver
         .script("return document.querySelector('#backlog .tile .value').textContent")
         .await;
@@ -361,6 +399,11 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
         .script("return document.documentElement.scrollWidth <= window.innerWidth")
         .await;
     assert_eq!(fits, true, "the feedback page fits 1400 px");
+    assert_eq!(
+        driver.overflowing().await,
+        Vec::<String>::new(),
+        "feedback at 1400 px"
+    );
     let feedback_shot = driver.screenshot("feedback").await;
     driver
         .go(&app.url("/w/shop-a?from=2024-03-04&to=2024-03-10"))
@@ -469,6 +512,11 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
         .script("return document.documentElement.scrollWidth <= window.innerWidth")
         .await;
     assert_eq!(fits, true, "the feedback page fits a phone");
+    assert_eq!(
+        driver.overflowing().await,
+        Vec::<String>::new(),
+        "feedback at 390 px"
+    );
     let feedback_phone = driver.screenshot("feedback-phone").await;
     driver.go(&filtered_url).await;
     driver.click("#filters details.filter summary").await;
@@ -476,6 +524,11 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
         .script("return document.documentElement.scrollWidth <= window.innerWidth")
         .await;
     assert_eq!(fits, true, "the open filter fits a phone");
+    assert_eq!(
+        driver.overflowing().await,
+        Vec::<String>::new(),
+        "overview at 390 px"
+    );
     let phone_filtered = driver.screenshot("overview-filtered-phone").await;
     driver.go(&app.url("/w/shop-b/settings")).await;
     let fits = driver
