@@ -9,10 +9,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use servicemeter_core::access::Role;
 use servicemeter_core::feedback::{Feedback, KindFeedback, feedback};
-use servicemeter_core::filter::Filter;
 use servicemeter_core::headline::Figure;
 use servicemeter_core::model::SurveyKind;
-use servicemeter_core::report::{GroupBy, Summary};
+use servicemeter_core::report::Summary;
 use servicemeter_core::select::{Selection, SortKey, Subset, select};
 use servicemeter_report::svg::{self, Axis, Bar};
 use servicemeter_store::{Accounts, Store};
@@ -23,7 +22,8 @@ use crate::error::WebError;
 use crate::format;
 use crate::i18n::Lang;
 use crate::overview::{
-    Drill, Grain, Nav, PeriodForm, Tile, TileSpec, comparison_label, name_label, series,
+    Drill, Nav, PageReports, PeriodForm, Tile, TileSpec, comparison_label, name_label,
+    page_reports, series,
 };
 use crate::pages::{Frame, render};
 use crate::state::AppState;
@@ -257,22 +257,13 @@ async fn feedback_page<S: Store + Accounts>(
     if access.role == Role::Agent {
         filter.0.agents.clear();
     }
-    let by = [GroupBy::Team, GroupBy::Tag, GroupBy::Day];
-    let (report, config) =
-        data::report(state, &access.workspace, &period_query, &filter.0, &by).await?;
-    let all = if filter.0.is_empty() {
-        report.clone()
-    } else {
-        data::report(
-            state,
-            &access.workspace,
-            &period_query,
-            &Filter::default(),
-            &by,
-        )
-        .await?
-        .0
-    };
+    let PageReports {
+        report,
+        config,
+        all,
+        grain,
+        trend: trend_report,
+    } = page_reports(state, &access.workspace, &period_query, &filter.0).await?;
     let table = data::facts(state, &access.workspace).await?;
     let bounds = report.period.map(|p| p.bounds(&config.timezone));
     let spread_filter = filter.0.clone();
@@ -319,21 +310,6 @@ async fn feedback_page<S: Store + Accounts>(
         spread(t.nps, &answers_of.nps, lang),
         spread(t.ces, &answers_of.ces, lang),
     ];
-    // Long periods per week or month, as on the overview.
-    let grain = Grain::of(&report);
-    let trend_report = if grain == Grain::Day {
-        report.clone()
-    } else {
-        data::report(
-            state,
-            &access.workspace,
-            &period_query,
-            &filter.0,
-            &[grain.group_by()],
-        )
-        .await?
-        .0
-    };
     let trend_points: Vec<(String, Option<f64>)> = series(&trend_report, grain)
         .iter()
         .map(|(d, s)| {

@@ -2,6 +2,8 @@
 //! and the channel, agent and topic tables, each linking to the conversations behind it.
 //! Everything shown comes from the report and core's distributions; this module formats.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
@@ -1037,6 +1039,53 @@ struct OverviewPage {
     view_query: String,
 }
 
+/// The reports a page of a period and a filter draws on.
+pub(crate) struct PageReports {
+    /// The page's own (with the team, tag and day breakdowns).
+    pub report: Arc<Report>,
+    pub config: servicemeter_core::WorkspaceConfig,
+    /// The same period without the filter: the filter bar's choices (the page's own when
+    /// nothing is filtered).
+    pub all: Arc<Report>,
+    /// How finely its trends are drawn.
+    pub grain: Grain,
+    /// The report the trends are drawn from: per week or month for long periods.
+    pub trend: Arc<Report>,
+}
+
+/// The reports of a page (each computed once per data version, period and filter).
+pub(crate) async fn page_reports<S: Store>(
+    state: &AppState<S>,
+    workspace: &servicemeter_store::Workspace,
+    query: &PeriodQuery,
+    filter: &Filter,
+) -> Result<PageReports, WebError> {
+    let by = [GroupBy::Team, GroupBy::Tag, GroupBy::Day];
+    let (report, config) = data::report(state, workspace, query, filter, &by).await?;
+    let all = if filter.is_empty() {
+        report.clone()
+    } else {
+        data::report(state, workspace, query, &Filter::default(), &by)
+            .await?
+            .0
+    };
+    let grain = Grain::of(&report);
+    let trend = if grain == Grain::Day {
+        report.clone()
+    } else {
+        data::report(state, workspace, query, filter, &[grain.group_by()])
+            .await?
+            .0
+    };
+    Ok(PageReports {
+        report,
+        config,
+        all,
+        grain,
+        trend,
+    })
+}
+
 /// The next steps of an empty workspace.
 pub struct Onboarding {
     pub import: String,
@@ -1087,17 +1136,13 @@ async fn overview_page<S: Store + Accounts>(
         // An agent sees the team's figures beside their own, never a colleague's alone.
         filter.0.agents.clear();
     }
-    let by = [GroupBy::Team, GroupBy::Tag, GroupBy::Day];
-    let (report, config) = data::report(state, &access.workspace, &query, &filter.0, &by).await?;
-    // The filter bar offers what the period holds without the filter (the same report when
-    // nothing is filtered).
-    let all = if filter.0.is_empty() {
-        report.clone()
-    } else {
-        data::report(state, &access.workspace, &query, &Filter::default(), &by)
-            .await?
-            .0
-    };
+    let PageReports {
+        report,
+        config,
+        all,
+        grain,
+        trend: trend_report,
+    } = page_reports(state, &access.workspace, &query, &filter.0).await?;
     let distributions = data::distributions(state, &access.workspace, &query, &filter.0).await?;
     let t = lang.texts();
     let ws = &access.workspace.name;
@@ -1227,21 +1272,6 @@ async fn overview_page<S: Store + Accounts>(
     let export = |table: DataTable| DataTable {
         csv_href: format!("/w/{ws}/export/{}?{period_qs}", table.id),
         ..table
-    };
-    // Long periods are drawn per week or month, from that breakdown.
-    let grain = Grain::of(&report);
-    let trend_report = if grain == Grain::Day {
-        report.clone()
-    } else {
-        data::report(
-            state,
-            &access.workspace,
-            &query,
-            &filter.0,
-            &[grain.group_by()],
-        )
-        .await?
-        .0
     };
     let charts = charts(&trend_report, grain, &distributions, &config, lang);
     let views = crate::views::links(state, &access.workspace, &email, access.role).await?;
