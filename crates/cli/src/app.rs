@@ -568,9 +568,7 @@ async fn demo(global: &GlobalArgs, args: DemoArgs) -> Result<()> {
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     std::fs::write(dir.join(DEMO_MARKER), "made by servicemeter demo\n")?;
-    let config_path = config_file::path_of(&dir, CLI_WORKSPACE);
-    std::fs::write(&config_path, servicemeter_demo::DEMO_CONFIG)?;
-    let records_path = dir.join("demo-conversations.jsonl");
+    let main_shop = &servicemeter_demo::SHOPS[0];
     let mut options = servicemeter_demo::GeneratorOptions {
         conversations: args.conversations,
         seed: args.seed,
@@ -578,16 +576,60 @@ async fn demo(global: &GlobalArgs, args: DemoArgs) -> Result<()> {
     };
     if args.serve {
         // Served, the demo's data ends yesterday, so that "last 7 days" shows figures.
-        let tz = WorkspaceConfig::from_toml(servicemeter_demo::DEMO_CONFIG)?.timezone;
+        let tz = WorkspaceConfig::from_toml(main_shop.config)?.timezone;
         let today = servicemeter_core::report::local_date(now_millis(), &tz);
         options.from = today
             .checked_sub(jiff::Span::new().days(options.days))
             .context("date out of range")?;
     }
-    {
-        let mut file = io::BufWriter::new(std::fs::File::create(&records_path)?);
-        servicemeter_demo::generate(&mut file, &options)?;
-        file.flush()?;
+    // Three webshops, each in its own workspace (the agency view shows them side by side);
+    // the main one is the command line's default workspace.
+    for (i, shop) in servicemeter_demo::SHOPS.iter().enumerate() {
+        let shop_options = servicemeter_demo::GeneratorOptions {
+            conversations: (args.conversations * shop.per_4000 / 4000).max(1),
+            seed: args.seed + i as u64,
+            shop,
+            ..options.clone()
+        };
+        let config_path = config_file::path_of(&dir, shop.workspace);
+        std::fs::write(&config_path, shop.config)?;
+        let records_path = if i == 0 {
+            dir.join("demo-conversations.jsonl")
+        } else {
+            dir.join(format!("demo-{}.jsonl", shop.workspace))
+        };
+        {
+            let mut file = io::BufWriter::new(std::fs::File::create(&records_path)?);
+            servicemeter_demo::generate(&mut file, &shop_options)?;
+            file.flush()?;
+        }
+        eprintln!(
+            "demo workspace {}: {} conversations of {} in {}",
+            shop.workspace,
+            shop_options.conversations,
+            shop.description,
+            dir.display()
+        );
+        let shop_global = GlobalArgs {
+            data_dir: dir.clone(),
+            database_url: None,
+            config: None,
+            workspace: shop.workspace.to_string(),
+        };
+        import(
+            &shop_global,
+            ImportArgs {
+                files: vec![records_path.display().to_string()],
+                skip_invalid: false,
+                rejects: dir.join("rejects.jsonl"),
+                source: "jsonl".into(),
+                timezone: None,
+                twitter_signoff_agents: false,
+                mapping: None,
+            },
+        )
+        .await?;
+        println!();
     }
     let demo_global = GlobalArgs {
         data_dir: dir.clone(),
@@ -595,25 +637,6 @@ async fn demo(global: &GlobalArgs, args: DemoArgs) -> Result<()> {
         config: None,
         workspace: CLI_WORKSPACE.to_string(),
     };
-    eprintln!(
-        "demo workspace: {} conversations of a Dutch webshop in {}",
-        args.conversations,
-        dir.display()
-    );
-    import(
-        &demo_global,
-        ImportArgs {
-            files: vec![records_path.display().to_string()],
-            skip_invalid: false,
-            rejects: dir.join("rejects.jsonl"),
-            source: "jsonl".into(),
-            timezone: None,
-            twitter_signoff_agents: false,
-            mapping: None,
-        },
-    )
-    .await?;
-    println!();
     let last = options
         .from
         .checked_add(jiff::Span::new().days(options.days - 1))
@@ -660,17 +683,26 @@ async fn serve_demo(global: &GlobalArgs, args: &DemoArgs) -> Result<()> {
         .store
         .create_user(DEMO_EMAIL, &hash, now_millis())
         .await?;
-    opened
-        .store
-        .set_membership(
-            opened.workspace.id,
-            user,
-            &Membership {
-                role: servicemeter_core::access::Role::Admin,
-                agent_name: None,
-            },
-        )
-        .await?;
+    opened.store.set_installation_admin(user, true).await?;
+    // The sign-in sees all three shops (the agency view).
+    for shop in &servicemeter_demo::SHOPS {
+        let workspace = opened
+            .store
+            .find_workspace(shop.workspace)
+            .await?
+            .with_context(|| format!("the demo workspace {} is missing", shop.workspace))?;
+        opened
+            .store
+            .set_membership(
+                workspace.id,
+                user,
+                &Membership {
+                    role: servicemeter_core::access::Role::Admin,
+                    agent_name: None,
+                },
+            )
+            .await?;
+    }
     let serve_args = crate::cli::ServeArgs {
         listen: args.listen,
         secure_cookies: false,
@@ -703,14 +735,29 @@ fn generate(args: GenerateArgs) -> Result<()> {
             MAX_YEAR - 1
         );
     }
+    let shop = servicemeter_demo::SHOPS
+        .iter()
+        .find(|s| s.workspace == args.shop)
+        .with_context(|| {
+            let names: Vec<&str> = servicemeter_demo::SHOPS
+                .iter()
+                .map(|s| s.workspace)
+                .collect();
+            format!(
+                "--shop: '{}' is not a demo shop; choose {}",
+                args.shop,
+                names.join(", ")
+            )
+        })?;
     let options = servicemeter_demo::GeneratorOptions {
         conversations: args.conversations,
         seed: args.seed,
         from: args.from,
         days: args.days,
+        shop,
     };
     if let Some(path) = &args.config_out {
-        std::fs::write(path, servicemeter_demo::DEMO_CONFIG)
+        std::fs::write(path, shop.config)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     let generated = match &args.output {

@@ -234,6 +234,10 @@ pub struct UserAddArgs {
     /// For agents: their name in the conversations.
     #[arg(long)]
     pub agent_name: Option<String>,
+    /// Also make the user an installation administrator (may create workspaces in the web
+    /// pages; the user `/setup` made is one).
+    #[arg(long)]
+    pub installation_admin: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -377,7 +381,8 @@ pub struct FactsArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Number of conversations.
+    /// Number of conversations of the main shop (the two smaller shops get 900 and 1 600
+    /// per 4 000 of it).
     #[arg(long, default_value_t = 4000)]
     pub conversations: u64,
     /// Random seed (same seed, same data).
@@ -407,7 +412,10 @@ pub struct GenerateArgs {
     /// Output file (`.gz` compresses); standard output when absent.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
-    /// Also write the demo workspace configuration to this file.
+    /// Also write the shop's workspace configuration to this file.
     #[arg(long)]
     pub config_out: Option<PathBuf>,
+    /// Which demo shop: default (fashion), fietsplaats (bicycles) or bloemenhuis (flowers).
+    #[arg(long, default_value = "default")]
+    pub shop: String,
 }

@@ -129,8 +129,19 @@ pub async fn user_add(global: &GlobalArgs, args: UserAddArgs) -> Result<()> {
             },
         )
         .await?;
+    if args.installation_admin {
+        store.set_installation_admin(user, true).await?;
+    }
     store.close().await?;
-    println!("{email} is {role} in workspace {}", workspace.name);
+    println!(
+        "{email} is {role} in workspace {}{}",
+        workspace.name,
+        if args.installation_admin {
+            " and an installation administrator"
+        } else {
+            ""
+        }
+    );
     Ok(())
 }
 

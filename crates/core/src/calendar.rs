@@ -436,6 +436,29 @@ impl BusinessCalendar {
             .map(|&(s, _)| s)
     }
 
+    /// The instant at which `open_millis` of opening hours have passed since `from` (a reply
+    /// given after that much working time), always inside or at the end of an open interval
+    /// (`from` itself when the desk is open and `open_millis <= 0`). `None` when the desk stays
+    /// closed too long (the search looks `horizon_days` ahead of each step).
+    pub fn after_open_millis(&self, from: i64, open_millis: i64, horizon_days: i64) -> Option<i64> {
+        let mut left = open_millis.max(0);
+        let mut at = from;
+        let window = horizon_days.max(1) * 86_400_000;
+        loop {
+            let intervals = self.open_intervals(at, at + window);
+            if intervals.is_empty() {
+                return None;
+            }
+            for (start, end) in intervals {
+                if left <= end - start {
+                    return Some(start + left);
+                }
+                left -= end - start;
+                at = end;
+            }
+        }
+    }
+
     /// The open intervals (UTC milliseconds) that overlap `[from, to)`, clipped to it.
     pub fn open_intervals(&self, from: i64, to: i64) -> Vec<(i64, i64)> {
         if to <= from {
@@ -538,6 +561,32 @@ mod tests {
             ts("2024-03-04T09:30:00+01:00"),
         );
         assert_eq!(open, (5 * 3600 + 1800) * 1000);
+    }
+
+    #[test]
+    fn after_open_millis_skips_closed_time() {
+        let cal = BusinessCalendar::new(amsterdam(), office_week(), Arc::default());
+        let check = |from: &str, minutes: i64, expect: &str| {
+            assert_eq!(
+                cal.after_open_millis(ts(from), minutes * 60_000, 14),
+                Some(ts(expect)),
+                "{from} + {minutes} open minutes"
+            );
+        };
+        // Friday 16:50 + 20 min: 10 min on Friday, 10 on Saturday from 10:00.
+        check("2024-03-01T16:50:00+01:00", 20, "2024-03-02T10:10:00+01:00");
+        // Saturday 11:50 + 20 min: 10 before lunch, 10 after it.
+        check("2024-03-02T11:50:00+01:00", 20, "2024-03-02T13:10:00+01:00");
+        // Sunday night + 0: the next opening (Monday 09:00).
+        check("2024-03-03T23:00:00+01:00", 0, "2024-03-04T09:00:00+01:00");
+        // A whole Monday (8 h) from its opening ends at its closing, not on Tuesday.
+        check(
+            "2024-03-04T09:00:00+01:00",
+            8 * 60,
+            "2024-03-04T17:00:00+01:00",
+        );
+        let closed = BusinessCalendar::new(amsterdam(), WeekSchedule::default(), Arc::default());
+        assert_eq!(closed.after_open_millis(0, 1, 14), None);
     }
 
     #[test]

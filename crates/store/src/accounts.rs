@@ -22,6 +22,9 @@ pub struct User {
     pub email: String,
     /// Argon2id in PHC string form.
     pub password_hash: String,
+    /// May create workspaces (the first user is one; `user add --installation-admin` makes
+    /// more).
+    pub installation_admin: bool,
 }
 
 /// A user's place in one workspace.
@@ -73,6 +76,22 @@ pub trait Accounts: Send + Sync {
         workspace: &str,
         now: i64,
     ) -> impl Future<Output = Result<Option<(UserId, WorkspaceId)>, StoreError>> + Send;
+
+    /// Creates a workspace with `admin` as its administrator, both or neither;
+    /// [`StoreError::Conflict`] when the name is taken.
+    fn create_workspace_with_admin(
+        &self,
+        name: &str,
+        admin: UserId,
+        now: i64,
+    ) -> impl Future<Output = Result<WorkspaceId, StoreError>> + Send;
+
+    /// Makes a user an installation administrator or takes it away.
+    fn set_installation_admin(
+        &self,
+        user: UserId,
+        admin: bool,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     fn user_by_email(
         &self,

@@ -22,6 +22,7 @@ where
         id: UserId(row.try_get("user_id")?),
         email: row.try_get("email")?,
         password_hash: row.try_get("password_hash")?,
+        installation_admin: row.try_get::<i64, _>("installation_admin")? != 0,
     })
 }
 
@@ -110,8 +111,8 @@ impl Accounts for Storage {
         let workspace_id = create_workspace(&mut tx, workspace, now).await?;
         let id: i64 = on_tx!(&mut tx.tx, t => {
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO users (email, password_hash, created_at) VALUES ($1, $2, $3) \
-                 RETURNING user_id",
+                "INSERT INTO users (email, password_hash, created_at, installation_admin) \
+                 VALUES ($1, $2, $3, 1) RETURNING user_id",
             )
             .bind(email)
             .bind(password_hash)
@@ -132,9 +133,56 @@ impl Accounts for Storage {
         Ok(Some((UserId(id), workspace_id)))
     }
 
+    async fn create_workspace_with_admin(
+        &self,
+        name: &str,
+        admin: UserId,
+        now: i64,
+    ) -> Result<WorkspaceId, StoreError> {
+        let mut tx = SqlTx::begin_global(&self.pool, &self.writer, FIRST_USER_LOCK).await?;
+        let created: Option<i64> = on_tx!(&mut tx.tx, t => {
+            sqlx::query_scalar(
+                "INSERT INTO workspaces (name, created_at) VALUES ($1, $2) \
+                 ON CONFLICT (name) DO NOTHING RETURNING workspace_id",
+            )
+            .bind(name)
+            .bind(now)
+            .fetch_optional(&mut **t)
+            .await?
+        });
+        let Some(id) = created else {
+            return Err(StoreError::Conflict(format!("workspace {name}")));
+        };
+        let workspace = create_workspace(&mut tx, name, now).await?;
+        debug_assert_eq!(workspace.0, id);
+        on_tx!(&mut tx.tx, t => {
+            sqlx::query(
+                "INSERT INTO memberships (workspace_id, user_id, role) VALUES ($1, $2, 'admin')",
+            )
+            .bind(id)
+            .bind(admin.0)
+            .execute(&mut **t)
+            .await?;
+        });
+        crate::backend::WriteTx::commit(tx).await?;
+        self.accounts_changed().await?;
+        Ok(workspace)
+    }
+
+    async fn set_installation_admin(&self, user: UserId, admin: bool) -> Result<(), StoreError> {
+        on_pool!(&self.pool, p => {
+            sqlx::query("UPDATE users SET installation_admin = $1 WHERE user_id = $2")
+                .bind(i64::from(admin))
+                .bind(user.0)
+                .execute(p)
+                .await?;
+        });
+        self.accounts_changed().await
+    }
+
     async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
         on_pool!(&self.pool, p => {
-            sqlx::query("SELECT user_id, email, password_hash FROM users WHERE email = $1")
+            sqlx::query("SELECT user_id, email, password_hash, installation_admin FROM users WHERE email = $1")
                 .bind(email)
                 .fetch_optional(p)
                 .await?
@@ -152,7 +200,7 @@ impl Accounts for Storage {
         }
         let epoch = held.map(|h| h.epoch());
         let user = on_pool!(&self.pool, p => {
-            sqlx::query("SELECT user_id, email, password_hash FROM users WHERE user_id = $1")
+            sqlx::query("SELECT user_id, email, password_hash, installation_admin FROM users WHERE user_id = $1")
                 .bind(id.0)
                 .fetch_optional(p)
                 .await?
@@ -285,7 +333,7 @@ impl Accounts for Storage {
     async fn members(&self, workspace: WorkspaceId) -> Result<Vec<(User, Membership)>, StoreError> {
         on_pool!(&self.pool, p => {
             let rows = sqlx::query(
-                "SELECT u.user_id, u.email, u.password_hash, m.role, m.agent_name \
+                "SELECT u.user_id, u.email, u.password_hash, u.installation_admin, m.role, m.agent_name \
                  FROM memberships m JOIN users u ON u.user_id = m.user_id \
                  WHERE m.workspace_id = $1 ORDER BY u.email",
             )

@@ -38,6 +38,28 @@ async fn accounts_story(store: &(impl Store + Accounts)) {
     let admin_membership = store.membership(shop_a.id, admin).await.unwrap().unwrap();
     assert_eq!(admin_membership.role, Role::Admin);
     assert_eq!(store.membership(shop_b.id, admin).await.unwrap(), None);
+    // The first user is an installation administrator; other users are not.
+    assert!(store.user(admin).await.unwrap().unwrap().installation_admin);
+
+    // An installation administrator's new workspace: stored with its administrator; a taken
+    // name is a conflict that changes nothing.
+    let shop_c = store
+        .create_workspace_with_admin("shop-c", admin, 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.find_workspace("shop-c").await.unwrap().unwrap().id,
+        shop_c
+    );
+    assert_eq!(
+        store.membership(shop_c, admin).await.unwrap().unwrap().role,
+        Role::Admin
+    );
+    match store.create_workspace_with_admin("shop-b", admin, 6).await {
+        Err(StoreError::Conflict(what)) => assert_eq!(what, "workspace shop-b"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(store.membership(shop_b.id, admin).await.unwrap(), None);
 
     // E-mail addresses are unique.
     let lead = store
@@ -48,6 +70,11 @@ async fn accounts_story(store: &(impl Store + Accounts)) {
         Err(StoreError::Conflict(what)) => assert_eq!(what, "user lead@example.nl"),
         other => panic!("expected a conflict, got {other:?}"),
     }
+    assert!(!store.user(lead).await.unwrap().unwrap().installation_admin);
+    store.set_installation_admin(lead, true).await.unwrap();
+    assert!(store.user(lead).await.unwrap().unwrap().installation_admin);
+    store.set_installation_admin(lead, false).await.unwrap();
+    assert!(!store.user(lead).await.unwrap().unwrap().installation_admin);
     let agent = Membership {
         role: Role::Agent,
         agent_name: Some("Anna".into()),
