@@ -841,10 +841,12 @@ pub fn generate(out: &mut dyn Write, options: &GeneratorOptions) -> io::Result<G
                 });
             }
         }
-        let resolve_chance = match (age_days < 3, slow) {
-            (true, _) => 0.6,
-            (false, true) => 0.85,
-            (false, false) => 0.97,
+        // Yesterday's conversations are often still open, last week's rarely.
+        let resolve_chance = match (age_days, slow) {
+            (0, _) => 0.55,
+            (1..3, _) => 0.85,
+            (_, true) => 0.85,
+            _ => 0.97,
         };
         let resolved = !unanswered && rng.chance(resolve_chance);
         if resolved {

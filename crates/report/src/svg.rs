@@ -329,6 +329,48 @@ pub fn line_chart(
     svg.finish()
 }
 
+/// A small trend without axes (for a card or a table cell): a line through the values on a
+/// scale from 0 to `top`, a dashed line at `target`, each point with a hover (its `tip`).
+/// Nothing but a baseline when no value exists.
+pub fn sparkline(
+    title: &str,
+    points: &[(Option<f64>, String)],
+    top: f64,
+    target: Option<f64>,
+) -> String {
+    const W: f64 = 160.0;
+    const H: f64 = 36.0;
+    const PAD: f64 = 4.0;
+    let mut svg = Svg::new(W, H, title);
+    let top = if top > 0.0 { top } else { 1.0 };
+    let y_of = |v: f64| H - PAD - (H - 2.0 * PAD) * (v / top).clamp(0.0, 1.0);
+    let slot = (W - 2.0 * PAD) / points.len().max(1) as f64;
+    svg.line(PAD, H - PAD, W - PAD, H - PAD, "axis");
+    if let Some(t) = target {
+        svg.line(PAD, y_of(t), W - PAD, y_of(t), "target");
+    }
+    let mut run: Vec<(f64, f64)> = Vec::new();
+    for (i, (value, tip)) in points.iter().enumerate() {
+        let x = PAD + slot * (i as f64 + 0.5);
+        match value {
+            Some(v) => {
+                run.push((x, y_of(*v)));
+                svg.circle(x, y_of(*v), 2.0, "dot", Some(tip));
+            }
+            None => {
+                if run.len() > 1 {
+                    svg.polyline(&run, "line");
+                }
+                run.clear();
+            }
+        }
+    }
+    if run.len() > 1 {
+        svg.polyline(&run, "line");
+    }
+    svg.finish()
+}
+
 /// Counts per weekday (rows, Monday first) and hour (columns), darker for more; opening hours
 /// outlined.
 pub fn heatmap(
@@ -460,6 +502,31 @@ mod tests {
         assert_eq!(axis_ticks(100.0, Percent), (100.0, 20.0));
         assert_eq!(axis_ticks(85.0, Percent), (100.0, 20.0));
         assert_eq!(axis_ticks(12.0, Percent), (15.0, 5.0));
+    }
+
+    /// Values land on the 0–`top` scale (36 high, 4 padding: 100 % at y 4, 50 % at y 18),
+    /// a gap breaks the line, every point has its hover.
+    #[test]
+    fn sparkline_scales_and_breaks_at_gaps() {
+        let points = [
+            (Some(100.0), "W1: 100 %".to_string()),
+            (Some(50.0), "W2: 50 % (n=2)".to_string()),
+            (None, "W3".to_string()),
+            (Some(0.0), "W4: 0 %".to_string()),
+        ];
+        let svg = sparkline("Binnen doel", &points, 100.0, Some(50.0));
+        // Slots of 38 wide: points at x 23, 61 and 137.
+        assert!(svg.contains("<circle cx=\"23\" cy=\"4\""), "{svg}");
+        assert!(svg.contains("<circle cx=\"61\" cy=\"18\""), "{svg}");
+        assert!(svg.contains("<circle cx=\"137\" cy=\"32\""), "{svg}");
+        assert!(svg.contains("<polyline points=\"23,4 61,18\""), "{svg}");
+        assert_eq!(
+            svg.matches("<polyline").count(),
+            1,
+            "a lone point draws no line"
+        );
+        assert!(svg.contains("<title>W2: 50 % (n=2)</title>"));
+        assert!(svg.contains("y1=\"18\" x2=\"156\" y2=\"18\" class=\"target\""));
     }
 
     #[test]

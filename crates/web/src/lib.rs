@@ -182,6 +182,7 @@ where
 
     let pages = Router::new()
         .route("/", get(pages::home::<S>))
+        .route("/workspaces", post(pages::create_workspace::<S>))
         .route(
             "/login",
             get(pages::login_page::<S>).post(pages::login::<S>),

@@ -412,6 +412,15 @@ impl PeriodForm {
     }
 }
 
+/// What a report's figures are compared with, in the reader's words.
+pub(crate) fn compared_word(report: &Report, lang: Lang) -> &'static str {
+    let t = lang.texts();
+    match report.previous.as_ref().map(|p| p.against) {
+        Some(Against::YearEarlier) => t.year_earlier,
+        _ => t.previous_period,
+    }
+}
+
 /// The navigation of a workspace's pages.
 pub struct Nav {
     pub workspace: String,
@@ -1264,10 +1273,7 @@ async fn overview_page<S: Store + Accounts>(
         rows: team_rows,
         csv_href: String::new(),
     };
-    let compared_word = match report.previous.as_ref().map(|p| p.against) {
-        Some(Against::YearEarlier) => t.year_earlier,
-        _ => t.previous_period,
-    };
+    let compared_word = compared_word(&report, lang);
     let tiles = tiles(&report, lang, drill);
     let export = |table: DataTable| DataTable {
         csv_href: format!("/w/{ws}/export/{}?{period_qs}", table.id),

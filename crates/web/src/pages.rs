@@ -68,21 +68,32 @@ struct SetupPage {
     error: Option<String>,
 }
 
-/// A workspace on the home page, with its last 7 days.
-struct WorkspaceRow {
+/// A workspace on the home page (the agency view): its headline figures with their targets
+/// and changes, a small trend, and how many targets it misses.
+struct WorkspaceCard {
     name: String,
     role: &'static str,
-    conversations: String,
-    first_response: String,
-    within_target: String,
-    csat: String,
+    tiles: Vec<crate::overview::Tile>,
+    /// Targets missed in the period.
+    missed: usize,
+    /// Figures that got worse.
+    worse: usize,
+    /// "2 doelen gemist", "alle doelen gehaald", or empty without targets to check.
+    attention: String,
+    trend_svg: String,
 }
 
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
     frame: Frame,
-    workspaces: Vec<WorkspaceRow>,
+    /// The period form and what the period is compared with (none without workspaces).
+    form: Option<(crate::overview::PeriodForm, &'static str)>,
+    workspaces: Vec<WorkspaceCard>,
+    /// An installation administrator sees the form to create a workspace.
+    can_create: bool,
+    new_name: String,
+    error: Option<&'static str>,
 }
 
 // ---- handlers ----
@@ -303,6 +314,7 @@ pub async fn home<S: Store + Accounts>(
     State(state): State<AppState<S>>,
     lang: Lang,
     signed_in: Result<SignedIn, WebError>,
+    axum::extract::Query(query): axum::extract::Query<PeriodQuery>,
 ) -> Result<Response, WebError> {
     let signed_in = match signed_in {
         Ok(s) => s,
@@ -316,23 +328,163 @@ pub async fn home<S: Store + Accounts>(
         }
         Err(e) => return Err(e),
     };
+    let page = home_page(&state, lang, &signed_in, query, String::new(), None).await?;
+    Ok(render(&page)?.into_response())
+}
+
+/// The home page: every workspace of the user, the one that needs attention first.
+async fn home_page<S: Store + Accounts>(
+    state: &AppState<S>,
+    lang: Lang,
+    signed_in: &SignedIn,
+    query: PeriodQuery,
+    new_name: String,
+    error: Option<&'static str>,
+) -> Result<HomePage, WebError> {
+    use crate::overview::{TileSpec, tile};
+    let t = lang.texts();
+    let query = query.or_last_7_days();
+    let trend_query = PeriodQuery {
+        preset: Some("90d".into()),
+        ..PeriodQuery::default()
+    };
     let mut workspaces = Vec::new();
-    let week = PeriodQuery::last_7_days();
+    let mut form = None;
     for (workspace, membership) in state.store.memberships_of(signed_in.user.id).await? {
-        let (report, _) = data::report(&state, &workspace, &week, &Default::default(), &[]).await?;
-        let s = &report.summary;
-        workspaces.push(WorkspaceRow {
+        let filter = Default::default();
+        let (report, _) = data::report(state, &workspace, &query, &filter, &[]).await?;
+        if form.is_none() {
+            // The period is the same for every workspace; filters are a workspace's own.
+            let mut period_form = crate::overview::PeriodForm::new(
+                "/".into(),
+                &query,
+                &report,
+                &report,
+                &filter,
+                servicemeter_core::access::Role::Viewer,
+                lang,
+            );
+            period_form.filters.clear();
+            form = Some((period_form, crate::overview::compared_word(&report, lang)));
+        }
+        let spec = |figure, label: &'static str| TileSpec {
+            label,
+            figure,
+            detail: String::new(),
+        };
+        let tiles: Vec<_> = [
+            spec(Figure::Conversations, t.conversations),
+            spec(Figure::FirstResponseWithinTarget, t.within_target_title),
+            spec(Figure::FirstResponseMedian, t.first_response),
+            spec(Figure::ResolutionRate, t.resolution_rate),
+            spec(Figure::Csat, t.csat),
+        ]
+        .into_iter()
+        .map(|s| tile(s, &report, lang, None))
+        .collect();
+        let checked: Vec<bool> = [
+            Figure::FirstResponseMedian,
+            Figure::ResolutionRate,
+            Figure::Csat,
+        ]
+        .iter()
+        .filter_map(|f| f.target(&report.targets).and_then(|s| s.met))
+        .collect();
+        let missed = checked.iter().filter(|met| !**met).count();
+        let worse = tiles.iter().filter(|tile| tile.trend == "worse").count();
+        let attention = match missed {
+            _ if checked.is_empty() => String::new(),
+            0 => t.all_targets_met.to_string(),
+            1 => format!("1 {}", t.target_missed_one),
+            n => format!("{n} {}", t.targets_missed),
+        };
+        let (trend_report, _) = data::report(
+            state,
+            &workspace,
+            &trend_query,
+            &filter,
+            &[servicemeter_core::report::GroupBy::Week],
+        )
+        .await?;
+        let points: Vec<(Option<f64>, String)> =
+            crate::overview::series(&trend_report, crate::overview::Grain::Week)
+                .into_iter()
+                .map(|(week, summary)| {
+                    let value = summary.and_then(|s| Figure::FirstResponseWithinTarget.value(s));
+                    let answered = summary.map_or(0, |s| s.first_response.count);
+                    let tip = format!("{week}: {} (n={answered})", format::pct(value, lang));
+                    (value, tip)
+                })
+                .collect();
+        let trend_svg =
+            servicemeter_report::svg::sparkline(t.within_target_weekly, &points, 100.0, None);
+        workspaces.push(WorkspaceCard {
             name: workspace.name,
-            role: membership.role.as_str(),
-            conversations: format::figure(Figure::Conversations, s, lang),
-            first_response: format::figure(Figure::FirstResponseMedian, s, lang),
-            within_target: format::figure(Figure::FirstResponseWithinTarget, s, lang),
-            csat: format::figure(Figure::Csat, s, lang),
+            role: t.role(membership.role),
+            tiles,
+            missed,
+            worse,
+            attention,
+            trend_svg,
         });
     }
-    Ok(render(&HomePage {
-        frame: Frame::new(lang, Some(signed_in.user.email)),
+    // What needs attention first: more missed targets, then more figures that got worse.
+    workspaces.sort_by(|a, b| {
+        (b.missed, b.worse)
+            .cmp(&(a.missed, a.worse))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    Ok(HomePage {
+        frame: Frame::new(lang, Some(signed_in.user.email.clone())),
+        form,
         workspaces,
-    })?
-    .into_response())
+        can_create: signed_in.user.installation_admin,
+        new_name,
+        error,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct NewWorkspaceForm {
+    name: String,
+}
+
+/// An installation administrator creates a workspace (and becomes its administrator).
+pub async fn create_workspace<S: Store + Accounts>(
+    State(state): State<AppState<S>>,
+    lang: Lang,
+    signed_in: SignedIn,
+    Form(form): Form<NewWorkspaceForm>,
+) -> Result<Response, WebError> {
+    if !signed_in.user.installation_admin {
+        return Err(WebError::Forbidden);
+    }
+    let name = form.name.trim().to_string();
+    let problem = if workspace_name_problem(&name).is_some() {
+        Some(lang.texts().workspace_name_invalid)
+    } else {
+        match state
+            .store
+            .create_workspace_with_admin(&name, signed_in.user.id, state.now_millis())
+            .await
+        {
+            Ok(_) => None,
+            Err(servicemeter_store::StoreError::Conflict(_)) => Some(lang.texts().workspace_taken),
+            Err(e) => return Err(e.into()),
+        }
+    };
+    if let Some(problem) = problem {
+        let page = home_page(
+            &state,
+            lang,
+            &signed_in,
+            PeriodQuery::default(),
+            name,
+            Some(problem),
+        )
+        .await?;
+        return Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response());
+    }
+    tracing::info!(workspace = %name, user = %signed_in.user.email, "workspace created");
+    Ok(Redirect::to(&format!("/w/{name}")).into_response())
 }

@@ -202,6 +202,20 @@ async fn demo_serve_prints_a_sign_in_that_works() {
         .await
         .unwrap();
     assert!(!page.contains("Geen gesprekken in deze periode."), "{page}");
+    // The home page (agency view) holds the demo's three shops, and the demo's sign-in may
+    // create workspaces.
+    let home = client
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for shop in ["default", "fietsplaats", "bloemenhuis"] {
+        assert!(home.contains(&format!("href=\"/w/{shop}\"")), "{shop}: {home}");
+    }
+    assert!(home.contains("action=\"/workspaces\""), "{home}");
 
     // A change saved on the web sticks: the next command-line report does not undo it (the
     // store is the one source of truth), and the file beside the store follows it.
