@@ -1,9 +1,9 @@
 //! The one HTTP error type: logs what went wrong inside, shows users a clear message. Pages
-//! render it as HTML and the API as JSON (see [`html_errors`] and [`json_errors`]).
+//! render it as HTML (`error_page`) and the API as JSON ([`json_errors`]).
 
 use axum::Json;
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use servicemeter_store::StoreError;
 
 /// What a handler can fail with.
@@ -118,26 +118,6 @@ pub async fn json_errors(response: Response) -> Response {
     let mut out = (status, Json(serde_json::json!({ "error": message }))).into_response();
     copy_auth_header(&response, &mut out);
     out
-}
-
-/// Error responses of pages as a small HTML page (a missing session goes to the login page).
-pub async fn html_errors(response: Response) -> Response {
-    let Some(ErrorMessage(message)) = response.extensions().get::<ErrorMessage>().cloned() else {
-        return response;
-    };
-    let status = response.status();
-    if status == StatusCode::UNAUTHORIZED {
-        return (StatusCode::SEE_OTHER, [(header::LOCATION, "/login")]).into_response();
-    }
-    let body = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
-         content=\"width=device-width, initial-scale=1\"><title>{code}</title>\
-         <link rel=\"stylesheet\" href=\"/static/style.css\"><link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\"></head><body class=\"error-page\">\
-         <main><h1>{code}</h1><p>{text}</p><p><a href=\"/\">servicemeter</a></p></main></body></html>",
-        code = status.as_u16(),
-        text = servicemeter_report::svg::escape(&message),
-    );
-    (status, Html(body)).into_response()
 }
 
 fn copy_auth_header(from: &Response, to: &mut Response) {

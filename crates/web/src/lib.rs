@@ -6,6 +6,7 @@ pub mod auth;
 pub mod conversations;
 pub mod data;
 pub mod error;
+pub mod error_page;
 pub mod feedback;
 pub mod format;
 pub mod guard;
@@ -39,7 +40,8 @@ use tokio::net::TcpListener;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-use crate::error::{WebError, html_errors, json_errors};
+use crate::error::{WebError, json_errors};
+use crate::error_page::html_errors;
 use crate::session_store::StoreSessions;
 use crate::state::{AppState, Clock};
 
@@ -261,7 +263,7 @@ where
         .fallback(not_found)
         // Forms are small; a settings page's TOML is the largest.
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
-        .layer(middleware::map_response(html_errors));
+        .layer(middleware::from_fn(html_errors));
 
     let hooks = Router::new()
         .route("/{workspace}/records", post(webhooks::records::<S>))

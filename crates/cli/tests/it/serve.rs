@@ -213,7 +213,10 @@ async fn demo_serve_prints_a_sign_in_that_works() {
         .await
         .unwrap();
     for shop in ["default", "fietsplaats", "bloemenhuis"] {
-        assert!(home.contains(&format!("href=\"/w/{shop}\"")), "{shop}: {home}");
+        assert!(
+            home.contains(&format!("href=\"/w/{shop}\"")),
+            "{shop}: {home}"
+        );
     }
     assert!(home.contains("action=\"/workspaces\""), "{home}");
 

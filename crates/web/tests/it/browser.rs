@@ -185,6 +185,30 @@ impl Driver {
         serde_json::from_str(found.as_str().unwrap()).unwrap()
     }
 
+    /// axe-core's serious and critical violations on the page (rule, then the elements).
+    async fn accessibility_violations(&self) -> Vec<String> {
+        let axe = axe_source();
+        self.call(
+            reqwest::Method::POST,
+            "/execute/sync",
+            Some(json!({"script": format!("{axe}; return null;"), "args": []})),
+        )
+        .await;
+        let found = self
+            .call(
+                reqwest::Method::POST,
+                "/execute/async",
+                Some(json!({"script":
+                    "const done = arguments[arguments.length - 1];\
+                     axe.run(document, {resultTypes: ['violations']}).then(r => done(JSON.stringify(\
+                       r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')\
+                         .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).join(', ')))));",
+                    "args": []})),
+            )
+            .await;
+        serde_json::from_str(found.as_str().unwrap()).unwrap()
+    }
+
     async fn url(&self) -> String {
         self.call(reqwest::Method::GET, "/url", None)
             .await
@@ -235,6 +259,20 @@ impl Driver {
         )
         .await;
     }
+}
+
+/// axe-core from npm (scripts/test installs the pinned version into target/npm), or the file
+/// `SERVICEMETER_AXE` names.
+fn axe_source() -> String {
+    let default =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../npm/node_modules/axe-core/axe.min.js");
+    let path = std::env::var("SERVICEMETER_AXE").map_or(default, PathBuf::from);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "the accessibility check needs axe-core at {}: {e} (scripts/test installs it with npm)",
+            path.display()
+        )
+    })
 }
 
 fn decode_base64(text: &str) -> Vec<u8> {
@@ -572,5 +610,110 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
             path.display()
         );
         eprintln!("screenshot: {}", path.display());
+    }
+}
+
+/// Every page, in Dutch and in English, at 1400 px and at 390 px: no element wider than its
+/// container (checked in the page), no serious or critical accessibility violation (axe-core,
+/// run in the page), a screenshot of each.
+#[tokio::test]
+async fn every_page_fits_and_passes_the_accessibility_check_in_both_languages() {
+    let app = spawn_app().await;
+    let owner = app
+        .add_user("owner@shop.nl", &app.shop_a, Role::Admin, None)
+        .await;
+    app.add_user("owner@shop.nl", &app.shop_b, Role::Viewer, None)
+        .await;
+    app.store.set_installation_admin(owner, true).await.unwrap();
+    let driver = Driver::start().await;
+    driver.go(&app.url("/login")).await;
+    driver.type_into("input[name=email]", "owner@shop.nl").await;
+    driver.type_into("input[name=password]", PASSWORD).await;
+    driver
+        .click("form[action='/login'] button[type=submit]")
+        .await;
+    let started = Instant::now();
+    while driver.url().await != app.url("/") {
+        assert!(started.elapsed() < Duration::from_secs(10), "not signed in");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The check sees a violation when there is one: an image without a text alternative.
+    driver
+        .script("document.querySelector('main').insertAdjacentHTML('beforeend', '<img id=\"probe\" src=\"data:image/gif;base64,R0lGODlhAQABAAAAACw=\">'); return null;")
+        .await;
+    let found = driver.accessibility_violations().await;
+    assert!(
+        found.iter().any(|v| v.starts_with("image-alt (critical)")),
+        "{found:?}"
+    );
+    let week = "from=2024-03-04&to=2024-03-10";
+    let pages = [
+        ("home", "/".to_string()),
+        ("overview", format!("/w/shop-a?{week}")),
+        ("feedback", format!("/w/shop-a/feedback?{week}")),
+        ("conversations", format!("/w/shop-a/conversations?{week}")),
+        ("conversation", "/w/shop-a/conversations/a2".to_string()),
+        ("agent", format!("/w/shop-a/agents/Anna?{week}")),
+        ("team", format!("/w/shop-a/teams/Retouren?{week}")),
+        ("settings", "/w/shop-a/settings".to_string()),
+        ("not-found", "/w/shop-a/conversations/no-such".to_string()),
+    ];
+    let mut shots = Vec::new();
+    let mut problems = Vec::new();
+    for lang in ["nl", "en"] {
+        driver
+            .script(&format!(
+                "document.cookie = 'lang={lang}; path=/'; return null;"
+            ))
+            .await;
+        for width in [1400, 390] {
+            driver.resize(width, 1000).await;
+            for (name, path) in &pages {
+                driver.go(&app.url(path)).await;
+                let shown_lang = driver.script("return document.documentElement.lang").await;
+                assert_eq!(shown_lang, lang, "{name}");
+                let wide = driver.overflowing().await;
+                if !wide.is_empty() {
+                    problems.push(format!("{name} {lang} {width}px too wide: {wide:?}"));
+                }
+                let fits = driver
+                    .script("return document.documentElement.scrollWidth <= window.innerWidth")
+                    .await;
+                if fits != true {
+                    problems.push(format!("{name} {lang} {width}px scrolls sideways"));
+                }
+                let violations = driver.accessibility_violations().await;
+                if !violations.is_empty() {
+                    problems.push(format!("{name} {lang} {width}px: {violations:?}"));
+                }
+                // The whole page in the picture.
+                let height = driver
+                    .script("return document.documentElement.scrollHeight")
+                    .await
+                    .as_u64()
+                    .unwrap_or(1000)
+                    .clamp(400, 8000) as u32;
+                driver.resize(width, height + 150).await;
+                shots.push(
+                    driver
+                        .screenshot(&format!("page-{name}-{lang}-{width}"))
+                        .await,
+                );
+                driver.resize(width, 1000).await;
+            }
+        }
+    }
+    let errors = driver.console_errors().await;
+    driver.quit().await;
+    assert!(problems.is_empty(), "{problems:#?}");
+    // The not-found page is an error on purpose; nothing else may log one.
+    let errors: Vec<_> = errors.iter().filter(|e| !e.contains("404")).collect();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    for path in shots {
+        assert!(
+            std::fs::metadata(&path).unwrap().len() > 5_000,
+            "{}",
+            path.display()
+        );
     }
 }
