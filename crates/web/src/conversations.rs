@@ -77,15 +77,23 @@ async fn list<S: Store>(
     let subset = match non_empty(&query.subset) {
         None => Subset::All,
         Some(name) => Subset::parse(&name).ok_or_else(|| {
-            WebError::BadRequest(format!("subset: '{name}' is not a known subset"))
+            WebError::invalid(
+                format!("Selectie: '{name}' is onbekend"),
+                format!("subset: '{name}' is not a known subset"),
+            )
         })?,
     };
     let sort = match non_empty(&query.sort) {
         None => SortKey::Start,
         Some(name) => SortKey::parse(&name).ok_or_else(|| {
-            WebError::BadRequest(format!(
-                "sort: '{name}' is not one of start, first-response, resolution, reopens, turns, csat"
-            ))
+            WebError::invalid(
+                format!(
+                    "Volgorde: '{name}' is niet een van start, first-response, resolution, reopens, turns, csat"
+                ),
+                format!(
+                    "sort: '{name}' is not one of start, first-response, resolution, reopens, turns, csat"
+                ),
+            )
         })?,
     };
     let mut filter = filter.clone();
@@ -153,7 +161,7 @@ fn conversation_row(listed: &Listed, i: usize, ws: &str, lang: Lang) -> Row {
         cells: vec![
             Cell::link(id, format!("/w/{ws}/conversations/{}", query_value(id))),
             Cell::text(local_time(table.start(i), &listed.tz)),
-            Cell::text(table.name(table.channel_index(i))),
+            Cell::text(format::channel(table.name(table.channel_index(i)), lang)),
             Cell::text(if agent == servicemeter_core::table::NO_NAME {
                 t.unassigned.to_string()
             } else {
@@ -216,6 +224,47 @@ struct ListPage {
     pages: usize,
     previous_href: String,
     next_href: String,
+}
+
+/// What a list shows, in words: its period, its filter (names in the reader's language) and
+/// its subset.
+fn list_summary(
+    query: &ListQuery,
+    filter: &FilterQuery,
+    period: Option<servicemeter_core::report::Period>,
+    lang: Lang,
+) -> String {
+    let t = lang.texts();
+    let mut parts: Vec<String> = period
+        .map(|p| format::period(p, lang))
+        .into_iter()
+        .collect();
+    for (kind, chosen) in filter.0.kinds() {
+        if chosen.is_empty() {
+            continue;
+        }
+        let label = match kind {
+            "channel" => t.channel,
+            "team" => t.team,
+            "agent" => t.agent,
+            _ => t.topic,
+        };
+        let names: Vec<String> = chosen
+            .iter()
+            .map(|c| crate::overview::kind_label(kind, c, lang))
+            .collect();
+        parts.push(format!("{label}: {}", names.join(", ")));
+    }
+    if let Some(subset) = non_empty(&query.subset).and_then(|s| Subset::parse(&s))
+        && subset != Subset::All
+    {
+        let i = Subset::ALL
+            .iter()
+            .position(|(_, s)| *s == subset)
+            .expect("every subset is listed");
+        parts.push(t.subsets[i].to_string());
+    }
+    parts.join(" · ")
 }
 
 /// The query string of a list query without `page`, `sort` and `desc`.
@@ -293,7 +342,7 @@ pub async fn list_page<S: Store + Accounts>(
             access.role,
         ),
         workspace: ws.clone(),
-        filters: filters.replace('&', " · ").replace('=', ": "),
+        filters: list_summary(&query, &filter, listed.period, lang),
         total: format::count(listed.rows.len() as u64),
         rows,
         sorts,
@@ -325,10 +374,16 @@ pub async fn export_table<S: Store>(
 ) -> Result<DataTable, WebError> {
     let listed = list(state, access, query, filter).await?;
     if listed.rows.len() > MAX_EXPORT_ROWS {
-        return Err(WebError::BadRequest(format!(
-            "{} conversations; a download holds at most {MAX_EXPORT_ROWS}: choose a shorter period or a filter (or use servicemeter facts)",
-            listed.rows.len()
-        )));
+        return Err(WebError::invalid(
+            format!(
+                "{} gesprekken; een download bevat er hoogstens {MAX_EXPORT_ROWS}: kies een kortere periode of een filter (of gebruik servicemeter facts)",
+                listed.rows.len()
+            ),
+            format!(
+                "{} conversations; a download holds at most {MAX_EXPORT_ROWS}: choose a shorter period or a filter (or use servicemeter facts)",
+                listed.rows.len()
+            ),
+        ));
     }
     let ws = &access.workspace.name;
     Ok(DataTable {
@@ -521,7 +576,7 @@ pub async fn detail_page<S: Store + Accounts>(
             _ => m
                 .agent
                 .clone()
-                .unwrap_or_else(|| m.author.as_str().to_string()),
+                .unwrap_or_else(|| author_label(m.author, lang).to_string()),
         };
         let outside = m.author == Author::Customer && !calendar.is_open_at(m.at);
         marks.push(Mark {
@@ -533,7 +588,7 @@ pub async fn detail_page<S: Store + Accounts>(
             m.at,
             Item {
                 time: local_time(m.at, &tz),
-                kind: m.author.as_str().to_string(),
+                kind: author_label(m.author, lang).to_string(),
                 class,
                 who,
                 text: m.text.clone().unwrap_or_default(),
@@ -545,13 +600,13 @@ pub async fn detail_page<S: Store + Accounts>(
         marks.push(Mark {
             at: e.at,
             class: "event",
-            tooltip: format!("{} {}", local_time(e.at, &tz), e.kind.as_str()),
+            tooltip: format!("{} {}", local_time(e.at, &tz), event_label(e.kind, lang)),
         });
         items.push((
             e.at,
             Item {
                 time: local_time(e.at, &tz),
-                kind: e.kind.as_str().to_string(),
+                kind: event_label(e.kind, lang).to_string(),
                 class: "event",
                 who: e.agent.clone().unwrap_or_default(),
                 text: String::new(),
@@ -702,7 +757,7 @@ pub async fn detail_page<S: Store + Accounts>(
         .as_ref()
         .map(|h| {
             let mut parts = vec![
-                h.channel.as_str().to_string(),
+                format::channel(h.channel.as_str(), lang),
                 local_time(h.created_at, &tz),
             ];
             parts.extend(h.subject.clone());
@@ -722,4 +777,27 @@ pub async fn detail_page<S: Store + Accounts>(
         items: items.into_iter().map(|(_, i)| i).collect(),
     })?
     .into_response())
+}
+
+/// Who wrote a message, in the reader's language.
+fn author_label(author: Author, lang: Lang) -> &'static str {
+    let t = lang.texts();
+    match author {
+        Author::Customer => t.author_customer,
+        Author::Agent => t.author_agent,
+        Author::Bot => t.author_bot,
+        Author::Note => t.author_note,
+    }
+}
+
+/// What an event was, in the reader's language.
+fn event_label(kind: servicemeter_core::model::EventKind, lang: Lang) -> &'static str {
+    use servicemeter_core::model::EventKind;
+    let t = lang.texts();
+    match kind {
+        EventKind::Assigned => t.event_assigned,
+        EventKind::Transferred => t.event_transferred,
+        EventKind::Reopened => t.event_reopened,
+        EventKind::Resolved => t.event_resolved,
+    }
 }

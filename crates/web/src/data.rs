@@ -152,17 +152,22 @@ pub struct PeriodQuery {
     pub compare: Option<String>,
 }
 
-fn date_param(name: &str, value: &Option<String>) -> Result<Option<Date>, WebError> {
+/// A date parameter; `label` is its name on the Dutch form (in messages).
+fn date_param(name: &str, label: &str, value: &Option<String>) -> Result<Option<Date>, WebError> {
     let Some(text) = value.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
     let date: Date = text.parse().map_err(|_| {
-        WebError::BadRequest(format!("{name}: '{text}' is not a date (YYYY-MM-DD)"))
+        WebError::invalid(
+            format!("{label}: '{text}' is geen datum (JJJJ-MM-DD)"),
+            format!("{name}: '{text}' is not a date (YYYY-MM-DD)"),
+        )
     })?;
     if !(MIN_YEAR..=MAX_YEAR).contains(&i32::from(date.year())) {
-        return Err(WebError::BadRequest(format!(
-            "{name}: {date} is outside the years {MIN_YEAR}–{MAX_YEAR}"
-        )));
+        return Err(WebError::invalid(
+            format!("{label}: {date} valt buiten de jaren {MIN_YEAR}–{MAX_YEAR}"),
+            format!("{name}: {date} is outside the years {MIN_YEAR}–{MAX_YEAR}"),
+        ));
     }
     Ok(Some(date))
 }
@@ -178,7 +183,10 @@ impl PeriodQuery {
         {
             None => Ok(Against::Previous),
             Some(name) => Against::parse(name).ok_or_else(|| {
-                WebError::BadRequest(format!("compare: '{name}' is not one of previous, year"))
+                WebError::invalid(
+                    format!("Vergelijk met: '{name}' is niet previous of year"),
+                    format!("compare: '{name}' is not one of previous, year"),
+                )
             }),
         }
     }
@@ -193,10 +201,10 @@ impl PeriodQuery {
         {
             None => Ok(None),
             Some(name) => Preset::parse(name).map(Some).ok_or_else(|| {
-                WebError::BadRequest(format!(
-                    "preset: '{name}' is not one of {}",
-                    Preset::names()
-                ))
+                WebError::invalid(
+                    format!("Periode: '{name}' is niet een van {}", Preset::names()),
+                    format!("preset: '{name}' is not one of {}", Preset::names()),
+                )
             }),
         }
     }
@@ -214,14 +222,15 @@ impl PeriodQuery {
         if let Some(preset) = self.preset()? {
             return Ok(Some(preset.compared(now, against)));
         }
-        let from = date_param("from", &self.from)?;
-        let to = date_param("to", &self.to)?;
+        let from = date_param("from", crate::i18n::NL.from, &self.from)?;
+        let to = date_param("to", crate::i18n::NL.to, &self.to)?;
         if let (Some(from), Some(to)) = (from, to)
             && to < from
         {
-            return Err(WebError::BadRequest(format!(
-                "to: {to} is before from {from}"
-            )));
+            return Err(WebError::invalid(
+                format!("Tot en met: {to} ligt vóór {from}"),
+                format!("to: {to} is before from {from}"),
+            ));
         }
         // The data's range fills a missing end; with both ends (or neither) it is not needed,
         // and reading it means a pass over every row.

@@ -24,6 +24,9 @@ pub enum WebError {
     /// Input that cannot be used; the message names the field and the reason.
     #[error("{0}")]
     BadRequest(String),
+    /// The same, said in both languages (pages show the reader's; the API says `en`).
+    #[error("{en}")]
+    Invalid { nl: String, en: String },
     #[error("too many attempts; wait a minute and try again")]
     TooManyRequests,
     /// A body larger than the route takes; the message names the limit.
@@ -59,7 +62,7 @@ impl WebError {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::Unauthorized => StatusCode::UNAUTHORIZED,
             WebError::Forbidden | WebError::CrossSite => StatusCode::FORBIDDEN,
-            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::BadRequest(_) | WebError::Invalid { .. } => StatusCode::BAD_REQUEST,
             WebError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             WebError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::Conflict(_) => StatusCode::CONFLICT,
@@ -73,6 +76,20 @@ impl WebError {
 #[derive(Debug, Clone)]
 pub struct ErrorMessage(pub String);
 
+/// The Dutch words of an error response that has them (see [`WebError::Invalid`]).
+#[derive(Debug, Clone)]
+pub struct DutchMessage(pub String);
+
+impl WebError {
+    /// Input that cannot be used, in Dutch and in English.
+    pub fn invalid(nl: impl Into<String>, en: impl Into<String>) -> WebError {
+        WebError::Invalid {
+            nl: nl.into(),
+            en: en.into(),
+        }
+    }
+}
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         if let WebError::Internal(e) = &self {
@@ -81,6 +98,9 @@ impl IntoResponse for WebError {
         let message = self.to_string();
         let mut response = (self.status(), message.clone()).into_response();
         response.extensions_mut().insert(ErrorMessage(message));
+        if let WebError::Invalid { nl, .. } = self {
+            response.extensions_mut().insert(DutchMessage(nl));
+        }
         response
     }
 }

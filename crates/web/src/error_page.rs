@@ -7,7 +7,7 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::error::ErrorMessage;
+use crate::error::{DutchMessage, ErrorMessage};
 use crate::i18n::Lang;
 use crate::pages::Frame;
 
@@ -38,6 +38,10 @@ pub async fn html_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let Some(ErrorMessage(said)) = response.extensions().get::<ErrorMessage>().cloned() else {
         return response;
+    };
+    let said = match (lang, response.extensions().get::<DutchMessage>()) {
+        (Lang::Nl, Some(DutchMessage(nl))) => nl.clone(),
+        _ => said,
     };
     let status = response.status();
     if status == StatusCode::UNAUTHORIZED {

@@ -22,7 +22,7 @@ use crate::error::WebError;
 use crate::format;
 use crate::i18n::Lang;
 use crate::overview::{
-    Drill, Nav, PageReports, PeriodForm, Tile, TileSpec, comparison_label, name_label,
+    Drill, Nav, PageReports, PeriodForm, Tile, TileSpec, comparison_label, kind_label,
     page_reports, series,
 };
 use crate::pages::{Frame, render};
@@ -227,7 +227,7 @@ fn survey_table(
                 class: String::new(),
                 cells: vec![
                     Cell::link(
-                        name_label(name, lang),
+                        kind_label(kind, name, lang),
                         drill.map(|d| d.narrowed(kind, name)).unwrap_or_default(),
                     ),
                     shown(Figure::Csat, s),
@@ -456,7 +456,7 @@ async fn feedback_page<S: Store + Accounts>(
                         id,
                         format!("/w/{ws}/conversations/{}", crate::overview::query_value(id)),
                     ),
-                    Cell::text(table.name(table.channel_index(i))),
+                    Cell::text(format::channel(table.name(table.channel_index(i)), lang)),
                     Cell::text(if agent == servicemeter_core::table::NO_NAME {
                         t.unassigned.to_string()
                     } else {

@@ -146,6 +146,21 @@ pub fn change(change: Option<Change>, lang: Lang) -> (String, &'static str) {
     (text, trend)
 }
 
+/// A channel's name in the reader's language (the common ones; others as they are named).
+pub fn channel(name: &str, lang: Lang) -> String {
+    let t = lang.texts();
+    match name {
+        "email" => t.channel_email,
+        "phone" => t.channel_phone,
+        "chat" => t.channel_chat,
+        "social" => t.channel_social,
+        "whatsapp" => t.channel_whatsapp,
+        "sms" => t.channel_sms,
+        other => other,
+    }
+    .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -227,7 +227,10 @@ fn channels_table(report: &Report, lang: Lang, drill: Option<&Drill>) -> DataTab
                 }
                 .into(),
                 cells: vec![
-                    Cell::link(name_label(name, lang), drill_link(drill, "channel", name)),
+                    Cell::link(
+                        format::channel(name, lang),
+                        drill_link(drill, "channel", name),
+                    ),
                     shown(Figure::Conversations),
                     shown(Figure::FirstResponseMedian),
                     Cell::num(format::duration(Some(target))),
@@ -293,6 +296,16 @@ pub fn name_label(name: &str, lang: Lang) -> String {
     }
 }
 
+/// How a name of a filter kind reads: channels by their name in the reader's language, the
+/// rest as [`name_label`].
+pub fn kind_label(kind: &str, name: &str, lang: Lang) -> String {
+    if kind == "channel" {
+        format::channel(name, lang)
+    } else {
+        name_label(name, lang)
+    }
+}
+
 /// The filter bar: per kind, the names that have conversations in the period (from the
 /// unfiltered report) and those chosen, the chosen ones checked.
 pub fn filter_bar(all: &Report, filter: &Filter, lang: Lang) -> Vec<FilterChoice> {
@@ -337,7 +350,7 @@ pub fn filter_bar(all: &Report, filter: &Filter, lang: Lang) -> Vec<FilterChoice
             } else {
                 chosen
                     .iter()
-                    .map(|c| name_label(c, lang))
+                    .map(|c| kind_label(kind, c, lang))
                     .collect::<Vec<_>>()
                     .join(", ")
             };
@@ -348,7 +361,7 @@ pub fn filter_bar(all: &Report, filter: &Filter, lang: Lang) -> Vec<FilterChoice
                 options: values
                     .into_iter()
                     .map(|value| FilterOption {
-                        label: name_label(&value, lang),
+                        label: kind_label(kind, &value, lang),
                         checked: chosen.contains(&value),
                         value,
                     })
@@ -947,7 +960,11 @@ fn backlog_view(b: &servicemeter_core::backlog::Backlog, lang: Lang) -> BacklogV
         ],
     };
     let mut rows = vec![row(t.all_conversations, &b.total, "team")];
-    rows.extend(b.by_channel.iter().map(|(n, c)| row(n, c, "")));
+    rows.extend(
+        b.by_channel
+            .iter()
+            .map(|(n, c)| row(&format::channel(n, lang), c, "")),
+    );
     if b.by_team.len() > 1
         || b.by_team
             .keys()
@@ -1296,7 +1313,7 @@ async fn overview_page<S: Store + Accounts>(
         view_query: period_qs.clone(),
         frame: Frame::new(lang, Some(email)),
         workspace: ws.clone(),
-        role: access.role.as_str(),
+        role: lang.texts().role(access.role),
         period: report
             .period
             .map(|p| format::period(p, lang))

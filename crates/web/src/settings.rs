@@ -28,6 +28,39 @@ use crate::webhooks::chatwoot_token;
 
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
+/// A message of the settings page in both languages. Messages of the configuration's own
+/// checks (core) name a TOML key and a reason, and stay as they are in both.
+#[derive(Debug, Clone)]
+pub(crate) struct Said {
+    nl: String,
+    en: String,
+}
+
+impl Said {
+    fn new(nl: impl Into<String>, en: impl Into<String>) -> Said {
+        Said {
+            nl: nl.into(),
+            en: en.into(),
+        }
+    }
+
+    fn text(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Nl => &self.nl,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+impl From<String> for Said {
+    fn from(message: String) -> Said {
+        Said {
+            nl: message.clone(),
+            en: message,
+        }
+    }
+}
+
 async fn admin_access<S: Store + Accounts>(
     state: &AppState<S>,
     signed_in: &SignedIn,
@@ -213,10 +246,13 @@ fn config_version(text: &str) -> String {
 
 /// The refusal of a form drawn from another configuration than the stored one (`None` when it
 /// is the same, or when the form does not say).
-fn stale(access: &Access, posted: Option<&str>) -> Option<String> {
+fn stale(access: &Access, posted: Option<&str>) -> Option<Said> {
     let posted = posted.filter(|v| !v.is_empty())?;
     (posted != config_version(&config_text(access))).then(|| {
-        "the configuration changed since this page was loaded (another administrator or the command line saved it); nothing was saved — reload the page and make the change again".to_string()
+        Said::new(
+            "de instellingen zijn gewijzigd sinds deze pagina werd geladen (door een andere beheerder of de opdrachtregel); er is niets opgeslagen — laad de pagina opnieuw en maak de wijziging nog eens",
+            "the configuration changed since this page was loaded (another administrator or the command line saved it); nothing was saved — reload the page and make the change again",
+        )
     })
 }
 
@@ -234,7 +270,10 @@ fn same_field(posted: &str, shown: &str) -> bool {
 
 struct MemberRow {
     email: String,
+    /// The role's name (the form's value).
     role: &'static str,
+    /// The role in the reader's language.
+    role_label: &'static str,
     agent_name: String,
     is_self: bool,
 }
@@ -259,7 +298,8 @@ struct SettingsPage {
     config_version: String,
     agents_seen: String,
     members: Vec<MemberRow>,
-    roles: Vec<(&'static str, bool)>,
+    /// Form value, label in the reader's language, chosen.
+    roles: Vec<(&'static str, &'static str, bool)>,
     tokens: Vec<TokenRow>,
     webhook_secret: String,
     chatwoot_path: String,
@@ -355,6 +395,7 @@ async fn page<S: Store + Accounts>(
             is_self: u.id == signed_in.user.id,
             email: u.email,
             role: m.role.as_str(),
+            role_label: lang.texts().role(m.role),
             agent_name: m.agent_name.unwrap_or_default(),
         })
         .collect();
@@ -463,7 +504,7 @@ async fn page<S: Store + Accounts>(
         // The least privilege first and chosen: a slip of the hand gives too little.
         roles: [Role::Viewer, Role::Agent, Role::Lead, Role::Admin]
             .iter()
-            .map(|r| (r.as_str(), *r == Role::Viewer))
+            .map(|r| (r.as_str(), lang.texts().role(*r), *r == Role::Viewer))
             .collect(),
         tokens,
         webhook_secret: secret.clone(),
@@ -524,7 +565,7 @@ async fn save_config<S: Store + Accounts>(
     state: &AppState<S>,
     access: &Access,
     text: &str,
-) -> Result<Result<(), String>, WebError> {
+) -> Result<Result<(), Said>, WebError> {
     match config_file::save_in_background(
         &*state.store,
         &access.workspace,
@@ -540,7 +581,7 @@ async fn save_config<S: Store + Accounts>(
             }
             Ok(Ok(()))
         }
-        Err(SaveError::Invalid(message)) => Ok(Err(message)),
+        Err(SaveError::Invalid(message)) => Ok(Err(message.into())),
         Err(SaveError::Store(e)) => Err(e.into()),
         Err(e @ SaveError::File { .. }) => Err(WebError::Internal(e.into())),
     }
@@ -552,7 +593,7 @@ async fn answer<S: Store + Accounts>(
     signed_in: &SignedIn,
     access: &Access,
     section: &str,
-    outcome: Result<(), String>,
+    outcome: Result<(), Said>,
     toml_text: Option<String>,
 ) -> Result<Response, WebError> {
     match outcome {
@@ -564,7 +605,7 @@ async fn answer<S: Store + Accounts>(
         Err(error) => {
             // Reload the workspace so the page shows what is stored, beside the error.
             let notes = Notes {
-                error,
+                error: error.text(lang).to_string(),
                 toml: toml_text,
                 ..Notes::default()
             };
@@ -575,20 +616,26 @@ async fn answer<S: Store + Accounts>(
 }
 
 /// `key = value` lines as pairs, in order; the first bad line is the error.
-fn pairs(text: &str, field: &str) -> Result<Vec<(String, String)>, String> {
+fn pairs(text: &str, field: &str) -> Result<Vec<(String, String)>, Said> {
     let mut out: Vec<(String, String)> = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() {
             continue;
         }
-        let (k, v) = line
-            .split_once('=')
-            .ok_or_else(|| format!("{field}, line {}: write name = value", i + 1))?;
+        let (k, v) = line.split_once('=').ok_or_else(|| {
+            Said::new(
+                format!("{field}, regel {}: schrijf naam = waarde", i + 1),
+                format!("{field}, line {}: write name = value", i + 1),
+            )
+        })?;
         let key = k.trim().trim_matches('"').to_string();
         let value = v.trim().trim_matches('"').to_string();
         if key.is_empty() || value.is_empty() {
-            return Err(format!("{field}, line {}: write name = value", i + 1));
+            return Err(Said::new(
+                format!("{field}, regel {}: schrijf naam = waarde", i + 1),
+                format!("{field}, line {}: write name = value", i + 1),
+            ));
         }
         out.retain(|(k, _)| *k != key);
         out.push((key, value));
@@ -643,7 +690,7 @@ fn set_pairs(
     parent: &mut dyn toml_edit::TableLike,
     key: &str,
     pairs: &[(String, String)],
-) -> Result<(), String> {
+) -> Result<(), Said> {
     if pairs.is_empty() {
         parent.remove(key);
         return Ok(());
@@ -687,7 +734,7 @@ fn set_percent(
     key: &str,
     text: &str,
     field: &str,
-) -> Result<(), String> {
+) -> Result<(), Said> {
     let text = text.trim().trim_end_matches('%').trim().replace(',', ".");
     if text.is_empty() {
         table.remove(key);
@@ -711,15 +758,15 @@ async fn change_config<S: Store + Accounts>(
     state: &AppState<S>,
     access: &Access,
     version: Option<&str>,
-    change: impl FnOnce(&mut toml_edit::DocumentMut) -> Result<(), String>,
-) -> Result<Result<(), String>, WebError> {
+    change: impl FnOnce(&mut toml_edit::DocumentMut) -> Result<(), Said>,
+) -> Result<Result<(), Said>, WebError> {
     if let Some(error) = stale(access, version) {
         return Ok(Err(error));
     }
     let before = config_text(access);
     let mut doc: toml_edit::DocumentMut = match before.parse() {
         Ok(doc) => doc,
-        Err(e) => return Ok(Err(format!("(toml): {e}"))),
+        Err(e) => return Ok(Err(format!("(toml): {e}").into())),
     };
     if let Err(e) = change(&mut doc) {
         return Ok(Err(e));
@@ -796,19 +843,31 @@ pub async fn save_hours<S: Store + Accounts>(
             let has_days = now.days.iter().any(|(_, v)| !v.is_empty());
             if now.channel.is_empty() {
                 if was.channel.is_empty() && has_days {
-                    return Err("opening_hours: a week needs a channel name".into());
+                    return Err(Said::new(
+                        "opening_hours: een week heeft een kanaalnaam nodig",
+                        "opening_hours: a week needs a channel name",
+                    ));
                 }
                 hours.remove(&was.channel);
                 continue;
             }
             if now.channel == "default" {
-                return Err("opening_hours: 'default' is the first row; name the channel".into());
+                return Err(Said::new(
+                    "opening_hours: 'default' is de eerste rij; geef het kanaal een naam",
+                    "opening_hours: 'default' is the first row; name the channel",
+                ));
             }
             if now.channel != was.channel {
                 if hours.get(&now.channel).is_some() {
-                    return Err(format!(
-                        "opening_hours.{}: this channel has a week already",
-                        now.channel
+                    return Err(Said::new(
+                        format!(
+                            "opening_hours.{}: dit kanaal heeft al een week",
+                            now.channel
+                        ),
+                        format!(
+                            "opening_hours.{}: this channel has a week already",
+                            now.channel
+                        ),
                     ));
                 }
                 let moved = if was.channel.is_empty() {
@@ -1028,44 +1087,69 @@ pub async fn save_member<S: Store + Accounts>(
     Form(form): Form<MemberForm>,
 ) -> Result<Response, WebError> {
     let access = admin_access(&state, &signed_in, &name).await?;
-    let outcome: Result<(), String> = async {
-        let email = normalize_email(&form.email)?;
+    let outcome: Result<(), Said> = async {
+        let email = normalize_email(&form.email).map_err(|en| {
+            Said::new(
+                format!("e-mail: '{}' is geen e-mailadres", form.email.trim()),
+                en,
+            )
+        })?;
         let existing = state
             .store
             .user_by_email(&email)
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Said::from(e.to_string()))?;
         if form.remove.is_some() {
             let user = existing.ok_or_else(|| format!("email: {email} is not a member"))?;
             if user.id == signed_in.user.id {
-                return Err("email: you cannot remove yourself".into());
+                return Err(Said::new(
+                    "e-mail: je kunt jezelf niet verwijderen",
+                    "email: you cannot remove yourself",
+                ));
             }
             state
                 .store
                 .remove_membership(access.workspace.id, user.id)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| Said::from(e.to_string()))?;
             return Ok(());
         }
-        let role = Role::parse(&form.role).map_err(|e| format!("role: {e}"))?;
+        let role = Role::parse(&form.role).map_err(|e| {
+            Said::new(
+                format!("rol: '{}' is geen rol (admin, lead, agent, viewer)", form.role),
+                format!("role: {e}"),
+            )
+        })?;
         let agent_name = form.agent_name.trim();
         if role == Role::Agent && agent_name.is_empty() {
-            return Err(
-                "agent_name: an agent needs the name the conversations use for them".into(),
-            );
+            return Err(Said::new(
+                "naam als medewerker: een medewerker heeft de naam nodig die de gesprekken gebruiken",
+                "agent_name: an agent needs the name the conversations use for them",
+            ));
         }
         let user = match existing {
             Some(user) => {
                 if user.id == signed_in.user.id && role != Role::Admin {
-                    return Err("role: you cannot take away your own administrator role".into());
+                    return Err(Said::new(
+                        "rol: je kunt je eigen beheerdersrol niet afnemen",
+                        "role: you cannot take away your own administrator role",
+                    ));
                 }
                 user.id
             }
             None => {
-                check_new_password(&form.password)?;
+                check_new_password(&form.password).map_err(|en| {
+                    Said::new(
+                        format!(
+                            "wachtwoord: gebruik minstens {} tekens",
+                            crate::auth::MIN_PASSWORD_CHARS
+                        ),
+                        en,
+                    )
+                })?;
                 let hash = hash_password_blocking(form.password.clone())
                     .await
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| Said::from(e.to_string()))?;
                 match state
                     .store
                     .create_user(&email, &hash, state.now_millis())
@@ -1073,9 +1157,12 @@ pub async fn save_member<S: Store + Accounts>(
                 {
                     Ok(id) => id,
                     Err(StoreError::Conflict(_)) => {
-                        return Err(format!("email: {email} was just added"));
+                        return Err(Said::new(
+                            format!("e-mail: {email} is zojuist toegevoegd"),
+                            format!("email: {email} was just added"),
+                        ));
                     }
-                    Err(e) => return Err(e.to_string()),
+                    Err(e) => return Err(e.to_string().into()),
                 }
             }
         };
@@ -1090,7 +1177,7 @@ pub async fn save_member<S: Store + Accounts>(
                 },
             )
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| Said::from(e.to_string()))
     }
     .await;
     answer(&state, lang, &signed_in, &access, "members", outcome, None).await
@@ -1127,7 +1214,10 @@ pub async fn save_token<S: Store + Accounts>(
             &signed_in,
             &access,
             "tokens",
-            Err("name: say what the token is for".into()),
+            Err(Said::new(
+                "naam: zeg waar de token voor is",
+                "name: say what the token is for",
+            )),
             None,
         )
         .await;
@@ -1191,9 +1281,15 @@ pub async fn retry_job<S: Store + Accounts>(
     let outcome = if retried {
         Ok(())
     } else {
-        Err(format!(
-            "job {}: only a failed job can be tried again (or one of its kind is waiting already)",
-            form.retry
+        Err(Said::new(
+            format!(
+                "taak {}: alleen een mislukte taak kan opnieuw (of er wacht er al een van dezelfde soort)",
+                form.retry
+            ),
+            format!(
+                "job {}: only a failed job can be tried again (or one of its kind is waiting already)",
+                form.retry
+            ),
         ))
     };
     answer(&state, lang, &signed_in, &access, "jobs", outcome, None).await
@@ -1217,9 +1313,15 @@ pub async fn erase_customer<S: Store + Accounts>(
     let access = admin_access(&state, &signed_in, &name).await?;
     let customer = form.customer.trim();
     let problem = if customer.is_empty() {
-        Some("customer: say whose data to erase".to_string())
+        Some(Said::new(
+            "klant: zeg van wie de gegevens gewist moeten worden",
+            "customer: say whose data to erase",
+        ))
     } else if customer != form.confirm.trim() {
-        Some("confirm: type the customer exactly as above to confirm".to_string())
+        Some(Said::new(
+            "bevestiging: typ de klant precies zoals hierboven om te bevestigen",
+            "confirm: type the customer exactly as above to confirm",
+        ))
     } else {
         None
     };
@@ -1278,7 +1380,12 @@ pub async fn save_sync<S: Store + Accounts>(
         .every
         .trim()
         .parse::<u32>()
-        .map_err(|_| "every: a whole number of minutes".to_string())
+        .map_err(|_| {
+            Said::new(
+                "elke: een heel aantal minuten",
+                "every: a whole number of minutes",
+            )
+        })
         .and_then(|every| {
             servicemeter_sync::run::checked_account(
                 &form.source,
@@ -1288,6 +1395,7 @@ pub async fn save_sync<S: Store + Accounts>(
                 every,
                 state.now_millis(),
             )
+            .map_err(Said::from)
         });
     let outcome = match checked {
         Ok(account) => {
@@ -1329,9 +1437,12 @@ pub async fn remove_sync<S: Store + Accounts>(
     let outcome = if removed {
         Ok(())
     } else {
-        Err(format!(
-            "source: {} is not synced on a schedule",
-            form.source
+        Err(Said::new(
+            format!(
+                "bron: {} wordt niet volgens schema gesynchroniseerd",
+                form.source
+            ),
+            format!("source: {} is not synced on a schedule", form.source),
         ))
     };
     answer(&state, lang, &signed_in, &access, "sync", outcome, None).await

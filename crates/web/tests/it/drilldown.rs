@@ -33,7 +33,7 @@ async fn lists_hold_exactly_the_conversations_behind_a_figure() {
     assert_eq!(ids_in(&html), ["a1", "a2"]);
     let text = visible_text(&html);
     assert!(
-        text.contains("a1 2024-03-04 08:30 email Anna 20m 00s"),
+        text.contains("a1 2024-03-04 08:30 e-mail Anna 20m 00s"),
         "{text}"
     );
     assert!(
@@ -161,7 +161,7 @@ async fn a_conversation_shows_its_clocks_and_customer_text_as_text() {
     );
     // The customer wrote at 08:30, before opening.
     assert!(
-        text.contains("2024-03-04 08:30 customer buiten openingstijden Waar is mijn pakket?"),
+        text.contains("2024-03-04 08:30 klant buiten openingstijden Waar is mijn pakket?"),
         "{text}"
     );
     // The timeline: closed background, the open morning, the two clocks.

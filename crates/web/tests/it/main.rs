@@ -5,6 +5,7 @@
 mod browser;
 mod common;
 mod drilldown;
+mod i18n;
 mod live;
 mod server;
 mod settings;

@@ -51,7 +51,7 @@ async fn setup_page_creates_the_first_admin_once() {
     // Signed in at once, as admin of shop-a.
     let overview = c.get(app.url("/w/shop-a")).send().await.unwrap();
     assert_eq!(overview.status(), 200);
-    assert!(visible_text(&overview.text().await.unwrap()).contains("shop-a · admin"));
+    assert!(visible_text(&overview.text().await.unwrap()).contains("shop-a · beheerder"));
 
     // A second setup is refused, and the page now sends people to sign in.
     let again = client()
@@ -235,7 +235,7 @@ async fn overview_shows_the_hand_computed_figures() {
         // Channels: chat 90 s against 2 minutes, email 20 minutes against an hour.
         // …then resolved %, CSAT % and agent turns per conversation (a2: Bob twice).
         "chat 1 1m 30s 2m 00s 100,0% 100,0% 0,0% 2,00",
-        "email 2 20m 00s 1h 00m 100,0% 50,0% 100,0% 0,50",
+        "e-mail 2 20m 00s 1h 00m 100,0% 50,0% 100,0% 0,50",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in {text}");
     }
@@ -280,7 +280,7 @@ async fn overview_shows_the_hand_computed_figures() {
         bad.text()
             .await
             .unwrap()
-            .contains("from: &#39;4-3-2024&#39; is not a date (YYYY-MM-DD)")
+            .contains("Van: &#39;4-3-2024&#39; is geen datum (JJJJ-MM-DD)")
     );
 }
 
@@ -1589,7 +1589,7 @@ async fn filters_apply_to_every_figure_and_travel_in_the_links() {
     assert!(text.contains("Gesprekken 2"), "{text}");
     assert!(text.contains("Eerste reactie 20m 00s"), "{text}");
     assert!(text.contains("Opgelost 50,0%"), "{text}");
-    assert!(text.contains("Kanaal: email"), "{text}");
+    assert!(text.contains("Kanaal: e-mail"), "{text}");
     assert!(
         !text.contains("chat 1 1m 30s"),
         "the channel table is filtered too: {text}"
@@ -1748,7 +1748,7 @@ async fn downloads_hold_the_tables_as_shown() {
         .text_body()
         .await;
     assert!(
-        channels.contains("email;2;20m 00s;1h 00m;100,0%;50,0%;100,0%;0,50\r\n"),
+        channels.contains("e-mail;2;20m 00s;1h 00m;100,0%;50,0%;100,0%;0,50\r\n"),
         "{channels}"
     );
     // English with commas, no byte-order mark: numbers with a decimal point.
@@ -1773,11 +1773,11 @@ async fn downloads_hold_the_tables_as_shown() {
     assert_eq!(lines.len(), 3, "{list}");
     assert!(lines[0].starts_with("#;Start;Kanaal;Medewerker"), "{list}");
     assert!(
-        lines[1].starts_with("a3;2024-03-05 16:30;email;(niet toegewezen);onbeantwoord"),
+        lines[1].starts_with("a3;2024-03-05 16:30;e-mail;(niet toegewezen);onbeantwoord"),
         "{list}"
     );
     assert!(
-        lines[2].starts_with("a1;2024-03-04 08:30;email;Anna;20m 00s"),
+        lines[2].starts_with("a1;2024-03-04 08:30;e-mail;Anna;20m 00s"),
         "{list}"
     );
     // A bad choice is named; an unknown table is not there.
@@ -1938,7 +1938,7 @@ async fn the_feedback_page_shows_scores_intervals_and_comments() {
         "{text}"
     );
     assert!(text.contains("chat 0,0% (1) – (0) – (0)"), "{text}");
-    assert!(text.contains("email 100,0% (1) – (0) – (0)"), "{text}");
+    assert!(text.contains("e-mail 100,0% (1) – (0) – (0)"), "{text}");
     // Answers, lowest first, the comment as text.
     let a2 = html.find("conversations/a2").expect("a2 listed");
     let a1 = html.find("conversations/a1").expect("a1 listed");
@@ -1975,7 +1975,7 @@ async fn the_feedback_page_shows_scores_intervals_and_comments() {
         .await;
     assert_eq!(
         csv,
-        "\u{feff}Kanaal;Klanttevredenheid (CSAT);NPS;Klantinspanning (CES)\r\nchat;0,0% (1);– (0);– (0)\r\nemail;100,0% (1);– (0);– (0)\r\n"
+        "\u{feff}Kanaal;Klanttevredenheid (CSAT);NPS;Klantinspanning (CES)\r\nchat;0,0% (1);– (0);– (0)\r\ne-mail;100,0% (1);– (0);– (0)\r\n"
     );
     // Anna reads her own answer only; the client reads figures only.
     let anna: String = app
@@ -2032,7 +2032,7 @@ async fn the_backlog_counts_what_waits_now() {
         "the unanswered tile: {text}"
     );
     assert!(text.contains("Alles 1 1 0 1 3h 30m"), "{text}");
-    assert!(text.contains("email 1 1 0 1 3h 30m"), "{text}");
+    assert!(text.contains("e-mail 1 1 0 1 3h 30m"), "{text}");
     // Filtered to chat: nothing waits.
     let chat = visible_text(
         &c.get(app.url("/w/shop-a?from=2024-03-04&to=2024-03-05&channel=chat"))
@@ -2045,7 +2045,7 @@ async fn the_backlog_counts_what_waits_now() {
     );
     // Downloadable like every table.
     let csv: String = c.get(app.url("/w/shop-a/export/backlog")).text_body().await;
-    assert!(csv.contains("email;1;1;0;1;3h 30m\r\n"), "{csv}");
+    assert!(csv.contains("e-mail;1;1;0;1;3h 30m\r\n"), "{csv}");
     // New data counts at once (the page the live updates fetch): a chat at 11:59 waits.
     import(
         &app.store,

@@ -158,7 +158,7 @@ async fn changed_hours_targets_and_agents_recompute_the_figures() {
         .answered(400)
         .await;
     assert!(
-        text.contains("targets.first_response, line 1: write name = value"),
+        text.contains("targets.first_response, regel 1: schrijf naam = waarde"),
         "{text}"
     );
 
@@ -235,7 +235,7 @@ async fn members_tokens_and_webhook_secret_are_managed_on_the_page() {
                 ("role", "viewer"),
                 ("password", "short"),
             ],
-            "password: use at least 10 characters",
+            "wachtwoord: gebruik minstens 10 tekens",
         ),
         (
             vec![
@@ -243,11 +243,11 @@ async fn members_tokens_and_webhook_secret_are_managed_on_the_page() {
                 ("role", "agent"),
                 ("password", PASSWORD),
             ],
-            "agent_name: an agent needs",
+            "naam als medewerker: een medewerker heeft",
         ),
         (
             vec![("email", "admin@shop.nl"), ("role", "viewer")],
-            "role: you cannot take away your own administrator role",
+            "rol: je kunt je eigen beheerdersrol niet afnemen",
         ),
     ] {
         let text = admin
@@ -516,7 +516,7 @@ async fn every_form_posted_back_unchanged_changes_nothing_and_one_change_changes
             r.text()
                 .await
                 .unwrap()
-                .contains("changed since this page was loaded"),
+                .contains("gewijzigd sinds deze pagina werd geladen"),
             "{action}"
         );
         assert_eq!(
@@ -678,7 +678,7 @@ async fn background_jobs_are_listed_and_a_failed_one_is_tried_again() {
         .answered(400)
         .await;
     assert!(
-        text.contains("only a failed job can be tried again"),
+        text.contains("alleen een mislukte taak kan opnieuw"),
         "{text}"
     );
 }
@@ -772,7 +772,7 @@ async fn an_administrator_erases_a_customer_and_the_log_shows_it() {
             .text()
             .await
             .unwrap()
-            .contains("confirm: type the customer exactly")
+            .contains("bevestiging: typ de klant precies zoals hierboven")
     );
     assert!(
         app.store
@@ -870,7 +870,7 @@ async fn an_administrator_schedules_and_stops_a_helpdesk_sync() {
         ),
         (
             form("https://shop.zendesk.com", "agent@shop.nl", "hourly"),
-            "every: a whole number of minutes",
+            "elke: een heel aantal minuten",
         ),
     ] {
         let body = admin
@@ -954,7 +954,7 @@ async fn an_administrator_schedules_and_stops_a_helpdesk_sync() {
         .answered(400)
         .await;
     assert!(
-        text.contains("zendesk is not synced on a schedule"),
+        text.contains("zendesk wordt niet volgens schema gesynchroniseerd"),
         "{text}"
     );
 }
