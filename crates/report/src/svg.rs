@@ -23,7 +23,7 @@ pub fn escape(text: &str) -> String {
 const STYLE: &str = "text{font:11px system-ui,sans-serif;fill:#5d6878}\
 .bar{fill:#2456a6}.bar.alt{fill:#8aa6d6}.axis{stroke:#c5ccd6;stroke-width:1}\
 .grid{stroke:#eef0f3;stroke-width:1}.line{fill:none;stroke:#2456a6;stroke-width:2}\
-.dot{fill:#2456a6}.target{stroke:#b3261e;stroke-width:1;stroke-dasharray:4 3}\
+.line.alt{stroke:#9aa3af;stroke-dasharray:5 3}.dot{fill:#2456a6}.dot.alt{fill:#9aa3af}.target{stroke:#b3261e;stroke-width:1;stroke-dasharray:4 3}\
 .closed{fill:#eceef2}.open{fill:#e6f4ea}.cell{stroke:#fff;stroke-width:1}\
 .openmark{fill:none;stroke:#1f7a3d;stroke-width:1.5}.customer{fill:#2456a6}\
 .agent{fill:#1f7a3d}.other{fill:#9aa3af}.event{fill:#b36b00}.survey{fill:#7a3db3}\
@@ -147,11 +147,16 @@ pub struct Bar {
     pub tooltip: String,
 }
 
-const WIDTH: f64 = 640.0;
+// Charts are drawn about as wide as they are shown (a third of a desktop page, a phone's
+// width), so that 11-unit text reads as about 11 px on both.
+const WIDTH: f64 = 360.0;
 const HEIGHT: f64 = 200.0;
-const LEFT: f64 = 44.0;
+const LEFT: f64 = 46.0;
 const BOTTOM: f64 = 22.0;
-const TOP: f64 = 10.0;
+/// Room above the plot for the axis title and a legend.
+const TOP: f64 = 22.0;
+/// The conversation timeline is shown full width.
+const TIMELINE_WIDTH: f64 = 640.0;
 
 /// What a value axis counts, which decides its round steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,7 +208,17 @@ pub fn axis_ticks(max: f64, axis: Axis) -> (f64, f64) {
     ((max / step).ceil() * step, step)
 }
 
-fn y_axis(svg: &mut Svg, top: f64, step: f64, format: &dyn Fn(f64) -> String) {
+/// How a chart's value axis reads: what it counts (its round steps), its title, and how a
+/// value is written.
+pub struct ValueAxis<'a> {
+    pub kind: Axis,
+    pub title: &'a str,
+    pub format: &'a dyn Fn(f64) -> String,
+}
+
+fn y_axis(svg: &mut Svg, top: f64, step: f64, axis: &ValueAxis) {
+    let format = axis.format;
+    svg.text(2.0, 12.0, axis.title, "start");
     let plot_h = HEIGHT - BOTTOM - TOP;
     let steps = (top / step).round() as i32;
     for k in 0..=steps {
@@ -223,25 +238,19 @@ fn empty_chart(title: &str, empty: &str) -> String {
 }
 
 fn label_every(n: usize) -> usize {
-    n.div_ceil(12).max(1)
+    n.div_ceil(7).max(1)
 }
 
 /// Bars with labels under them (every few when there are many) and a value axis of round
 /// steps; `empty` is said instead when every bar is zero.
-pub fn bar_chart(
-    title: &str,
-    bars: &[Bar],
-    axis: Axis,
-    format: &dyn Fn(f64) -> String,
-    empty: &str,
-) -> String {
+pub fn bar_chart(title: &str, bars: &[Bar], axis: &ValueAxis, empty: &str) -> String {
     let highest = bars.iter().map(|b| b.value).fold(0.0, f64::max);
     if highest <= 0.0 {
         return empty_chart(title, empty);
     }
     let mut svg = Svg::new(WIDTH, HEIGHT, title);
-    let (max, step) = axis_ticks(highest, axis);
-    y_axis(&mut svg, max, step, format);
+    let (max, step) = axis_ticks(highest, axis.kind);
+    y_axis(&mut svg, max, step, axis);
     let plot_h = HEIGHT - BOTTOM - TOP;
     let slot = (WIDTH - LEFT) / bars.len().max(1) as f64;
     let every = label_every(bars.len());
@@ -263,30 +272,42 @@ pub fn bar_chart(
     svg.finish()
 }
 
-/// A line through the values that exist (gaps where a value is missing) on a value axis of
-/// round steps, with an optional dashed target line and its legend (`target`: value and
-/// words); `empty` is said instead when there is no value at all.
+/// One line of a line chart: its name (in the legend when there are several), a value per
+/// label (`None`: a gap), the hover of each point, and its style (`line` or `line alt`).
+pub struct Series<'a> {
+    pub name: &'a str,
+    pub values: Vec<Option<f64>>,
+    pub tips: Vec<String>,
+    pub class: &'a str,
+}
+
+/// Lines through the values that exist (gaps where a value is missing) on a value axis of
+/// round steps with its title, with an optional dashed target line and its legend (`target`:
+/// value and words), a legend of the lines when there are several, and each point's hover;
+/// `empty` is said instead when there is no value at all.
 pub fn line_chart(
     title: &str,
-    points: &[(String, Option<f64>)],
+    labels: &[String],
+    series: &[Series],
     target: Option<(f64, &str)>,
-    axis: Axis,
-    format: &dyn Fn(f64) -> String,
+    axis: &ValueAxis,
     empty: &str,
 ) -> String {
-    if points.iter().all(|(_, v)| v.is_none()) {
+    let values = || {
+        series
+            .iter()
+            .flat_map(|s| s.values.iter().flatten().copied())
+    };
+    if values().next().is_none() {
         return empty_chart(title, empty);
     }
+    let format = axis.format;
     let mut svg = Svg::new(WIDTH, HEIGHT, title);
-    let max_value = points
-        .iter()
-        .filter_map(|(_, v)| *v)
-        .chain(target.map(|(t, _)| t))
-        .fold(0.0, f64::max);
-    let (max, step) = axis_ticks(max_value, axis);
-    y_axis(&mut svg, max, step, format);
+    let max_value = values().chain(target.map(|(t, _)| t)).fold(0.0, f64::max);
+    let (max, step) = axis_ticks(max_value, axis.kind);
+    y_axis(&mut svg, max, step, axis);
     let plot_h = HEIGHT - BOTTOM - TOP;
-    let slot = (WIDTH - LEFT) / points.len().max(1) as f64;
+    let slot = (WIDTH - LEFT) / labels.len().max(1) as f64;
     let y_of = |v: f64| TOP + plot_h - plot_h * v / max;
     if let Some((t, legend)) = target {
         svg.line(LEFT, y_of(t), WIDTH, y_of(t), "target");
@@ -297,34 +318,53 @@ pub fn line_chart(
             "end",
         );
     }
-    let every = label_every(points.len());
-    let mut run: Vec<(f64, f64)> = Vec::new();
-    for (i, (label, value)) in points.iter().enumerate() {
-        let x = LEFT + slot * (i as f64 + 0.5);
-        match value {
-            Some(v) => {
-                run.push((x, y_of(*v)));
-                svg.circle(
-                    x,
-                    y_of(*v),
-                    2.5,
-                    "dot",
-                    Some(&format!("{label}: {}", format(*v))),
-                );
-            }
-            None => {
-                if run.len() > 1 {
-                    svg.polyline(&run, "line");
-                }
-                run.clear();
-            }
-        }
-        if i % every == 0 {
-            svg.text(x, HEIGHT - 6.0, label, "middle");
+    if series.len() > 1 {
+        // The legend, right of the axis title: a short stroke and the name of each line.
+        let mut x = WIDTH - 2.0;
+        for s in series.iter().rev() {
+            svg.text(x, 12.0, s.name, "end");
+            x -= 7.0 * s.name.chars().count() as f64 + 4.0;
+            svg.line(x - 14.0, 8.0, x, 8.0, s.class);
+            x -= 22.0;
         }
     }
-    if run.len() > 1 {
-        svg.polyline(&run, "line");
+    let every = label_every(labels.len());
+    for (i, label) in labels.iter().enumerate() {
+        if i % every == 0 {
+            svg.text(
+                LEFT + slot * (i as f64 + 0.5),
+                HEIGHT - 6.0,
+                label,
+                "middle",
+            );
+        }
+    }
+    for s in series {
+        let mut run: Vec<(f64, f64)> = Vec::new();
+        for (i, value) in s.values.iter().enumerate() {
+            let x = LEFT + slot * (i as f64 + 0.5);
+            match value {
+                Some(v) => {
+                    run.push((x, y_of(*v)));
+                    let tip = s.tips.get(i).map(String::as_str).unwrap_or_default();
+                    let dot = if s.class.ends_with("alt") {
+                        "dot alt"
+                    } else {
+                        "dot"
+                    };
+                    svg.circle(x, y_of(*v), 2.5, dot, Some(tip));
+                }
+                None => {
+                    if run.len() > 1 {
+                        svg.polyline(&run, s.class);
+                    }
+                    run.clear();
+                }
+            }
+        }
+        if run.len() > 1 {
+            svg.polyline(&run, s.class);
+        }
     }
     svg.finish()
 }
@@ -446,7 +486,7 @@ pub fn timeline(
     axis_labels: &[(i64, String)],
 ) -> String {
     let (left, right, height) = (8.0, 8.0, 90.0);
-    let width = WIDTH;
+    let width = TIMELINE_WIDTH;
     let span = (to - from).max(1) as f64;
     let x_of = |t: i64| left + (width - left - right) * ((t - from) as f64 / span).clamp(0.0, 1.0);
     let mut svg = Svg::new(width, height, title);
@@ -536,25 +576,71 @@ mod tests {
             value: 0.0,
             tooltip: "0".into(),
         }];
-        let svg = bar_chart(
-            "Volume",
-            &zero,
-            Axis::Count,
-            &|v| format!("{v}"),
-            "geen gegevens",
-        );
+        let count = |v: f64| format!("{v}");
+        let axis = ValueAxis {
+            kind: Axis::Count,
+            title: "gesprekken",
+            format: &count,
+        };
+        let svg = bar_chart("Volume", &zero, &axis, "geen gegevens");
         assert!(svg.contains(">geen gegevens</text>"), "{svg}");
         assert!(!svg.contains("class=\"bar\""));
-        let none = [("ma".to_string(), None)];
+        let none = [Series {
+            name: "Anna",
+            values: vec![None],
+            tips: vec!["ma".into()],
+            class: "line",
+        }];
         let svg = line_chart(
             "CSAT",
+            &["ma".to_string()],
             &none,
             Some((85.0, "norm")),
-            Axis::Percent,
-            &|v| format!("{v}"),
+            &axis,
             "geen gegevens",
         );
         assert!(svg.contains(">geen gegevens</text>"));
+    }
+
+    /// Two lines on one axis: the axis title, a legend with both names, every point's own
+    /// hover (with its n), and the axis from the higher line (600 s → 0–10 min in steps of 5).
+    #[test]
+    fn two_lines_share_an_axis_with_title_legend_and_hovers() {
+        let minutes = |v: f64| format!("{}m", v / 60.0);
+        let axis = ValueAxis {
+            kind: Axis::Seconds,
+            title: "mediaan (open uren)",
+            format: &minutes,
+        };
+        let labels = ["W10".to_string(), "W11".to_string()];
+        let series = [
+            Series {
+                name: "Anna",
+                values: vec![Some(120.0), Some(600.0)],
+                tips: vec!["W10: 2m (n = 3)".into(), "W11: 10m (n = 1)".into()],
+                class: "line",
+            },
+            Series {
+                name: "Team",
+                values: vec![Some(300.0), None],
+                tips: vec!["W10: 5m (n = 9)".into(), "W11".into()],
+                class: "line alt",
+            },
+        ];
+        let svg = line_chart("Eerste reactie", &labels, &series, None, &axis, "leeg");
+        assert!(svg.contains(">mediaan (open uren)</text>"), "{svg}");
+        assert!(svg.contains(">Anna</text>") && svg.contains(">Team</text>"));
+        assert!(svg.contains("<title>W11: 10m (n = 1)</title>"));
+        assert!(svg.contains("<title>W10: 5m (n = 9)</title>"));
+        // Ticks 0, 5 and 10 min, the top one at the plot's top (y 22).
+        assert!(
+            svg.contains("y=\"26\" text-anchor=\"end\">10m</text>"),
+            "{svg}"
+        );
+        assert!(!svg.contains(">15m</text>"), "{svg}");
+        // Anna's two points make a line; the team's single point does not.
+        assert_eq!(svg.matches("<polyline").count(), 1);
+        assert_eq!(svg.matches("class=\"dot alt\"").count(), 1);
     }
 
     #[test]
@@ -571,32 +657,42 @@ mod tests {
                 tooltip: "10".into(),
             },
         ];
-        let svg = bar_chart("Volume & <b>", &bars, Axis::Count, &|v| format!("{v}"), "–");
+        let count = |v: f64| format!("{v}");
+        let axis = ValueAxis {
+            kind: Axis::Count,
+            title: "gesprekken",
+            format: &count,
+        };
+        let svg = bar_chart("Volume & <b>", &bars, &axis, "–");
         assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
         assert!(svg.ends_with("</svg>"));
         assert!(svg.contains("<title>Volume &amp; &lt;b&gt;</title>"));
         assert!(svg.contains("<title>&lt;5&gt;</title>"));
-        // Plot height 168: the bar of 10 (the axis maximum) is full height, 5 half of it.
-        assert!(svg.contains("height=\"168\" class=\"bar\""), "{svg}");
-        assert!(svg.contains("height=\"84\" class=\"bar\""), "{svg}");
+        // Plot height 156: the bar of 10 (the axis maximum) is full height, 5 half of it.
+        assert!(svg.contains("height=\"156\" class=\"bar\""), "{svg}");
+        assert!(svg.contains("height=\"78\" class=\"bar\""), "{svg}");
+        assert!(svg.contains(">gesprekken</text>"), "the axis has its title");
         assert_eq!(svg.matches("class=\"bar\"").count(), 2);
     }
 
     #[test]
     fn lines_break_where_values_are_missing() {
-        let points: Vec<(String, Option<f64>)> = [Some(1.0), Some(2.0), None, Some(3.0), Some(4.0)]
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (format!("d{i}"), *v))
-            .collect();
-        let svg = line_chart(
-            "trend",
-            &points,
-            Some((2.5, "norm")),
-            Axis::Count,
-            &|v| format!("{v}"),
-            "–",
-        );
+        let values = vec![Some(1.0), Some(2.0), None, Some(3.0), Some(4.0)];
+        let labels: Vec<String> = (0..values.len()).map(|i| format!("d{i}")).collect();
+        let tips = labels.clone();
+        let series = [Series {
+            name: "trend",
+            values,
+            tips,
+            class: "line",
+        }];
+        let count = |v: f64| format!("{v}");
+        let axis = ValueAxis {
+            kind: Axis::Count,
+            title: "n",
+            format: &count,
+        };
+        let svg = line_chart("trend", &labels, &series, Some((2.5, "norm")), &axis, "–");
         assert_eq!(svg.matches("<polyline").count(), 2);
         assert!(
             svg.contains(">norm 2.5</text>"),

@@ -109,6 +109,8 @@ struct FeedbackPage {
     spreads: Vec<Spread>,
     trend: String,
     trend_caption: String,
+    /// The trend as a table (per day, week or month: the value with its n).
+    trend_rows: Vec<(String, String)>,
     tables: Vec<(&'static str, DataTable)>,
     /// Whether the reader may read the answers (viewers see figures only).
     sees_answers: bool,
@@ -184,11 +186,15 @@ fn spread(label: &str, f: &KindFeedback, lang: Lang) -> Spread {
         svg: if f.responses == 0 {
             String::new()
         } else {
+            let count = |v: f64| format!("{v:.0}");
             svg::bar_chart(
                 &caption,
                 &bars,
-                Axis::Count,
-                &|v| format!("{v:.0}"),
+                &svg::ValueAxis {
+                    kind: Axis::Count,
+                    title: t.axis_answers,
+                    format: &count,
+                },
                 t.no_chart_data,
             )
         },
@@ -310,24 +316,26 @@ async fn feedback_page<S: Store + Accounts>(
         spread(t.nps, &answers_of.nps, lang),
         spread(t.ces, &answers_of.ces, lang),
     ];
-    let trend_points: Vec<(String, Option<f64>)> = series(&trend_report, grain)
-        .iter()
-        .map(|(d, s)| {
-            (
-                d.get(5..).unwrap_or(d).to_string(),
-                s.and_then(|s| s.csat.satisfied_pct),
-            )
-        })
-        .collect();
     let trend_caption = format!("{} {}", t.csat, grain.per(lang));
-    let trend = svg::line_chart(
-        &trend_caption,
-        &trend_points,
+    let percent = format::axis_percent;
+    let trend_chart = crate::overview::trend_chart(
+        trend_caption.clone(),
+        grain,
+        &[crate::overview::TrendLine {
+            name: "",
+            points: series(&trend_report, grain),
+            class: "line",
+        }],
+        &crate::overview::CSAT_MEASURE,
         Some((config.targets.csat_pct, t.target)),
-        Axis::Percent,
-        &|v| format!("{v:.0}%"),
-        t.no_chart_data,
+        &svg::ValueAxis {
+            kind: Axis::Percent,
+            title: t.axis_satisfied,
+            format: &percent,
+        },
+        lang,
     );
+    let trend = trend_chart.svg.clone();
     let empty = Default::default();
     let export = |table: DataTable| DataTable {
         csv_href: format!("/w/{ws}/export/feedback-{}?{page_qs}", table.id),
@@ -521,6 +529,7 @@ async fn feedback_page<S: Store + Accounts>(
         spreads,
         trend,
         trend_caption,
+        trend_rows: trend_chart.rows,
         tables,
         sees_answers,
         kinds: [

@@ -161,9 +161,44 @@ pub fn channel(name: &str, lang: Lang) -> String {
     .to_string()
 }
 
+/// A tick of a time axis, short: 0, 30s, 5m, 1h 30m, 2d (ticks are round, so nothing is
+/// lost).
+pub fn axis_duration(seconds: f64) -> String {
+    let s = seconds.round() as i64;
+    match s {
+        0 => "0".into(),
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 && s % 60 == 0 => format!("{}m", s / 60),
+        s if s < 3600 => format!("{}m {}s", s / 60, s % 60),
+        s if s < 86_400 && s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s < 86_400 => format!("{}h {}m", s / 3600, (s % 3600) / 60),
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s => format!("{}d {}h", s / 86_400, (s % 86_400) / 3600),
+    }
+}
+
+/// A tick of a percentage axis (whole points): "80%".
+pub fn axis_percent(v: f64) -> String {
+    format!("{v:.0}%")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn axis_ticks_are_short() {
+        let check = |seconds: f64, expect: &str| assert_eq!(axis_duration(seconds), expect);
+        check(0.0, "0");
+        check(15.0, "15s");
+        check(300.0, "5m");
+        check(1200.0, "20m");
+        check(90.0, "1m 30s");
+        check(7200.0, "2h");
+        check(5400.0, "1h 30m");
+        check(172_800.0, "2d");
+        assert_eq!(axis_percent(80.0), "80%");
+    }
 
     #[test]
     fn figures_read_per_language() {

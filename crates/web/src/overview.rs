@@ -16,7 +16,7 @@ use servicemeter_core::filter::Filter;
 use servicemeter_core::headline::Figure;
 use servicemeter_core::periods::{Against, Preset};
 use servicemeter_core::report::{GroupBy, Period, Summary};
-use servicemeter_report::svg::{self, Axis, Bar};
+use servicemeter_report::svg::{self, Axis, Bar, ValueAxis};
 use servicemeter_store::{Accounts, Store};
 
 use crate::auth::{Caller, SignedIn, workspace_access};
@@ -657,14 +657,14 @@ fn charts(
             tooltip: format!("{d}: {}", n_of(*s)),
         })
         .collect();
+    let count = |v: f64| format!("{v:.0}");
+    let count_axis = ValueAxis {
+        kind: Axis::Count,
+        title: t.axis_conversations,
+        format: &count,
+    };
     let volume = Chart {
-        svg: svg::bar_chart(
-            &volume_caption,
-            &bars,
-            Axis::Count,
-            &|v| format!("{v:.0}"),
-            t.no_chart_data,
-        ),
+        svg: svg::bar_chart(&volume_caption, &bars, &count_axis, t.no_chart_data),
         rows: points
             .iter()
             .map(|(d, s)| (d.clone(), format::count(n_of(*s))))
@@ -672,47 +672,38 @@ fn charts(
         caption: volume_caption,
         wide: false,
     };
-    let line = |caption: String,
-                value: &dyn Fn(&Summary) -> Option<f64>,
-                target: Option<(f64, &str)>,
-                axis: Axis,
-                shown: &dyn Fn(f64) -> String| {
-        let line_points: Vec<(String, Option<f64>)> = points
-            .iter()
-            .map(|(d, s)| (short_label(d, grain), s.and_then(value)))
-            .collect();
-        // Every hover says how many conversations the point stands on.
-        let svg = svg::line_chart(&caption, &line_points, target, axis, shown, t.no_chart_data);
-        Chart {
-            svg,
-            rows: points
-                .iter()
-                .map(|(d, s)| {
-                    (
-                        d.clone(),
-                        s.and_then(value)
-                            .map(|v| format!("{} (n = {})", shown(v), n_of(*s)))
-                            .unwrap_or_else(|| "–".into()),
-                    )
-                })
-                .collect(),
-            caption,
-            wide: false,
-        }
-    };
-    let first_response_trend = line(
-        format!("{} {per} ({})", t.first_response, t.median_business),
-        &|s| s.first_response.median_business_seconds,
+    let whole = [TrendLine {
+        name: "",
+        points: points.clone(),
+        class: "line",
+    }];
+    let duration = format::axis_duration;
+    let first_response_trend = trend_chart(
+        format!("{} {per}", t.first_response),
+        grain,
+        &whole,
+        &FIRST_RESPONSE_MEASURE,
         None,
-        Axis::Seconds,
-        &|v| format::duration(Some(v)),
+        &ValueAxis {
+            kind: Axis::Seconds,
+            title: t.median_business,
+            format: &duration,
+        },
+        lang,
     );
-    let csat_trend = line(
+    let percent = format::axis_percent;
+    let csat_trend = trend_chart(
         format!("{} {per}", t.csat),
-        &|s| s.csat.satisfied_pct,
+        grain,
+        &whole,
+        &CSAT_MEASURE,
         Some((config.targets.csat_pct, t.target)),
-        Axis::Percent,
-        &|v| format::pct(Some(v), lang),
+        &ValueAxis {
+            kind: Axis::Percent,
+            title: t.axis_satisfied,
+            format: &percent,
+        },
+        lang,
     );
     let heatmap = Chart {
         caption: t.arrivals_heatmap.to_string(),
@@ -756,8 +747,7 @@ fn charts(
         svg: svg::bar_chart(
             t.first_response_distribution,
             &bucket_bars,
-            Axis::Count,
-            &|v| format!("{v:.0}"),
+            &count_axis,
             t.no_chart_data,
         ),
         rows: FIRST_RESPONSE_BUCKET_LABELS
@@ -774,6 +764,153 @@ fn charts(
         first_response_distribution,
         heatmap,
     ]
+}
+
+/// A figure drawn as a trend: its value in a summary and the number of answers or
+/// conversations the value stands on (its n).
+pub(crate) struct Measure {
+    pub value: fn(&Summary) -> Option<f64>,
+    pub n: fn(&Summary) -> u64,
+    /// A value as the hovers and the chart's table write it.
+    pub shown: fn(f64, Lang) -> String,
+}
+
+pub(crate) const FIRST_RESPONSE_MEASURE: Measure = Measure {
+    value: |s| s.first_response.median_business_seconds,
+    n: |s| s.first_response.count,
+    shown: |v, _| format::duration(Some(v)),
+};
+
+pub(crate) const CSAT_MEASURE: Measure = Measure {
+    value: |s| s.csat.satisfied_pct,
+    n: |s| s.csat.responses,
+    shown: |v, lang| format::pct(Some(v), lang),
+};
+
+/// One line of a trend: whose it is (empty for the only line), its summaries per day, week or
+/// month, and its style.
+pub(crate) struct TrendLine<'a> {
+    pub name: &'a str,
+    pub points: Vec<(String, Option<&'a Summary>)>,
+    pub class: &'static str,
+}
+
+/// A trend of one figure for one or more lines on the same days, weeks or months: every
+/// point's hover and the chart's table give the value with its n.
+pub(crate) fn trend_chart(
+    caption: String,
+    grain: Grain,
+    lines: &[TrendLine],
+    measure: &Measure,
+    target: Option<(f64, &str)>,
+    axis: &svg::ValueAxis,
+    lang: Lang,
+) -> Chart {
+    let t = lang.texts();
+    let said = |label: &str, s: Option<&Summary>| -> String {
+        match s.and_then(|s| (measure.value)(s).map(|v| (v, (measure.n)(s)))) {
+            Some((v, n)) => format!("{label}{} (n = {n})", (measure.shown)(v, lang)),
+            None => format!("{label}–"),
+        }
+    };
+    let keys: Vec<String> = lines
+        .first()
+        .map(|l| l.points.iter().map(|(k, _)| k.clone()).collect())
+        .unwrap_or_default();
+    let series: Vec<svg::Series> = lines
+        .iter()
+        .map(|line| svg::Series {
+            name: line.name,
+            values: line
+                .points
+                .iter()
+                .map(|(_, s)| s.and_then(|s| (measure.value)(s)))
+                .collect(),
+            tips: line
+                .points
+                .iter()
+                .map(|(key, s)| {
+                    let who = if line.name.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{} ", line.name)
+                    };
+                    said(&format!("{who}{key}: "), *s)
+                })
+                .collect(),
+            class: line.class,
+        })
+        .collect();
+    let labels: Vec<String> = keys.iter().map(|k| short_label(k, grain)).collect();
+    let svg = svg::line_chart(&caption, &labels, &series, target, axis, t.no_chart_data);
+    let rows = keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            let cells: Vec<String> = lines
+                .iter()
+                .map(|line| {
+                    let prefix = if line.name.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{}: ", line.name)
+                    };
+                    said(&prefix, line.points.get(i).and_then(|(_, s)| *s))
+                })
+                .collect();
+            (key.clone(), cells.join(" · "))
+        })
+        .collect();
+    Chart {
+        caption,
+        svg,
+        rows,
+        wide: false,
+    }
+}
+
+/// A table of figures per channel or topic (`kind` is the filter kind of its rows), each row
+/// linking to its conversations.
+fn breakdown_table(
+    id: &'static str,
+    first: &str,
+    rows: &std::collections::BTreeMap<String, Summary>,
+    kind: &str,
+    drill: Option<&Drill>,
+    lang: Lang,
+) -> DataTable {
+    let t = lang.texts();
+    let figures = [
+        (Figure::Conversations, t.conversations),
+        (Figure::FirstResponseMedian, t.first_response),
+        (Figure::FirstResponseWithinTarget, t.within_target),
+        (Figure::ResolutionRate, t.resolution_rate),
+        (Figure::ReopenRate, t.reopen_rate),
+        (Figure::Csat, t.csat),
+    ];
+    DataTable {
+        id,
+        headers: std::iter::once(first.to_string())
+            .chain(figures.iter().map(|(_, label)| label.to_string()))
+            .collect(),
+        rows: rows
+            .iter()
+            .map(|(name, s)| Row {
+                class: String::new(),
+                cells: std::iter::once(Cell::link(
+                    kind_label(kind, name, lang),
+                    drill_link(drill, kind, name),
+                ))
+                .chain(
+                    figures
+                        .iter()
+                        .map(|(f, _)| Cell::num(format::figure(*f, s, lang))),
+                )
+                .collect(),
+            })
+            .collect(),
+        csv_href: String::new(),
+    }
 }
 
 /// A topic's hint in plain words, with the numbers behind it.
@@ -1480,6 +1617,11 @@ struct FlagNote {
 struct Comparison {
     label: &'static str,
     agent: String,
+    /// The agent's or team's figure in the period compared with.
+    previous: String,
+    delta: String,
+    /// `better`, `worse` or empty.
+    trend: &'static str,
     team: String,
 }
 
@@ -1498,6 +1640,12 @@ struct AgentPage {
     flags: Vec<FlagNote>,
     /// Their conversations behind the figures (label, link); empty for viewers.
     lists: Vec<(&'static str, String)>,
+    form: PeriodForm,
+    compared_word: &'static str,
+    /// Their trends beside the whole's.
+    charts: Vec<Chart>,
+    /// Their figures per channel and per topic.
+    tables: Vec<DataTable>,
 }
 
 /// `GET /w/{workspace}/agents/{name}`: an agent's figures beside the team's, for the period.
@@ -1548,21 +1696,32 @@ async fn member_page<S: Store + Accounts>(
     let query = query.or_last_7_days();
     // The member is the page's own choice; the whole beside it is filtered like it.
     let mut filter = filter.0;
-    let by: &[GroupBy] = if kind == "agent" {
+    let mut own_filter = filter.clone();
+    if kind == "agent" {
         filter.agents.clear();
-        &[]
+        own_filter.agents = vec![member.to_string()];
     } else {
         filter.teams.clear();
-        &[GroupBy::Team]
-    };
-    let (report, _) = data::report(state, &access.workspace, &query, &filter, by).await?;
+        own_filter.teams = vec![member.to_string()];
+    }
+    let whole_reports = page_reports(state, &access.workspace, &query, &filter).await?;
+    let report = whole_reports.report.clone();
+    // A name with conversations in the period is a page, also when the filter leaves none of
+    // them (its figures are then empty).
     let empty = Default::default();
+    let all = &whole_reports.all;
     let group = if kind == "agent" {
-        &report.by_agent
+        &all.by_agent
     } else {
-        report.by_team.as_ref().unwrap_or(&empty)
+        all.by_team.as_ref().unwrap_or(&empty)
     };
-    let own = group.get(member).ok_or(WebError::NotFound)?;
+    if !group.contains_key(member) {
+        return Err(WebError::NotFound);
+    }
+    let own_reports = page_reports(state, &access.workspace, &query, &own_filter).await?;
+    let own_report = own_reports.report.clone();
+    let own = &own_report.summary;
+    let own_before = own_report.previous.as_ref().map(|p| &p.summary);
     let whole = &report.summary;
     let t = lang.texts();
     let rows = [
@@ -1579,10 +1738,19 @@ async fn member_page<S: Store + Accounts>(
         (Figure::Ces, t.ces),
     ]
     .into_iter()
-    .map(|(figure, label)| Comparison {
-        label,
-        agent: format::figure(figure, own, lang),
-        team: format::figure(figure, whole, lang),
+    .map(|(figure, label)| {
+        // The one change computation (core::headline), written for the page.
+        let (delta, trend) = format::change(figure.change(own, own_before), lang);
+        Comparison {
+            label,
+            agent: format::figure(figure, own, lang),
+            previous: own_before
+                .map(|b| format::figure(figure, b, lang))
+                .unwrap_or_default(),
+            delta,
+            trend,
+            team: format::figure(figure, whole, lang),
+        }
     })
     .collect();
     let period_qs = query.link(report.period);
@@ -1609,7 +1777,99 @@ async fn member_page<S: Store + Accounts>(
     } else {
         Vec::new()
     };
+    let member_name = name_label(member, lang);
+    let whole_name = if kind == "agent" {
+        t.team
+    } else {
+        t.all_conversations
+    };
+    let grain = whole_reports.grain;
+    let lines = [
+        TrendLine {
+            name: &member_name,
+            points: series(&own_reports.trend, grain),
+            class: "line",
+        },
+        TrendLine {
+            name: whole_name,
+            points: series(&whole_reports.trend, grain),
+            class: "line alt",
+        },
+    ];
+    let per = grain.per(lang);
+    let duration = format::axis_duration;
+    let percent = format::axis_percent;
+    let charts = vec![
+        trend_chart(
+            format!("{} {per}", t.first_response),
+            grain,
+            &lines,
+            &FIRST_RESPONSE_MEASURE,
+            None,
+            &ValueAxis {
+                kind: Axis::Seconds,
+                title: t.median_business,
+                format: &duration,
+            },
+            lang,
+        ),
+        trend_chart(
+            format!("{} {per}", t.csat),
+            grain,
+            &lines,
+            &CSAT_MEASURE,
+            Some((whole_reports.config.targets.csat_pct, t.target)),
+            &ValueAxis {
+                kind: Axis::Percent,
+                title: t.axis_satisfied,
+                format: &percent,
+            },
+            lang,
+        ),
+    ];
+    let own_drill = access
+        .role
+        .sees_conversations()
+        .then(|| Drill::new(ws, &period_qs, &own_filter));
+    let no_tags = Default::default();
+    let tables = vec![
+        breakdown_table(
+            "member-channels",
+            t.channel,
+            &own_report.by_channel,
+            "channel",
+            own_drill.as_ref(),
+            lang,
+        ),
+        breakdown_table(
+            "member-topics",
+            t.topic,
+            own_report.by_tag.as_ref().unwrap_or(&no_tags),
+            "tag",
+            own_drill.as_ref(),
+            lang,
+        ),
+    ];
+    let mut form = PeriodForm::new(
+        format!(
+            "/w/{ws}/{}/{}",
+            if kind == "agent" { "agents" } else { "teams" },
+            query_value(member)
+        ),
+        &query,
+        &report,
+        &whole_reports.all,
+        &filter,
+        access.role,
+        lang,
+    );
+    // The page's own kind is its subject, not a filter.
+    form.filters.retain(|f| f.kind != kind);
     Ok(render(&AgentPage {
+        form,
+        compared_word: compared_word(&own_report, lang),
+        charts,
+        tables,
         frame: Frame::new(lang, Some(signed_in.user.email)),
         nav: Nav::new(
             ws,
@@ -1618,12 +1878,8 @@ async fn member_page<S: Store + Accounts>(
             access.role,
         ),
         workspace: ws.clone(),
-        agent: name_label(member, lang),
-        whole: if kind == "agent" {
-            t.team
-        } else {
-            t.all_conversations
-        },
+        agent: member_name.clone(),
+        whole: whole_name,
         period: report
             .period
             .map(|p| format::period(p, lang))

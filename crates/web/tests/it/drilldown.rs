@@ -309,17 +309,51 @@ async fn agent_pages_put_an_agent_beside_the_team() {
         .text_body()
         .await;
     let text = visible_text(&page);
-    // Bob: one chat answered in 90 s; the team's median is 645 s.
-    assert!(text.contains("Gesprekken 1 3"), "{text}");
-    assert!(text.contains("Eerste reactie 1m 30s 10m 45s"), "{text}");
+    // Bob: one chat answered in 90 s; the team's median is 645 s. The previous period (26 Feb
+    // – 3 Mar) holds nothing: 0 conversations, no values, no change written.
     assert!(
-        text.contains("Klanttevredenheid (CSAT) 0,0% (1) 50,0% (2)"),
+        text.contains("Bob vorige periode Verandering Team Gesprekken 1 0 3"),
+        "{text}"
+    );
+    assert!(text.contains("Eerste reactie 1m 30s – 10m 45s"), "{text}");
+    assert!(
+        text.contains("Klanttevredenheid (CSAT) 0,0% (1) – (0) 50,0% (2)"),
         "{text}"
     );
     // Turns: Bob's a2 has two (agent, customer, agent); the team (1 + 2 + 0) / 3 = 1.00. Survey
     // figures say how many answers they stand on, also when there are none.
-    assert!(text.contains("Beurten per gesprek 2,00 1,00"), "{text}");
-    assert!(text.contains("NPS – (0) – (0)"), "{text}");
+    assert!(text.contains("Beurten per gesprek 2,00 – 1,00"), "{text}");
+    assert!(text.contains("NPS – (0) – (0) – (0)"), "{text}");
+    // Bob's trends beside the team's, per day, each point with its n; his figures per channel
+    // and topic.
+    assert!(
+        text.contains("2024-03-04 Bob: 1m 30s (n = 1) · Team: 10m 45s (n = 2)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("2024-03-04 Bob: 0,0% (n = 1) · Team: 50,0% (n = 2)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("chat 1 1m 30s 100,0% 100,0% 100,0% 0,0% (1)"),
+        "{text}"
+    );
+    assert!(text.contains("retour 1 1m 30s"), "{text}");
+    // The filter bar applies to both sides: e-mail only, Bob has nothing and the team a1 and
+    // a3 (one answered in 20 min).
+    let email = visible_text(
+        &lead
+            .get(app.url("/w/shop-a/agents/Bob?from=2024-03-04&to=2024-03-10&channel=email"))
+            .text_body()
+            .await,
+    );
+    assert!(email.contains("Gesprekken 0 0 2"), "{email}");
+    assert!(email.contains("Eerste reactie – – 20m 00s"), "{email}");
+    assert!(email.contains("Kanaal: e-mail"), "{email}");
+    assert!(
+        !email.contains("Medewerker:"),
+        "the page's own kind is no filter: {email}"
+    );
     assert!(
         page.contains("/w/shop-a/conversations?from=2024-03-04&#38;to=2024-03-10&#38;agent=Bob")
     );
