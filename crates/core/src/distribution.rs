@@ -11,15 +11,8 @@ use crate::table::FactTable;
 pub const FIRST_RESPONSE_BUCKET_BOUNDS: [i64; 6] = [60, 300, 1800, 3600, 14_400, 86_400];
 
 /// Labels of the buckets, in order.
-pub const FIRST_RESPONSE_BUCKET_LABELS: [&str; 7] = [
-    "< 1 min",
-    "1–5 min",
-    "5–30 min",
-    "30–60 min",
-    "1–4 h",
-    "4–24 h",
-    "> 24 h",
-];
+pub const FIRST_RESPONSE_BUCKET_LABELS: [&str; 7] =
+    ["<1m", "1–5m", "5–30m", "30–60m", "1–4h", "4–24h", ">24h"];
 
 fn in_period(table: &FactTable, i: usize, start_between: Option<(i64, i64)>) -> bool {
     start_between.is_none_or(|(from, to)| {

@@ -27,6 +27,8 @@ pub struct BodyRow {
     /// Whether the conversation record is there (only those have facts).
     pub has_header: bool,
     pub bytes: Vec<u8>,
+    /// Its customer, lowercased, for searching ('' for none or an erased one).
+    pub customer_key: String,
 }
 
 /// A fact segment's row without its data.
@@ -79,6 +81,20 @@ pub trait WriteTx: Send {
     ) -> impl Future<Output = Result<Vec<StoredBody>, StoreError>> + Send;
 
     /// Hashes of the customers whose data was erased in this workspace.
+    /// Bodies (with or without a record) whose customer key is not stored yet, in ordinal
+    /// order after `after`.
+    fn bodies_without_customer_key(
+        &mut self,
+        after: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<StoredBody>, StoreError>> + Send;
+
+    /// Stores conversations' customer keys (by ordinal).
+    fn set_customer_keys(
+        &mut self,
+        keys: &[(u32, String)],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     fn erased_customers(&mut self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
 
     /// Remembers an erased customer's hash; false when it was erased before.

@@ -178,6 +178,44 @@ pub fn customer_hash(customer: &str) -> String {
 }
 
 /// Erases a conversation's personal data when its customer was erased (or it was before).
+/// A conversation's customer as the customer search finds it: lowercased; '' when it names
+/// none or its customer was erased (the marker left then is not a name).
+pub fn customer_key(conversation: &Conversation) -> String {
+    match conversation
+        .header
+        .as_ref()
+        .and_then(|h| h.customer.as_deref())
+    {
+        Some(customer) if !customer.starts_with(ERASED_PREFIX) => customer.to_lowercase(),
+        _ => String::new(),
+    }
+}
+
+/// Stores the customer key of every conversation stored before keys were (a store from an
+/// earlier version), a page of bodies at a time. Returns how many were filled.
+pub async fn fill_customer_keys<T: WriteTx>(tx: &mut T) -> Result<u64, StoreError> {
+    let mut filled = 0u64;
+    let mut after = -1i64;
+    loop {
+        let bodies = tx
+            .bodies_without_customer_key(after, RECOMPUTE_PAGE)
+            .await?;
+        let Some(last) = bodies.last() else { break };
+        after = i64::from(last.ordinal);
+        let keys = tokio::task::spawn_blocking(move || {
+            bodies
+                .iter()
+                .map(|body| Ok((body.ordinal, customer_key(&decode_body(body)?))))
+                .collect::<Result<Vec<_>, StoreError>>()
+        })
+        .await
+        .map_err(|e| StoreError::Invalid(format!("reading customers: {e}")))??;
+        filled += keys.len() as u64;
+        tx.set_customer_keys(&keys).await?;
+    }
+    Ok(filled)
+}
+
 fn erase_if_erased(conversation: &mut Conversation, erased: &HashSet<String>) -> bool {
     let Some(customer) = conversation
         .header
@@ -303,6 +341,7 @@ pub async fn apply<T: WriteTx>(
         .map(|(ordinal, c)| BodyRow {
             bytes: encode_body(&c),
             has_header: c.header.is_some(),
+            customer_key: customer_key(&c),
             id: c.id,
             ordinal,
         })
@@ -379,6 +418,7 @@ async fn rewrite_all<T: WriteTx>(
                         ordinal: body.ordinal,
                         has_header: conversation.header.is_some(),
                         bytes: encode_body(&conversation),
+                        customer_key: customer_key(&conversation),
                     });
                 }
             }
@@ -504,7 +544,8 @@ pub async fn recompute<T: WriteTx>(
 }
 
 /// Replaces every segment of the workspace with facts computed from the stored bodies, one page
-/// of bodies and one segment in memory at a time. Returns the conversations with facts.
+/// of bodies and one segment in memory at a time, and fills missing customer keys. Returns the
+/// conversations with facts.
 pub async fn rebuild_segments<T: WriteTx>(
     tx: &mut T,
     calendars: &Arc<Calendars>,
@@ -546,6 +587,8 @@ pub async fn rebuild_segments<T: WriteTx>(
     write_segment(tx, &pending).await?;
     // Every conversation with a record was counted: the counter is exact again.
     tx.count_live(written as i64, true).await?;
+    // A store from before customer keys gets them with its first recompute.
+    fill_customer_keys(tx).await?;
     Ok(written)
 }
 

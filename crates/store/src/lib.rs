@@ -309,6 +309,16 @@ pub trait Store: jobs::Jobs + Send + Sync {
         id: &str,
     ) -> impl Future<Output = Result<Option<Conversation>, StoreError>> + Send;
 
+    /// The ids of the conversations whose customer contains `text` (case-insensitive), at most
+    /// `limit` of them (the drill-down's customer search; the facts hold no customers).
+    /// Conversations of erased customers are not found.
+    fn conversations_of_customer(
+        &self,
+        workspace: WorkspaceId,
+        text: &str,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+
     /// Where the last sync of `source` stopped.
     fn sync_cursor(
         &self,

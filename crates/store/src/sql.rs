@@ -29,7 +29,7 @@ pub(crate) const ACCOUNTS_CHANGED: &str = "accounts";
 /// File name of the embedded database inside the data directory.
 pub const DATABASE_FILE: &str = "servicemeter.db";
 
-/// Rows per multi-row statement on SQLite (7 parameters each: well inside its limit).
+/// Rows per multi-row statement on SQLite (8 parameters each: well inside its limit).
 const ROWS_PER_STATEMENT: usize = 500;
 
 /// Rows per statement on PostgreSQL, where a batch's columns travel as arrays.
@@ -439,6 +439,54 @@ impl WriteTx for SqlTx {
         self.page_of_bodies(after, limit, false).await
     }
 
+    async fn bodies_without_customer_key(
+        &mut self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredBody>, StoreError> {
+        let ws = self.workspace.0;
+        on_tx!(&mut self.tx, t => {
+            let rows = sqlx::query(
+                "SELECT conversation_id, ordinal, body_version, body FROM conversations \
+                 WHERE workspace_id = $1 AND customer_key IS NULL AND ordinal > $2 \
+                 ORDER BY ordinal LIMIT $3",
+            )
+            .bind(ws)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&mut **t)
+            .await?;
+            rows.iter()
+                .map(|row| {
+                    Ok(StoredBody {
+                        id: row.try_get(0)?,
+                        ordinal: row.try_get::<i64, _>(1)? as u32,
+                        version: row.try_get(2)?,
+                        bytes: row.try_get(3)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    async fn set_customer_keys(&mut self, keys: &[(u32, String)]) -> Result<(), StoreError> {
+        let ws = self.workspace.0;
+        on_tx!(&mut self.tx, t => {
+            for (ordinal, key) in keys {
+                sqlx::query(
+                    "UPDATE conversations SET customer_key = $1 \
+                     WHERE workspace_id = $2 AND ordinal = $3",
+                )
+                .bind(key.as_str())
+                .bind(ws)
+                .bind(i64::from(*ordinal))
+                .execute(&mut **t)
+                .await?;
+            }
+            Ok(())
+        })
+    }
+
     async fn erased_customers(&mut self) -> Result<Vec<String>, StoreError> {
         let ws = self.workspace.0;
         on_tx!(&mut self.tx, t => {
@@ -524,15 +572,18 @@ impl WriteTx for SqlTx {
                     let ordinals: Vec<i64> = chunk.iter().map(|r| i64::from(r.ordinal)).collect();
                     let headers: Vec<bool> = chunk.iter().map(|r| r.has_header).collect();
                     let bodies: Vec<&[u8]> = chunk.iter().map(|r| r.bytes.as_slice()).collect();
+                    let customers: Vec<&str> =
+                        chunk.iter().map(|r| r.customer_key.as_str()).collect();
                     sqlx::query(
                         "INSERT INTO conversations (workspace_id, conversation_id, ordinal, \
-                         has_header, body_version, body, updated_at) \
-                         SELECT $1, u.id, u.ordinal, u.has_header, $2, u.body, $3 \
-                         FROM unnest($4::text[], $5::bigint[], $6::boolean[], $7::bytea[]) \
-                         AS u(id, ordinal, has_header, body) \
+                         has_header, body_version, body, updated_at, customer_key) \
+                         SELECT $1, u.id, u.ordinal, u.has_header, $2, u.body, $3, u.customer \
+                         FROM unnest($4::text[], $5::bigint[], $6::boolean[], $7::bytea[], \
+                         $8::text[]) AS u(id, ordinal, has_header, body, customer) \
                          ON CONFLICT (workspace_id, conversation_id) DO UPDATE SET \
                          has_header = excluded.has_header, body_version = excluded.body_version, \
-                         body = excluded.body, updated_at = excluded.updated_at",
+                         body = excluded.body, updated_at = excluded.updated_at, \
+                         customer_key = excluded.customer_key",
                     )
                     .bind(ws)
                     .bind(BODY_VERSION)
@@ -541,6 +592,7 @@ impl WriteTx for SqlTx {
                     .bind(ordinals)
                     .bind(headers)
                     .bind(bodies)
+                    .bind(customers)
                     .execute(&mut **t)
                     .await?;
                 }
@@ -549,7 +601,7 @@ impl WriteTx for SqlTx {
                 for chunk in rows.chunks(ROWS_PER_STATEMENT) {
                     let mut query = QueryBuilder::<Sqlite>::new(
                         "INSERT INTO conversations (workspace_id, conversation_id, ordinal, \
-                         has_header, body_version, body, updated_at) ",
+                         has_header, body_version, body, updated_at, customer_key) ",
                     );
                     query.push_values(chunk, |mut row, r| {
                         row.push_bind(ws)
@@ -558,12 +610,14 @@ impl WriteTx for SqlTx {
                             .push_bind(r.has_header)
                             .push_bind(BODY_VERSION)
                             .push_bind(r.bytes.as_slice())
-                            .push_bind(now);
+                            .push_bind(now)
+                            .push_bind(r.customer_key.as_str());
                     });
                     query.push(
                         " ON CONFLICT (workspace_id, conversation_id) DO UPDATE SET \
                          has_header = excluded.has_header, body_version = excluded.body_version, \
-                         body = excluded.body, updated_at = excluded.updated_at",
+                         body = excluded.body, updated_at = excluded.updated_at, \
+                         customer_key = excluded.customer_key",
                     );
                     query.build().execute(&mut **t).await?;
                 }

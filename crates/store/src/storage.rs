@@ -642,6 +642,39 @@ impl Store for Storage {
         .transpose()
     }
 
+    async fn conversations_of_customer(
+        &self,
+        workspace: WorkspaceId,
+        text: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let text = text.trim().to_lowercase();
+        if text.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The text is matched as it is: LIKE's wildcards in it are escaped.
+        let mut pattern = String::from("%");
+        for c in text.chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        on_pool!(&self.pool, p => {
+            Ok(sqlx::query_scalar(
+                "SELECT conversation_id FROM conversations \
+                 WHERE workspace_id = $1 AND customer_key LIKE $2 ESCAPE '\\' LIMIT $3",
+            )
+            .bind(workspace.0)
+            .bind(pattern)
+            .bind(limit)
+            .fetch_all(p)
+            .await?)
+        })
+    }
+
     async fn saved_views(
         &self,
         workspace: WorkspaceId,

@@ -38,7 +38,16 @@ pub struct ListQuery {
     /// `1`: largest first.
     pub desc: Option<String>,
     pub page: Option<usize>,
+    /// Part of the customer's name, address or id (case-insensitive; at most
+    /// [`MAX_CUSTOMER_TEXT`] characters).
+    pub customer: Option<String>,
 }
+
+/// The longest customer search text.
+pub const MAX_CUSTOMER_TEXT: usize = 200;
+
+/// Most conversations one customer search finds (more: the list says so and shows these).
+pub const MAX_CUSTOMER_MATCHES: usize = 100_000;
 
 fn non_empty(v: &Option<String>) -> Option<String> {
     v.as_deref()
@@ -107,7 +116,27 @@ async fn list<S: Store>(
         subset,
     };
     let descending = query.desc.as_deref() == Some("1");
-    let rows = select(&table, &config, &selection, sort, descending);
+    let mut rows = select(&table, &config, &selection, sort, descending);
+    // The customer is not in the facts (they hold no personal data): the store finds the
+    // conversations, the facts' selection keeps its order.
+    if let Some(text) = non_empty(&query.customer) {
+        if text.chars().count() > MAX_CUSTOMER_TEXT {
+            return Err(WebError::invalid(
+                format!(
+                    "{}: hoogstens {MAX_CUSTOMER_TEXT} tekens",
+                    crate::i18n::NL.customer_label
+                ),
+                format!("customer: at most {MAX_CUSTOMER_TEXT} characters"),
+            ));
+        }
+        let found: std::collections::HashSet<String> = state
+            .store
+            .conversations_of_customer(access.workspace.id, &text, MAX_CUSTOMER_MATCHES)
+            .await?
+            .into_iter()
+            .collect();
+        rows.retain(|&i| found.contains(table.conversation(i)));
+    }
     let pages = rows.len().div_ceil(PER_PAGE).max(1);
     let page = query.page.unwrap_or(1).clamp(1, pages);
     Ok(Listed {
@@ -224,6 +253,9 @@ struct ListPage {
     pages: usize,
     previous_href: String,
     next_href: String,
+    /// The customer searched for, and the list's other parameters the search form keeps.
+    customer: String,
+    search_keep: Vec<(String, String)>,
 }
 
 /// What a list shows, in words: its period, its filter (names in the reader's language) and
@@ -264,6 +296,9 @@ fn list_summary(
             .expect("every subset is listed");
         parts.push(t.subsets[i].to_string());
     }
+    if let Some(customer) = non_empty(&query.customer) {
+        parts.push(format!("{}: “{customer}”", t.customer_label));
+    }
     parts.join(" · ")
 }
 
@@ -277,7 +312,15 @@ fn filter_qs(
     let subset = non_empty(&query.subset)
         .map(|v| format!("subset={}", query_value(&v)))
         .unwrap_or_default();
-    data::join_query(&[&query.period.link(period), &filter.link(), &subset])
+    let customer = non_empty(&query.customer)
+        .map(|v| format!("customer={}", query_value(&v)))
+        .unwrap_or_default();
+    data::join_query(&[
+        &query.period.link(period),
+        &filter.link(),
+        &subset,
+        &customer,
+    ])
 }
 
 pub async fn list_page<S: Store + Accounts>(
@@ -343,6 +386,16 @@ pub async fn list_page<S: Store + Accounts>(
         ),
         workspace: ws.clone(),
         filters: list_summary(&query, &filter, listed.period, lang),
+        customer: non_empty(&query.customer).unwrap_or_default(),
+        search_keep: {
+            let without = ListQuery {
+                customer: None,
+                ..query.clone()
+            };
+            form_urlencoded::parse(filter_qs(&without, &filter, listed.period).as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect()
+        },
         total: format::count(listed.rows.len() as u64),
         rows,
         sorts,

@@ -46,6 +46,31 @@ async fn erasure_story(store: Storage) {
     let facts_before = sorted_facts(store.facts(ws, None).await.unwrap());
     let version = store.data_version(ws).await.unwrap();
 
+    // The drill-down's customer search: part of the name, any case; LIKE's wildcards in the
+    // text are taken as they are.
+    let search = |text: &'static str| {
+        let store = &store;
+        async move {
+            let mut ids = store.conversations_of_customer(ws, text, 10).await.unwrap();
+            ids.sort();
+            ids
+        }
+    };
+    assert_eq!(search("JAN@").await, ["c1"]);
+    assert_eq!(search("example.nl").await, ["c1", "c2"]);
+    assert_eq!(search("%").await, Vec::<String>::new());
+    assert_eq!(search("p_et").await, Vec::<String>::new());
+    assert_eq!(search("  ").await, Vec::<String>::new());
+    assert_eq!(
+        store
+            .conversations_of_customer(ws, "example", 1)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "at most the limit"
+    );
+
     let changed = store
         .erase_customer(ws, "jan@example.nl", "admin@shop.nl", 1_700_000_000_000)
         .await
@@ -63,6 +88,10 @@ async fn erasure_story(store: Storage) {
     assert_eq!(c1.messages.len(), 2, "the messages themselves stay");
     assert_eq!(c1.messages[1].agent.as_deref(), Some("Anna"));
     assert_eq!(c1.surveys[0].comment, None);
+    // An erased customer is not found any more (neither by name nor by the erasure's marker).
+    assert_eq!(search("jan").await, Vec::<String>::new());
+    assert_eq!(search("erased").await, Vec::<String>::new());
+    assert_eq!(search("piet").await, ["c2"]);
     // Piet's conversation is untouched.
     let c2 = store.conversation(ws, "c2").await.unwrap().unwrap();
     assert_eq!(
@@ -246,4 +275,48 @@ async fn sqlite_retention() {
 #[tokio::test]
 async fn postgres_retention() {
     retention_story(crate::postgres().await).await;
+}
+
+/// A store from before customer keys (the column empty, as the migration leaves it): its
+/// conversations are found by customer after the first recompute.
+#[tokio::test]
+async fn customer_keys_of_an_older_store_are_filled_by_a_recompute() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Storage::open_embedded(dir.path()).await.unwrap();
+    let ws = store.workspace("shop").await.unwrap().id;
+    import(
+        &store,
+        ws,
+        &[
+            r#"{"type":"conversation","id":"k1","channel":"email","created_at":"2024-03-04T09:00:00Z","customer":"Karin@Example.nl","messages":[{"at":"2024-03-04T09:00:00Z","author":"customer"}]}"#,
+            r#"{"type":"conversation","id":"k2","channel":"email","created_at":"2024-03-04T09:00:00Z","messages":[{"at":"2024-03-04T09:00:00Z","author":"customer"}]}"#,
+        ],
+    )
+    .await;
+    let url = format!(
+        "sqlite://{}",
+        dir.path().join(servicemeter_store::DATABASE_FILE).display()
+    );
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE conversations SET customer_key = NULL")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    assert!(
+        store
+            .conversations_of_customer(ws, "karin", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let progress = servicemeter_store::jobs::JobProgress::default();
+    store.recompute(ws, &progress).await.unwrap();
+    assert_eq!(
+        store
+            .conversations_of_customer(ws, "karin", 10)
+            .await
+            .unwrap(),
+        ["k1"]
+    );
 }

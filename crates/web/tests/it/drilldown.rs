@@ -390,3 +390,67 @@ async fn agent_pages_put_an_agent_beside_the_team() {
         404
     );
 }
+
+/// The drill-down's customer search: part of the customer, any case, within the list's period
+/// and filter; the download holds the same rows; the search form keeps the rest of the list;
+/// an over-long text is refused with its limit.
+#[tokio::test]
+async fn lists_search_by_customer() {
+    let app = spawn_app().await;
+    app.add_user("lead@shop.nl", &app.shop_b, Role::Lead, None)
+        .await;
+    import(
+        &app.store,
+        &app.shop_b,
+        &[
+            r#"{"type":"conversation","id":"j1","channel":"email","created_at":"2024-03-04T09:00:00+01:00","customer":"Jan@Example.nl","messages":[{"at":"2024-03-04T09:00:00+01:00","author":"customer"}]}"#,
+            r#"{"type":"conversation","id":"j2","channel":"chat","created_at":"2024-03-05T09:00:00+01:00","customer":"jan@example.nl","messages":[{"at":"2024-03-05T09:00:00+01:00","author":"customer"}]}"#,
+            r#"{"type":"conversation","id":"p1","channel":"email","created_at":"2024-03-05T10:00:00+01:00","customer":"piet@example.nl","messages":[{"at":"2024-03-05T10:00:00+01:00","author":"customer"}]}"#,
+        ],
+    )
+    .await;
+    let lead = app.signed_in("lead@shop.nl").await;
+    let week = "from=2024-03-04&to=2024-03-10";
+    let list = |q: &str| app.url(&format!("/w/shop-b/conversations?{week}&{q}"));
+    let html = lead.get(list("customer=JAN%40")).text_body().await;
+    assert_eq!(ids_in(&html), ["j1", "j2"]);
+    let text = visible_text(&html);
+    assert!(text.contains("Klant: “JAN@”"), "{text}");
+    // The form searches within the same list: the period is kept, the text shown.
+    assert!(
+        html.contains(r#"<input type="hidden" name="from" value="2024-03-04">"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"name="customer" value="JAN@""#), "{html}");
+    // With the filter: Jan's e-mail only.
+    let html = lead
+        .get(list("customer=jan&channel=email"))
+        .text_body()
+        .await;
+    assert_eq!(ids_in(&html), ["j1"]);
+    // The download: the same rows.
+    let csv = lead
+        .get(app.url(&format!(
+            "/w/shop-b/export/conversations?{week}&customer=jan"
+        )))
+        .text_body()
+        .await;
+    let ids: Vec<&str> = csv
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .skip(1)
+        .map(|l| l.split(';').next().unwrap())
+        .collect();
+    assert_eq!(ids, ["j1", "j2"], "{csv}");
+    // Nobody: an empty list, not an error.
+    let html = lead.get(list("customer=klaas")).text_body().await;
+    assert!(ids_in(&html).is_empty());
+    let long = "x".repeat(201);
+    let refused = lead
+        .get(list(&format!("customer={long}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    assert!(visible_text(&refused.text().await.unwrap()).contains("Klant: hoogstens 200 tekens"));
+}
