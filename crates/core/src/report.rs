@@ -440,6 +440,10 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub by_month: Option<BTreeMap<String, Summary>>,
     pub targets: TargetsReport,
+    /// Conversations per tag in the period compared with (with `by_tag` and a period): each
+    /// topic's change. Not part of the JSON contract.
+    #[serde(skip)]
+    pub previous_by_tag: Option<BTreeMap<String, u64>>,
 }
 
 impl Report {
@@ -582,6 +586,8 @@ pub struct ReportPartial {
     total: Accumulator,
     previous: Accumulator,
     groups: BTreeMap<GroupBy, Groups>,
+    /// Conversations per tag (dictionary index) in the period compared with.
+    previous_tags: BTreeMap<u32, u64>,
 }
 
 impl ReportPartial {
@@ -589,6 +595,9 @@ impl ReportPartial {
     pub fn merge(&mut self, other: ReportPartial) {
         self.total.merge(other.total);
         self.previous.merge(other.previous);
+        for (tag, n) in other.previous_tags {
+            *self.previous_tags.entry(tag).or_default() += n;
+        }
         for (by, other) in other.groups {
             self.groups
                 .get_mut(&by)
@@ -658,6 +667,8 @@ impl<'a> ReportPlan<'a> {
             .collect();
         let filter = self.filter.rows_of(table);
         let filtered = !filter.keeps_all();
+        let mut previous_tags: BTreeMap<u32, u64> = BTreeMap::new();
+        let count_previous_tags = self.wanted.contains(&GroupBy::Tag);
         for i in rows {
             if filtered && !filter.keeps(i) {
                 continue;
@@ -673,6 +684,15 @@ impl<'a> ReportPlan<'a> {
                     && start < pb
                 {
                     previous.add(&n, target);
+                    if count_previous_tags {
+                        let tags = table.tags(i);
+                        if tags.is_empty() {
+                            *previous_tags.entry(NO_NAME).or_default() += 1;
+                        }
+                        for &tag in tags {
+                            *previous_tags.entry(tag).or_default() += 1;
+                        }
+                    }
                 }
                 continue;
             }
@@ -708,6 +728,7 @@ impl<'a> ReportPlan<'a> {
             total,
             previous,
             groups,
+            previous_tags,
         }
     }
 
@@ -717,7 +738,22 @@ impl<'a> ReportPlan<'a> {
             total,
             previous,
             groups,
+            previous_tags,
         } = partial;
+        let previous_by_tag =
+            (self.previous_period.is_some() && self.wanted.contains(&GroupBy::Tag)).then(|| {
+                previous_tags
+                    .into_iter()
+                    .map(|(tag, n)| {
+                        let name = if tag == NO_NAME {
+                            UNTAGGED.to_string()
+                        } else {
+                            self.table.name(tag).to_string()
+                        };
+                        (name, n)
+                    })
+                    .collect()
+            });
         let mut finished: BTreeMap<GroupBy, BTreeMap<String, Summary>> = groups
             .into_iter()
             .map(|(by, g)| {
@@ -748,6 +784,7 @@ impl<'a> ReportPlan<'a> {
             by_week: finished.remove(&GroupBy::Week),
             by_month: finished.remove(&GroupBy::Month),
             targets,
+            previous_by_tag,
         }
     }
 }

@@ -1357,6 +1357,21 @@ async fn overview_page<S: Store + Accounts>(
                     Cell::link(name_label(tag, lang), drill_link(drill, "tag", tag)),
                     shown(Figure::Conversations),
                     Cell::num(format::pct(share, lang)),
+                    // The topic's trend: its conversations against the period compared with.
+                    Cell::num(
+                        format::change(
+                            Figure::Conversations.kind().change(
+                                Figure::Conversations.better(),
+                                Some(s.conversations as f64),
+                                report
+                                    .previous_by_tag
+                                    .as_ref()
+                                    .map(|p| p.get(tag.as_str()).copied().unwrap_or(0) as f64),
+                            ),
+                            lang,
+                        )
+                        .0,
+                    ),
                     shown(Figure::FirstResponseMedian),
                     shown(Figure::Csat),
                     shown(Figure::ResolutionRate),
@@ -1380,6 +1395,7 @@ async fn overview_page<S: Store + Accounts>(
             t.topic,
             t.conversations,
             t.share,
+            t.change,
             t.first_response,
             t.csat,
             t.resolution_rate,

@@ -569,6 +569,38 @@ fn period_and_previous_period_by_local_start_date() {
     assert_eq!(previous.period.from, d("2024-03-29"));
     assert_eq!(previous.period.to, d("2024-03-30"));
     assert_eq!(previous.summary.conversations, 2);
+    // Without the topic breakdown, no topic counts of the previous period.
+    assert_eq!(r.previous_by_tag, None);
+
+    // With it: each topic's conversations in the previous period (29–30 March), for its
+    // change. p1 has two topics, p2 none; "old" (28 March) is in neither period.
+    let tagged = |mut f: ConversationFacts, tags: &[&str]| {
+        f.tags = tags.iter().map(|t| t.to_string()).collect();
+        f
+    };
+    let facts: Vec<ConversationFacts> = facts
+        .into_iter()
+        .map(|f| match f.conversation.as_str() {
+            "late" => tagged(f, &["retour"]),
+            "p1" => tagged(f, &["retour", "levering"]),
+            "old" => tagged(f, &["retour"]),
+            _ => f,
+        })
+        .collect();
+    let by = [servicemeter_core::report::GroupBy::Tag];
+    let r = build_report(&FactTable::from_facts(&facts), &config, Some(period), &by);
+    assert_eq!(r.by_tag.as_ref().unwrap()["retour"].conversations, 1);
+    let previous: Vec<(&str, u64)> = r
+        .previous_by_tag
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.as_str(), *v))
+        .collect();
+    assert_eq!(
+        previous,
+        [("(untagged)", 1), ("levering", 1), ("retour", 1)]
+    );
 }
 
 #[test]

@@ -2254,3 +2254,40 @@ async fn charts_group_long_periods_and_have_tables() {
     let empty = text("from=2023-01-01&to=2023-01-07").await;
     assert!(empty.contains("geen gegevens in deze periode"), "{empty}");
 }
+
+/// A topic's trend: its conversations against the period compared with. 6 March holds two
+/// "levering" conversations, 5 March one: +100 %. A topic with nothing before has no change.
+#[tokio::test]
+async fn topics_show_their_change_against_the_period_before() {
+    let app = spawn_app().await;
+    app.add_user("lead@shop.nl", &app.shop_b, Role::Lead, None)
+        .await;
+    let record = |id: &str, day: &str, tag: &str| {
+        format!(
+            r#"{{"type":"conversation","id":"{id}","channel":"email","created_at":"2024-03-0{day}T10:00:00+01:00","tags":["{tag}"],"messages":[{{"at":"2024-03-0{day}T10:00:00+01:00","author":"customer"}}]}}"#
+        )
+    };
+    let records = [
+        record("t1", "5", "levering"),
+        record("t2", "6", "levering"),
+        record("t3", "6", "levering"),
+        record("t4", "6", "retour"),
+    ];
+    let lines: Vec<&str> = records.iter().map(String::as_str).collect();
+    import(&app.store, &app.shop_b, &lines).await;
+    let c = app.signed_in("lead@shop.nl").await;
+    let html: String = c
+        .get(app.url("/w/shop-b?from=2024-03-06&to=2024-03-06"))
+        .text_body()
+        .await;
+    let text = visible_text(&html);
+    assert!(
+        text.contains("Onderwerp Gesprekken Aandeel Verandering"),
+        "{text}"
+    );
+    assert!(text.contains("levering 2 66,7% +100,0%"), "{text}");
+    assert!(
+        text.contains("retour 1 33,3% – – (0)"),
+        "no change from nothing: {text}"
+    );
+}
