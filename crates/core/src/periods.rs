@@ -369,15 +369,28 @@ impl Preset {
 }
 
 /// A custom period (whole days) at `now`: cut at now when it reaches it, compared with the
-/// period of equal length before it or the same dates a year earlier. Without `now` (a
-/// report of past data) nothing is cut.
+/// period before it — the calendar months before when it is whole calendar months (1–30 April
+/// against 1–31 March, a quarter against the quarter before), else the days of equal length
+/// before — or the same dates a year earlier. Without `now` (a report of past data) nothing is
+/// cut.
 pub fn custom(period: Period, now: Option<DateTime>, against: Against) -> Compared {
-    let days = period.days();
+    let shift = whole_months(period).map_or(Shift::Days(period.days()), Shift::Months);
     let period = match now {
         Some(now) => period.cut_at(now),
         None => period,
     };
-    Compared::new(period, Shift::Days(days), against)
+    Compared::new(period, shift, against)
+}
+
+/// How many calendar months a period is when it is whole ones (from a 1st to a month's last
+/// day).
+fn whole_months(period: Period) -> Option<i32> {
+    let (from, to) = (period.from, period.to);
+    (from.day() == 1 && to == to.last_of_month()).then(|| {
+        (i32::from(to.year()) - i32::from(from.year())) * 12
+            + i32::from(to.month() - from.month())
+            + 1
+    })
 }
 
 #[cfg(test)]
@@ -632,9 +645,36 @@ mod tests {
             c.period,
             p(date(2026, 12, 1), date(2026, 12, 5), Some((13, 30)))
         );
+        // It is all of December: compared with November up to the same day and minute.
         assert_eq!(
             c.comparison,
-            p(date(2026, 10, 31), date(2026, 11, 4), Some((13, 30)))
+            p(date(2026, 11, 1), date(2026, 11, 5), Some((13, 30)))
+        );
+        // Whole calendar months against the months before them, not the days of equal length:
+        // April (30 days) against all of March (31), February of a leap year against January,
+        // a quarter against the quarter before; one day short of a month: equal days.
+        let before = |from: Date, to: Date| {
+            custom(Period::new(from, to), None, Against::Previous).comparison
+        };
+        assert_eq!(
+            before(date(2024, 4, 1), date(2024, 4, 30)),
+            Period::new(date(2024, 3, 1), date(2024, 3, 31))
+        );
+        assert_eq!(
+            before(date(2024, 2, 1), date(2024, 2, 29)),
+            Period::new(date(2024, 1, 1), date(2024, 1, 31))
+        );
+        assert_eq!(
+            before(date(2024, 4, 1), date(2024, 6, 30)),
+            Period::new(date(2024, 1, 1), date(2024, 3, 31))
+        );
+        assert_eq!(
+            before(date(2023, 12, 1), date(2024, 1, 31)),
+            Period::new(date(2023, 10, 1), date(2023, 11, 30))
+        );
+        assert_eq!(
+            before(date(2024, 4, 2), date(2024, 4, 30)),
+            Period::new(date(2024, 3, 4), date(2024, 4, 1))
         );
         // Without now nothing is cut.
         let whole = Period::new(date(2026, 12, 1), date(2026, 12, 31));
