@@ -309,15 +309,23 @@ impl SqlTx {
         &mut self,
         after: i64,
         limit: u32,
-        with_header_only: bool,
+        which: BodyPage,
     ) -> Result<Vec<StoredBody>, StoreError> {
         let ws = self.workspace.0;
-        let sql = if with_header_only {
-            "SELECT conversation_id, ordinal, body_version, body FROM conversations \
-             WHERE workspace_id = $1 AND has_header AND ordinal > $2 ORDER BY ordinal LIMIT $3"
-        } else {
-            "SELECT conversation_id, ordinal, body_version, body FROM conversations \
-             WHERE workspace_id = $1 AND ordinal > $2 ORDER BY ordinal LIMIT $3"
+        let sql = match which {
+            BodyPage::WithRecord => {
+                "SELECT conversation_id, ordinal, body_version, body FROM conversations \
+                 WHERE workspace_id = $1 AND has_header AND ordinal > $2 ORDER BY ordinal LIMIT $3"
+            }
+            BodyPage::All => {
+                "SELECT conversation_id, ordinal, body_version, body FROM conversations \
+                 WHERE workspace_id = $1 AND ordinal > $2 ORDER BY ordinal LIMIT $3"
+            }
+            BodyPage::WithoutCustomerKey => {
+                "SELECT conversation_id, ordinal, body_version, body FROM conversations \
+                 WHERE workspace_id = $1 AND customer_key IS NULL AND ordinal > $2 \
+                 ORDER BY ordinal LIMIT $3"
+            }
         };
         on_tx!(&mut self.tx, t => {
             let rows = sqlx::query(sql)
@@ -338,6 +346,16 @@ impl SqlTx {
                 .collect()
         })
     }
+}
+
+/// Which bodies a page of bodies holds.
+#[derive(Debug, Clone, Copy)]
+enum BodyPage {
+    /// Those with a conversation record (the ones with facts).
+    WithRecord,
+    All,
+    /// Those stored before customer keys were.
+    WithoutCustomerKey,
 }
 
 /// The statement that takes `$1` numbers from a counter of workspace `$2` and returns the
@@ -428,7 +446,8 @@ impl WriteTx for SqlTx {
         after: i64,
         limit: u32,
     ) -> Result<Vec<StoredBody>, StoreError> {
-        self.page_of_bodies(after, limit, true).await
+        self.page_of_bodies(after, limit, BodyPage::WithRecord)
+            .await
     }
 
     async fn all_bodies_after(
@@ -436,7 +455,7 @@ impl WriteTx for SqlTx {
         after: i64,
         limit: u32,
     ) -> Result<Vec<StoredBody>, StoreError> {
-        self.page_of_bodies(after, limit, false).await
+        self.page_of_bodies(after, limit, BodyPage::All).await
     }
 
     async fn bodies_without_customer_key(
@@ -444,29 +463,8 @@ impl WriteTx for SqlTx {
         after: i64,
         limit: u32,
     ) -> Result<Vec<StoredBody>, StoreError> {
-        let ws = self.workspace.0;
-        on_tx!(&mut self.tx, t => {
-            let rows = sqlx::query(
-                "SELECT conversation_id, ordinal, body_version, body FROM conversations \
-                 WHERE workspace_id = $1 AND customer_key IS NULL AND ordinal > $2 \
-                 ORDER BY ordinal LIMIT $3",
-            )
-            .bind(ws)
-            .bind(after)
-            .bind(i64::from(limit))
-            .fetch_all(&mut **t)
-            .await?;
-            rows.iter()
-                .map(|row| {
-                    Ok(StoredBody {
-                        id: row.try_get(0)?,
-                        ordinal: row.try_get::<i64, _>(1)? as u32,
-                        version: row.try_get(2)?,
-                        bytes: row.try_get(3)?,
-                    })
-                })
-                .collect()
-        })
+        self.page_of_bodies(after, limit, BodyPage::WithoutCustomerKey)
+            .await
     }
 
     async fn set_customer_keys(&mut self, keys: &[(u32, String)]) -> Result<(), StoreError> {

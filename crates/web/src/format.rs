@@ -182,6 +182,28 @@ pub fn axis_percent(v: f64) -> String {
     format!("{v:.0}%")
 }
 
+/// A headline figure's name in a table's row or column, in the reader's language.
+pub fn figure_label(figure: Figure, lang: Lang) -> &'static str {
+    let t = lang.texts();
+    match figure {
+        Figure::Conversations => t.conversations,
+        Figure::FirstResponseMedian => t.first_response,
+        Figure::FirstResponseP90 => t.first_response,
+        Figure::FirstResponseCalendarMedian => t.first_response,
+        Figure::FirstResponseWithinTarget => t.within_target,
+        Figure::Unanswered => t.unanswered_title,
+        Figure::ResolutionRate => t.resolution_rate,
+        Figure::ResolutionTimeMedian => t.resolution_time,
+        Figure::ReopenRate => t.reopen_rate,
+        Figure::OneTouch => t.one_touch,
+        Figure::RepliesPerConversation => t.replies_per_conversation,
+        Figure::TurnsPerConversation => t.turns_per_conversation,
+        Figure::Csat => t.csat,
+        Figure::Nps => t.nps,
+        Figure::Ces => t.ces,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

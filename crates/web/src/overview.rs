@@ -879,19 +879,22 @@ fn breakdown_table(
     drill: Option<&Drill>,
     lang: Lang,
 ) -> DataTable {
-    let t = lang.texts();
     let figures = [
-        (Figure::Conversations, t.conversations),
-        (Figure::FirstResponseMedian, t.first_response),
-        (Figure::FirstResponseWithinTarget, t.within_target),
-        (Figure::ResolutionRate, t.resolution_rate),
-        (Figure::ReopenRate, t.reopen_rate),
-        (Figure::Csat, t.csat),
+        Figure::Conversations,
+        Figure::FirstResponseMedian,
+        Figure::FirstResponseWithinTarget,
+        Figure::ResolutionRate,
+        Figure::ReopenRate,
+        Figure::Csat,
     ];
     DataTable {
         id,
         headers: std::iter::once(first.to_string())
-            .chain(figures.iter().map(|(_, label)| label.to_string()))
+            .chain(
+                figures
+                    .iter()
+                    .map(|f| format::figure_label(*f, lang).to_string()),
+            )
             .collect(),
         rows: rows
             .iter()
@@ -904,7 +907,7 @@ fn breakdown_table(
                 .chain(
                     figures
                         .iter()
-                        .map(|(f, _)| Cell::num(format::figure(*f, s, lang))),
+                        .map(|f| Cell::num(format::figure(*f, s, lang))),
                 )
                 .collect(),
             })
@@ -1741,20 +1744,21 @@ async fn member_page<S: Store + Accounts>(
     let whole = &report.summary;
     let t = lang.texts();
     let rows = [
-        (Figure::Conversations, t.conversations),
-        (Figure::FirstResponseMedian, t.first_response),
-        (Figure::FirstResponseWithinTarget, t.within_target),
-        (Figure::ResolutionTimeMedian, t.resolution_time),
-        (Figure::ResolutionRate, t.resolution_rate),
-        (Figure::ReopenRate, t.reopen_rate),
-        (Figure::OneTouch, t.one_touch),
-        (Figure::TurnsPerConversation, t.turns_per_conversation),
-        (Figure::Csat, t.csat),
-        (Figure::Nps, t.nps),
-        (Figure::Ces, t.ces),
+        Figure::Conversations,
+        Figure::FirstResponseMedian,
+        Figure::FirstResponseWithinTarget,
+        Figure::ResolutionTimeMedian,
+        Figure::ResolutionRate,
+        Figure::ReopenRate,
+        Figure::OneTouch,
+        Figure::TurnsPerConversation,
+        Figure::Csat,
+        Figure::Nps,
+        Figure::Ces,
     ]
     .into_iter()
-    .map(|(figure, label)| {
+    .map(|figure| {
+        let label = format::figure_label(figure, lang);
         // The one change computation (core::headline), written for the page.
         let (delta, trend) = format::change(figure.change(own, own_before), lang);
         Comparison {

@@ -152,6 +152,23 @@ impl Driver {
         .await;
     }
 
+    /// Signs in through the login form and waits for the home page.
+    async fn sign_in(&self, app: &TestApp, email: &str) {
+        self.go(&app.url("/login")).await;
+        self.type_into("input[name=email]", email).await;
+        self.type_into("input[name=password]", PASSWORD).await;
+        self.click("form[action='/login'] button[type=submit]")
+            .await;
+        let started = Instant::now();
+        while self.url().await != app.url("/") {
+            if started.elapsed() > Duration::from_secs(10) {
+                let text = self.script("return document.body.innerText").await;
+                panic!("{email} is not signed in; the page says: {text}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     async fn script(&self, code: &str) -> Value {
         self.call(
             reqwest::Method::POST,
@@ -307,21 +324,7 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
     app.add_user("lead@shop.nl", &app.shop_b, Role::Admin, None)
         .await;
     let driver = Driver::start().await;
-
-    driver.go(&app.url("/login")).await;
-    driver.type_into("input[name=email]", "lead@shop.nl").await;
-    driver.type_into("input[name=password]", PASSWORD).await;
-    driver
-        .click("form[action='/login'] button[type=submit]")
-        .await;
-    let started = Instant::now();
-    while driver.url().await != app.url("/") {
-        if started.elapsed() > Duration::from_secs(10) {
-            let text = driver.script("return document.body.innerText").await;
-            panic!("not signed in; the page says: {text}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    driver.sign_in(&app, "lead@shop.nl").await;
 
     driver
         .go(&app.url("/w/shop-a?from=2024-03-04&to=2024-03-10"))
@@ -626,17 +629,7 @@ async fn every_page_fits_and_passes_the_accessibility_check_in_both_languages() 
         .await;
     app.store.set_installation_admin(owner, true).await.unwrap();
     let driver = Driver::start().await;
-    driver.go(&app.url("/login")).await;
-    driver.type_into("input[name=email]", "owner@shop.nl").await;
-    driver.type_into("input[name=password]", PASSWORD).await;
-    driver
-        .click("form[action='/login'] button[type=submit]")
-        .await;
-    let started = Instant::now();
-    while driver.url().await != app.url("/") {
-        assert!(started.elapsed() < Duration::from_secs(10), "not signed in");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    driver.sign_in(&app, "owner@shop.nl").await;
     // The check sees a violation when there is one: an image without a text alternative.
     driver
         .script("document.querySelector('main').insertAdjacentHTML('beforeend', '<img id=\"probe\" src=\"data:image/gif;base64,R0lGODlhAQABAAAAACw=\">'); return null;")
