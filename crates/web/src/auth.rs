@@ -84,6 +84,31 @@ pub fn check_new_password(password: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Why a new password or an e-mail address cannot be used, in the reader's language (`None`:
+/// it can). The field is named as the forms name it.
+pub fn form_problem(
+    email: &str,
+    password: Option<&str>,
+    lang: crate::i18n::Lang,
+) -> Option<String> {
+    let t = lang.texts();
+    if normalize_email(email).is_err() {
+        return Some(format!(
+            "{}: '{}' {}",
+            t.email,
+            email.trim(),
+            t.not_an_email_address
+        ));
+    }
+    match password {
+        Some(password) if check_new_password(password).is_err() => Some(format!(
+            "{}: {} {MIN_PASSWORD_CHARS} {}",
+            t.password, t.use_at_least, t.characters
+        )),
+        _ => None,
+    }
+}
+
 /// An e-mail address as stored (trimmed, lowercase), or why it is not one.
 pub fn normalize_email(email: &str) -> Result<String, String> {
     let email = email.trim().to_lowercase();

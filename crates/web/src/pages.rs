@@ -13,8 +13,7 @@ use servicemeter_store::{Accounts, Store};
 use tower_sessions::Session;
 
 use crate::auth::{
-    SignedIn, check_new_password, hash_password_blocking, normalize_email, start_session,
-    verify_password_blocking,
+    SignedIn, hash_password_blocking, normalize_email, start_session, verify_password_blocking,
 };
 use crate::data::{self, PeriodQuery};
 use crate::error::WebError;
@@ -231,10 +230,11 @@ pub async fn setup<S: Store + Accounts>(
         return Err(WebError::NotFound);
     }
     let workspace_name = form.workspace.trim().to_string();
-    let problem = normalize_email(&form.email)
-        .err()
-        .or_else(|| check_new_password(&form.password).err())
-        .or_else(|| workspace_name_problem(&workspace_name));
+    let problem =
+        crate::auth::form_problem(&form.email, Some(&form.password), lang).or_else(|| {
+            workspace_name_problem(&workspace_name)
+                .map(|_| lang.texts().workspace_name_invalid.to_string())
+        });
     if let Some(problem) = problem {
         let page = render(&SetupPage {
             frame: Frame::new(lang, None),

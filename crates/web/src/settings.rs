@@ -1090,7 +1090,7 @@ pub async fn save_member<S: Store + Accounts>(
     let outcome: Result<(), Said> = async {
         let email = normalize_email(&form.email).map_err(|en| {
             Said::new(
-                format!("e-mail: '{}' is geen e-mailadres", form.email.trim()),
+                crate::auth::form_problem(&form.email, None, Lang::Nl).unwrap_or_default(),
                 en,
             )
         })?;
@@ -1140,10 +1140,8 @@ pub async fn save_member<S: Store + Accounts>(
             None => {
                 check_new_password(&form.password).map_err(|en| {
                     Said::new(
-                        format!(
-                            "wachtwoord: gebruik minstens {} tekens",
-                            crate::auth::MIN_PASSWORD_CHARS
-                        ),
+                        crate::auth::form_problem(&email, Some(&form.password), Lang::Nl)
+                            .unwrap_or_default(),
                         en,
                     )
                 })?;

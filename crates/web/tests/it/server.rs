@@ -32,7 +32,7 @@ async fn setup_page_creates_the_first_admin_once() {
         bad.text()
             .await
             .unwrap()
-            .contains("password: use at least 10 characters")
+            .contains("Wachtwoord: gebruik minstens 10 tekens")
     );
     assert_eq!(app.store.user_count().await.unwrap(), 0);
 

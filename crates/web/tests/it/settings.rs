@@ -235,7 +235,7 @@ async fn members_tokens_and_webhook_secret_are_managed_on_the_page() {
                 ("role", "viewer"),
                 ("password", "short"),
             ],
-            "wachtwoord: gebruik minstens 10 tekens",
+            "Wachtwoord: gebruik minstens 10 tekens",
         ),
         (
             vec![
