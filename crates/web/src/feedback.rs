@@ -316,25 +316,17 @@ async fn feedback_page<S: Store + Accounts>(
         spread(t.nps, &answers_of.nps, lang),
         spread(t.ces, &answers_of.ces, lang),
     ];
-    let trend_caption = format!("{} {}", t.csat, grain.per(lang));
-    let percent = format::axis_percent;
-    let trend_chart = crate::overview::trend_chart(
-        trend_caption.clone(),
+    let trend_chart = crate::overview::csat_trend(
         grain,
         &[crate::overview::TrendLine {
             name: "",
             points: series(&trend_report, grain),
             class: "line",
         }],
-        &crate::overview::CSAT_MEASURE,
-        Some((config.targets.csat_pct, t.target)),
-        &svg::ValueAxis {
-            kind: Axis::Percent,
-            title: t.axis_satisfied,
-            format: &percent,
-        },
+        config.targets.csat_pct,
         lang,
     );
+    let trend_caption = trend_chart.caption.clone();
     let trend = trend_chart.svg.clone();
     let empty = Default::default();
     let export = |table: DataTable| DataTable {

@@ -677,34 +677,8 @@ fn charts(
         points: points.clone(),
         class: "line",
     }];
-    let duration = format::axis_duration;
-    let first_response_trend = trend_chart(
-        format!("{} {per}", t.first_response),
-        grain,
-        &whole,
-        &FIRST_RESPONSE_MEASURE,
-        None,
-        &ValueAxis {
-            kind: Axis::Seconds,
-            title: t.median_business,
-            format: &duration,
-        },
-        lang,
-    );
-    let percent = format::axis_percent;
-    let csat_trend = trend_chart(
-        format!("{} {per}", t.csat),
-        grain,
-        &whole,
-        &CSAT_MEASURE,
-        Some((config.targets.csat_pct, t.target)),
-        &ValueAxis {
-            kind: Axis::Percent,
-            title: t.axis_satisfied,
-            format: &percent,
-        },
-        lang,
-    );
+    let first_response_trend = first_response_trend(grain, &whole, lang);
+    let csat_trend = csat_trend(grain, &whole, config.targets.csat_pct, lang);
     let heatmap = Chart {
         caption: t.arrivals_heatmap.to_string(),
         svg: svg::heatmap(
@@ -793,6 +767,42 @@ pub(crate) struct TrendLine<'a> {
     pub name: &'a str,
     pub points: Vec<(String, Option<&'a Summary>)>,
     pub class: &'static str,
+}
+
+/// The median first response (business time) per day, week or month, for one or more lines.
+pub(crate) fn first_response_trend(grain: Grain, lines: &[TrendLine], lang: Lang) -> Chart {
+    let t = lang.texts();
+    trend_chart(
+        format!("{} {}", t.first_response, grain.per(lang)),
+        grain,
+        lines,
+        &FIRST_RESPONSE_MEASURE,
+        None,
+        &ValueAxis {
+            kind: Axis::Seconds,
+            title: t.median_business,
+            format: &format::axis_duration,
+        },
+        lang,
+    )
+}
+
+/// CSAT (share satisfied) per day, week or month against its target, for one or more lines.
+pub(crate) fn csat_trend(grain: Grain, lines: &[TrendLine], target: f64, lang: Lang) -> Chart {
+    let t = lang.texts();
+    trend_chart(
+        format!("{} {}", t.csat, grain.per(lang)),
+        grain,
+        lines,
+        &CSAT_MEASURE,
+        Some((target, t.target)),
+        &ValueAxis {
+            kind: Axis::Percent,
+            title: t.axis_satisfied,
+            format: &format::axis_percent,
+        },
+        lang,
+    )
 }
 
 /// A trend of one figure for one or more lines on the same days, weeks or months: every
@@ -1816,36 +1826,9 @@ async fn member_page<S: Store + Accounts>(
             class: "line alt",
         },
     ];
-    let per = grain.per(lang);
-    let duration = format::axis_duration;
-    let percent = format::axis_percent;
     let charts = vec![
-        trend_chart(
-            format!("{} {per}", t.first_response),
-            grain,
-            &lines,
-            &FIRST_RESPONSE_MEASURE,
-            None,
-            &ValueAxis {
-                kind: Axis::Seconds,
-                title: t.median_business,
-                format: &duration,
-            },
-            lang,
-        ),
-        trend_chart(
-            format!("{} {per}", t.csat),
-            grain,
-            &lines,
-            &CSAT_MEASURE,
-            Some((whole_reports.config.targets.csat_pct, t.target)),
-            &ValueAxis {
-                kind: Axis::Percent,
-                title: t.axis_satisfied,
-                format: &percent,
-            },
-            lang,
-        ),
+        first_response_trend(grain, &lines, lang),
+        csat_trend(grain, &lines, whole_reports.config.targets.csat_pct, lang),
     ];
     let own_drill = access
         .role
