@@ -32,10 +32,21 @@ pub struct WeekSchedule {
     pub days: [Vec<OpenRange>; 7],
 }
 
-/// Why a day's opening hours could not be read.
+/// Why a day's opening hours could not be read (English here; the web renders each case in
+/// the reader's language).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ScheduleError(pub String);
+pub enum ScheduleError {
+    #[error("'{0}' is not a time range; write HH:MM-HH:MM, e.g. 09:00-17:30")]
+    NotRange(String),
+    #[error("'{0}' is not a time of day (HH:MM, 00:00–23:59)")]
+    NotStart(String),
+    #[error("'{0}' is not a time of day (HH:MM, 00:00–24:00)")]
+    NotEnd(String),
+    #[error("range '{0}' ends before it starts")]
+    Backwards(String),
+    #[error("ranges overlap in '{0}'")]
+    Overlap(String),
+}
 
 fn parse_clock(text: &str, allow_24: bool) -> Option<u16> {
     let (h, m) = text.trim().split_once(':')?;
@@ -71,29 +82,15 @@ impl WeekSchedule {
         }
         let mut ranges = Vec::new();
         for part in trimmed.split(',') {
-            let (from, to) = part.split_once('-').ok_or_else(|| {
-                ScheduleError(format!(
-                    "'{}' is not a time range; write HH:MM-HH:MM, e.g. 09:00-17:30",
-                    part.trim()
-                ))
-            })?;
-            let start = parse_clock(from, false).ok_or_else(|| {
-                ScheduleError(format!(
-                    "'{}' is not a time of day (HH:MM, 00:00–23:59)",
-                    from.trim()
-                ))
-            })?;
-            let end = parse_clock(to, true).ok_or_else(|| {
-                ScheduleError(format!(
-                    "'{}' is not a time of day (HH:MM, 00:00–24:00)",
-                    to.trim()
-                ))
-            })?;
+            let (from, to) = part
+                .split_once('-')
+                .ok_or_else(|| ScheduleError::NotRange(part.trim().to_string()))?;
+            let start = parse_clock(from, false)
+                .ok_or_else(|| ScheduleError::NotStart(from.trim().to_string()))?;
+            let end = parse_clock(to, true)
+                .ok_or_else(|| ScheduleError::NotEnd(to.trim().to_string()))?;
             if end <= start {
-                return Err(ScheduleError(format!(
-                    "range '{}' ends before it starts",
-                    part.trim()
-                )));
+                return Err(ScheduleError::Backwards(part.trim().to_string()));
             }
             ranges.push(OpenRange {
                 start_minute: start,
@@ -103,7 +100,7 @@ impl WeekSchedule {
         ranges.sort();
         for pair in ranges.windows(2) {
             if pair[1].start_minute < pair[0].end_minute {
-                return Err(ScheduleError(format!("ranges overlap in '{trimmed}'")));
+                return Err(ScheduleError::Overlap(trimmed.to_string()));
             }
         }
         Ok(ranges)

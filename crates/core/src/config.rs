@@ -13,18 +13,104 @@ use crate::time::Duration;
 
 /// A configuration problem: which key, and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{key}: {message}")]
+#[error("{key}: {problem}")]
 pub struct ConfigError {
     /// Dotted key path, e.g. `opening_hours.chat.mon`; `(toml)` for syntax errors.
     pub key: String,
-    pub message: String,
+    pub problem: ConfigProblem,
 }
 
-fn err(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+/// What a configuration value should have been, in [`ConfigProblem::Expected`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    /// `["Test Agent"]`
+    NameList,
+    /// `[agents]` with aliases, bots and exclude.
+    AgentsTable,
+    /// `"name in records" = "name shown"`
+    AliasTable,
+    /// `["2024-04-01"]`
+    DateList,
+    /// Days and channel tables under `[opening_hours]`.
+    DaysAndChannels,
+    /// `channel = "duration"`
+    ChannelDurations,
+    /// `["vip"]`
+    TagList,
+    /// Any table.
+    Table,
+}
+
+/// Why a configuration value was refused. The English text is the `Display`; the web
+/// renders every case in the reader's language as well, so each is a case of its own.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigProblem {
+    /// The TOML parser's own message (not translated).
+    #[error("{0}")]
+    Syntax(String),
+    #[error("must be a string, found {found}")]
+    NotString { found: &'static str },
+    #[error("{}", expected_text(*.0))]
+    Expected(Expected),
+    #[error("must not be empty")]
+    Empty,
+    /// A key that is not part of its table; `known` lists the keys that are.
+    #[error("unknown key; known: {known}")]
+    UnknownKey { known: &'static str },
+    #[error("unknown day; use mon, tue, wed, thu, fri, sat, sun")]
+    UnknownDay,
+    #[error(transparent)]
+    Hours(#[from] crate::calendar::ScheduleError),
+    #[error("must be a number of percent, found {found}")]
+    NotPercentNumber { found: &'static str },
+    #[error("{number} is not a percentage (0–100)")]
+    NotPercent { number: String },
+    #[error(
+        "'{text}' is not a duration; use whole numbers with units d, h, m, s such as 30s, 5m, 1h30m"
+    )]
+    NotDuration { text: String },
+    #[error("channel '{name}' must be 1–64 letters, digits, '_' or '-'")]
+    BadChannel { name: String },
+    #[error("'{text}' is not a date (YYYY-MM-DD)")]
+    NotDate { text: String },
+    #[error("median targets are per channel only")]
+    MedianDefault,
+    #[error("must be a whole number of months from 1 to {max}")]
+    RetentionMonths { max: i64 },
+    #[error("a tag of 1 to {max} bytes")]
+    TagLength { max: usize },
+    #[error("unknown calendar '{name}'; available: NL")]
+    UnknownCalendar { name: String },
+    #[error("'{name}' is not a known IANA time zone (e.g. Europe/Amsterdam)")]
+    UnknownTimeZone { name: String },
+}
+
+fn expected_text(expected: Expected) -> &'static str {
+    match expected {
+        Expected::NameList => "must be a list of names such as [\"Test Agent\"]",
+        Expected::AgentsTable => "must be a table with aliases, bots and exclude",
+        Expected::AliasTable => "must be a table of \"name in records\" = \"name shown\"",
+        Expected::DateList => "must be a list of dates such as [\"2024-04-01\"]",
+        Expected::DaysAndChannels => "must be a table of days and channels",
+        Expected::ChannelDurations => "must be a table of channel = \"duration\"",
+        Expected::TagList => "must be a list of tags such as [\"vip\"]",
+        Expected::Table => "must be a table",
+    }
+}
+
+fn err(key: impl Into<String>, problem: ConfigProblem) -> ConfigError {
     ConfigError {
         key: key.into(),
-        message: message.into(),
+        problem,
     }
+}
+
+fn expected(key: impl Into<String>, what: Expected) -> ConfigError {
+    err(key, ConfigProblem::Expected(what))
+}
+
+fn unknown(key: impl Into<String>, known: &'static str) -> ConfigError {
+    err(key, ConfigProblem::UnknownKey { known })
 }
 
 /// Targets that figures are coloured against.
@@ -126,14 +212,14 @@ impl AgentRules {
 fn string_list(value: &toml::Value, path: &str) -> Result<BTreeSet<String>, ConfigError> {
     let items = value
         .as_array()
-        .ok_or_else(|| err(path, "must be a list of names such as [\"Test Agent\"]"))?;
+        .ok_or_else(|| expected(path, Expected::NameList))?;
     items
         .iter()
         .enumerate()
         .map(|(i, item)| {
             let name = as_str(item, &format!("{path}[{i}]"))?.trim();
             if name.is_empty() {
-                return Err(err(format!("{path}[{i}]"), "must not be empty"));
+                return Err(err(format!("{path}[{i}]"), ConfigProblem::Empty));
             }
             Ok(name.to_string())
         })
@@ -143,23 +229,20 @@ fn string_list(value: &toml::Value, path: &str) -> Result<BTreeSet<String>, Conf
 fn parse_agents(value: &toml::Value) -> Result<AgentRules, ConfigError> {
     let table = value
         .as_table()
-        .ok_or_else(|| err("agents", "must be a table with aliases, bots and exclude"))?;
+        .ok_or_else(|| expected("agents", Expected::AgentsTable))?;
     let mut rules = AgentRules::default();
     for (key, v) in table {
         let path = format!("agents.{key}");
         match key.as_str() {
             "aliases" => {
-                let aliases = v.as_table().ok_or_else(|| {
-                    err(
-                        &path,
-                        "must be a table of \"name in records\" = \"name shown\"",
-                    )
-                })?;
+                let aliases = v
+                    .as_table()
+                    .ok_or_else(|| expected(&path, Expected::AliasTable))?;
                 for (from, to) in aliases {
                     let item = format!("{path}.{from}");
                     let to = as_str(to, &item)?.trim();
                     if to.is_empty() {
-                        return Err(err(item, "must not be empty"));
+                        return Err(err(item, ConfigProblem::Empty));
                     }
                     rules
                         .aliases
@@ -168,7 +251,7 @@ fn parse_agents(value: &toml::Value) -> Result<AgentRules, ConfigError> {
             }
             "bots" => rules.bots = string_list(v, &path)?,
             "exclude" => rules.exclude = string_list(v, &path)?,
-            _ => return Err(err(path, "unknown key; known: aliases, bots, exclude")),
+            _ => return Err(unknown(path, "aliases, bots, exclude")),
         }
     }
     Ok(rules)
@@ -195,9 +278,14 @@ impl Default for WorkspaceConfig {
 }
 
 fn as_str<'a>(value: &'a toml::Value, key: &str) -> Result<&'a str, ConfigError> {
-    value
-        .as_str()
-        .ok_or_else(|| err(key, format!("must be a string, found {}", value.type_str())))
+    value.as_str().ok_or_else(|| {
+        err(
+            key,
+            ConfigProblem::NotString {
+                found: value.type_str(),
+            },
+        )
+    })
 }
 
 fn parse_week(table: &toml::Table, key: &str) -> Result<WeekSchedule, ConfigError> {
@@ -207,11 +295,22 @@ fn parse_week(table: &toml::Table, key: &str) -> Result<WeekSchedule, ConfigErro
         let index = DAY_KEYS
             .iter()
             .position(|d| d == day_key)
-            .ok_or_else(|| err(&path, "unknown day; use mon, tue, wed, thu, fri, sat, sun"))?;
+            .ok_or_else(|| err(&path, ConfigProblem::UnknownDay))?;
         let text = as_str(value, &path)?;
-        week.days[index] = WeekSchedule::parse_day(text).map_err(|e| err(&path, e.0))?;
+        week.days[index] = WeekSchedule::parse_day(text).map_err(|e| err(&path, e.into()))?;
     }
     Ok(week)
+}
+
+fn channel(name: &str, path: &str) -> Result<Channel, ConfigError> {
+    Channel::new(name).map_err(|_| {
+        err(
+            path,
+            ConfigProblem::BadChannel {
+                name: name.to_string(),
+            },
+        )
+    })
 }
 
 fn parse_percent(value: &toml::Value, key: &str) -> Result<f64, ConfigError> {
@@ -221,12 +320,19 @@ fn parse_percent(value: &toml::Value, key: &str) -> Result<f64, ConfigError> {
         other => {
             return Err(err(
                 key,
-                format!("must be a number of percent, found {}", other.type_str()),
+                ConfigProblem::NotPercentNumber {
+                    found: other.type_str(),
+                },
             ));
         }
     };
     if !(0.0..=100.0).contains(&number) {
-        return Err(err(key, format!("{number} is not a percentage (0–100)")));
+        return Err(err(
+            key,
+            ConfigProblem::NotPercent {
+                number: number.to_string(),
+            },
+        ));
     }
     Ok(number)
 }
@@ -239,11 +345,19 @@ fn parse_channel_durations(
     let mut default = None;
     for (name, value) in table {
         let path = format!("{key}.{name}");
-        let duration = Duration::parse(as_str(value, &path)?).map_err(|e| err(&path, e.0))?;
+        let text = as_str(value, &path)?;
+        let duration = Duration::parse(text).map_err(|_| {
+            err(
+                &path,
+                ConfigProblem::NotDuration {
+                    text: text.to_string(),
+                },
+            )
+        })?;
         if name == "default" {
             default = Some(duration);
         } else {
-            let channel = Channel::new(name).map_err(|e| err(&path, e.to_string()))?;
+            let channel = channel(name, &path)?;
             map.insert(channel, duration);
         }
     }
@@ -254,7 +368,10 @@ impl WorkspaceConfig {
     /// Parses and validates a configuration.
     pub fn from_toml(text: &str) -> Result<WorkspaceConfig, ConfigError> {
         let root: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            err("(toml)", e.to_string().trim_end().replace('\n', " "))
+            err(
+                "(toml)",
+                ConfigProblem::Syntax(e.to_string().trim_end().replace('\n', " ")),
+            )
         })?;
         let mut timezone_name = "Europe/Amsterdam".to_string();
         let mut holiday_dates = BTreeSet::new();
@@ -272,18 +389,28 @@ impl WorkspaceConfig {
                 "holiday_calendar" => {
                     let name = as_str(value, key)?;
                     holiday_calendar = Some(HolidayCalendar::parse(name).ok_or_else(|| {
-                        err(key, format!("unknown calendar '{name}'; available: NL"))
+                        err(
+                            key,
+                            ConfigProblem::UnknownCalendar {
+                                name: name.to_string(),
+                            },
+                        )
                     })?);
                 }
                 "holidays" => {
-                    let items = value.as_array().ok_or_else(|| {
-                        err(key, "must be a list of dates such as [\"2024-04-01\"]")
-                    })?;
+                    let items = value
+                        .as_array()
+                        .ok_or_else(|| expected(key, Expected::DateList))?;
                     for (i, item) in items.iter().enumerate() {
                         let path = format!("holidays[{i}]");
                         let text = as_str(item, &path)?;
                         let date: Date = text.parse().map_err(|_| {
-                            err(&path, format!("'{text}' is not a date (YYYY-MM-DD)"))
+                            err(
+                                &path,
+                                ConfigProblem::NotDate {
+                                    text: text.to_string(),
+                                },
+                            )
                         })?;
                         holiday_dates.insert(date);
                     }
@@ -291,13 +418,12 @@ impl WorkspaceConfig {
                 "opening_hours" => {
                     let table = value
                         .as_table()
-                        .ok_or_else(|| err(key, "must be a table of days and channels"))?;
+                        .ok_or_else(|| expected(key, Expected::DaysAndChannels))?;
                     let mut days = toml::Table::new();
                     for (sub, v) in table {
                         if let Some(channel_table) = v.as_table() {
                             let path = format!("opening_hours.{sub}");
-                            let channel =
-                                Channel::new(sub).map_err(|e| err(&path, e.to_string()))?;
+                            let channel = channel(sub, &path)?;
                             channel_weeks.insert(channel, parse_week(channel_table, &path)?);
                         } else {
                             days.insert(sub.clone(), v.clone());
@@ -308,14 +434,14 @@ impl WorkspaceConfig {
                 "targets" => {
                     let table = value
                         .as_table()
-                        .ok_or_else(|| err(key, "must be a table"))?;
+                        .ok_or_else(|| expected(key, Expected::Table))?;
                     for (sub, v) in table {
                         let path = format!("targets.{sub}");
                         match sub.as_str() {
                             "first_response" => {
-                                let t = v.as_table().ok_or_else(|| {
-                                    err(&path, "must be a table of channel = \"duration\"")
-                                })?;
+                                let t = v
+                                    .as_table()
+                                    .ok_or_else(|| expected(&path, Expected::ChannelDurations))?;
                                 let (map, default) = parse_channel_durations(t, &path)?;
                                 targets.first_response = map;
                                 if let Some(d) = default {
@@ -323,14 +449,14 @@ impl WorkspaceConfig {
                                 }
                             }
                             "median_first_response" => {
-                                let t = v.as_table().ok_or_else(|| {
-                                    err(&path, "must be a table of channel = \"duration\"")
-                                })?;
+                                let t = v
+                                    .as_table()
+                                    .ok_or_else(|| expected(&path, Expected::ChannelDurations))?;
                                 let (map, default) = parse_channel_durations(t, &path)?;
                                 if default.is_some() {
                                     return Err(err(
                                         format!("{path}.default"),
-                                        "median targets are per channel only",
+                                        ConfigProblem::MedianDefault,
                                     ));
                                 }
                                 targets.median_first_response = map;
@@ -338,9 +464,9 @@ impl WorkspaceConfig {
                             "csat_pct" => targets.csat_pct = parse_percent(v, &path)?,
                             "resolution_pct" => targets.resolution_pct = parse_percent(v, &path)?,
                             _ => {
-                                return Err(err(
+                                return Err(unknown(
                                     path,
-                                    "unknown target; known: first_response, median_first_response, csat_pct, resolution_pct",
+                                    "first_response, median_first_response, csat_pct, resolution_pct",
                                 ));
                             }
                         }
@@ -350,11 +476,11 @@ impl WorkspaceConfig {
                 "retention" => {
                     let table = value
                         .as_table()
-                        .ok_or_else(|| err(key, "must be a table"))?;
+                        .ok_or_else(|| expected(key, Expected::Table))?;
                     for (sub, v) in table {
                         let path = format!("retention.{sub}");
                         if sub != "message_texts_months" {
-                            return Err(err(path, "unknown key; known: message_texts_months"));
+                            return Err(unknown(path, "message_texts_months"));
                         }
                         let months = v
                             .as_integer()
@@ -362,9 +488,9 @@ impl WorkspaceConfig {
                             .ok_or_else(|| {
                                 err(
                                     &path,
-                                    format!(
-                                        "must be a whole number of months from 1 to {MAX_RETENTION_MONTHS}"
-                                    ),
+                                    ConfigProblem::RetentionMonths {
+                                        max: MAX_RETENTION_MONTHS,
+                                    },
                                 )
                             })?;
                         retention_months = Some(months as u32);
@@ -373,21 +499,23 @@ impl WorkspaceConfig {
                 "topics" => {
                     let table = value
                         .as_table()
-                        .ok_or_else(|| err(key, "must be a table"))?;
+                        .ok_or_else(|| expected(key, Expected::Table))?;
                     for (sub, v) in table {
                         let path = format!("topics.{sub}");
                         if sub != "segments" {
-                            return Err(err(path, "unknown key; known: segments"));
+                            return Err(unknown(path, "segments"));
                         }
-                        let items = v.as_array().ok_or_else(|| {
-                            err(&path, "must be a list of tags such as [\"vip\"]")
-                        })?;
+                        let items = v
+                            .as_array()
+                            .ok_or_else(|| expected(&path, Expected::TagList))?;
                         for (i, item) in items.iter().enumerate() {
                             let tag = as_str(item, &format!("{path}[{i}]"))?.trim();
                             if tag.is_empty() || tag.len() > crate::limits::MAX_TAG_BYTES {
                                 return Err(err(
                                     format!("{path}[{i}]"),
-                                    format!("a tag of 1 to {} bytes", crate::limits::MAX_TAG_BYTES),
+                                    ConfigProblem::TagLength {
+                                        max: crate::limits::MAX_TAG_BYTES,
+                                    },
                                 ));
                             }
                             segment_tags.insert(tag.to_string());
@@ -395,9 +523,9 @@ impl WorkspaceConfig {
                     }
                 }
                 _ => {
-                    return Err(err(
+                    return Err(unknown(
                         key,
-                        "unknown key; known: timezone, holidays, holiday_calendar, opening_hours, targets, agents, retention, topics",
+                        "timezone, holidays, holiday_calendar, opening_hours, targets, agents, retention, topics",
                     ));
                 }
             }
@@ -405,7 +533,9 @@ impl WorkspaceConfig {
         let timezone = TimeZone::get(&timezone_name).map_err(|_| {
             err(
                 "timezone",
-                format!("'{timezone_name}' is not a known IANA time zone (e.g. Europe/Amsterdam)"),
+                ConfigProblem::UnknownTimeZone {
+                    name: timezone_name.clone(),
+                },
             )
         })?;
         let default_week = default_week.unwrap_or_else(|| {
@@ -578,7 +708,11 @@ exclude = ["Test Agent"]
         ] {
             let e = WorkspaceConfig::from_toml(text).unwrap_err();
             assert_eq!(e.key, key, "{text}");
-            assert!(e.message.contains(reason), "{text}: {}", e.message);
+            assert!(
+                e.problem.to_string().contains(reason),
+                "{text}: {}",
+                e.problem
+            );
         }
     }
 

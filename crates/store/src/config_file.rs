@@ -55,7 +55,7 @@ pub fn write(dir: &Path, workspace: &str, text: &str) -> std::io::Result<()> {
 pub enum SaveError {
     /// The text is not a valid configuration (the message names the key).
     #[error("{0}")]
-    Invalid(String),
+    Invalid(servicemeter_core::config::ConfigError),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// Stored, but the file beside the store could not be rewritten.
@@ -81,7 +81,7 @@ pub async fn save<S: Store>(
     text: &str,
     mirror_dir: Option<&Path>,
 ) -> Result<Saved, SaveError> {
-    let config = WorkspaceConfig::from_toml(text).map_err(|e| SaveError::Invalid(e.to_string()))?;
+    let config = WorkspaceConfig::from_toml(text).map_err(SaveError::Invalid)?;
     let changed = workspace.config_toml.as_deref() != Some(text);
     let recomputed = if changed {
         store
@@ -121,7 +121,7 @@ pub async fn save_in_background<S: Store>(
     now: i64,
 ) -> Result<Saved, SaveError> {
     use crate::jobs::NewJob;
-    WorkspaceConfig::from_toml(text).map_err(|e| SaveError::Invalid(e.to_string()))?;
+    WorkspaceConfig::from_toml(text).map_err(SaveError::Invalid)?;
     let changed = workspace.config_toml.as_deref() != Some(text);
     if changed {
         store.store_config(workspace.id, text).await?;

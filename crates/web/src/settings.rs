@@ -11,7 +11,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use servicemeter_core::WorkspaceConfig;
 use servicemeter_core::access::Role;
-use servicemeter_core::config::DEFAULT_CONFIG_TOML;
+use servicemeter_core::calendar::ScheduleError;
+use servicemeter_core::config::{ConfigError, ConfigProblem, DEFAULT_CONFIG_TOML, Expected};
 use servicemeter_store::config_file::{self, SaveError};
 use servicemeter_store::jobs::{JobState, RECOMPUTE, RETENTION, SYNC, sync_key};
 use servicemeter_store::{Accounts, Membership, Store, StoreError};
@@ -29,7 +30,7 @@ use crate::webhooks::chatwoot_token;
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 /// A message of the settings page in both languages. Messages of the configuration's own
-/// checks (core) name a TOML key and a reason, and stay as they are in both.
+/// checks (core) name a TOML key, which stays as written, and a reason in the reader's language.
 #[derive(Debug, Clone)]
 pub(crate) struct Said {
     nl: String,
@@ -58,6 +59,96 @@ impl From<String> for Said {
             nl: message.clone(),
             en: message,
         }
+    }
+}
+
+impl From<ConfigError> for Said {
+    fn from(error: ConfigError) -> Said {
+        Said {
+            nl: format!("{}: {}", error.key, config_problem_nl(&error.problem)),
+            en: error.to_string(),
+        }
+    }
+}
+
+/// The Dutch reason of a configuration problem (the English one is its `Display`).
+fn config_problem_nl(problem: &ConfigProblem) -> String {
+    match problem {
+        ConfigProblem::Syntax(message) => format!("geen geldige TOML ({message})"),
+        ConfigProblem::NotString { found } => {
+            format!("moet tekst zijn, niet {}", toml_type_nl(found))
+        }
+        ConfigProblem::Expected(what) => match what {
+            Expected::NameList => "moet een lijst met namen zijn, zoals [\"Test Agent\"]",
+            Expected::AgentsTable => "moet een tabel zijn met aliases, bots en exclude",
+            Expected::AliasTable => {
+                "moet een tabel zijn van \"naam in de gegevens\" = \"getoonde naam\""
+            }
+            Expected::DateList => "moet een lijst met datums zijn, zoals [\"2024-04-01\"]",
+            Expected::DaysAndChannels => "moet een tabel met dagen en kanalen zijn",
+            Expected::ChannelDurations => "moet een tabel zijn van kanaal = \"duur\"",
+            Expected::TagList => "moet een lijst met tags zijn, zoals [\"vip\"]",
+            Expected::Table => "moet een tabel zijn",
+        }
+        .to_string(),
+        ConfigProblem::Empty => "mag niet leeg zijn".to_string(),
+        ConfigProblem::UnknownKey { known } => format!("onbekende sleutel; bekend zijn: {known}"),
+        ConfigProblem::UnknownDay => {
+            "onbekende dag; gebruik mon, tue, wed, thu, fri, sat, sun".to_string()
+        }
+        ConfigProblem::Hours(hours) => match hours {
+            ScheduleError::NotRange(part) => {
+                format!("'{part}' is geen tijdvak; schrijf UU:MM-UU:MM, bijvoorbeeld 09:00-17:30")
+            }
+            ScheduleError::NotStart(text) => {
+                format!("'{text}' is geen tijdstip (UU:MM, 00:00–23:59)")
+            }
+            ScheduleError::NotEnd(text) => {
+                format!("'{text}' is geen tijdstip (UU:MM, 00:00–24:00)")
+            }
+            ScheduleError::Backwards(part) => {
+                format!("tijdvak '{part}' eindigt voordat het begint")
+            }
+            ScheduleError::Overlap(text) => format!("tijdvakken overlappen in '{text}'"),
+        },
+        ConfigProblem::NotPercentNumber { found } => {
+            format!("moet een percentage zijn, niet {}", toml_type_nl(found))
+        }
+        ConfigProblem::NotPercent { number } => format!("{number} is geen percentage (0–100)"),
+        ConfigProblem::NotDuration { text } => format!(
+            "'{text}' is geen duur; gebruik hele getallen met d, h, m, s, zoals 30s, 5m, 1h30m"
+        ),
+        ConfigProblem::BadChannel { name } => {
+            format!("kanaal '{name}' moet 1–64 letters, cijfers, '_' of '-' zijn")
+        }
+        ConfigProblem::NotDate { text } => format!("'{text}' is geen datum (JJJJ-MM-DD)"),
+        ConfigProblem::MedianDefault => {
+            "doelen voor de mediaan gelden alleen per kanaal".to_string()
+        }
+        ConfigProblem::RetentionMonths { max } => {
+            format!("moet een heel aantal maanden zijn, van 1 tot {max}")
+        }
+        ConfigProblem::TagLength { max } => format!("een tag van 1 tot {max} bytes"),
+        ConfigProblem::UnknownCalendar { name } => {
+            format!("onbekende kalender '{name}'; beschikbaar: NL")
+        }
+        ConfigProblem::UnknownTimeZone { name } => {
+            format!("'{name}' is geen bekende IANA-tijdzone (bijvoorbeeld Europe/Amsterdam)")
+        }
+    }
+}
+
+/// A TOML value type as Dutch words (the TOML parser names them in English).
+fn toml_type_nl(found: &str) -> &str {
+    match found {
+        "string" => "tekst",
+        "integer" => "een geheel getal",
+        "float" => "een kommagetal",
+        "boolean" => "waar/onwaar",
+        "datetime" => "een datum en tijd",
+        "array" => "een lijst",
+        "table" => "een tabel",
+        other => other,
     }
 }
 
@@ -581,7 +672,7 @@ async fn save_config<S: Store + Accounts>(
             }
             Ok(Ok(()))
         }
-        Err(SaveError::Invalid(message)) => Ok(Err(message.into())),
+        Err(SaveError::Invalid(error)) => Ok(Err(error.into())),
         Err(SaveError::Store(e)) => Err(e.into()),
         Err(e @ SaveError::File { .. }) => Err(WebError::Internal(e.into())),
     }
@@ -656,7 +747,7 @@ fn lines(text: &str) -> Vec<String> {
 fn section<'a>(
     parent: &'a mut dyn toml_edit::TableLike,
     key: &str,
-) -> Result<&'a mut dyn toml_edit::TableLike, String> {
+) -> Result<&'a mut dyn toml_edit::TableLike, Said> {
     if parent.get(key).is_none() {
         let mut table = toml_edit::Table::new();
         table.set_implicit(true);
@@ -665,7 +756,12 @@ fn section<'a>(
     parent
         .get_mut(key)
         .and_then(toml_edit::Item::as_table_like_mut)
-        .ok_or_else(|| format!("{key}: is not a table in the stored configuration"))
+        .ok_or_else(|| {
+            Said::new(
+                format!("{key}: is in de opgeslagen configuratie geen tabel"),
+                format!("{key}: is not a table in the stored configuration"),
+            )
+        })
 }
 
 /// Puts a value under a key; a value it replaces passes on its comments and spacing.
@@ -744,9 +840,12 @@ fn set_percent(
         put(table, key, whole);
         return Ok(());
     }
-    let number = text
-        .parse::<f64>()
-        .map_err(|_| format!("{field}: '{text}' is not a number"))?;
+    let number = text.parse::<f64>().map_err(|_| {
+        Said::new(
+            format!("{field}: '{text}' is geen getal"),
+            format!("{field}: '{text}' is not a number"),
+        )
+    })?;
     put(table, key, number);
     Ok(())
 }
@@ -766,7 +865,12 @@ async fn change_config<S: Store + Accounts>(
     let before = config_text(access);
     let mut doc: toml_edit::DocumentMut = match before.parse() {
         Ok(doc) => doc,
-        Err(e) => return Ok(Err(format!("(toml): {e}").into())),
+        Err(e) => {
+            return Ok(Err(Said::new(
+                format!("(toml): geen geldige TOML ({e})"),
+                format!("(toml): {e}"),
+            )));
+        }
     };
     if let Err(e) = change(&mut doc) {
         return Ok(Err(e));
@@ -1100,7 +1204,12 @@ pub async fn save_member<S: Store + Accounts>(
             .await
             .map_err(|e| Said::from(e.to_string()))?;
         if form.remove.is_some() {
-            let user = existing.ok_or_else(|| format!("email: {email} is not a member"))?;
+            let user = existing.ok_or_else(|| {
+                Said::new(
+                    format!("e-mail: {email} is geen lid"),
+                    format!("email: {email} is not a member"),
+                )
+            })?;
             if user.id == signed_in.user.id {
                 return Err(Said::new(
                     "e-mail: je kunt jezelf niet verwijderen",

@@ -127,7 +127,23 @@ async fn changed_hours_targets_and_agents_recompute_the_figures() {
         .unwrap();
     assert_eq!(refused.status(), 400);
     let text = refused.text().await.unwrap();
-    assert!(text.contains("opening_hours.mon"), "{text}");
+    // In the reader's language (Dutch unless asked otherwise), the key as written.
+    assert!(
+        text.contains("opening_hours.mon: &#39;25:00&#39; is geen tijdstip (UU:MM, 00:00–23:59)"),
+        "{text}"
+    );
+    let english = admin
+        .post(app.url("/w/shop-a/settings/hours"))
+        .header("accept-language", "en-GB,en;q=0.9")
+        .form(&bad)
+        .answered(400)
+        .await;
+    assert!(
+        english.contains(
+            "opening_hours.mon: &#39;25:00&#39; is not a time of day (HH:MM, 00:00–23:59)"
+        ),
+        "{english}"
+    );
     assert_eq!(report(&app, &token).await, after);
 
     // Chat within one minute: a2's 90 s is over target now.
@@ -187,7 +203,16 @@ async fn changed_hours_targets_and_agents_recompute_the_figures() {
         .answered(400)
         .await;
     assert!(
-        text.contains("timezone: &#39;Mars/Olympus&#39; is not a known IANA time zone"),
+        text.contains("timezone: &#39;Mars/Olympus&#39; is geen bekende IANA-tijdzone"),
+        "{text}"
+    );
+    let text = admin
+        .post(app.url("/w/shop-a/settings/config"))
+        .form(&[("toml", "[targets]\nfirst_response = { chat = \"soon\" }")])
+        .answered(400)
+        .await;
+    assert!(
+        text.contains("targets.first_response.chat: &#39;soon&#39; is geen duur"),
         "{text}"
     );
     let r = admin
