@@ -1,4 +1,5 @@
-//! Host names as written in addresses and headers (`host`, `host:port`, `[v6]:port`).
+//! Addresses: host names as written in addresses and headers (`host`, `host:port`,
+//! `[v6]:port`), e-mail addresses and language tags as servicemeter accepts them.
 
 use std::net::IpAddr;
 
@@ -19,6 +20,50 @@ pub fn is_loopback_host(host_and_port: &str) -> bool {
                 .map_or(v6.is_loopback(), |v4| v4.is_loopback()),
             v4 => v4.is_loopback(),
         })
+}
+
+/// The longest e-mail address accepted (RFC 5321's path limit less the angle brackets).
+pub const MAX_EMAIL_BYTES: usize = 254;
+
+/// An e-mail address as stored (trimmed, lowercase), or `None` when it is not one: one `@`
+/// with something before it, a domain with a dot that neither starts nor ends with one, at most
+/// [`MAX_EMAIL_BYTES`] bytes, and no spaces, control characters or characters that would end an
+/// address in a mail header (`<>,;"`). One rule for sign-in addresses and customers' addresses.
+pub fn normalize_email(email: &str) -> Option<String> {
+    let email = email.trim().to_lowercase();
+    let (local, domain) = email.split_once('@')?;
+    let valid = email.len() <= MAX_EMAIL_BYTES
+        && !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>,;\"".contains(c));
+    valid.then_some(email)
+}
+
+/// The longest language tag accepted.
+pub const MAX_LANGUAGE_BYTES: usize = 35;
+
+/// A language tag as stored (`nl`, `en-gb`: trimmed, lowercase, `_` read as `-`), or `None` when
+/// it is not one: a primary language of 2 or 3 letters, then any number of subtags of 1 to 8
+/// letters or digits, at most [`MAX_LANGUAGE_BYTES`] bytes.
+pub fn normalize_language(tag: &str) -> Option<String> {
+    let tag = tag.trim().to_lowercase().replace('_', "-");
+    let mut parts = tag.split('-');
+    let primary = parts.next()?;
+    let valid = tag.len() <= MAX_LANGUAGE_BYTES
+        && (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_alphabetic())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+    valid.then_some(tag)
+}
+
+/// The primary language of a tag (`en-gb` → `en`).
+pub fn primary_language(tag: &str) -> &str {
+    tag.split('-').next().unwrap_or(tag)
 }
 
 #[cfg(test)]
@@ -45,5 +90,43 @@ mod tests {
         ] {
             assert!(!is_loopback_host(host), "{host}");
         }
+    }
+
+    #[test]
+    fn email_addresses() {
+        let check = |input: &str, expect: Option<&str>| {
+            assert_eq!(normalize_email(input).as_deref(), expect, "{input:?}");
+        };
+        check(" Jan@Example.NL ", Some("jan@example.nl"));
+        check("a.b+c@shop.example.co.uk", Some("a.b+c@shop.example.co.uk"));
+        check("jan", None);
+        check("@example.nl", None);
+        check("jan@localhost", None);
+        check("jan@.nl", None);
+        check("jan@example.nl.", None);
+        check("jan@a@example.nl", None);
+        check("jan doe@example.nl", None);
+        check("jan@example.nl>, x@y.nl", None);
+        check("\"jan\"@example.nl", None);
+        let long = format!("{}@example.nl", "a".repeat(MAX_EMAIL_BYTES - 11));
+        check(&long, Some(long.as_str()));
+        check(&format!("a{long}"), None);
+    }
+
+    #[test]
+    fn language_tags() {
+        let check = |input: &str, expect: Option<&str>| {
+            assert_eq!(normalize_language(input).as_deref(), expect, "{input:?}");
+        };
+        check("NL", Some("nl"));
+        check(" en_GB ", Some("en-gb"));
+        check("zh-Hant-TW", Some("zh-hant-tw"));
+        check("dutch", None);
+        check("n", None);
+        check("en-", None);
+        check("en-verylongsubtag", None);
+        check("e1", None);
+        assert_eq!(primary_language("en-gb"), "en");
+        assert_eq!(primary_language("nl"), "nl");
     }
 }

@@ -18,6 +18,12 @@ pub const MAX_TEXT_BYTES: usize = 256 * 1024;
 pub const MAX_TAGS: usize = 100;
 /// One tag, in bytes.
 pub const MAX_TAG_BYTES: usize = 100;
+/// Reasons chosen with one survey answer.
+pub const MAX_REASONS: usize = 20;
+/// One reason, in bytes.
+pub const MAX_REASON_BYTES: usize = 200;
+/// A survey's source name, in bytes.
+pub const MAX_SOURCE_BYTES: usize = 64;
 /// Messages, events and surveys of one conversation together (in one record, and stored after
 /// merging every record of it).
 pub const MAX_RECORDS_PER_CONVERSATION: usize = 10_000;
@@ -28,7 +34,11 @@ pub const MAX_LINE_BYTES: usize = 64 * 1024 * 1024;
 pub fn max_bytes(field: &str) -> Option<usize> {
     Some(match field {
         "id" | "conversation" => MAX_ID_BYTES,
-        "customer" | "agent" | "team" | "channel" => MAX_NAME_BYTES,
+        "customer" | "customer_name" | "agent" | "team" | "channel" => MAX_NAME_BYTES,
+        "customer_email" => crate::address::MAX_EMAIL_BYTES,
+        "customer_language" => crate::address::MAX_LANGUAGE_BYTES,
+        "reasons" => MAX_REASON_BYTES,
+        "source" => MAX_SOURCE_BYTES,
         "subject" => MAX_SUBJECT_BYTES,
         "text" | "comment" => MAX_TEXT_BYTES,
         "tags" => MAX_TAG_BYTES,

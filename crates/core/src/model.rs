@@ -232,6 +232,12 @@ pub struct ConversationHeader {
     pub team: Option<String>,
     pub tags: Vec<String>,
     pub subject: Option<String>,
+    /// The customer's e-mail address, where the source knows it (for surveys).
+    pub customer_email: Option<String>,
+    /// The customer's name as they would be addressed.
+    pub customer_name: Option<String>,
+    /// The customer's language as a language tag (`nl`, `en-GB`), lowercased.
+    pub customer_language: Option<String>,
 }
 
 /// A message in a conversation.
@@ -263,6 +269,11 @@ pub struct Survey {
     pub kind: SurveyKind,
     pub score: Score,
     pub comment: Option<String>,
+    /// Reasons the customer chose from the survey's list (after a low score).
+    pub reasons: Vec<String>,
+    /// Who asked: `servicemeter` for the answers of its own surveys, else the source's name
+    /// or nothing.
+    pub source: Option<String>,
 }
 
 /// Everything known about one conversation, possibly gathered from several records and imports.
@@ -425,14 +436,16 @@ impl Conversation {
         removed
     }
 
-    /// Removes what identifies or speaks for the customer (right to erasure): the customer, the
-    /// subject, every message text and survey comment. What the figures are made of stays —
+    /// Removes what identifies or speaks for the customer (right to erasure): the customer, their
+    /// e-mail address and name, the subject, every message text and survey comment. What the figures are made of stays —
     /// instants, authors, agents, events, scores — so every figure counts the conversation as
     /// before, anonymously.
     pub fn erase_personal_data(&mut self) {
         if let Some(header) = &mut self.header {
             header.customer = None;
             header.subject = None;
+            header.customer_email = None;
+            header.customer_name = None;
         }
         for message in &mut self.messages {
             message.text = None;
@@ -567,6 +580,8 @@ mod tests {
             kind: SurveyKind::Csat,
             score: Score::new(SurveyKind::Csat, v, scale).unwrap(),
             comment: None,
+            reasons: Vec::new(),
+            source: None,
         };
         let mut c = Conversation::new("c");
         c.surveys = vec![survey(2.0), survey(4.0)];

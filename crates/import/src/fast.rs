@@ -133,6 +133,13 @@ const KIND: u32 = 17;
 const SCORE: u32 = 18;
 const SCALE: u32 = 19;
 const COMMENT: u32 = 20;
+/// Fields that facts do not read and whose checks live in `record.rs` only: a line that gives
+/// one of them a value is left to `parse_record`.
+const CUSTOMER_EMAIL: u32 = 21;
+const CUSTOMER_NAME: u32 = 22;
+const CUSTOMER_LANGUAGE: u32 = 23;
+const REASONS: u32 = 24;
+const SOURCE: u32 = 25;
 
 fn field_index(key: &str) -> Option<u32> {
     Some(match key {
@@ -157,6 +164,11 @@ fn field_index(key: &str) -> Option<u32> {
         "score" => SCORE,
         "scale" => SCALE,
         "comment" => COMMENT,
+        "customer_email" => CUSTOMER_EMAIL,
+        "customer_name" => CUSTOMER_NAME,
+        "customer_language" => CUSTOMER_LANGUAGE,
+        "reasons" => REASONS,
+        "source" => SOURCE,
         _ => return None,
     })
 }
@@ -473,6 +485,11 @@ impl<'a> Scanner<'a> {
                         COMMENT => {
                             self.limited(limits::MAX_TEXT_BYTES)?;
                         }
+                        CUSTOMER_EMAIL | CUSTOMER_NAME | CUSTOMER_LANGUAGE | REASONS | SOURCE => {
+                            if !self.null() {
+                                return None;
+                            }
+                        }
                         SCORE => {
                             if !self.null() {
                                 f.score = Some(self.number()?);
@@ -774,6 +791,10 @@ mod tests {
             r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-04T08:30:00Z","subject":1}"#,
             r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-04T08:30:00Z","score":"5"}"#,
             r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-04T08:30:00Z","tags":"a"}"#,
+            // fields whose checks live in record.rs only
+            r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-04T08:30:00Z","customer_email":"jan@example.nl"}"#,
+            r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-04T08:30:00Z","customer_language":"Nederlands"}"#,
+            r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-04T08:30:00Z","surveys":[{"at":"2024-03-04T12:00:00Z","kind":"csat","score":2,"reasons":["x"]}]}"#,
             // duplicate field
             r#"{"type":"conversation","id":"c1","id":"c2","channel":"email","created_at":"2024-03-04T08:30:00Z"}"#,
             // invalid JSON

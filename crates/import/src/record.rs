@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use serde::Deserialize;
-use servicemeter_core::limits;
+use servicemeter_core::{address, limits};
 use servicemeter_core::model::{
     Author, Channel, Conversation, ConversationHeader, Event, EventKind, Message, Scale, Score,
     Survey, SurveyKind,
@@ -48,6 +48,16 @@ struct Raw<'a> {
     #[serde(borrow, default)]
     subject: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
+    customer_email: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    customer_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    customer_language: Option<Cow<'a, str>>,
+    #[serde(default)]
+    reasons: Option<Vec<String>>,
+    #[serde(borrow, default)]
+    source: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
     messages: Option<Vec<Raw<'a>>>,
     #[serde(borrow, default)]
     events: Option<Vec<Raw<'a>>>,
@@ -72,7 +82,7 @@ struct Raw<'a> {
 }
 
 /// Which fields hold which JSON types, to explain a type mismatch by field name.
-const STRING_FIELDS: [&str; 15] = [
+const STRING_FIELDS: [&str; 19] = [
     "type",
     "id",
     "conversation",
@@ -88,6 +98,10 @@ const STRING_FIELDS: [&str; 15] = [
     "event",
     "kind",
     "comment",
+    "customer_email",
+    "customer_name",
+    "customer_language",
+    "source",
 ];
 
 fn explain(value: &serde_json::Value, path: &str) -> Option<FieldError> {
@@ -112,7 +126,7 @@ fn explain(value: &serde_json::Value, path: &str) -> Option<FieldError> {
         match key.as_str() {
             k if STRING_FIELDS.contains(&k) && !v.is_string() => return wrong("a string"),
             "score" if !v.is_number() => return wrong("a number"),
-            "tags" => match v.as_array() {
+            "tags" | "reasons" => match v.as_array() {
                 Some(items) if items.iter().all(|t| t.is_string()) => {}
                 _ => return wrong("an array of strings"),
             },
@@ -287,6 +301,27 @@ fn conversation_record(raw: &Raw) -> Result<Conversation, FieldError> {
         team: optional(&raw.team, "team")?,
         tags,
         subject: optional(&raw.subject, "subject")?,
+        customer_email: optional(&raw.customer_email, "customer_email")?
+            .map(|email| {
+                address::normalize_email(&email).ok_or_else(|| {
+                    field_error(
+                        "customer_email",
+                        format!("'{email}' is not an e-mail address"),
+                    )
+                })
+            })
+            .transpose()?,
+        customer_name: optional(&raw.customer_name, "customer_name")?,
+        customer_language: optional(&raw.customer_language, "customer_language")?
+            .map(|tag| {
+                address::normalize_language(&tag).ok_or_else(|| {
+                    field_error(
+                        "customer_language",
+                        format!("'{tag}' is not a language tag such as nl or en-GB"),
+                    )
+                })
+            })
+            .transpose()?,
     });
     let items = raw.messages.as_ref().map_or(0, Vec::len)
         + raw.events.as_ref().map_or(0, Vec::len)
@@ -384,11 +419,34 @@ fn survey(raw: &Raw) -> Result<Survey, FieldError> {
         };
         field_error(field, e.0)
     })?;
+    let raw_reasons = raw.reasons.as_deref().unwrap_or_default();
+    if raw_reasons.len() > limits::MAX_REASONS {
+        return Err(field_error(
+            "reasons",
+            format!(
+                "{} reasons; at most {} are allowed",
+                raw_reasons.len(),
+                limits::MAX_REASONS
+            ),
+        ));
+    }
+    let mut reasons = Vec::with_capacity(raw_reasons.len());
+    for (i, reason) in raw_reasons.iter().enumerate() {
+        let reason = reason.trim();
+        if let Some(problem) = limits::field_problem("reasons", reason) {
+            return Err(field_error(format!("reasons[{i}]"), problem));
+        }
+        if !reason.is_empty() && !reasons.iter().any(|r| r == reason) {
+            reasons.push(reason.to_string());
+        }
+    }
     Ok(Survey {
         at,
         kind,
         score,
         comment: optional(&raw.comment, "comment")?,
+        reasons,
+        source: optional(&raw.source, "source")?,
     })
 }
 
@@ -420,6 +478,22 @@ mod tests {
             (c.messages.len(), c.events.len(), c.surveys.len()),
             (1, 1, 1)
         );
+    }
+
+    #[test]
+    fn customer_contact_and_survey_reasons_are_read_and_normalized() {
+        let c = parse_record(r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-01T10:00:00Z","customer":"k-17","customer_email":" Jan@Example.NL ","customer_name":" Jan de Vries ","customer_language":"en_GB"}"#).unwrap();
+        let h = c.header.unwrap();
+        assert_eq!(h.customer_email.as_deref(), Some("jan@example.nl"));
+        assert_eq!(h.customer_name.as_deref(), Some("Jan de Vries"));
+        assert_eq!(h.customer_language.as_deref(), Some("en-gb"));
+        let c = parse_record(r#"{"type":"survey","conversation":"c1","at":"2024-03-01T10:00:00Z","kind":"csat","score":2,"reasons":[" Te traag ","Te traag","","Niet opgelost"],"source":"servicemeter"}"#).unwrap();
+        assert_eq!(c.surveys[0].reasons, ["Te traag", "Niet opgelost"]);
+        assert_eq!(c.surveys[0].source.as_deref(), Some("servicemeter"));
+        // Empty strings are absent, as for every optional field.
+        let c = parse_record(r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-01T10:00:00Z","customer_email":" ","customer_language":""}"#).unwrap();
+        let h = c.header.unwrap();
+        assert_eq!((h.customer_email, h.customer_language), (None, None));
     }
 
     #[test]
@@ -467,6 +541,26 @@ mod tests {
                 r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-01T10:00:00Z","tags":"retour"}"#,
                 "tags",
             ),
+            (
+                r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-01T10:00:00Z","customer_email":"jan at example.nl"}"#,
+                "customer_email",
+            ),
+            (
+                r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-01T10:00:00Z","customer_email":7}"#,
+                "customer_email",
+            ),
+            (
+                r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-01T10:00:00Z","customer_language":"Nederlands"}"#,
+                "customer_language",
+            ),
+            (
+                r#"{"type":"survey","conversation":"c1","at":"2024-03-01T10:00:00Z","kind":"csat","score":2,"reasons":"slow"}"#,
+                "reasons",
+            ),
+            (
+                r#"{"type":"survey","conversation":"c1","at":"2024-03-01T10:00:00Z","kind":"csat","score":2,"reasons":["slow",3]}"#,
+                "reasons",
+            ),
             (r#"{"type":"message","conversation":"#, "(json)"),
             (r#"[1,2]"#, "(json)"),
         ];
@@ -491,6 +585,18 @@ mod tests {
             (
                 format!(r#"{{"type":"conversation","id":"{}","channel":"email","created_at":"2024-03-01T10:00:00Z"}}"#, "x".repeat(257)),
                 "id",
+            ),
+            (
+                format!(r#"{{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-01T10:00:00Z","customer_email":"{}@example.nl"}}"#, "x".repeat(250)),
+                "customer_email",
+            ),
+            (
+                format!(r#"{{"type":"survey","conversation":"c1","at":"2024-03-01T10:00:00Z","kind":"csat","score":2,"reasons":{}}}"#, serde_json::to_string(&tags[..21]).unwrap()),
+                "reasons",
+            ),
+            (
+                format!(r#"{{"type":"survey","conversation":"c1","at":"2024-03-01T10:00:00Z","kind":"csat","score":2,"reasons":["{}"]}}"#, "x".repeat(201)),
+                "reasons[0]",
             ),
             (
                 r#"{"type":"message","conversation":"c\u00001","at":"2024-03-01T10:00:00Z","author":"agent"}"#.to_string(),

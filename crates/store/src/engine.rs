@@ -18,10 +18,12 @@ use crate::jobs::JobProgress;
 use crate::segments::{NewestMerge, SEGMENT_ROWS, Segment};
 use crate::{BatchOutcome, ImportSummary, StoreError};
 
-/// The encoding of stored conversation bodies: 1 is postcard of
-/// [`servicemeter_core::Conversation`]. A body of another version is refused with a clear
-/// error (a newer servicemeter wrote it); an older one would be upgraded here.
-pub const BODY_VERSION: i64 = 1;
+/// The encoding of stored conversation bodies: postcard of
+/// [`servicemeter_core::Conversation`]. Version 2 added the customer's e-mail address, name and
+/// language to the header and reasons and source to survey answers; version 1 bodies are read
+/// through [`body_v1`] and written as version 2 the next time they change. A body of another
+/// version is refused with a clear error (a newer servicemeter wrote it).
+pub const BODY_VERSION: i64 = 2;
 
 /// Bodies read at a time when every conversation's facts are recomputed.
 const RECOMPUTE_PAGE: u32 = 10_000;
@@ -56,6 +58,11 @@ pub fn decode_body(body: &StoredBody) -> Result<Conversation, StoreError> {
         conversation: body.id.clone(),
         reason,
     };
+    if body.version == 1 {
+        return postcard::from_bytes::<body_v1::Conversation>(&body.bytes)
+            .map(Conversation::from)
+            .map_err(|e| corrupt(e.to_string()));
+    }
     if body.version != BODY_VERSION {
         return Err(corrupt(format!(
             "it is stored in body version {}, this build reads version {BODY_VERSION} (was it \
@@ -64,6 +71,136 @@ pub fn decode_body(body: &StoredBody) -> Result<Conversation, StoreError> {
         )));
     }
     postcard::from_bytes(&body.bytes).map_err(|e| corrupt(e.to_string()))
+}
+
+/// The shapes of body version 1, read into today's model (the new fields empty).
+mod body_v1 {
+    use serde::Deserialize;
+    use servicemeter_core::model::{self, Channel, Event, Message, Score, SurveyKind};
+
+    #[derive(Deserialize)]
+    #[cfg_attr(test, derive(serde::Serialize))]
+    pub struct Header {
+        channel: Channel,
+        created_at: i64,
+        customer: Option<String>,
+        agent: Option<String>,
+        team: Option<String>,
+        tags: Vec<String>,
+        subject: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[cfg_attr(test, derive(serde::Serialize))]
+    pub struct Survey {
+        at: i64,
+        kind: SurveyKind,
+        score: Score,
+        comment: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[cfg_attr(test, derive(serde::Serialize))]
+    pub struct Conversation {
+        id: String,
+        header: Option<Header>,
+        messages: Vec<Message>,
+        events: Vec<Event>,
+        surveys: Vec<Survey>,
+    }
+
+    impl From<Conversation> for model::Conversation {
+        fn from(old: Conversation) -> model::Conversation {
+            model::Conversation {
+                id: old.id,
+                header: old.header.map(|h| model::ConversationHeader {
+                    channel: h.channel,
+                    created_at: h.created_at,
+                    customer: h.customer,
+                    agent: h.agent,
+                    team: h.team,
+                    tags: h.tags,
+                    subject: h.subject,
+                    customer_email: None,
+                    customer_name: None,
+                    customer_language: None,
+                }),
+                messages: old.messages,
+                events: old.events,
+                surveys: old
+                    .surveys
+                    .into_iter()
+                    .map(|s| model::Survey {
+                        at: s.at,
+                        kind: s.kind,
+                        score: s.score,
+                        comment: s.comment,
+                        reasons: Vec::new(),
+                        source: None,
+                    })
+                    .collect(),
+                deleted: false,
+            }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use crate::backend::StoredBody;
+
+        #[test]
+        fn a_version_1_body_reads_with_the_new_fields_empty() {
+            let kind = SurveyKind::Csat;
+            let old = Conversation {
+                id: "c1".into(),
+                header: Some(Header {
+                    channel: Channel::new("email").unwrap(),
+                    created_at: 1_709_539_200_000,
+                    customer: Some("jan".into()),
+                    agent: Some("Anna".into()),
+                    team: None,
+                    tags: vec!["retour".into()],
+                    subject: Some("Retour".into()),
+                }),
+                messages: Vec::new(),
+                events: Vec::new(),
+                surveys: vec![Survey {
+                    at: 1_709_539_300_000,
+                    kind,
+                    score: Score::new(kind, 4.0, kind.default_scale()).unwrap(),
+                    comment: Some("Snel".into()),
+                }],
+            };
+            let stored = StoredBody {
+                id: "c1".into(),
+                ordinal: 1,
+                version: 1,
+                bytes: postcard::to_stdvec(&old).unwrap(),
+            };
+            let read = crate::engine::decode_body(&stored).unwrap();
+            let header = read.header.as_ref().unwrap();
+            assert_eq!(header.customer.as_deref(), Some("jan"));
+            assert_eq!(header.tags, ["retour"]);
+            assert_eq!(header.subject.as_deref(), Some("Retour"));
+            assert_eq!(header.customer_email, None);
+            assert_eq!(read.surveys[0].comment.as_deref(), Some("Snel"));
+            assert_eq!(read.surveys[0].score.value(), 4.0);
+            assert!(read.surveys[0].reasons.is_empty());
+            // Written again, it is a version 2 body that reads the same.
+            let again = StoredBody {
+                id: "c1".into(),
+                ordinal: 1,
+                version: crate::engine::BODY_VERSION,
+                bytes: crate::engine::encode_body(&read),
+            };
+            assert_eq!(crate::engine::decode_body(&again).unwrap(), read);
+            // A version this build does not know is refused, naming it.
+            let newer = StoredBody { version: 3, ..again };
+            let error = crate::engine::decode_body(&newer).unwrap_err().to_string();
+            assert!(error.contains("body version 3"), "{error}");
+        }
+    }
 }
 
 /// Facts of many conversations on `threads` threads, off the async workers. Returns the

@@ -1076,6 +1076,9 @@ mod tests {
                 team: None,
                 tags: Vec::new(),
                 subject: None,
+                customer_email: None,
+                customer_name: None,
+                customer_language: None,
             });
             c
         };

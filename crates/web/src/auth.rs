@@ -109,19 +109,11 @@ pub fn form_problem(
     }
 }
 
-/// An e-mail address as stored (trimmed, lowercase), or why it is not one.
+/// An e-mail address as stored (trimmed, lowercase; the rule is
+/// `core::address::normalize_email`), or why it is not one.
 pub fn normalize_email(email: &str) -> Result<String, String> {
-    let email = email.trim().to_lowercase();
-    let valid = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
-        })
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    if valid {
-        Ok(email)
-    } else {
-        Err(format!("email: '{email}' is not an e-mail address"))
-    }
+    servicemeter_core::address::normalize_email(email)
+        .ok_or_else(|| format!("email: '{}' is not an e-mail address", email.trim().to_lowercase()))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -52,6 +52,9 @@ impl Builder {
             team: None,
             tags: vec![],
             subject: None,
+            customer_email: None,
+            customer_name: None,
+            customer_language: None,
         });
         Builder(c)
     }
@@ -86,6 +89,8 @@ impl Builder {
             kind,
             score: Score::new(kind, score, scale).unwrap(),
             comment: None,
+            reasons: Vec::new(),
+            source: None,
         });
         self
     }
