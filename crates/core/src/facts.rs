@@ -18,6 +18,20 @@ pub struct SurveyAnswer {
     pub scale: Scale,
 }
 
+impl SurveyAnswer {
+    /// Whether the answer is an unhappy one: CSAT not satisfied, an NPS detractor, CES below the
+    /// middle of its scale (hard). The same rules as [`FactNumbers::satisfied`],
+    /// [`FactNumbers::nps_group`] and [`FactNumbers::effort`].
+    pub fn unhappy(&self, kind: crate::model::SurveyKind) -> bool {
+        use crate::model::SurveyKind;
+        match kind {
+            SurveyKind::Csat => !csat_satisfied(self.score, self.scale.min, self.scale.max),
+            SurveyKind::Nps => nps_group(self.score) == NpsGroup::Detractor,
+            SurveyKind::Ces => self.score < (self.scale.min + self.scale.max) / 2.0,
+        }
+    }
+}
+
 /// The numbers of one conversation's facts (what the aggregates need), without names.
 /// Durations in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

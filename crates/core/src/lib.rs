@@ -18,6 +18,7 @@ pub mod periods;
 pub mod report;
 pub mod select;
 pub mod stats;
+pub mod surveys;
 pub mod table;
 pub mod time;
 
