@@ -57,7 +57,8 @@ pub fn normalize_language(tag: &str) -> Option<String> {
     let valid = tag.len() <= MAX_LANGUAGE_BYTES
         && (2..=3).contains(&primary.len())
         && primary.chars().all(|c| c.is_ascii_alphabetic())
-        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+        && parts
+            .all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
     valid.then_some(tag)
 }
 

@@ -8,7 +8,11 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
 use crate::calendar::{BusinessCalendar, DAY_KEYS, HolidayCalendar, Holidays, WeekSchedule};
-use crate::model::Channel;
+use crate::model::{Channel, SurveyKind};
+use crate::surveys::{
+    MAX_DELAY_SECONDS, MAX_SURVEY_DAYS, MAX_SURVEY_REASONS, MAX_SURVEY_TEXT_BYTES, Reason,
+    SurveyDefinition, SurveySettings, Texts, scales_of,
+};
 use crate::time::Duration;
 
 /// A configuration problem: which key, and what is wrong with it.
@@ -39,6 +43,12 @@ pub enum Expected {
     TagList,
     /// Any table.
     Table,
+    /// `{ nl = "…", en = "…" }`
+    TextsTable,
+    /// `[{ nl = "Te traag", en = "Too slow" }]`
+    ReasonList,
+    /// `comment`: a table of texts, or `false`.
+    CommentTexts,
 }
 
 /// Why a configuration value was refused. The English text is the `Display`; the web
@@ -83,6 +93,28 @@ pub enum ConfigProblem {
     UnknownCalendar { name: String },
     #[error("'{name}' is not a known IANA time zone (e.g. Europe/Amsterdam)")]
     UnknownTimeZone { name: String },
+    #[error("'{text}' is not a language tag such as nl or en-GB")]
+    NotLanguage { text: String },
+    #[error("'{text}' is not a colour; write #rrggbb, e.g. #1a7f37")]
+    NotColor { text: String },
+    #[error("'{text}' is not an https:// address")]
+    NotHttpsUrl { text: String },
+    #[error("{bytes} bytes; at most {max} are allowed")]
+    TooLong { bytes: usize, max: usize },
+    #[error("must be a whole number of days from {min} to {max}")]
+    Days { min: i64, max: i64 },
+    #[error("must be at most {max_days} days")]
+    DelayTooLong { max_days: i64 },
+    #[error("unknown scale '{name}'; known: {known}")]
+    UnknownScale { name: String, known: String },
+    #[error("has no text in '{language}', the surveys' language")]
+    MissingLanguage { language: String },
+    #[error("must be true or false, found {found}")]
+    NotBool { found: &'static str },
+    #[error("only NPS can be a relationship survey")]
+    OnlyNps,
+    #[error("at most {max} are allowed")]
+    TooMany { max: usize },
 }
 
 fn expected_text(expected: Expected) -> &'static str {
@@ -95,6 +127,15 @@ fn expected_text(expected: Expected) -> &'static str {
         Expected::ChannelDurations => "must be a table of channel = \"duration\"",
         Expected::TagList => "must be a list of tags such as [\"vip\"]",
         Expected::Table => "must be a table",
+        Expected::TextsTable => {
+            "must be a table of language = \"text\", e.g. { nl = \"…\", en = \"…\" }"
+        }
+        Expected::ReasonList => {
+            "must be a list of reasons such as [{ nl = \"Te traag\", en = \"Too slow\" }]"
+        }
+        Expected::CommentTexts => {
+            "must be a table of language = \"text\", or false for no comment question"
+        }
     }
 }
 
@@ -174,6 +215,8 @@ pub struct WorkspaceConfig {
     /// `[topics] segments`: tags that name a kind of customer (`vip`, `b2b`), not a subject:
     /// they are never knowledge-base candidates.
     pub segment_tags: BTreeSet<String>,
+    /// `[surveys]`: the surveys servicemeter sends (none unless a kind is configured).
+    pub surveys: SurveySettings,
 }
 
 /// The longest retention one can ask for (a hundred years).
@@ -364,6 +407,271 @@ fn parse_channel_durations(
     Ok((map, default))
 }
 
+/// A text of at most [`MAX_SURVEY_TEXT_BYTES`], not empty.
+fn survey_text(value: &toml::Value, path: &str) -> Result<String, ConfigError> {
+    let text = as_str(value, path)?.trim();
+    if text.is_empty() {
+        return Err(err(path, ConfigProblem::Empty));
+    }
+    if text.len() > MAX_SURVEY_TEXT_BYTES {
+        return Err(err(
+            path,
+            ConfigProblem::TooLong {
+                bytes: text.len(),
+                max: MAX_SURVEY_TEXT_BYTES,
+            },
+        ));
+    }
+    Ok(text.to_string())
+}
+
+/// `{ nl = "…", en = "…" }`: texts by language tag (normalized).
+fn survey_texts(value: &toml::Value, path: &str, what: Expected) -> Result<Texts, ConfigError> {
+    let table = value.as_table().ok_or_else(|| expected(path, what))?;
+    if table.is_empty() {
+        return Err(expected(path, what));
+    }
+    let mut texts = Texts::new();
+    for (language, text) in table {
+        let item = format!("{path}.{language}");
+        let tag = crate::address::normalize_language(language).ok_or_else(|| {
+            err(
+                &item,
+                ConfigProblem::NotLanguage {
+                    text: language.clone(),
+                },
+            )
+        })?;
+        texts.insert(tag, survey_text(text, &item)?);
+    }
+    Ok(texts)
+}
+
+fn survey_days(value: &toml::Value, path: &str, min: i64) -> Result<i64, ConfigError> {
+    value
+        .as_integer()
+        .filter(|d| (min..=MAX_SURVEY_DAYS).contains(d))
+        .ok_or_else(|| {
+            err(
+                path,
+                ConfigProblem::Days {
+                    min,
+                    max: MAX_SURVEY_DAYS,
+                },
+            )
+        })
+}
+
+fn parse_survey_kind(
+    kind: SurveyKind,
+    value: &toml::Value,
+    path: &str,
+) -> Result<Option<SurveyDefinition>, ConfigError> {
+    let table = value
+        .as_table()
+        .ok_or_else(|| expected(path, Expected::Table))?;
+    let mut definition = SurveyDefinition::with_defaults(kind);
+    let mut enabled = true;
+    for (key, v) in table {
+        let item = format!("{path}.{key}");
+        match key.as_str() {
+            "enabled" => {
+                enabled = v.as_bool().ok_or_else(|| {
+                    err(
+                        &item,
+                        ConfigProblem::NotBool {
+                            found: v.type_str(),
+                        },
+                    )
+                })?;
+            }
+            "scale" => {
+                let name = as_str(v, &item)?.trim();
+                let choices = scales_of(kind);
+                definition.scale =
+                    *choices.iter().find(|c| c.as_str() == name).ok_or_else(|| {
+                        err(
+                            &item,
+                            ConfigProblem::UnknownScale {
+                                name: name.to_string(),
+                                known: choices
+                                    .iter()
+                                    .map(|c| c.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", "),
+                            },
+                        )
+                    })?;
+            }
+            "question" => definition.question = survey_texts(v, &item, Expected::TextsTable)?,
+            "comment" => {
+                definition.comment = match v {
+                    toml::Value::Boolean(false) => Texts::new(),
+                    _ => survey_texts(v, &item, Expected::CommentTexts)?,
+                };
+            }
+            "reasons" => {
+                let items = v
+                    .as_array()
+                    .ok_or_else(|| expected(&item, Expected::ReasonList))?;
+                if items.len() > MAX_SURVEY_REASONS {
+                    return Err(err(
+                        &item,
+                        ConfigProblem::TooMany {
+                            max: MAX_SURVEY_REASONS,
+                        },
+                    ));
+                }
+                definition.reasons = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        survey_texts(r, &format!("{item}[{i}]"), Expected::ReasonList)
+                            .map(|labels| Reason { labels })
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
+            "delay" => {
+                let text = as_str(v, &item)?;
+                let delay = Duration::parse(text).map_err(|_| {
+                    err(
+                        &item,
+                        ConfigProblem::NotDuration {
+                            text: text.to_string(),
+                        },
+                    )
+                })?;
+                if delay.seconds > MAX_DELAY_SECONDS {
+                    return Err(err(
+                        &item,
+                        ConfigProblem::DelayTooLong {
+                            max_days: MAX_DELAY_SECONDS / 86_400,
+                        },
+                    ));
+                }
+                definition.delay = delay;
+            }
+            "throttle_days" => definition.throttle_days = survey_days(v, &item, 0)?,
+            "every_days" => {
+                if kind != SurveyKind::Nps {
+                    return Err(err(&item, ConfigProblem::OnlyNps));
+                }
+                definition.every_days = Some(survey_days(v, &item, 1)?);
+            }
+            "sample_pct" => definition.sample_pct = parse_percent(v, &item)?,
+            "exclude_channels" => {
+                definition.exclude_channels = string_list(v, &item)?
+                    .into_iter()
+                    .map(|name| channel(&name, &item).map(|c| c.as_str().to_string()))
+                    .collect::<Result<_, _>>()?;
+            }
+            "exclude_tags" => definition.exclude_tags = string_list(v, &item)?,
+            "exclude_agents" => definition.exclude_agents = string_list(v, &item)?,
+            _ => {
+                return Err(unknown(
+                    item,
+                    "enabled, scale, question, comment, reasons, delay, throttle_days, every_days, sample_pct, exclude_channels, exclude_tags, exclude_agents",
+                ));
+            }
+        }
+    }
+    Ok(enabled.then_some(definition))
+}
+
+fn parse_surveys(value: &toml::Value) -> Result<SurveySettings, ConfigError> {
+    let table = value
+        .as_table()
+        .ok_or_else(|| expected("surveys", Expected::Table))?;
+    let mut settings = SurveySettings::off();
+    let mut kinds = Vec::new();
+    for (key, v) in table {
+        let path = format!("surveys.{key}");
+        match key.as_str() {
+            "brand" => settings.brand = Some(survey_text(v, &path)?),
+            "logo_url" => {
+                let text = as_str(v, &path)?.trim();
+                let host = text.strip_prefix("https://").unwrap_or_default();
+                if host.is_empty()
+                    || text.len() > 2_000
+                    || text
+                        .chars()
+                        .any(|c| c.is_whitespace() || c.is_control() || "\"'<>".contains(c))
+                {
+                    return Err(err(
+                        &path,
+                        ConfigProblem::NotHttpsUrl {
+                            text: text.to_string(),
+                        },
+                    ));
+                }
+                settings.logo_url = Some(text.to_string());
+            }
+            "color" => {
+                let text = as_str(v, &path)?.trim();
+                let hex = text.strip_prefix('#').unwrap_or_default();
+                if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                    return Err(err(
+                        &path,
+                        ConfigProblem::NotColor {
+                            text: text.to_string(),
+                        },
+                    ));
+                }
+                settings.color = Some(text.to_lowercase());
+            }
+            "language" => {
+                let text = as_str(v, &path)?;
+                settings.language = crate::address::normalize_language(text).ok_or_else(|| {
+                    err(
+                        &path,
+                        ConfigProblem::NotLanguage {
+                            text: text.to_string(),
+                        },
+                    )
+                })?;
+            }
+            "csat" | "nps" | "ces" => {
+                let kind = SurveyKind::parse(key).expect("a survey kind");
+                kinds.push((kind, parse_survey_kind(kind, v, &path)?, path));
+            }
+            _ => {
+                return Err(unknown(
+                    path,
+                    "brand, logo_url, color, language, csat, nps, ces",
+                ));
+            }
+        }
+    }
+    // Every text a customer may be shown exists in the surveys' language.
+    for (kind, definition, path) in kinds {
+        let Some(definition) = definition else {
+            continue;
+        };
+        let language = settings.language.clone();
+        let missing = |key: String| {
+            err(
+                key,
+                ConfigProblem::MissingLanguage {
+                    language: language.clone(),
+                },
+            )
+        };
+        if !definition.question.contains_key(&language) {
+            return Err(missing(format!("{path}.question")));
+        }
+        if !definition.comment.is_empty() && !definition.comment.contains_key(&language) {
+            return Err(missing(format!("{path}.comment")));
+        }
+        for (i, reason) in definition.reasons.iter().enumerate() {
+            if !reason.labels.contains_key(&language) {
+                return Err(missing(format!("{path}.reasons[{i}]")));
+            }
+        }
+        settings.kinds.insert(kind, definition);
+    }
+    Ok(settings)
+}
+
 impl WorkspaceConfig {
     /// Parses and validates a configuration.
     pub fn from_toml(text: &str) -> Result<WorkspaceConfig, ConfigError> {
@@ -382,6 +690,7 @@ impl WorkspaceConfig {
         let mut agents = AgentRules::default();
         let mut retention_months = None;
         let mut segment_tags = BTreeSet::new();
+        let mut surveys = SurveySettings::off();
 
         for (key, value) in &root {
             match key.as_str() {
@@ -473,6 +782,7 @@ impl WorkspaceConfig {
                     }
                 }
                 "agents" => agents = parse_agents(value)?,
+                "surveys" => surveys = parse_surveys(value)?,
                 "retention" => {
                     let table = value
                         .as_table()
@@ -525,7 +835,7 @@ impl WorkspaceConfig {
                 _ => {
                     return Err(unknown(
                         key,
-                        "timezone, holidays, holiday_calendar, opening_hours, targets, agents, retention, topics",
+                        "timezone, holidays, holiday_calendar, opening_hours, targets, agents, retention, topics, surveys",
                     ));
                 }
             }
@@ -557,6 +867,7 @@ impl WorkspaceConfig {
             targets,
             agents,
             segment_tags,
+            surveys,
             retention_months,
         })
     }
@@ -793,6 +1104,184 @@ default = "4h"
             let e = WorkspaceConfig::from_toml(text).unwrap_err();
             assert_eq!(e.key, key, "for {text:?}: {e}");
         }
+    }
+
+    #[test]
+    fn surveys_are_read_with_their_defaults() {
+        use crate::surveys::ScaleChoice;
+        let config = WorkspaceConfig::from_toml(
+            r##"
+[surveys]
+brand = "Fietsplaats"
+logo_url = "https://fietsplaats.example/logo.png"
+color = "#1A7F37"
+language = "nl"
+
+[surveys.csat]
+scale = "faces"
+delay = "2h"
+exclude_channels = ["Phone"]
+exclude_tags = ["spam"]
+reasons = [{ nl = "Te traag", en = "Too slow" }, { nl = "Niet opgelost" }]
+
+[surveys.nps]
+every_days = 90
+comment = false
+question = { nl = "Zou je Fietsplaats aanraden?", en = "Would you recommend Fietsplaats?", de_DE = "Würden Sie uns empfehlen?" }
+
+[surveys.ces]
+enabled = false
+"##,
+        )
+        .unwrap();
+        let surveys = &config.surveys;
+        assert_eq!(surveys.brand.as_deref(), Some("Fietsplaats"));
+        assert_eq!(surveys.color.as_deref(), Some("#1a7f37"));
+        assert_eq!(
+            surveys.kinds.keys().copied().collect::<Vec<_>>(),
+            [SurveyKind::Csat, SurveyKind::Nps]
+        );
+        let csat = &surveys.kinds[&SurveyKind::Csat];
+        assert_eq!(csat.scale, ScaleChoice::Faces);
+        assert_eq!(csat.delay.seconds, 7_200);
+        assert_eq!(csat.throttle_days, 30);
+        assert_eq!(csat.sample_pct, 100.0);
+        assert!(csat.exclude_channels.contains("phone"));
+        assert_eq!(csat.reasons.len(), 2);
+        assert_eq!(csat.reasons[1].labels["nl"], "Niet opgelost");
+        assert_eq!(
+            csat.question,
+            crate::surveys::default_question(SurveyKind::Csat)
+        );
+        let nps = &surveys.kinds[&SurveyKind::Nps];
+        assert_eq!(nps.every_days, Some(90));
+        assert_eq!(nps.quiet_days(), 90);
+        assert!(nps.comment.is_empty());
+        assert_eq!(nps.question["de-de"], "Würden Sie uns empfehlen?");
+        // No [surveys]: nothing is asked.
+        assert!(WorkspaceConfig::default().surveys.kinds.is_empty());
+        // A bare kind table asks with every default.
+        let bare = WorkspaceConfig::from_toml("[surveys.csat]").unwrap();
+        assert_eq!(
+            bare.surveys.kinds[&SurveyKind::Csat],
+            crate::surveys::SurveyDefinition::with_defaults(SurveyKind::Csat)
+        );
+    }
+
+    #[test]
+    fn survey_errors_name_the_key() {
+        let cases = [
+            (
+                "[surveys]
+brandt = \"x\"",
+                "surveys.brandt",
+            ),
+            (
+                "[surveys]
+color = \"green\"",
+                "surveys.color",
+            ),
+            (
+                "[surveys]
+logo_url = \"http://x.nl/l.png\"",
+                "surveys.logo_url",
+            ),
+            (
+                "[surveys]
+language = \"Dutch\"",
+                "surveys.language",
+            ),
+            (
+                "[surveys.csat]
+scale = \"nps\"",
+                "surveys.csat.scale",
+            ),
+            (
+                "[surveys.csat]
+delay = \"31d\"",
+                "surveys.csat.delay",
+            ),
+            (
+                "[surveys.csat]
+delay = \"soon\"",
+                "surveys.csat.delay",
+            ),
+            (
+                "[surveys.csat]
+throttle_days = -1",
+                "surveys.csat.throttle_days",
+            ),
+            (
+                "[surveys.csat]
+every_days = 90",
+                "surveys.csat.every_days",
+            ),
+            (
+                "[surveys.csat]
+sample_pct = 101",
+                "surveys.csat.sample_pct",
+            ),
+            (
+                "[surveys.csat]
+enabled = \"yes\"",
+                "surveys.csat.enabled",
+            ),
+            (
+                "[surveys.csat]
+exclude_channels = [\"e mail\"]",
+                "surveys.csat.exclude_channels",
+            ),
+            (
+                "[surveys.csat]
+question = { english = \"How?\" }",
+                "surveys.csat.question.english",
+            ),
+            (
+                "[surveys.csat]
+question = { en = \"How?\" }",
+                "surveys.csat.question",
+            ),
+            (
+                "[surveys.csat]
+question = {}",
+                "surveys.csat.question",
+            ),
+            (
+                "[surveys.csat]
+question = { nl = \" \" }",
+                "surveys.csat.question.nl",
+            ),
+            (
+                "[surveys.csat]
+reasons = [{ en = \"Slow\" }]",
+                "surveys.csat.reasons[0]",
+            ),
+            (
+                "[surveys.csat]
+reasons = \"slow\"",
+                "surveys.csat.reasons",
+            ),
+            (
+                "[surveys.csat]
+comment = true",
+                "surveys.csat.comment",
+            ),
+            (
+                "[surveys.csat]
+mood = 1",
+                "surveys.csat.mood",
+            ),
+        ];
+        for (text, key) in cases {
+            let e = WorkspaceConfig::from_toml(text).unwrap_err();
+            assert_eq!(e.key, key, "for {text:?}: {e}");
+        }
+        let long = format!("[surveys]\nbrand = \"{}\"", "x".repeat(501));
+        let e = WorkspaceConfig::from_toml(&long).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "surveys.brand: 501 bytes; at most 500 are allowed"
+        );
     }
 
     #[test]

@@ -183,7 +183,10 @@ pub fn default_comment() -> Texts {
 }
 
 fn texts(nl: &str, en: &str) -> Texts {
-    BTreeMap::from([("en".to_string(), en.to_string()), ("nl".to_string(), nl.to_string())])
+    BTreeMap::from([
+        ("en".to_string(), en.to_string()),
+        ("nl".to_string(), nl.to_string()),
+    ])
 }
 
 /// The built-in scale of a kind.
@@ -304,7 +307,9 @@ impl Skip {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
     /// Send at `due_at` (UTC milliseconds).
-    Ask { due_at: i64 },
+    Ask {
+        due_at: i64,
+    },
     Skip(Skip),
 }
 
@@ -381,15 +386,9 @@ pub fn plan<'a>(
     for candidate in order {
         for (kind, definition) in &settings.kinds {
             let decision = decide(
-                candidate,
-                definition,
-                last_asked,
-                &asked_now,
-                suppressed,
-                now,
+                candidate, definition, last_asked, &asked_now, suppressed, now,
             );
-            if let (Decision::Ask { due_at }, Some(email)) = (decision, candidate.customer_email)
-            {
+            if let (Decision::Ask { due_at }, Some(email)) = (decision, candidate.customer_email) {
                 asked_now.insert((email, *kind), due_at);
             }
             out.push(Planned {
@@ -474,12 +473,17 @@ mod tests {
     fn settings(kinds: &[SurveyKind]) -> SurveySettings {
         let mut s = SurveySettings::off();
         for kind in kinds {
-            s.kinds.insert(*kind, SurveyDefinition::with_defaults(*kind));
+            s.kinds
+                .insert(*kind, SurveyDefinition::with_defaults(*kind));
         }
         s
     }
 
-    fn candidate<'a>(id: &'a str, email: Option<&'a str>, resolved_at: Option<i64>) -> Candidate<'a> {
+    fn candidate<'a>(
+        id: &'a str,
+        email: Option<&'a str>,
+        resolved_at: Option<i64>,
+    ) -> Candidate<'a> {
         Candidate {
             conversation: id,
             channel: "email",
@@ -565,14 +569,32 @@ mod tests {
                 // Resolved 10 minutes ago: due in 20 minutes (planned, not sent yet).
                 candidate("fresh", Some("a@example.nl"), Some(NOW - 600_000)),
                 // Due exactly one day ago: still asked; a millisecond more is too late.
-                candidate("day", Some("b@example.nl"), Some(NOW - DAY_MILLIS - 1_800_000)),
-                candidate("old", Some("c@example.nl"), Some(NOW - DAY_MILLIS - 1_800_001)),
+                candidate(
+                    "day",
+                    Some("b@example.nl"),
+                    Some(NOW - DAY_MILLIS - 1_800_000),
+                ),
+                candidate(
+                    "old",
+                    Some("c@example.nl"),
+                    Some(NOW - DAY_MILLIS - 1_800_001),
+                ),
             ],
             &LastAsked::new(),
             &[
                 ("old", Decision::Skip(Skip::TooLate)),
-                ("day", Decision::Ask { due_at: NOW - DAY_MILLIS }),
-                ("fresh", Decision::Ask { due_at: NOW + 1_200_000 }),
+                (
+                    "day",
+                    Decision::Ask {
+                        due_at: NOW - DAY_MILLIS,
+                    },
+                ),
+                (
+                    "fresh",
+                    Decision::Ask {
+                        due_at: NOW + 1_200_000,
+                    },
+                ),
             ],
         );
     }
@@ -603,8 +625,18 @@ mod tests {
             &last,
             &[
                 ("a1", Decision::Skip(Skip::Throttled)),
-                ("b1", Decision::Ask { due_at: NOW - 3 * HOUR }),
-                ("c1", Decision::Ask { due_at: NOW - 3 * HOUR }),
+                (
+                    "b1",
+                    Decision::Ask {
+                        due_at: NOW - 3 * HOUR,
+                    },
+                ),
+                (
+                    "c1",
+                    Decision::Ask {
+                        due_at: NOW - 3 * HOUR,
+                    },
+                ),
                 ("c2", Decision::Skip(Skip::Throttled)),
             ],
         );
@@ -612,7 +644,10 @@ mod tests {
         let mut s = settings(&[SurveyKind::Nps]);
         s.kinds.get_mut(&SurveyKind::Nps).unwrap().every_days = Some(90);
         let mut last = LastAsked::new();
-        last.insert(("a@example.nl".into(), SurveyKind::Nps), NOW - 60 * DAY_MILLIS);
+        last.insert(
+            ("a@example.nl".into(), SurveyKind::Nps),
+            NOW - 60 * DAY_MILLIS,
+        );
         check(
             &s,
             &[candidate("a1", Some("a@example.nl"), Some(NOW - 2 * HOUR))],
@@ -624,7 +659,10 @@ mod tests {
     #[test]
     fn sampling_is_reproducible_and_close_to_its_share() {
         // Fixed points: the hash is part of the rule (a re-plan draws the same).
-        assert!((sample_point(SurveyKind::Csat, "c1") - sample_point(SurveyKind::Csat, "c1")).abs() < f64::EPSILON);
+        assert!(
+            (sample_point(SurveyKind::Csat, "c1") - sample_point(SurveyKind::Csat, "c1")).abs()
+                < f64::EPSILON
+        );
         assert_ne!(
             sample_point(SurveyKind::Csat, "c1"),
             sample_point(SurveyKind::Nps, "c1")
@@ -667,7 +705,9 @@ mod tests {
         assert_eq!(s.language_for(csat, Some("de")), "nl");
         assert_eq!(s.language_for(csat, None), "nl");
         let mut with_german = csat.clone();
-        with_german.question.insert("de".into(), "Wie zufrieden…".into());
+        with_german
+            .question
+            .insert("de".into(), "Wie zufrieden…".into());
         assert_eq!(s.language_for(&with_german, Some("de-at")), "de");
     }
 

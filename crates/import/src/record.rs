@@ -3,12 +3,12 @@
 use std::borrow::Cow;
 
 use serde::Deserialize;
-use servicemeter_core::{address, limits};
 use servicemeter_core::model::{
     Author, Channel, Conversation, ConversationHeader, Event, EventKind, Message, Scale, Score,
     Survey, SurveyKind,
 };
 use servicemeter_core::time::parse_timestamp;
+use servicemeter_core::{address, limits};
 
 /// What is wrong with a record: the field (a path such as `messages[2].at`) and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -196,7 +196,10 @@ mod body_v1 {
             };
             assert_eq!(crate::engine::decode_body(&again).unwrap(), read);
             // A version this build does not know is refused, naming it.
-            let newer = StoredBody { version: 3, ..again };
+            let newer = StoredBody {
+                version: 3,
+                ..again
+            };
             let error = crate::engine::decode_body(&newer).unwrap_err().to_string();
             assert!(error.contains("body version 3"), "{error}");
         }

@@ -112,8 +112,12 @@ pub fn form_problem(
 /// An e-mail address as stored (trimmed, lowercase; the rule is
 /// `core::address::normalize_email`), or why it is not one.
 pub fn normalize_email(email: &str) -> Result<String, String> {
-    servicemeter_core::address::normalize_email(email)
-        .ok_or_else(|| format!("email: '{}' is not an e-mail address", email.trim().to_lowercase()))
+    servicemeter_core::address::normalize_email(email).ok_or_else(|| {
+        format!(
+            "email: '{}' is not an e-mail address",
+            email.trim().to_lowercase()
+        )
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -89,6 +89,15 @@ fn config_problem_nl(problem: &ConfigProblem) -> String {
             Expected::ChannelDurations => "moet een tabel zijn van kanaal = \"duur\"",
             Expected::TagList => "moet een lijst met tags zijn, zoals [\"vip\"]",
             Expected::Table => "moet een tabel zijn",
+            Expected::TextsTable => {
+                "moet een tabel zijn van taal = \"tekst\", zoals { nl = \"…\", en = \"…\" }"
+            }
+            Expected::ReasonList => {
+                "moet een lijst met redenen zijn, zoals [{ nl = \"Te traag\", en = \"Too slow\" }]"
+            }
+            Expected::CommentTexts => {
+                "moet een tabel zijn van taal = \"tekst\", of false voor geen vraag om commentaar"
+            }
         }
         .to_string(),
         ConfigProblem::Empty => "mag niet leeg zijn".to_string(),
@@ -135,6 +144,33 @@ fn config_problem_nl(problem: &ConfigProblem) -> String {
         ConfigProblem::UnknownTimeZone { name } => {
             format!("'{name}' is geen bekende IANA-tijdzone (bijvoorbeeld Europe/Amsterdam)")
         }
+        ConfigProblem::NotLanguage { text } => {
+            format!("'{text}' is geen taalcode zoals nl of en-GB")
+        }
+        ConfigProblem::NotColor { text } => {
+            format!("'{text}' is geen kleur; schrijf #rrggbb, bijvoorbeeld #1a7f37")
+        }
+        ConfigProblem::NotHttpsUrl { text } => format!("'{text}' is geen https://-adres"),
+        ConfigProblem::TooLong { bytes, max } => {
+            format!("{bytes} bytes; er mogen er hoogstens {max} zijn")
+        }
+        ConfigProblem::Days { min, max } => {
+            format!("moet een heel aantal dagen zijn, van {min} tot {max}")
+        }
+        ConfigProblem::DelayTooLong { max_days } => {
+            format!("mag hoogstens {max_days} dagen zijn")
+        }
+        ConfigProblem::UnknownScale { name, known } => {
+            format!("onbekende schaal '{name}'; bekend zijn: {known}")
+        }
+        ConfigProblem::MissingLanguage { language } => {
+            format!("heeft geen tekst in '{language}', de taal van de enquêtes")
+        }
+        ConfigProblem::NotBool { found } => {
+            format!("moet true of false zijn, niet {}", toml_type_nl(found))
+        }
+        ConfigProblem::OnlyNps => "alleen NPS kan een relatie-enquête zijn".to_string(),
+        ConfigProblem::TooMany { max } => format!("er mogen er hoogstens {max} zijn"),
     }
 }
 
