@@ -195,8 +195,8 @@ pub async fn records<S: Store + Accounts>(
 }
 
 use servicemeter_import::sources::chatwoot::{
-    author as chatwoot_author, channel as chatwoot_channel, tags as chatwoot_tags,
-    time as chatwoot_time,
+    author as chatwoot_author, channel as chatwoot_channel, put_sender_contact,
+    tags as chatwoot_tags, time as chatwoot_time,
 };
 
 /// Canonical records for one Chatwoot event. A later conversation record replaces the stored
@@ -250,6 +250,21 @@ pub fn chatwoot_records(
             .or_else(|| stored.and_then(|h| h.customer.clone()));
         if let Some(name) = customer {
             header["customer"] = json!(name);
+        }
+        // The customer's address, name and language: the event's, else as stored.
+        put_sender_contact(&mut header, conversation);
+        if let Some(stored) = stored {
+            for (key, value) in [
+                ("customer_email", &stored.customer_email),
+                ("customer_name", &stored.customer_name),
+                ("customer_language", &stored.customer_language),
+            ] {
+                if header.get(key).is_none()
+                    && let Some(value) = value
+                {
+                    header[key] = json!(value);
+                }
+            }
         }
         let team = conversation["meta"]["team"]["name"]
             .as_str()
@@ -428,6 +443,32 @@ mod tests {
                 hex(&m.finalize().into_bytes())
             })
         );
+    }
+
+    #[test]
+    fn chatwoot_contact_from_the_event_else_as_stored() {
+        let event = json!({
+            "event": "conversation_created", "id": 5, "channel": "Channel::WebWidget",
+            "created_at": "2024-03-05T08:00:00.000Z",
+            "meta": {"sender": {"name": "Jan", "email": "Jan@Example.nl", "type": "contact"}},
+            "additional_attributes": {"browser_language": "nl"}
+        });
+        let records = chatwoot_records(&event, None, "2024-03-05T08:00:01Z").unwrap();
+        assert_eq!(records[0]["customer_email"], "jan@example.nl");
+        assert_eq!(records[0]["customer_name"], "Jan");
+        assert_eq!(records[0]["customer_language"], "nl");
+        // A later event without them keeps what was stored.
+        let stored = servicemeter_import::parse_record(&records[0].to_string())
+            .unwrap()
+            .header
+            .unwrap();
+        let later = json!({
+            "event": "conversation_status_changed", "id": 5, "channel": "Channel::WebWidget",
+            "status": "resolved", "meta": {"sender": {"name": "Jan"}}
+        });
+        let records = chatwoot_records(&later, Some(&stored), "2024-03-05T09:00:00Z").unwrap();
+        assert_eq!(records[0]["customer_email"], "jan@example.nl");
+        assert_eq!(records[0]["customer_language"], "nl");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 
 use super::json_pages::{Items, id_text, load, text, unix_time};
-use super::{SourceError, SourceOptions, Translated, Translation};
+use super::{SourceError, SourceOptions, Translated, Translation, put_contact};
 
 /// A Chatwoot channel class (`Channel::WebWidget`) as a servicemeter channel.
 pub fn channel(class: &str) -> String {
@@ -196,6 +196,7 @@ fn conversation(file: &str, place: &str, c: &Value) -> Result<Value, SourceError
     if let Some(name) = text(&c["meta"]["sender"], "name") {
         header["customer"] = Value::from(name);
     }
+    put_sender_contact(&mut header, c);
     if let Some(name) = text(&c["meta"]["team"], "name") {
         header["team"] = Value::from(name);
     }
@@ -283,6 +284,31 @@ fn rating(file: &str, place: &str, r: &Value) -> Result<Value, SourceError> {
     ))
 }
 
+/// The customer's address, name and language of a Chatwoot conversation (its `meta.sender`, and
+/// the widget's `additional_attributes.browser_language`) into a conversation record; the
+/// import and the webhook both use it.
+pub fn put_sender_contact(header: &mut Value, conversation: &Value) {
+    let sender = &conversation["meta"]["sender"];
+    put_contact(
+        header,
+        text(sender, "email"),
+        text(sender, "name").filter(|n| !is_generated_visitor_name(n)),
+        text(&conversation["additional_attributes"], "browser_language"),
+    );
+}
+
+/// Whether a name is one Chatwoot gives an anonymous widget visitor (`little-haze-776`: two
+/// lowercase words and a number): no name to address a customer by.
+pub fn is_generated_visitor_name(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('-').collect();
+    parts.len() == 3
+        && parts[..2]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && !parts[2].is_empty()
+        && parts[2].chars().all(|c| c.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,10 +322,12 @@ mod tests {
     const CONVERSATIONS: &str = r#"{"data": {"payload": [
       {"id": 24, "inbox_id": 17, "channel": "Channel::Whatsapp", "created_at": 1696896133,
        "timestamp": 1696896269, "status": "open", "priority": "high", "labels": ["retour"],
-       "meta": {"sender": {"name": "Ana", "type": "contact"}, "assignee": {"name": "Rui", "type": "user"},
-                "team": {"id": 2, "name": "Sales"}}},
+       "meta": {"sender": {"name": "Ana", "type": "contact", "email": null, "phone_number": "+351"},
+                "assignee": {"name": "Rui", "type": "user"}, "team": {"id": 2, "name": "Sales"}},
+       "additional_attributes": {}},
       {"id": 10, "inbox_id": 1, "channel": "Channel::WebWidget", "timestamp": 1627063369,
-       "meta": {"sender": {"name": "jane"}}}
+       "meta": {"sender": {"name": "little-haze-776", "email": "jane@example.com"}},
+       "additional_attributes": {"browser_language": "en"}}
     ]}}"#;
 
     const MESSAGES: &str = r#"{"payload": [
@@ -331,7 +359,18 @@ mod tests {
         assert_eq!(c["tags"], json!(["retour", "inbox-17", "priority-high"]));
         assert_eq!(c["team"], "Sales");
         assert_eq!(c["agent"], "Rui");
+        assert_eq!(c["customer_name"], "Ana");
+        assert!(
+            c.get("customer_email").is_none(),
+            "a WhatsApp contact without one"
+        );
         let older = records[1];
+        assert_eq!(older["customer_email"], "jane@example.com");
+        assert_eq!(older["customer_language"], "en");
+        assert!(
+            older.get("customer_name").is_none(),
+            "a generated visitor name is no name to address anyone by"
+        );
         assert_eq!(
             older["created_at"], "2021-07-23T18:02:49Z",
             "from timestamp"
@@ -345,6 +384,15 @@ mod tests {
         assert_eq!(records[5]["at"], "2023-10-10T00:03:20Z");
         assert_eq!(records[6]["conversation"], "chatwoot-10");
         assert_eq!(records[6]["at"], "2021-07-23T18:02:48.000Z");
+    }
+
+    #[test]
+    fn generated_visitor_names() {
+        assert!(is_generated_visitor_name("little-haze-776"));
+        assert!(!is_generated_visitor_name("Ana"));
+        assert!(!is_generated_visitor_name("jan-willem"));
+        assert!(!is_generated_visitor_name("Little-Haze-776"));
+        assert!(!is_generated_visitor_name("Anne-Marie de Vries"));
     }
 
     #[test]

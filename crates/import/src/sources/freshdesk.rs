@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 pub use super::json_pages::Page;
 use super::json_pages::{classify, id_of, load, text};
-use super::{PerConversation, SourceError, SourceOptions, Translation};
+use super::{PerConversation, SourceError, SourceOptions, Translation, put_contact};
 
 /// Freshdesk's `source` code as a channel.
 pub fn channel(code: i64) -> &'static str {
@@ -97,9 +97,13 @@ pub fn translate_pages(
             }
         }
     }
+    let mut contacts: HashMap<i64, Value> = HashMap::new();
     for (_, _, contact) in by_kind.remove("contacts").unwrap_or_default() {
-        if let (Some(id), Some(n)) = (id_of(&contact["id"]), text(&contact, "name")) {
-            names.insert(id, n.to_string());
+        if let Some(id) = id_of(&contact["id"]) {
+            if let Some(n) = text(&contact, "name") {
+                names.insert(id, n.to_string());
+            }
+            contacts.insert(id, contact);
         }
     }
     let mut groups: HashMap<i64, String> = HashMap::new();
@@ -117,7 +121,7 @@ pub fn translate_pages(
             continue;
         };
         let conversation = format!("fd-{id}");
-        match ticket_record(&conversation, &ticket, &name_of, &groups) {
+        match ticket_record(&conversation, &ticket, &name_of, &groups, &contacts) {
             Ok(header) => out.record(&conversation, &file, &place, header),
             Err((field, reason)) => out.fail(Some(&conversation), err(&field, reason)),
         }
@@ -250,6 +254,7 @@ fn ticket_record(
     ticket: &Value,
     name_of: &dyn Fn(Option<i64>) -> Option<String>,
     groups: &HashMap<i64, String>,
+    contacts: &HashMap<i64, Value>,
 ) -> Result<Value, (String, String)> {
     let fail = |field: &str, reason: &str| (field.to_string(), reason.to_string());
     let created = text(ticket, "created_at").ok_or_else(|| fail("created_at", "missing"))?;
@@ -290,6 +295,20 @@ fn ticket_record(
     {
         header["customer"] = Value::from(customer);
     }
+    // Address and name from the contacts pages or the embedded requester; the language only
+    // the contacts pages have.
+    let contact = id_of(&ticket["requester_id"]).and_then(|id| contacts.get(&id));
+    let requester = &ticket["requester"];
+    put_contact(
+        &mut header,
+        contact
+            .and_then(|c| text(c, "email"))
+            .or(text(requester, "email")),
+        contact
+            .and_then(|c| text(c, "name"))
+            .or(text(requester, "name")),
+        contact.and_then(|c| text(c, "language")),
+    );
     if let Some(agent) = name_of(id_of(&ticket["responder_id"])) {
         header["agent"] = Value::from(agent);
     }
@@ -364,6 +383,52 @@ mod tests {
         {"id": 25, "status": 2, "source": 1, "priority": 2, "group_id": 8, "requester_id": 500,
          "created_at": "2022-11-23T11:00:00Z", "stats": {}}
     ]"#;
+
+    #[test]
+    fn the_requesters_address_name_and_language() {
+        let t = run(&[
+            page(
+                "tickets.json",
+                r#"[
+                {"id": 1, "source": 1, "status": 2, "requester_id": 500, "created_at": "2022-11-23T10:00:00Z",
+                 "requester": {"id": 500, "name": "Matt", "email": "matt@example.com"}},
+                {"id": 2, "source": 1, "status": 2, "requester_id": 501, "created_at": "2022-11-23T10:00:00Z",
+                 "requester": {"id": 501, "name": "Iryna", "email": "Iryna@Example.com"}},
+                {"id": 3, "source": 1, "status": 2, "requester_id": 502, "created_at": "2022-11-23T10:00:00Z"}
+            ]"#,
+            ),
+            page(
+                "contacts.json",
+                r#"[{"id": 500, "name": "Matt Rogers", "email": "matt.rogers@example.com", "language": "en"},
+                    {"id": 502, "name": "Zoë", "email": null, "language": "nl"}]"#,
+            ),
+        ]);
+        assert!(t.failures.is_empty(), "{:?}", t.failures);
+        let contact = |id: &str| {
+            let h = of(&t, "conversation", id)[0];
+            [
+                &h["customer_email"],
+                &h["customer_name"],
+                &h["customer_language"],
+            ]
+            .map(|v| v.as_str().map(String::from))
+        };
+        let some = |s: &str| Some(s.to_string());
+        // The contacts page wins over the embedded requester; only it has the language.
+        assert_eq!(
+            contact("fd-1"),
+            [
+                some("matt.rogers@example.com"),
+                some("Matt Rogers"),
+                some("en")
+            ]
+        );
+        assert_eq!(
+            contact("fd-2"),
+            [some("iryna@example.com"), some("Iryna"), None]
+        );
+        assert_eq!(contact("fd-3"), [None, some("Zoë"), some("nl")]);
+    }
 
     #[test]
     fn survey_feedback_is_the_ratings_comment_not_a_message() {

@@ -14,7 +14,7 @@ use jiff::tz::TimeZone;
 use serde_json::{Value, json};
 
 use super::json_pages::{Items, id_text, load, text};
-use super::{PerConversation, SourceError, SourceOptions, Translation};
+use super::{PerConversation, SourceError, SourceOptions, Translation, put_contact};
 
 /// Gorgias's ticket `channel` as a servicemeter channel.
 pub fn channel(name: &str) -> String {
@@ -272,6 +272,19 @@ fn ticket_record(conversation: &str, t: &Value, tz: &TimeZone) -> Result<Value, 
     if let Some(name) = text(&t["customer"], "name").or(text(&t["requester"], "name")) {
         header["customer"] = Value::from(name);
     }
+    // The customer's address, name and preferred language (ISO 639-1); the older `requester`
+    // object where there is no `customer`.
+    let person = if t["customer"].is_object() {
+        &t["customer"]
+    } else {
+        &t["requester"]
+    };
+    put_contact(
+        &mut header,
+        text(person, "email"),
+        text(person, "name"),
+        text(person, "language"),
+    );
     if let Some(name) = text(&t["assignee_user"], "name") {
         header["agent"] = Value::from(name);
     }
@@ -359,7 +372,7 @@ mod tests {
     /// Tickets as the API gives them: each carries `from_agent` (who sent the first message).
     const TICKETS: &str = r#"{"data": [
         {"id": 7001, "from_agent": false, "channel": "contact_form", "via": "contact_form", "status": "closed",
-         "priority": "high", "subject": "Maat", "customer": {"name": "Noor"},
+         "priority": "high", "subject": "Maat", "customer": {"name": "Noor", "email": "noor@example.nl", "language": "nl"},
          "assignee_user": {"name": "Daan"}, "assignee_team": {"id": 3, "name": "Retouren"},
          "tags": [{"id": 1, "name": "maat"}],
          "created_datetime": "2019-11-16T15:59:41.966927", "closed_datetime": "2019-11-16T17:00:00",
@@ -370,6 +383,7 @@ mod tests {
             "sender": {"name": "Daan"}, "created_datetime": "2019-11-16T16:30:00+01:00", "body_text": "Normaal."}
          ]},
         {"id": 7002, "from_agent": true, "channel": "email", "status": "open", "subject": "Factuur",
+         "requester": {"name": "Sem", "email": "sem@example.nl", "language": "Nederlands"},
          "created_datetime": "2019-11-17T09:00:00"}
     ]}"#;
 
@@ -398,6 +412,17 @@ mod tests {
         assert_eq!(first["created_at"], "2019-11-16T15:59:41.966Z");
         assert_eq!(first["channel"], "email");
         assert_eq!(first["team"], "Retouren");
+        assert_eq!(
+            [
+                &first["customer_email"],
+                &first["customer_name"],
+                &first["customer_language"]
+            ],
+            [&json!("noor@example.nl"), &json!("Noor"), &json!("nl")]
+        );
+        // The older `requester` object; a language that is no tag is left out.
+        assert_eq!(records[1]["customer_email"], "sem@example.nl");
+        assert!(records[1].get("customer_language").is_none());
         assert_eq!(
             first["tags"],
             json!(["maat", "priority-high", "channel-contact-form"])

@@ -21,7 +21,7 @@ use jiff::tz::TimeZone;
 use serde_json::{Value, json};
 
 use super::json_pages::{Items, id_text, load, text};
-use super::{SourceError, SourceOptions, Translated, Translation, local_to_rfc3339};
+use super::{SourceError, SourceOptions, Translated, Translation, local_to_rfc3339, put_contact};
 
 fn person(v: &Value) -> Option<String> {
     let first = v["first"].as_str().unwrap_or("").trim();
@@ -217,6 +217,29 @@ fn conversation(
     if let Some(customer) = person(&c["primaryCustomer"]) {
         header["customer"] = Value::from(customer);
     }
+    // The customer's address and name: the primary customer's, or (when the export holds only
+    // its id) the first customer who wrote a thread. Help Scout keeps no language.
+    let threads_of = c["_embedded"]["threads"]
+        .as_array()
+        .or(c["threads"].as_array())
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let contact = std::iter::once(&c["primaryCustomer"])
+        .chain(
+            threads_of
+                .iter()
+                .map(|t| &t["createdBy"])
+                .filter(|p| p["type"].as_str() == Some("customer")),
+        )
+        .find(|p| text(p, "email").is_some());
+    if let Some(p) = contact {
+        let name = format!(
+            "{} {}",
+            p["first"].as_str().unwrap_or("").trim(),
+            p["last"].as_str().unwrap_or("").trim()
+        );
+        put_contact(&mut header, text(p, "email"), Some(name.trim()), None);
+    }
     let mut team: Option<String> = None;
     if let Some(assignee) = person(&c["assignee"]) {
         if c["assignee"]["type"].as_str() == Some("team") {
@@ -225,11 +248,7 @@ fn conversation(
             header["agent"] = Value::from(assignee);
         }
     }
-    let threads = c["_embedded"]["threads"]
-        .as_array()
-        .or(c["threads"].as_array())
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let threads = threads_of;
     // Help Scout lists threads newest first: put them in time order (keeping their places).
     let mut timed = Vec::with_capacity(threads.len());
     for (k, t) in threads.iter().enumerate() {
@@ -412,8 +431,8 @@ mod tests {
              "createdBy": {"type": "user", "first": "Lisa"}, "rating": {"rating": "great"},
              "assignedTo": {"id": 5, "type": "user", "first": "Lisa"}},
             {"id": 1, "type": "customer", "status": "active", "createdAt": "2024-03-04T09:00:00Z",
-             "createdBy": {"type": "customer", "first": "Eva"}}
-          ]}}"#;
+             "createdBy": {"type": "customer", "first": "Eva", "last": "de Boer", "email": "eva@example.nl"}}
+          ]}, "primaryCustomer": {"id": 238604}}"#;
         let ratings = r#"{"ratings": [{"id": 1, "conversationId": 7, "threadId": 2, "rating": "great",
           "comments": "Top", "createdAt": "2017-12-12T12:12:13"}]}"#;
         let t = run(&[
@@ -429,6 +448,9 @@ mod tests {
         assert_eq!(c["tags"], json!(["vip", "mailbox-13"]));
         assert_eq!(c["team"], "Tier 2");
         assert!(c.get("agent").is_none());
+        // The primary customer is only an id: the address of the customer's own thread.
+        assert_eq!(c["customer_email"], "eva@example.nl");
+        assert_eq!(c["customer_name"], "Eva de Boer");
         // Closed with the reply at 10:00; `nochange` at 10:30 does not reopen; closedAt 12:00
         // is a resolution of its own (the status walk counts the first).
         assert_eq!(

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 
 use super::json_pages::{id_text, read, text, unix_time};
-use super::{SourceError, SourceOptions, Translated, Translation};
+use super::{SourceError, SourceOptions, Translated, Translation, put_contact};
 
 fn author_role(author: &Value) -> Result<&'static str, String> {
     match author["type"].as_str() {
@@ -186,6 +186,8 @@ fn conversation(file: &str, place: &str, c: &Value, names: &Names) -> Result<Val
     }
 
     let mut customer: Option<String> = None;
+    // The first customer author (a user or lead): their address and name.
+    let mut customer_author: Option<&Value> = None;
     let mut messages = Vec::new();
     let mut events = Vec::new();
     // The conversation's first message.
@@ -197,6 +199,7 @@ fn conversation(file: &str, place: &str, c: &Value, names: &Names) -> Result<Val
         let mut m = json!({"at": created, "author": role, "id": format!("ic-{id}-source")});
         if role == "customer" {
             customer = names.of(&source["author"]);
+            customer_author = Some(&source["author"]);
         } else if let Some(name) = names.of(&source["author"]) {
             m["agent"] = Value::from(name);
         }
@@ -232,6 +235,7 @@ fn conversation(file: &str, place: &str, c: &Value, names: &Names) -> Result<Val
                 if customer.is_none() {
                     customer = names.of(&part["author"]);
                 }
+                customer_author.get_or_insert(&part["author"]);
             } else if let Some(name) = names.of(&part["author"]) {
                 m["agent"] = Value::from(name);
             }
@@ -272,6 +276,14 @@ fn conversation(file: &str, place: &str, c: &Value, names: &Names) -> Result<Val
     }
     if let Some(customer) = customer {
         header["customer"] = Value::from(customer);
+    }
+    if let Some(author) = customer_author {
+        put_contact(
+            &mut header,
+            text(author, "email"),
+            text(author, "name"),
+            None,
+        );
     }
     header["messages"] = Value::from(messages);
     header["events"] = Value::from(events);
@@ -323,12 +335,12 @@ mod tests {
       {"type": "conversation", "id": "1", "created_at": 1700000000, "state": "open",
        "priority": "priority", "admin_assignee_id": 11, "team_assignee_id": 50,
        "source": {"type": "conversation", "delivered_as": "admin_initiated", "body": "<p>Hoi</p>",
-                  "author": {"type": "admin", "id": "11", "name": "Lisa"}},
+                  "author": {"type": "admin", "id": "11", "name": "Lisa", "email": "lisa@shop.nl"}},
        "conversation_parts": {"conversation_parts": [
          {"id": "p1", "part_type": "close", "body": "<p>Tot ziens</p>", "created_at": 1700000060,
           "author": {"type": "admin", "id": "11", "name": "Lisa"}},
          {"id": "p2", "part_type": "open", "body": "<p>Nog een vraag</p>", "created_at": 1700000120,
-          "author": {"type": "user", "id": "u1", "name": "Sara"}},
+          "author": {"type": "user", "id": "u1", "name": "Sara", "email": "Sara@Example.nl"}},
          {"id": "p3", "part_type": "open", "body": null, "created_at": 1700000130,
           "author": {"type": "admin", "id": "11"}},
          {"id": "p4", "part_type": "assign_and_reopen", "body": null, "created_at": 1700000140,
@@ -347,7 +359,7 @@ mod tests {
                   "author": {"type": "admin", "id": "13", "name": "Support"}},
        "conversation_parts": {"conversation_parts": []}},
       {"type": "conversation", "id": "3", "created_at": 1700003000, "team_assignee_id": 51,
-       "source": {"type": "email", "body": "x", "author": {"type": "lead", "id": "l1", "name": "Kees"}},
+       "source": {"type": "email", "body": "x", "author": {"type": "lead", "id": "l1", "name": "Kees", "email": ""}},
        "conversation_parts": {"conversation_parts": []}}
     ]}"#;
 
@@ -377,6 +389,10 @@ mod tests {
         assert_eq!(c["team"], "Billing");
         assert_eq!(c["tags"], json!(["priority"]));
         assert_eq!(c["customer"], "Sara");
+        // The customer's address and name, never the admin's who opened it.
+        assert_eq!(c["customer_email"], "sara@example.nl");
+        assert_eq!(c["customer_name"], "Sara");
+        assert!(c.get("customer_language").is_none());
         let authors: Vec<&str> = c["messages"]
             .as_array()
             .unwrap()
@@ -414,6 +430,10 @@ mod tests {
         let lead = record(&t, "ic-3");
         assert_eq!(lead["team"], "team-51");
         assert_eq!(lead["customer"], "Kees");
+        assert!(
+            lead.get("customer_email").is_none(),
+            "an anonymous lead's empty address"
+        );
         assert_eq!(lead["channel"], "email");
     }
 

@@ -9,7 +9,7 @@ use std::path::Path;
 use jiff::tz::TimeZone;
 use serde_json::{Value, json};
 
-use super::{SourceError, Translated, Translation, local_to_rfc3339, read_csv_with};
+use super::{SourceError, Translated, Translation, local_to_rfc3339, put_contact, read_csv_with};
 
 /// How the author's role is found.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,7 +33,7 @@ pub struct Mapping {
     delimiter: u8,
 }
 
-const COLUMN_KEYS: [&str; 9] = [
+const COLUMN_KEYS: [&str; 12] = [
     "conversation",
     "timestamp",
     "author",
@@ -43,6 +43,9 @@ const COLUMN_KEYS: [&str; 9] = [
     "tags",
     "subject",
     "customer",
+    "customer_email",
+    "customer_name",
+    "customer_language",
 ];
 
 fn problem(file: &str, key: &str, reason: impl Into<String>) -> SourceError {
@@ -360,11 +363,26 @@ pub fn translate(
             "created_at": first.at,
             "tags": tags.into_iter().collect::<Vec<_>>(),
         });
+        let first_cell = |role: &str| rows.iter().find_map(|r| r.cells.get(role));
         for role in ["subject", "customer"] {
-            if let Some(v) = rows.iter().find_map(|r| r.cells.get(role)) {
+            if let Some(v) = first_cell(role) {
                 header[role] = Value::from(v.as_str());
             }
         }
+        // The first non-empty address, name and language of the conversation's rows; values
+        // that are no address or language tag are left out (like the vendors' importers do).
+        let first_filled = |role: &str| {
+            rows.iter()
+                .filter_map(|r| r.cells.get(role))
+                .map(|v| v.trim())
+                .find(|v| !v.is_empty())
+        };
+        put_contact(
+            &mut header,
+            first_filled("customer_email"),
+            first_filled("customer_name"),
+            first_filled("customer_language"),
+        );
         out.push(Translated {
             file: csv.name.clone(),
             place: format!("line {}", first.line),
@@ -398,4 +416,42 @@ pub fn translate(
         failures,
         warnings: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::test_support::write_files;
+
+    #[test]
+    fn mapped_contact_columns_fill_the_customers_address_name_and_language() {
+        let mapping = "[columns]\nconversation = \"Ticket\"\ntimestamp = \"At\"\nauthor = \"From\"\n\
+                       channel = \"Channel\"\ncustomer_email = \"Mail\"\ncustomer_name = \"Name\"\n\
+                       customer_language = \"Taal\"\n[author]\nKlant = \"customer\"\nAnna = \"agent\"\n";
+        let csv = "Ticket,At,From,Channel,Mail,Name,Taal\n\
+                   T-1,2024-03-04T08:30:00Z,Klant,email,,,\n\
+                   T-1,2024-03-04T09:00:00Z,Anna,email,Jan@Example.nl,Jan,NL\n\
+                   T-2,2024-03-04T10:00:00Z,Klant,email,n/a,Piet,Nederlands\n";
+        let (_dir, paths) = write_files(&[("mapping.toml", mapping), ("rows.csv", csv)]);
+        let mapping = Mapping::read(&paths[0]).unwrap();
+        let t = translate(&paths[1], &mapping, &TimeZone::UTC).unwrap();
+        let header = |id: &str| {
+            t.records
+                .iter()
+                .map(|r| &r.record)
+                .find(|r| r["type"] == "conversation" && r["id"] == id)
+                .unwrap()
+                .clone()
+        };
+        // The first filled cells of the conversation's rows.
+        let t1 = header("T-1");
+        assert_eq!(t1["customer_email"], "jan@example.nl");
+        assert_eq!(t1["customer_name"], "Jan");
+        assert_eq!(t1["customer_language"], "nl");
+        // No address or language tag: left out; the name stays.
+        let t2 = header("T-2");
+        assert!(t2.get("customer_email").is_none());
+        assert!(t2.get("customer_language").is_none());
+        assert_eq!(t2["customer_name"], "Piet");
+    }
 }

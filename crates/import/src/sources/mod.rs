@@ -441,6 +441,31 @@ impl CsvFile {
     }
 }
 
+/// Puts the customer's e-mail address, name and language into a conversation record's header,
+/// each only when the vendor's value is a valid one (an address `core::address` accepts, a
+/// language tag such as `nl` or `en-US`): a vendor's odd value — `"Dutch"`, `"unknown"` — is left
+/// out rather than refusing the conversation. Empty values are left out too.
+pub(crate) fn put_contact(
+    header: &mut serde_json::Value,
+    email: Option<&str>,
+    name: Option<&str>,
+    language: Option<&str>,
+) {
+    use servicemeter_core::address::{normalize_email, normalize_language};
+    if let Some(email) = email.and_then(normalize_email) {
+        header["customer_email"] = serde_json::Value::from(email);
+    }
+    if let Some(name) = name
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && n.len() <= servicemeter_core::limits::MAX_NAME_BYTES)
+    {
+        header["customer_name"] = serde_json::Value::from(name);
+    }
+    if let Some(language) = language.and_then(normalize_language) {
+        header["customer_language"] = serde_json::Value::from(language);
+    }
+}
+
 /// A vendor's channel name that servicemeter does not map, as a channel name: lowercase, with
 /// anything but letters and digits as `-`.
 pub(crate) fn channel_name(other: &str) -> String {

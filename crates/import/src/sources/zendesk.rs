@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 pub use super::json_pages::Page;
 use super::json_pages::{Items, classify, id_of, id_text, load, text};
-use super::{PerConversation, SourceError, SourceOptions, Translation};
+use super::{PerConversation, SourceError, SourceOptions, Translation, put_contact};
 
 /// A Zendesk `via.channel` as a servicemeter channel.
 pub fn channel(via: &str) -> String {
@@ -51,12 +51,21 @@ const KINDS: [&str; 8] = [
 struct Pages {
     tickets: Items,
     audits: Items,
-    users: HashMap<i64, (String, String)>,
+    users: HashMap<i64, User>,
     groups: HashMap<i64, String>,
     ratings: Items,
     responses: Items,
     /// The highest rating of each CSAT survey version's customer-satisfaction question.
     scales: HashMap<(String, i64), i64>,
+}
+
+/// A user of the users pages: what the translation reads of them.
+struct User {
+    role: String,
+    name: String,
+    email: String,
+    /// A BCP 47 tag such as `en-US` (`locale_id`, a number, is not read).
+    locale: String,
 }
 
 fn read_pages(pages: &[Page], out: &mut PerConversation) -> Result<Pages, SourceError> {
@@ -72,9 +81,16 @@ fn read_pages(pages: &[Page], out: &mut PerConversation) -> Result<Pages, Source
             ));
             continue;
         };
-        let role = item["role"].as_str().unwrap_or("").to_string();
-        let name = item["name"].as_str().unwrap_or("").to_string();
-        users.insert(id, (role, name));
+        let field = |key: &str| item[key].as_str().unwrap_or("").to_string();
+        users.insert(
+            id,
+            User {
+                role: field("role"),
+                name: field("name"),
+                email: field("email"),
+                locale: field("locale"),
+            },
+        );
     }
     let mut groups = HashMap::new();
     for (_, _, item) in by_kind.remove("groups").unwrap_or_default() {
@@ -218,11 +234,25 @@ pub fn translate_pages(
                     .unwrap_or_else(|| format!("group-{group}")),
             );
         }
-        if let Some((_, name)) = user(id_of(&ticket["requester_id"])) {
-            header["customer"] = Value::from(name.as_str());
+        // The requester, when an end-user (an agent who opened a ticket is no customer to
+        // survey); an e-mail ticket's sender when the requester is gone from the users pages.
+        let from = &ticket["via"]["source"]["from"];
+        match user(id_of(&ticket["requester_id"])) {
+            Some(requester) => {
+                header["customer"] = Value::from(requester.name.as_str());
+                if requester.role == "end-user" {
+                    put_contact(
+                        &mut header,
+                        Some(&requester.email),
+                        Some(&requester.name),
+                        Some(&requester.locale),
+                    );
+                }
+            }
+            None => put_contact(&mut header, text(from, "address"), text(from, "name"), None),
         }
-        if let Some((_, name)) = user(id_of(&ticket["assignee_id"])) {
-            header["agent"] = Value::from(name.as_str());
+        if let Some(agent) = user(id_of(&ticket["assignee_id"])) {
+            header["agent"] = Value::from(agent.name.as_str());
         }
         out.record(&conversation, file, place, header);
     }
@@ -252,16 +282,16 @@ pub fn translate_pages(
                     let author_id = id_of(&event["author_id"]).or(id_of(&audit["author_id"]));
                     let public = event["public"].as_bool().unwrap_or(true);
                     let (author, agent) = if !public {
-                        ("note", user(author_id).map(|(_, n)| n.clone()))
+                        ("note", user(author_id).map(|u| u.name.clone()))
                     } else if by_rule {
                         ("bot", None)
                     } else {
                         match user(author_id) {
-                            Some((role, name)) if role == "agent" || role == "admin" => {
+                            Some(User { role, name, .. }) if role == "agent" || role == "admin" => {
                                 ("agent", Some(name.clone()))
                             }
-                            Some((role, _)) if role == "end-user" => ("customer", None),
-                            Some((role, _)) => {
+                            Some(User { role, .. }) if role == "end-user" => ("customer", None),
+                            Some(User { role, .. }) => {
                                 out.fail(
                                     Some(&conversation),
                                     SourceError::new(
@@ -341,7 +371,7 @@ pub fn translate_pages(
                             "event": kind,
                         });
                         if kind == "assigned"
-                            && let Some((_, name)) =
+                            && let Some(User { name, .. }) =
                                 user(value.as_deref().and_then(|v| v.parse().ok()))
                         {
                             record["agent"] = Value::from(name.as_str());
@@ -558,6 +588,58 @@ mod tests {
         );
         assert_eq!(ids(&t), ["deletion zd-5", "conversation zd-6"]);
         assert!(t.failures.is_empty() && t.warnings.is_empty(), "{t:?}");
+    }
+
+    #[test]
+    fn the_requesters_address_name_and_locale_when_an_end_user() {
+        let t = run(&[
+            page(
+                "tickets.json",
+                r#"{"tickets": [
+                    {"id": 1, "requester_id": 10, "created_at": "2024-03-01T09:00:00Z", "via": {"channel": "email"}},
+                    {"id": 2, "requester_id": 11, "created_at": "2024-03-01T09:00:00Z", "via": {"channel": "email"}},
+                    {"id": 3, "requester_id": 12, "created_at": "2024-03-01T09:00:00Z", "via": {"channel": "web"}},
+                    {"id": 4, "requester_id": 404, "created_at": "2024-03-01T09:00:00Z",
+                     "via": {"channel": "email", "source": {"from": {"address": "Piet@Example.nl", "name": "Piet"}}}},
+                    {"id": 5, "requester_id": 13, "created_at": "2024-03-01T09:00:00Z", "via": {"channel": "email"}}
+                ]}"#,
+            ),
+            page(
+                "users.json",
+                r#"{"users": [
+                    {"id": 10, "role": "end-user", "name": "Jan Jansen", "email": "jan@example.nl", "locale": "nl", "locale_id": 1005},
+                    {"id": 11, "role": "end-user", "name": "Sam", "email": null, "locale": "en-US"},
+                    {"id": 12, "role": "admin", "name": "Anna", "email": "anna@shop.nl", "locale": "nl"},
+                    {"id": 13, "role": "end-user", "name": "Kim", "email": "not an address", "locale": "Dutch"}
+                ]}"#,
+            ),
+        ]);
+        let header = |id: &str| records_of(&t, id)[0].clone();
+        let contact = |id: &str| {
+            let h = header(id);
+            (
+                h["customer_email"].as_str().map(String::from),
+                h["customer_name"].as_str().map(String::from),
+                h["customer_language"].as_str().map(String::from),
+            )
+        };
+        let some = |s: &str| Some(s.to_string());
+        assert_eq!(
+            contact("zd-1"),
+            (some("jan@example.nl"), some("Jan Jansen"), some("nl"))
+        );
+        assert_eq!(contact("zd-2"), (None, some("Sam"), some("en-us")));
+        // An agent who opened a ticket is named as before, but is no customer to ask.
+        assert_eq!(contact("zd-3"), (None, None, None));
+        assert_eq!(header("zd-3")["customer"], "Anna");
+        // A requester gone from the users pages: the e-mail's sender.
+        assert_eq!(
+            contact("zd-4"),
+            (some("piet@example.nl"), some("Piet"), None)
+        );
+        // Values that are no address or language tag are left out; the ticket stays.
+        assert_eq!(contact("zd-5"), (None, some("Kim"), None));
+        assert!(t.failures.is_empty(), "{:?}", t.failures);
     }
 
     #[test]
