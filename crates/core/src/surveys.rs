@@ -355,9 +355,79 @@ pub fn sample_point(kind: SurveyKind, conversation: &str) -> f64 {
     (hash >> 11) as f64 / (1u64 << 53) as f64 * 100.0
 }
 
-/// When each customer was last asked each kind (UTC milliseconds), from the invitations sent
-/// or planned before.
-pub type LastAsked = HashMap<(String, SurveyKind), i64>;
+/// One earlier invitation of a customer: when it was due, for which conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asked {
+    pub at: i64,
+    pub conversation: String,
+}
+
+/// The customers' earlier invitations (planned, being sent or sent) per address and kind. A
+/// conversation's own invitation never throttles itself (a re-plan after a reopen).
+pub type LastAsked = HashMap<(String, SurveyKind), Vec<Asked>>;
+
+/// What the planner reads of a stored conversation: owned, made from its body and facts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SurveySubject {
+    pub conversation: String,
+    pub channel: String,
+    /// The conversation's agent as shown (after aliases).
+    pub agent: Option<String>,
+    pub tags: Vec<String>,
+    pub customer_email: Option<String>,
+    pub customer_language: Option<String>,
+    pub resolved_at: Option<i64>,
+    pub customer_messages: u32,
+    pub answered: Vec<SurveyKind>,
+}
+
+impl SurveySubject {
+    /// The subject of a conversation with a conversation record (`None` without one).
+    pub fn of(
+        conversation: &crate::model::Conversation,
+        calendars: &crate::config::Calendars,
+    ) -> Option<SurveySubject> {
+        let header = conversation.header.as_ref()?;
+        let facts = crate::facts::compute_facts(conversation, calendars)?;
+        let answered = [
+            (SurveyKind::Csat, facts.csat.is_some()),
+            (SurveyKind::Nps, facts.nps.is_some()),
+            (SurveyKind::Ces, facts.ces.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(kind, has)| has.then_some(kind))
+        .collect();
+        let rules = &calendars.config().agents;
+        Some(SurveySubject {
+            conversation: conversation.id.clone(),
+            channel: facts.channel.clone(),
+            agent: facts
+                .agent
+                .as_deref()
+                .map(|a| rules.display_name(a).to_string()),
+            tags: header.tags.clone(),
+            customer_email: header.customer_email.clone(),
+            customer_language: header.customer_language.clone(),
+            resolved_at: resolved_at(facts.start, &facts.numbers),
+            customer_messages: facts.customer_messages,
+            answered,
+        })
+    }
+
+    /// The planner's view of it.
+    pub fn candidate(&self) -> Candidate<'_> {
+        Candidate {
+            conversation: &self.conversation,
+            channel: &self.channel,
+            agent: self.agent.as_deref(),
+            tags: &self.tags,
+            customer_email: self.customer_email.as_deref(),
+            resolved_at: self.resolved_at,
+            customer_messages: self.customer_messages,
+            answered: &self.answered,
+        }
+    }
+}
 
 /// Decides, for every candidate and every kind switched on, whether and when its customer is
 /// asked. Rules in order (the first that applies names the skip): resolved, the customer wrote,
@@ -445,8 +515,10 @@ fn decide(
     let quiet = definition.quiet_days() * DAY_MILLIS;
     let before = last_asked
         .get(&(email.to_string(), kind))
-        .copied()
         .into_iter()
+        .flatten()
+        .filter(|asked| asked.conversation != candidate.conversation)
+        .map(|asked| asked.at)
         .chain(asked_now.get(&(email, kind)).copied());
     if before
         .into_iter()
@@ -603,15 +675,24 @@ mod tests {
     fn a_customer_is_asked_once_within_the_throttle() {
         let s = settings(&[SurveyKind::Csat]);
         let mut last = LastAsked::new();
+        let asked = |at: i64, conversation: &str| Asked {
+            at,
+            conversation: conversation.into(),
+        };
         // Asked 29 days and 23 hours before the first due time below: still quiet.
         last.insert(
             ("a@example.nl".into(), SurveyKind::Csat),
-            NOW - 3 * HOUR - 30 * DAY_MILLIS + HOUR,
+            vec![asked(NOW - 3 * HOUR - 30 * DAY_MILLIS + HOUR, "a0")],
         );
         // Asked exactly 30 days before: may be asked again.
         last.insert(
             ("b@example.nl".into(), SurveyKind::Csat),
-            NOW - 3 * HOUR - 30 * DAY_MILLIS,
+            vec![asked(NOW - 3 * HOUR - 30 * DAY_MILLIS, "b0")],
+        );
+        // d1's own earlier plan (before a reopen) does not throttle d1.
+        last.insert(
+            ("d@example.nl".into(), SurveyKind::Csat),
+            vec![asked(NOW - 5 * HOUR, "d1")],
         );
         check(
             &s,
@@ -646,7 +727,10 @@ mod tests {
         let mut last = LastAsked::new();
         last.insert(
             ("a@example.nl".into(), SurveyKind::Nps),
-            NOW - 60 * DAY_MILLIS,
+            vec![Asked {
+                at: NOW - 60 * DAY_MILLIS,
+                conversation: "a0".into(),
+            }],
         );
         check(
             &s,
@@ -694,6 +778,71 @@ mod tests {
             };
             assert_eq!(p.decision, expect, "{}", p.conversation);
         }
+    }
+
+    #[test]
+    fn a_subject_is_read_from_a_conversation() {
+        use crate::config::{Calendars, WorkspaceConfig};
+        use crate::model::{
+            Author, Channel, Conversation, ConversationHeader, Event, EventKind, Message, Score,
+            Survey,
+        };
+        let config =
+            WorkspaceConfig::from_toml("[agents]\naliases = { \"anna.b\" = \"Anna\" }").unwrap();
+        let calendars = Calendars::new(config);
+        let mut c = Conversation::new("c1");
+        c.header = Some(ConversationHeader {
+            channel: Channel::new("email").unwrap(),
+            created_at: 1_000_000,
+            customer: Some("k1".into()),
+            agent: Some("anna.b".into()),
+            team: None,
+            tags: vec!["retour".into()],
+            subject: None,
+            customer_email: Some("jan@example.nl".into()),
+            customer_name: Some("Jan".into()),
+            customer_language: Some("en-gb".into()),
+        });
+        let message = |at, author| Message {
+            id: None,
+            at,
+            author,
+            agent: None,
+            text: None,
+        };
+        c.messages = vec![
+            message(1_000_000, Author::Customer),
+            message(1_600_000, Author::Agent),
+        ];
+        c.events = vec![Event {
+            at: 2_000_000,
+            kind: EventKind::Resolved,
+            agent: None,
+        }];
+        let kind = SurveyKind::Nps;
+        c.surveys = vec![Survey {
+            at: 2_500_000,
+            kind,
+            score: Score::new(kind, 9.0, kind.default_scale()).unwrap(),
+            comment: None,
+            reasons: Vec::new(),
+            source: None,
+        }];
+        let subject = SurveySubject::of(&c, &calendars).unwrap();
+        assert_eq!(subject.agent.as_deref(), Some("Anna"));
+        assert_eq!(subject.resolved_at, Some(2_000_000));
+        assert_eq!(subject.customer_messages, 1);
+        assert_eq!(subject.answered, [SurveyKind::Nps]);
+        assert_eq!(subject.customer_language.as_deref(), Some("en-gb"));
+        let candidate = subject.candidate();
+        assert_eq!(candidate.customer_email, Some("jan@example.nl"));
+        // Reopened after the resolution: not resolved any more.
+        c.events.push(Event {
+            at: 3_000_000,
+            kind: EventKind::Reopened,
+            agent: None,
+        });
+        assert_eq!(SurveySubject::of(&c, &calendars).unwrap().resolved_at, None);
     }
 
     #[test]
