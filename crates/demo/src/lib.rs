@@ -548,6 +548,7 @@ struct ConversationOut<'a> {
     channel: &'a str,
     created_at: String,
     customer: String,
+    customer_email: String,
     team: &'a str,
     tags: Vec<&'a str>,
     subject: &'a str,
@@ -919,12 +920,14 @@ pub fn generate(out: &mut dyn Write, options: &GeneratorOptions) -> io::Result<G
         } else {
             messages[0].text
         };
+        let customer = rng.below(options.conversations.max(10) / 2);
         let record = ConversationOut {
             record_type: "conversation",
             id: format!("WS-{:07}", n + 1),
             channel,
             created_at: format_utc(arrival),
-            customer: format!("klant{}", rng.below(options.conversations.max(10) / 2)),
+            customer: format!("klant{customer}"),
+            customer_email: format!("klant{customer}@example.nl"),
             team: team.name,
             tags,
             subject,

@@ -6,11 +6,11 @@
 //! the wrong type, duplicate fields, invalid JSON, any validation failure) it answers `None`
 //! and the caller uses `parse_record`, which also produces the error message.
 
-use servicemeter_core::limits;
 use servicemeter_core::model::{
     Author, EventFields, EventKind, MessageFields, Scale, Score, SurveyFields, SurveyKind,
 };
 use servicemeter_core::time::parse_timestamp;
+use servicemeter_core::{address, limits};
 
 /// A message read from a line.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -133,8 +133,9 @@ const KIND: u32 = 17;
 const SCORE: u32 = 18;
 const SCALE: u32 = 19;
 const COMMENT: u32 = 20;
-/// Fields that facts do not read and whose checks live in `record.rs` only: a line that gives
-/// one of them a value is left to `parse_record`.
+/// Fields that facts do not read: the customer's contact is checked as `record.rs` checks it
+/// (a value it would refuse is left to `parse_record`), and a line that gives a survey's
+/// reasons or source a value is left to `parse_record`.
 const CUSTOMER_EMAIL: u32 = 21;
 const CUSTOMER_NAME: u32 = 22;
 const CUSTOMER_LANGUAGE: u32 = 23;
@@ -485,7 +486,27 @@ impl<'a> Scanner<'a> {
                         COMMENT => {
                             self.limited(limits::MAX_TEXT_BYTES)?;
                         }
-                        CUSTOMER_EMAIL | CUSTOMER_NAME | CUSTOMER_LANGUAGE | REASONS | SOURCE => {
+                        CUSTOMER_NAME => {
+                            self.limited(limits::MAX_NAME_BYTES)?;
+                        }
+                        CUSTOMER_EMAIL | CUSTOMER_LANGUAGE => {
+                            let (limit, valid): (usize, fn(&str) -> bool) = if i == CUSTOMER_EMAIL {
+                                (address::MAX_EMAIL_BYTES, |v| {
+                                    address::normalize_email(v).is_some()
+                                })
+                            } else {
+                                (address::MAX_LANGUAGE_BYTES, |v| {
+                                    address::normalize_language(v).is_some()
+                                })
+                            };
+                            if let Some(value) = self.limited(limit)? {
+                                let value = value.plain()?.trim();
+                                if !value.is_empty() && !valid(value) {
+                                    return None;
+                                }
+                            }
+                        }
+                        REASONS | SOURCE => {
                             if !self.null() {
                                 return None;
                             }
@@ -777,6 +798,13 @@ mod tests {
     }
 
     #[test]
+    fn reads_a_record_with_the_customers_contact() {
+        same_as_parse_record(
+            r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-04T08:30:00Z","customer_email":" Jan@Example.nl ","customer_name":"Jan","customer_language":"nl","messages":[{"at":"2024-03-04T08:30:00Z","author":"customer"}]}"#,
+        );
+    }
+
+    #[test]
     fn falls_back_where_parse_record_must_decide() {
         let cases = [
             // not a conversation record
@@ -791,9 +819,12 @@ mod tests {
             r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-04T08:30:00Z","subject":1}"#,
             r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-04T08:30:00Z","score":"5"}"#,
             r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-04T08:30:00Z","tags":"a"}"#,
-            // fields whose checks live in record.rs only
-            r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-04T08:30:00Z","customer_email":"jan@example.nl"}"#,
+            // a customer contact parse_record refuses, or spelled with escapes
+            r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-04T08:30:00Z","customer_email":"jan at example.nl"}"#,
+            r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-04T08:30:00Z","customer_email":"jan\u0040example.nl"}"#,
+            r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-04T08:30:00Z","customer_email":5}"#,
             r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-04T08:30:00Z","customer_language":"Nederlands"}"#,
+            // survey fields whose checks live in record.rs only
             r#"{"type":"conversation","id":"c1","channel":"email","created_at":"2024-03-04T08:30:00Z","surveys":[{"at":"2024-03-04T12:00:00Z","kind":"csat","score":2,"reasons":["x"]}]}"#,
             // duplicate field
             r#"{"type":"conversation","id":"c1","id":"c2","channel":"email","created_at":"2024-03-04T08:30:00Z"}"#,
