@@ -362,8 +362,9 @@ pub struct Asked {
     pub conversation: String,
 }
 
-/// The customers' earlier invitations (planned, being sent or sent) per address and kind. A
-/// conversation's own invitation never throttles itself (a re-plan after a reopen).
+/// The customers' earlier invitations (planned, being sent or sent) per address and kind. Those
+/// of the conversations being planned are decided again and do not count (a conversation's own
+/// plan never throttles it; a reopened one's no longer throttles its customer's others).
 pub type LastAsked = HashMap<(String, SurveyKind), Vec<Asked>>;
 
 /// What the planner reads of a stored conversation: owned, made from its body and facts.
@@ -436,7 +437,7 @@ impl SurveySubject {
 /// due times), the sample, and not later than [`LATE_AFTER_MILLIS`] after the due time.
 ///
 /// Candidates are taken in order of due time (then id), and an invitation decided here counts
-/// as asked for the ones after it: two conversations of one customer resolved the same day
+/// as asked for the ones after it (earlier invitations of the candidates themselves do not): two conversations of one customer resolved the same day
 /// give one invitation. `last_asked` holds the customers' earlier invitations; `suppressed`
 /// the unsubscribed addresses.
 pub fn plan<'a>(
@@ -451,12 +452,20 @@ pub fn plan<'a>(
         (a.resolved_at.unwrap_or(i64::MAX), a.conversation)
             .cmp(&(b.resolved_at.unwrap_or(i64::MAX), b.conversation))
     });
+    // The candidates' own earlier invitations are decided again here: only the others count.
+    let deciding: std::collections::HashSet<&str> =
+        candidates.iter().map(|c| c.conversation).collect();
     let mut asked_now: HashMap<(&str, SurveyKind), i64> = HashMap::new();
     let mut out = Vec::with_capacity(candidates.len() * settings.kinds.len());
     for candidate in order {
         for (kind, definition) in &settings.kinds {
             let decision = decide(
-                candidate, definition, last_asked, &asked_now, suppressed, now,
+                candidate,
+                definition,
+                (last_asked, &deciding),
+                &asked_now,
+                suppressed,
+                now,
             );
             if let (Decision::Ask { due_at }, Some(email)) = (decision, candidate.customer_email) {
                 asked_now.insert((email, *kind), due_at);
@@ -474,7 +483,7 @@ pub fn plan<'a>(
 fn decide(
     candidate: &Candidate,
     definition: &SurveyDefinition,
-    last_asked: &LastAsked,
+    (last_asked, deciding): (&LastAsked, &std::collections::HashSet<&str>),
     asked_now: &HashMap<(&str, SurveyKind), i64>,
     suppressed: &BTreeSet<String>,
     now: i64,
@@ -517,7 +526,7 @@ fn decide(
         .get(&(email.to_string(), kind))
         .into_iter()
         .flatten()
-        .filter(|asked| asked.conversation != candidate.conversation)
+        .filter(|asked| !deciding.contains(asked.conversation.as_str()))
         .map(|asked| asked.at)
         .chain(asked_now.get(&(email, kind)).copied());
     if before

@@ -21,6 +21,9 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "sync_accounts",
     "webhook_deliveries",
     "saved_views",
+    "survey_invitations",
+    "survey_suppressions",
+    "survey_state",
 ];
 
 /// The statements that turn a migrated PostgreSQL database into a distributed one (run on the
@@ -95,6 +98,7 @@ mod tests {
             ("storage.rs", include_str!("storage.rs")),
             ("sql_accounts.rs", include_str!("sql_accounts.rs")),
             ("jobs.rs", include_str!("jobs.rs")),
+            ("surveys.rs", include_str!("surveys.rs")),
         ];
         let mut checked = 0;
         for (file, source) in sources {

@@ -21,6 +21,7 @@ pub mod segments;
 pub mod sql;
 mod sql_accounts;
 pub mod storage;
+pub mod surveys;
 pub mod test_support;
 
 use std::future::Future;

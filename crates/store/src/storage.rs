@@ -258,7 +258,10 @@ impl Storage {
     }
 
     /// The workspace's configuration as stored (defaults without one).
-    async fn stored_calendars(&self, workspace: WorkspaceId) -> Result<Calendars, StoreError> {
+    pub(crate) async fn stored_calendars(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<Calendars, StoreError> {
         let toml: Option<Option<String>> = on_pool!(&self.pool, p => {
             sqlx::query_scalar("SELECT config_toml FROM workspaces WHERE workspace_id = $1")
                 .bind(workspace.0)

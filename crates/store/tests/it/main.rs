@@ -8,6 +8,7 @@ mod concurrency;
 mod erasure;
 mod jobs;
 mod story;
+mod surveys;
 
 /// A store in a fresh schema of the test PostgreSQL database.
 pub async fn postgres() -> servicemeter_store::Storage {

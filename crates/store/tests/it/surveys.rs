@@ -1,0 +1,344 @@
+//! Planning surveys on both backends: who is asked when, a reopen cancelling, a customer asked
+//! once within the throttle, kinds switched off, the suppression list, and workspaces apart.
+
+use std::sync::Arc;
+
+use servicemeter_core::model::SurveyKind;
+use servicemeter_core::{Calendars, WorkspaceConfig};
+use servicemeter_import::parse_record;
+use servicemeter_store::surveys::{InvitationState, PlanSummary, Surveys};
+use servicemeter_store::{ImportRun, Storage, Store, WorkspaceId};
+
+const MINUTE: i64 = 60_000;
+const HOUR: i64 = 60 * MINUTE;
+/// 2024-03-04T10:00:00Z
+const T: i64 = 1_709_546_400_000;
+
+const CONFIG: &str = r#"
+[opening_hours]
+mon = "00:00-24:00"
+[surveys.csat]
+[surveys.nps]
+exclude_channels = ["chat"]
+"#;
+
+fn at(millis: i64) -> String {
+    servicemeter_core::time::format_utc(millis)
+}
+
+/// A conversation: the customer at T − 1 h, an agent at T − 30 min, resolved at `resolved`.
+fn conversation(
+    id: &str,
+    channel: &str,
+    email: Option<&str>,
+    language: Option<&str>,
+    resolved: Option<i64>,
+) -> Vec<String> {
+    let mut header = serde_json::json!({
+        "type": "conversation", "id": id, "channel": channel, "created_at": at(T - HOUR),
+        "messages": [
+            {"at": at(T - HOUR), "author": "customer"},
+            {"at": at(T - 30 * MINUTE), "author": "agent", "agent": "Anna"}
+        ]
+    });
+    if let Some(email) = email {
+        header["customer_email"] = email.into();
+    }
+    if let Some(language) = language {
+        header["customer_language"] = language.into();
+    }
+    if let Some(resolved) = resolved {
+        header["events"] = serde_json::json!([{"at": at(resolved), "event": "resolved"}]);
+    }
+    vec![header.to_string()]
+}
+
+async fn import(
+    store: &Storage,
+    ws: WorkspaceId,
+    calendars: &Arc<Calendars>,
+    now: i64,
+    lines: Vec<String>,
+) {
+    let mut run = ImportRun::new(
+        store.begin_import(ws).await.unwrap(),
+        calendars.clone(),
+        now,
+    );
+    for line in lines {
+        run.add(parse_record(&line).unwrap()).await.unwrap();
+    }
+    run.finish("test".into()).await.unwrap();
+}
+
+/// (conversation, kind, state, due, language, note) of every invitation, sorted.
+async fn invitations(
+    store: &Storage,
+    ws: WorkspaceId,
+) -> Vec<(
+    String,
+    &'static str,
+    &'static str,
+    i64,
+    String,
+    Option<String>,
+)> {
+    let mut all: Vec<_> = store
+        .invitations(ws, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| {
+            (
+                i.conversation,
+                i.kind.as_str(),
+                i.state.as_str(),
+                i.due_at,
+                i.language,
+                i.note,
+            )
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+fn row(
+    c: &str,
+    kind: &'static str,
+    state: &'static str,
+    due: i64,
+    language: &str,
+    note: Option<&str>,
+) -> (
+    String,
+    &'static str,
+    &'static str,
+    i64,
+    String,
+    Option<String>,
+) {
+    (
+        c.into(),
+        kind,
+        state,
+        due,
+        language.into(),
+        note.map(String::from),
+    )
+}
+
+async fn survey_story(store: Storage) {
+    let ws = store.workspace("shop").await.unwrap().id;
+    let other = store.workspace("other").await.unwrap().id;
+    let calendars = Arc::new(Calendars::new(WorkspaceConfig::from_toml(CONFIG).unwrap()));
+    store.replace_config(ws, CONFIG, &calendars).await.unwrap();
+    assert!(
+        store
+            .suppress(ws, "f@example.nl", "unsubscribe", T)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .suppress(ws, "f@example.nl", "unsubscribe", T)
+            .await
+            .unwrap(),
+        "once"
+    );
+
+    let mut lines = Vec::new();
+    lines.extend(conversation(
+        "a",
+        "email",
+        Some("A@example.nl"),
+        Some("en-GB"),
+        Some(T),
+    ));
+    lines.extend(conversation(
+        "b",
+        "chat",
+        Some("b@example.nl"),
+        None,
+        Some(T),
+    ));
+    lines.extend(conversation("c", "email", None, None, Some(T)));
+    lines.extend(conversation(
+        "d",
+        "email",
+        Some("a@example.nl"),
+        None,
+        Some(T + 10 * MINUTE),
+    ));
+    lines.extend(conversation("e", "email", Some("e@example.nl"), None, None));
+    lines.extend(conversation(
+        "f",
+        "email",
+        Some("f@example.nl"),
+        None,
+        Some(T),
+    ));
+    import(&store, ws, &calendars, T + HOUR, lines).await;
+
+    // At T + 2 h: a (English) and b are asked an hour after their resolution; b's chat is
+    // left out of NPS; c has no address, d is the same customer as a (resolved later), e is
+    // open, f unsubscribed.
+    let first = store.plan_surveys(ws, T + 2 * HOUR).await.unwrap();
+    assert_eq!(
+        first,
+        PlanSummary {
+            considered: 6,
+            planned: 3,
+            cancelled: 0
+        }
+    );
+    assert_eq!(
+        invitations(&store, ws).await,
+        [
+            row("a", "csat", "planned", T + HOUR, "en", None),
+            row("a", "nps", "planned", T + HOUR, "en", None),
+            row("b", "csat", "planned", T + HOUR, "nl", None),
+        ]
+    );
+    let a = store
+        .invitation(ws, "a", SurveyKind::Csat)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.customer_email.as_deref(), Some("a@example.nl"));
+    assert_eq!(a.state, InvitationState::Planned);
+    assert_eq!(a.planned_at, T + 2 * HOUR);
+    // Planning again changes nothing.
+    let again = store.plan_surveys(ws, T + 2 * HOUR).await.unwrap();
+    assert_eq!((again.planned, again.cancelled), (0, 0));
+
+    // a is reopened before its survey went out: cancelled; now d is that customer's first.
+    import(
+        &store,
+        ws,
+        &calendars,
+        T + 100 * MINUTE,
+        vec![format!(
+            r#"{{"type":"event","conversation":"a","at":"{}","event":"reopened"}}"#,
+            at(T + 90 * MINUTE)
+        )],
+    )
+    .await;
+    let reopened = store.plan_surveys(ws, T + 2 * HOUR).await.unwrap();
+    assert_eq!((reopened.planned, reopened.cancelled), (2, 2));
+    assert_eq!(
+        invitations(&store, ws).await,
+        [
+            row(
+                "a",
+                "csat",
+                "cancelled",
+                T + HOUR,
+                "en",
+                Some("not-resolved")
+            ),
+            row(
+                "a",
+                "nps",
+                "cancelled",
+                T + HOUR,
+                "en",
+                Some("not-resolved")
+            ),
+            row("b", "csat", "planned", T + HOUR, "nl", None),
+            row("d", "csat", "planned", T + 70 * MINUTE, "nl", None),
+            row("d", "nps", "planned", T + 70 * MINUTE, "nl", None),
+        ]
+    );
+
+    // a resolved again: its customer has d's invitation within 30 days, so a stays cancelled.
+    import(
+        &store,
+        ws,
+        &calendars,
+        T + 115 * MINUTE,
+        vec![format!(
+            r#"{{"type":"event","conversation":"a","at":"{}","event":"resolved"}}"#,
+            at(T + 110 * MINUTE)
+        )],
+    )
+    .await;
+    let resolved = store.plan_surveys(ws, T + 3 * HOUR).await.unwrap();
+    assert_eq!((resolved.planned, resolved.cancelled), (0, 0));
+    assert_eq!(
+        store
+            .invitation(ws, "a", SurveyKind::Csat)
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
+        InvitationState::Cancelled
+    );
+
+    // NPS switched off: its planned invitation is cancelled.
+    let csat_only = "[opening_hours]\nmon = \"00:00-24:00\"\n[surveys.csat]\n";
+    let calendars = Arc::new(Calendars::new(
+        WorkspaceConfig::from_toml(csat_only).unwrap(),
+    ));
+    store
+        .replace_config(ws, csat_only, &calendars)
+        .await
+        .unwrap();
+    let off = store.plan_surveys(ws, T + 3 * HOUR).await.unwrap();
+    assert_eq!(off.cancelled, 1);
+    assert_eq!(
+        store
+            .invitation(ws, "d", SurveyKind::Nps)
+            .await
+            .unwrap()
+            .unwrap()
+            .note
+            .as_deref(),
+        Some("survey-off")
+    );
+
+    // Unsubscribing cancels what is planned for the address.
+    assert!(
+        store
+            .suppress(ws, "a@example.nl", "unsubscribe", T + 3 * HOUR)
+            .await
+            .unwrap()
+    );
+    let d = store
+        .invitation(ws, "d", SurveyKind::Csat)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (d.state, d.note.as_deref()),
+        (InvitationState::Cancelled, Some("unsubscribed"))
+    );
+    assert_eq!(
+        store
+            .suppressed(ws)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect::<Vec<_>>(),
+        ["a@example.nl", "f@example.nl"]
+    );
+
+    // Another workspace has none of it.
+    assert!(store.invitations(other, 10).await.unwrap().is_empty());
+    assert!(store.suppressed(other).await.unwrap().is_empty());
+    assert_eq!(
+        store.plan_surveys(other, T + 3 * HOUR).await.unwrap(),
+        PlanSummary::default()
+    );
+}
+
+#[tokio::test]
+async fn sqlite_survey_story() {
+    let dir = tempfile::tempdir().unwrap();
+    survey_story(Storage::open_embedded(dir.path()).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn postgres_survey_story() {
+    survey_story(crate::postgres().await).await;
+}
