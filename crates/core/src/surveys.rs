@@ -703,6 +703,11 @@ mod tests {
             ("d@example.nl".into(), SurveyKind::Csat),
             vec![asked(NOW - 5 * HOUR, "d1")],
         );
+        // e1 was planned, then reopened: decided again here, its plan no longer holds e2 back.
+        last.insert(
+            ("e@example.nl".into(), SurveyKind::Csat),
+            vec![asked(NOW - 5 * HOUR, "e1")],
+        );
         check(
             &s,
             &[
@@ -711,6 +716,9 @@ mod tests {
                 // Two conversations of c the same day: the first resolved is asked.
                 candidate("c2", Some("c@example.nl"), Some(NOW - 2 * HOUR)),
                 candidate("c1", Some("c@example.nl"), Some(NOW - 4 * HOUR)),
+                candidate("d1", Some("d@example.nl"), Some(NOW - 2 * HOUR)),
+                candidate("e1", Some("e@example.nl"), None),
+                candidate("e2", Some("e@example.nl"), Some(NOW - 2 * HOUR)),
             ],
             &last,
             &[
@@ -728,6 +736,9 @@ mod tests {
                     },
                 ),
                 ("c2", Decision::Skip(Skip::Throttled)),
+                ("d1", Decision::Ask { due_at: NOW - HOUR }),
+                ("e2", Decision::Ask { due_at: NOW - HOUR }),
+                ("e1", Decision::Skip(Skip::NotResolved)),
             ],
         );
         // Relationship NPS: every 90 days instead of the 30-day throttle.
