@@ -106,6 +106,9 @@ pub fn sync_key(source: &str) -> String {
 /// How often the worker looks which workspaces need scheduled jobs queued.
 const SCHEDULE_EVERY_MS: i64 = 10 * 60 * 1000;
 
+/// Time between two survey-planning passes of a workspace.
+pub const SURVEY_PLAN_EVERY_MS: i64 = 60 * 1000;
+
 /// The next UTC midnight after `now` (UTC ms): when scheduled daily work runs.
 pub fn next_midnight(now: i64) -> i64 {
     const DAY: i64 = 24 * 60 * 60 * 1000;
@@ -563,7 +566,8 @@ pub struct Worker<S> {
 }
 
 impl<S: crate::Store + 'static> Worker<S> {
-    /// A worker named `name` (shown with the jobs it holds) with the recompute handler.
+    /// A worker named `name` (shown with the jobs it holds) with the handlers of the store's own
+    /// jobs: recompute, retention and survey planning.
     pub fn new(
         store: Arc<S>,
         name: String,
@@ -591,6 +595,27 @@ impl<S: crate::Store + 'static> Worker<S> {
                         .await
                         .map(|_| ())
                         .map_err(|e| error_text(&e))
+                })
+            }),
+        );
+        let plan_clock = worker.clock.clone();
+        worker.handle(
+            crate::surveys::SURVEY_PLAN,
+            Arc::new(move |store: Arc<S>, job: Job, _progress| {
+                let now = plan_clock();
+                Box::pin(async move {
+                    let summary =
+                        crate::surveys::Surveys::plan_surveys(&*store, job.workspace, now)
+                            .await
+                            .map_err(|e| error_text(&e))?;
+                    tracing::info!(
+                        workspace = job.workspace.0,
+                        considered = summary.considered,
+                        planned = summary.planned,
+                        cancelled = summary.cancelled,
+                        "surveys planned"
+                    );
+                    Ok(())
                 })
             }),
         );
@@ -675,12 +700,52 @@ impl<S: crate::Store + 'static> Worker<S> {
         Ok(())
     }
 
+    /// Queues the survey planning of every workspace that sends surveys, a minute after its
+    /// last pass ended (at once for the first); every round, since invitations are due an hour
+    /// or so after a resolution. Nothing new while one is queued or running.
+    async fn schedule_surveys(&self, workspaces: &[crate::Workspace]) -> Result<(), StoreError> {
+        let now = (self.clock)();
+        for workspace in workspaces {
+            let sends_surveys = workspace
+                .config_toml
+                .as_deref()
+                .filter(|text| text.contains("surveys"))
+                .and_then(|text| servicemeter_core::WorkspaceConfig::from_toml(text).ok())
+                .is_some_and(|config| !config.surveys.kinds.is_empty());
+            if !sends_surveys {
+                continue;
+            }
+            let run_after = match self
+                .store
+                .latest(workspace.id, crate::surveys::SURVEY_PLAN)
+                .await?
+            {
+                None => now,
+                Some(job) => match (job.state, job.finished_at) {
+                    (JobState::Queued | JobState::Running, _) => continue,
+                    (_, Some(ended)) => ended + SURVEY_PLAN_EVERY_MS,
+                    (_, None) => now,
+                },
+            };
+            let job = NewJob {
+                kind: crate::surveys::SURVEY_PLAN.into(),
+                payload: String::new(),
+                dedupe_key: Some(crate::surveys::SURVEY_PLAN.into()),
+                run_after,
+                max_attempts: DEFAULT_ATTEMPTS,
+            };
+            self.store.enqueue(workspace.id, &job, now).await?;
+        }
+        Ok(())
+    }
+
     /// Queues scheduled jobs when it is time, then runs every due job of every workspace once;
     /// returns how many ran.
     pub async fn round(&self) -> Result<u64, StoreError> {
         let mut ran = 0;
         let workspaces = self.store.workspaces().await?;
         self.schedule(&workspaces).await?;
+        self.schedule_surveys(&workspaces).await?;
         for workspace in workspaces {
             while let Some(job) = self
                 .store

@@ -212,8 +212,9 @@ pub trait ImportSession: Send {
     fn commit(self, summary: ImportSummary) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-/// Where conversations and facts live (and the background jobs that work on them).
-pub trait Store: jobs::Jobs + Send + Sync {
+/// Where conversations and facts live (and the background jobs and survey invitations that work
+/// on them).
+pub trait Store: jobs::Jobs + surveys::Surveys + Send + Sync {
     type Import<'a>: ImportSession
     where
         Self: 'a;

@@ -332,6 +332,56 @@ async fn survey_story(store: Storage) {
     );
 }
 
+/// The worker plans by itself: a job a minute after the last pass, for workspaces that send
+/// surveys only.
+async fn worker_plans(store: Storage) {
+    use servicemeter_store::jobs::{JobState, Jobs, Worker};
+    let store = Arc::new(store);
+    let ws = store.workspace("shop").await.unwrap().id;
+    let quiet = store.workspace("quiet").await.unwrap().id;
+    let calendars = Arc::new(Calendars::new(WorkspaceConfig::from_toml(CONFIG).unwrap()));
+    store.replace_config(ws, CONFIG, &calendars).await.unwrap();
+    import(
+        &store,
+        ws,
+        &calendars,
+        T + HOUR,
+        conversation("a", "email", Some("a@example.nl"), None, Some(T)),
+    )
+    .await;
+    let clock = Arc::new(std::sync::atomic::AtomicI64::new(T + 2 * HOUR));
+    let read = clock.clone();
+    let worker = Worker::new(
+        store.clone(),
+        "w".into(),
+        Arc::new(move || read.load(std::sync::atomic::Ordering::SeqCst)),
+    );
+    assert_eq!(worker.round().await.unwrap(), 1, "one planning job: shop's");
+    assert_eq!(store.invitations(ws, 10).await.unwrap().len(), 2);
+    let jobs = store.jobs(ws, 10).await.unwrap();
+    assert_eq!(
+        (jobs[0].kind.as_str(), jobs[0].state),
+        ("survey-plan", JobState::Done)
+    );
+    assert!(store.jobs(quiet, 10).await.unwrap().is_empty());
+    // Within the minute nothing runs; after it, the next pass.
+    clock.fetch_add(30_000, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(worker.round().await.unwrap(), 0);
+    clock.fetch_add(31_000, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(worker.round().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn sqlite_worker_plans_surveys() {
+    let dir = tempfile::tempdir().unwrap();
+    worker_plans(Storage::open_embedded(dir.path()).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn postgres_worker_plans_surveys() {
+    worker_plans(crate::postgres().await).await;
+}
+
 #[tokio::test]
 async fn sqlite_survey_story() {
     let dir = tempfile::tempdir().unwrap();
