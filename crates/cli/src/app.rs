@@ -71,6 +71,9 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Audit(args) => runtime()?.block_on(crate::lifecycle::audit(&cli.global, args)),
         Command::Retention => runtime()?.block_on(crate::lifecycle::retention(&cli.global)),
+        Command::Surveys(command) => {
+            runtime()?.block_on(crate::lifecycle::surveys(&cli.global, command))
+        }
     }
 }
 

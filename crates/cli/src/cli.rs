@@ -103,6 +103,36 @@ pub enum Command {
     /// message texts and survey comments are removed, the figures stay. A running server does
     /// this every night by itself.
     Retention,
+    /// The surveys servicemeter sends (`[surveys]` in the configuration, docs/surveys.md): plan
+    /// them now, list the invitations, or unsubscribe an address.
+    #[command(subcommand)]
+    Surveys(SurveysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SurveysCommand {
+    /// Plan the surveys of the conversations changed since the last pass, now (a running
+    /// server does this every minute by itself), and print what it did.
+    Plan,
+    /// The invitations, latest due first: conversation, kind, state, due (UTC), language,
+    /// address, note.
+    List(SurveysListArgs),
+    /// Never survey this address again (the suppression list); its planned invitations are
+    /// cancelled.
+    Unsubscribe(SurveysUnsubscribeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SurveysListArgs {
+    /// How many invitations.
+    #[arg(long, default_value_t = 20)]
+    pub limit: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct SurveysUnsubscribeArgs {
+    /// The customer's e-mail address.
+    pub email: String,
 }
 
 #[derive(Debug, Args)]

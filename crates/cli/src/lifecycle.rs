@@ -1,5 +1,5 @@
 //! The data's life cycle: `backup` and `restore` of the embedded store, `erase-customer` (right
-//! to erasure), `retention` and the `audit` log.
+//! to erasure), `retention`, the `audit` log, and the `surveys` sent to customers.
 
 use std::io::Write;
 
@@ -8,7 +8,9 @@ use servicemeter_core::access::workspace_name_problem;
 use servicemeter_store::{Location, Store, check_backup, restore_sqlite};
 
 use crate::app::open_storage;
-use crate::cli::{AuditArgs, BackupArgs, EraseCustomerArgs, GlobalArgs, RestoreArgs};
+use crate::cli::{
+    AuditArgs, BackupArgs, EraseCustomerArgs, GlobalArgs, RestoreArgs, SurveysCommand,
+};
 use crate::server::existing_workspace;
 use crate::sync::command_line_actor;
 
@@ -136,5 +138,65 @@ pub async fn retention(global: &GlobalArgs) -> Result<()> {
         "workspace {}: message texts and survey comments older than {months} months removed from {changed} conversations",
         workspace.name
     );
+    Ok(())
+}
+
+/// `servicemeter surveys plan|list|unsubscribe`.
+pub async fn surveys(global: &GlobalArgs, command: SurveysCommand) -> Result<()> {
+    use servicemeter_store::surveys::Surveys;
+    let store = open_storage(global).await?;
+    let workspace = existing_workspace(&store, &global.workspace).await?;
+    let time = |millis: i64| {
+        jiff::Timestamp::from_millisecond(millis)
+            .map(|t| t.strftime("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_default()
+    };
+    match command {
+        SurveysCommand::Plan => {
+            let started = std::time::Instant::now();
+            let summary = store.plan_surveys(workspace.id, now_millis()).await?;
+            println!(
+                "workspace {}: {} conversations read, {} invitations planned, {} cancelled ({:.2} s)",
+                workspace.name,
+                summary.considered,
+                summary.planned,
+                summary.cancelled,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        SurveysCommand::List(args) => {
+            let mut out = std::io::stdout().lock();
+            for i in store.invitations(workspace.id, args.limit).await? {
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    i.conversation,
+                    i.kind.as_str(),
+                    i.state.as_str(),
+                    time(i.due_at),
+                    i.language,
+                    i.customer_email.unwrap_or_default(),
+                    i.note.unwrap_or_default()
+                )?;
+            }
+        }
+        SurveysCommand::Unsubscribe(args) => {
+            let email = servicemeter_core::address::normalize_email(&args.email)
+                .ok_or_else(|| anyhow!("'{}' is not an e-mail address", args.email.trim()))?;
+            let added = store
+                .suppress(workspace.id, &email, "command line", now_millis())
+                .await?;
+            println!(
+                "workspace {}: {email} {}",
+                workspace.name,
+                if added {
+                    "will not be surveyed again"
+                } else {
+                    "was unsubscribed already"
+                }
+            );
+        }
+    }
+    store.close().await?;
     Ok(())
 }

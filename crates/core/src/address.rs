@@ -31,8 +31,17 @@ pub const MAX_EMAIL_BYTES: usize = 254;
 /// address in a mail header (`<>,;"`). One rule for sign-in addresses and customers' addresses.
 pub fn normalize_email(email: &str) -> Option<String> {
     let email = email.trim().to_lowercase();
-    let (local, domain) = email.split_once('@')?;
-    let valid = email.len() <= MAX_EMAIL_BYTES
+    is_email(&email).then_some(email)
+}
+
+/// Whether a trimmed text has the shape [`normalize_email`] accepts (letter case aside: for an
+/// ASCII text, lowercasing changes no part of the shape, so a reader may check without
+/// allocating).
+pub fn is_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    email.len() <= MAX_EMAIL_BYTES
         && !local.is_empty()
         && !domain.contains('@')
         && domain.contains('.')
@@ -40,8 +49,7 @@ pub fn normalize_email(email: &str) -> Option<String> {
         && !domain.ends_with('.')
         && !email
             .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || "<>,;\"".contains(c));
-    valid.then_some(email)
+            .any(|c| c.is_whitespace() || c.is_control() || "<>,;\"".contains(c))
 }
 
 /// The longest language tag accepted.

@@ -491,8 +491,9 @@ impl<'a> Scanner<'a> {
                         }
                         CUSTOMER_EMAIL | CUSTOMER_LANGUAGE => {
                             let (limit, valid): (usize, fn(&str) -> bool) = if i == CUSTOMER_EMAIL {
+                                // ASCII only: then the shape check needs no lowercase copy.
                                 (address::MAX_EMAIL_BYTES, |v| {
-                                    address::normalize_email(v).is_some()
+                                    v.is_ascii() && address::is_email(v)
                                 })
                             } else {
                                 (address::MAX_LANGUAGE_BYTES, |v| {

@@ -97,6 +97,13 @@ pub trait WriteTx: Send {
 
     fn erased_customers(&mut self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
 
+    /// Forgets the address of these conversations' survey invitations (an erasure); planned
+    /// ones are cancelled.
+    fn forget_invitation_addresses(
+        &mut self,
+        conversations: &[String],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Remembers an erased customer's hash; false when it was erased before.
     fn add_erased_customer(
         &mut self,

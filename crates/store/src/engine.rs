@@ -585,14 +585,25 @@ pub async fn erase_customer<T: WriteTx>(
     tx.add_erased_customer(&hash, now).await?;
     let erased: HashSet<String> = [hash.clone()].into();
     let customer = customer.to_string();
+    let ids = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let found = ids.clone();
     let changed = rewrite_all(&mut tx, now, move |conversation| {
         let theirs = conversation
             .header
             .as_ref()
             .is_some_and(|h| h.customer.as_deref() == Some(customer.as_str()));
-        theirs && erase_if_erased(conversation, &erased)
+        let erased = theirs && erase_if_erased(conversation, &erased);
+        if erased {
+            found
+                .lock()
+                .expect("erased ids")
+                .push(conversation.id.clone());
+        }
+        erased
     })
     .await?;
+    let ids = std::mem::take(&mut *ids.lock().expect("erased ids"));
+    tx.forget_invitation_addresses(&ids).await?;
     tx.audit(&crate::AuditEntry {
         at: now,
         actor: actor.to_string(),

@@ -497,6 +497,28 @@ impl WriteTx for SqlTx {
         })
     }
 
+    async fn forget_invitation_addresses(
+        &mut self,
+        conversations: &[String],
+    ) -> Result<(), StoreError> {
+        let ws = self.workspace.0;
+        on_tx!(&mut self.tx, t => {
+            for conversation in conversations {
+                sqlx::query(
+                    "UPDATE survey_invitations SET customer_email = NULL, \
+                     note = CASE WHEN state = 'planned' THEN 'erased' ELSE note END, \
+                     state = CASE WHEN state = 'planned' THEN 'cancelled' ELSE state END \
+                     WHERE workspace_id = $1 AND conversation_id = $2",
+                )
+                .bind(ws)
+                .bind(conversation.as_str())
+                .execute(&mut **t)
+                .await?;
+            }
+        });
+        Ok(())
+    }
+
     async fn add_erased_customer(&mut self, hash: &str, now: i64) -> Result<bool, StoreError> {
         let ws = self.workspace.0;
         on_tx!(&mut self.tx, t => {

@@ -43,6 +43,7 @@ fn conversation(
     });
     if let Some(email) = email {
         header["customer_email"] = email.into();
+        header["customer"] = format!("klant-{id}").into();
     }
     if let Some(language) = language {
         header["customer_language"] = language.into();
@@ -321,6 +322,21 @@ async fn survey_story(store: Storage) {
             .into_iter()
             .collect::<Vec<_>>(),
         ["a@example.nl", "f@example.nl"]
+    );
+
+    // Erasing b's customer forgets the address of b's invitation and cancels it.
+    store
+        .erase_customer(ws, "klant-b", "test", T + 3 * HOUR)
+        .await
+        .unwrap();
+    let b = store
+        .invitation(ws, "b", SurveyKind::Csat)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (b.state, b.customer_email, b.note.as_deref()),
+        (InvitationState::Cancelled, None, Some("erased"))
     );
 
     // Another workspace has none of it.
