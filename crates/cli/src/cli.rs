@@ -120,6 +120,21 @@ pub enum SurveysCommand {
     /// Never survey this address again (the suppression list); its planned invitations are
     /// cancelled.
     Unsubscribe(SurveysUnsubscribeArgs),
+    /// Print the signed survey link of a conversation (valid 30 days), for a helpdesk's own
+    /// closing message; add ?score=N to preselect a score.
+    Link(SurveysLinkArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SurveysLinkArgs {
+    /// The conversation's id.
+    pub conversation: String,
+    /// csat, nps or ces.
+    #[arg(long, default_value = "csat")]
+    pub kind: String,
+    /// The address customers reach the server at, e.g. https://stats.example.nl.
+    #[arg(long, env = "SERVICEMETER_PUBLIC_URL")]
+    pub public_url: String,
 }
 
 #[derive(Debug, Args)]

@@ -180,6 +180,29 @@ pub async fn surveys(global: &GlobalArgs, command: SurveysCommand) -> Result<()>
                 )?;
             }
         }
+        SurveysCommand::Link(args) => {
+            let kind = servicemeter_core::model::SurveyKind::parse(&args.kind).map_err(|_| {
+                anyhow!(
+                    "--kind: '{}' is not a survey; use csat, nps or ces",
+                    args.kind
+                )
+            })?;
+            let base = args.public_url.trim();
+            if !(base.starts_with("https://") || base.starts_with("http://")) {
+                bail!("--public-url: '{base}' is not an http:// or https:// address");
+            }
+            let issued = servicemeter_web::survey_link::issue(
+                &store,
+                &workspace,
+                &args.conversation,
+                kind,
+                base,
+                now_millis(),
+            )
+            .await
+            .map_err(|e| anyhow!("workspace {}: {e}", workspace.name))?;
+            println!("{}", issued.url);
+        }
         SurveysCommand::Unsubscribe(args) => {
             let email = servicemeter_core::address::normalize_email(&args.email)
                 .ok_or_else(|| anyhow!("'{}' is not an e-mail address", args.email.trim()))?;

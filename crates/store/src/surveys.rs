@@ -137,6 +137,14 @@ pub trait Surveys: Send + Sync {
         &self,
         workspace: WorkspaceId,
     ) -> impl Future<Output = Result<BTreeSet<String>, StoreError>> + Send;
+
+    /// The secret that signs the workspace's survey links: the stored one, or `fresh` stored
+    /// now when there is none yet (the first caller's wins when several race).
+    fn survey_secret(
+        &self,
+        workspace: WorkspaceId,
+        fresh: &str,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
 }
 
 fn read_invitation<R: Row>(row: &R) -> Result<Invitation, StoreError>
@@ -562,5 +570,29 @@ impl Surveys for Storage {
                 .await?
         });
         Ok(rows.into_iter().collect())
+    }
+
+    async fn survey_secret(
+        &self,
+        workspace: WorkspaceId,
+        fresh: &str,
+    ) -> Result<String, StoreError> {
+        on_pool!(&self.pool, p => {
+            sqlx::query(
+                "UPDATE workspaces SET survey_secret = $1 \
+                 WHERE workspace_id = $2 AND survey_secret IS NULL",
+            )
+            .bind(fresh)
+            .bind(workspace.0)
+            .execute(p)
+            .await?;
+            let secret: Option<String> = sqlx::query_scalar(
+                "SELECT survey_secret FROM workspaces WHERE workspace_id = $1",
+            )
+            .bind(workspace.0)
+            .fetch_one(p)
+            .await?;
+            secret.ok_or_else(|| StoreError::Invalid("no survey secret was stored".into()))
+        })
     }
 }

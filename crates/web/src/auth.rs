@@ -120,8 +120,20 @@ pub fn normalize_email(email: &str) -> Result<String, String> {
     })
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Bytes as lowercase hex (token hashes, signatures, survey links).
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Hex back to bytes; `None` for anything that is not an even number of hex digits.
+pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// SHA-256 of a token's text: what the store keeps.

@@ -531,6 +531,9 @@ pub async fn detail_api<S: Store + Accounts>(
             "team": h.team,
             "tags": h.tags,
             "subject": h.subject,
+            "customer_email": h.customer_email,
+            "customer_name": h.customer_name,
+            "customer_language": h.customer_language,
         })
     });
     let messages: Vec<_> = c
@@ -555,6 +558,7 @@ pub async fn detail_api<S: Store + Accounts>(
             serde_json::json!({
                 "at": format_utc(s.at), "kind": s.kind.as_str(), "score": s.score.value(),
                 "scale": [s.score.scale().min, s.score.scale().max], "comment": s.comment,
+                "reasons": s.reasons, "source": s.source,
             })
         })
         .collect();
@@ -565,6 +569,56 @@ pub async fn detail_api<S: Store + Accounts>(
         "events": events,
         "surveys": surveys,
         "facts": facts.as_ref().map(FactsRow::new),
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct SurveyLinkQuery {
+    kind: Option<String>,
+}
+
+/// `GET /api/v1/workspaces/{ws}/conversations/{id}/survey-link?kind=csat`: the signed link of
+/// the conversation's survey, for a helpdesk's own closing message (valid for 30 days).
+pub async fn survey_link_api<S: Store + Accounts>(
+    State(state): State<AppState<S>>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    Path((name, id)): Path<(String, String)>,
+    Query(query): Query<SurveyLinkQuery>,
+) -> Result<Response, WebError> {
+    use crate::survey_link::{IssueError, issue};
+    let access = workspace_access(&*state.store, &caller, &name).await?;
+    let text = query.kind.as_deref().unwrap_or("csat");
+    let kind = servicemeter_core::model::SurveyKind::parse(text).map_err(|_| {
+        WebError::invalid(
+            format!("kind: '{text}' is geen enquête; gebruik csat, nps of ces"),
+            format!("kind: '{text}' is not a survey; use csat, nps or ces"),
+        )
+    })?;
+    // The same rule as the conversation itself: an agent only for their own.
+    one(&state, &access, &id).await?;
+    let base = state.site.base_url(&headers).unwrap_or_default();
+    let issued = issue(&*state.store, &access.workspace, &id, kind, &base, state.now_millis())
+        .await
+        .map_err(|e| match e {
+            IssueError::NoConversation(_) => WebError::NotFound,
+            IssueError::KindOff(kind) => WebError::invalid(
+                format!(
+                    "kind: {}-enquêtes staan in deze werkruimte niet aan ([surveys.{}] in de configuratie)",
+                    kind.as_str().to_uppercase(),
+                    kind.as_str()
+                ),
+                e.to_string(),
+            ),
+            IssueError::Store(e) => e.into(),
+            IssueError::Other(e) => WebError::Internal(e),
+        })?;
+    Ok(Json(serde_json::json!({
+        "conversation": id,
+        "kind": kind.as_str(),
+        "url": issued.url,
+        "expires_at": format_utc(issued.expires_at),
     }))
     .into_response())
 }

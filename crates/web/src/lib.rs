@@ -20,6 +20,7 @@ pub mod pages;
 pub mod session_store;
 pub mod settings;
 pub mod state;
+pub mod survey_link;
 pub mod table;
 pub mod views;
 pub mod webhooks;
@@ -176,6 +177,10 @@ where
         .route(
             "/workspaces/{workspace}/conversations/{id}",
             get(conversations::detail_api::<S>),
+        )
+        .route(
+            "/workspaces/{workspace}/conversations/{id}/survey-link",
+            get(conversations::survey_link_api::<S>),
         )
         .route("/records", post(api::records::<S>))
         .fallback(not_found)

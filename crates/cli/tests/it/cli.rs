@@ -974,3 +974,111 @@ fn report_filters_by_channel_team_agent_and_tag() {
     let r = ws.json(&["report", "--agent", "(unassigned)", "--format", "json"]);
     assert_eq!(r["conversations"], 1);
 }
+
+/// `surveys plan`, `list`, `link` and `unsubscribe` on conversations resolved two hours ago
+/// (planning compares with the real clock).
+#[test]
+fn surveys_are_planned_listed_linked_and_unsubscribed_from_the_command_line() {
+    let now = jiff::Timestamp::now().as_millisecond();
+    let at = |millis: i64| servicemeter_core::time::format_utc(millis);
+    let hour = 3_600_000;
+    let conversation = |id: &str, email: &str| {
+        format!(
+            r#"{{"type":"conversation","id":"{id}","channel":"email","created_at":"{}","customer_email":"{email}","messages":[{{"at":"{}","author":"customer"}},{{"at":"{}","author":"agent","agent":"Anna"}}],"events":[{{"at":"{}","event":"resolved"}}]}}"#,
+            at(now - 3 * hour),
+            at(now - 3 * hour),
+            at(now - 150 * 60_000),
+            at(now - 2 * hour)
+        )
+    };
+    let d = Workspace::new();
+    let config = d.write(
+        "servicemeter.toml",
+        "[opening_hours]\nmon = \"00:00-24:00\"\ntue = \"00:00-24:00\"\nwed = \"00:00-24:00\"\n\
+         thu = \"00:00-24:00\"\nfri = \"00:00-24:00\"\nsat = \"00:00-24:00\"\nsun = \"00:00-24:00\"\n\
+         [surveys.csat]\n",
+    );
+    let records = d.write(
+        "records.jsonl",
+        &[
+            conversation("c1", "jan@example.nl"),
+            conversation("c2", "piet@example.nl"),
+        ]
+        .join("\n"),
+    );
+    d.ok(&[
+        "--config",
+        config.to_str().unwrap(),
+        "import",
+        records.to_str().unwrap(),
+    ]);
+    let planned = d.ok(&["surveys", "plan"]);
+    assert!(
+        planned.contains("2 conversations read, 2 invitations planned, 0 cancelled"),
+        "{planned}"
+    );
+    let list = d.ok(&["surveys", "list"]);
+    let rows: Vec<Vec<&str>> = list.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(rows.len(), 2, "{list}");
+    // Resolved two hours ago, asked an hour after: due an hour ago, in Dutch.
+    let due = jiff::Timestamp::from_millisecond((now - hour).div_euclid(1000) * 1000)
+        .unwrap()
+        .strftime("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    assert_eq!(rows[0][..5], ["c1", "csat", "planned", due.as_str(), "nl"]);
+    assert_eq!(rows[0][5], "jan@example.nl");
+
+    let url = d.ok(&[
+        "surveys",
+        "link",
+        "c1",
+        "--public-url",
+        "https://stats.example.nl/",
+    ]);
+    assert!(
+        url.starts_with("https://stats.example.nl/s/default/"),
+        "{url}"
+    );
+    let refused = |args: &[&str], says: &str| {
+        let out = d.run(args);
+        assert!(!out.status.success(), "{args:?}");
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(text.contains(says), "{args:?}: {text}");
+    };
+    refused(
+        &["surveys", "link", "c9", "--public-url", "https://x.nl"],
+        "no conversation c9",
+    );
+    refused(
+        &[
+            "surveys",
+            "link",
+            "c1",
+            "--kind",
+            "nps",
+            "--public-url",
+            "https://x.nl",
+        ],
+        "[surveys.nps]",
+    );
+    refused(
+        &["surveys", "link", "c1", "--public-url", "stats.example.nl"],
+        "--public-url: 'stats.example.nl' is not an http:// or https:// address",
+    );
+
+    let out = d.ok(&["surveys", "unsubscribe", " Piet@Example.nl "]);
+    assert!(
+        out.contains("piet@example.nl will not be surveyed again"),
+        "{out}"
+    );
+    let list = d.ok(&["surveys", "list"]);
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("c2\tcsat\tcancelled\t") && l.ends_with("unsubscribed")),
+        "{list}"
+    );
+    refused(
+        &["surveys", "unsubscribe", "piet"],
+        "'piet' is not an e-mail address",
+    );
+}

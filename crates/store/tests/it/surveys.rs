@@ -339,6 +339,11 @@ async fn survey_story(store: Storage) {
         (InvitationState::Cancelled, None, Some("erased"))
     );
 
+    // The link secret is made once and kept; each workspace has its own.
+    assert_eq!(store.survey_secret(ws, "first").await.unwrap(), "first");
+    assert_eq!(store.survey_secret(ws, "second").await.unwrap(), "first");
+    assert_eq!(store.survey_secret(other, "other").await.unwrap(), "other");
+
     // Another workspace has none of it.
     assert!(store.invitations(other, 10).await.unwrap().is_empty());
     assert!(store.suppressed(other).await.unwrap().is_empty());

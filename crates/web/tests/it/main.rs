@@ -9,4 +9,5 @@ mod i18n;
 mod live;
 mod server;
 mod settings;
+mod surveys;
 mod webhooks;

@@ -753,7 +753,7 @@ async fn openapi_document_names_real_routes() {
     let doc: Value = c.get(app.url("/api/v1/openapi.json")).json_body().await;
     assert_eq!(doc["openapi"], "3.1.0");
     let paths: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
-    assert_eq!(paths.len(), 11, "{paths:?}");
+    assert_eq!(paths.len(), 12, "{paths:?}");
     for path in &paths {
         let concrete = path
             .replace("{workspace}", "shop-a")
