@@ -176,6 +176,15 @@ pub trait WriteTx: Send {
         now: i64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// See [`crate::ImportSession::mark_answered`].
+    fn mark_answered(
+        &mut self,
+        conversation: &str,
+        kind: servicemeter_core::model::SurveyKind,
+        language: &str,
+        at: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Remembers a signed webhook delivery until `until` (after forgetting the workspace's
     /// deliveries that expired before `now`); false when it is remembered already.
     fn remember_delivery(

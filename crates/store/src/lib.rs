@@ -208,6 +208,17 @@ pub trait ImportSession: Send {
         until: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// Records with this import that the conversation's survey of `kind` was answered at `at`
+    /// (see [`surveys::Surveys`]): the first answer's time is kept, a planned invitation is
+    /// cancelled (note `answered`), and a link made without an invitation gets one.
+    fn mark_answered(
+        &mut self,
+        conversation: &str,
+        kind: servicemeter_core::model::SurveyKind,
+        language: &str,
+        at: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Makes the import durable and records its summary.
     fn commit(self, summary: ImportSummary) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

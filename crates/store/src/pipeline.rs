@@ -112,6 +112,20 @@ impl<S: ImportSession> ImportRun<S> {
             .await
     }
 
+    /// Records with this import that a survey was answered (see
+    /// [`ImportSession::mark_answered`]).
+    pub async fn mark_answered(
+        &mut self,
+        conversation: &str,
+        kind: servicemeter_core::model::SurveyKind,
+        language: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.session
+            .mark_answered(conversation, kind, language, at)
+            .await
+    }
+
     /// Merges what is left and commits; nothing is stored if this is never called.
     pub async fn finish(mut self, sources: String) -> Result<ImportTotals, StoreError> {
         self.flush().await?;

@@ -497,6 +497,37 @@ impl WriteTx for SqlTx {
         })
     }
 
+    async fn mark_answered(
+        &mut self,
+        conversation: &str,
+        kind: servicemeter_core::model::SurveyKind,
+        language: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        let ws = self.workspace.0;
+        on_tx!(&mut self.tx, t => {
+            sqlx::query(
+                "INSERT INTO survey_invitations (workspace_id, conversation_id, kind, state, \
+                 language, due_at, planned_at, answered_at) \
+                 VALUES ($1, $2, $3, 'sent', $4, $5, $5, $5) \
+                 ON CONFLICT (workspace_id, conversation_id, kind) DO UPDATE SET \
+                 answered_at = COALESCE(survey_invitations.answered_at, excluded.answered_at), \
+                 note = CASE WHEN survey_invitations.state = 'planned' THEN 'answered' \
+                 ELSE survey_invitations.note END, \
+                 state = CASE WHEN survey_invitations.state = 'planned' THEN 'cancelled' \
+                 ELSE survey_invitations.state END",
+            )
+            .bind(ws)
+            .bind(conversation)
+            .bind(kind.as_str())
+            .bind(language)
+            .bind(at)
+            .execute(&mut **t)
+            .await?;
+        });
+        Ok(())
+    }
+
     async fn forget_invitation_addresses(
         &mut self,
         conversations: &[String],

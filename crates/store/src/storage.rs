@@ -351,6 +351,18 @@ impl ImportSession for StorageImport {
         self.tx.remember_delivery(signature, now, until).await
     }
 
+    async fn mark_answered(
+        &mut self,
+        conversation: &str,
+        kind: servicemeter_core::model::SurveyKind,
+        language: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .mark_answered(conversation, kind, language, at)
+            .await
+    }
+
     async fn commit(self, summary: ImportSummary) -> Result<(), StoreError> {
         let workspace = self.tx.workspace();
         engine::commit(self.tx, self.state, summary).await?;

@@ -59,12 +59,23 @@ pub fn figure(figure: Figure, s: &Summary, lang: Lang) -> String {
 
 /// A period in the reader's language: "5 dec 2026", "20–26 nov 2026", "28 nov – 4 dec 2026",
 /// "28 dec 2025 – 3 jan 2026", with ", tot 13:30" while it is still running.
+/// A day in the reader's language: "12 mrt 2024".
+pub fn day(d: jiff::civil::Date, lang: Lang) -> String {
+    let t = lang.texts();
+    format!(
+        "{} {} {}",
+        d.day(),
+        t.months[(d.month() - 1) as usize],
+        d.year()
+    )
+}
+
 pub fn period(p: Period, lang: Lang) -> String {
     let t = lang.texts();
     let month = |d: jiff::civil::Date| t.months[(d.month() - 1) as usize];
     let (a, b) = (p.from, p.to);
     let mut text = if a == b {
-        format!("{} {} {}", a.day(), month(a), a.year())
+        day(a, lang)
     } else if (a.year(), a.month()) == (b.year(), b.month()) {
         format!("{}–{} {} {}", a.day(), b.day(), month(b), b.year())
     } else if a.year() == b.year() {

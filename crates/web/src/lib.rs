@@ -21,6 +21,7 @@ pub mod session_store;
 pub mod settings;
 pub mod state;
 pub mod survey_link;
+pub mod survey_page;
 pub mod table;
 pub mod views;
 pub mod webhooks;
@@ -200,6 +201,10 @@ where
             get(pages::setup_page::<S>).post(pages::setup::<S>),
         )
         .route("/lang", post(pages::set_lang::<S>))
+        .route(
+            "/s/{workspace}/{token}",
+            get(survey_page::show::<S>).post(survey_page::answer::<S>),
+        )
         .route("/w/{workspace}", get(overview::overview::<S>))
         .route("/w/{workspace}/live", get(live::events::<S>))
         .route("/w/{workspace}/agents/{agent}", get(overview::agent::<S>))
