@@ -615,6 +615,36 @@ impl<S: crate::Store + 'static> Worker<S> {
                         cancelled = summary.cancelled,
                         "surveys planned"
                     );
+                    // The invitations that are due now, each its own send job (retried with
+                    // backoff, its error in the jobs list); one queued per invitation.
+                    let due = crate::surveys::Surveys::due_invitations(
+                        &*store,
+                        job.workspace,
+                        now,
+                        1_000,
+                    )
+                    .await
+                    .map_err(|e| error_text(&e))?;
+                    for invitation in due {
+                        let payload = crate::surveys::SendPayload {
+                            conversation: invitation.conversation.clone(),
+                            kind: invitation.kind,
+                        };
+                        let send = NewJob {
+                            kind: crate::surveys::SURVEY_SEND.into(),
+                            payload: serde_json::to_string(&payload).expect("payload"),
+                            dedupe_key: Some(crate::surveys::send_key(
+                                &invitation.conversation,
+                                invitation.kind,
+                            )),
+                            run_after: now,
+                            max_attempts: DEFAULT_ATTEMPTS,
+                        };
+                        store
+                            .enqueue(job.workspace, &send, now)
+                            .await
+                            .map_err(|e| error_text(&e))?;
+                    }
                     Ok(())
                 })
             }),

@@ -22,6 +22,34 @@ use crate::{StoreError, WorkspaceId};
 /// surveys are switched on).
 pub const SURVEY_PLAN: &str = "survey-plan";
 
+/// The job that sends one invitation (queued by the planning job once it is due; its handler
+/// lives where the mail is written, in the server).
+pub const SURVEY_SEND: &str = "survey-send";
+
+/// The dedupe key of an invitation's send job: one queued per conversation and kind.
+pub fn send_key(conversation: &str, kind: SurveyKind) -> String {
+    format!("{SURVEY_SEND}:{}:{conversation}", kind.as_str())
+}
+
+/// What a send job names: the invitation (as JSON: conversation ids may hold anything).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SendPayload {
+    pub conversation: String,
+    pub kind: SurveyKind,
+}
+
+/// What [`Surveys::begin_sending`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Begin {
+    /// Now `sending`: send it, then [`Surveys::end_sending`].
+    Claimed(Invitation),
+    /// It was `sending` already: an earlier attempt stopped between starting and recording
+    /// the send. It is now `unknown` and is not sent again.
+    Interrupted,
+    /// Nothing to send (cancelled, sent, not due, or gone).
+    Nothing,
+}
+
 /// Conversations read at a time while planning.
 const PLAN_PAGE: i64 = 10_000;
 
@@ -43,6 +71,9 @@ pub enum InvitationState {
     /// A send was interrupted after it began: it may or may not have gone out, and is never
     /// sent again.
     Unknown,
+    /// Sending failed on every attempt (the note holds the last error); a retry of its job
+    /// from the jobs list tries again.
+    Failed,
 }
 
 impl InvitationState {
@@ -53,6 +84,7 @@ impl InvitationState {
             InvitationState::Sending => "sending",
             InvitationState::Sent => "sent",
             InvitationState::Unknown => "unknown",
+            InvitationState::Failed => "failed",
         }
     }
 
@@ -63,6 +95,7 @@ impl InvitationState {
             "sending" => InvitationState::Sending,
             "sent" => InvitationState::Sent,
             "unknown" => InvitationState::Unknown,
+            "failed" => InvitationState::Failed,
             _ => return None,
         })
     }
@@ -137,6 +170,36 @@ pub trait Surveys: Send + Sync {
         &self,
         workspace: WorkspaceId,
     ) -> impl Future<Output = Result<BTreeSet<String>, StoreError>> + Send;
+
+    /// Planned invitations due at `now`, earliest first, at most `limit`.
+    fn due_invitations(
+        &self,
+        workspace: WorkspaceId,
+        now: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Invitation>, StoreError>> + Send;
+
+    /// Marks a due planned (or failed) invitation `sending`, committed before any mail goes
+    /// out; see [`Begin`].
+    fn begin_sending(
+        &self,
+        workspace: WorkspaceId,
+        conversation: &str,
+        kind: SurveyKind,
+        now: i64,
+    ) -> impl Future<Output = Result<Begin, StoreError>> + Send;
+
+    /// Records how a send ended: `sent`; or on an error back to `planned` (or `failed` on the
+    /// last attempt) with the error as its note.
+    fn end_sending(
+        &self,
+        workspace: WorkspaceId,
+        conversation: &str,
+        kind: SurveyKind,
+        outcome: Result<(), &str>,
+        last_attempt: bool,
+        now: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The secret that signs the workspace's survey links: the stored one, or `fresh` stored
     /// now when there is none yet (the first caller's wins when several race).
@@ -594,5 +657,133 @@ impl Surveys for Storage {
             .await?;
             secret.ok_or_else(|| StoreError::Invalid("no survey secret was stored".into()))
         })
+    }
+
+    async fn due_invitations(
+        &self,
+        workspace: WorkspaceId,
+        now: i64,
+        limit: u32,
+    ) -> Result<Vec<Invitation>, StoreError> {
+        on_pool!(&self.pool, p => {
+            sqlx::query(
+                "SELECT conversation_id, kind, state, customer_email, language, due_at, \
+                 planned_at, sent_at, answered_at, note \
+                 FROM survey_invitations WHERE workspace_id = $1 AND state = 'planned' \
+                 AND due_at <= $2 ORDER BY due_at, conversation_id, kind LIMIT $3",
+            )
+            .bind(workspace.0)
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(p)
+            .await?
+            .iter()
+            .map(read_invitation)
+            .collect()
+        })
+    }
+
+    async fn begin_sending(
+        &self,
+        workspace: WorkspaceId,
+        conversation: &str,
+        kind: SurveyKind,
+        now: i64,
+    ) -> Result<Begin, StoreError> {
+        let Some(invitation) = self.invitation(workspace, conversation, kind).await? else {
+            return Ok(Begin::Nothing);
+        };
+        let mut tx = SqlTx::begin(&self.pool, &self.writer, workspace).await?;
+        let begin = on_tx!(&mut tx.tx, t => {
+            match invitation.state {
+                InvitationState::Sending => {
+                    let changed = sqlx::query(
+                        "UPDATE survey_invitations SET state = 'unknown', \
+                         note = 'interrupted while sending; not sent again' \
+                         WHERE workspace_id = $1 AND conversation_id = $2 AND kind = $3 \
+                         AND state = 'sending'",
+                    )
+                    .bind(workspace.0)
+                    .bind(conversation)
+                    .bind(kind.as_str())
+                    .execute(&mut **t)
+                    .await?
+                    .rows_affected();
+                    if changed == 1 { Begin::Interrupted } else { Begin::Nothing }
+                }
+                InvitationState::Planned | InvitationState::Failed
+                    if invitation.due_at <= now && invitation.customer_email.is_some() =>
+                {
+                    let changed = sqlx::query(
+                        "UPDATE survey_invitations SET state = 'sending', sent_at = $4 \
+                         WHERE workspace_id = $1 AND conversation_id = $2 AND kind = $3 \
+                         AND state IN ('planned', 'failed')",
+                    )
+                    .bind(workspace.0)
+                    .bind(conversation)
+                    .bind(kind.as_str())
+                    .bind(now)
+                    .execute(&mut **t)
+                    .await?
+                    .rows_affected();
+                    if changed == 1 {
+                        Begin::Claimed(Invitation {
+                            state: InvitationState::Sending,
+                            sent_at: Some(now),
+                            ..invitation
+                        })
+                    } else {
+                        Begin::Nothing
+                    }
+                }
+                _ => Begin::Nothing,
+            }
+        });
+        tx.commit().await?;
+        Ok(begin)
+    }
+
+    async fn end_sending(
+        &self,
+        workspace: WorkspaceId,
+        conversation: &str,
+        kind: SurveyKind,
+        outcome: Result<(), &str>,
+        last_attempt: bool,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = SqlTx::begin(&self.pool, &self.writer, workspace).await?;
+        on_tx!(&mut tx.tx, t => {
+            match outcome {
+                Ok(()) => {
+                    sqlx::query(
+                        "UPDATE survey_invitations SET state = 'sent', sent_at = $4, note = NULL \
+                         WHERE workspace_id = $1 AND conversation_id = $2 AND kind = $3 \
+                         AND state = 'sending'",
+                    )
+                    .bind(workspace.0)
+                    .bind(conversation)
+                    .bind(kind.as_str())
+                    .bind(now)
+                    .execute(&mut **t)
+                    .await?;
+                }
+                Err(error) => {
+                    sqlx::query(
+                        "UPDATE survey_invitations SET state = $4, sent_at = NULL, note = $5 \
+                         WHERE workspace_id = $1 AND conversation_id = $2 AND kind = $3 \
+                         AND state = 'sending'",
+                    )
+                    .bind(workspace.0)
+                    .bind(conversation)
+                    .bind(kind.as_str())
+                    .bind(if last_attempt { "failed" } else { "planned" })
+                    .bind(error)
+                    .execute(&mut **t)
+                    .await?;
+                }
+            }
+        });
+        tx.commit().await
     }
 }

@@ -372,24 +372,188 @@ async fn worker_plans(store: Storage) {
     .await;
     let clock = Arc::new(std::sync::atomic::AtomicI64::new(T + 2 * HOUR));
     let read = clock.clone();
-    let worker = Worker::new(
+    let mut worker = Worker::new(
         store.clone(),
         "w".into(),
         Arc::new(move || read.load(std::sync::atomic::Ordering::SeqCst)),
     );
-    assert_eq!(worker.round().await.unwrap(), 1, "one planning job: shop's");
-    assert_eq!(store.invitations(ws, 10).await.unwrap().len(), 2);
-    let jobs = store.jobs(ws, 10).await.unwrap();
-    assert_eq!(
-        (jobs[0].kind.as_str(), jobs[0].state),
-        ("survey-plan", JobState::Done)
+    // The server sends; here a handler notes what it was asked to send.
+    let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let noted = sent.clone();
+    worker.handle(
+        servicemeter_store::surveys::SURVEY_SEND,
+        Arc::new(move |_store, job, _progress| {
+            noted.lock().unwrap().push(job.payload.clone());
+            Box::pin(async { Ok(()) })
+        }),
     );
+    // The planning job, then a send job per due invitation (CSAT and NPS of a, due an hour
+    // ago).
+    assert_eq!(worker.round().await.unwrap(), 3);
+    assert_eq!(store.invitations(ws, 10).await.unwrap().len(), 2);
+    let mut payloads = sent.lock().unwrap().clone();
+    payloads.sort();
+    assert_eq!(
+        payloads,
+        [
+            r#"{"conversation":"a","kind":"csat"}"#,
+            r#"{"conversation":"a","kind":"nps"}"#
+        ]
+    );
+    let jobs = store.jobs(ws, 10).await.unwrap();
+    assert!(jobs.iter().all(|j| j.state == JobState::Done), "{jobs:?}");
+    assert_eq!(jobs.iter().filter(|j| j.kind == "survey-plan").count(), 1);
     assert!(store.jobs(quiet, 10).await.unwrap().is_empty());
-    // Within the minute nothing runs; after it, the next pass.
+    // Within the minute nothing runs; after it, the next pass (the invitations are still
+    // planned here, so their send jobs are queued again and run: sending decides).
     clock.fetch_add(30_000, std::sync::atomic::Ordering::SeqCst);
     assert_eq!(worker.round().await.unwrap(), 0);
     clock.fetch_add(31_000, std::sync::atomic::Ordering::SeqCst);
-    assert_eq!(worker.round().await.unwrap(), 1);
+    assert_eq!(worker.round().await.unwrap(), 3);
+}
+
+/// Sending's states: claimed before the mail goes out, an interrupted send never repeated,
+/// errors back to planned until the last attempt, and a sent invitation left alone.
+async fn sending_story(store: Storage) {
+    use servicemeter_store::surveys::Begin;
+    let ws = store.workspace("shop").await.unwrap().id;
+    let calendars = Arc::new(Calendars::new(WorkspaceConfig::from_toml(CONFIG).unwrap()));
+    store.replace_config(ws, CONFIG, &calendars).await.unwrap();
+    let mut lines = Vec::new();
+    for id in ["x", "y", "z"] {
+        lines.extend(conversation(
+            id,
+            "chat",
+            Some(&format!("{id}@example.nl")),
+            None,
+            Some(T),
+        ));
+    }
+    lines.extend(conversation(
+        "w",
+        "chat",
+        Some("w@example.nl"),
+        None,
+        Some(T + 110 * MINUTE),
+    ));
+    import(&store, ws, &calendars, T + HOUR, lines).await;
+    let now = T + 2 * HOUR;
+    store.plan_surveys(ws, now).await.unwrap();
+    // Chat is left out of NPS: one CSAT each; w's is due in 50 minutes.
+    let due: Vec<String> = store
+        .due_invitations(ws, now, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.conversation)
+        .collect();
+    assert_eq!(due, ["x", "y", "z"]);
+    let csat = SurveyKind::Csat;
+    assert_eq!(
+        store.begin_sending(ws, "w", csat, now).await.unwrap(),
+        Begin::Nothing
+    );
+
+    // x: claimed, sent; not again.
+    let Begin::Claimed(x) = store.begin_sending(ws, "x", csat, now).await.unwrap() else {
+        panic!("x is due")
+    };
+    assert_eq!(
+        (x.state, x.customer_email.as_deref()),
+        (InvitationState::Sending, Some("x@example.nl"))
+    );
+    store
+        .end_sending(ws, "x", csat, Ok(()), false, now + 1_000)
+        .await
+        .unwrap();
+    let x = store.invitation(ws, "x", csat).await.unwrap().unwrap();
+    assert_eq!(
+        (x.state, x.sent_at),
+        (InvitationState::Sent, Some(now + 1_000))
+    );
+    assert_eq!(
+        store.begin_sending(ws, "x", csat, now).await.unwrap(),
+        Begin::Nothing
+    );
+
+    // y: the process died after claiming it (the mail may have gone): never sent again.
+    assert!(matches!(
+        store.begin_sending(ws, "y", csat, now).await.unwrap(),
+        Begin::Claimed(_)
+    ));
+    assert_eq!(
+        store.begin_sending(ws, "y", csat, now).await.unwrap(),
+        Begin::Interrupted
+    );
+    let y = store.invitation(ws, "y", csat).await.unwrap().unwrap();
+    assert_eq!(y.state, InvitationState::Unknown);
+    assert_eq!(
+        store.begin_sending(ws, "y", csat, now).await.unwrap(),
+        Begin::Nothing
+    );
+
+    // z: refused by the server, tried again, failed on the last attempt; a manual retry sends.
+    assert!(matches!(
+        store.begin_sending(ws, "z", csat, now).await.unwrap(),
+        Begin::Claimed(_)
+    ));
+    store
+        .end_sending(ws, "z", csat, Err("421 try later"), false, now)
+        .await
+        .unwrap();
+    let z = store.invitation(ws, "z", csat).await.unwrap().unwrap();
+    assert_eq!(
+        (z.state, z.note.as_deref(), z.sent_at),
+        (InvitationState::Planned, Some("421 try later"), None)
+    );
+    assert!(matches!(
+        store.begin_sending(ws, "z", csat, now).await.unwrap(),
+        Begin::Claimed(_)
+    ));
+    store
+        .end_sending(ws, "z", csat, Err("554 rejected"), true, now)
+        .await
+        .unwrap();
+    let z = store.invitation(ws, "z", csat).await.unwrap().unwrap();
+    assert_eq!(z.state, InvitationState::Failed);
+    assert!(store.due_invitations(ws, now, 10).await.unwrap().is_empty());
+    assert!(matches!(
+        store.begin_sending(ws, "z", csat, now).await.unwrap(),
+        Begin::Claimed(_)
+    ));
+    store
+        .end_sending(ws, "z", csat, Ok(()), false, now)
+        .await
+        .unwrap();
+    let z = store.invitation(ws, "z", csat).await.unwrap().unwrap();
+    assert_eq!(z.state, InvitationState::Sent);
+
+    // A reopen after the send changes nothing: once per conversation and kind.
+    import(
+        &store,
+        ws,
+        &calendars,
+        now + MINUTE,
+        vec![format!(
+            r#"{{"type":"event","conversation":"x","at":"{}","event":"reopened"}}"#,
+            at(now)
+        )],
+    )
+    .await;
+    store.plan_surveys(ws, now + 2 * MINUTE).await.unwrap();
+    let x = store.invitation(ws, "x", csat).await.unwrap().unwrap();
+    assert_eq!(x.state, InvitationState::Sent);
+}
+
+#[tokio::test]
+async fn sqlite_sending_story() {
+    let dir = tempfile::tempdir().unwrap();
+    sending_story(Storage::open_embedded(dir.path()).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn postgres_sending_story() {
+    sending_story(crate::postgres().await).await;
 }
 
 #[tokio::test]
