@@ -711,6 +711,8 @@ async fn serve_demo(global: &GlobalArgs, args: &DemoArgs) -> Result<()> {
         secure_cookies: false,
         public_url: None,
         trusted_proxies: Vec::new(),
+        smtp_url: None,
+        smtp_from: None,
     };
     let banner = format!(
         "sign in as {DEMO_EMAIL} with password {password}\nthe demo workspace: http://{{address}}/w/{CLI_WORKSPACE}"

@@ -253,6 +253,14 @@ pub struct ServeArgs {
     /// come from it, and a first-run setup is answered there (and at loopback names).
     #[arg(long, env = "SERVICEMETER_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// The SMTP server survey invitations go through: smtp://user:password@host:587
+    /// (STARTTLS), smtps://user:password@host:465 (TLS), or smtp://host:port?tls=none for a
+    /// server on this machine. Best given in the environment (it holds the password).
+    #[arg(long, env = "SERVICEMETER_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of survey invitations, e.g. "Schoenwinkel <klantenservice@shop.nl>".
+    #[arg(long, env = "SERVICEMETER_SMTP_FROM")]
+    pub smtp_from: Option<String>,
     /// A reverse proxy (address or network, e.g. 10.0.0.0/8) whose X-Forwarded-For names the
     /// client; may be given several times.
     #[arg(long = "trusted-proxy")]

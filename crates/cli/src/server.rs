@@ -26,6 +26,21 @@ pub(crate) async fn existing_workspace(store: &Storage, name: &str) -> Result<Wo
     })
 }
 
+/// The SMTP server from `--smtp-url` and `--smtp-from` (both or neither).
+pub(crate) fn smtp_settings(
+    url: Option<&str>,
+    from: Option<&str>,
+) -> Result<Option<servicemeter_web::mail::SmtpSettings>> {
+    match (url, from) {
+        (None, None) => Ok(None),
+        (Some(url), Some(from)) => servicemeter_web::mail::SmtpSettings::parse(url, from)
+            .map(Some)
+            .map_err(|e| anyhow!("--smtp-url/--smtp-from: {e}")),
+        (Some(_), None) => bail!("--smtp-url needs --smtp-from (the sender of survey mails)"),
+        (None, Some(_)) => bail!("--smtp-from needs --smtp-url (the SMTP server)"),
+    }
+}
+
 /// Serves until Ctrl-C, then closes the store cleanly. `banner` is printed after the address
 /// line, with `{address}` replaced by the address bound.
 pub async fn serve(
@@ -43,9 +58,11 @@ pub async fn serve(
         .with_writer(std::io::stderr)
         .try_init();
     let store = Arc::new(store);
+    let smtp = smtp_settings(args.smtp_url.as_deref(), args.smtp_from.as_deref())?;
     let config = ServerConfig {
         listen: args.listen,
         secure_cookies: args.secure_cookies,
+        smtp,
         public_url: args.public_url.clone(),
         trusted_proxies: args.trusted_proxies.clone(),
         config_dir,
@@ -291,6 +308,18 @@ pub async fn jobs(global: &GlobalArgs, command: JobsCommand) -> Result<()> {
                 Arc::new(now_millis),
             );
             servicemeter_sync::run::register(&mut worker, Default::default());
+            let env = |key: &str| std::env::var(key).ok().filter(|v| !v.is_empty());
+            servicemeter_web::survey_mail::register(
+                &mut worker,
+                servicemeter_web::survey_mail::Sending {
+                    smtp: smtp_settings(
+                        env("SERVICEMETER_SMTP_URL").as_deref(),
+                        env("SERVICEMETER_SMTP_FROM").as_deref(),
+                    )?,
+                    public_url: env("SERVICEMETER_PUBLIC_URL"),
+                },
+                Arc::new(now_millis),
+            );
             let ran = worker.round().await?;
             println!("ran {ran} jobs");
         }

@@ -392,6 +392,13 @@ pub struct Texts {
     pub survey_bad: &'static str,
     pub survey_good: &'static str,
     pub survey_stars: &'static str,
+    pub survey_mail_subject: &'static str,
+    pub survey_mail_hello: &'static str,
+    pub survey_mail_intro: &'static str,
+    pub survey_mail_click: &'static str,
+    pub survey_unsubscribe: &'static str,
+    pub survey_unsubscribe_ask: &'static str,
+    pub survey_unsubscribed: &'static str,
 }
 
 impl Texts {
@@ -722,6 +729,13 @@ pub static NL: Texts = Texts {
     survey_bad: "Slecht",
     survey_good: "Uitstekend",
     survey_stars: "sterren",
+    survey_mail_subject: "Hoe hebben we je geholpen?",
+    survey_mail_hello: "Hallo",
+    survey_mail_intro: "Je had onlangs contact met",
+    survey_mail_click: "Klik op een score; daarna kun je nog iets toelichten.",
+    survey_unsubscribe: "Geen enquêtes meer ontvangen",
+    survey_unsubscribe_ask: "Wil je geen enquêtes meer ontvangen van",
+    survey_unsubscribed: "Je ontvangt geen enquêtes meer van",
 };
 
 pub static EN: Texts = Texts {
@@ -1039,6 +1053,13 @@ pub static EN: Texts = Texts {
     survey_bad: "Poor",
     survey_good: "Excellent",
     survey_stars: "stars",
+    survey_mail_subject: "How did we do?",
+    survey_mail_hello: "Hi",
+    survey_mail_intro: "You were recently in touch with",
+    survey_mail_click: "Click a score; you can add a comment next.",
+    survey_unsubscribe: "Stop receiving surveys",
+    survey_unsubscribe_ask: "Do you want to stop receiving surveys from",
+    survey_unsubscribed: "You will not receive surveys any more from",
 };
 
 #[cfg(test)]

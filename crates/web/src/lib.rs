@@ -14,6 +14,7 @@ pub mod i18n;
 pub mod intake;
 pub mod limiter;
 pub mod live;
+pub mod mail;
 pub mod metrics;
 pub mod overview;
 pub mod pages;
@@ -21,6 +22,7 @@ pub mod session_store;
 pub mod settings;
 pub mod state;
 pub mod survey_link;
+pub mod survey_mail;
 pub mod survey_page;
 pub mod table;
 pub mod views;
@@ -81,6 +83,9 @@ pub struct ServerConfig {
     pub run_jobs: bool,
     /// How often the jobs worker looks for due jobs when nothing wakes it.
     pub jobs_interval: Duration,
+    /// The SMTP server survey invitations go through (none: they are not sent, and their jobs
+    /// say so).
+    pub smtp: Option<mail::SmtpSettings>,
 }
 
 impl Default for ServerConfig {
@@ -100,6 +105,7 @@ impl Default for ServerConfig {
             config_dir: None,
             run_jobs: true,
             jobs_interval: Duration::from_secs(5),
+            smtp: None,
         }
     }
 }
@@ -204,6 +210,10 @@ where
         .route(
             "/s/{workspace}/{token}",
             get(survey_page::show::<S>).post(survey_page::answer::<S>),
+        )
+        .route(
+            "/u/{workspace}/{token}",
+            get(survey_mail::unsubscribe_form::<S>).post(survey_mail::unsubscribe::<S>),
         )
         .route("/w/{workspace}", get(overview::overview::<S>))
         .route("/w/{workspace}/live", get(live::events::<S>))
@@ -382,6 +392,15 @@ impl Application {
             Arc::new(move || worker_clock().as_millisecond()),
         );
         servicemeter_sync::run::register(&mut worker, Default::default());
+        let mail_clock = clock.clone();
+        survey_mail::register(
+            &mut worker,
+            survey_mail::Sending {
+                smtp: config.smtp.clone(),
+                public_url: config.public_url.clone(),
+            },
+            Arc::new(move || mail_clock().as_millisecond()),
+        );
         worker.interval = config.jobs_interval;
         state.jobs_progress = worker.progress();
         state.jobs_wake = worker.waker();

@@ -284,3 +284,269 @@ async fn a_customer_answers_on_the_survey_page_and_the_figure_counts_it() {
     assert!(expired.contains("This link has expired."), "{expired}");
     assert_eq!(csat(&app, &token).await, changed);
 }
+
+/// A real SMTP server on 127.0.0.1 (aiosmtpd from PyPI, installed by scripts/test) that keeps
+/// every message it receives in a maildir; stopped when dropped.
+struct SmtpServer {
+    port: u16,
+    maildir: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+impl SmtpServer {
+    async fn start() -> SmtpServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let maildir = tempfile::tempdir().unwrap();
+        let child = std::process::Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir.path().join("mail"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 -m aiosmtpd (pip install aiosmtpd; scripts/test does)");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return SmtpServer {
+                    port,
+                    maildir,
+                    child,
+                };
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("aiosmtpd did not start on port {port}");
+    }
+
+    /// The messages received, waiting up to 20 s for `n`.
+    async fn messages(&self, n: usize) -> Vec<String> {
+        let new = self.maildir.path().join("mail").join("new");
+        for _ in 0..200 {
+            let mut found: Vec<String> = std::fs::read_dir(&new)
+                .map(|d| {
+                    d.filter_map(|e| std::fs::read(e.ok()?.path()).ok())
+                        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if found.len() >= n {
+                found.sort();
+                return found;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("fewer than {n} messages arrived");
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Undoes quoted-printable soft line breaks and `=3D` (enough to read links and words).
+fn unfold(raw: &str) -> String {
+    raw.replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=")
+}
+
+/// The value of a header of a raw message.
+fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
+    raw.lines()
+        .take_while(|l| !l.is_empty())
+        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+}
+
+#[tokio::test]
+async fn a_due_invitation_is_mailed_through_smtp_and_unsubscribes_in_one_click() {
+    let smtp = SmtpServer::start().await;
+    let settings = servicemeter_web::mail::SmtpSettings::parse(
+        &format!("smtp://127.0.0.1:{}?tls=none", smtp.port),
+        "Servicedesk <klantenservice@shop.nl>",
+    )
+    .unwrap();
+    use std::sync::atomic::{AtomicI64, Ordering};
+    let offset = Arc::new(AtomicI64::new(0));
+    let read = offset.clone();
+    let app = crate::common::spawn_app_with_clock(
+        servicemeter_web::ServerConfig {
+            smtp: Some(settings),
+            public_url: Some("https://surveys.example.nl".into()),
+            jobs_interval: std::time::Duration::from_millis(100),
+            ..servicemeter_web::ServerConfig::default()
+        },
+        Arc::new(move || {
+            fixed_now()
+                .checked_add(jiff::SignedDuration::from_millis(
+                    read.load(Ordering::SeqCst),
+                ))
+                .unwrap()
+        }),
+    )
+    .await;
+    let text = format!("{SHOP_A_CONFIG}{SURVEY_CONFIG}");
+    let calendars = Arc::new(Calendars::new(WorkspaceConfig::from_toml(&text).unwrap()));
+    app.store
+        .replace_config(app.shop_a.id, &text, &calendars)
+        .await
+        .unwrap();
+    // Resolved two hours before the (fixed) clock, asked an hour after: due now.
+    let shop_a = app.store.workspace("shop-a").await.unwrap();
+    crate::common::import(
+        &app.store,
+        &shop_a,
+        &[r#"{"type":"conversation","id":"m1","channel":"email","created_at":"2024-03-06T08:00:00Z","customer":"k-9","customer_email":"Sam@Example.com","customer_name":"Sam","customer_language":"en-GB","messages":[{"at":"2024-03-06T08:00:00Z","author":"customer"},{"at":"2024-03-06T08:30:00Z","author":"agent","agent":"Anna"}],"events":[{"at":"2024-03-06T09:00:00Z","event":"resolved"}]}"#],
+    )
+    .await;
+
+    let raw = smtp.messages(1).await.remove(0);
+    let mail = unfold(&raw);
+    assert!(
+        header(&raw, "To").unwrap().contains("sam@example.com"),
+        "{raw}"
+    );
+    assert_eq!(
+        header(&raw, "From"),
+        Some("Schoenwinkel <klantenservice@shop.nl>")
+    );
+    assert!(
+        header(&raw, "Subject").unwrap().contains("How did we do?"),
+        "{raw}"
+    );
+    assert_eq!(
+        header(&raw, "List-Unsubscribe-Post"),
+        Some("List-Unsubscribe=One-Click")
+    );
+    let unsubscribe = header(&raw, "List-Unsubscribe").unwrap();
+    assert!(
+        unsubscribe.starts_with("<https://surveys.example.nl/u/shop-a/"),
+        "{unsubscribe}"
+    );
+    assert!(raw.contains("multipart/alternative"), "{raw}");
+    assert!(
+        raw.contains("text/plain") && raw.contains("text/html"),
+        "{raw}"
+    );
+    // In the customer's language, by name, one link per score.
+    assert!(mail.contains("Hi Sam,"), "{mail}");
+    assert!(
+        mail.contains("How satisfied are you with how we helped you?"),
+        "{mail}"
+    );
+    let links: Vec<&str> = mail
+        .split("https://surveys.example.nl")
+        .skip(1)
+        .filter_map(|rest| rest.split(['\r', '\n', '"', '<', '>', ' ']).next())
+        .filter(|path| path.starts_with("/s/shop-a/"))
+        .collect();
+    for score in 1..=5 {
+        assert!(
+            links
+                .iter()
+                .any(|l| l.ends_with(&format!("?score={score}"))),
+            "no link for {score}: {links:?}"
+        );
+    }
+    let invitation = app
+        .store
+        .invitation(shop_a.id, "m1", servicemeter_core::model::SurveyKind::Csat)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        invitation.state,
+        servicemeter_store::surveys::InvitationState::Sent
+    );
+    assert_eq!(invitation.sent_at, Some(fixed_now().as_millisecond()));
+
+    // The link from the mail opens the page in English with the score chosen; nothing stored.
+    let c = client();
+    let four = links.iter().find(|l| l.ends_with("?score=4")).unwrap();
+    let page = c.get(app.url(four)).answered(200).await;
+    assert!(page.contains(r#"value="4" checked"#), "{page}");
+    assert!(page.contains("Send"), "{page}");
+
+    // Opening the unsubscribe link asks; the mail provider's one-click POST unsubscribes.
+    let path = unsubscribe
+        .trim_start_matches("<https://surveys.example.nl")
+        .trim_end_matches('>');
+    c.get(app.url(path)).answered(200).await;
+    assert!(app.store.suppressed(shop_a.id).await.unwrap().is_empty());
+    let done = c
+        .post(app.url(path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .answered(200)
+        .await;
+    assert!(done.contains("Schoenwinkel"), "{done}");
+    assert_eq!(
+        app.store
+            .suppressed(shop_a.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect::<Vec<_>>(),
+        ["sam@example.com"]
+    );
+
+    // With the SMTP server gone, a send fails with its error in the jobs list and the
+    // invitation waits for the next attempt.
+    drop(smtp);
+    crate::common::import(
+        &app.store,
+        &shop_a,
+        &[r#"{"type":"conversation","id":"m2","channel":"email","created_at":"2024-03-06T08:00:00Z","customer_email":"kim@example.com","messages":[{"at":"2024-03-06T08:00:00Z","author":"customer"},{"at":"2024-03-06T08:30:00Z","author":"agent","agent":"Anna"}],"events":[{"at":"2024-03-06T09:00:00Z","event":"resolved"}]}"#],
+    )
+    .await;
+    // The next planning pass is a minute after the last one.
+    offset.store(61_000, Ordering::SeqCst);
+    use servicemeter_store::jobs::Jobs;
+    let mut failed = None;
+    for _ in 0..200 {
+        failed = app
+            .store
+            .jobs(shop_a.id, 20)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|j| j.kind == "survey-send" && j.last_error.is_some());
+        if failed.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let failed = failed.expect("the send job failed");
+    assert!(failed.payload.contains("m2"), "{failed:?}");
+    assert!(
+        failed
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("SMTP 127.0.0.1"),
+        "{failed:?}"
+    );
+    let m2 = app
+        .store
+        .invitation(shop_a.id, "m2", servicemeter_core::model::SurveyKind::Csat)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        m2.state,
+        servicemeter_store::surveys::InvitationState::Planned
+    );
+    assert!(
+        m2.note.as_deref().unwrap().contains("SMTP 127.0.0.1"),
+        "{m2:?}"
+    );
+}

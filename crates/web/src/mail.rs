@@ -1,0 +1,237 @@
+//! Sending e-mail over SMTP (lettre): the installation's server, given as one address
+//! (`smtp://user:password@host:587` with STARTTLS, `smtps://…:465` with TLS from the start,
+//! `smtp://host:2525?tls=none` for a server on the same machine), the sender, and the
+//! headers servicemeter's mail carries (one-click unsubscribe, RFC 8058).
+
+use std::time::Duration;
+
+use lettre::message::header::{Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, Message};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+/// How the connection to the SMTP server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// STARTTLS, required (port 587).
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// None: only for a server on the same machine or network.
+    Plain,
+}
+
+/// Where and as whom mail is sent. `Debug` never shows the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub username: Option<String>,
+    password: Option<String>,
+    /// The sender: `Name <address>` or an address.
+    pub from: String,
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "(hidden)"))
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+fn decode(text: &str) -> String {
+    form_urlencoded::parse(format!("x={}", text.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+impl SmtpSettings {
+    /// Reads `smtp://[user[:password]@]host[:port][?tls=starttls|none]` or
+    /// `smtps://[user[:password]@]host[:port]` and the sender; the error names what is wrong
+    /// (never the password).
+    pub fn parse(url: &str, from: &str) -> Result<SmtpSettings, String> {
+        let url = url.trim();
+        let (security, rest) = if let Some(rest) = url.strip_prefix("smtps://") {
+            (Security::Tls, rest)
+        } else if let Some(rest) = url.strip_prefix("smtp://") {
+            (Security::StartTls, rest)
+        } else {
+            return Err(
+                "SMTP address: use smtp://host:587 (STARTTLS) or smtps://host:465 (TLS)".into(),
+            );
+        };
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let security = match (security, query) {
+            (s, "") => s,
+            (Security::StartTls, "tls=starttls") => Security::StartTls,
+            (Security::StartTls, "tls=none") => Security::Plain,
+            (_, other) => {
+                return Err(format!(
+                    "SMTP address: '?{other}' is not understood; use ?tls=none (smtp:// only) or nothing"
+                ));
+            }
+        };
+        let rest = rest.trim_end_matches('/');
+        let (user_info, host_port) = match rest.rsplit_once('@') {
+            Some((user, host)) => (Some(user), host),
+            None => (None, rest),
+        };
+        let (username, password) = match user_info {
+            None => (None, None),
+            Some(info) => match info.split_once(':') {
+                Some((u, p)) => (Some(decode(u)), Some(decode(p))),
+                None => (Some(decode(info)), None),
+            },
+        };
+        let default_port = match security {
+            Security::Tls => 465,
+            Security::StartTls => 587,
+            Security::Plain => 25,
+        };
+        let (host, port) = match host_port.rsplit_once(':') {
+            Some((host, port)) => (
+                host,
+                port.parse::<u16>()
+                    .map_err(|_| format!("SMTP address: port '{port}' is not a number"))?,
+            ),
+            None => (host_port, default_port),
+        };
+        if host.is_empty() {
+            return Err("SMTP address: no host".into());
+        }
+        from.parse::<Mailbox>()
+            .map_err(|e| format!("sender '{from}': not an address ({e})"))?;
+        Ok(SmtpSettings {
+            host: host.to_string(),
+            port,
+            security,
+            username,
+            password,
+            from: from.trim().to_string(),
+        })
+    }
+
+    fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+        let builder = match self.security {
+            Security::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&self.host),
+            Security::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&self.host),
+            Security::Plain => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(
+                self.host.clone(),
+            )),
+        }
+        .map_err(|e| format!("SMTP {}: {e}", self.host))?;
+        let mut builder = builder
+            .port(self.port)
+            .timeout(Some(Duration::from_secs(30)));
+        if let Some(user) = &self.username {
+            builder = builder.credentials(Credentials::new(
+                user.clone(),
+                self.password.clone().unwrap_or_default(),
+            ));
+        }
+        Ok(builder.build())
+    }
+
+    /// The sender as a mailbox.
+    pub fn sender(&self) -> Mailbox {
+        self.from
+            .parse()
+            .expect("checked when the settings were read")
+    }
+
+    /// Sends one message; the error is what the server (or the connection) said.
+    pub async fn send(&self, message: Message) -> Result<(), String> {
+        let transport = self.transport()?;
+        transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("SMTP {}:{}: {e}", self.host, self.port))
+    }
+}
+
+/// `List-Unsubscribe: <https://…>` (RFC 2369).
+#[derive(Debug, Clone)]
+pub struct ListUnsubscribe(pub String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribe(s.to_string()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), format!("<{}>", self.0))
+    }
+}
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058).
+#[derive(Debug, Clone)]
+pub struct ListUnsubscribePost;
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribePost)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smtp_addresses() {
+        let s = SmtpSettings::parse(
+            "smtp://mail%40shop.nl:p%40ss+w:rd@smtp.example.nl",
+            "Schoenwinkel <klantenservice@shop.nl>",
+        )
+        .unwrap();
+        assert_eq!(
+            (s.host.as_str(), s.port, s.security, s.username.as_deref()),
+            (
+                "smtp.example.nl",
+                587,
+                Security::StartTls,
+                Some("mail@shop.nl")
+            )
+        );
+        assert_eq!(s.password.as_deref(), Some("p@ss+w:rd"));
+        assert!(!format!("{s:?}").contains("p@ss"), "{s:?}");
+        let tls = SmtpSettings::parse("smtps://smtp.example.nl", "a@shop.nl").unwrap();
+        assert_eq!((tls.port, tls.security), (465, Security::Tls));
+        let local = SmtpSettings::parse("smtp://127.0.0.1:2525?tls=none", "a@shop.nl").unwrap();
+        assert_eq!(
+            (local.port, local.security, local.username),
+            (2525, Security::Plain, None)
+        );
+        for (url, from, says) in [
+            ("mail.example.nl", "a@shop.nl", "use smtp://"),
+            ("smtps://h?tls=none", "a@shop.nl", "not understood"),
+            ("smtp://h:port", "a@shop.nl", "port 'port'"),
+            ("smtp://", "a@shop.nl", "no host"),
+            ("smtp://h", "not an address", "sender 'not an address'"),
+        ] {
+            let e = SmtpSettings::parse(url, from).unwrap_err();
+            assert!(e.contains(says), "{url}: {e}");
+        }
+    }
+}
