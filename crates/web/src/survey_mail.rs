@@ -40,6 +40,7 @@ fn escape(text: &str) -> String {
 }
 
 /// The invitation mail of one conversation's survey.
+#[allow(clippy::too_many_arguments)]
 pub fn compose(
     settings: &servicemeter_core::surveys::SurveySettings,
     workspace: &Workspace,
