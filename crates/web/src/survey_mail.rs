@@ -272,15 +272,19 @@ fn unsubscribe_page(lang: Lang, brand: &str, action: Option<&str>, done: bool) -
             escape(t.survey_unsubscribe)
         )
     };
+    page_shell(lang, brand, &format!("<h1>{}</h1>{body}", escape(brand)))
+}
+
+/// The frame of the unsubscribe pages (no sign-in, no navigation).
+fn page_shell(lang: Lang, title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta name=\"robots\" content=\"noindex\"><title>{}</title>\
          <link rel=\"stylesheet\" href=\"/static/style.css\"></head>\
-         <body class=\"survey\"><main class=\"card narrow\"><h1>{}</h1>{body}</main></body></html>",
+         <body class=\"survey\"><main class=\"card narrow\">{body}</main></body></html>",
         lang.code(),
-        escape(brand),
-        escape(brand)
+        escape(title)
     )
 }
 
@@ -331,13 +335,10 @@ async fn unsubscribe_target<S: Store + Accounts>(
 }
 
 fn unsubscribe_page_broken(lang: Lang, message: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>servicemeter</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head>\
-         <body class=\"survey\"><main class=\"card narrow\"><p class=\"error\" role=\"alert\">{}</p></main></body></html>",
-        lang.code(),
-        escape(message)
+    page_shell(
+        lang,
+        "servicemeter",
+        &format!("<p class=\"error\" role=\"alert\">{}</p>", escape(message)),
     )
 }
 
