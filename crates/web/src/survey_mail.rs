@@ -20,6 +20,7 @@ use crate::i18n::Lang;
 use crate::mail::{ListUnsubscribe, ListUnsubscribePost, SmtpSettings};
 use crate::state::AppState;
 use crate::survey_link::{LINK_DAYS, SurveyLink, new_secret, sign, url, verify};
+use crate::survey_page::{chrome, text_in};
 
 /// How long an unsubscribe link keeps working.
 pub const UNSUBSCRIBE_DAYS: i64 = 365;
@@ -62,19 +63,11 @@ pub fn compose(
         .parse()
         .map_err(|e| format!("address: {e}"))?;
     let language = invitation.language.as_str();
-    let lang = if primary_language(language) == "nl" {
-        Lang::Nl
-    } else {
-        Lang::En
-    };
-    let t = lang.texts();
+    let t = chrome(language).texts();
     let text_in = |texts: &servicemeter_core::surveys::Texts| {
-        texts
-            .get(language)
-            .or_else(|| texts.get(primary_language(language)))
-            .or_else(|| texts.get(&settings.language))
-            .cloned()
+        text_in(texts, language, settings)
             .unwrap_or_default()
+            .to_string()
     };
     let brand = settings
         .brand
@@ -294,7 +287,7 @@ async fn unsubscribe_target<S: Store + Accounts>(
     lang: Lang,
     name: &str,
     token: &str,
-) -> Result<Result<(Workspace, Option<String>, String), Response>, WebError> {
+) -> Result<Result<(Workspace, Option<String>, String, Lang), Response>, WebError> {
     let t = lang.texts();
     let broken = || {
         (
@@ -313,12 +306,18 @@ async fn unsubscribe_target<S: Store + Accounts>(
     let Ok(link) = verify(&secret, &workspace.name, token, state.now_millis()) else {
         return Ok(Err(broken()));
     };
-    let email = match state
+    let invitation = state
         .store
         .invitation(workspace.id, &link.conversation, link.kind)
-        .await?
-        .and_then(|i| i.customer_email)
-    {
+        .await?;
+    let surveys = crate::data::config(&workspace)?.surveys;
+    // The customer's language, as the mail was written in.
+    let lang = chrome(
+        invitation
+            .as_ref()
+            .map_or(surveys.language.as_str(), |i| i.language.as_str()),
+    );
+    let email = match invitation.and_then(|i| i.customer_email) {
         Some(email) => Some(email),
         None => state
             .store
@@ -327,11 +326,8 @@ async fn unsubscribe_target<S: Store + Accounts>(
             .and_then(|c| c.header)
             .and_then(|h| h.customer_email),
     };
-    let brand = crate::data::config(&workspace)?
-        .surveys
-        .brand
-        .unwrap_or_else(|| workspace.name.clone());
-    Ok(Ok((workspace, email, brand)))
+    let brand = surveys.brand.unwrap_or_else(|| workspace.name.clone());
+    Ok(Ok((workspace, email, brand, lang)))
 }
 
 fn unsubscribe_page_broken(lang: Lang, message: &str) -> String {
@@ -350,7 +346,7 @@ pub async fn unsubscribe_form<S: Store + Accounts>(
 ) -> Result<Response, WebError> {
     match unsubscribe_target(&state, lang, &name, &token).await? {
         Err(page) => Ok(page),
-        Ok((workspace, _, brand)) => Ok(Html(unsubscribe_page(
+        Ok((workspace, _, brand, lang)) => Ok(Html(unsubscribe_page(
             lang,
             &brand,
             Some(&format!("/u/{}/{token}", workspace.name)),
@@ -369,7 +365,7 @@ pub async fn unsubscribe<S: Store + Accounts>(
 ) -> Result<Response, WebError> {
     match unsubscribe_target(&state, lang, &name, &token).await? {
         Err(page) => Ok(page),
-        Ok((workspace, email, brand)) => {
+        Ok((workspace, email, brand, lang)) => {
             if let Some(email) = email {
                 state
                     .store

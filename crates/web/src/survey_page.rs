@@ -74,7 +74,7 @@ pub struct PageQuery {
 }
 
 /// The page's language for the chrome (buttons, messages): Dutch for Dutch, else English.
-fn chrome(language: &str) -> Lang {
+pub(crate) fn chrome(language: &str) -> Lang {
     if primary_language(language) == "nl" {
         Lang::Nl
     } else {
@@ -83,7 +83,7 @@ fn chrome(language: &str) -> Lang {
 }
 
 /// A text of the survey in `language`, else in the surveys' language.
-fn text_in<'a>(
+pub(crate) fn text_in<'a>(
     texts: &'a servicemeter_core::surveys::Texts,
     language: &str,
     settings: &SurveySettings,

@@ -107,6 +107,27 @@ pub async fn spawn_app_with(config: ServerConfig) -> TestApp {
     spawn_app_with_clock(config, Arc::new(fixed_now)).await
 }
 
+/// [`spawn_app_with`] with the fixed clock moved on by the milliseconds the test stores in the
+/// returned counter.
+pub async fn spawn_app_with_offset(
+    config: ServerConfig,
+) -> (TestApp, Arc<std::sync::atomic::AtomicI64>) {
+    let offset = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let read = offset.clone();
+    let app = spawn_app_with_clock(
+        config,
+        Arc::new(move || {
+            fixed_now()
+                .checked_add(jiff::SignedDuration::from_millis(
+                    read.load(std::sync::atomic::Ordering::SeqCst),
+                ))
+                .unwrap()
+        }),
+    )
+    .await;
+    (app, offset)
+}
+
 /// [`spawn_app_with`] with a clock of the test's own.
 pub async fn spawn_app_with_clock(
     mut config: ServerConfig,
