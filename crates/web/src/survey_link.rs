@@ -37,14 +37,15 @@ pub enum LinkProblem {
     Expired,
 }
 
-fn signature(secret: &str, workspace: &str, payload: &[u8]) -> Vec<u8> {
+/// The MAC over a link's workspace and payload.
+fn mac(secret: &str, workspace: &str, payload: &[u8]) -> Hmac<Sha256> {
     let mut mac =
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(b"servicemeter survey link v1\n");
     mac.update(workspace.as_bytes());
     mac.update(b"\n");
     mac.update(payload);
-    mac.finalize().into_bytes()[..SIGNATURE_BYTES].to_vec()
+    mac
 }
 
 /// The link's token (`payload.signature`, both hex): the payload is
@@ -59,7 +60,9 @@ pub fn sign(secret: &str, workspace: &str, link: &SurveyLink) -> String {
     format!(
         "{}.{}",
         hex(payload.as_bytes()),
-        hex(&signature(secret, workspace, payload.as_bytes()))
+        hex(&mac(secret, workspace, payload.as_bytes())
+            .finalize()
+            .into_bytes()[..SIGNATURE_BYTES])
     )
 }
 
@@ -77,13 +80,8 @@ pub fn verify(
         return Err(LinkProblem::Tampered);
     }
     // Compared in constant time by the MAC.
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(b"servicemeter survey link v1\n");
-    mac.update(workspace.as_bytes());
-    mac.update(b"\n");
-    mac.update(&payload);
-    mac.verify_truncated_left(&given)
+    mac(secret, workspace, &payload)
+        .verify_truncated_left(&given)
         .map_err(|_| LinkProblem::Tampered)?;
     let text = String::from_utf8(payload).map_err(|_| LinkProblem::Malformed)?;
     let mut parts = text.splitn(3, '\n');
