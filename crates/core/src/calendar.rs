@@ -456,6 +456,32 @@ impl BusinessCalendar {
         }
     }
 
+    /// The closing time of the `days`-th working day after the local day of `t` (a working day
+    /// is a day with opening hours: not closed by the week or a holiday). `None` when fewer
+    /// working days fall within a year.
+    pub fn working_days_later(&self, t: i64, days: i64) -> Option<i64> {
+        let stamp = jiff::Timestamp::from_millisecond(t).ok()?;
+        let next_day = self.tz.to_datetime(stamp).date().tomorrow().ok()?;
+        let from = local_midnight(&self.tz, next_day);
+        let mut counted = 0;
+        let mut current: Option<(Date, i64)> = None;
+        for (start, end) in self.open_intervals(from, from + 366 * 86_400_000) {
+            let day = self
+                .tz
+                .to_datetime(jiff::Timestamp::from_millisecond(start).ok()?)
+                .date();
+            match current {
+                Some((d, _)) if d == day => current = Some((day, end)),
+                Some((_, close)) if counted == days => return Some(close),
+                _ => {
+                    counted += 1;
+                    current = Some((day, end));
+                }
+            }
+        }
+        current.filter(|_| counted == days).map(|(_, close)| close)
+    }
+
     /// The open intervals (UTC milliseconds) that overlap `[from, to)`, clipped to it.
     pub fn open_intervals(&self, from: i64, to: i64) -> Vec<(i64, i64)> {
         if to <= from {
@@ -513,6 +539,44 @@ mod tests {
         assert!(WeekSchedule::parse_day("17:00-09:00").is_err());
         assert!(WeekSchedule::parse_day("09:00-12:00, 11:00-13:00").is_err());
         assert!(WeekSchedule::parse_day("9-17").is_err());
+    }
+
+    #[test]
+    fn working_days_later_skips_closed_days_and_holidays() {
+        // Office week Mon–Fri 09–17, Sat 10–12 and 13–16, Sunday closed; Dutch holidays.
+        let cal = BusinessCalendar::new(
+            amsterdam(),
+            office_week(),
+            Arc::new(Holidays {
+                dates: BTreeSet::new(),
+                calendar: Some(HolidayCalendar::Netherlands),
+            }),
+        );
+        let check = |at: &str, days: i64, expect: Option<&str>| {
+            assert_eq!(
+                cal.working_days_later(ts(at), days),
+                expect.map(ts),
+                "{at} + {days}"
+            );
+        };
+        // Monday 4 March 2024 15:00 → Tuesday, Wednesday: Wednesday 17:00 (CET, +01:00).
+        check("2024-03-04T14:00:00Z", 2, Some("2024-03-06T16:00:00Z"));
+        // Friday 22 March → Saturday (closes 16:00), Monday: Monday 17:00.
+        check("2024-03-22T10:00:00Z", 2, Some("2024-03-25T16:00:00Z"));
+        // Thursday 28 March → Good Friday (open), Saturday; Easter Sunday and Monday closed.
+        check("2024-03-28T10:00:00Z", 3, Some("2024-04-02T15:00:00Z"));
+        // Saturday 30 March evening; the clocks go forward that night: Tuesday 2 April 17:00 CEST.
+        check("2024-03-30T18:00:00Z", 1, Some("2024-04-02T15:00:00Z"));
+        // Always closed: never due.
+        let closed = BusinessCalendar::new(
+            amsterdam(),
+            WeekSchedule::default(),
+            Arc::new(Holidays::default()),
+        );
+        assert_eq!(
+            closed.working_days_later(ts("2024-03-04T14:00:00Z"), 2),
+            None
+        );
     }
 
     #[test]

@@ -10,8 +10,8 @@ use jiff::tz::TimeZone;
 use crate::calendar::{BusinessCalendar, DAY_KEYS, HolidayCalendar, Holidays, WeekSchedule};
 use crate::model::{Channel, SurveyKind};
 use crate::surveys::{
-    MAX_DELAY_SECONDS, MAX_SURVEY_DAYS, MAX_SURVEY_REASONS, MAX_SURVEY_TEXT_BYTES, Reason,
-    SurveyDefinition, SurveySettings, Texts, scales_of,
+    MAX_CHANGE_DAYS, MAX_DELAY_SECONDS, MAX_FOLLOW_UP_DAYS, MAX_SURVEY_DAYS, MAX_SURVEY_REASONS,
+    MAX_SURVEY_TEXT_BYTES, Reason, SurveyDefinition, SurveySettings, Texts, scales_of,
 };
 use crate::time::Duration;
 
@@ -447,19 +447,26 @@ fn survey_texts(value: &toml::Value, path: &str, what: Expected) -> Result<Texts
     Ok(texts)
 }
 
+fn as_bool(value: &toml::Value, path: &str) -> Result<bool, ConfigError> {
+    value.as_bool().ok_or_else(|| {
+        err(
+            path,
+            ConfigProblem::NotBool {
+                found: value.type_str(),
+            },
+        )
+    })
+}
+
 fn survey_days(value: &toml::Value, path: &str, min: i64) -> Result<i64, ConfigError> {
+    days_between(value, path, min, MAX_SURVEY_DAYS)
+}
+
+fn days_between(value: &toml::Value, path: &str, min: i64, max: i64) -> Result<i64, ConfigError> {
     value
         .as_integer()
-        .filter(|d| (min..=MAX_SURVEY_DAYS).contains(d))
-        .ok_or_else(|| {
-            err(
-                path,
-                ConfigProblem::Days {
-                    min,
-                    max: MAX_SURVEY_DAYS,
-                },
-            )
-        })
+        .filter(|d| (min..=max).contains(d))
+        .ok_or_else(|| err(path, ConfigProblem::Days { min, max }))
 }
 
 fn parse_survey_kind(
@@ -475,16 +482,7 @@ fn parse_survey_kind(
     for (key, v) in table {
         let item = format!("{path}.{key}");
         match key.as_str() {
-            "enabled" => {
-                enabled = v.as_bool().ok_or_else(|| {
-                    err(
-                        &item,
-                        ConfigProblem::NotBool {
-                            found: v.type_str(),
-                        },
-                    )
-                })?;
-            }
+            "enabled" => enabled = as_bool(v, &item)?,
             "scale" => {
                 let name = as_str(v, &item)?.trim();
                 let choices = scales_of(kind);
@@ -630,6 +628,12 @@ fn parse_surveys(value: &toml::Value) -> Result<SurveySettings, ConfigError> {
                     )
                 })?;
             }
+            "change_days" => {
+                settings.change_days = days_between(v, &path, 0, MAX_CHANGE_DAYS)?;
+            }
+            "follow_up_days" => {
+                settings.follow_up_days = days_between(v, &path, 1, MAX_FOLLOW_UP_DAYS)?;
+            }
             "csat" | "nps" | "ces" => {
                 let kind = SurveyKind::parse(key).expect("a survey kind");
                 kinds.push((kind, parse_survey_kind(kind, v, &path)?, path));
@@ -637,7 +641,8 @@ fn parse_surveys(value: &toml::Value) -> Result<SurveySettings, ConfigError> {
             _ => {
                 return Err(unknown(
                     path,
-                    "brand, logo_url, color, language, csat, nps, ces",
+                    "brand, logo_url, color, language, change_days, follow_up_days, \
+                     csat, nps, ces",
                 ));
             }
         }

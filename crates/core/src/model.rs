@@ -261,6 +261,9 @@ pub struct Event {
     pub agent: Option<String>,
 }
 
+/// The `source` of answers given on servicemeter's own survey page.
+pub const SERVICEMETER_SOURCE: &str = "servicemeter";
+
 /// A survey response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Survey {

@@ -23,6 +23,21 @@ pub const MAX_DELAY_SECONDS: i64 = 30 * 86_400;
 /// or surveys switched on later, never asks about old conversations.
 pub const LATE_AFTER_MILLIS: i64 = DAY_MILLIS;
 
+/// Days after the first answer in which it can be changed, unless configured.
+pub const DEFAULT_CHANGE_DAYS: i64 = 7;
+
+/// The longest change window, in days.
+pub const MAX_CHANGE_DAYS: i64 = 90;
+
+/// Working days until an unhappy answer's follow-up is due, unless configured.
+pub const DEFAULT_FOLLOW_UP_DAYS: i64 = 2;
+
+/// The most working days a follow-up may be given.
+pub const MAX_FOLLOW_UP_DAYS: i64 = 30;
+
+/// Unhappy answers older than this when they arrive (a history import) open no follow-up.
+pub const FOLLOW_UP_RECENT_MILLIS: i64 = 14 * DAY_MILLIS;
+
 /// Reasons offered after a low score, at most.
 pub const MAX_SURVEY_REASONS: usize = 12;
 
@@ -120,6 +135,11 @@ pub struct SurveySettings {
     pub language: String,
     /// Kinds switched on, in the order CSAT, NPS, CES.
     pub kinds: BTreeMap<SurveyKind, SurveyDefinition>,
+    /// How many days after the first answer a customer may still change it.
+    pub change_days: i64,
+    /// An unhappy answer's follow-up is due at the close of this many working days after the
+    /// day it came in.
+    pub follow_up_days: i64,
 }
 
 impl SurveySettings {
@@ -127,6 +147,8 @@ impl SurveySettings {
     pub fn off() -> SurveySettings {
         SurveySettings {
             language: "nl".into(),
+            change_days: DEFAULT_CHANGE_DAYS,
+            follow_up_days: DEFAULT_FOLLOW_UP_DAYS,
             ..SurveySettings::default()
         }
     }
@@ -542,6 +564,49 @@ fn decide(
         return Decision::Skip(Skip::TooLate);
     }
     Decision::Ask { due_at }
+}
+
+/// The unhappy answers that open a follow-up, of the answers that just `arrived` (kind, time)
+/// for `conversation` (already merged with them): recent (not a history import), still the
+/// latest answer of their kind, and unhappy (see [`crate::facts::SurveyAnswer::unhappy`]).
+pub fn answers_to_follow_up(
+    conversation: &crate::model::Conversation,
+    arrived: &[(SurveyKind, i64)],
+    now: i64,
+) -> Vec<(SurveyKind, i64)> {
+    let mut out: Vec<(SurveyKind, i64)> = Vec::new();
+    for &(kind, at) in arrived {
+        if at < now - FOLLOW_UP_RECENT_MILLIS || out.iter().any(|(k, _)| *k == kind) {
+            continue;
+        }
+        let Some(latest) = conversation
+            .surveys
+            .iter()
+            .filter(|s| s.kind == kind)
+            .max_by_key(|s| s.at)
+        else {
+            continue;
+        };
+        let answer = crate::facts::SurveyAnswer {
+            score: latest.score.value(),
+            scale: latest.score.scale(),
+        };
+        if latest.at >= now - FOLLOW_UP_RECENT_MILLIS && answer.unhappy(kind) {
+            out.push((kind, latest.at));
+        }
+    }
+    out
+}
+
+/// When the follow-up of an answer given at `at` on `channel` is due: the close of the
+/// `[surveys] follow_up_days`-th working day after that day in the channel's opening hours
+/// (as many calendar days later when the desk never opens).
+pub fn follow_up_due(calendars: &crate::config::Calendars, channel: &str, at: i64) -> i64 {
+    let days = calendars.config().surveys.follow_up_days;
+    calendars
+        .for_channel(channel)
+        .working_days_later(at, days)
+        .unwrap_or(at + days * DAY_MILLIS)
 }
 
 #[cfg(test)]

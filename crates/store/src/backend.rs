@@ -97,9 +97,10 @@ pub trait WriteTx: Send {
 
     fn erased_customers(&mut self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
 
-    /// Forgets the address of these conversations' survey invitations (an erasure); planned
-    /// ones are cancelled.
-    fn forget_invitation_addresses(
+    /// Forgets what surveys kept of these conversations' customer (an erasure): the address of
+    /// their invitations (planned ones are cancelled) and their follow-ups, whose notes may
+    /// name the customer.
+    fn forget_survey_traces(
         &mut self,
         conversations: &[String],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -173,6 +174,17 @@ pub trait WriteTx: Send {
         &mut self,
         source: &str,
         cursor: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Opens (or reopens, for a later answer) the follow-up of an unhappy answer; a follow-up
+    /// already open for it keeps its status, owner and note.
+    fn open_follow_up(
+        &mut self,
+        conversation: &str,
+        kind: servicemeter_core::model::SurveyKind,
+        answered_at: i64,
+        due_at: i64,
         now: i64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 

@@ -24,6 +24,7 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "survey_invitations",
     "survey_suppressions",
     "survey_state",
+    "follow_ups",
 ];
 
 /// The statements that turn a migrated PostgreSQL database into a distributed one (run on the

@@ -11,6 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use servicemeter_core::facts::{FACTS_VERSION, compute_all_facts};
+use servicemeter_core::model::SurveyKind;
+use servicemeter_core::surveys::{answers_to_follow_up, follow_up_due};
 use servicemeter_core::{Calendars, Conversation, ConversationFacts};
 
 use crate::backend::{BodyRow, Counter, StoredBody, WriteTx};
@@ -407,6 +409,8 @@ pub async fn apply<T: WriteTx>(
     // Ordinal of each merged conversation; new ones get theirs from the counter below.
     let mut ordinals: Vec<Option<u32>> = Vec::with_capacity(batch.len());
     let mut merged = Vec::with_capacity(batch.len());
+    // The answers each merged conversation just received (kind, time), for follow-ups.
+    let mut arrived: Vec<Vec<(SurveyKind, i64)>> = Vec::with_capacity(batch.len());
     for partial in batch {
         if partial.deleted || state.deleted_ids.contains(&partial.id) {
             if partial.deleted {
@@ -421,6 +425,8 @@ pub async fn apply<T: WriteTx>(
             }
             continue;
         }
+        let answers: Vec<(SurveyKind, i64)> =
+            partial.surveys.iter().map(|s| (s.kind, s.at)).collect();
         let (ordinal, mut conversation) = match existing.remove(&partial.id) {
             Some((ordinal, mut stored)) => {
                 outcome.updated_conversations += 1;
@@ -441,6 +447,22 @@ pub async fn apply<T: WriteTx>(
         }
         ordinals.push(ordinal);
         merged.push(conversation);
+        arrived.push(answers);
+    }
+    for (conversation, answers) in merged.iter().zip(&arrived) {
+        if answers.is_empty() {
+            continue;
+        }
+        let channel = conversation
+            .header
+            .as_ref()
+            .map(|h| h.channel.as_str())
+            .unwrap_or_default();
+        for (kind, at) in answers_to_follow_up(conversation, answers, now) {
+            let due = follow_up_due(calendars, channel, at);
+            tx.open_follow_up(&conversation.id, kind, at, due, now)
+                .await?;
+        }
     }
     let new = ordinals.iter().filter(|o| o.is_none()).count() as u32;
     let mut next_new = if new > 0 {
@@ -603,7 +625,7 @@ pub async fn erase_customer<T: WriteTx>(
     })
     .await?;
     let ids = std::mem::take(&mut *ids.lock().expect("erased ids"));
-    tx.forget_invitation_addresses(&ids).await?;
+    tx.forget_survey_traces(&ids).await?;
     tx.audit(&crate::AuditEntry {
         at: now,
         actor: actor.to_string(),

@@ -14,6 +14,7 @@ pub mod backup;
 pub mod citus;
 pub mod config_file;
 pub mod engine;
+pub mod follow_ups;
 mod held_accounts;
 pub mod jobs;
 pub mod pipeline;
@@ -223,9 +224,9 @@ pub trait ImportSession: Send {
     fn commit(self, summary: ImportSummary) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-/// Where conversations and facts live (and the background jobs and survey invitations that work
-/// on them).
-pub trait Store: jobs::Jobs + surveys::Surveys + Send + Sync {
+/// Where conversations and facts live (and the background jobs, survey invitations and
+/// follow-ups that work on them).
+pub trait Store: jobs::Jobs + surveys::Surveys + follow_ups::FollowUps + Send + Sync {
     type Import<'a>: ImportSession
     where
         Self: 'a;

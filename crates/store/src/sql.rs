@@ -497,6 +497,40 @@ impl WriteTx for SqlTx {
         })
     }
 
+    async fn open_follow_up(
+        &mut self,
+        conversation: &str,
+        kind: servicemeter_core::model::SurveyKind,
+        answered_at: i64,
+        due_at: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let ws = self.workspace.0;
+        on_tx!(&mut self.tx, t => {
+            // A later unhappy answer reopens a finished follow-up with its new due date.
+            sqlx::query(
+                "INSERT INTO follow_ups (workspace_id, conversation_id, kind, status, note, \
+                 answered_at, due_at, updated_at) VALUES ($1, $2, $3, 'new', '', $4, $5, $6) \
+                 ON CONFLICT (workspace_id, conversation_id, kind) DO UPDATE SET \
+                 status = CASE WHEN excluded.answered_at > follow_ups.answered_at \
+                 AND follow_ups.status = 'done' THEN 'new' ELSE follow_ups.status END, \
+                 due_at = CASE WHEN excluded.answered_at > follow_ups.answered_at \
+                 AND follow_ups.status = 'done' THEN excluded.due_at ELSE follow_ups.due_at END, \
+                 answered_at = CASE WHEN excluded.answered_at > follow_ups.answered_at \
+                 THEN excluded.answered_at ELSE follow_ups.answered_at END",
+            )
+            .bind(ws)
+            .bind(conversation)
+            .bind(kind.as_str())
+            .bind(answered_at)
+            .bind(due_at)
+            .bind(now)
+            .execute(&mut **t)
+            .await?;
+        });
+        Ok(())
+    }
+
     async fn mark_answered(
         &mut self,
         conversation: &str,
@@ -528,13 +562,15 @@ impl WriteTx for SqlTx {
         Ok(())
     }
 
-    async fn forget_invitation_addresses(
-        &mut self,
-        conversations: &[String],
-    ) -> Result<(), StoreError> {
+    async fn forget_survey_traces(&mut self, conversations: &[String]) -> Result<(), StoreError> {
         let ws = self.workspace.0;
         on_tx!(&mut self.tx, t => {
             for conversation in conversations {
+                sqlx::query("DELETE FROM follow_ups WHERE workspace_id = $1 AND conversation_id = $2")
+                    .bind(ws)
+                    .bind(conversation.as_str())
+                    .execute(&mut **t)
+                    .await?;
                 sqlx::query(
                     "UPDATE survey_invitations SET customer_email = NULL, \
                      note = CASE WHEN state = 'planned' THEN 'erased' ELSE note END, \
@@ -680,6 +716,11 @@ impl WriteTx for SqlTx {
     async fn delete_body(&mut self, id: &str) -> Result<bool, StoreError> {
         let ws = self.workspace.0;
         on_tx!(&mut self.tx, t => {
+            sqlx::query("DELETE FROM follow_ups WHERE workspace_id = $1 AND conversation_id = $2")
+                .bind(ws)
+                .bind(id)
+                .execute(&mut **t)
+                .await?;
             let done = sqlx::query(
                 "DELETE FROM conversations WHERE workspace_id = $1 AND conversation_id = $2",
             )

@@ -155,6 +155,15 @@ pub trait Surveys: Send + Sync {
         kind: SurveyKind,
     ) -> impl Future<Output = Result<Option<Invitation>, StoreError>> + Send;
 
+    /// The invitations sent in `[from, to)` (UTC ms), and those answered in it through a link
+    /// that was not mailed (`sent_at` is `None`): what response rates count.
+    fn sent_invitations(
+        &self,
+        workspace: WorkspaceId,
+        from: i64,
+        to: i64,
+    ) -> impl Future<Output = Result<Vec<Invitation>, StoreError>> + Send;
+
     /// Adds an address (normalized by the caller) to the suppression list; false when it was
     /// on it already. Its planned invitations are cancelled in the same transaction.
     fn suppress(
@@ -588,6 +597,31 @@ impl Surveys for Storage {
             .as_ref()
             .map(read_invitation)
             .transpose()
+        })
+    }
+
+    async fn sent_invitations(
+        &self,
+        workspace: WorkspaceId,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<Invitation>, StoreError> {
+        on_pool!(&self.pool, p => {
+            sqlx::query(
+                "SELECT conversation_id, kind, state, customer_email, language, due_at, \
+                 planned_at, sent_at, answered_at, note \
+                 FROM survey_invitations WHERE workspace_id = $1 AND ( \
+                 (state = 'sent' AND sent_at >= $2 AND sent_at < $3) \
+                 OR (sent_at IS NULL AND answered_at >= $2 AND answered_at < $3))",
+            )
+            .bind(workspace.0)
+            .bind(from)
+            .bind(to)
+            .fetch_all(p)
+            .await?
+            .iter()
+            .map(read_invitation)
+            .collect()
         })
     }
 

@@ -2,7 +2,7 @@
 //! language with the shop's brand, the score they clicked already chosen, reasons after a low
 //! score and a comment. Opening the link records nothing (mail scanners fetch every link);
 //! pressing the button records the answer as a survey record of the conversation (source
-//! `servicemeter`), which the customer may change for [`CHANGE_DAYS`] after the first answer.
+//! `servicemeter`), which the customer may change for `[surveys] change_days` (default 7) after the first answer.
 
 use askama::Template;
 use axum::Form;
@@ -23,9 +23,6 @@ use crate::i18n::{Lang, Texts};
 use crate::pages::render;
 use crate::state::AppState;
 use crate::survey_link::{LinkProblem, SurveyLink, new_secret, verify};
-
-/// How long after the first answer a customer may change it.
-pub const CHANGE_DAYS: i64 = 7;
 
 /// The longest comment, in characters.
 pub const MAX_COMMENT_CHARS: usize = 5_000;
@@ -358,7 +355,7 @@ pub async fn show<S: Store + Accounts>(
     let lang_chrome = chrome(&opened.language);
     let change_until = opened.answered_at.map(|at| {
         format_day(
-            at + CHANGE_DAYS * 86_400_000,
+            at + opened.settings.change_days * 86_400_000,
             &opened.calendars,
             lang_chrome,
         )
@@ -395,7 +392,7 @@ pub async fn answer<S: Store + Accounts>(
     let t = chrome(&opened.language).texts();
     if opened
         .answered_at
-        .is_some_and(|first| now > first + CHANGE_DAYS * 86_400_000)
+        .is_some_and(|first| now > first + opened.settings.change_days * 86_400_000)
     {
         return problem_page(
             chrome(&opened.language),
@@ -466,7 +463,7 @@ pub async fn answer<S: Store + Accounts>(
         "score": score,
         "scale": [scale.min, scale.max],
         "reasons": reasons,
-        "source": "servicemeter",
+        "source": servicemeter_core::model::SERVICEMETER_SOURCE,
     });
     if !comment.is_empty() {
         record["comment"] = comment.into();

@@ -577,3 +577,261 @@ async fn sqlite_survey_story() {
 async fn postgres_survey_story() {
     survey_story(crate::postgres().await).await;
 }
+
+const FOLLOW_UP_CONFIG: &str = r#"
+[opening_hours]
+mon = "09:00-17:00"
+tue = "09:00-17:00"
+wed = "09:00-17:00"
+thu = "09:00-17:00"
+fri = "09:00-17:00"
+[surveys.csat]
+[surveys.nps]
+"#;
+
+fn answer(conversation: &str, at_millis: i64, kind: &str, score: u8) -> String {
+    serde_json::json!({
+        "type": "survey", "conversation": conversation, "at": at(at_millis), "kind": kind,
+        "score": score, "comment": "Te laat",
+    })
+    .to_string()
+}
+
+/// Unhappy answers open follow-ups due two working days later; members work them through;
+/// a later unhappy answer reopens a finished one; deletions and other workspaces stay apart.
+async fn follow_up_story(store: Storage) {
+    use servicemeter_store::follow_ups::{FollowUpChange, FollowUpList, FollowUpStatus, FollowUps};
+    let ws = store.workspace("shop").await.unwrap().id;
+    let other = store.workspace("other").await.unwrap().id;
+    let calendars = Arc::new(Calendars::new(
+        WorkspaceConfig::from_toml(FOLLOW_UP_CONFIG).unwrap(),
+    ));
+    store
+        .replace_config(ws, FOLLOW_UP_CONFIG, &calendars)
+        .await
+        .unwrap();
+    let day = 24 * HOUR;
+    // T is Monday 4 March 2024 11:00 in Amsterdam (CET).
+    let mut lines = conversation("a", "email", Some("a@example.nl"), None, Some(T - HOUR));
+    lines.push(answer("a", T, "csat", 2));
+    lines.extend(conversation("b", "email", None, None, Some(T - HOUR)));
+    lines.push(answer("b", T, "csat", 5));
+    // Answered unhappily, then changed to a happy score: nothing to follow up.
+    lines.extend(conversation("d", "email", None, None, Some(T - HOUR)));
+    lines.push(answer("d", T, "csat", 1));
+    lines.push(answer("d", T + HOUR, "csat", 5));
+    // An old answer from a history import: nothing to follow up.
+    lines.extend(conversation("h", "email", None, None, Some(T - HOUR)));
+    lines.push(answer("h", T - 30 * day, "nps", 3));
+    // A detractor on NPS.
+    lines.extend(conversation("n", "chat", None, None, Some(T - HOUR)));
+    lines.push(answer("n", T + 2 * HOUR, "nps", 6));
+    import(&store, ws, &calendars, T + 5 * MINUTE, lines.clone()).await;
+    import(
+        &store,
+        other,
+        &calendars,
+        T + 5 * MINUTE,
+        lines[..2].to_vec(),
+    )
+    .await;
+
+    let (open, total) = store
+        .follow_ups(ws, FollowUpList::Open, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(total, 2);
+    let keys: Vec<(&str, SurveyKind, FollowUpStatus, i64, i64)> = open
+        .iter()
+        .map(|f| {
+            (
+                f.conversation.as_str(),
+                f.kind,
+                f.status,
+                f.answered_at,
+                f.due_at,
+            )
+        })
+        .collect();
+    // Due Wednesday 6 March 17:00 CET = 16:00 UTC = T + 2 days + 6 h, both.
+    assert_eq!(
+        keys,
+        vec![
+            (
+                "a",
+                SurveyKind::Csat,
+                FollowUpStatus::New,
+                T,
+                T + 2 * day + 6 * HOUR
+            ),
+            (
+                "n",
+                SurveyKind::Nps,
+                FollowUpStatus::New,
+                T + 2 * HOUR,
+                T + 2 * day + 6 * HOUR
+            ),
+        ]
+    );
+    assert_eq!(
+        store
+            .overdue_follow_ups(ws, T + 2 * day + 6 * HOUR)
+            .await
+            .unwrap(),
+        0,
+        "due at, not overdue"
+    );
+    assert_eq!(
+        store
+            .overdue_follow_ups(ws, T + 2 * day + 6 * HOUR + 1)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .follow_ups(other, FollowUpList::Open, 0, 10)
+            .await
+            .unwrap()
+            .1,
+        1
+    );
+
+    let change = FollowUpChange {
+        status: FollowUpStatus::InProgress,
+        owner: Some("anna".into()),
+        note: "Gebeld, pakket komt morgen".into(),
+    };
+    assert!(
+        store
+            .update_follow_up(ws, "a", SurveyKind::Csat, &change, "bob", T + day)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .update_follow_up(ws, "b", SurveyKind::Csat, &change, "bob", T + day)
+            .await
+            .unwrap(),
+        "no follow-up for a happy answer"
+    );
+    let a = store
+        .follow_up(ws, "a", SurveyKind::Csat)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            a.status,
+            a.owner.as_deref(),
+            a.note.as_str(),
+            a.updated_by.as_deref()
+        ),
+        (
+            FollowUpStatus::InProgress,
+            Some("anna"),
+            "Gebeld, pakket komt morgen",
+            Some("bob")
+        )
+    );
+    let done = FollowUpChange {
+        status: FollowUpStatus::Done,
+        ..change.clone()
+    };
+    store
+        .update_follow_up(ws, "a", SurveyKind::Csat, &done, "anna", T + day + HOUR)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.overdue_follow_ups(ws, T + 3 * day).await.unwrap(),
+        1,
+        "only n"
+    );
+    let (finished, n) = store
+        .follow_ups(ws, FollowUpList::Done, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!((n, finished[0].conversation.as_str()), (1, "a"));
+
+    // A new unhappy answer three days later (Thursday 11:00) reopens it, due Monday 11 March
+    // 17:00 CET; its owner and note stay.
+    import(
+        &store,
+        ws,
+        &calendars,
+        T + 3 * day + MINUTE,
+        vec![answer("a", T + 3 * day, "csat", 1)],
+    )
+    .await;
+    let a = store
+        .follow_up(ws, "a", SurveyKind::Csat)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (a.status, a.answered_at, a.due_at, a.owner.as_deref()),
+        (
+            FollowUpStatus::New,
+            T + 3 * day,
+            T + 7 * day + 6 * HOUR,
+            Some("anna")
+        )
+    );
+    // Importing the same answer again changes nothing.
+    store
+        .update_follow_up(
+            ws,
+            "a",
+            SurveyKind::Csat,
+            &change,
+            "anna",
+            T + 3 * day + HOUR,
+        )
+        .await
+        .unwrap();
+    import(
+        &store,
+        ws,
+        &calendars,
+        T + 3 * day + 2 * HOUR,
+        vec![answer("a", T + 3 * day, "csat", 1)],
+    )
+    .await;
+    assert_eq!(
+        store
+            .follow_up(ws, "a", SurveyKind::Csat)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        FollowUpStatus::InProgress
+    );
+
+    // A conversation deleted at the source takes its follow-up along.
+    import(
+        &store,
+        ws,
+        &calendars,
+        T + 4 * day,
+        vec![r#"{"type":"deletion","conversation":"n"}"#.to_string()],
+    )
+    .await;
+    assert!(
+        store
+            .follow_up(ws, "n", SurveyKind::Nps)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn sqlite_follow_up_story() {
+    let dir = tempfile::tempdir().unwrap();
+    follow_up_story(Storage::open_embedded(dir.path()).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn postgres_follow_up_story() {
+    follow_up_story(crate::postgres().await).await;
+}
