@@ -16,6 +16,7 @@ pub mod limits;
 pub mod model;
 pub mod periods;
 pub mod report;
+pub mod response_rates;
 pub mod select;
 pub mod stats;
 pub mod surveys;

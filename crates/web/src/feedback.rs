@@ -12,9 +12,13 @@ use servicemeter_core::feedback::{Feedback, KindFeedback, feedback};
 use servicemeter_core::headline::Figure;
 use servicemeter_core::model::SurveyKind;
 use servicemeter_core::report::Summary;
+use servicemeter_core::response_rates::{
+    InvitationOutcome, ResponseCount, ResponseRates, response_rates,
+};
 use servicemeter_core::select::{Selection, SortKey, Subset, select};
 use servicemeter_report::svg::{self, Axis, Bar};
 use servicemeter_store::{Accounts, Store};
+use std::collections::BTreeMap;
 
 use crate::auth::{Access, Caller, SignedIn, workspace_access};
 use crate::data::{self, FilterQuery, PeriodQuery};
@@ -246,6 +250,66 @@ fn survey_table(
     }
 }
 
+/// The response-rate table: all conversations, then per channel, agent (unless `agents` is
+/// false) and team, one row per kind that was sent or answered.
+fn response_table(rates: &ResponseRates, agents: bool, lang: Lang) -> DataTable {
+    let t = lang.texts();
+    let mut rows = Vec::new();
+    let mut add = |group: String, counts: &BTreeMap<SurveyKind, ResponseCount>| {
+        for (kind, c) in counts {
+            rows.push(Row {
+                class: String::new(),
+                cells: vec![
+                    Cell::text(group.clone()),
+                    Cell::text(match kind {
+                        SurveyKind::Csat => t.csat,
+                        SurveyKind::Nps => t.nps,
+                        SurveyKind::Ces => t.ces,
+                    }),
+                    Cell::num(format::count(c.sent)),
+                    Cell::num(format::count(c.answered)),
+                    Cell::num(format::pct(c.rate().map(|r| r * 100.0), lang)),
+                    Cell::num(format::count(c.link_answers)),
+                ],
+            });
+        }
+    };
+    add(t.response_all.to_string(), &rates.total);
+    for (channel, counts) in &rates.by_channel {
+        add(
+            format!("{}: {}", t.channel, format::channel(channel, lang)),
+            counts,
+        );
+    }
+    if agents {
+        for (agent, counts) in &rates.by_agent {
+            add(
+                format!("{}: {}", t.agent, kind_label("agent", agent, lang)),
+                counts,
+            );
+        }
+    }
+    for (team, counts) in &rates.by_team {
+        add(
+            format!("{}: {}", t.team, kind_label("team", team, lang)),
+            counts,
+        );
+    }
+    DataTable {
+        id: "response-rates",
+        headers: vec![
+            t.response_group.to_string(),
+            t.survey_kind.to_string(),
+            t.surveys_sent.to_string(),
+            t.surveys_answered.to_string(),
+            t.response_rate.to_string(),
+            t.link_answers.to_string(),
+        ],
+        rows,
+        csv_href: String::new(),
+    }
+}
+
 /// Everything the feedback page shows.
 async fn feedback_page<S: Store + Accounts>(
     state: &AppState<S>,
@@ -373,6 +437,27 @@ async fn feedback_page<S: Store + Accounts>(
             ),
         );
     }
+
+    // Response rates of the surveys servicemeter mailed in the period.
+    let (from, to) = bounds.unwrap_or((i64::MIN, i64::MAX));
+    let invitations = state
+        .store
+        .sent_invitations(access.workspace.id, from, to)
+        .await?;
+    let rates = response_rates(
+        &table,
+        &filter.0,
+        invitations.iter().map(|i| InvitationOutcome {
+            conversation: &i.conversation,
+            kind: i.kind,
+            mailed: i.sent_at.is_some(),
+            answered: i.answered_at.is_some(),
+        }),
+    );
+    tables.push((
+        t.response_rates,
+        export(response_table(&rates, access.role != Role::Agent, lang)),
+    ));
 
     // The answers: the conversations with an answer of the kind, lowest first.
     let sees_answers = access.role.sees_conversations();

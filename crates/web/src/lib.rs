@@ -8,6 +8,7 @@ pub mod data;
 pub mod error;
 pub mod error_page;
 pub mod feedback;
+pub mod follow_ups;
 pub mod format;
 pub mod guard;
 pub mod i18n;
@@ -221,6 +222,10 @@ where
         .route("/w/{workspace}/teams/{team}", get(overview::team::<S>))
         .route("/w/{workspace}/export/{table}", get(overview::export::<S>))
         .route("/w/{workspace}/feedback", get(feedback::page::<S>))
+        .route(
+            "/w/{workspace}/follow-ups",
+            get(follow_ups::page::<S>).post(follow_ups::save::<S>),
+        )
         .route("/w/{workspace}/views", post(views::save::<S>))
         .route("/w/{workspace}/views/delete", post(views::delete::<S>))
         .route("/w/{workspace}/settings", get(settings::show::<S>))

@@ -437,11 +437,13 @@ pub(crate) fn compared_word(report: &Report, lang: Lang) -> &'static str {
 /// The navigation of a workspace's pages.
 pub struct Nav {
     pub workspace: String,
-    /// `overview`, `feedback`, `conversations` or `settings`.
+    /// `overview`, `feedback`, `follow-ups`, `conversations` or `settings`.
     pub current: &'static str,
     /// `?` and the period and filter, carried from page to page.
     pub query: String,
     pub sees_conversations: bool,
+    /// May work through the follow-ups of unhappy answers (leads and administrators).
+    pub follows_up: bool,
     pub admin: bool,
 }
 
@@ -456,6 +458,7 @@ impl Nav {
                 format!("?{query}")
             },
             sees_conversations: role.sees_conversations(),
+            follows_up: role.sees_all_conversations(),
             admin: role == Role::Admin,
         }
     }
@@ -1209,6 +1212,8 @@ struct OverviewPage {
     views: Vec<crate::views::ViewLink>,
     /// What waits now.
     backlog: BacklogView,
+    /// Follow-ups of unhappy answers past their due time (for leads and administrators).
+    follow_ups_overdue: Option<u64>,
     /// For a workspace without any conversation: the next steps, with this site's address.
     onboarding: Option<Onboarding>,
     /// This view's query, for saving it.
@@ -1472,8 +1477,19 @@ async fn overview_page<S: Store + Accounts>(
     };
     let mut backlog = backlog_view(&backlog, lang);
     backlog.table.csv_href = format!("/w/{ws}/export/backlog?{}", filter.link());
+    let follow_ups_overdue = if access.role.sees_all_conversations() {
+        Some(
+            state
+                .store
+                .overdue_follow_ups(access.workspace.id, state.now_millis())
+                .await?,
+        )
+    } else {
+        None
+    };
     Ok(OverviewPage {
         backlog,
+        follow_ups_overdue,
         onboarding,
         views,
         view_query: period_qs.clone(),

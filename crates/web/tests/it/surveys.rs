@@ -6,6 +6,7 @@ use serde_json::Value;
 use servicemeter_core::access::Role;
 use servicemeter_core::{Calendars, WorkspaceConfig};
 use servicemeter_store::Store;
+use servicemeter_store::follow_ups::FollowUps;
 use servicemeter_store::surveys::Surveys;
 use servicemeter_web::survey_link::{LinkProblem, verify};
 
@@ -534,4 +535,220 @@ async fn a_due_invitation_is_mailed_through_smtp_and_unsubscribes_in_one_click()
         m2.note.as_deref().unwrap().contains("SMTP 127.0.0.1"),
         "{m2:?}"
     );
+}
+
+/// The number in the overview's "follow-ups overdue" tile.
+fn overdue_tile(page: &str) -> String {
+    let tile = page
+        .split(r#"id="follow-ups-overdue""#)
+        .nth(1)
+        .expect("the overdue tile");
+    tile.split(r#"<p class="value">"#).nth(1).unwrap()[..]
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn unhappy_answers_are_followed_up_in_the_inbox_and_counted_when_overdue() {
+    use std::sync::atomic::Ordering;
+    let (app, offset) =
+        crate::common::spawn_app_with_offset(servicemeter_web::ServerConfig::default()).await;
+    let text = format!("{SHOP_A_CONFIG}{SURVEY_CONFIG}");
+    let calendars = Arc::new(Calendars::new(WorkspaceConfig::from_toml(&text).unwrap()));
+    app.store
+        .replace_config(app.shop_a.id, &text, &calendars)
+        .await
+        .unwrap();
+    app.add_user("lea@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    app.add_user("bob@shop.nl", &app.shop_a, Role::Agent, Some("Bob"))
+        .await;
+    app.add_user("vera@shop.nl", &app.shop_a, Role::Viewer, None)
+        .await;
+    let lea = app.signed_in("lea@shop.nl").await;
+
+    // a2's CSAT 2 (Monday 4 March 11:00) is in the inbox from the start: due at the close of
+    // the second working day after, Wednesday 6 March 17:00.
+    let inbox = lea.get(app.url("/w/shop-a/follow-ups")).answered(200).await;
+    assert!(
+        inbox.contains("Duurde veel te lang &#60;b&#62;echt&#60;/b&#62;"),
+        "{inbox}"
+    );
+    assert!(inbox.contains("Uiterlijk 2024-03-06 17:00"), "{inbox}");
+    assert!(
+        inbox.contains("<span>chat</span>\n      \n      <span>Bob</span>")
+            || inbox.contains("<span>Bob</span>"),
+        "{inbox}"
+    );
+    assert!(
+        !inbox.contains("Te laat</strong>"),
+        "not overdue at noon: {inbox}"
+    );
+
+    // A customer answers a3 unhappily on the survey page (Wednesday 12:00): due Friday 17:00.
+    let token = app.token(&app.shop_a).await;
+    let c = client();
+    let body: Value = c
+        .get(app.url("/api/v1/workspaces/shop-a/conversations/a3/survey-link"))
+        .bearer_auth(&token)
+        .json_body()
+        .await;
+    let url = body["url"].as_str().unwrap().to_string();
+    c.post(&url)
+        .form(&[
+            ("score", "1"),
+            ("reason", "1"),
+            ("comment", "Nooit antwoord gekregen"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let inbox = lea.get(app.url("/w/shop-a/follow-ups")).answered(200).await;
+    let a3 = inbox
+        .split(r#"id="f-csat-a3""#)
+        .nth(1)
+        .expect("a3 in the inbox");
+    assert!(a3.contains("Nooit antwoord gekregen"), "{a3}");
+    assert!(a3.contains("<li>Niet opgelost</li>"), "{a3}");
+    assert!(a3.contains("Uiterlijk 2024-03-08 17:00"), "{a3}");
+    assert!(inbox.contains("Open (2)"), "{inbox}");
+    let overview = lea.get(app.url("/w/shop-a")).answered(200).await;
+    assert_eq!(overdue_tile(&overview), "0");
+
+    // Thursday: a2 is overdue (red, counted on the overview); a3 not yet.
+    offset.store(86_400_000, Ordering::SeqCst);
+    let overview = lea.get(app.url("/w/shop-a")).answered(200).await;
+    assert_eq!(overdue_tile(&overview), "1");
+    let inbox = lea.get(app.url("/w/shop-a/follow-ups")).answered(200).await;
+    assert!(
+        inbox.contains(r#"class="answer follow-up overdue" id="f-csat-a2""#),
+        "{inbox}"
+    );
+
+    // The lead takes a2 on, with a note; then finishes it.
+    let saved = lea
+        .post(app.url("/w/shop-a/follow-ups"))
+        .form(&[
+            ("conversation", "a2"),
+            ("kind", "csat"),
+            ("status", "in_progress"),
+            ("owner", "lea@shop.nl"),
+            ("note", "Gebeld; excuses gemaakt"),
+            ("list", "open"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 303);
+    let inbox = lea
+        .get(app.url("/w/shop-a/follow-ups?list=open&saved=1"))
+        .answered(200)
+        .await;
+    let a2 = inbox.split(r#"id="f-csat-a2""#).nth(1).unwrap();
+    assert!(a2.contains(">Gebeld; excuses gemaakt</textarea>"), "{a2}");
+    assert!(
+        a2.contains(r#"<option value="lea@shop.nl" selected>"#),
+        "{a2}"
+    );
+    assert!(
+        a2.contains(r#"<option value="in_progress" selected>"#),
+        "{a2}"
+    );
+    assert!(
+        a2.contains("Gewijzigd door lea@shop.nl, 2024-03-07 12:00"),
+        "{a2}"
+    );
+    assert!(inbox.contains("Opgeslagen."), "{inbox}");
+    lea.post(app.url("/w/shop-a/follow-ups"))
+        .form(&[
+            ("conversation", "a2"),
+            ("kind", "csat"),
+            ("status", "done"),
+            ("owner", "lea@shop.nl"),
+            ("note", "Gebeld; excuses gemaakt"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let overview = lea.get(app.url("/w/shop-a")).answered(200).await;
+    assert_eq!(overdue_tile(&overview), "0");
+    let open = lea.get(app.url("/w/shop-a/follow-ups")).answered(200).await;
+    assert!(
+        open.contains("Open (1)") && !open.contains("f-csat-a2"),
+        "{open}"
+    );
+    let done = lea
+        .get(app.url("/w/shop-a/follow-ups?list=done"))
+        .answered(200)
+        .await;
+    assert!(done.contains(r#"id="f-csat-a2""#), "{done}");
+
+    // Mistakes are named; nothing changes.
+    let post = |fields: &'static [(&'static str, &'static str)]| {
+        lea.post(app.url("/w/shop-a/follow-ups")).form(fields)
+    };
+    let bad = post(&[
+        ("conversation", "a3"),
+        ("kind", "csat"),
+        ("status", "later"),
+    ])
+    .answered(400)
+    .await;
+    assert!(
+        bad.contains("status: &#39;later&#39; is geen status (new, in_progress, done)"),
+        "{bad}"
+    );
+    let bad = post(&[
+        ("conversation", "a3"),
+        ("kind", "csat"),
+        ("status", "new"),
+        ("owner", "bob@shop.nl"),
+    ])
+    .answered(400)
+    .await;
+    assert!(
+        bad.contains("eigenaar: bob@shop.nl is geen lead of beheerder"),
+        "{bad}"
+    );
+    post(&[("conversation", "a1"), ("kind", "csat"), ("status", "done")])
+        .answered(404)
+        .await;
+    let a3 = app
+        .store
+        .follow_up(
+            app.shop_a.id,
+            "a3",
+            servicemeter_core::model::SurveyKind::Csat,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        a3.status,
+        servicemeter_store::follow_ups::FollowUpStatus::New
+    );
+
+    // Agents and viewers do not follow up; the overview does not show them the count.
+    let bob = app.signed_in("bob@shop.nl").await;
+    bob.get(app.url("/w/shop-a/follow-ups")).answered(403).await;
+    let overview = bob.get(app.url("/w/shop-a")).answered(200).await;
+    assert!(!overview.contains("follow-ups-overdue"));
+    let vera = app.signed_in("vera@shop.nl").await;
+    vera.get(app.url("/w/shop-a/follow-ups"))
+        .answered(403)
+        .await;
+
+    // The feedback page counts the link answer beside the response rate (nothing was mailed).
+    let feedback = lea
+        .get(app.url("/w/shop-a/feedback?from=2024-03-04&to=2024-03-10"))
+        .answered(200)
+        .await;
+    let rates = feedback
+        .split(r#"<table class="figures" id="response-rates">"#)
+        .nth(1)
+        .unwrap();
+    let row = rates.split("<tr").nth(2).unwrap();
+    assert!(row.contains("Alle gesprekken") && row.contains("<td class=\"num\">0</td><td class=\"num\">0</td><td class=\"num\">–</td><td class=\"num\">1</td>"), "{row}");
 }
