@@ -457,6 +457,43 @@ async fn a_due_invitation_is_mailed_through_smtp_and_unsubscribes_in_one_click()
     assert!(page.contains(r#"value="4" checked"#), "{page}");
     assert!(page.contains("Send"), "{page}");
 
+    // Mailed and not answered yet: 1 sent, 0 answered; answered: 100 %. (A second later: the
+    // running week ends at the clock's moment.)
+    offset.store(1_000, Ordering::SeqCst);
+    app.add_user("lea@shop.nl", &shop_a, Role::Lead, None).await;
+    let lea = app.signed_in("lea@shop.nl").await;
+    let rate_row = |page: String| {
+        let rates = page
+            .split(r#"<table class="figures" id="response-rates">"#)
+            .nth(1)
+            .expect("the response-rate table")
+            .split("</table>")
+            .next()
+            .unwrap()
+            .to_string();
+        rates.split("<tr").nth(2).unwrap_or_else(|| panic!("{rates}")).to_string()
+    };
+    let feedback = || {
+        lea.get(app.url("/w/shop-a/feedback?from=2024-03-04&to=2024-03-10"))
+            .answered(200)
+    };
+    let row = rate_row(feedback().await);
+    assert!(
+        row.contains(r#"<td class="num">1</td><td class="num">0</td><td class="num">0,0%</td><td class="num">0</td>"#),
+        "{row}"
+    );
+    let form_path = four.split('?').next().unwrap();
+    c.post(app.url(form_path))
+        .form(&[("score", "4")])
+        .send()
+        .await
+        .unwrap();
+    let row = rate_row(feedback().await);
+    assert!(
+        row.contains(r#"<td class="num">1</td><td class="num">1</td><td class="num">100,0%</td><td class="num">0</td>"#),
+        "{row}"
+    );
+
     // Opening the unsubscribe link asks; the mail provider's one-click POST unsubscribes.
     let path = unsubscribe
         .trim_start_matches("<https://surveys.example.nl")
