@@ -160,7 +160,6 @@ pub async fn page<S: Store + Accounts>(
     let ws = &access.workspace;
     let now = state.now_millis();
     let calendars = Calendars::new(crate::data::config(ws)?);
-    let tz = calendars.config().timezone.clone();
     let page = query.page.unwrap_or(1).max(1);
     let (mut rows, total) = state
         .store

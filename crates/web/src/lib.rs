@@ -65,6 +65,10 @@ pub struct ServerConfig {
     /// `account_refill`.
     pub account_burst: u32,
     pub account_refill: Duration,
+    /// Requests to the survey and unsubscribe pages (no sign-in) allowed in a burst per client
+    /// address, then one per `survey_refill`.
+    pub survey_burst: u32,
+    pub survey_refill: Duration,
     /// The address people use to reach the server (`https://stats.example.nl`): the origin
     /// that state-changing requests must come from, and the host (besides loopback names) at
     /// which a first-run setup is answered.
@@ -98,6 +102,8 @@ impl Default for ServerConfig {
             login_refill: Duration::from_secs(6),
             account_burst: 10,
             account_refill: Duration::from_secs(30),
+            survey_burst: survey_page::SURVEY_BURST,
+            survey_refill: survey_page::SURVEY_REFILL,
             public_url: None,
             trusted_proxies: Vec::new(),
             header_timeout: Duration::from_secs(10),
@@ -208,13 +214,20 @@ where
             get(pages::setup_page::<S>).post(pages::setup::<S>),
         )
         .route("/lang", post(pages::set_lang::<S>))
-        .route(
-            "/s/{workspace}/{token}",
-            get(survey_page::show::<S>).post(survey_page::answer::<S>),
-        )
-        .route(
-            "/u/{workspace}/{token}",
-            get(survey_mail::unsubscribe_form::<S>).post(survey_mail::unsubscribe::<S>),
+        .merge(
+            Router::new()
+                .route(
+                    "/s/{workspace}/{token}",
+                    get(survey_page::show::<S>).post(survey_page::answer::<S>),
+                )
+                .route(
+                    "/u/{workspace}/{token}",
+                    get(survey_mail::unsubscribe_form::<S>).post(survey_mail::unsubscribe::<S>),
+                )
+                .route_layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    survey_page::limit::<S>,
+                )),
         )
         .route("/w/{workspace}", get(overview::overview::<S>))
         .route("/w/{workspace}/live", get(live::events::<S>))
@@ -383,6 +396,11 @@ impl Application {
         state.login_by_account = Arc::new(limiter::Limiter::new(
             config.account_burst,
             config.account_refill,
+            100_000,
+        ));
+        state.survey_by_address = Arc::new(limiter::Limiter::new(
+            config.survey_burst,
+            config.survey_refill,
             100_000,
         ));
         let worker_name = format!(

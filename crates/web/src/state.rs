@@ -109,6 +109,8 @@ pub struct AppState<S> {
     /// Sign-in attempts per client address and per account.
     pub login_by_address: Arc<crate::limiter::Limiter<std::net::IpAddr>>,
     pub login_by_account: Arc<crate::limiter::Limiter<String>>,
+    /// Requests to the survey and unsubscribe pages per client address.
+    pub survey_by_address: Arc<crate::limiter::Limiter<std::net::IpAddr>>,
     /// How far the jobs this process runs are.
     pub jobs_progress: Arc<servicemeter_store::jobs::Progress>,
     /// Wakes this process's jobs worker (a job was queued).
@@ -131,6 +133,7 @@ impl<S> Clone for AppState<S> {
             site: self.site.clone(),
             login_by_address: self.login_by_address.clone(),
             login_by_account: self.login_by_account.clone(),
+            survey_by_address: self.survey_by_address.clone(),
             jobs_progress: self.jobs_progress.clone(),
             jobs_wake: self.jobs_wake.clone(),
         }
@@ -159,6 +162,11 @@ impl<S> AppState<S> {
             login_by_account: Arc::new(crate::limiter::Limiter::new(
                 10,
                 std::time::Duration::from_secs(30),
+                100_000,
+            )),
+            survey_by_address: Arc::new(crate::limiter::Limiter::new(
+                crate::survey_page::SURVEY_BURST,
+                crate::survey_page::SURVEY_REFILL,
                 100_000,
             )),
             jobs_progress: Arc::default(),

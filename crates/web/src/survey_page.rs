@@ -6,7 +6,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -23,6 +23,13 @@ use crate::i18n::{Lang, Texts};
 use crate::pages::render;
 use crate::state::AppState;
 use crate::survey_link::{LinkProblem, SurveyLink, new_secret, verify};
+
+/// Requests to the survey and unsubscribe pages one client address may make at once: a mail
+/// scanner fetching every link of an NPS mail (11 scores and the unsubscribe link) passes.
+pub const SURVEY_BURST: u32 = 30;
+
+/// Then one more request per this long (30 a minute).
+pub const SURVEY_REFILL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The longest comment, in characters.
 pub const MAX_COMMENT_CHARS: usize = 5_000;
@@ -68,6 +75,25 @@ struct SurveyPage {
 pub struct PageQuery {
     score: Option<String>,
     thanks: Option<String>,
+}
+
+/// Limits the survey and unsubscribe pages per client address (behind trusted proxies, the
+/// address they name): guessing links, or flooding the answers, is slow.
+pub async fn limit<S>(
+    State(state): State<AppState<S>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<Response, WebError> {
+    let client = state.site.client_key(peer.ip(), request.headers());
+    if !state
+        .survey_by_address
+        .allow(&client, std::time::Instant::now())
+    {
+        tracing::info!(%client, "survey page refused: too many requests");
+        return Err(WebError::TooManyRequests);
+    }
+    Ok(next.run(request).await)
 }
 
 /// The page's language for the chrome (buttons, messages): Dutch for Dutch, else English.

@@ -471,7 +471,11 @@ async fn a_due_invitation_is_mailed_through_smtp_and_unsubscribes_in_one_click()
             .next()
             .unwrap()
             .to_string();
-        rates.split("<tr").nth(2).unwrap_or_else(|| panic!("{rates}")).to_string()
+        rates
+            .split("<tr")
+            .nth(2)
+            .unwrap_or_else(|| panic!("{rates}"))
+            .to_string()
     };
     let feedback = || {
         lea.get(app.url("/w/shop-a/feedback?from=2024-03-04&to=2024-03-10"))
@@ -788,4 +792,27 @@ async fn unhappy_answers_are_followed_up_in_the_inbox_and_counted_when_overdue()
         .unwrap();
     let row = rates.split("<tr").nth(2).unwrap();
     assert!(row.contains("Alle gesprekken") && row.contains("<td class=\"num\">0</td><td class=\"num\">0</td><td class=\"num\">–</td><td class=\"num\">1</td>"), "{row}");
+}
+
+#[tokio::test]
+async fn the_survey_and_unsubscribe_pages_are_rate_limited_per_client() {
+    let app = crate::common::spawn_app_with(servicemeter_web::ServerConfig {
+        survey_burst: 3,
+        survey_refill: std::time::Duration::from_secs(3_600),
+        ..servicemeter_web::ServerConfig::default()
+    })
+    .await;
+    let c = client();
+    // Three requests pass (each a broken link here), whichever of the two pages they ask for.
+    c.get(app.url("/s/shop-a/abc")).answered(400).await;
+    c.post(app.url("/s/shop-a/abc"))
+        .form(&[("score", "1")])
+        .answered(400)
+        .await;
+    c.get(app.url("/u/shop-a/abc")).answered(400).await;
+    let refused = c.get(app.url("/s/shop-a/abc")).answered(429).await;
+    assert!(refused.contains("429"), "{refused}");
+    c.post(app.url("/u/shop-a/abc")).answered(429).await;
+    // Other pages are not counted against it.
+    c.get(app.url("/healthz")).answered(200).await;
 }
