@@ -1163,8 +1163,15 @@ enabled = false
         assert_eq!(nps.quiet_days(), 90);
         assert!(nps.comment.is_empty());
         assert_eq!(nps.question["de-de"], "Würden Sie uns empfehlen?");
-        // No [surveys]: nothing is asked.
-        assert!(WorkspaceConfig::default().surveys.kinds.is_empty());
+        // No [surveys]: nothing is asked; answers can be changed for 7 days, follow-ups are
+        // due after 2 working days.
+        let default = WorkspaceConfig::default().surveys;
+        assert!(default.kinds.is_empty());
+        assert_eq!((default.change_days, default.follow_up_days), (7, 2));
+        let set = WorkspaceConfig::from_toml("[surveys]\nchange_days = 0\nfollow_up_days = 5")
+            .unwrap()
+            .surveys;
+        assert_eq!((set.change_days, set.follow_up_days), (0, 5));
         // A bare kind table asks with every default.
         let bare = WorkspaceConfig::from_toml("[surveys.csat]").unwrap();
         assert_eq!(
@@ -1210,6 +1217,16 @@ delay = \"31d\"",
                 "[surveys.csat]
 delay = \"soon\"",
                 "surveys.csat.delay",
+            ),
+            (
+                "[surveys]
+change_days = 91",
+                "surveys.change_days",
+            ),
+            (
+                "[surveys]
+follow_up_days = 0",
+                "surveys.follow_up_days",
             ),
             (
                 "[surveys.csat]

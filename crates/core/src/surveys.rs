@@ -124,7 +124,7 @@ pub struct SurveyDefinition {
 }
 
 /// The `[surveys]` part of a workspace's configuration.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SurveySettings {
     /// The name the customer knows the shop by (sender name, page title).
     pub brand: Option<String>,
@@ -142,14 +142,23 @@ pub struct SurveySettings {
     pub follow_up_days: i64,
 }
 
+impl Default for SurveySettings {
+    fn default() -> SurveySettings {
+        SurveySettings::off()
+    }
+}
+
 impl SurveySettings {
     /// Surveys off: no kind switched on, Dutch by default.
     pub fn off() -> SurveySettings {
         SurveySettings {
+            brand: None,
+            logo_url: None,
+            color: None,
             language: "nl".into(),
+            kinds: BTreeMap::new(),
             change_days: DEFAULT_CHANGE_DAYS,
             follow_up_days: DEFAULT_FOLLOW_UP_DAYS,
-            ..SurveySettings::default()
         }
     }
 
