@@ -649,6 +649,7 @@ async fn every_page_fits_and_passes_the_accessibility_check_in_both_languages() 
         ("agent", format!("/w/shop-a/agents/Anna?{week}")),
         ("team", format!("/w/shop-a/teams/Retouren?{week}")),
         ("settings", "/w/shop-a/settings".to_string()),
+        ("follow-ups", "/w/shop-a/follow-ups".to_string()),
         ("not-found", "/w/shop-a/conversations/no-such".to_string()),
     ];
     let mut shots = Vec::new();
@@ -709,4 +710,170 @@ async fn every_page_fits_and_passes_the_accessibility_check_in_both_languages() 
             path.display()
         );
     }
+}
+
+/// The text of the overview's CSAT tile.
+async fn csat_tile(driver: &Driver) -> String {
+    driver
+        .script(
+            "return [...document.querySelectorAll('#tiles article')]\
+               .map(a => a.innerText).find(t => t.includes('CSAT')) || ''",
+        )
+        .await
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Layout, accessibility and a screenshot of the current page at both widths.
+async fn check_page(driver: &Driver, name: &str, problems: &mut Vec<String>) {
+    for width in [1400, 390] {
+        driver.resize(width, 1000).await;
+        let wide = driver.overflowing().await;
+        if !wide.is_empty() {
+            problems.push(format!("{name} {width}px too wide: {wide:?}"));
+        }
+        let violations = driver.accessibility_violations().await;
+        if !violations.is_empty() {
+            problems.push(format!("{name} {width}px: {violations:?}"));
+        }
+        let height = driver
+            .script("return document.documentElement.scrollHeight")
+            .await
+            .as_u64()
+            .unwrap_or(1000)
+            .clamp(400, 8000) as u32;
+        driver.resize(width, height + 150).await;
+        let shot = driver.screenshot(&format!("{name}-{width}")).await;
+        assert!(std::fs::metadata(&shot).unwrap().len() > 5_000);
+    }
+    driver.resize(1400, 1000).await;
+}
+
+#[tokio::test]
+async fn a_customer_answers_from_the_mail_in_chromium_and_the_dashboard_counts_it() {
+    let smtp = crate::surveys::SmtpServer::start().await;
+    let settings = servicemeter_web::mail::SmtpSettings::parse(
+        &format!("smtp://127.0.0.1:{}?tls=none", smtp.port),
+        "Klantenservice <klantenservice@shop.nl>",
+    )
+    .unwrap();
+    let (app, _offset) = spawn_app_with_offset(servicemeter_web::ServerConfig {
+        smtp: Some(settings),
+        public_url: Some("https://enquete.schoenwinkel.example".into()),
+        jobs_interval: Duration::from_millis(100),
+        ..servicemeter_web::ServerConfig::default()
+    })
+    .await;
+    let text = format!("{SHOP_A_CONFIG}{}", crate::surveys::SURVEY_CONFIG);
+    let calendars = std::sync::Arc::new(servicemeter_core::Calendars::new(
+        servicemeter_core::WorkspaceConfig::from_toml(&text).unwrap(),
+    ));
+    app.store
+        .replace_config(app.shop_a.id, &text, &calendars)
+        .await
+        .unwrap();
+    app.add_user("owner@shop.nl", &app.shop_a, Role::Admin, None)
+        .await;
+    let shop_a = app.store.workspace("shop-a").await.unwrap();
+    // Resolved Wednesday 10:00, asked an hour later: due at the (fixed) clock's noon.
+    import(
+        &app.store,
+        &shop_a,
+        &[r#"{"type":"conversation","id":"m1","channel":"email","created_at":"2024-03-06T08:00:00Z","customer":"k-9","customer_email":"sanne@example.nl","customer_name":"Sanne","customer_language":"nl","messages":[{"at":"2024-03-06T08:00:00Z","author":"customer"},{"at":"2024-03-06T08:30:00Z","author":"agent","agent":"Anna"}],"events":[{"at":"2024-03-06T09:00:00Z","event":"resolved"}]}"#],
+    )
+    .await;
+    let mail = crate::surveys::unfold(&smtp.messages(1).await.remove(0));
+    assert!(mail.contains("Hallo Sanne,"), "{mail}");
+    let two = mail
+        .split("https://enquete.schoenwinkel.example")
+        .skip(1)
+        .filter_map(|rest| rest.split(['\r', '\n', '"', '<', '>', ' ']).next())
+        .find(|path| path.starts_with("/s/shop-a/") && path.ends_with("?score=2"))
+        .expect("the link of score 2")
+        .to_string();
+
+    let driver = Driver::start().await;
+    let mut problems = Vec::new();
+    // Before: a1 satisfied, a2 not: 50 % of 2.
+    driver.sign_in(&app, "owner@shop.nl").await;
+    driver
+        .script("document.cookie = 'lang=nl; path=/'; return null;")
+        .await;
+    let week = "from=2024-03-04&to=2024-03-10";
+    driver.go(&app.url(&format!("/w/shop-a?{week}"))).await;
+    let before = csat_tile(&driver).await;
+    assert!(before.contains("50,0%"), "{before}");
+
+    // The customer opens the link from the mail: the page in Dutch with score 2 chosen.
+    driver.go(&app.url(&two)).await;
+    let chosen = driver
+        .script("return document.querySelector('input[name=score]:checked').value")
+        .await;
+    assert_eq!(chosen, "2");
+    let question = driver
+        .script("return document.querySelector('h1').innerText")
+        .await;
+    assert_eq!(
+        question,
+        "Hoe tevreden ben je over hoe we je geholpen hebben?"
+    );
+    check_page(&driver, "survey-page", &mut problems).await;
+    // A reason and a comment, then the one button.
+    driver.click("input[name=reason][value='0']").await;
+    driver
+        .type_into(
+            "textarea[name=comment]",
+            "Het pakket kwam een week te laat.",
+        )
+        .await;
+    driver.click("form button[type=submit]").await;
+    let started = Instant::now();
+    while !driver.url().await.contains("thanks=1") {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no thanks page"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let thanks = driver.script("return document.body.innerText").await;
+    assert!(
+        thanks
+            .as_str()
+            .unwrap()
+            .contains("Bedankt voor je antwoord!"),
+        "{thanks}"
+    );
+    check_page(&driver, "survey-thanks", &mut problems).await;
+
+    // The dashboard counts it: 1 of 3 satisfied.
+    driver.go(&app.url(&format!("/w/shop-a?{week}"))).await;
+    let after = csat_tile(&driver).await;
+    assert!(after.contains("33,3%"), "{after}");
+    // The comment is in the feedback list, and the answer in the follow-up inbox.
+    driver
+        .go(&app.url(&format!("/w/shop-a/feedback?{week}&unhappy=1")))
+        .await;
+    let feedback = driver.script("return document.body.innerText").await;
+    assert!(
+        feedback
+            .as_str()
+            .unwrap()
+            .contains("Het pakket kwam een week te laat."),
+        "{feedback}"
+    );
+    driver.go(&app.url("/w/shop-a/follow-ups")).await;
+    let inbox = driver
+        .script("return document.querySelector('#f-csat-m1').innerText")
+        .await;
+    let inbox = inbox.as_str().unwrap();
+    assert!(
+        inbox.contains("Het pakket kwam een week te laat.") && inbox.contains("Te traag"),
+        "{inbox}"
+    );
+    check_page(&driver, "follow-ups", &mut problems).await;
+    let errors = driver.console_errors().await;
+    driver.quit().await;
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(errors.is_empty(), "console errors: {errors:?}");
 }

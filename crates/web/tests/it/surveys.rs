@@ -90,7 +90,7 @@ async fn a_conversations_survey_link_through_the_api() {
     own("a1").answered(404).await;
 }
 
-const SURVEY_CONFIG: &str = r##"
+pub(crate) const SURVEY_CONFIG: &str = r##"
 [surveys]
 brand = "Schoenwinkel"
 color = "#1a7f37"
@@ -277,14 +277,14 @@ async fn a_customer_answers_on_the_survey_page_and_the_figure_counts_it() {
 
 /// A real SMTP server on 127.0.0.1 (aiosmtpd from PyPI, installed by scripts/test) that keeps
 /// every message it receives in a maildir; stopped when dropped.
-struct SmtpServer {
-    port: u16,
+pub(crate) struct SmtpServer {
+    pub(crate) port: u16,
     maildir: tempfile::TempDir,
     child: std::process::Child,
 }
 
 impl SmtpServer {
-    async fn start() -> SmtpServer {
+    pub(crate) async fn start() -> SmtpServer {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -318,7 +318,7 @@ impl SmtpServer {
     }
 
     /// The messages received, waiting up to 20 s for `n`.
-    async fn messages(&self, n: usize) -> Vec<String> {
+    pub(crate) async fn messages(&self, n: usize) -> Vec<String> {
         let new = self.maildir.path().join("mail").join("new");
         for _ in 0..200 {
             let mut found: Vec<String> = std::fs::read_dir(&new)
@@ -346,7 +346,7 @@ impl Drop for SmtpServer {
 }
 
 /// Undoes quoted-printable soft line breaks and `=3D` (enough to read links and words).
-fn unfold(raw: &str) -> String {
+pub(crate) fn unfold(raw: &str) -> String {
     raw.replace("=\r\n", "")
         .replace("=\n", "")
         .replace("=3D", "=")
