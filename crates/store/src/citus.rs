@@ -25,6 +25,7 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "survey_suppressions",
     "survey_state",
     "follow_ups",
+    "workspace_smtp",
 ];
 
 /// The statements that turn a migrated PostgreSQL database into a distributed one (run on the

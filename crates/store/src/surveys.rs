@@ -210,6 +210,21 @@ pub trait Surveys: Send + Sync {
         now: i64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// The workspace's own SMTP server for survey mail: its address (with the password, for
+    /// the sender only) and the sender; `None` when it uses the installation's.
+    fn workspace_smtp(
+        &self,
+        workspace: WorkspaceId,
+    ) -> impl Future<Output = Result<Option<(String, String)>, StoreError>> + Send;
+
+    /// Sets (or with `None` removes) the workspace's own SMTP server.
+    fn set_workspace_smtp(
+        &self,
+        workspace: WorkspaceId,
+        server: Option<(&str, &str)>,
+        now: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// The secret that signs the workspace's survey links: the stored one, or `fresh` stored
     /// now when there is none yet (the first caller's wins when several race).
     fn survey_secret(
@@ -667,6 +682,54 @@ impl Surveys for Storage {
                 .await?
         });
         Ok(rows.into_iter().collect())
+    }
+
+    async fn workspace_smtp(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        on_pool!(&self.pool, p => {
+            Ok(sqlx::query_as::<_, (String, String)>(
+                "SELECT url, sender FROM workspace_smtp WHERE workspace_id = $1",
+            )
+            .bind(workspace.0)
+            .fetch_optional(p)
+            .await?)
+        })
+    }
+
+    async fn set_workspace_smtp(
+        &self,
+        workspace: WorkspaceId,
+        server: Option<(&str, &str)>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = SqlTx::begin(&self.pool, &self.writer, workspace).await?;
+        on_tx!(&mut tx.tx, t => {
+            match server {
+                Some((url, sender)) => {
+                    sqlx::query(
+                        "INSERT INTO workspace_smtp (workspace_id, url, sender, updated_at) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT (workspace_id) DO UPDATE SET \
+                         url = excluded.url, sender = excluded.sender, \
+                         updated_at = excluded.updated_at",
+                    )
+                    .bind(workspace.0)
+                    .bind(url)
+                    .bind(sender)
+                    .bind(now)
+                    .execute(&mut **t)
+                    .await?;
+                }
+                None => {
+                    sqlx::query("DELETE FROM workspace_smtp WHERE workspace_id = $1")
+                        .bind(workspace.0)
+                        .execute(&mut **t)
+                        .await?;
+                }
+            }
+        });
+        tx.commit().await
     }
 
     async fn survey_secret(

@@ -25,6 +25,7 @@ pub mod state;
 pub mod survey_link;
 pub mod survey_mail;
 pub mod survey_page;
+pub mod survey_settings;
 pub mod table;
 pub mod views;
 pub mod webhooks;
@@ -251,6 +252,14 @@ where
             post(settings::save_holidays::<S>),
         )
         .route(
+            "/w/{workspace}/settings/surveys",
+            post(survey_settings::save_surveys::<S>),
+        )
+        .route(
+            "/w/{workspace}/settings/mail",
+            post(survey_settings::save_mail::<S>),
+        )
+        .route(
             "/w/{workspace}/settings/targets",
             post(settings::save_targets::<S>),
         )
@@ -398,6 +407,7 @@ impl Application {
             config.account_refill,
             100_000,
         ));
+        state.installation_smtp = config.smtp.clone().map(Arc::new);
         state.survey_by_address = Arc::new(limiter::Limiter::new(
             config.survey_burst,
             config.survey_refill,

@@ -119,6 +119,49 @@ impl SmtpSettings {
         })
     }
 
+    /// The settings as an address [`SmtpSettings::parse`] reads back (with the password:
+    /// for storing only, never for showing).
+    pub fn to_url(&self) -> String {
+        fn encode(text: &str) -> String {
+            form_urlencoded::byte_serialize(text.as_bytes())
+                .collect::<String>()
+                .replace('+', "%20")
+        }
+        let scheme = match self.security {
+            Security::Tls => "smtps",
+            Security::StartTls | Security::Plain => "smtp",
+        };
+        let user = match (&self.username, &self.password) {
+            (Some(u), Some(p)) => format!("{}:{}@", encode(u), encode(p)),
+            (Some(u), None) => format!("{}@", encode(u)),
+            _ => String::new(),
+        };
+        let query = if self.security == Security::Plain {
+            "?tls=none"
+        } else {
+            ""
+        };
+        format!("{scheme}://{user}{}:{}{query}", self.host, self.port)
+    }
+
+    /// Whether a password is set.
+    pub fn has_password(&self) -> bool {
+        self.password.is_some()
+    }
+
+    /// The same settings with another password (`None`: none).
+    pub fn with_password(mut self, password: Option<String>) -> SmtpSettings {
+        self.password = password.filter(|p| !p.is_empty());
+        self
+    }
+
+    /// The password of these settings, for settings that keep it.
+    pub fn password_for(&self, other: &SmtpSettings) -> Option<String> {
+        (self.host == other.host && self.username == other.username)
+            .then(|| self.password.clone())
+            .flatten()
+    }
+
     fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
         let builder = match self.security {
             Security::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&self.host),
@@ -223,6 +266,16 @@ mod tests {
             (local.port, local.security, local.username),
             (2525, Security::Plain, None)
         );
+        // Written back as an address and read again: the same settings.
+        for settings in [&s, &tls, &local] {
+            let again = SmtpSettings::parse(&settings.to_url(), &settings.from).unwrap();
+            assert_eq!(&again, settings, "{}", settings.to_url());
+        }
+        let spaced = SmtpSettings::parse(&s.to_url(), &s.from)
+            .unwrap()
+            .with_password(Some("a b&c/d".into()));
+        let again = SmtpSettings::parse(&spaced.to_url(), &spaced.from).unwrap();
+        assert_eq!(again.password.as_deref(), Some("a b&c/d"));
         for (url, from, says) in [
             ("mail.example.nl", "a@shop.nl", "use smtp://"),
             ("smtps://h?tls=none", "a@shop.nl", "not understood"),

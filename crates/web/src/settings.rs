@@ -38,14 +38,14 @@ pub(crate) struct Said {
 }
 
 impl Said {
-    fn new(nl: impl Into<String>, en: impl Into<String>) -> Said {
+    pub(crate) fn new(nl: impl Into<String>, en: impl Into<String>) -> Said {
         Said {
             nl: nl.into(),
             en: en.into(),
         }
     }
 
-    fn text(&self, lang: Lang) -> &str {
+    pub(crate) fn text(&self, lang: Lang) -> &str {
         match lang {
             Lang::Nl => &self.nl,
             Lang::En => &self.en,
@@ -188,7 +188,7 @@ fn toml_type_nl(found: &str) -> &str {
     }
 }
 
-async fn admin_access<S: Store + Accounts>(
+pub(crate) async fn admin_access<S: Store + Accounts>(
     state: &AppState<S>,
     signed_in: &SignedIn,
     name: &str,
@@ -201,7 +201,7 @@ async fn admin_access<S: Store + Accounts>(
     Ok(access)
 }
 
-fn config_text(access: &Access) -> String {
+pub(crate) fn config_text(access: &Access) -> String {
     access
         .workspace
         .config_toml
@@ -209,7 +209,7 @@ fn config_text(access: &Access) -> String {
         .unwrap_or_else(|| DEFAULT_CONFIG_TOML.to_string())
 }
 
-fn parse_table(text: &str) -> toml::Table {
+pub(crate) fn parse_table(text: &str) -> toml::Table {
     text.parse().unwrap_or_default()
 }
 
@@ -279,7 +279,7 @@ fn duration_lines(
 }
 
 /// A percentage as TOML would write it: `85`, `92.5`.
-fn percent_text(v: f64) -> String {
+pub(crate) fn percent_text(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{}", v as i64)
     } else {
@@ -385,7 +385,7 @@ fn stale(access: &Access, posted: Option<&str>) -> Option<Said> {
 
 /// A text field as compared: lines trimmed, blank lines dropped, line ends unified (browsers
 /// send CRLF from a textarea).
-fn same_field(posted: &str, shown: &str) -> bool {
+pub(crate) fn same_field(posted: &str, shown: &str) -> bool {
     fn clean(text: &str) -> Vec<&str> {
         text.lines()
             .map(str::trim)
@@ -439,6 +439,8 @@ struct SettingsPage {
     audit: Vec<AuditRow>,
     syncs: Vec<SyncRow>,
     sync_sources: &'static [&'static str],
+    surveys: crate::survey_settings::SurveyForms,
+    mail: crate::survey_settings::MailForm,
 }
 
 /// A scheduled helpdesk sync as the settings page lists it (never its secret).
@@ -505,6 +507,7 @@ async fn page<S: Store + Accounts>(
     } = notes;
     let text = config_text(access);
     let forms = ConfigForms::of(&text);
+    let surveys = crate::survey_settings::SurveyForms::of(&text, lang);
     let facts = crate::data::facts(state, &access.workspace).await?;
     let mut seen: Vec<&str> = (0..facts.len())
         .map(|i| facts.agent_index(i))
@@ -651,6 +654,8 @@ async fn page<S: Store + Accounts>(
         audit,
         syncs,
         sync_sources: &servicemeter_sync::run::SOURCES,
+        surveys,
+        mail: crate::survey_settings::MailForm::of(state, access.workspace.id).await?,
     })
 }
 
@@ -714,7 +719,7 @@ async fn save_config<S: Store + Accounts>(
     }
 }
 
-async fn answer<S: Store + Accounts>(
+pub(crate) async fn answer<S: Store + Accounts>(
     state: &AppState<S>,
     lang: Lang,
     signed_in: &SignedIn,
@@ -780,7 +785,7 @@ fn lines(text: &str) -> Vec<String> {
 
 /// The table under `key` in `parent`, created (without a header of its own until it holds
 /// keys) when missing.
-fn section<'a>(
+pub(crate) fn section<'a>(
     parent: &'a mut dyn toml_edit::TableLike,
     key: &str,
 ) -> Result<&'a mut dyn toml_edit::TableLike, Said> {
@@ -801,7 +806,11 @@ fn section<'a>(
 }
 
 /// Puts a value under a key; a value it replaces passes on its comments and spacing.
-fn put(table: &mut dyn toml_edit::TableLike, key: &str, value: impl Into<toml_edit::Value>) {
+pub(crate) fn put(
+    table: &mut dyn toml_edit::TableLike,
+    key: &str,
+    value: impl Into<toml_edit::Value>,
+) {
     let mut value: toml_edit::Value = value.into();
     if let Some(old) = table.get(key).and_then(toml_edit::Item::as_value) {
         *value.decor_mut() = old.decor().clone();
@@ -810,7 +819,7 @@ fn put(table: &mut dyn toml_edit::TableLike, key: &str, value: impl Into<toml_ed
 }
 
 /// Sets a string, leaving an equal value (and its comments) as it is.
-fn set_text(table: &mut dyn toml_edit::TableLike, key: &str, text: &str) {
+pub(crate) fn set_text(table: &mut dyn toml_edit::TableLike, key: &str, text: &str) {
     if table.get(key).and_then(toml_edit::Item::as_str) != Some(text) {
         put(table, key, text);
     }
@@ -861,7 +870,7 @@ fn set_list(table: &mut dyn toml_edit::TableLike, key: &str, items: &[String]) {
 
 /// A percentage field: empty removes the key (the default applies), whole numbers stay
 /// integers.
-fn set_percent(
+pub(crate) fn set_percent(
     table: &mut dyn toml_edit::TableLike,
     key: &str,
     text: &str,
@@ -889,7 +898,7 @@ fn set_percent(
 /// Applies a change to the stored configuration's TOML document (comments, order and number
 /// types of untouched keys stay as they were) and saves it when anything changed — unless the
 /// form was drawn from another configuration than the stored one (`version`, see [`stale`]).
-async fn change_config<S: Store + Accounts>(
+pub(crate) async fn change_config<S: Store + Accounts>(
     state: &AppState<S>,
     access: &Access,
     version: Option<&str>,

@@ -111,6 +111,8 @@ pub struct AppState<S> {
     pub login_by_account: Arc<crate::limiter::Limiter<String>>,
     /// Requests to the survey and unsubscribe pages per client address.
     pub survey_by_address: Arc<crate::limiter::Limiter<std::net::IpAddr>>,
+    /// The installation's SMTP server (workspaces without their own send through it).
+    pub installation_smtp: Option<Arc<crate::mail::SmtpSettings>>,
     /// How far the jobs this process runs are.
     pub jobs_progress: Arc<servicemeter_store::jobs::Progress>,
     /// Wakes this process's jobs worker (a job was queued).
@@ -134,6 +136,7 @@ impl<S> Clone for AppState<S> {
             login_by_address: self.login_by_address.clone(),
             login_by_account: self.login_by_account.clone(),
             survey_by_address: self.survey_by_address.clone(),
+            installation_smtp: self.installation_smtp.clone(),
             jobs_progress: self.jobs_progress.clone(),
             jobs_wake: self.jobs_wake.clone(),
         }
@@ -169,6 +172,7 @@ impl<S> AppState<S> {
                 crate::survey_page::SURVEY_REFILL,
                 100_000,
             )),
+            installation_smtp: None,
             jobs_progress: Arc::default(),
             jobs_wake: Arc::default(),
         }

@@ -179,10 +179,12 @@ async fn send_one<S: Store + Accounts>(
         Begin::Nothing => return Ok(()),
     };
     let outcome = async {
-        let smtp = sending
-            .smtp
-            .as_ref()
-            .ok_or("no SMTP server is set up (serve --smtp-url and --smtp-from)")?;
+        let smtp = smtp_for(store, workspace.id, sending.smtp.as_ref())
+            .await?
+            .ok_or(
+                "no SMTP server is set up (the workspace's survey settings, or serve --smtp-url \
+                 and --smtp-from)",
+            )?;
         let base = sending
             .public_url
             .as_deref()
@@ -226,6 +228,25 @@ async fn send_one<S: Store + Accounts>(
         .await
         .map_err(|e| e.to_string())?;
     outcome
+}
+
+/// The SMTP server a workspace's survey mail goes through: its own (settings page), else the
+/// installation's; `None` when there is neither.
+pub async fn smtp_for<S: Store>(
+    store: &S,
+    workspace: servicemeter_store::WorkspaceId,
+    installation: Option<&SmtpSettings>,
+) -> Result<Option<SmtpSettings>, String> {
+    match store
+        .workspace_smtp(workspace)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Some((url, sender)) => SmtpSettings::parse(&url, &sender)
+            .map(Some)
+            .map_err(|e| format!("the workspace's SMTP settings: {e}")),
+        None => Ok(installation.cloned()),
+    }
 }
 
 /// Runs `survey-send` jobs on `worker` (the server's, and `servicemeter jobs run`).

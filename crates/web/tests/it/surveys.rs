@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use servicemeter_core::access::Role;
 use servicemeter_core::{Calendars, WorkspaceConfig};
-use servicemeter_store::Store;
+use servicemeter_store::{Accounts, Store};
 use servicemeter_store::follow_ups::FollowUps;
 use servicemeter_store::surveys::Surveys;
 use servicemeter_web::survey_link::{LinkProblem, verify};
@@ -815,4 +815,268 @@ async fn the_survey_and_unsubscribe_pages_are_rate_limited_per_client() {
     c.post(app.url("/u/shop-a/abc")).answered(429).await;
     // Other pages are not counted against it.
     c.get(app.url("/healthz")).answered(200).await;
+}
+
+/// The fields of the settings page's form posting to `action_end`, with `changes` applied
+/// (a field not in the form, such as an unchecked box, is added).
+async fn settings_form(
+    admin: &reqwest::Client,
+    app: &crate::common::TestApp,
+    action_end: &str,
+    changes: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    let page = admin.get(app.url("/w/shop-a/settings")).answered(200).await;
+    let mut fields = crate::common::forms(&page)
+        .into_iter()
+        .find(|(action, _)| action.ends_with(action_end))
+        .unwrap_or_else(|| panic!("no form {action_end}"))
+        .1;
+    for (name, value) in changes {
+        match fields.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = value.to_string(),
+            None => fields.push((name.to_string(), value.to_string())),
+        }
+    }
+    fields
+}
+
+async fn stored_toml(app: &crate::common::TestApp) -> String {
+    app.store
+        .find_workspace("shop-a")
+        .await
+        .unwrap()
+        .unwrap()
+        .config_toml
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn surveys_and_their_mail_server_are_set_up_on_the_settings_page() {
+    use servicemeter_core::model::SurveyKind;
+    use servicemeter_core::surveys::ScaleChoice;
+    let smtp = SmtpServer::start().await;
+    let app = spawn_app().await;
+    app.add_user("admin@shop.nl", &app.shop_a, Role::Admin, None)
+        .await;
+    let admin = app.signed_in("admin@shop.nl").await;
+    let post = |path: &'static str, fields: Vec<(String, String)>| {
+        admin.post(app.url(path)).form(&fields).send()
+    };
+
+    // Posted back unchanged: nothing is written.
+    let before = stored_toml(&app).await;
+    let unchanged = settings_form(&admin, &app, "/settings/surveys", &[]).await;
+    let r = post("/w/shop-a/settings/surveys", unchanged).await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(stored_toml(&app).await, before);
+
+    // CSAT on, with faces, two hours after resolving; the brand.
+    let fields = settings_form(
+        &admin,
+        &app,
+        "/settings/surveys",
+        &[
+            ("brand", "Schoenwinkel"),
+            ("csat.enabled", "1"),
+            ("csat.scale", "faces"),
+            ("csat.delay", "2h"),
+        ],
+    )
+    .await;
+    let r = post("/w/shop-a/settings/surveys", fields).await.unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let after = stored_toml(&app).await;
+    assert_eq!(
+        servicemeter_core::config::config_changes(&before, &after),
+        vec![
+            "+ surveys.brand = \"Schoenwinkel\"".to_string(),
+            "+ surveys.csat.delay = \"2h\"".to_string(),
+            "+ surveys.csat.scale = \"faces\"".to_string(),
+        ],
+        "{after}"
+    );
+    let config = WorkspaceConfig::from_toml(&after).unwrap();
+    let csat = &config.surveys.kinds[&SurveyKind::Csat];
+    assert_eq!(
+        (csat.scale, csat.delay.seconds),
+        (ScaleChoice::Faces, 7_200)
+    );
+    assert!(!config.surveys.kinds.contains_key(&SurveyKind::Nps));
+
+    // A mistake names the key in the reader's language; nothing is saved.
+    let fields = settings_form(
+        &admin,
+        &app,
+        "/settings/surveys",
+        &[("csat.throttle_days", "-3")],
+    )
+    .await;
+    let r = post("/w/shop-a/settings/surveys", fields).await.unwrap();
+    assert_eq!(r.status(), 400);
+    let said = r.text().await.unwrap();
+    assert!(said.contains("surveys.csat.throttle_days"), "{said}");
+    assert_eq!(stored_toml(&app).await, after);
+
+    // Switched off: kept as written, with enabled = false.
+    let mut fields = settings_form(&admin, &app, "/settings/surveys", &[]).await;
+    fields.retain(|(n, _)| n != "csat.enabled");
+    let r = post("/w/shop-a/settings/surveys", fields).await.unwrap();
+    assert_eq!(r.status(), 303);
+    let off = stored_toml(&app).await;
+    assert_eq!(
+        servicemeter_core::config::config_changes(&after, &off),
+        vec!["+ surveys.csat.enabled = false".to_string()]
+    );
+
+    // The workspace's own SMTP server, with a password that is never shown again.
+    let r = post(
+        "/w/shop-a/settings/mail",
+        settings_form(
+            &admin,
+            &app,
+            "/settings/mail",
+            &[
+                ("action", "save"),
+                ("host", "smtp.example.nl"),
+                ("port", "587"),
+                ("security", "starttls"),
+                ("username", "mailer"),
+                ("password", "geheim-wachtwoord-7"),
+                ("from", "Schoenwinkel <klantenservice@shop.nl>"),
+            ],
+        )
+        .await,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    let (url, sender) = app
+        .store
+        .workspace_smtp(app.shop_a.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(url, "smtp://mailer:geheim-wachtwoord-7@smtp.example.nl:587");
+    assert_eq!(sender, "Schoenwinkel <klantenservice@shop.nl>");
+    let page = admin.get(app.url("/w/shop-a/settings")).answered(200).await;
+    assert!(!page.contains("geheim-wachtwoord-7"));
+    assert!(
+        page.contains("opgeslagen; leeg laten om het te houden"),
+        "{page}"
+    );
+    // Saved again with the password field empty: the password stays.
+    let r = post(
+        "/w/shop-a/settings/mail",
+        settings_form(&admin, &app, "/settings/mail", &[("action", "save")]).await,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        app.store
+            .workspace_smtp(app.shop_a.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .0,
+        url
+    );
+    // Mistakes are named.
+    let r = post(
+        "/w/shop-a/settings/mail",
+        settings_form(
+            &admin,
+            &app,
+            "/settings/mail",
+            &[("action", "save"), ("port", "99999")],
+        )
+        .await,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("poort: &#39;99999&#39; is geen poort")
+    );
+
+    // The local test server (no user name: a new account, so no password either), and a test
+    // message to the administrator through it.
+    let port = smtp.port.to_string();
+    let r = post(
+        "/w/shop-a/settings/mail",
+        settings_form(
+            &admin,
+            &app,
+            "/settings/mail",
+            &[
+                ("action", "save"),
+                ("host", "127.0.0.1"),
+                ("port", &port),
+                ("security", "none"),
+                ("username", ""),
+            ],
+        )
+        .await,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    let (url, _) = app
+        .store
+        .workspace_smtp(app.shop_a.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(url, format!("smtp://127.0.0.1:{port}?tls=none"));
+    let r = post(
+        "/w/shop-a/settings/mail",
+        vec![("action".into(), "test".into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("saved=mail-test")
+    );
+    let message = smtp.messages(1).await.remove(0);
+    assert!(
+        header(&message, "To").unwrap().contains("admin@shop.nl"),
+        "{message}"
+    );
+    assert!(message.contains("servicemeter: testbericht"), "{message}");
+
+    // Removed: the installation's server (none here) is used again.
+    let r = post(
+        "/w/shop-a/settings/mail",
+        vec![("action".into(), "remove".into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(
+        app.store
+            .workspace_smtp(app.shop_a.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let r = post(
+        "/w/shop-a/settings/mail",
+        vec![("action".into(), "test".into())],
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("er is geen SMTP-server ingesteld")
+    );
 }
