@@ -404,6 +404,20 @@ async fn a_lead_signs_in_and_audits_a_figure_in_chromium() {
         .type_into("form.save-view input[name=name]", "E-mail deze week")
         .await;
     driver.click("form.save-view button[type=submit]").await;
+    // The save answers with the overview again, its views listed; wait for it before leaving
+    // (leaving at once could cancel the post on a busy machine).
+    let started = Instant::now();
+    while driver
+        .script("return document.querySelector('#views a') !== null")
+        .await
+        != true
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the view was not saved"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     driver
         .go(&app.url("/w/shop-a?from=2024-03-04&to=2024-03-10"))
         .await;

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use serde_json::Value;
 use servicemeter_core::access::Role;
 use servicemeter_core::{Calendars, WorkspaceConfig};
-use servicemeter_store::{Accounts, Store};
 use servicemeter_store::follow_ups::FollowUps;
 use servicemeter_store::surveys::Surveys;
+use servicemeter_store::{Accounts, Store};
 use servicemeter_web::survey_link::{LinkProblem, verify};
 
 use crate::common::{Fetch, SHOP_A_CONFIG, client, fixed_now, spawn_app};
