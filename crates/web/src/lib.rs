@@ -22,6 +22,7 @@ pub mod pages;
 pub mod session_store;
 pub mod settings;
 pub mod state;
+pub mod survey_api;
 pub mod survey_link;
 pub mod survey_mail;
 pub mod survey_page;
@@ -196,6 +197,10 @@ where
         .route(
             "/workspaces/{workspace}/conversations/{id}/survey-link",
             get(conversations::survey_link_api::<S>),
+        )
+        .route(
+            "/workspaces/{workspace}/surveys",
+            get(survey_api::get::<S>).put(survey_api::put::<S>),
         )
         .route("/records", post(api::records::<S>))
         .fallback(not_found)

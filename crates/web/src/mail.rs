@@ -323,7 +323,7 @@ mod tests {
         assert_eq!((tls.port, tls.security), (465, Security::Tls));
         let local = SmtpSettings::parse("smtp://127.0.0.1:2525?tls=none", "a@shop.nl").unwrap();
         assert_eq!(
-            (local.port, local.security, local.username),
+            (local.port, local.security, local.username.clone()),
             (2525, Security::Plain, None)
         );
         // Written back as an address and read again: the same settings.

@@ -753,7 +753,7 @@ async fn openapi_document_names_real_routes() {
     let doc: Value = c.get(app.url("/api/v1/openapi.json")).json_body().await;
     assert_eq!(doc["openapi"], "3.1.0");
     let paths: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
-    assert_eq!(paths.len(), 12, "{paths:?}");
+    assert_eq!(paths.len(), 13, "{paths:?}");
     for path in &paths {
         let concrete = path
             .replace("{workspace}", "shop-a")
@@ -764,6 +764,7 @@ async fn openapi_document_names_real_routes() {
             let request = match method.as_str() {
                 "get" => c.get(app.url(&concrete)),
                 "post" => c.post(app.url(&concrete)).body("[]"),
+                "put" => c.put(app.url(&concrete)).json(&serde_json::json!({})),
                 other => panic!("unexpected method {other}"),
             };
             let r = request.bearer_auth(&token).send().await.unwrap();

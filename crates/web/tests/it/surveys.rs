@@ -1080,3 +1080,82 @@ async fn surveys_and_their_mail_server_are_set_up_on_the_settings_page() {
             .contains("er is geen SMTP-server ingesteld")
     );
 }
+
+#[tokio::test]
+async fn survey_definitions_are_read_and_replaced_through_the_api() {
+    let app = spawn_app().await;
+    let token = app.token(&app.shop_a).await;
+    app.add_user("admin@shop.nl", &app.shop_a, Role::Admin, None)
+        .await;
+    let admin = app.signed_in("admin@shop.nl").await;
+    let url = app.url("/api/v1/workspaces/shop-a/surveys");
+    let c = client();
+
+    // Nothing asked yet: every kind off, the defaults in force.
+    let off: Value = c.get(&url).bearer_auth(&token).json_body().await;
+    assert_eq!(off["csat"], serde_json::json!({"enabled": false}));
+    assert_eq!(
+        (off["language"].clone(), off["change_days"].clone()),
+        ("nl".into(), 7.into())
+    );
+
+    // A token (a lead's rights) may read, not change.
+    c.put(&url)
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"csat": {}}))
+        .answered(403)
+        .await;
+
+    // An administrator switches CSAT on with faces two hours after resolving.
+    let before = stored_toml(&app).await;
+    let now_on: Value = admin
+        .put(&url)
+        .json(&serde_json::json!({"brand": "Schoenwinkel", "csat": {"scale": "faces", "delay": "2h"}}))
+        .json_body()
+        .await;
+    assert_eq!(now_on["brand"], "Schoenwinkel");
+    assert_eq!(now_on["csat"]["enabled"], true);
+    assert_eq!(now_on["csat"]["scale"], "faces");
+    assert_eq!(now_on["csat"]["delay"], "2h");
+    assert_eq!(now_on["csat"]["throttle_days"], 30);
+    assert_eq!(
+        now_on["csat"]["question"]["nl"],
+        "Hoe tevreden ben je over hoe we je geholpen hebben?"
+    );
+    let stored = stored_toml(&app).await;
+    assert_eq!(
+        servicemeter_core::config::config_changes(&before, &stored),
+        vec![
+            "+ surveys.brand = \"Schoenwinkel\"".to_string(),
+            "+ surveys.csat.delay = \"2h\"".to_string(),
+            "+ surveys.csat.scale = \"faces\"".to_string(),
+        ]
+    );
+    let read: Value = c.get(&url).bearer_auth(&token).json_body().await;
+    assert_eq!(read, now_on);
+
+    // What GET gives, PUT takes: the same settings again.
+    let again: Value = admin.put(&url).json(&read).json_body().await;
+    assert_eq!(again, read);
+    assert_eq!(
+        WorkspaceConfig::from_toml(&stored_toml(&app).await)
+            .unwrap()
+            .surveys,
+        WorkspaceConfig::from_toml(&stored).unwrap().surveys
+    );
+
+    // A mistake names the key; nothing changes.
+    let kept = stored_toml(&app).await;
+    let refused = admin
+        .put(&url)
+        .json(&serde_json::json!({"csat": {"delay": "31d"}}))
+        .answered(400)
+        .await;
+    assert!(refused.contains("surveys.csat.delay"), "{refused}");
+    admin
+        .put(&url)
+        .json(&serde_json::json!(["csat"]))
+        .answered(400)
+        .await;
+    assert_eq!(stored_toml(&app).await, kept);
+}
