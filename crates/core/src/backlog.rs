@@ -136,6 +136,7 @@ mod tests {
             created_at: start,
             start,
             numbers: FactNumbers {
+                anonymous: false,
                 first_response_millis: answered.then_some(60_000),
                 first_response_business_millis: answered.then_some(60_000),
                 resolved,

@@ -631,6 +631,7 @@ fn parse_surveys(value: &toml::Value) -> Result<SurveySettings, ConfigError> {
             "change_days" => {
                 settings.change_days = days_between(v, &path, 0, MAX_CHANGE_DAYS)?;
             }
+            "anonymous" => settings.anonymous = as_bool(v, &path)?,
             "follow_up_days" => {
                 settings.follow_up_days = days_between(v, &path, 1, MAX_FOLLOW_UP_DAYS)?;
             }
@@ -641,7 +642,7 @@ fn parse_surveys(value: &toml::Value) -> Result<SurveySettings, ConfigError> {
             _ => {
                 return Err(unknown(
                     path,
-                    "brand, logo_url, color, language, change_days, follow_up_days, \
+                    "brand, logo_url, color, language, change_days, anonymous, follow_up_days, \
                      csat, nps, ces",
                 ));
             }
@@ -1168,6 +1169,9 @@ enabled = false
         let default = WorkspaceConfig::default().surveys;
         assert!(default.kinds.is_empty());
         assert_eq!((default.change_days, default.follow_up_days), (7, 2));
+        assert!(default.anonymous);
+        let no = WorkspaceConfig::from_toml("[surveys]\nanonymous = false").unwrap();
+        assert!(!no.surveys.anonymous);
         let set = WorkspaceConfig::from_toml("[surveys]\nchange_days = 0\nfollow_up_days = 5")
             .unwrap()
             .surveys;

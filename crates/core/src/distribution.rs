@@ -103,6 +103,7 @@ mod tests {
             created_at: start,
             start,
             numbers: FactNumbers {
+                anonymous: false,
                 first_response_millis: first_response_business_s.map(|s| s * 1000),
                 first_response_business_millis: first_response_business_s.map(|s| s * 1000),
                 ..crate::facts::one_customer_message()

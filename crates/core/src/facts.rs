@@ -50,6 +50,9 @@ pub struct FactNumbers {
     pub agent_messages: u32,
     pub agent_turns: u32,
     pub one_touch: bool,
+    /// The latest answer of some kind was given anonymously: the answers count in the figures,
+    /// but lists and exports show none of this conversation's scores.
+    pub anonymous: bool,
     pub csat: Option<SurveyAnswer>,
     pub nps: Option<SurveyAnswer>,
     pub ces: Option<SurveyAnswer>,
@@ -73,6 +76,7 @@ pub fn csat_satisfied(score: f64, min: f64, max: f64) -> bool {
 #[cfg(test)]
 pub(crate) fn one_customer_message() -> FactNumbers {
     FactNumbers {
+        anonymous: false,
         inbound: true,
         first_response_millis: None,
         first_response_business_millis: None,
@@ -115,6 +119,19 @@ pub fn nps_group(score: f64) -> NpsGroup {
 /// one place where "answered", "within target" and "satisfied" are decided, so that a figure
 /// and the conversations behind it always agree.
 impl FactNumbers {
+    /// The answer of a kind as lists and exports may show it beside the conversation: none
+    /// when the conversation's answers were given anonymously (they count in the figures only).
+    pub fn listed(&self, kind: SurveyKind) -> Option<SurveyAnswer> {
+        if self.anonymous {
+            return None;
+        }
+        match kind {
+            SurveyKind::Csat => self.csat,
+            SurveyKind::Nps => self.nps,
+            SurveyKind::Ces => self.ces,
+        }
+    }
+
     /// Inbound and no agent message.
     pub fn unanswered(&self) -> bool {
         self.inbound && self.first_response_millis.is_none()
@@ -314,21 +331,27 @@ pub fn compute_parts<'a, M: MessageFields, E: EventFields, S: SurveyFields>(
     let business = |to: i64| calendar.open_millis_between(start, to);
     let resolution_at = if resolved { resolved_at } else { None };
 
-    let latest = |kind: SurveyKind| {
+    let latest_of = |kind: SurveyKind| {
         surveys
             .iter()
             .filter(|s| s.kind() == kind)
             .max_by_key(|s| s.at())
-            .map(|s| SurveyAnswer {
-                score: s.score().value(),
-                scale: s.score().scale(),
-            })
     };
+    let latest = |kind: SurveyKind| {
+        latest_of(kind).map(|s| SurveyAnswer {
+            score: s.score().value(),
+            scale: s.score().scale(),
+        })
+    };
+    let latest_anonymous = [SurveyKind::Csat, SurveyKind::Nps, SurveyKind::Ces]
+        .into_iter()
+        .any(|kind| latest_of(kind).is_some_and(|s| s.anonymous()));
 
     FactsParts {
         agent: header_agent.or(assigned_agent).or(last_agent_author),
         start,
         numbers: FactNumbers {
+            anonymous: latest_anonymous,
             inbound,
             first_response_millis: first_response_at.map(elapsed),
             first_response_business_millis: first_response_at.map(business),
@@ -446,9 +469,9 @@ impl<'a> FactsRow<'a> {
             agent_messages: f.agent_messages,
             agent_turns: f.agent_turns,
             one_touch: f.one_touch,
-            csat_score: f.csat.map(|a| a.score),
-            nps_score: f.nps.map(|a| a.score),
-            ces_score: f.ces.map(|a| a.score),
+            csat_score: f.listed(SurveyKind::Csat).map(|a| a.score),
+            nps_score: f.listed(SurveyKind::Nps).map(|a| a.score),
+            ces_score: f.listed(SurveyKind::Ces).map(|a| a.score),
         }
     }
 }

@@ -182,6 +182,7 @@ mod tests {
             created_at: 0,
             start: 0,
             numbers: FactNumbers {
+                anonymous: false,
                 csat: answer(csat, 1.0, 5.0),
                 nps: answer(nps, 0.0, 10.0),
                 ces: answer(ces, 1.0, 7.0),

@@ -264,6 +264,10 @@ pub struct Event {
 /// The `source` of answers given on servicemeter's own survey page.
 pub const SERVICEMETER_SOURCE: &str = "servicemeter";
 
+/// The `source` of answers given anonymously on servicemeter's survey page: they count in every
+/// figure, but nothing shows them beside their conversation or its customer (docs/surveys.md).
+pub const ANONYMOUS_SOURCE: &str = "servicemeter-anonymous";
+
 /// A survey response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Survey {
@@ -316,6 +320,8 @@ pub trait SurveyFields {
     fn at(&self) -> i64;
     fn kind(&self) -> SurveyKind;
     fn score(&self) -> Score;
+    /// Given anonymously ([`ANONYMOUS_SOURCE`]).
+    fn anonymous(&self) -> bool;
 }
 
 impl MessageFields for Message {
@@ -357,6 +363,9 @@ impl SurveyFields for Survey {
     }
     fn score(&self) -> Score {
         self.score
+    }
+    fn anonymous(&self) -> bool {
+        self.source.as_deref() == Some(ANONYMOUS_SOURCE)
     }
 }
 

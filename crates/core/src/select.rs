@@ -5,6 +5,7 @@
 use crate::config::WorkspaceConfig;
 use crate::facts::{FactNumbers, NpsGroup};
 use crate::filter::Filter;
+use crate::model::SurveyKind;
 use crate::table::FactTable;
 
 /// The value listed under `name` in a table of names (how the enums of URLs and the CLI read).
@@ -79,6 +80,11 @@ impl Subset {
     /// Whether a conversation is in the subset; `target_millis` is its channel's
     /// first-response target. The conditions are `FactNumbers`' own, the ones the figures count.
     pub fn holds(self, n: &FactNumbers, target_millis: i64) -> bool {
+        // An anonymous answer counts in the figures but is never listed beside its
+        // conversation: lists of answers leave such conversations out (docs/surveys.md).
+        if n.anonymous && self.is_about_answers() {
+            return false;
+        }
         match self {
             Subset::All => true,
             Subset::Answered => n.first_response().is_some(),
@@ -97,6 +103,22 @@ impl Subset {
             Subset::Ces => n.ces.is_some(),
             Subset::HardEffort => n.effort() == Some(std::cmp::Ordering::Less),
         }
+    }
+}
+
+impl Subset {
+    /// A subset of the conversations with a survey answer.
+    pub fn is_about_answers(self) -> bool {
+        matches!(
+            self,
+            Subset::Csat
+                | Subset::Satisfied
+                | Subset::Unsatisfied
+                | Subset::Nps
+                | Subset::Detractors
+                | Subset::Ces
+                | Subset::HardEffort
+        )
     }
 }
 
@@ -180,9 +202,9 @@ pub fn select(
             SortKey::Resolution => n.resolution_business_millis.map(|v| v as f64),
             SortKey::Reopens => Some(f64::from(n.reopens)),
             SortKey::AgentTurns => Some(f64::from(n.agent_turns)),
-            SortKey::Csat => n.csat.map(|a| a.score),
-            SortKey::Nps => n.nps.map(|a| a.score),
-            SortKey::Ces => n.ces.map(|a| a.score),
+            SortKey::Csat => n.listed(SurveyKind::Csat).map(|a| a.score),
+            SortKey::Nps => n.listed(SurveyKind::Nps).map(|a| a.score),
+            SortKey::Ces => n.listed(SurveyKind::Ces).map(|a| a.score),
         }
     };
     rows.sort_by(|&a, &b| {

@@ -137,6 +137,8 @@ pub struct SurveySettings {
     pub kinds: BTreeMap<SurveyKind, SurveyDefinition>,
     /// How many days after the first answer a customer may still change it.
     pub change_days: i64,
+    /// Whether the survey page offers to answer anonymously (default yes).
+    pub anonymous: bool,
     /// An unhappy answer's follow-up is due at the close of this many working days after the
     /// day it came in.
     pub follow_up_days: i64,
@@ -158,6 +160,7 @@ impl SurveySettings {
             language: "nl".into(),
             kinds: BTreeMap::new(),
             change_days: DEFAULT_CHANGE_DAYS,
+            anonymous: true,
             follow_up_days: DEFAULT_FOLLOW_UP_DAYS,
         }
     }
@@ -577,7 +580,8 @@ fn decide(
 
 /// The unhappy answers that open a follow-up, of the answers that just `arrived` (kind, time)
 /// for `conversation` (already merged with them): recent (not a history import), still the
-/// latest answer of their kind, and unhappy (see [`crate::facts::SurveyAnswer::unhappy`]).
+/// latest answer of their kind, unhappy (see [`crate::facts::SurveyAnswer::unhappy`]), and not
+/// anonymous.
 pub fn answers_to_follow_up(
     conversation: &crate::model::Conversation,
     arrived: &[(SurveyKind, i64)],
@@ -600,7 +604,9 @@ pub fn answers_to_follow_up(
             score: latest.score.value(),
             scale: latest.score.scale(),
         };
-        if latest.at >= now - FOLLOW_UP_RECENT_MILLIS && answer.unhappy(kind) {
+        // An anonymous answer has nobody to follow up with.
+        let anonymous = crate::model::SurveyFields::anonymous(latest);
+        if latest.at >= now - FOLLOW_UP_RECENT_MILLIS && answer.unhappy(kind) && !anonymous {
             out.push((kind, latest.at));
         }
     }

@@ -14,6 +14,7 @@ pub const NO_NAME: u32 = u32::MAX;
 const FLAG_INBOUND: u8 = 1;
 const FLAG_RESOLVED: u8 = 2;
 const FLAG_ONE_TOUCH: u8 = 4;
+const FLAG_ANONYMOUS: u8 = 8;
 
 /// "SMF3": with the team (facts version 2) and waiting-since (3) columns.
 const MAGIC: &[u8; 4] = b"SMF3";
@@ -232,6 +233,9 @@ impl FactTable {
         }
         if n.one_touch {
             flags |= FLAG_ONE_TOUCH;
+        }
+        if n.anonymous {
+            flags |= FLAG_ANONYMOUS;
         }
         self.flags.push(flags);
         self.first_response.push(opt_i64(n.first_response_millis));
@@ -454,6 +458,7 @@ impl FactTable {
         };
         let flags = self.flags[i];
         FactNumbers {
+            anonymous: flags & FLAG_ANONYMOUS != 0,
             inbound: flags & FLAG_INBOUND != 0,
             first_response_millis: get_i64(self.first_response[i]),
             first_response_business_millis: get_i64(self.first_response_business[i]),
@@ -719,6 +724,7 @@ mod tests {
             created_at: 5,
             start: 10,
             numbers: FactNumbers {
+                anonymous: false,
                 inbound: true,
                 first_response_millis: Some(1000),
                 first_response_business_millis: Some(0),

@@ -70,6 +70,7 @@ mod tests {
                 created_at: 1_706_745_600_000 + i as i64 * 97_000,
                 start: 1_706_745_600_000 + i as i64 * 97_000,
                 numbers: FactNumbers {
+                    anonymous: false,
                     inbound: true,
                     first_response_millis: (i % 6 != 0).then_some((i as i64 % 900) * 1000),
                     first_response_business_millis: (i % 6 != 0).then_some((i as i64 % 700) * 1000),

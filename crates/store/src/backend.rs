@@ -195,6 +195,7 @@ pub trait WriteTx: Send {
         kind: servicemeter_core::model::SurveyKind,
         language: &str,
         at: i64,
+        anonymous: bool,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Remembers a signed webhook delivery until `until` (after forgetting the workspace's

@@ -211,13 +211,15 @@ pub trait ImportSession: Send {
 
     /// Records with this import that the conversation's survey of `kind` was answered at `at`
     /// (see [`surveys::Surveys`]): the first answer's time is kept, a planned invitation is
-    /// cancelled (note `answered`), and a link made without an invitation gets one.
+    /// cancelled (note `answered`), and a link made without an invitation gets one. An
+    /// `anonymous` answer makes the invitation forget the customer's address.
     fn mark_answered(
         &mut self,
         conversation: &str,
         kind: servicemeter_core::model::SurveyKind,
         language: &str,
         at: i64,
+        anonymous: bool,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Makes the import durable and records its summary.

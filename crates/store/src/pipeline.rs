@@ -120,9 +120,10 @@ impl<S: ImportSession> ImportRun<S> {
         kind: servicemeter_core::model::SurveyKind,
         language: &str,
         at: i64,
+        anonymous: bool,
     ) -> Result<(), StoreError> {
         self.session
-            .mark_answered(conversation, kind, language, at)
+            .mark_answered(conversation, kind, language, at, anonymous)
             .await
     }
 

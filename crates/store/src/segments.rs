@@ -153,6 +153,7 @@ mod tests {
             created_at: start,
             start,
             numbers: FactNumbers {
+                anonymous: false,
                 inbound: true,
                 first_response_millis: None,
                 first_response_business_millis: None,

@@ -537,6 +537,7 @@ impl WriteTx for SqlTx {
         kind: servicemeter_core::model::SurveyKind,
         language: &str,
         at: i64,
+        anonymous: bool,
     ) -> Result<(), StoreError> {
         let ws = self.workspace.0;
         on_tx!(&mut self.tx, t => {
@@ -546,6 +547,8 @@ impl WriteTx for SqlTx {
                  VALUES ($1, $2, $3, 'sent', $4, $5, $5, $5) \
                  ON CONFLICT (workspace_id, conversation_id, kind) DO UPDATE SET \
                  answered_at = COALESCE(survey_invitations.answered_at, excluded.answered_at), \
+                 customer_email = CASE WHEN $6 THEN NULL \
+                 ELSE survey_invitations.customer_email END, \
                  note = CASE WHEN survey_invitations.state = 'planned' THEN 'answered' \
                  ELSE survey_invitations.note END, \
                  state = CASE WHEN survey_invitations.state = 'planned' THEN 'cancelled' \
@@ -556,6 +559,7 @@ impl WriteTx for SqlTx {
             .bind(kind.as_str())
             .bind(language)
             .bind(at)
+            .bind(anonymous)
             .execute(&mut **t)
             .await?;
         });

@@ -357,9 +357,10 @@ impl ImportSession for StorageImport {
         kind: servicemeter_core::model::SurveyKind,
         language: &str,
         at: i64,
+        anonymous: bool,
     ) -> Result<(), StoreError> {
         self.tx
-            .mark_answered(conversation, kind, language, at)
+            .mark_answered(conversation, kind, language, at, anonymous)
             .await
     }
 

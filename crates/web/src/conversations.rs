@@ -9,6 +9,7 @@ use serde::Deserialize;
 use servicemeter_core::access::Role;
 use servicemeter_core::filter::Filter;
 use servicemeter_core::model::Author;
+use servicemeter_core::model::SurveyFields;
 use servicemeter_core::report::local_date;
 use servicemeter_core::select::{Selection, SortKey, Subset, select};
 use servicemeter_core::time::format_utc;
@@ -182,7 +183,7 @@ fn conversation_row(listed: &Listed, i: usize, ws: &str, lang: Lang) -> Row {
     let agent = table.agent_index(i);
     let id = table.conversation(i);
     let csat = n
-        .csat
+        .listed(servicemeter_core::model::SurveyKind::Csat)
         .map(|a| format::number(Some(a.score), 0, lang))
         .unwrap_or_default();
     Row {
@@ -551,9 +552,11 @@ pub async fn detail_api<S: Store + Accounts>(
         .iter()
         .map(|e| serde_json::json!({"at": format_utc(e.at), "event": e.kind.as_str(), "agent": e.agent}))
         .collect();
+    // Anonymous answers are never shown beside their conversation.
     let surveys: Vec<_> = c
         .surveys
         .iter()
+        .filter(|s| !s.anonymous())
         .map(|s| {
             serde_json::json!({
                 "at": format_utc(s.at), "kind": s.kind.as_str(), "score": s.score.value(),
@@ -721,7 +724,7 @@ pub async fn detail_page<S: Store + Accounts>(
             },
         ));
     }
-    for s in &c.surveys {
+    for s in c.surveys.iter().filter(|s| !s.anonymous()) {
         marks.push(Mark {
             at: s.at,
             class: "survey",

@@ -512,11 +512,7 @@ async fn feedback_page<S: Store + Accounts>(
         for &i in rows.iter().skip((page - 1) * PER_PAGE).take(PER_PAGE) {
             let id = table.conversation(i);
             let n = table.numbers(i);
-            let score = match kind {
-                SurveyKind::Csat => n.csat,
-                SurveyKind::Nps => n.nps,
-                SurveyKind::Ces => n.ces,
-            };
+            let score = n.listed(kind);
             // The comment of the latest answer of the kind, from the stored conversation.
             let comment = state
                 .store

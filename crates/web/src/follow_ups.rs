@@ -7,7 +7,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use servicemeter_core::model::SurveyKind;
+use servicemeter_core::model::{SurveyFields, SurveyKind};
 use servicemeter_core::{Calendars, compute_facts};
 use servicemeter_store::follow_ups::{
     FollowUp, FollowUpChange, FollowUpList, FollowUpStatus, MAX_NOTE_CHARS,
@@ -250,6 +250,7 @@ async fn item<S: Store + Accounts>(
             .iter()
             .filter(|s| s.kind == f.kind)
             .max_by_key(|s| s.at)
+            .filter(|s| !s.anonymous())
             .cloned()
     });
     let header = conversation.as_ref().and_then(|c| c.header.clone());

@@ -62,6 +62,7 @@ pub fn settings_json(s: &SurveySettings) -> Value {
     }
     out.insert("language".into(), s.language.clone().into());
     out.insert("change_days".into(), s.change_days.into());
+    out.insert("anonymous".into(), s.anonymous.into());
     out.insert("follow_up_days".into(), s.follow_up_days.into());
     for kind in [SurveyKind::Csat, SurveyKind::Nps, SurveyKind::Ces] {
         out.insert(

@@ -69,6 +69,9 @@ struct SurveyPage {
     reasons: Vec<ReasonChoice>,
     comment_question: Option<String>,
     comment_text: String,
+    /// The page offers to answer anonymously.
+    offer_anonymous: bool,
+    anonymous: bool,
 }
 
 #[derive(Deserialize)]
@@ -151,6 +154,8 @@ fn problem_page(lang: Lang, status: StatusCode, message: &str) -> Result<Respons
         reasons: Vec::new(),
         comment_question: None,
         comment_text: String::new(),
+        offer_anonymous: false,
+        anonymous: false,
     };
     Ok((status, render(&page)?).into_response())
 }
@@ -272,6 +277,7 @@ fn form_page(
     message: Option<String>,
     thanks: bool,
     change_until: Option<String>,
+    anonymous: bool,
 ) -> SurveyPage {
     let lang = chrome(&opened.language);
     let t = lang.texts();
@@ -330,6 +336,8 @@ fn form_page(
         comment_question: text_in(&definition.comment, &opened.language, settings)
             .map(str::to_string),
         comment_text: comment.to_string(),
+        offer_anonymous: settings.anonymous,
+        anonymous,
     }
 }
 
@@ -395,6 +403,7 @@ pub async fn show<S: Store + Accounts>(
         None,
         thanks,
         if thanks { change_until } else { None },
+        false,
     );
     let logo = opened.settings.logo_url.clone();
     Ok(with_logo_policy(
@@ -448,6 +457,8 @@ pub async fn answer<S: Store + Accounts>(
         .chars()
         .take(MAX_COMMENT_CHARS)
         .collect();
+    // Anonymous: the answer counts, but is never shown beside the conversation or customer.
+    let anonymous = opened.settings.anonymous && value("anonymous") == Some("1");
     let action = format!("/s/{name}/{token}");
     let Some(score) = score else {
         let page = form_page(
@@ -459,6 +470,7 @@ pub async fn answer<S: Store + Accounts>(
             Some(t.survey_choose_score.to_string()),
             false,
             None,
+            anonymous,
         );
         return Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response());
     };
@@ -489,7 +501,11 @@ pub async fn answer<S: Store + Accounts>(
         "score": score,
         "scale": [scale.min, scale.max],
         "reasons": reasons,
-        "source": servicemeter_core::model::SERVICEMETER_SOURCE,
+        "source": if anonymous {
+            servicemeter_core::model::ANONYMOUS_SOURCE
+        } else {
+            servicemeter_core::model::SERVICEMETER_SOURCE
+        },
     });
     if !comment.is_empty() {
         record["comment"] = comment.into();
@@ -504,6 +520,7 @@ pub async fn answer<S: Store + Accounts>(
         opened.link.kind,
         &opened.language,
         now,
+        anonymous,
     )
     .await?;
     run.finish("survey".into()).await?;

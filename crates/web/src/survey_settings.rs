@@ -50,6 +50,7 @@ pub(crate) struct SurveyForms {
     pub language: String,
     pub change_days: String,
     pub follow_up_days: String,
+    pub anonymous: bool,
     pub kinds: Vec<KindForm>,
 }
 
@@ -121,6 +122,7 @@ impl SurveyForms {
                 .unwrap_or_else(|| effective.change_days.to_string()),
             follow_up_days: raw_text(raw, "follow_up_days")
                 .unwrap_or_else(|| effective.follow_up_days.to_string()),
+            anonymous: effective.anonymous,
             kinds,
         }
     }
@@ -207,10 +209,14 @@ pub async fn save_surveys<S: Store + Accounts>(
                         (*key != "every_days" || k.is_nps) && !same_field(posted, was)
                     }))
         });
-        if top_changed.is_empty() && !kinds_changed {
+        let anonymous = field("anonymous") == "1";
+        if top_changed.is_empty() && !kinds_changed && anonymous == shown.anonymous {
             return Ok(());
         }
         let surveys = section(doc.as_table_mut(), "surveys")?;
+        if anonymous != shown.anonymous {
+            put(surveys, "anonymous", anonymous);
+        }
         for key in top_changed {
             let path = format!("surveys.{key}");
             match key {

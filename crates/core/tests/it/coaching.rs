@@ -9,6 +9,7 @@ use servicemeter_core::report::{Accumulator, Summary};
 
 fn numbers(first_response_s: Option<i64>, csat: Option<f64>, agent_turns: u32) -> FactNumbers {
     FactNumbers {
+        anonymous: false,
         inbound: true,
         first_response_millis: first_response_s.map(|s| s * 1000),
         first_response_business_millis: first_response_s.map(|s| s * 1000),

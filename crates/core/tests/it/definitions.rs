@@ -665,3 +665,60 @@ fn the_customer_waits_since_their_first_unanswered_message() {
         Some(at("2024-03-04T09:00:00+01:00"))
     );
 }
+
+#[test]
+fn anonymous_answers_count_in_the_figures_but_are_not_listed_beside_their_conversation() {
+    use servicemeter_core::filter::Filter;
+    use servicemeter_core::model::ANONYMOUS_SOURCE;
+    use servicemeter_core::select::{Selection, SortKey, Subset, select};
+    let config = WorkspaceConfig::from_toml(CONFIG).unwrap();
+    let mut named = Builder::new("email", "2024-03-04T09:00:00+01:00").survey(
+        "2024-03-05T09:00:00+01:00",
+        SurveyKind::Csat,
+        2.0,
+        None,
+    );
+    named.0.id = "named".into();
+    let mut anonymous = Builder::new("email", "2024-03-04T09:00:00+01:00").survey(
+        "2024-03-05T09:00:00+01:00",
+        SurveyKind::Csat,
+        1.0,
+        None,
+    );
+    anonymous.0.id = "anonymous".into();
+    anonymous.0.surveys[0].source = Some(ANONYMOUS_SOURCE.into());
+    let (named, anonymous) = (named.facts(), anonymous.facts());
+    assert!(!named.anonymous && anonymous.anonymous);
+    assert_eq!(anonymous.csat.unwrap().score, 1.0);
+    assert_eq!(anonymous.listed(SurveyKind::Csat), None);
+    assert_eq!(named.listed(SurveyKind::Csat).unwrap().score, 2.0);
+    let row = servicemeter_core::FactsRow::new(&anonymous);
+    assert_eq!(row.csat_score, None);
+
+    // Both count: 2 answers, none satisfied, average 1.5.
+    let table = FactTable::from_facts(&[named, anonymous]);
+    let report = build_report(&table, &config, None, &[]);
+    assert_eq!(report.summary.csat.responses, 2);
+    assert_eq!(report.summary.csat.average, Some(1.5));
+    // Lists of answers hold only the named one; lists of all conversations hold both, the
+    // anonymous one without a score to sort by.
+    let list = |subset| {
+        select(
+            &table,
+            &config,
+            &Selection {
+                start_between: None,
+                filter: Filter::default(),
+                subset,
+            },
+            SortKey::Csat,
+            false,
+        )
+        .into_iter()
+        .map(|i| table.conversation(i).to_string())
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(list(Subset::Unsatisfied), ["named"]);
+    assert_eq!(list(Subset::Csat), ["named"]);
+    assert_eq!(list(Subset::All), ["named", "anonymous"]);
+}

@@ -36,6 +36,7 @@ fn row(
         created_at: start,
         start,
         numbers: FactNumbers {
+            anonymous: false,
             inbound: true,
             first_response_millis: first_response_business_s.map(|s| s * 1000),
             first_response_business_millis: first_response_business_s.map(|s| s * 1000),

@@ -1159,3 +1159,131 @@ async fn survey_definitions_are_read_and_replaced_through_the_api() {
         .await;
     assert_eq!(stored_toml(&app).await, kept);
 }
+
+#[tokio::test]
+async fn an_anonymous_answer_counts_but_is_never_shown_beside_its_conversation() {
+    let app = spawn_app().await;
+    let text = format!("{SHOP_A_CONFIG}{SURVEY_CONFIG}");
+    let calendars = Arc::new(Calendars::new(WorkspaceConfig::from_toml(&text).unwrap()));
+    app.store
+        .replace_config(app.shop_a.id, &text, &calendars)
+        .await
+        .unwrap();
+    let token = app.token(&app.shop_a).await;
+    app.add_user("lea@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    let lea = app.signed_in("lea@shop.nl").await;
+    let c = client();
+    let body: Value = c
+        .get(app.url("/api/v1/workspaces/shop-a/conversations/a3/survey-link"))
+        .bearer_auth(&token)
+        .json_body()
+        .await;
+    let url = body["url"].as_str().unwrap().to_string();
+    // The page offers it.
+    let page = c.get(&url).answered(200).await;
+    assert!(page.contains(r#"name="anonymous" value="1""#), "{page}");
+    assert!(page.contains("Anoniem antwoorden"), "{page}");
+    let answered = c
+        .post(&url)
+        .form(&[
+            ("score", "1"),
+            ("reason", "0"),
+            ("comment", "Geheime klacht"),
+            ("anonymous", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answered.status(), 303);
+
+    // It counts: a1 5, a2 2, a3 1 → 3 answers, 1 satisfied.
+    let week = csat(&app, &token).await;
+    assert_eq!(
+        (week["responses"].clone(), week["satisfied"].clone()),
+        (3.into(), 1.into())
+    );
+    // Nowhere beside a3: not in its timeline (page and API), the answers list, the list of
+    // unsatisfied conversations, the facts export or the follow-ups; the invitation forgot
+    // the address.
+    let detail: Value = c
+        .get(app.url("/api/v1/workspaces/shop-a/conversations/a3"))
+        .bearer_auth(&token)
+        .json_body()
+        .await;
+    assert_eq!(detail["surveys"], serde_json::json!([]));
+    let conversation = lea
+        .get(app.url("/w/shop-a/conversations/a3"))
+        .answered(200)
+        .await;
+    assert!(!conversation.contains("Geheime klacht"));
+    let feedback = lea
+        .get(app.url("/w/shop-a/feedback?from=2024-03-04&to=2024-03-10&unhappy=1"))
+        .answered(200)
+        .await;
+    assert!(!feedback.contains("Geheime klacht"));
+    assert!(
+        !feedback.contains("/w/shop-a/conversations/a3"),
+        "{feedback}"
+    );
+    let unsatisfied = lea
+        .get(app.url("/w/shop-a/conversations?from=2024-03-04&to=2024-03-10&subset=unsatisfied"))
+        .answered(200)
+        .await;
+    assert!(unsatisfied.contains("/w/shop-a/conversations/a2"));
+    assert!(!unsatisfied.contains("/w/shop-a/conversations/a3"));
+    let facts: Value = c
+        .get(app.url("/api/v1/workspaces/shop-a/facts"))
+        .bearer_auth(&token)
+        .json_body()
+        .await;
+    let a3 = facts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["conversation"] == "a3")
+        .unwrap();
+    assert_eq!(a3["csat_score"], Value::Null);
+    let inbox = lea.get(app.url("/w/shop-a/follow-ups")).answered(200).await;
+    assert!(
+        !inbox.contains("f-csat-a3") && inbox.contains("f-csat-a2"),
+        "{inbox}"
+    );
+    let invitation = app
+        .store
+        .invitation(
+            app.shop_a.id,
+            "a3",
+            servicemeter_core::model::SurveyKind::Csat,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(invitation.answered_at.is_some());
+    assert_eq!(invitation.customer_email, None);
+
+    // Switched off in the configuration: the page does not offer it, and a posted box is
+    // ignored (the answer is a named one).
+    let off = format!("{text}\n");
+    let off = off.replace("[surveys]\n", "[surveys]\nanonymous = false\n");
+    let calendars = Arc::new(Calendars::new(WorkspaceConfig::from_toml(&off).unwrap()));
+    app.store
+        .replace_config(app.shop_a.id, &off, &calendars)
+        .await
+        .unwrap();
+    let page = c.get(&url).answered(200).await;
+    assert!(!page.contains(r#"name="anonymous""#));
+    c.post(&url)
+        .form(&[("score", "4"), ("anonymous", "1")])
+        .send()
+        .await
+        .unwrap();
+    let detail: Value = c
+        .get(app.url("/api/v1/workspaces/shop-a/conversations/a3"))
+        .bearer_auth(&token)
+        .json_body()
+        .await;
+    assert_eq!(detail["surveys"].as_array().unwrap().len(), 1);
+    assert_eq!(detail["surveys"][0]["score"], 4.0);
+    assert_eq!(detail["surveys"][0]["source"], "servicemeter");
+}
