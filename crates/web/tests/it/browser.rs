@@ -245,6 +245,21 @@ impl Driver {
         path
     }
 
+    /// A screenshot of the whole page at `width` (the window grown to the page's height, then
+    /// back to 1000 px).
+    async fn whole_page(&self, width: u32, name: &str) -> PathBuf {
+        let height = self
+            .script("return document.documentElement.scrollHeight")
+            .await
+            .as_u64()
+            .unwrap_or(1000)
+            .clamp(400, 8000) as u32;
+        self.resize(width, height + 150).await;
+        let shot = self.screenshot(name).await;
+        self.resize(width, 1000).await;
+        shot
+    }
+
     async fn console_errors(&self) -> Vec<String> {
         let url = format!("{}/session/{}/se/log", self.base, self.session);
         let logs: Value = self
@@ -694,20 +709,11 @@ async fn every_page_fits_and_passes_the_accessibility_check_in_both_languages() 
                 if !violations.is_empty() {
                     problems.push(format!("{name} {lang} {width}px: {violations:?}"));
                 }
-                // The whole page in the picture.
-                let height = driver
-                    .script("return document.documentElement.scrollHeight")
-                    .await
-                    .as_u64()
-                    .unwrap_or(1000)
-                    .clamp(400, 8000) as u32;
-                driver.resize(width, height + 150).await;
                 shots.push(
                     driver
-                        .screenshot(&format!("page-{name}-{lang}-{width}"))
+                        .whole_page(width, &format!("page-{name}-{lang}-{width}"))
                         .await,
                 );
-                driver.resize(width, 1000).await;
             }
         }
     }
@@ -751,14 +757,7 @@ async fn check_page(driver: &Driver, name: &str, problems: &mut Vec<String>) {
         if !violations.is_empty() {
             problems.push(format!("{name} {width}px: {violations:?}"));
         }
-        let height = driver
-            .script("return document.documentElement.scrollHeight")
-            .await
-            .as_u64()
-            .unwrap_or(1000)
-            .clamp(400, 8000) as u32;
-        driver.resize(width, height + 150).await;
-        let shot = driver.screenshot(&format!("{name}-{width}")).await;
+        let shot = driver.whole_page(width, &format!("{name}-{width}")).await;
         assert!(std::fs::metadata(&shot).unwrap().len() > 5_000);
     }
     driver.resize(1400, 1000).await;
@@ -780,13 +779,7 @@ async fn a_customer_answers_from_the_mail_in_chromium_and_the_dashboard_counts_i
     })
     .await;
     let text = format!("{SHOP_A_CONFIG}{}", crate::surveys::SURVEY_CONFIG);
-    let calendars = std::sync::Arc::new(servicemeter_core::Calendars::new(
-        servicemeter_core::WorkspaceConfig::from_toml(&text).unwrap(),
-    ));
-    app.store
-        .replace_config(app.shop_a.id, &text, &calendars)
-        .await
-        .unwrap();
+    app.use_config(&text).await;
     app.add_user("owner@shop.nl", &app.shop_a, Role::Admin, None)
         .await;
     let shop_a = app.store.workspace("shop-a").await.unwrap();

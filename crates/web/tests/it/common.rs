@@ -178,6 +178,15 @@ impl TestApp {
         panic!("jobs of {} still waiting after 10 s", workspace.name);
     }
 
+    /// Stores a configuration for shop-a (with its facts recomputed at once).
+    pub async fn use_config(&self, text: &str) {
+        let calendars = Arc::new(Calendars::new(WorkspaceConfig::from_toml(text).unwrap()));
+        self.store
+            .replace_config(self.shop_a.id, text, &calendars)
+            .await
+            .unwrap();
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
     }

@@ -1,10 +1,9 @@
 //! Surveys through the server: the signed survey link of a conversation (API).
 
-use std::sync::Arc;
 
 use serde_json::Value;
 use servicemeter_core::access::Role;
-use servicemeter_core::{Calendars, WorkspaceConfig};
+use servicemeter_core::WorkspaceConfig;
 use servicemeter_store::follow_ups::FollowUps;
 use servicemeter_store::surveys::Surveys;
 use servicemeter_store::{Accounts, Store};
@@ -14,11 +13,7 @@ use crate::common::{Fetch, SHOP_A_CONFIG, client, fixed_now, spawn_app};
 
 async fn ask_csat(app: &crate::common::TestApp) {
     let text = format!("{SHOP_A_CONFIG}\n[surveys.csat]\n");
-    let calendars = Arc::new(Calendars::new(WorkspaceConfig::from_toml(&text).unwrap()));
-    app.store
-        .replace_config(app.shop_a.id, &text, &calendars)
-        .await
-        .unwrap();
+    app.use_config(&text).await;
 }
 
 #[tokio::test]
@@ -114,11 +109,7 @@ async fn a_customer_answers_on_the_survey_page_and_the_figure_counts_it() {
     let (app, offset) =
         crate::common::spawn_app_with_offset(servicemeter_web::ServerConfig::default()).await;
     let text = format!("{SHOP_A_CONFIG}{SURVEY_CONFIG}");
-    let calendars = Arc::new(Calendars::new(WorkspaceConfig::from_toml(&text).unwrap()));
-    app.store
-        .replace_config(app.shop_a.id, &text, &calendars)
-        .await
-        .unwrap();
+    app.use_config(&text).await;
     let token = app.token(&app.shop_a).await;
     let before = csat(&app, &token).await;
     assert_eq!(
@@ -376,11 +367,7 @@ async fn a_due_invitation_is_mailed_through_smtp_and_unsubscribes_in_one_click()
     })
     .await;
     let text = format!("{SHOP_A_CONFIG}{SURVEY_CONFIG}");
-    let calendars = Arc::new(Calendars::new(WorkspaceConfig::from_toml(&text).unwrap()));
-    app.store
-        .replace_config(app.shop_a.id, &text, &calendars)
-        .await
-        .unwrap();
+    app.use_config(&text).await;
     // Resolved two hours before the (fixed) clock, asked an hour after: due now.
     let shop_a = app.store.workspace("shop-a").await.unwrap();
     crate::common::import(
@@ -597,11 +584,7 @@ async fn unhappy_answers_are_followed_up_in_the_inbox_and_counted_when_overdue()
     let (app, offset) =
         crate::common::spawn_app_with_offset(servicemeter_web::ServerConfig::default()).await;
     let text = format!("{SHOP_A_CONFIG}{SURVEY_CONFIG}");
-    let calendars = Arc::new(Calendars::new(WorkspaceConfig::from_toml(&text).unwrap()));
-    app.store
-        .replace_config(app.shop_a.id, &text, &calendars)
-        .await
-        .unwrap();
+    app.use_config(&text).await;
     app.add_user("lea@shop.nl", &app.shop_a, Role::Lead, None)
         .await;
     app.add_user("bob@shop.nl", &app.shop_a, Role::Agent, Some("Bob"))
@@ -1164,11 +1147,7 @@ async fn survey_definitions_are_read_and_replaced_through_the_api() {
 async fn an_anonymous_answer_counts_but_is_never_shown_beside_its_conversation() {
     let app = spawn_app().await;
     let text = format!("{SHOP_A_CONFIG}{SURVEY_CONFIG}");
-    let calendars = Arc::new(Calendars::new(WorkspaceConfig::from_toml(&text).unwrap()));
-    app.store
-        .replace_config(app.shop_a.id, &text, &calendars)
-        .await
-        .unwrap();
+    app.use_config(&text).await;
     let token = app.token(&app.shop_a).await;
     app.add_user("lea@shop.nl", &app.shop_a, Role::Lead, None)
         .await;
@@ -1266,11 +1245,7 @@ async fn an_anonymous_answer_counts_but_is_never_shown_beside_its_conversation()
     // ignored (the answer is a named one).
     let off = format!("{text}\n");
     let off = off.replace("[surveys]\n", "[surveys]\nanonymous = false\n");
-    let calendars = Arc::new(Calendars::new(WorkspaceConfig::from_toml(&off).unwrap()));
-    app.store
-        .replace_config(app.shop_a.id, &off, &calendars)
-        .await
-        .unwrap();
+    app.use_config(&off).await;
     let page = c.get(&url).answered(200).await;
     assert!(!page.contains(r#"name="anonymous""#));
     c.post(&url)
