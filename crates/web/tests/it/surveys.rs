@@ -1,9 +1,8 @@
-//! Surveys through the server: the signed survey link of a conversation (API).
-
+//! Surveys through the server: links (API), the survey page, mail through a real SMTP server, follow-ups, response rates, the settings forms, the surveys API, anonymous answers and the pages' rate limit.
 
 use serde_json::Value;
-use servicemeter_core::access::Role;
 use servicemeter_core::WorkspaceConfig;
+use servicemeter_core::access::Role;
 use servicemeter_store::follow_ups::FollowUps;
 use servicemeter_store::surveys::Surveys;
 use servicemeter_store::{Accounts, Store};
