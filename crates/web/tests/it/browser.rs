@@ -771,7 +771,7 @@ async fn a_customer_answers_from_the_mail_in_chromium_and_the_dashboard_counts_i
         "Klantenservice <klantenservice@shop.nl>",
     )
     .unwrap();
-    let (app, _offset) = spawn_app_with_offset(servicemeter_web::ServerConfig {
+    let (app, offset) = spawn_app_with_offset(servicemeter_web::ServerConfig {
         smtp: Some(settings),
         public_url: Some("https://enquete.schoenwinkel.example".into()),
         jobs_interval: Duration::from_millis(100),
@@ -790,6 +790,8 @@ async fn a_customer_answers_from_the_mail_in_chromium_and_the_dashboard_counts_i
         &[r#"{"type":"conversation","id":"m1","channel":"email","created_at":"2024-03-06T08:00:00Z","customer":"k-9","customer_email":"sanne@example.nl","customer_name":"Sanne","customer_language":"nl","messages":[{"at":"2024-03-06T08:00:00Z","author":"customer"},{"at":"2024-03-06T08:30:00Z","author":"agent","agent":"Anna"}],"events":[{"at":"2024-03-06T09:00:00Z","event":"resolved"}]}"#],
     )
     .await;
+    // The worker may have planned before m1 arrived; its next pass is a minute later.
+    offset.store(61_000, std::sync::atomic::Ordering::SeqCst);
     let mail = crate::surveys::unfold(&smtp.messages(1).await.remove(0));
     assert!(mail.contains("Hallo Sanne,"), "{mail}");
     let two = mail
