@@ -17,6 +17,7 @@ pub mod model;
 pub mod periods;
 pub mod report;
 pub mod response_rates;
+pub mod schedule;
 pub mod select;
 pub mod stats;
 pub mod surveys;
