@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod address;
+pub mod alerts;
 pub mod backlog;
 pub mod calendar;
 pub mod coaching;

@@ -722,3 +722,29 @@ fn anonymous_answers_count_in_the_figures_but_are_not_listed_beside_their_conver
     assert_eq!(list(Subset::Csat), ["named"]);
     assert_eq!(list(Subset::All), ["named", "anonymous"]);
 }
+
+#[test]
+fn an_alert_rule_reads_the_figure_and_its_answers_from_a_report() {
+    use servicemeter_core::alerts::{AlertRule, Breaks, Reading};
+    use servicemeter_core::headline::Figure;
+    let config = WorkspaceConfig::from_toml(CONFIG).unwrap();
+    let five = Scale { min: 1.0, max: 5.0 };
+    // 5, 4, 3: two of three satisfied = 66.7 %.
+    let facts: Vec<_> = [5.0, 4.0, 3.0]
+        .iter()
+        .map(|s| with_csat(*s, five))
+        .collect();
+    let summary = build_report(&FactTable::from_facts(&facts), &config, None, &[]).summary;
+    let rule = |min_answers| AlertRule {
+        figure: Figure::Csat,
+        breaks: Breaks::Below,
+        threshold: 85.0,
+        window_minutes: 7 * 24 * 60,
+        min_answers,
+    };
+    match rule(3).read_summary(&summary) {
+        Reading::Broken(v) => assert!((v - 200.0 / 3.0).abs() < 1e-9, "{v}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(rule(4).read_summary(&summary), Reading::Unknown);
+}
