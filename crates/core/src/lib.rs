@@ -4,6 +4,7 @@
 pub mod access;
 pub mod address;
 pub mod alerts;
+pub mod attention;
 pub mod backlog;
 pub mod calendar;
 pub mod coaching;

@@ -748,3 +748,63 @@ fn an_alert_rule_reads_the_figure_and_its_answers_from_a_report() {
     }
     assert_eq!(rule(4).read_summary(&summary), Reading::Unknown);
 }
+
+#[test]
+fn what_needs_attention_lists_missed_targets_slow_channels_and_overdue_follow_ups() {
+    use servicemeter_core::attention::{Attention, attention};
+    use servicemeter_core::headline::Figure;
+    let config_text = format!("{CONFIG}\n[targets.median_first_response]\nemail = \"1m\"\n");
+    let config = WorkspaceConfig::from_toml(&config_text).unwrap();
+    // Three e-mails on Monday 4 March, each answered by Eva after 10 minutes of opening hours,
+    // none resolved; CSAT 5, 4 and 3.
+    let facts: Vec<ConversationFacts> = [5.0, 4.0, 3.0]
+        .iter()
+        .enumerate()
+        .map(|(i, score)| {
+            let mut b = Builder::new("email", "2024-03-04T09:00:00+01:00")
+                .customer("2024-03-04T09:00:00+01:00")
+                .agent("2024-03-04T09:10:00+01:00", "Eva")
+                .survey("2024-03-04T12:00:00+01:00", SurveyKind::Csat, *score, None);
+            b.0.id = format!("c{i}");
+            b.facts_with(&config_text)
+        })
+        .collect();
+    let report = build_report(&FactTable::from_facts(&facts), &config, None, &[]);
+    let found = attention(&report, 2);
+    assert_eq!(found.len(), 4, "{found:?}");
+    // Resolution 0 % against 90 %, CSAT 2 of 3 (66.7 %) against 85 %, in the catalog's order.
+    assert_eq!(
+        found[0],
+        Attention::TargetMissed {
+            figure: Figure::ResolutionRate,
+            value: Some(0.0),
+            target: Some(90.0)
+        }
+    );
+    match &found[1] {
+        Attention::TargetMissed {
+            figure: Figure::Csat,
+            value: Some(v),
+            target: Some(t),
+        } => assert!((v - 200.0 / 3.0).abs() < 1e-9 && *t == 85.0, "{v} {t}"),
+        other => panic!("{other:?}"),
+    }
+    // E-mail's median first response 600 s against 60 s.
+    assert_eq!(
+        found[2],
+        Attention::ChannelMedianMissed {
+            channel: "email".into(),
+            seconds: Some(600.0),
+            target_seconds: 60.0
+        }
+    );
+    assert_eq!(found[3], Attention::OverdueFollowUps(2));
+    // Eva is the whole team: nothing flags her.
+    assert!(
+        !found
+            .iter()
+            .any(|a| matches!(a, Attention::AgentFlagged { .. }))
+    );
+    // Without overdue follow-ups the last line goes.
+    assert_eq!(attention(&report, 0).len(), 3);
+}
