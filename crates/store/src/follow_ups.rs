@@ -58,13 +58,14 @@ pub struct FollowUp {
     pub conversation: String,
     pub kind: SurveyKind,
     pub status: FollowUpStatus,
-    /// The member following it up (a user name).
+    /// The member following it up (a user's e-mail address).
     pub owner: Option<String>,
     pub note: String,
     /// The unhappy answer's time (UTC ms).
     pub answered_at: i64,
     pub due_at: i64,
     pub updated_at: i64,
+    /// Who changed it last (a user's e-mail address).
     pub updated_by: Option<String>,
 }
 

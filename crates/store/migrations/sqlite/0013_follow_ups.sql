@@ -6,14 +6,14 @@ CREATE TABLE follow_ups (
     kind            TEXT    NOT NULL,
     -- new, in_progress or done.
     status          TEXT    NOT NULL,
-    -- The member who follows it up (a user name), if anyone.
+    -- The member who follows it up (a user's e-mail address), if anyone.
     owner           TEXT,
     note            TEXT    NOT NULL,
     -- The latest unhappy answer's time, and when its follow-up is due (UTC ms).
     answered_at     INTEGER  NOT NULL,
     due_at          INTEGER  NOT NULL,
     updated_at      INTEGER  NOT NULL,
-    -- Who changed it last (a user name), if anyone.
+    -- Who changed it last (a user's e-mail address), if anyone.
     updated_by      TEXT,
     PRIMARY KEY (workspace_id, conversation_id, kind)
 );

@@ -1,4 +1,6 @@
-//! Surveys through the server: links (API), the survey page, mail through a real SMTP server, follow-ups, response rates, the settings forms, the surveys API, anonymous answers and the pages' rate limit.
+//! Surveys through the server: links (API), the survey page, mail through a real SMTP
+//! server, follow-ups, response rates, the settings forms, the surveys API, anonymous answers
+//! and the pages' rate limit.
 
 use serde_json::Value;
 use servicemeter_core::WorkspaceConfig;
