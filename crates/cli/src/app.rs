@@ -14,6 +14,7 @@ use servicemeter_core::{Calendars, FactTable, WorkspaceConfig};
 use servicemeter_import::sources::{Source, SourceOptions};
 use servicemeter_report::parallel::build_report_on;
 use servicemeter_report::{FactsFormat, ReportFormat, write_facts, write_report};
+use servicemeter_store::follow_ups::FollowUps;
 use servicemeter_store::{
     Accounts, DATABASE_FILE, Location, Storage, Store, Workspace, config_file,
 };
@@ -469,25 +470,37 @@ async fn report(global: &GlobalArgs, args: ReportArgs) -> Result<()> {
     {
         bail!("--to {to} is before --from {from}");
     }
-    let (facts, config, range) = if !args.input.is_empty() {
+    let lang = servicemeter_web::i18n::Lang::parse(&args.lang)
+        .ok_or_else(|| anyhow!("--lang {}: use nl or en", args.lang))?;
+    let document = matches!(
+        args.format,
+        ReportFormatArg::Html | ReportFormatArg::Pdf | ReportFormatArg::Xlsx
+    );
+    if document && args.output.is_none() {
+        bail!(
+            "--format {:?} writes a file: give --output FILE",
+            args.format
+        );
+    }
+    // The store stays open for a document: its comments and follow-ups are read too.
+    let (facts, config, range, opened) = if !args.input.is_empty() {
         let config = file_mode_config(global)?;
         let facts = facts_from_files(&args.input, &config)?;
         let range = facts.start_range();
-        (facts, config, range)
+        (facts, config, range, None)
     } else {
         let opened = open_store(global, Access::Read).await?;
         let facts = shown(
             opened.store.facts(opened.workspace.id, None).await?,
             &opened.config,
         );
-        opened.store.close().await?;
         let range = facts.start_range();
-        (facts, opened.config, range)
+        let config = opened.config.clone();
+        (facts, config, range, Some(opened))
     };
     // Periods that reach now are cut there, in the workspace's time zone.
-    let now = jiff::Timestamp::now()
-        .to_zoned_datetime(config.timezone.clone())
-        .datetime();
+    let now_ts = jiff::Timestamp::now();
+    let now = now_ts.to_zoned_datetime(config.timezone.clone()).datetime();
     let compared = match preset {
         Some(preset) => Some(preset.compared(now, against)),
         None => resolve_period(&options, range, &config.timezone)
@@ -502,16 +515,98 @@ async fn report(global: &GlobalArgs, args: ReportArgs) -> Result<()> {
     }
     .normalized()
     .map_err(|e| anyhow!("--{e}"))?;
-    let report = build_report_on(threads, &facts, &config, compared, &filter, &by);
-    let format = match args.format {
-        ReportFormatArg::Table => ReportFormat::Table,
-        ReportFormatArg::Json => ReportFormat::Json,
-        ReportFormatArg::Csv => ReportFormat::Csv,
+    let bytes: Vec<u8> = match args.format {
+        ReportFormatArg::Html | ReportFormatArg::Pdf => {
+            use servicemeter_web::document;
+            let (report, trend, grain) =
+                document::reports(threads, &facts, &config, compared, &filter, &by);
+            let bounds = report.period.map(|p| p.bounds(&config.timezone));
+            let (workspace, highlights, overdue) = match &opened {
+                Some(o) => (
+                    o.workspace.name.clone(),
+                    document::highlights(&o.store, o.workspace.id, &facts, bounds, &filter).await?,
+                    o.store
+                        .overdue_follow_ups(o.workspace.id, now_ts.as_millisecond())
+                        .await?,
+                ),
+                None => (String::new(), Vec::new(), 0),
+            };
+            let doc = document::build(
+                &document::Inputs {
+                    report: &report,
+                    trend: &trend,
+                    grain,
+                    config: &config,
+                    workspace: &workspace,
+                    agency: None,
+                    overdue_follow_ups: overdue,
+                    highlights,
+                    agent_detail: true,
+                    made_at: now_ts.as_millisecond(),
+                },
+                lang,
+            );
+            if matches!(args.format, ReportFormatArg::Pdf) {
+                document::pdf::pdf(&doc)?
+            } else {
+                document::html::html(&doc, document::html::Charts::Svg, None).into_bytes()
+            }
+        }
+        ReportFormatArg::Xlsx => {
+            let report = build_report_on(threads, &facts, &config, compared, &filter, &by);
+            servicemeter_report::xlsx_report(&report, &by)
+                .map_err(|e| anyhow!("cannot write the workbook: {e}"))?
+        }
+        ReportFormatArg::Table | ReportFormatArg::Json | ReportFormatArg::Csv => {
+            let report = build_report_on(threads, &facts, &config, compared, &filter, &by);
+            let format = match args.format {
+                ReportFormatArg::Json => ReportFormat::Json,
+                ReportFormatArg::Csv => ReportFormat::Csv,
+                _ => ReportFormat::Table,
+            };
+            if args.output.is_none() {
+                let mut out = io::BufWriter::new(io::stdout().lock());
+                write_report(&mut out, &report, format, &by)?;
+                out.flush()?;
+                if let Some(o) = opened {
+                    o.store.close().await?;
+                }
+                return Ok(());
+            }
+            let mut bytes = Vec::new();
+            write_report(&mut bytes, &report, format, &by)?;
+            bytes
+        }
     };
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    write_report(&mut out, &report, format, &by)?;
-    out.flush()?;
+    if let Some(o) = opened {
+        o.store.close().await?;
+    }
+    let path = args.output.as_deref().expect("checked above");
+    write_whole(path, &bytes)?;
     Ok(())
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it, so that the file appears whole
+/// or not at all.
+fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| anyhow!("--output {}: not a file name", path.display()))?;
+    let temporary = dir.join(format!(
+        ".{}.{}.partial",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    std::fs::write(&temporary, bytes)
+        .with_context(|| format!("cannot write {}", temporary.display()))?;
+    std::fs::rename(&temporary, path).map_err(|e| {
+        let _ = std::fs::remove_file(&temporary);
+        anyhow!("cannot write {}: {e}", path.display())
+    })
 }
 
 async fn facts(global: &GlobalArgs, args: FactsArgs) -> Result<()> {
@@ -658,6 +753,8 @@ async fn demo(global: &GlobalArgs, args: DemoArgs) -> Result<()> {
             tags: Vec::new(),
             by: vec!["channel".into(), "agent".into()],
             format: ReportFormatArg::Table,
+            output: None,
+            lang: "nl".into(),
             input: Vec::new(),
         },
     )

@@ -376,6 +376,12 @@ pub enum ReportFormatArg {
     Table,
     Json,
     Csv,
+    /// The report document as an HTML page (charts inline as SVG); needs --output.
+    Html,
+    /// The report document as a PDF; needs --output.
+    Pdf,
+    /// The CSV's rows as an XLSX workbook; needs --output.
+    Xlsx,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -418,6 +424,13 @@ pub struct ReportArgs {
     pub by: Vec<String>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReportFormatArg,
+    /// Write to this file instead of standard output (needed by html, pdf and xlsx). The file
+    /// appears whole or not at all.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// The language of the html and pdf documents: nl or en.
+    #[arg(long, default_value = "nl")]
+    pub lang: String,
     /// Compute straight from these files instead of the store.
     #[arg(long)]
     pub input: Vec<String>,

@@ -108,6 +108,57 @@ pub fn feedback(table: &FactTable, start_between: Option<(i64, i64)>, filter: &F
     }
 }
 
+/// The rows (of `table`) whose latest answer of a kind is unhappy (see
+/// [`crate::facts::SurveyAnswer::unhappy`]), of the conversations that start within
+/// `start_between` (UTC ms, `[from, to)`) and pass `filter`: the latest started first (then by
+/// conversation id), CSAT before NPS before CES within a conversation. The report's feedback
+/// highlights read the comments of the first of these.
+pub fn unhappy_rows(
+    table: &FactTable,
+    start_between: Option<(i64, i64)>,
+    filter: &Filter,
+) -> Vec<(usize, SurveyKind)> {
+    let rows = filter.rows_of(table);
+    let mut out = Vec::new();
+    for i in 0..table.len() {
+        if let Some((from, to)) = start_between {
+            let s = table.start(i);
+            if s < from || s >= to {
+                continue;
+            }
+        }
+        if !rows.keeps(i) {
+            continue;
+        }
+        let n = table.numbers(i);
+        for (kind, answer) in [
+            (SurveyKind::Csat, n.csat),
+            (SurveyKind::Nps, n.nps),
+            (SurveyKind::Ces, n.ces),
+        ] {
+            if answer.is_some_and(|a| a.unhappy(kind)) {
+                out.push((i, kind));
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        table
+            .start(b.0)
+            .cmp(&table.start(a.0))
+            .then_with(|| table.conversation(a.0).cmp(table.conversation(b.0)))
+            .then_with(|| kind_order(a.1).cmp(&kind_order(b.1)))
+    });
+    out
+}
+
+fn kind_order(kind: SurveyKind) -> u8 {
+    match kind {
+        SurveyKind::Csat => 0,
+        SurveyKind::Nps => 1,
+        SurveyKind::Ces => 2,
+    }
+}
+
 fn kind_feedback(
     given: &[(f64, f64, f64)],
     interval: impl Fn(&[(f64, f64, f64)]) -> Option<(f64, f64)>,
@@ -242,5 +293,44 @@ mod tests {
         // One answer: no interval.
         let one = FactTable::from_facts(&[row("1", "chat", Some(5.0), None, None)]);
         assert_eq!(feedback(&one, None, &Filter::default()).csat.interval, None);
+    }
+
+    #[test]
+    fn unhappy_rows_latest_started_first() {
+        let at = |mut f: ConversationFacts, start: i64| {
+            f.start = start;
+            f
+        };
+        let table = FactTable::from_facts(&[
+            // CSAT 3 of 5 is not satisfied; NPS 6 a detractor; CES 3 of 1–7 under the middle 4.
+            at(row("a", "chat", Some(3.0), Some(6.0), Some(3.0)), 100),
+            // Satisfied, a passive (7), CES 4 is the middle: nothing unhappy.
+            at(row("b", "chat", Some(4.0), Some(7.0), Some(4.0)), 200),
+            at(row("c", "email", Some(1.0), None, None), 300),
+            // Outside [0, 400).
+            at(row("d", "email", Some(1.0), None, None), 400),
+            // Same start as c: by conversation id.
+            at(row("bb", "email", None, Some(0.0), None), 300),
+        ]);
+        let named = |rows: Vec<(usize, SurveyKind)>| -> Vec<(String, SurveyKind)> {
+            rows.into_iter()
+                .map(|(i, k)| (table.conversation(i).to_string(), k))
+                .collect()
+        };
+        assert_eq!(
+            named(unhappy_rows(&table, Some((0, 400)), &Filter::default())),
+            [
+                ("bb".to_string(), SurveyKind::Nps),
+                ("c".to_string(), SurveyKind::Csat),
+                ("a".to_string(), SurveyKind::Csat),
+                ("a".to_string(), SurveyKind::Nps),
+                ("a".to_string(), SurveyKind::Ces),
+            ]
+        );
+        let chat = Filter {
+            channels: vec!["chat".into()],
+            ..Filter::default()
+        };
+        assert_eq!(unhappy_rows(&table, None, &chat).len(), 3);
     }
 }

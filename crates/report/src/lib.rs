@@ -357,27 +357,67 @@ fn csv_row(group: &str, key: &str, s: &Summary) -> Vec<String> {
     ]
 }
 
-fn write_csv(out: &mut dyn Write, report: &Report, by: &[GroupBy]) -> io::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(CSV_HEADER).map_err(io_error)?;
+/// The rows of the report's CSV (after its header): the total, the period compared with, then
+/// each breakdown of `by`. The XLSX workbook holds the same rows.
+fn csv_rows(report: &Report, by: &[GroupBy]) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
     let key = report.period.map_or("all".to_string(), |p| p.key());
-    w.write_record(csv_row("total", &key, &report.summary))
-        .map_err(io_error)?;
+    rows.push(csv_row("total", &key, &report.summary));
     if let Some(prev) = &report.previous {
         let key = prev.period.key();
-        w.write_record(csv_row("previous", &key, &prev.summary))
-            .map_err(io_error)?;
+        rows.push(csv_row("previous", &key, &prev.summary));
     }
     for group in by {
-        if let Some(rows) = report.breakdown(*group) {
+        if let Some(breakdown) = report.breakdown(*group) {
             let name = group.field().trim_start_matches("by_");
-            for (k, s) in rows {
-                w.write_record(csv_row(name, k, s)).map_err(io_error)?;
+            for (k, s) in breakdown {
+                rows.push(csv_row(name, k, s));
             }
         }
     }
+    rows
+}
+
+fn write_csv(out: &mut dyn Write, report: &Report, by: &[GroupBy]) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(CSV_HEADER).map_err(io_error)?;
+    for row in csv_rows(report, by) {
+        w.write_record(row).map_err(io_error)?;
+    }
     w.flush()?;
     Ok(())
+}
+
+/// The report as an XLSX workbook: one sheet, `report`, with the CSV's header and rows; the
+/// group and key as text, every figure as a number (an empty cell where the CSV is empty), so
+/// that the workbook read back equals the CSV.
+pub fn xlsx_report(report: &Report, by: &[GroupBy]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("report")?;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (col, name) in CSV_HEADER.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, *name, &bold)?;
+    }
+    for (r, row) in csv_rows(report, by).iter().enumerate() {
+        let r = r as u32 + 1;
+        for (col, cell) in row.iter().enumerate() {
+            let col = col as u16;
+            if col < 2 {
+                sheet.write_string(r, col, cell)?;
+            } else if !cell.is_empty() {
+                let value: f64 = cell.parse().map_err(|_| {
+                    rust_xlsxwriter::XlsxError::ParameterError(format!(
+                        "{} is not a number: {cell}",
+                        CSV_HEADER[usize::from(col)]
+                    ))
+                })?;
+                sheet.write_number(r, col, value)?;
+            }
+        }
+    }
+    sheet.set_freeze_panes(1, 2)?;
+    book.save_to_buffer()
 }
 
 const FACTS_HEADER: [&str; 22] = [
@@ -466,5 +506,58 @@ mod tests {
         assert_eq!(count(1234567), "1 234 567");
         assert_eq!(count(999), "999");
         assert_eq!(count(0), "0");
+    }
+
+    #[test]
+    fn the_workbook_read_back_equals_the_csv() {
+        use calamine::{Data, Reader};
+        let table = crate::parallel::tests::table(500);
+        let config = servicemeter_core::WorkspaceConfig::default();
+        let by = [GroupBy::Channel, GroupBy::Tag, GroupBy::Week];
+        let period = Some(servicemeter_core::report::Period::new(
+            "2024-02-01".parse().unwrap(),
+            "2024-02-07".parse().unwrap(),
+        ));
+        let report = servicemeter_core::build_report(&table, &config, period, &by);
+        let mut csv_bytes = Vec::new();
+        write_report(&mut csv_bytes, &report, ReportFormat::Csv, &by).unwrap();
+        let csv_rows: Vec<Vec<String>> = csv::Reader::from_reader(csv_bytes.as_slice())
+            .records()
+            .map(|r| r.unwrap().iter().map(String::from).collect())
+            .collect();
+        // Total, previous, 3 channels, the tag and its absence, and weeks.
+        assert!(csv_rows.len() >= 7, "{csv_rows:?}");
+
+        let bytes = xlsx_report(&report, &by).unwrap();
+        let mut book: calamine::Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        let range = book.worksheet_range("report").unwrap();
+        let read: Vec<Vec<String>> = range
+            .rows()
+            .map(|row| {
+                row.iter()
+                    .map(|cell| match cell {
+                        Data::Empty => String::new(),
+                        Data::String(s) => s.clone(),
+                        Data::Float(f) => format!("{f}"),
+                        Data::Int(i) => format!("{i}"),
+                        other => panic!("unexpected cell {other:?}"),
+                    })
+                    .collect()
+            })
+            .collect();
+        assert_eq!(read[0], CSV_HEADER.map(String::from).to_vec());
+        // A row read back may end early where its last cells are empty.
+        let padded: Vec<Vec<String>> = read[1..]
+            .iter()
+            .map(|row| {
+                let mut row = row.clone();
+                row.resize(CSV_HEADER.len(), String::new());
+                row
+            })
+            .collect();
+        assert_eq!(padded, csv_rows);
+        // Figures are numbers in the workbook, not text.
+        assert!(matches!(range.get((1, 2)), Some(Data::Float(_))));
     }
 }

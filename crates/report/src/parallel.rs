@@ -49,7 +49,7 @@ pub fn build_report_on(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use servicemeter_core::ConversationFacts;
     use servicemeter_core::facts::FactNumbers;

@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod conversations;
 pub mod data;
+pub mod document;
 pub mod error;
 pub mod error_page;
 pub mod feedback;

@@ -210,7 +210,7 @@ fn tiles(report: &Report, lang: Lang, drill: Option<&Drill>) -> Vec<Tile> {
 }
 
 /// The channels table: each channel against its first-response target.
-fn channels_table(report: &Report, lang: Lang, drill: Option<&Drill>) -> DataTable {
+pub(crate) fn channels_table(report: &Report, lang: Lang, drill: Option<&Drill>) -> DataTable {
     let t = lang.texts();
     let rows = report
         .by_channel
@@ -640,13 +640,8 @@ fn short_label(key: &str, grain: Grain) -> String {
 }
 
 /// The charts of the overview, as SVG with their tables.
-fn charts(
-    report: &Report,
-    grain: Grain,
-    distributions: &data::Distributions,
-    config: &servicemeter_core::WorkspaceConfig,
-    lang: Lang,
-) -> Vec<Chart> {
+/// The number of conversations per day, week or month.
+pub(crate) fn volume_chart(report: &Report, grain: Grain, lang: Lang) -> Chart {
     let t = lang.texts();
     let points = series(report, grain);
     let per = grain.per(lang);
@@ -666,7 +661,7 @@ fn charts(
         title: t.axis_conversations,
         format: &count,
     };
-    let volume = Chart {
+    Chart {
         svg: svg::bar_chart(&volume_caption, &bars, &count_axis, t.no_chart_data),
         rows: points
             .iter()
@@ -674,7 +669,25 @@ fn charts(
             .collect(),
         caption: volume_caption,
         wide: false,
+    }
+}
+
+fn charts(
+    report: &Report,
+    grain: Grain,
+    distributions: &data::Distributions,
+    config: &servicemeter_core::WorkspaceConfig,
+    lang: Lang,
+) -> Vec<Chart> {
+    let t = lang.texts();
+    let points = series(report, grain);
+    let count = |v: f64| format!("{v:.0}");
+    let count_axis = ValueAxis {
+        kind: Axis::Count,
+        title: t.axis_conversations,
+        format: &count,
     };
+    let volume = volume_chart(report, grain, lang);
     let whole = [TrendLine {
         name: "",
         points: points.clone(),
@@ -884,7 +897,7 @@ pub(crate) fn trend_chart(
 
 /// A table of figures per channel or topic (`kind` is the filter kind of its rows), each row
 /// linking to its conversations.
-fn breakdown_table(
+pub(crate) fn breakdown_table(
     id: &'static str,
     first: &str,
     rows: &std::collections::BTreeMap<String, Summary>,
@@ -966,7 +979,7 @@ fn topic_hint_text(hint: &TopicHint, lang: Lang) -> String {
 
 /// A flag in plain words, with the numbers a lead can check ("10 of 30 customers satisfied,
 /// team 80.0 %").
-fn flag_text(flag: &AgentFlag, lang: Lang) -> String {
+pub(crate) fn flag_text(flag: &AgentFlag, lang: Lang) -> String {
     let t = lang.texts();
     match flag {
         AgentFlag::CsatBelowTeam {
@@ -1033,7 +1046,13 @@ fn flag_why(flag: &AgentFlag, lang: Lang) -> String {
 }
 
 /// A row of the agents table: an agent (flagged against the team) or the team itself.
-fn agent_row(name: &str, s: &Summary, team: Option<&Summary>, href: String, lang: Lang) -> Row {
+pub(crate) fn agent_row(
+    name: &str,
+    s: &Summary,
+    team: Option<&Summary>,
+    href: String,
+    lang: Lang,
+) -> Row {
     let shown = |f: Figure| Cell::num(format::figure(f, s, lang));
     let flags: Vec<String> = team
         .map(|team| {
@@ -1069,7 +1088,7 @@ fn agent_row(name: &str, s: &Summary, team: Option<&Summary>, href: String, lang
 }
 
 /// The headers of the agents table.
-fn agents_headers(lang: Lang) -> Vec<String> {
+pub(crate) fn agents_headers(lang: Lang) -> Vec<String> {
     let t = lang.texts();
     [
         t.agent,

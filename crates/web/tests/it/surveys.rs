@@ -429,16 +429,22 @@ async fn a_due_invitation_is_mailed_through_smtp_and_unsubscribes_in_one_click()
             "no link for {score}: {links:?}"
         );
     }
-    let invitation = app
-        .store
-        .invitation(shop_a.id, "m1", servicemeter_core::model::SurveyKind::Csat)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        invitation.state,
-        servicemeter_store::surveys::InvitationState::Sent
-    );
+    // The message reaches the SMTP server a moment before the job records it as sent.
+    let mut invitation = None;
+    for _ in 0..100 {
+        let read = app
+            .store
+            .invitation(shop_a.id, "m1", servicemeter_core::model::SurveyKind::Csat)
+            .await
+            .unwrap()
+            .unwrap();
+        if read.state == servicemeter_store::surveys::InvitationState::Sent {
+            invitation = Some(read);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let invitation = invitation.expect("the invitation is recorded as sent within 5 s");
     let sent_at = invitation.sent_at.unwrap();
     let start = fixed_now().as_millisecond();
     assert!(
