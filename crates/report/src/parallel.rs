@@ -55,7 +55,7 @@ pub(crate) mod tests {
     use servicemeter_core::facts::FactNumbers;
     use servicemeter_core::report::Period;
 
-    fn table(rows: usize) -> FactTable {
+    pub(crate) fn table(rows: usize) -> FactTable {
         let facts: Vec<ConversationFacts> = (0..rows)
             .map(|i| ConversationFacts {
                 conversation: format!("c{i}"),

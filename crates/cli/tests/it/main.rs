@@ -5,6 +5,7 @@
 mod cli;
 mod common;
 mod postgres;
+mod reports;
 mod serve;
 mod sources;
 mod sync;
