@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use jiff::civil::Date;
+use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::TimeZone;
 
 use crate::calendar::{BusinessCalendar, DAY_KEYS, HolidayCalendar, Holidays, WeekSchedule};
@@ -13,7 +13,21 @@ use crate::surveys::{
     MAX_CHANGE_DAYS, MAX_DELAY_SECONDS, MAX_FOLLOW_UP_DAYS, MAX_SURVEY_DAYS, MAX_SURVEY_REASONS,
     MAX_SURVEY_TEXT_BYTES, Reason, SurveyDefinition, SurveySettings, Texts, scales_of,
 };
+use crate::report_definitions::{
+    Attachment, MAX_AGENCY_BYTES, MAX_RECIPIENTS, MAX_REPORTS, Recipient, ReportDefinition,
+};
+use crate::schedule::Every;
 use crate::time::Duration;
+
+const WEEKDAYS: [Weekday; 7] = [
+    Weekday::Monday,
+    Weekday::Tuesday,
+    Weekday::Wednesday,
+    Weekday::Thursday,
+    Weekday::Friday,
+    Weekday::Saturday,
+    Weekday::Sunday,
+];
 
 /// A configuration problem: which key, and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,6 +63,12 @@ pub enum Expected {
     ReasonList,
     /// `comment`: a table of texts, or `false`.
     CommentTexts,
+    /// `recipients = ["owner@shop.nl", { email = "…", language = "en" }]`
+    RecipientList,
+    /// `attach = ["pdf", "xlsx"]`
+    AttachmentList,
+    /// `[[reports]]`
+    ReportList,
 }
 
 /// Why a configuration value was refused. The English text is the `Display`; the web
@@ -115,6 +135,20 @@ pub enum ConfigProblem {
     OnlyNps,
     #[error("at most {max} are allowed")]
     TooMany { max: usize },
+    #[error("'{text}' is not an e-mail address")]
+    NotEmail { text: String },
+    #[error("'{text}' is not a time of day (HH:MM, e.g. 08:00)")]
+    NotTimeOfDay { text: String },
+    #[error("'{text}' is not one of {known}")]
+    NotOneOf { text: String, known: &'static str },
+    #[error("'{text}' is not a report name: 1 to 40 lowercase letters, digits and '-'")]
+    NotReportName { text: String },
+    #[error("'{text}' is used twice")]
+    Twice { text: String },
+    #[error("is missing")]
+    Missing,
+    #[error("'{text}': reports are written in nl or en")]
+    ReportLanguage { text: String },
 }
 
 fn expected_text(expected: Expected) -> &'static str {
@@ -136,6 +170,11 @@ fn expected_text(expected: Expected) -> &'static str {
         Expected::CommentTexts => {
             "must be a table of language = \"text\", or false for no comment question"
         }
+        Expected::RecipientList => {
+            "must be a list of recipients such as [\"owner@shop.nl\", { email = \"lead@shop.nl\", language = \"en\" }]"
+        }
+        Expected::AttachmentList => "must be a list such as [\"pdf\", \"xlsx\"]",
+        Expected::ReportList => "must be a list of [[reports]] tables",
     }
 }
 
@@ -217,6 +256,8 @@ pub struct WorkspaceConfig {
     pub segment_tags: BTreeSet<String>,
     /// `[surveys]`: the surveys servicemeter sends (none unless a kind is configured).
     pub surveys: SurveySettings,
+    /// `[[reports]]`: the scheduled reports (docs/reports.md).
+    pub reports: Vec<ReportDefinition>,
 }
 
 /// The longest retention one can ask for (a hundred years).
@@ -678,6 +719,292 @@ fn parse_surveys(value: &toml::Value) -> Result<SurveySettings, ConfigError> {
     Ok(settings)
 }
 
+fn parse_recipient(value: &toml::Value, path: &str) -> Result<Recipient, ConfigError> {
+    let email_of = |text: &str, key: &str| {
+        crate::address::normalize_email(text).ok_or_else(|| {
+            err(
+                key,
+                ConfigProblem::NotEmail {
+                    text: text.to_string(),
+                },
+            )
+        })
+    };
+    // "a@b.nl", or { email = "a@b.nl", language = "en", timezone = "America/New_York" }.
+    if let toml::Value::String(text) = value {
+        return Ok(Recipient {
+            email: email_of(text, path)?,
+            language: "nl".into(),
+            timezone: None,
+        });
+    }
+    let table = value
+        .as_table()
+        .ok_or_else(|| expected(path, Expected::RecipientList))?;
+    let mut email = None;
+    let mut language = "nl".to_string();
+    let mut timezone = None;
+    for (key, v) in table {
+        let item = format!("{path}.{key}");
+        match key.as_str() {
+            "email" => email = Some(email_of(as_str(v, &item)?, &item)?),
+            "language" => {
+                let text = as_str(v, &item)?;
+                let tag = crate::address::normalize_language(text).ok_or_else(|| {
+                    err(
+                        &item,
+                        ConfigProblem::NotLanguage {
+                            text: text.to_string(),
+                        },
+                    )
+                })?;
+                let primary = crate::address::primary_language(&tag);
+                if primary != "nl" && primary != "en" {
+                    return Err(err(
+                        &item,
+                        ConfigProblem::ReportLanguage {
+                            text: text.to_string(),
+                        },
+                    ));
+                }
+                language = primary.to_string();
+            }
+            "timezone" => {
+                let name = as_str(v, &item)?.trim();
+                let zone = TimeZone::get(name).map_err(|_| {
+                    err(
+                        &item,
+                        ConfigProblem::UnknownTimeZone {
+                            name: name.to_string(),
+                        },
+                    )
+                })?;
+                timezone = Some((name.to_string(), zone));
+            }
+            _ => return Err(unknown(item, "email, language, timezone")),
+        }
+    }
+    Ok(Recipient {
+        email: email.ok_or_else(|| err(format!("{path}.email"), ConfigProblem::Missing))?,
+        language,
+        timezone,
+    })
+}
+
+fn parse_report(value: &toml::Value, path: &str) -> Result<ReportDefinition, ConfigError> {
+    let table = value
+        .as_table()
+        .ok_or_else(|| expected(path, Expected::Table))?;
+    let mut name = None;
+    let mut every_text: Option<(String, String)> = None;
+    let mut weekday = None;
+    let mut day = None;
+    let mut at: Time = Time::constant(8, 0, 0, 0);
+    let mut recipients = None;
+    let mut view = None;
+    let mut attachments = vec![Attachment::Pdf];
+    let mut agent_detail = true;
+    let mut agency = None;
+    for (key, v) in table {
+        let item = format!("{path}.{key}");
+        match key.as_str() {
+            "name" => {
+                let text = as_str(v, &item)?.trim();
+                if !crate::report_definitions::is_report_name(text) {
+                    return Err(err(
+                        &item,
+                        ConfigProblem::NotReportName {
+                            text: text.to_string(),
+                        },
+                    ));
+                }
+                name = Some(text.to_string());
+            }
+            "every" => every_text = Some((as_str(v, &item)?.trim().to_string(), item)),
+            "weekday" => {
+                let text = as_str(v, &item)?.trim();
+                weekday = Some(
+                    DAY_KEYS
+                        .iter()
+                        .position(|d| *d == text)
+                        .map(|i| WEEKDAYS[i])
+                        .ok_or_else(|| err(&item, ConfigProblem::UnknownDay))?,
+                );
+            }
+            "day" => day = Some(days_between(v, &item, 1, 31)? as i8),
+            "at" => {
+                let text = as_str(v, &item)?.trim();
+                at = parse_time_of_day(text).ok_or_else(|| {
+                    err(
+                        &item,
+                        ConfigProblem::NotTimeOfDay {
+                            text: text.to_string(),
+                        },
+                    )
+                })?;
+            }
+            "recipients" => {
+                let items = v
+                    .as_array()
+                    .ok_or_else(|| expected(&item, Expected::RecipientList))?;
+                if items.len() > MAX_RECIPIENTS {
+                    return Err(err(&item, ConfigProblem::TooMany { max: MAX_RECIPIENTS }));
+                }
+                let mut list: Vec<Recipient> = Vec::new();
+                for (i, r) in items.iter().enumerate() {
+                    let at = format!("{item}[{i}]");
+                    let recipient = parse_recipient(r, &at)?;
+                    if list.iter().any(|o| o.email == recipient.email) {
+                        return Err(err(
+                            at,
+                            ConfigProblem::Twice {
+                                text: recipient.email,
+                            },
+                        ));
+                    }
+                    list.push(recipient);
+                }
+                if list.is_empty() {
+                    return Err(err(&item, ConfigProblem::Empty));
+                }
+                recipients = Some(list);
+            }
+            "view" => {
+                let text = as_str(v, &item)?.trim();
+                if text.is_empty() {
+                    return Err(err(&item, ConfigProblem::Empty));
+                }
+                view = Some(text.to_string());
+            }
+            "attach" => {
+                let items = v
+                    .as_array()
+                    .ok_or_else(|| expected(&item, Expected::AttachmentList))?;
+                let mut list = Vec::new();
+                for (i, a) in items.iter().enumerate() {
+                    let at = format!("{item}[{i}]");
+                    let text = as_str(a, &at)?.trim();
+                    let attachment = Attachment::parse(text).ok_or_else(|| {
+                        err(
+                            &at,
+                            ConfigProblem::NotOneOf {
+                                text: text.to_string(),
+                                known: "pdf, csv, xlsx",
+                            },
+                        )
+                    })?;
+                    if list.contains(&attachment) {
+                        return Err(err(at, ConfigProblem::Twice { text: text.into() }));
+                    }
+                    list.push(attachment);
+                }
+                attachments = list;
+            }
+            "agents" => agent_detail = as_bool(v, &item)?,
+            "agency" => {
+                let text = as_str(v, &item)?.trim();
+                if text.is_empty() {
+                    return Err(err(&item, ConfigProblem::Empty));
+                }
+                if text.len() > MAX_AGENCY_BYTES {
+                    return Err(err(
+                        &item,
+                        ConfigProblem::TooLong {
+                            bytes: text.len(),
+                            max: MAX_AGENCY_BYTES,
+                        },
+                    ));
+                }
+                agency = Some(text.to_string());
+            }
+            _ => {
+                return Err(unknown(
+                    item,
+                    "name, every, weekday, day, at, recipients, view, attach, agents, agency",
+                ));
+            }
+        }
+    }
+    let (every_text, every_path) =
+        every_text.ok_or_else(|| err(format!("{path}.every"), ConfigProblem::Missing))?;
+    let every = match every_text.as_str() {
+        "day" => Every::Day,
+        "week" => Every::Week(weekday.unwrap_or(Weekday::Monday)),
+        "month" => Every::Month(day.unwrap_or(1)),
+        other => {
+            return Err(err(
+                every_path,
+                ConfigProblem::NotOneOf {
+                    text: other.to_string(),
+                    known: "day, week, month",
+                },
+            ));
+        }
+    };
+    // A weekday only for a weekly report, a day only for a monthly one: said, not ignored.
+    if weekday.is_some() && !matches!(every, Every::Week(_)) {
+        return Err(err(
+            format!("{path}.weekday"),
+            ConfigProblem::NotOneOf {
+                text: every_text.clone(),
+                known: "week (a weekday is for weekly reports)",
+            },
+        ));
+    }
+    if day.is_some() && !matches!(every, Every::Month(_)) {
+        return Err(err(
+            format!("{path}.day"),
+            ConfigProblem::NotOneOf {
+                text: every_text,
+                known: "month (a day is for monthly reports)",
+            },
+        ));
+    }
+    Ok(ReportDefinition {
+        name: name.ok_or_else(|| err(format!("{path}.name"), ConfigProblem::Missing))?,
+        every,
+        at,
+        recipients: recipients
+            .ok_or_else(|| err(format!("{path}.recipients"), ConfigProblem::Missing))?,
+        view,
+        attachments,
+        agent_detail,
+        agency,
+    })
+}
+
+/// `HH:MM` (00:00 to 23:59).
+fn parse_time_of_day(text: &str) -> Option<Time> {
+    let (h, m) = text.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (i8, i8) = (h.parse().ok()?, m.parse().ok()?);
+    Time::new(h, m, 0, 0).ok()
+}
+
+fn parse_reports(value: &toml::Value) -> Result<Vec<ReportDefinition>, ConfigError> {
+    let items = value
+        .as_array()
+        .ok_or_else(|| expected("reports", Expected::ReportList))?;
+    if items.len() > MAX_REPORTS {
+        return Err(err("reports", ConfigProblem::TooMany { max: MAX_REPORTS }));
+    }
+    let mut reports: Vec<ReportDefinition> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("reports[{i}]");
+        let report = parse_report(item, &path)?;
+        if reports.iter().any(|r| r.name == report.name) {
+            return Err(err(
+                format!("{path}.name"),
+                ConfigProblem::Twice { text: report.name },
+            ));
+        }
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
 impl WorkspaceConfig {
     /// Parses and validates a configuration.
     pub fn from_toml(text: &str) -> Result<WorkspaceConfig, ConfigError> {
@@ -697,6 +1024,7 @@ impl WorkspaceConfig {
         let mut retention_months = None;
         let mut segment_tags = BTreeSet::new();
         let mut surveys = SurveySettings::off();
+        let mut reports = Vec::new();
 
         for (key, value) in &root {
             match key.as_str() {
@@ -789,6 +1117,7 @@ impl WorkspaceConfig {
                 }
                 "agents" => agents = parse_agents(value)?,
                 "surveys" => surveys = parse_surveys(value)?,
+                "reports" => reports = parse_reports(value)?,
                 "retention" => {
                     let table = value
                         .as_table()
@@ -841,7 +1170,7 @@ impl WorkspaceConfig {
                 _ => {
                     return Err(unknown(
                         key,
-                        "timezone, holidays, holiday_calendar, opening_hours, targets, agents, retention, topics, surveys",
+                        "timezone, holidays, holiday_calendar, opening_hours, targets, agents, retention, topics, surveys, reports",
                     ));
                 }
             }
@@ -874,6 +1203,7 @@ impl WorkspaceConfig {
             agents,
             segment_tags,
             surveys,
+            reports,
             retention_months,
         })
     }
@@ -1392,6 +1722,87 @@ mod retention_tests {
         ] {
             let e = WorkspaceConfig::from_toml(text).unwrap_err().to_string();
             assert!(e.starts_with(key), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn reports_are_read_with_their_defaults() {
+        let config = WorkspaceConfig::from_toml(
+            r#"
+[[reports]]
+name = "weekly"
+every = "week"
+recipients = ["Eigenaar@Shop.nl", { email = "lead@shop.nl", language = "en-GB", timezone = "America/New_York" }]
+
+[[reports]]
+name = "klant-maand"
+every = "month"
+day = 31
+at = "07:30"
+view = "Chat"
+attach = ["xlsx", "pdf", "csv"]
+agents = false
+agency = "Bureau Klantwijs"
+recipients = [{ email = "klant@example.nl" }]
+"#,
+        )
+        .unwrap();
+        let [weekly, monthly] = &config.reports[..] else {
+            panic!("{:?}", config.reports)
+        };
+        assert_eq!(weekly.every, Every::Week(Weekday::Monday));
+        assert_eq!(weekly.at, Time::constant(8, 0, 0, 0));
+        assert_eq!(weekly.attachments, [Attachment::Pdf]);
+        assert!(weekly.agent_detail);
+        assert_eq!(weekly.recipients[0].email, "eigenaar@shop.nl");
+        assert_eq!(weekly.recipients[0].language, "nl");
+        assert_eq!(weekly.recipients[0].timezone, None);
+        assert_eq!(weekly.recipients[1].language, "en");
+        assert_eq!(
+            weekly.recipients[1].timezone.as_ref().map(|(n, _)| n.as_str()),
+            Some("America/New_York")
+        );
+        assert_eq!(monthly.every, Every::Month(31));
+        assert_eq!(monthly.at, Time::constant(7, 30, 0, 0));
+        assert_eq!(monthly.view.as_deref(), Some("Chat"));
+        assert_eq!(
+            monthly.attachments,
+            [Attachment::Xlsx, Attachment::Pdf, Attachment::Csv]
+        );
+        assert!(!monthly.agent_detail);
+        assert_eq!(monthly.agency.as_deref(), Some("Bureau Klantwijs"));
+        assert!(WorkspaceConfig::default().reports.is_empty());
+    }
+
+    #[test]
+    fn report_errors_name_the_key() {
+        let base = "name = \"w\"\nevery = \"week\"\nrecipients = [\"a@b.nl\"]\n";
+        let cases = [
+            ("reports = 3", "reports", "must be a list of [[reports]] tables"),
+            ("[[reports]]\nevery = \"week\"\nrecipients = [\"a@b.nl\"]", "reports[0].name", "is missing"),
+            ("[[reports]]\nname = \"w\"\nrecipients = [\"a@b.nl\"]", "reports[0].every", "is missing"),
+            ("[[reports]]\nname = \"w\"\nevery = \"week\"", "reports[0].recipients", "is missing"),
+            ("[[reports]]\nname = \"Week\"\nevery = \"week\"\nrecipients = [\"a@b.nl\"]", "reports[0].name", "'Week' is not a report name: 1 to 40 lowercase letters, digits and '-'"),
+            ("[[reports]]\nname = \"w\"\nevery = \"fortnight\"\nrecipients = [\"a@b.nl\"]", "reports[0].every", "'fortnight' is not one of day, week, month"),
+            (&format!("[[reports]]\n{base}weekday = \"maandag\""), "reports[0].weekday", "unknown day; use mon, tue, wed, thu, fri, sat, sun"),
+            ("[[reports]]\nname = \"w\"\nevery = \"month\"\nday = 32\nrecipients = [\"a@b.nl\"]", "reports[0].day", "must be a whole number of days from 1 to 31"),
+            ("[[reports]]\nname = \"w\"\nevery = \"day\"\nday = 3\nrecipients = [\"a@b.nl\"]", "reports[0].day", "'day' is not one of month (a day is for monthly reports)"),
+            (&format!("[[reports]]\n{base}at = \"8:00\""), "reports[0].at", "'8:00' is not a time of day (HH:MM, e.g. 08:00)"),
+            (&format!("[[reports]]\n{base}at = \"24:00\""), "reports[0].at", "'24:00' is not a time of day (HH:MM, e.g. 08:00)"),
+            ("[[reports]]\nname = \"w\"\nevery = \"week\"\nrecipients = [\"eigenaar\"]", "reports[0].recipients[0]", "'eigenaar' is not an e-mail address"),
+            ("[[reports]]\nname = \"w\"\nevery = \"week\"\nrecipients = []", "reports[0].recipients", "must not be empty"),
+            ("[[reports]]\nname = \"w\"\nevery = \"week\"\nrecipients = [\"a@b.nl\", \"A@b.nl\"]", "reports[0].recipients[1]", "'a@b.nl' is used twice"),
+            ("[[reports]]\nname = \"w\"\nevery = \"week\"\nrecipients = [{ email = \"a@b.nl\", language = \"de\" }]", "reports[0].recipients[0].language", "'de': reports are written in nl or en"),
+            ("[[reports]]\nname = \"w\"\nevery = \"week\"\nrecipients = [{ email = \"a@b.nl\", timezone = \"Mars/Olympus\" }]", "reports[0].recipients[0].timezone", "'Mars/Olympus' is not a known IANA time zone (e.g. Europe/Amsterdam)"),
+            ("[[reports]]\nname = \"w\"\nevery = \"week\"\nrecipients = [{ mail = \"a@b.nl\" }]", "reports[0].recipients[0].mail", "unknown key; known: email, language, timezone"),
+            (&format!("[[reports]]\n{base}attach = [\"docx\"]"), "reports[0].attach[0]", "'docx' is not one of pdf, csv, xlsx"),
+            (&format!("[[reports]]\n{base}agents = \"no\""), "reports[0].agents", "must be true or false, found string"),
+            (&format!("[[reports]]\n{base}colour = 1"), "reports[0].colour", "unknown key; known: name, every, weekday, day, at, recipients, view, attach, agents, agency"),
+            (&format!("[[reports]]\n{base}\n[[reports]]\n{base}"), "reports[1].name", "'w' is used twice"),
+        ];
+        for (text, key, message) in cases {
+            let e = WorkspaceConfig::from_toml(text).unwrap_err();
+            assert_eq!((e.key.as_str(), e.problem.to_string().as_str()), (key, message), "{text}");
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod limits;
 pub mod model;
 pub mod periods;
 pub mod report;
+pub mod report_definitions;
 pub mod response_rates;
 pub mod schedule;
 pub mod select;

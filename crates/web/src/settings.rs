@@ -98,6 +98,11 @@ fn config_problem_nl(problem: &ConfigProblem) -> String {
             Expected::CommentTexts => {
                 "moet een tabel zijn van taal = \"tekst\", of false voor geen vraag om commentaar"
             }
+            Expected::RecipientList => {
+                "moet een lijst met ontvangers zijn, zoals [\"eigenaar@shop.nl\", { email = \"lead@shop.nl\", language = \"en\" }]"
+            }
+            Expected::AttachmentList => "moet een lijst zijn, zoals [\"pdf\", \"xlsx\"]",
+            Expected::ReportList => "moet een lijst met [[reports]]-tabellen zijn",
         }
         .to_string(),
         ConfigProblem::Empty => "mag niet leeg zijn".to_string(),
@@ -171,6 +176,19 @@ fn config_problem_nl(problem: &ConfigProblem) -> String {
         }
         ConfigProblem::OnlyNps => "alleen NPS kan een relatie-enquête zijn".to_string(),
         ConfigProblem::TooMany { max } => format!("er mogen er hoogstens {max} zijn"),
+        ConfigProblem::NotEmail { text } => format!("'{text}' is geen e-mailadres"),
+        ConfigProblem::NotTimeOfDay { text } => {
+            format!("'{text}' is geen tijdstip (UU:MM, bijvoorbeeld 08:00)")
+        }
+        ConfigProblem::NotOneOf { text, known } => format!("'{text}' is niet een van {known}"),
+        ConfigProblem::NotReportName { text } => format!(
+            "'{text}' is geen rapportnaam: 1 tot 40 kleine letters, cijfers en '-'"
+        ),
+        ConfigProblem::Twice { text } => format!("'{text}' staat er twee keer in"),
+        ConfigProblem::Missing => "ontbreekt".to_string(),
+        ConfigProblem::ReportLanguage { text } => {
+            format!("'{text}': rapporten zijn er in nl of en")
+        }
     }
 }
 
