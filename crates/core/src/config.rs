@@ -9,14 +9,14 @@ use jiff::tz::TimeZone;
 
 use crate::calendar::{BusinessCalendar, DAY_KEYS, HolidayCalendar, Holidays, WeekSchedule};
 use crate::model::{Channel, SurveyKind};
-use crate::surveys::{
-    MAX_CHANGE_DAYS, MAX_DELAY_SECONDS, MAX_FOLLOW_UP_DAYS, MAX_SURVEY_DAYS, MAX_SURVEY_REASONS,
-    MAX_SURVEY_TEXT_BYTES, Reason, SurveyDefinition, SurveySettings, Texts, scales_of,
-};
 use crate::report_definitions::{
     Attachment, MAX_AGENCY_BYTES, MAX_RECIPIENTS, MAX_REPORTS, Recipient, ReportDefinition,
 };
 use crate::schedule::Every;
+use crate::surveys::{
+    MAX_CHANGE_DAYS, MAX_DELAY_SECONDS, MAX_FOLLOW_UP_DAYS, MAX_SURVEY_DAYS, MAX_SURVEY_REASONS,
+    MAX_SURVEY_TEXT_BYTES, Reason, SurveyDefinition, SurveySettings, Texts, scales_of,
+};
 use crate::time::Duration;
 
 const WEEKDAYS: [Weekday; 7] = [
@@ -848,7 +848,12 @@ fn parse_report(value: &toml::Value, path: &str) -> Result<ReportDefinition, Con
                     .as_array()
                     .ok_or_else(|| expected(&item, Expected::RecipientList))?;
                 if items.len() > MAX_RECIPIENTS {
-                    return Err(err(&item, ConfigProblem::TooMany { max: MAX_RECIPIENTS }));
+                    return Err(err(
+                        &item,
+                        ConfigProblem::TooMany {
+                            max: MAX_RECIPIENTS,
+                        },
+                    ));
                 }
                 let mut list: Vec<Recipient> = Vec::new();
                 for (i, r) in items.iter().enumerate() {
@@ -1759,7 +1764,10 @@ recipients = [{ email = "klant@example.nl" }]
         assert_eq!(weekly.recipients[0].timezone, None);
         assert_eq!(weekly.recipients[1].language, "en");
         assert_eq!(
-            weekly.recipients[1].timezone.as_ref().map(|(n, _)| n.as_str()),
+            weekly.recipients[1]
+                .timezone
+                .as_ref()
+                .map(|(n, _)| n.as_str()),
             Some("America/New_York")
         );
         assert_eq!(monthly.every, Every::Month(31));
@@ -1778,31 +1786,119 @@ recipients = [{ email = "klant@example.nl" }]
     fn report_errors_name_the_key() {
         let base = "name = \"w\"\nevery = \"week\"\nrecipients = [\"a@b.nl\"]\n";
         let cases = [
-            ("reports = 3", "reports", "must be a list of [[reports]] tables"),
-            ("[[reports]]\nevery = \"week\"\nrecipients = [\"a@b.nl\"]", "reports[0].name", "is missing"),
-            ("[[reports]]\nname = \"w\"\nrecipients = [\"a@b.nl\"]", "reports[0].every", "is missing"),
-            ("[[reports]]\nname = \"w\"\nevery = \"week\"", "reports[0].recipients", "is missing"),
-            ("[[reports]]\nname = \"Week\"\nevery = \"week\"\nrecipients = [\"a@b.nl\"]", "reports[0].name", "'Week' is not a report name: 1 to 40 lowercase letters, digits and '-'"),
-            ("[[reports]]\nname = \"w\"\nevery = \"fortnight\"\nrecipients = [\"a@b.nl\"]", "reports[0].every", "'fortnight' is not one of day, week, month"),
-            (&format!("[[reports]]\n{base}weekday = \"maandag\""), "reports[0].weekday", "unknown day; use mon, tue, wed, thu, fri, sat, sun"),
-            ("[[reports]]\nname = \"w\"\nevery = \"month\"\nday = 32\nrecipients = [\"a@b.nl\"]", "reports[0].day", "must be a whole number of days from 1 to 31"),
-            ("[[reports]]\nname = \"w\"\nevery = \"day\"\nday = 3\nrecipients = [\"a@b.nl\"]", "reports[0].day", "'day' is not one of month (a day is for monthly reports)"),
-            (&format!("[[reports]]\n{base}at = \"8:00\""), "reports[0].at", "'8:00' is not a time of day (HH:MM, e.g. 08:00)"),
-            (&format!("[[reports]]\n{base}at = \"24:00\""), "reports[0].at", "'24:00' is not a time of day (HH:MM, e.g. 08:00)"),
-            ("[[reports]]\nname = \"w\"\nevery = \"week\"\nrecipients = [\"eigenaar\"]", "reports[0].recipients[0]", "'eigenaar' is not an e-mail address"),
-            ("[[reports]]\nname = \"w\"\nevery = \"week\"\nrecipients = []", "reports[0].recipients", "must not be empty"),
-            ("[[reports]]\nname = \"w\"\nevery = \"week\"\nrecipients = [\"a@b.nl\", \"A@b.nl\"]", "reports[0].recipients[1]", "'a@b.nl' is used twice"),
-            ("[[reports]]\nname = \"w\"\nevery = \"week\"\nrecipients = [{ email = \"a@b.nl\", language = \"de\" }]", "reports[0].recipients[0].language", "'de': reports are written in nl or en"),
-            ("[[reports]]\nname = \"w\"\nevery = \"week\"\nrecipients = [{ email = \"a@b.nl\", timezone = \"Mars/Olympus\" }]", "reports[0].recipients[0].timezone", "'Mars/Olympus' is not a known IANA time zone (e.g. Europe/Amsterdam)"),
-            ("[[reports]]\nname = \"w\"\nevery = \"week\"\nrecipients = [{ mail = \"a@b.nl\" }]", "reports[0].recipients[0].mail", "unknown key; known: email, language, timezone"),
-            (&format!("[[reports]]\n{base}attach = [\"docx\"]"), "reports[0].attach[0]", "'docx' is not one of pdf, csv, xlsx"),
-            (&format!("[[reports]]\n{base}agents = \"no\""), "reports[0].agents", "must be true or false, found string"),
-            (&format!("[[reports]]\n{base}colour = 1"), "reports[0].colour", "unknown key; known: name, every, weekday, day, at, recipients, view, attach, agents, agency"),
-            (&format!("[[reports]]\n{base}\n[[reports]]\n{base}"), "reports[1].name", "'w' is used twice"),
+            (
+                "reports = 3",
+                "reports",
+                "must be a list of [[reports]] tables",
+            ),
+            (
+                "[[reports]]\nevery = \"week\"\nrecipients = [\"a@b.nl\"]",
+                "reports[0].name",
+                "is missing",
+            ),
+            (
+                "[[reports]]\nname = \"w\"\nrecipients = [\"a@b.nl\"]",
+                "reports[0].every",
+                "is missing",
+            ),
+            (
+                "[[reports]]\nname = \"w\"\nevery = \"week\"",
+                "reports[0].recipients",
+                "is missing",
+            ),
+            (
+                "[[reports]]\nname = \"Week\"\nevery = \"week\"\nrecipients = [\"a@b.nl\"]",
+                "reports[0].name",
+                "'Week' is not a report name: 1 to 40 lowercase letters, digits and '-'",
+            ),
+            (
+                "[[reports]]\nname = \"w\"\nevery = \"fortnight\"\nrecipients = [\"a@b.nl\"]",
+                "reports[0].every",
+                "'fortnight' is not one of day, week, month",
+            ),
+            (
+                &format!("[[reports]]\n{base}weekday = \"maandag\""),
+                "reports[0].weekday",
+                "unknown day; use mon, tue, wed, thu, fri, sat, sun",
+            ),
+            (
+                "[[reports]]\nname = \"w\"\nevery = \"month\"\nday = 32\nrecipients = [\"a@b.nl\"]",
+                "reports[0].day",
+                "must be a whole number of days from 1 to 31",
+            ),
+            (
+                "[[reports]]\nname = \"w\"\nevery = \"day\"\nday = 3\nrecipients = [\"a@b.nl\"]",
+                "reports[0].day",
+                "'day' is not one of month (a day is for monthly reports)",
+            ),
+            (
+                &format!("[[reports]]\n{base}at = \"8:00\""),
+                "reports[0].at",
+                "'8:00' is not a time of day (HH:MM, e.g. 08:00)",
+            ),
+            (
+                &format!("[[reports]]\n{base}at = \"24:00\""),
+                "reports[0].at",
+                "'24:00' is not a time of day (HH:MM, e.g. 08:00)",
+            ),
+            (
+                "[[reports]]\nname = \"w\"\nevery = \"week\"\nrecipients = [\"eigenaar\"]",
+                "reports[0].recipients[0]",
+                "'eigenaar' is not an e-mail address",
+            ),
+            (
+                "[[reports]]\nname = \"w\"\nevery = \"week\"\nrecipients = []",
+                "reports[0].recipients",
+                "must not be empty",
+            ),
+            (
+                "[[reports]]\nname = \"w\"\nevery = \"week\"\nrecipients = [\"a@b.nl\", \"A@b.nl\"]",
+                "reports[0].recipients[1]",
+                "'a@b.nl' is used twice",
+            ),
+            (
+                "[[reports]]\nname = \"w\"\nevery = \"week\"\nrecipients = [{ email = \"a@b.nl\", language = \"de\" }]",
+                "reports[0].recipients[0].language",
+                "'de': reports are written in nl or en",
+            ),
+            (
+                "[[reports]]\nname = \"w\"\nevery = \"week\"\nrecipients = [{ email = \"a@b.nl\", timezone = \"Mars/Olympus\" }]",
+                "reports[0].recipients[0].timezone",
+                "'Mars/Olympus' is not a known IANA time zone (e.g. Europe/Amsterdam)",
+            ),
+            (
+                "[[reports]]\nname = \"w\"\nevery = \"week\"\nrecipients = [{ mail = \"a@b.nl\" }]",
+                "reports[0].recipients[0].mail",
+                "unknown key; known: email, language, timezone",
+            ),
+            (
+                &format!("[[reports]]\n{base}attach = [\"docx\"]"),
+                "reports[0].attach[0]",
+                "'docx' is not one of pdf, csv, xlsx",
+            ),
+            (
+                &format!("[[reports]]\n{base}agents = \"no\""),
+                "reports[0].agents",
+                "must be true or false, found string",
+            ),
+            (
+                &format!("[[reports]]\n{base}colour = 1"),
+                "reports[0].colour",
+                "unknown key; known: name, every, weekday, day, at, recipients, view, attach, agents, agency",
+            ),
+            (
+                &format!("[[reports]]\n{base}\n[[reports]]\n{base}"),
+                "reports[1].name",
+                "'w' is used twice",
+            ),
         ];
         for (text, key, message) in cases {
             let e = WorkspaceConfig::from_toml(text).unwrap_err();
-            assert_eq!((e.key.as_str(), e.problem.to_string().as_str()), (key, message), "{text}");
+            assert_eq!(
+                (e.key.as_str(), e.problem.to_string().as_str()),
+                (key, message),
+                "{text}"
+            );
         }
     }
 }

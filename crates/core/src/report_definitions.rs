@@ -161,8 +161,14 @@ mod tests {
             Some("2024-03-04T07:00:00Z")
         );
         // Not yet, and not again once planned.
-        assert_eq!(due(&here, "2024-03-04T06:00:00Z", "2024-03-04T06:59:59Z"), None);
-        assert_eq!(due(&here, "2024-03-04T07:00:00Z", "2024-03-10T12:00:00Z"), None);
+        assert_eq!(
+            due(&here, "2024-03-04T06:00:00Z", "2024-03-04T06:59:59Z"),
+            None
+        );
+        assert_eq!(
+            due(&here, "2024-03-04T07:00:00Z", "2024-03-10T12:00:00Z"),
+            None
+        );
         // Three weeks down: only the latest Monday is sent.
         assert_eq!(
             due(&here, "2024-02-10T00:00:00Z", "2024-03-05T00:00:00Z").as_deref(),

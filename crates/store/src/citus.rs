@@ -26,6 +26,10 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "survey_state",
     "follow_ups",
     "workspace_smtp",
+    "report_cursors",
+    "report_deliveries",
+    "report_files",
+    "report_unsubscribes",
 ];
 
 /// The statements that turn a migrated PostgreSQL database into a distributed one (run on the

@@ -18,6 +18,7 @@ pub mod follow_ups;
 mod held_accounts;
 pub mod jobs;
 pub mod pipeline;
+pub mod reports;
 pub mod segments;
 pub mod sql;
 mod sql_accounts;
@@ -228,7 +229,9 @@ pub trait ImportSession: Send {
 
 /// Where conversations and facts live (and the background jobs, survey invitations and
 /// follow-ups that work on them).
-pub trait Store: jobs::Jobs + surveys::Surveys + follow_ups::FollowUps + Send + Sync {
+pub trait Store:
+    jobs::Jobs + surveys::Surveys + follow_ups::FollowUps + reports::Reports + Send + Sync
+{
     type Import<'a>: ImportSession
     where
         Self: 'a;

@@ -7,6 +7,7 @@ mod citus;
 mod concurrency;
 mod erasure;
 mod jobs;
+mod reports;
 mod story;
 mod surveys;
 
