@@ -309,17 +309,19 @@ pub async fn jobs(global: &GlobalArgs, command: JobsCommand) -> Result<()> {
             );
             servicemeter_sync::run::register(&mut worker, Default::default());
             let env = |key: &str| std::env::var(key).ok().filter(|v| !v.is_empty());
-            servicemeter_web::survey_mail::register(
+            let sending = servicemeter_web::survey_mail::Sending {
+                smtp: smtp_settings(
+                    env("SERVICEMETER_SMTP_URL").as_deref(),
+                    env("SERVICEMETER_SMTP_FROM").as_deref(),
+                )?,
+                public_url: env("SERVICEMETER_PUBLIC_URL"),
+            };
+            servicemeter_web::report_mail::register(
                 &mut worker,
-                servicemeter_web::survey_mail::Sending {
-                    smtp: smtp_settings(
-                        env("SERVICEMETER_SMTP_URL").as_deref(),
-                        env("SERVICEMETER_SMTP_FROM").as_deref(),
-                    )?,
-                    public_url: env("SERVICEMETER_PUBLIC_URL"),
-                },
+                sending.clone(),
                 Arc::new(now_millis),
             );
+            servicemeter_web::survey_mail::register(&mut worker, sending, Arc::new(now_millis));
             let ran = worker.round().await?;
             println!("ran {ran} jobs");
         }

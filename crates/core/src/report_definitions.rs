@@ -64,7 +64,7 @@ pub struct ReportDefinition {
     pub recipients: Vec<Recipient>,
     /// A saved view of the dashboard whose filter the report uses.
     pub view: Option<String>,
-    /// Files attached beside the HTML body, in this order.
+    /// Files attached beside the HTML body (each once; mailed PDF first, then XLSX, then CSV).
     pub attachments: Vec<Attachment>,
     /// Whether agents are named (the agents table and flagged agents).
     pub agent_detail: bool,

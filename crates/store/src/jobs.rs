@@ -106,8 +106,8 @@ pub fn sync_key(source: &str) -> String {
 /// How often the worker looks which workspaces need scheduled jobs queued.
 const SCHEDULE_EVERY_MS: i64 = 10 * 60 * 1000;
 
-/// Time between two survey-planning passes of a workspace.
-pub const SURVEY_PLAN_EVERY_MS: i64 = 60 * 1000;
+/// Time between two survey-planning (and two report-planning) passes of a workspace.
+pub const PLAN_EVERY_MS: i64 = 60 * 1000;
 
 /// The next UTC midnight after `now` (UTC ms): when scheduled daily work runs.
 pub fn next_midnight(now: i64) -> i64 {
@@ -649,6 +649,57 @@ impl<S: crate::Store + 'static> Worker<S> {
                 })
             }),
         );
+        let report_clock = worker.clock.clone();
+        worker.handle(
+            crate::reports::REPORT_PLAN,
+            Arc::new(move |store: Arc<S>, job: Job, _progress| {
+                let now = report_clock();
+                Box::pin(async move {
+                    let workspace = store
+                        .workspaces()
+                        .await
+                        .map_err(|e| error_text(&e))?
+                        .into_iter()
+                        .find(|w| w.id == job.workspace)
+                        .ok_or("the workspace is gone")?;
+                    let config = servicemeter_core::WorkspaceConfig::from_toml(
+                        workspace.config_toml.as_deref().unwrap_or_default(),
+                    )
+                    .map_err(|e| format!("the stored configuration: {e}"))?;
+                    let planned =
+                        crate::reports::Reports::plan_reports(&*store, job.workspace, &config, now)
+                            .await
+                            .map_err(|e| error_text(&e))?;
+                    if !planned.is_empty() {
+                        tracing::info!(
+                            workspace = job.workspace.0,
+                            copies = planned.len(),
+                            "report copies planned"
+                        );
+                    }
+                    // Every planned copy that is due gets a send job (one queued per copy):
+                    // also one whose job was lost, or one sent again after a failure.
+                    let due =
+                        crate::reports::Reports::due_deliveries(&*store, job.workspace, now, 1_000)
+                            .await
+                            .map_err(|e| error_text(&e))?;
+                    for id in due {
+                        let send = NewJob {
+                            kind: crate::reports::REPORT_SEND.into(),
+                            payload: id.to_string(),
+                            dedupe_key: Some(crate::reports::send_key(id)),
+                            run_after: now,
+                            max_attempts: DEFAULT_ATTEMPTS,
+                        };
+                        store
+                            .enqueue(job.workspace, &send, now)
+                            .await
+                            .map_err(|e| error_text(&e))?;
+                    }
+                    Ok(())
+                })
+            }),
+        );
         worker.handle(
             RECOMPUTE,
             Arc::new(|store: Arc<S>, job: Job, progress: Arc<JobProgress>| {
@@ -730,41 +781,49 @@ impl<S: crate::Store + 'static> Worker<S> {
         Ok(())
     }
 
-    /// Queues the survey planning of every workspace that sends surveys, a minute after its
-    /// last pass ended (at once for the first); every round, since invitations are due an hour
-    /// or so after a resolution. Nothing new while one is queued or running.
-    async fn schedule_surveys(&self, workspaces: &[crate::Workspace]) -> Result<(), StoreError> {
+    /// Queues the survey planning of every workspace that sends surveys and the report
+    /// planning of every workspace with `[[reports]]`, each a minute after its last pass
+    /// ended (at once for the first); every round, since invitations and reports are due at
+    /// their minute. Nothing new while one of a kind is queued or running.
+    async fn schedule_planning(&self, workspaces: &[crate::Workspace]) -> Result<(), StoreError> {
         let now = (self.clock)();
         for workspace in workspaces {
-            let sends_surveys = workspace
+            let Some(config) = workspace
                 .config_toml
                 .as_deref()
-                .filter(|text| text.contains("surveys"))
+                .filter(|text| text.contains("surveys") || text.contains("reports"))
                 .and_then(|text| servicemeter_core::WorkspaceConfig::from_toml(text).ok())
-                .is_some_and(|config| !config.surveys.kinds.is_empty());
-            if !sends_surveys {
+            else {
                 continue;
+            };
+            let kinds = [
+                (
+                    crate::surveys::SURVEY_PLAN,
+                    !config.surveys.kinds.is_empty(),
+                ),
+                (crate::reports::REPORT_PLAN, !config.reports.is_empty()),
+            ];
+            for (kind, wanted) in kinds {
+                if !wanted {
+                    continue;
+                }
+                let run_after = match self.store.latest(workspace.id, kind).await? {
+                    None => now,
+                    Some(job) => match (job.state, job.finished_at) {
+                        (JobState::Queued | JobState::Running, _) => continue,
+                        (_, Some(ended)) => ended + PLAN_EVERY_MS,
+                        (_, None) => now,
+                    },
+                };
+                let job = NewJob {
+                    kind: kind.into(),
+                    payload: String::new(),
+                    dedupe_key: Some(kind.into()),
+                    run_after,
+                    max_attempts: DEFAULT_ATTEMPTS,
+                };
+                self.store.enqueue(workspace.id, &job, now).await?;
             }
-            let run_after = match self
-                .store
-                .latest(workspace.id, crate::surveys::SURVEY_PLAN)
-                .await?
-            {
-                None => now,
-                Some(job) => match (job.state, job.finished_at) {
-                    (JobState::Queued | JobState::Running, _) => continue,
-                    (_, Some(ended)) => ended + SURVEY_PLAN_EVERY_MS,
-                    (_, None) => now,
-                },
-            };
-            let job = NewJob {
-                kind: crate::surveys::SURVEY_PLAN.into(),
-                payload: String::new(),
-                dedupe_key: Some(crate::surveys::SURVEY_PLAN.into()),
-                run_after,
-                max_attempts: DEFAULT_ATTEMPTS,
-            };
-            self.store.enqueue(workspace.id, &job, now).await?;
         }
         Ok(())
     }
@@ -775,7 +834,7 @@ impl<S: crate::Store + 'static> Worker<S> {
         let mut ran = 0;
         let workspaces = self.store.workspaces().await?;
         self.schedule(&workspaces).await?;
-        self.schedule_surveys(&workspaces).await?;
+        self.schedule_planning(&workspaces).await?;
         for workspace in workspaces {
             while let Some(job) = self
                 .store

@@ -197,6 +197,14 @@ pub trait Reports: Send + Sync {
         now: i64,
     ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
 
+    /// The planned copies due by `now`, earliest first, at most `limit` (each gets a send job).
+    fn due_deliveries(
+        &self,
+        workspace: WorkspaceId,
+        now: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
+
     /// Adds a copy (send now, resend); returns its id.
     fn add_delivery(
         &self,
@@ -219,6 +227,14 @@ pub trait Reports: Send + Sync {
         offset: u32,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<Delivery>, StoreError>> + Send;
+
+    /// Records the period a copy's document covers (its saved view's, when that has one).
+    fn set_delivery_period(
+        &self,
+        workspace: WorkspaceId,
+        id: i64,
+        period: Period,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Stores a copy's files (replacing any it had), in one transaction.
     fn put_report_files(
@@ -414,6 +430,26 @@ impl Reports for Storage {
         Ok(planned)
     }
 
+    async fn due_deliveries(
+        &self,
+        workspace: WorkspaceId,
+        now: i64,
+        limit: u32,
+    ) -> Result<Vec<i64>, StoreError> {
+        on_pool!(&self.pool, p => {
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT delivery_id FROM report_deliveries WHERE workspace_id = $1 \
+                 AND state = 'planned' AND due_at <= $2 ORDER BY due_at, delivery_id LIMIT $3",
+            )
+            .bind(workspace.0)
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(p)
+            .await?;
+            Ok(ids)
+        })
+    }
+
     async fn add_delivery(
         &self,
         workspace: WorkspaceId,
@@ -477,6 +513,28 @@ impl Reports for Storage {
                 .map(read_delivery)
                 .collect()
         })
+    }
+
+    async fn set_delivery_period(
+        &self,
+        workspace: WorkspaceId,
+        id: i64,
+        period: Period,
+    ) -> Result<(), StoreError> {
+        let mut tx = SqlTx::begin(&self.pool, &self.writer, workspace).await?;
+        on_tx!(&mut tx.tx, t => {
+            sqlx::query(
+                "UPDATE report_deliveries SET period_from = $3, period_to = $4 \
+                 WHERE workspace_id = $1 AND delivery_id = $2",
+            )
+            .bind(workspace.0)
+            .bind(id)
+            .bind(period.from.to_string())
+            .bind(period.to.to_string())
+            .execute(&mut **t)
+            .await?;
+        });
+        tx.commit().await
     }
 
     async fn put_report_files(

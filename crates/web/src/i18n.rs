@@ -482,6 +482,9 @@ pub struct Texts {
     pub report_channels: &'static str,
     pub report_charts: &'static str,
     pub report_footer: &'static str,
+    pub report_unsubscribe: &'static str,
+    pub report_unsubscribe_ask: &'static str,
+    pub report_unsubscribed: &'static str,
 }
 
 impl Texts {
@@ -902,6 +905,9 @@ pub static NL: Texts = Texts {
     report_channels: "Kanalen",
     report_charts: "Verloop",
     report_footer: "Gemaakt met servicemeter; de cijfers en hun definities staan in het dashboard.",
+    report_unsubscribe: "Afmelden voor dit rapport",
+    report_unsubscribe_ask: "Wil je je afmelden voor het rapport",
+    report_unsubscribed: "Je bent afgemeld voor het rapport",
 };
 
 pub static EN: Texts = Texts {
@@ -1309,6 +1315,9 @@ pub static EN: Texts = Texts {
     report_channels: "Channels",
     report_charts: "Trends",
     report_footer: "Made with servicemeter; the figures and their definitions are in the dashboard.",
+    report_unsubscribe: "Unsubscribe from this report",
+    report_unsubscribe_ask: "Do you want to unsubscribe from the report",
+    report_unsubscribed: "You are unsubscribed from the report",
 };
 
 #[cfg(test)]

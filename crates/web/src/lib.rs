@@ -20,8 +20,10 @@ pub mod mail;
 pub mod metrics;
 pub mod overview;
 pub mod pages;
+pub mod report_mail;
 pub mod session_store;
 pub mod settings;
+pub mod signed;
 pub mod state;
 pub mod survey_api;
 pub mod survey_link;
@@ -231,6 +233,10 @@ where
                     "/u/{workspace}/{token}",
                     get(survey_mail::unsubscribe_form::<S>).post(survey_mail::unsubscribe::<S>),
                 )
+                .route(
+                    "/ru/{workspace}/{token}",
+                    get(report_mail::unsubscribe_form::<S>).post(report_mail::unsubscribe::<S>),
+                )
                 .route_layer(middleware::from_fn_with_state(
                     state.clone(),
                     survey_page::limit::<S>,
@@ -432,12 +438,19 @@ impl Application {
         );
         servicemeter_sync::run::register(&mut worker, Default::default());
         let mail_clock = clock.clone();
+        let sending = survey_mail::Sending {
+            smtp: config.smtp.clone(),
+            public_url: config.public_url.clone(),
+        };
+        let report_clock = mail_clock.clone();
+        report_mail::register(
+            &mut worker,
+            sending.clone(),
+            Arc::new(move || report_clock().as_millisecond()),
+        );
         survey_mail::register(
             &mut worker,
-            survey_mail::Sending {
-                smtp: config.smtp.clone(),
-                public_url: config.public_url.clone(),
-            },
+            sending,
             Arc::new(move || mail_clock().as_millisecond()),
         );
         worker.interval = config.jobs_interval;

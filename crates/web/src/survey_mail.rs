@@ -290,7 +290,7 @@ fn unsubscribe_page(lang: Lang, brand: &str, action: Option<&str>, done: bool) -
 }
 
 /// The frame of the unsubscribe pages (no sign-in, no navigation).
-fn page_shell(lang: Lang, title: &str, body: &str) -> String {
+pub(crate) fn page_shell(lang: Lang, title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

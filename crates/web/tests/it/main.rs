@@ -7,6 +7,7 @@ mod common;
 mod drilldown;
 mod i18n;
 mod live;
+mod reports;
 mod server;
 mod settings;
 mod surveys;

@@ -1,0 +1,403 @@
+//! Scheduled reports end to end: the worker plans a daily report, renders it once and mails
+//! it through a real SMTP server (aiosmtpd) to each recipient in their language — HTML with
+//! the charts as inline PNG parts, the PDF, CSV and XLSX attached — never twice; the PDF read
+//! back holds the figures of the same period's JSON report; one-click unsubscribe stops the
+//! next day's copy.
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+
+use serde_json::Value;
+use servicemeter_store::jobs::{JobState, Jobs};
+use servicemeter_store::reports::{DeliveryState, Reports};
+use servicemeter_store::{SavedView, Store};
+
+use crate::common::{SHOP_A_CONFIG, fixed_now, spawn_app_with_offset};
+use crate::surveys::SmtpServer;
+
+const MINUTE: i64 = 60_000;
+
+/// A daily report at 12:05 over the saved view "Deze week" (this week, as of the send).
+const REPORTS: &str = r#"
+[[reports]]
+name = "dagelijks"
+every = "day"
+at = "12:05"
+view = "Deze week"
+attach = ["pdf", "xlsx", "csv"]
+recipients = ["eigenaar@shop.nl", { email = "lead@shop.nl", language = "en" }]
+"#;
+
+/// Splits a raw message with Python's `email` package (the standard library): a JSON list of
+/// its parts in order, each with its type, Content-ID, file name and decoded payload written
+/// to `dir`; the top-level headers first.
+const PARSE: &str = r#"
+import email, json, sys, os
+from email import policy
+msg = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=policy.default)
+out = {"headers": {k: str(v) for k, v in msg.items()}, "parts": []}
+for i, part in enumerate(msg.walk()):
+    entry = {"type": part.get_content_type(), "cid": part.get("Content-ID"),
+             "filename": part.get_filename(), "file": None}
+    if not part.is_multipart():
+        path = os.path.join(sys.argv[2], "part-%d" % i)
+        open(path, "wb").write(part.get_payload(decode=True))
+        entry["file"] = path
+    out["parts"].append(entry)
+print(json.dumps(out))
+"#;
+
+struct Parsed {
+    headers: Value,
+    parts: Vec<Value>,
+}
+
+impl Parsed {
+    fn of(raw: &str, dir: &Path) -> Parsed {
+        let file = dir.join("message.eml");
+        std::fs::write(&file, raw).unwrap();
+        let out = std::process::Command::new("python3")
+            .args(["-c", PARSE])
+            .arg(&file)
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        Parsed {
+            headers: v["headers"].clone(),
+            parts: v["parts"].as_array().unwrap().clone(),
+        }
+    }
+
+    fn header(&self, name: &str) -> &str {
+        self.headers[name].as_str().unwrap_or_default()
+    }
+
+    fn types(&self) -> Vec<&str> {
+        self.parts
+            .iter()
+            .map(|p| p["type"].as_str().unwrap())
+            .collect()
+    }
+
+    fn part(&self, kind: &str) -> &Value {
+        self.parts
+            .iter()
+            .find(|p| p["type"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} part"))
+    }
+
+    fn bytes(&self, part: &Value) -> Vec<u8> {
+        std::fs::read(part["file"].as_str().unwrap()).unwrap()
+    }
+
+    fn text(&self, kind: &str) -> String {
+        String::from_utf8(self.bytes(self.part(kind))).unwrap()
+    }
+}
+
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "a PNG");
+    let be = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    use calamine::{Data, Reader};
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = book.worksheet_range("report").unwrap();
+    let width = range.width();
+    range
+        .rows()
+        .map(|row| {
+            let mut cells: Vec<String> = row
+                .iter()
+                .map(|c| match c {
+                    Data::Empty => String::new(),
+                    Data::String(s) => s.clone(),
+                    Data::Float(f) => format!("{f}"),
+                    other => panic!("unexpected cell {other:?}"),
+                })
+                .collect();
+            cells.resize(width, String::new());
+            cells
+        })
+        .collect()
+}
+
+/// Waits until the workspace's latest report planning pass has run at or after `since`
+/// (test-clock ms).
+async fn planned_after(app: &crate::common::TestApp, since: i64) {
+    for _ in 0..400 {
+        if let Some(job) = app
+            .store
+            .latest(app.shop_a.id, servicemeter_store::reports::REPORT_PLAN)
+            .await
+            .unwrap()
+            && job.state == JobState::Done
+            && job.finished_at.is_some_and(|at| at >= since)
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no report planning pass after {since}");
+}
+
+/// Waits until no report is being sent (the planning passes keep coming back every minute).
+async fn sends_settled(app: &crate::common::TestApp) {
+    for _ in 0..400 {
+        let jobs = app.store.jobs(app.shop_a.id, 100).await.unwrap();
+        if jobs
+            .iter()
+            .filter(|j| j.kind == servicemeter_store::reports::REPORT_SEND)
+            .all(|j| matches!(j.state, JobState::Done | JobState::Dead))
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("reports still being sent after 10 s");
+}
+
+#[tokio::test]
+async fn a_daily_report_is_mailed_once_per_recipient_with_charts_and_attachments() {
+    let smtp = SmtpServer::start().await;
+    let settings = servicemeter_web::mail::SmtpSettings::parse(
+        &format!("smtp://127.0.0.1:{}?tls=none", smtp.port),
+        "Servicedesk <rapport@shop.nl>",
+    )
+    .unwrap();
+    let (app, offset) = spawn_app_with_offset(servicemeter_web::ServerConfig {
+        smtp: Some(settings),
+        public_url: Some("https://meter.example.nl".into()),
+        jobs_interval: std::time::Duration::from_millis(100),
+        ..servicemeter_web::ServerConfig::default()
+    })
+    .await;
+    let start = fixed_now().as_millisecond();
+    app.store
+        .save_view(
+            app.shop_a.id,
+            &SavedView {
+                name: "Deze week".into(),
+                query: "preset=week".into(),
+                created_by: "admin@shop.nl".into(),
+                created_at: start,
+            },
+        )
+        .await
+        .unwrap();
+    app.use_config(&format!("{SHOP_A_CONFIG}{REPORTS}")).await;
+    // The first pass (Wednesday 12:00 in Amsterdam) starts the schedule: nothing is sent.
+    planned_after(&app, start).await;
+    assert!(
+        app.store
+            .deliveries(app.shop_a.id, None, 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // 12:06: the next pass plans the 12:05 copies and sends them.
+    offset.store(6 * MINUTE, Ordering::SeqCst);
+    let raw = smtp.messages(2).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mails: Vec<Parsed> = raw
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let d = dir.path().join(format!("m{i}"));
+            std::fs::create_dir(&d).unwrap();
+            Parsed::of(r, &d)
+        })
+        .collect();
+    let to = |m: &Parsed| m.header("To").to_string();
+    let dutch = mails
+        .iter()
+        .find(|m| to(m).contains("eigenaar@shop.nl"))
+        .unwrap();
+    let english = mails
+        .iter()
+        .find(|m| to(m).contains("lead@shop.nl"))
+        .unwrap();
+
+    // Headers: the sender, the subject with the period (this week until the send at 12:05),
+    // one-click unsubscribe.
+    assert_eq!(dutch.header("From"), "Servicedesk <rapport@shop.nl>");
+    assert_eq!(
+        dutch.header("Subject"),
+        "Rapport shop-a: 4–6 mrt 2024, tot 12:05"
+    );
+    assert_eq!(
+        english.header("Subject"),
+        "Report shop-a: 4–6 Mar 2024, until 12:05"
+    );
+    assert_eq!(
+        dutch.header("List-Unsubscribe-Post"),
+        "List-Unsubscribe=One-Click"
+    );
+    let unsubscribe = dutch
+        .header("List-Unsubscribe")
+        .trim_matches(['<', '>'])
+        .to_string();
+    assert!(
+        unsubscribe.starts_with("https://meter.example.nl/ru/shop-a/"),
+        "{unsubscribe}"
+    );
+
+    // The structure: text and HTML (with its three charts as related PNG parts), then the
+    // PDF, the workbook and the CSV.
+    assert_eq!(
+        dutch.types(),
+        [
+            "multipart/mixed",
+            "multipart/alternative",
+            "text/plain",
+            "multipart/related",
+            "text/html",
+            "image/png",
+            "image/png",
+            "image/png",
+            "application/pdf",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "text/csv",
+        ]
+    );
+    let html = dutch.text("text/html");
+    for i in 1..=3 {
+        assert!(html.contains(&format!("src=\"cid:chart-{i}\"")), "{html}");
+        let png = dutch
+            .parts
+            .iter()
+            .find(|p| p["cid"] == format!("<chart-{i}>"))
+            .unwrap_or_else(|| panic!("no part with Content-ID chart-{i}"));
+        assert_eq!(png_size(&dutch.bytes(png)).0, 1344);
+    }
+    assert!(!html.contains("src=\"http"), "no remote images");
+    assert!(html.contains("Wat aandacht nodig heeft"), "{html}");
+    assert!(html.contains(&unsubscribe.replace('&', "&amp;")));
+    assert!(english.text("text/html").contains("What needs attention"));
+    assert!(dutch.text("text/plain").contains("Kerncijfers"));
+
+    // The PDF holds the figures of the same period's JSON report.
+    let token = app.token(&app.shop_a).await;
+    let json: Value = crate::common::client()
+        .get(app.url("/api/v1/workspaces/shop-a/report?preset=week"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // (The API's clock is 12:06, the report's 12:05: the same conversations.)
+    assert_eq!(json["conversations"], 3);
+    assert_eq!(json["first_response"]["median_business_seconds"], 645.0);
+    assert_eq!(json["csat"]["satisfied_pct"], 50.0);
+    let pdf_part = dutch.part("application/pdf");
+    assert_eq!(
+        pdf_part["filename"].as_str(),
+        Some("rapport-shop-a-2024-03-04.pdf")
+    );
+    let pdf_path = dir.path().join("report.pdf");
+    std::fs::write(&pdf_path, dutch.bytes(pdf_part)).unwrap();
+    let text = String::from_utf8(
+        std::process::Command::new("pdftotext")
+            .arg(&pdf_path)
+            .arg("-")
+            .output()
+            .expect("pdftotext (poppler-utils; scripts/test installs it)")
+            .stdout,
+    )
+    .unwrap();
+    for expected in [
+        "Rapport shop-a",
+        "4–6 mrt 2024, tot 12:05",
+        "10m 45s",
+        "50,0% (2)",
+        "Klanttevredenheid (CSAT): 50,0% (norm 85,0%)",
+        "Duurde veel te lang <b>echt</b>",
+    ] {
+        assert!(
+            text.contains(expected),
+            "the PDF lacks {expected:?}:\n{text}"
+        );
+    }
+    // Its pages as pictures, kept to look at (target/report-pages).
+    let pages = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/report-pages");
+    std::fs::create_dir_all(&pages).unwrap();
+    let status = std::process::Command::new("pdftoppm")
+        .args(["-r", "60", "-png"])
+        .arg(&pdf_path)
+        .arg(pages.join("mailed"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    // The workbook read back equals the CSV beside it.
+    let xlsx = xlsx_rows(
+        &dutch
+            .bytes(dutch.part("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
+    );
+    let csv_text = dutch.text("text/csv");
+    let csv_rows: Vec<Vec<String>> = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(csv_text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    assert_eq!(xlsx, csv_rows);
+    assert_eq!(csv_rows[1][..3], ["total", "2024-03-04..2024-03-06T12:05", "3"]);
+
+    // Both copies sent once, their files kept; a later pass sends nothing more.
+    let copies = app
+        .store
+        .deliveries(app.shop_a.id, None, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(copies.len(), 2);
+    assert!(copies.iter().all(|c| c.state == DeliveryState::Sent));
+    let files = app
+        .store
+        .report_files(app.shop_a.id, copies[0].id)
+        .await
+        .unwrap();
+    assert!(files.iter().any(|f| f.name == "page.html"));
+    offset.store(9 * MINUTE, Ordering::SeqCst);
+    planned_after(&app, start + 9 * MINUTE).await;
+    sends_settled(&app).await;
+    assert_eq!(smtp.messages(2).await.len(), 2);
+
+    // One-click unsubscribe (RFC 8058): the next day only the lead gets a copy.
+    let r = crate::common::client()
+        .post(unsubscribe.replace("https://meter.example.nl", &app.url("")))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        app.store.report_unsubscribes(app.shop_a.id).await.unwrap(),
+        [("dagelijks".to_string(), "eigenaar@shop.nl".to_string())]
+    );
+    let tomorrow = 24 * 60 * MINUTE + 6 * MINUTE;
+    offset.store(tomorrow, Ordering::SeqCst);
+    smtp.messages(3).await;
+    planned_after(&app, start + tomorrow).await;
+    sends_settled(&app).await;
+    let all = smtp.messages(3).await;
+    assert_eq!(all.len(), 3);
+    assert_eq!(
+        all.iter()
+            .filter(|m| m.contains("To: eigenaar@shop.nl"))
+            .count(),
+        1
+    );
+}
