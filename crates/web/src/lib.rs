@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod overview;
 pub mod pages;
 pub mod report_mail;
+pub mod reports_page;
 pub mod session_store;
 pub mod settings;
 pub mod signed;
@@ -255,6 +256,34 @@ where
         .route("/w/{workspace}/views", post(views::save::<S>))
         .route("/w/{workspace}/views/delete", post(views::delete::<S>))
         .route("/w/{workspace}/settings", get(settings::show::<S>))
+        .route(
+            "/w/{workspace}/reports",
+            get(reports_page::show::<S>).post(reports_page::save::<S>),
+        )
+        .route(
+            "/w/{workspace}/reports/{report}/preview",
+            get(reports_page::preview::<S>),
+        )
+        .route(
+            "/w/{workspace}/reports/{report}/send",
+            post(reports_page::send_now::<S>),
+        )
+        .route(
+            "/w/{workspace}/reports/{report}/delete",
+            post(reports_page::delete::<S>),
+        )
+        .route(
+            "/w/{workspace}/reports/archive/{id}",
+            get(reports_page::archived::<S>),
+        )
+        .route(
+            "/w/{workspace}/reports/archive/{id}/resend",
+            post(reports_page::resend::<S>),
+        )
+        .route(
+            "/w/{workspace}/reports/archive/{id}/{file}",
+            get(reports_page::archived_named::<S>),
+        )
         .route(
             "/w/{workspace}/settings/hours",
             post(settings::save_hours::<S>),

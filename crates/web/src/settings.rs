@@ -381,7 +381,7 @@ impl ConfigForms {
 /// text it was drawn from, so that a form from a page loaded before someone else saved a change
 /// is refused instead of quietly undoing that change (its fields are compared with what the
 /// page showed, and rows are matched by position).
-fn config_version(text: &str) -> String {
+pub(crate) fn config_version(text: &str) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(text.as_bytes())[..8]
         .iter()

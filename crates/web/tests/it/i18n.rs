@@ -98,6 +98,10 @@ async fn every_page_holds_only_words_of_its_language() {
         .await;
     app.store.set_installation_admin(owner, true).await.unwrap();
     let week = "from=2024-03-04&to=2024-03-10";
+    app.use_config(&format!(
+        "{SHOP_A_CONFIG}[[reports]]\nname = \"week\"\nevery = \"week\"\nrecipients = [\"owner@shop.nl\", {{ email = \"owner@shop-a.nl\", language = \"en\" }}]\n"
+    ))
+    .await;
     let pages = [
         "/".to_string(),
         format!("/w/shop-a?{week}"),
@@ -109,6 +113,8 @@ async fn every_page_holds_only_words_of_its_language() {
         format!("/w/shop-a/agents/Anna?{week}"),
         format!("/w/shop-a/teams/Retouren?{week}"),
         "/w/shop-a/settings".to_string(),
+        "/w/shop-a/reports".to_string(),
+        "/w/shop-a/reports/week/preview".to_string(),
         "/w/shop-a/conversations/no-such".to_string(),
         "/w/shop-a?from=2024-13-45".to_string(),
     ];

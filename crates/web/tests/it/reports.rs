@@ -353,7 +353,10 @@ async fn a_daily_report_is_mailed_once_per_recipient_with_charts_and_attachments
         .map(|r| r.unwrap().iter().map(String::from).collect())
         .collect();
     assert_eq!(xlsx, csv_rows);
-    assert_eq!(csv_rows[1][..3], ["total", "2024-03-04..2024-03-06T12:05", "3"]);
+    assert_eq!(
+        csv_rows[1][..3],
+        ["total", "2024-03-04..2024-03-06T12:05", "3"]
+    );
 
     // Both copies sent once, their files kept; a later pass sends nothing more.
     let copies = app
@@ -400,4 +403,229 @@ async fn a_daily_report_is_mailed_once_per_recipient_with_charts_and_attachments
             .count(),
         1
     );
+}
+
+/// A workspace's configuration as stored, parsed.
+async fn stored_config(app: &crate::common::TestApp) -> servicemeter_core::WorkspaceConfig {
+    let ws = app.store.workspace("shop-a").await.unwrap();
+    servicemeter_core::WorkspaceConfig::from_toml(ws.config_toml.as_deref().unwrap_or_default())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_administrator_defines_previews_sends_and_resends_a_report() {
+    use crate::common::Fetch;
+    use servicemeter_core::access::Role;
+    use servicemeter_core::report_definitions::Attachment;
+    use servicemeter_core::schedule::Every;
+    use servicemeter_store::Accounts;
+
+    let smtp = SmtpServer::start().await;
+    let settings = servicemeter_web::mail::SmtpSettings::parse(
+        &format!("smtp://127.0.0.1:{}?tls=none", smtp.port),
+        "Servicedesk <rapport@shop.nl>",
+    )
+    .unwrap();
+    let (app, _offset) = spawn_app_with_offset(servicemeter_web::ServerConfig {
+        smtp: Some(settings),
+        public_url: Some("https://meter.example.nl".into()),
+        jobs_interval: std::time::Duration::from_millis(100),
+        ..servicemeter_web::ServerConfig::default()
+    })
+    .await;
+    app.use_config(SHOP_A_CONFIG).await;
+    app.add_user("admin@shop.nl", &app.shop_a, Role::Admin, None)
+        .await;
+    app.add_user("lead@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    let admin = app.signed_in("admin@shop.nl").await;
+    let lead = app.signed_in("lead@shop.nl").await;
+    lead.get(app.url("/w/shop-a/reports")).answered(403).await;
+
+    let page = admin.get(app.url("/w/shop-a/reports")).answered(200).await;
+    assert!(page.contains("Nog geen rapporten"), "{page}");
+    let version = crate::common::forms(&page)
+        .into_iter()
+        .find(|(action, _)| action == "/w/shop-a/reports")
+        .and_then(|(_, fields)| fields.into_iter().find(|(k, _)| k == "version"))
+        .map(|(_, v)| v)
+        .expect("the form carries the configuration's version");
+    let form = |recipients: &str| {
+        vec![
+            ("version", version.clone()),
+            ("name", "weekly".to_string()),
+            ("every", "week".to_string()),
+            ("weekday", "tue".to_string()),
+            ("day", String::new()),
+            ("at", "07:30".to_string()),
+            ("recipients", recipients.to_string()),
+            ("view", String::new()),
+            ("attach", "pdf".to_string()),
+            ("attach", "xlsx".to_string()),
+            ("agents", "on".to_string()),
+            ("agency", "Bureau Klantwijs".to_string()),
+        ]
+    };
+
+    // A bad address: said with its key, in Dutch, the form kept, nothing stored.
+    let refused = admin
+        .post(app.url("/w/shop-a/reports"))
+        .form(&form("geen-adres"))
+        .answered(400)
+        .await;
+    assert!(
+        refused
+            .contains("reports[0].recipients[0].email: &#39;geen-adres&#39; is geen e-mailadres"),
+        "{refused}"
+    );
+    assert!(refused.contains(">geen-adres</textarea>"));
+    assert!(stored_config(&app).await.reports.is_empty());
+
+    // Saved: the configuration holds it as the form said.
+    let saved = admin
+        .post(app.url("/w/shop-a/reports"))
+        .form(&form("eigenaar@shop.nl\nlead@shop.nl en America/New_York"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 303);
+    let config = stored_config(&app).await;
+    let [weekly] = &config.reports[..] else {
+        panic!("{:?}", config.reports)
+    };
+    assert_eq!(weekly.every, Every::Week(jiff::civil::Weekday::Tuesday));
+    assert_eq!(weekly.at.strftime("%H:%M").to_string(), "07:30");
+    assert_eq!(weekly.attachments, [Attachment::Pdf, Attachment::Xlsx]);
+    assert_eq!(weekly.agency.as_deref(), Some("Bureau Klantwijs"));
+    assert_eq!(weekly.recipients.len(), 2);
+    assert_eq!(weekly.recipients[1].language, "en");
+    let page = admin.get(app.url("/w/shop-a/reports")).answered(200).await;
+    assert!(page.contains("wekelijks, dinsdag, om 07:30"), "{page}");
+    assert!(
+        page.contains("lead@shop.nl (en), America/New_York"),
+        "{page}"
+    );
+
+    // The preview: the document of the week before (Tuesday 6 March's schedule covers 26
+    // February – 3 March), as HTML and as PDF, mailed to no one.
+    let preview = admin
+        .get(app.url("/w/shop-a/reports/weekly/preview"))
+        .answered(200)
+        .await;
+    assert!(preview.contains("Rapport shop-a"), "{preview}");
+    assert!(preview.contains("26 feb – 3 mrt 2024"), "{preview}");
+    assert!(preview.contains("Opgesteld door Bureau Klantwijs"));
+    assert_eq!(preview.matches("<svg").count(), 3);
+    let english = admin
+        .get(app.url("/w/shop-a/reports/weekly/preview?lang=en"))
+        .answered(200)
+        .await;
+    assert!(english.contains("Prepared by Bureau Klantwijs"));
+    let pdf = admin
+        .get(app.url("/w/shop-a/reports/weekly/preview?format=pdf"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
+    admin
+        .get(app.url("/w/shop-a/reports/nothing/preview"))
+        .answered(400)
+        .await;
+
+    // Send now: a copy to each recipient, in the archive once sent.
+    let sent = admin
+        .post(app.url("/w/shop-a/reports/weekly/send"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 303);
+    assert_eq!(sent.headers()["location"], "/w/shop-a/reports?queued=2");
+    let mails = smtp.messages(2).await;
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.contains("Subject: Rapport shop-a: 26 feb"))
+    );
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.contains("Subject: Report shop-a: 26 Feb"))
+    );
+    sends_settled(&app).await;
+    let copies = app
+        .store
+        .deliveries(app.shop_a.id, None, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(copies.len(), 2);
+    assert!(copies.iter().all(|c| c.state == DeliveryState::Sent));
+    let page = admin.get(app.url("/w/shop-a/reports")).answered(200).await;
+    assert_eq!(page.matches("nu verstuurd").count(), 2, "{page}");
+    // Opened as sent, its PDF downloaded.
+    let owner = copies
+        .iter()
+        .find(|c| c.recipient == "eigenaar@shop.nl")
+        .unwrap();
+    let opened = admin
+        .get(app.url(&format!("/w/shop-a/reports/archive/{}", owner.id)))
+        .answered(200)
+        .await;
+    assert!(opened.contains("Rapport shop-a"));
+    let pdf = admin
+        .get(app.url(&format!(
+            "/w/shop-a/reports/archive/{}/rapport-shop-a-2024-02-26.pdf",
+            owner.id
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.status(), 200);
+    assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
+    lead.get(app.url(&format!("/w/shop-a/reports/archive/{}", owner.id)))
+        .answered(403)
+        .await;
+
+    // Sent again: the same files to the same address, a third message.
+    let again = admin
+        .post(app.url(&format!("/w/shop-a/reports/archive/{}/resend", owner.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 303);
+    let mails = smtp.messages(3).await;
+    let to_owner: Vec<&String> = mails
+        .iter()
+        .filter(|m| m.contains("To: eigenaar@shop.nl"))
+        .collect();
+    assert_eq!(to_owner.len(), 2);
+    sends_settled(&app).await;
+    let resent = &app
+        .store
+        .deliveries(app.shop_a.id, None, 0, 1)
+        .await
+        .unwrap()[0];
+    assert_eq!(
+        (resent.resends, resent.state),
+        (Some(owner.id), DeliveryState::Sent)
+    );
+
+    // Deleted: gone from the configuration; the archive stays.
+    let deleted = admin
+        .post(app.url("/w/shop-a/reports/weekly/delete"))
+        .form(&[("version", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 303);
+    assert!(stored_config(&app).await.reports.is_empty());
+    assert_eq!(
+        app.store
+            .deliveries(app.shop_a.id, None, 0, 10)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    let _ = app.store.members(app.shop_a.id).await.unwrap();
 }
