@@ -50,7 +50,18 @@ fn heading(out: &mut String, text: &str) {
     );
 }
 
-fn table(out: &mut String, table: &DataTable) {
+/// Opens a region that scrolls sideways on its own when its table is wider than a phone (the
+/// page around it does not); reachable by keyboard, named for screen readers.
+fn scroll_region(out: &mut String, name: &str) {
+    let _ = write!(
+        out,
+        "<div role=\"region\" tabindex=\"0\" aria-label=\"{}\" style=\"overflow-x:auto;max-width:100%\">",
+        escape(name)
+    );
+}
+
+fn table(out: &mut String, caption: &str, table: &DataTable) {
+    scroll_region(out, caption);
     out.push_str(
         "<table role=\"table\" cellpadding=\"0\" cellspacing=\"0\" \
          style=\"border-collapse:collapse;width:100%;font-size:13px\"><thead><tr>",
@@ -96,7 +107,7 @@ fn table(out: &mut String, table: &DataTable) {
         }
         out.push_str("</tr>");
     }
-    out.push_str("</tbody></table>");
+    out.push_str("</tbody></table></div>");
 }
 
 /// The report as an HTML document; `unsubscribe` adds the recipient's unsubscribe link at the
@@ -111,7 +122,7 @@ pub fn html(doc: &Document, charts: Charts, unsubscribe: Option<(&str, &str)>) -
          <title>{}</title></head>\
          <body style=\"margin:0;padding:0;background:#f4f6f8\">\
          <table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" style=\"background:#f4f6f8\"><tr><td align=\"center\" style=\"padding:16px 8px\">\
-         <table role=\"presentation\" cellpadding=\"0\" cellspacing=\"0\" style=\"width:100%;max-width:720px;background:#ffffff;border-radius:6px\"><tr><td style=\"padding:24px;{FONT}\">",
+         <table role=\"presentation\" cellpadding=\"0\" cellspacing=\"0\" style=\"width:100%;max-width:720px;table-layout:fixed;background:#ffffff;border-radius:6px\"><tr><td style=\"padding:24px 16px;{FONT}\"><main>",
         doc.lang.code(),
         escape(&doc.title)
     );
@@ -154,6 +165,7 @@ pub fn html(doc: &Document, charts: Charts, unsubscribe: Option<(&str, &str)>) -
     }
 
     heading(&mut out, t.report_figures);
+    scroll_region(&mut out, t.report_figures);
     out.push_str(
         "<table role=\"table\" cellpadding=\"0\" cellspacing=\"0\" \
          style=\"border-collapse:collapse;width:100%;font-size:14px\"><thead><tr>",
@@ -198,7 +210,7 @@ pub fn html(doc: &Document, charts: Charts, unsubscribe: Option<(&str, &str)>) -
             escape(&f.change),
         );
     }
-    out.push_str("</tbody></table>");
+    out.push_str("</tbody></table></div>");
 
     heading(&mut out, t.report_charts);
     for (i, chart) in doc.charts.iter().enumerate() {
@@ -225,7 +237,7 @@ pub fn html(doc: &Document, charts: Charts, unsubscribe: Option<(&str, &str)>) -
 
     for section in &doc.sections {
         heading(&mut out, &section.caption);
-        table(&mut out, &section.table);
+        table(&mut out, &section.caption, &section.table);
     }
 
     heading(&mut out, t.report_highlights);
@@ -269,7 +281,7 @@ pub fn html(doc: &Document, charts: Charts, unsubscribe: Option<(&str, &str)>) -
             escape(label)
         );
     }
-    out.push_str("</td></tr></table></td></tr></table></body></html>");
+    out.push_str("</main></td></tr></table></td></tr></table></body></html>");
     out
 }
 

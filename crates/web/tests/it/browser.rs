@@ -169,6 +169,22 @@ impl Driver {
         }
     }
 
+    /// Waits up to 10 s for an element (a page that loads after a click).
+    async fn wait_for(&self, css: &str) {
+        let started = Instant::now();
+        let probe = format!(
+            "return document.querySelector({}) !== null",
+            serde_json::to_string(css).unwrap()
+        );
+        while self.script(&probe).await != true {
+            if started.elapsed() > Duration::from_secs(10) {
+                let text = self.script("return document.body.innerText").await;
+                panic!("no {css}; the page says: {text}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     async fn script(&self, code: &str) -> Value {
         self.call(
             reqwest::Method::POST,
@@ -881,6 +897,128 @@ async fn a_customer_answers_from_the_mail_in_chromium_and_the_dashboard_counts_i
         "{inbox}"
     );
     check_page(&driver, "follow-ups", &mut problems).await;
+    let errors = driver.console_errors().await;
+    driver.quit().await;
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+}
+
+#[tokio::test]
+async fn an_administrator_creates_previews_sends_and_opens_a_report_in_chromium() {
+    let smtp = crate::surveys::SmtpServer::start().await;
+    let settings = servicemeter_web::mail::SmtpSettings::parse(
+        &format!("smtp://127.0.0.1:{}?tls=none", smtp.port),
+        "Rapporten <rapport@shop.nl>",
+    )
+    .unwrap();
+    let (app, _offset) = spawn_app_with_offset(servicemeter_web::ServerConfig {
+        smtp: Some(settings),
+        public_url: Some("https://meter.schoenwinkel.example".into()),
+        jobs_interval: Duration::from_millis(100),
+        ..servicemeter_web::ServerConfig::default()
+    })
+    .await;
+    app.use_config(SHOP_A_CONFIG).await;
+    app.add_user("owner@shop.nl", &app.shop_a, Role::Admin, None)
+        .await;
+    let driver = Driver::start().await;
+    driver.sign_in(&app, "owner@shop.nl").await;
+    // The administrator reads Dutch.
+    driver
+        .script("document.cookie = 'lang=nl; path=/'; return null;")
+        .await;
+    let mut problems = Vec::new();
+
+    // The page from the navigation; the form fills in a weekly report.
+    driver.go(&app.url("/w/shop-a")).await;
+    driver.click("nav a[href='/w/shop-a/reports']").await;
+    driver.wait_for("#report-form").await;
+    check_page(&driver, "reports-empty", &mut problems).await;
+    driver
+        .type_into("#report-form input[name=name]", "maandag")
+        .await;
+    driver
+        .type_into(
+            "#report-form textarea[name=recipients]",
+            "eigenaar@shop.nl\nlead@shop.nl en",
+        )
+        .await;
+    driver
+        .click("#report-form input[name=attach][value=xlsx]")
+        .await;
+    driver.click("#report-form button[type=submit]").await;
+    driver.wait_for("#report-maandag").await;
+    let listed = driver
+        .script("return document.querySelector('#report-maandag').innerText")
+        .await;
+    let listed = listed.as_str().unwrap();
+    assert!(listed.contains("wekelijks, maandag, om 08:00"), "{listed}");
+    assert!(listed.contains("lead@shop.nl (en)"), "{listed}");
+    check_page(&driver, "reports", &mut problems).await;
+
+    // The preview: the document in the browser, the week before Wednesday 6 March.
+    driver.click("#report-maandag a[href$='/preview']").await;
+    let started = Instant::now();
+    while !driver.url().await.ends_with("/preview") {
+        assert!(started.elapsed() < Duration::from_secs(10), "no preview");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let text = driver.script("return document.body.innerText").await;
+    let text = text.as_str().unwrap();
+    assert!(text.contains("Rapport shop-a"), "{text}");
+    assert!(text.contains("26 feb – 3 mrt 2024"), "{text}");
+    assert_eq!(
+        driver
+            .script("return document.querySelectorAll('svg').length")
+            .await,
+        3
+    );
+    check_page(&driver, "report-preview", &mut problems).await;
+
+    // Send now: two copies go out, and the archive shows them sent.
+    driver.go(&app.url("/w/shop-a/reports")).await;
+    driver
+        .click("#report-maandag form[action$='/send'] button")
+        .await;
+    driver.wait_for("p.notice").await;
+    assert_eq!(smtp.messages(2).await.len(), 2);
+    let started = Instant::now();
+    loop {
+        driver.go(&app.url("/w/shop-a/reports")).await;
+        let sent = driver
+            .script(
+                "return [...document.querySelectorAll('#report-archive tbody tr')]\
+                   .filter(r => r.innerText.includes('verstuurd') && r.querySelector('a')).length",
+            )
+            .await;
+        if sent == 2 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the archive does not show two sent copies"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    check_page(&driver, "reports-archive", &mut problems).await;
+    // Opened from the archive: the copy as it was sent.
+    driver
+        .click("#report-archive tbody tr a[href*='/reports/archive/']")
+        .await;
+    let started = Instant::now();
+    while !driver.url().await.contains("/reports/archive/") {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no archived copy"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let text = driver.script("return document.body.innerText").await;
+    assert!(
+        text.as_str().unwrap().contains("Kerncijfers")
+            || text.as_str().unwrap().contains("Headline figures")
+    );
+    check_page(&driver, "report-archived", &mut problems).await;
     let errors = driver.console_errors().await;
     driver.quit().await;
     assert!(problems.is_empty(), "{problems:#?}");
