@@ -30,6 +30,7 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "report_deliveries",
     "report_files",
     "report_unsubscribes",
+    "share_links",
 ];
 
 /// The statements that turn a migrated PostgreSQL database into a distributed one (run on the

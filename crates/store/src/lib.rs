@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod pipeline;
 pub mod reports;
 pub mod segments;
+pub mod shares;
 pub mod sql;
 mod sql_accounts;
 pub mod storage;
@@ -230,7 +231,13 @@ pub trait ImportSession: Send {
 /// Where conversations and facts live (and the background jobs, survey invitations and
 /// follow-ups that work on them).
 pub trait Store:
-    jobs::Jobs + surveys::Surveys + follow_ups::FollowUps + reports::Reports + Send + Sync
+    jobs::Jobs
+    + surveys::Surveys
+    + follow_ups::FollowUps
+    + reports::Reports
+    + shares::Shares
+    + Send
+    + Sync
 {
     type Import<'a>: ImportSession
     where

@@ -24,6 +24,7 @@ pub mod report_mail;
 pub mod reports_page;
 pub mod session_store;
 pub mod settings;
+pub mod share;
 pub mod signed;
 pub mod state;
 pub mod survey_api;
@@ -234,6 +235,7 @@ where
                     "/u/{workspace}/{token}",
                     get(survey_mail::unsubscribe_form::<S>).post(survey_mail::unsubscribe::<S>),
                 )
+                .route("/share/{workspace}/{token}", get(share::show::<S>))
                 .route(
                     "/ru/{workspace}/{token}",
                     get(report_mail::unsubscribe_form::<S>).post(report_mail::unsubscribe::<S>),
@@ -256,6 +258,7 @@ where
         .route("/w/{workspace}/views", post(views::save::<S>))
         .route("/w/{workspace}/views/delete", post(views::delete::<S>))
         .route("/w/{workspace}/settings", get(settings::show::<S>))
+        .route("/w/{workspace}/settings/shares", post(share::save::<S>))
         .route(
             "/w/{workspace}/reports",
             get(reports_page::show::<S>).post(reports_page::save::<S>),

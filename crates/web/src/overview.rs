@@ -1208,35 +1208,35 @@ fn tiles_table(tiles: &[Tile], compared_word: &str, lang: Lang) -> DataTable {
 
 #[derive(Template)]
 #[template(path = "overview.html")]
-struct OverviewPage {
-    frame: Frame,
-    workspace: String,
-    role: &'static str,
-    nav: Nav,
-    form: PeriodForm,
-    period: String,
-    previous_period: String,
+pub(crate) struct OverviewPage {
+    pub(crate) frame: Frame,
+    pub(crate) workspace: String,
+    pub(crate) role: &'static str,
+    pub(crate) nav: Nav,
+    pub(crate) form: PeriodForm,
+    pub(crate) period: String,
+    pub(crate) previous_period: String,
     /// "vorige periode" or "een jaar eerder", before a tile's earlier value.
-    compared_word: &'static str,
-    has_data: bool,
-    tiles: Vec<Tile>,
+    pub(crate) compared_word: &'static str,
+    pub(crate) has_data: bool,
+    pub(crate) tiles: Vec<Tile>,
     /// The tiles as a table, for their download.
-    figures: DataTable,
-    channels: DataTable,
-    agents: DataTable,
-    teams: DataTable,
-    topics: DataTable,
-    charts: Vec<Chart>,
+    pub(crate) figures: DataTable,
+    pub(crate) channels: DataTable,
+    pub(crate) agents: DataTable,
+    pub(crate) teams: DataTable,
+    pub(crate) topics: DataTable,
+    pub(crate) charts: Vec<Chart>,
     /// The workspace's saved views.
-    views: Vec<crate::views::ViewLink>,
+    pub(crate) views: Vec<crate::views::ViewLink>,
     /// What waits now.
-    backlog: BacklogView,
+    pub(crate) backlog: BacklogView,
     /// Follow-ups of unhappy answers past their due time (for leads and administrators).
-    follow_ups_overdue: Option<u64>,
+    pub(crate) follow_ups_overdue: Option<u64>,
     /// For a workspace without any conversation: the next steps, with this site's address.
-    onboarding: Option<Onboarding>,
+    pub(crate) onboarding: Option<Onboarding>,
     /// This view's query, for saving it.
-    view_query: String,
+    pub(crate) view_query: String,
 }
 
 /// The reports a page of a period and a filter draws on.
@@ -1321,7 +1321,7 @@ pub const OVERVIEW_TABLES: [&str; 6] = [
 ];
 
 /// Everything the overview shows, for the page and for its downloads.
-async fn overview_page<S: Store + Accounts>(
+pub(crate) async fn overview_page<S: Store + Accounts>(
     state: &AppState<S>,
     lang: Lang,
     base: &str,

@@ -459,6 +459,7 @@ struct SettingsPage {
     sync_sources: &'static [&'static str],
     surveys: crate::survey_settings::SurveyForms,
     mail: crate::survey_settings::MailForm,
+    shares: crate::share::ShareSection,
 }
 
 /// A scheduled helpdesk sync as the settings page lists it (never its secret).
@@ -674,6 +675,7 @@ async fn page<S: Store + Accounts>(
         sync_sources: &servicemeter_sync::run::SOURCES,
         surveys,
         mail: crate::survey_settings::MailForm::of(state, access.workspace.id).await?,
+        shares: crate::share::section(state, access, lang).await?,
     })
 }
 

@@ -292,3 +292,67 @@ async fn sqlite_report_story() {
 async fn postgres_report_story() {
     story(crate::postgres().await).await;
 }
+
+/// Share links on both backends: ids from the counter, newest first, revoked once, workspaces
+/// apart.
+async fn share_story(store: Storage) {
+    use servicemeter_store::shares::{NewShareLink, Shares};
+    let ws = store.workspace("shop").await.unwrap().id;
+    let other = store.workspace("other").await.unwrap().id;
+    let link = |label: &str, view: Option<&str>, agents: bool| NewShareLink {
+        label: label.into(),
+        view: view.map(String::from),
+        agent_detail: agents,
+        created_by: "admin@shop.nl".into(),
+        expires_at: FRIDAY + 10 * 24 * HOUR,
+    };
+    let a = store
+        .create_share(ws, &link("Klant", None, false), FRIDAY)
+        .await
+        .unwrap();
+    let b = store
+        .create_share(ws, &link("Overleg", Some("Chat"), true), FRIDAY + MINUTE)
+        .await
+        .unwrap();
+    assert_eq!(b, a + 1);
+    // Another workspace counts on its own.
+    assert_eq!(
+        store
+            .create_share(other, &link("X", None, false), FRIDAY)
+            .await
+            .unwrap(),
+        1
+    );
+    let listed = store.shares(ws).await.unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|l| (l.id, l.label.as_str(), l.view.as_deref(), l.agent_detail))
+            .collect::<Vec<_>>(),
+        [
+            (b, "Overleg", Some("Chat"), true),
+            (a, "Klant", None, false)
+        ]
+    );
+    let first = store.share(ws, a).await.unwrap().unwrap();
+    assert!(first.stands(FRIDAY + HOUR));
+    assert!(!first.stands(FRIDAY + 10 * 24 * HOUR));
+    assert!(store.revoke_share(ws, a, FRIDAY + HOUR).await.unwrap());
+    assert!(!store.revoke_share(ws, a, FRIDAY + 2 * HOUR).await.unwrap());
+    let revoked = store.share(ws, a).await.unwrap().unwrap();
+    assert_eq!(revoked.revoked_at, Some(FRIDAY + HOUR));
+    assert!(!revoked.stands(FRIDAY + HOUR));
+    assert!(!store.revoke_share(other, b, FRIDAY).await.unwrap());
+    assert!(store.share(other, b).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn sqlite_share_story() {
+    let dir = tempfile::tempdir().unwrap();
+    share_story(Storage::open_embedded(dir.path()).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn postgres_share_story() {
+    share_story(crate::postgres().await).await;
+}

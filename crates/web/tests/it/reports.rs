@@ -10,6 +10,7 @@ use std::sync::atomic::Ordering;
 use serde_json::Value;
 use servicemeter_store::jobs::{JobState, Jobs};
 use servicemeter_store::reports::{DeliveryState, Reports};
+use servicemeter_store::shares::Shares;
 use servicemeter_store::{SavedView, Store};
 
 use crate::common::{SHOP_A_CONFIG, fixed_now, spawn_app_with_offset};
@@ -628,4 +629,141 @@ async fn an_administrator_defines_previews_sends_and_resends_a_report() {
         3
     );
     let _ = app.store.members(app.shop_a.id).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_share_link_shows_the_dashboard_signed_out_until_it_expires_or_is_revoked() {
+    use crate::common::Fetch;
+    use servicemeter_core::access::Role;
+    use servicemeter_store::Accounts;
+
+    let (app, offset) = spawn_app_with_offset(servicemeter_web::ServerConfig::default()).await;
+    app.use_config(SHOP_A_CONFIG).await;
+    app.add_user("admin@shop.nl", &app.shop_a, Role::Admin, None)
+        .await;
+    app.add_user("lead@shop.nl", &app.shop_a, Role::Lead, None)
+        .await;
+    app.store
+        .save_view(
+            app.shop_a.id,
+            &SavedView {
+                name: "Alleen chat".into(),
+                query: "preset=week&channel=chat".into(),
+                created_by: "admin@shop.nl".into(),
+                created_at: 0,
+            },
+        )
+        .await
+        .unwrap();
+    let admin = app.signed_in("admin@shop.nl").await;
+    let lead = app.signed_in("lead@shop.nl").await;
+    lead.post(app.url("/w/shop-a/settings/shares"))
+        .form(&[("label", "Klant"), ("expires", "2024-03-20")])
+        .answered(403)
+        .await;
+
+    // Refused with the field named: no label, a date in the past, an unknown view.
+    for (fields, said) in [
+        (
+            vec![("label", ""), ("expires", "2024-03-20")],
+            "Omschrijving",
+        ),
+        (
+            vec![("label", "Klant"), ("expires", "2024-03-01")],
+            "Geldig tot",
+        ),
+        (
+            vec![
+                ("label", "Klant"),
+                ("expires", "2024-03-20"),
+                ("view", "Geen"),
+            ],
+            "Weergave: &#39;Geen&#39; bestaat niet",
+        ),
+    ] {
+        let body = admin
+            .post(app.url("/w/shop-a/settings/shares"))
+            .form(&fields)
+            .answered(400)
+            .await;
+        assert!(body.contains(said), "{said}: {body}");
+    }
+    // Two links: the whole dashboard until 20 March without agents, and the chat view with
+    // agents by name until 8 March.
+    for fields in [
+        vec![("label", "Klant Schoenwinkel"), ("expires", "2024-03-20")],
+        vec![
+            ("label", "Maandoverleg"),
+            ("expires", "2024-03-08"),
+            ("view", "Alleen chat"),
+            ("agents", "on"),
+        ],
+    ] {
+        let r = admin
+            .post(app.url("/w/shop-a/settings/shares"))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+    }
+    let settings = admin.get(app.url("/w/shop-a/settings")).answered(200).await;
+    let links: Vec<String> = settings
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|href| href.starts_with("/share/shop-a/"))
+        .map(String::from)
+        .collect();
+    assert_eq!(links.len(), 2, "{settings}");
+    assert!(settings.contains("Klant Schoenwinkel") && settings.contains("Maandoverleg"));
+    // Newest first: the chat view, then the whole dashboard.
+    let (chat, whole) = (&links[0], &links[1]);
+
+    // Signed out: the figures of the whole workspace, no agent by name, no way further in.
+    let visitor = crate::common::client();
+    let page = visitor.get(app.url(whole)).answered(200).await;
+    assert!(page.contains("Klant Schoenwinkel"), "{page}");
+    assert!(page.contains("id=\"tiles\"") || page.contains("class=\"tiles\""));
+    assert!(
+        page.contains("10m 45s"),
+        "the week's median first response: {page}"
+    );
+    for hidden in ["Anna", "Bob", "/w/shop-a", "download"] {
+        assert!(!page.contains(hidden), "{hidden} on a shared page: {page}");
+    }
+    // The chat view with agents: one conversation (a2, Bob's), Bob named.
+    let page = visitor.get(app.url(chat)).answered(200).await;
+    assert!(page.contains("Bob"), "{page}");
+    assert!(page.contains("1m 30s"), "a2's first response: {page}");
+    assert!(!page.contains("Anna"), "Anna answered e-mail only: {page}");
+
+    // A changed token is refused; so is the link once expired (the chat link on 9 March) or
+    // revoked (the whole one).
+    let tampered = format!("{}0", &whole[..whole.len() - 1]);
+    let body = visitor.get(app.url(&tampered)).answered(404).await;
+    assert!(body.contains("klopt niet"), "{body}");
+    offset.store(3 * 24 * 60 * MINUTE, Ordering::SeqCst);
+    let body = visitor.get(app.url(chat)).answered(410).await;
+    assert!(body.contains("werkt niet meer"), "{body}");
+    visitor.get(app.url(whole)).answered(200).await;
+    let id = app
+        .store
+        .shares(app.shop_a.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|l| l.label == "Klant Schoenwinkel")
+        .unwrap()
+        .id;
+    let r = admin
+        .post(app.url("/w/shop-a/settings/shares"))
+        .form(&[("revoke", id.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    visitor.get(app.url(whole)).answered(410).await;
+    let settings = admin.get(app.url("/w/shop-a/settings")).answered(200).await;
+    assert!(settings.contains("ingetrokken") && settings.contains("verlopen"));
 }
