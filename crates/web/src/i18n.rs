@@ -1040,7 +1040,7 @@ pub static NL: Texts = Texts {
     share_label: "Omschrijving",
     share_view_all: "het hele dashboard",
     share_agents: "Medewerkers bij naam tonen",
-    share_expires: "Geldig tot",
+    share_expires: "Geldig tot en met",
     share_create: "Link maken",
     share_revoked: "ingetrokken",
     share_expired: "verlopen",
@@ -1049,7 +1049,7 @@ pub static NL: Texts = Texts {
     share_broken: "Deze link klopt niet: hij is onvolledig of gewijzigd.",
     share_gone: "Deze link werkt niet meer: hij is verlopen of ingetrokken.",
     share_read_only: "Alleen om te lezen, gedeeld als",
-    share_valid_until: "geldig tot",
+    share_valid_until: "geldig tot en met",
 };
 
 pub static EN: Texts = Texts {
@@ -1525,7 +1525,7 @@ pub static EN: Texts = Texts {
     share_label: "Label",
     share_view_all: "the whole dashboard",
     share_agents: "Show agents by name",
-    share_expires: "Valid until",
+    share_expires: "Valid through",
     share_create: "Make link",
     share_revoked: "revoked",
     share_expired: "expired",
@@ -1534,7 +1534,7 @@ pub static EN: Texts = Texts {
     share_broken: "This link is not right: it is incomplete or changed.",
     share_gone: "This link no longer works: it expired or was revoked.",
     share_read_only: "Read-only, shared as",
-    share_valid_until: "valid until",
+    share_valid_until: "valid through",
 };
 
 #[cfg(test)]

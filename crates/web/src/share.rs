@@ -51,6 +51,13 @@ pub struct ShareSection {
     pub default_expiry: String,
 }
 
+/// The last day a link works (it stops at the end of it), in words.
+fn last_day(link: &ShareLink, tz: &jiff::tz::TimeZone, lang: Lang) -> String {
+    jiff::Timestamp::from_millisecond(link.expires_at - 1)
+        .map(|ts| crate::format::day(ts.to_zoned_datetime(tz.clone()).date(), lang))
+        .unwrap_or_default()
+}
+
 fn token(secret: &str, workspace: &str, link: &ShareLink) -> String {
     crate::signed::sign(
         secret,
@@ -90,7 +97,7 @@ pub async fn section<S: Store + Accounts>(
                 crate::conversations::local_time(l.created_at, &tz),
                 l.created_by
             ),
-            expires: crate::conversations::local_time(l.expires_at, &tz),
+            expires: last_day(&l, &tz, lang),
             href: if l.stands(now) {
                 format!("/share/{}/{}", ws.name, token(&secret, &ws.name, &l))
             } else {
@@ -175,15 +182,15 @@ pub async fn save<S: Store + Accounts>(
             en: format!("View: '{view}' does not exist"),
         });
     }
-    // The end of the chosen day in the workspace's time zone, from tomorrow to a year ahead.
+    // The end of the chosen day in the workspace's time zone, from today to a year ahead.
     let tz = crate::data::config(ws)?.timezone;
     let bad_date = || WebError::Invalid {
         nl: format!(
-            "Geldig tot: '{}' is geen datum van morgen tot over een jaar (JJJJ-MM-DD)",
+            "Geldig tot en met: '{}' is geen datum van vandaag tot over een jaar (JJJJ-MM-DD)",
             form.expires.trim()
         ),
         en: format!(
-            "Valid until: '{}' is not a date from tomorrow to a year ahead (YYYY-MM-DD)",
+            "Valid through: '{}' is not a date from today to a year ahead (YYYY-MM-DD)",
             form.expires.trim()
         ),
     };
@@ -349,10 +356,7 @@ pub async fn show<S: Store + Accounts>(
         frame: Frame::new(lang, None),
         workspace: workspace.name.clone(),
         label: link.label.clone(),
-        expires: crate::conversations::local_time(
-            link.expires_at,
-            &crate::data::config(&workspace)?.timezone,
-        ),
+        expires: last_day(&link, &crate::data::config(&workspace)?.timezone, lang),
         form,
         period: page.period,
         previous_period: page.previous_period,

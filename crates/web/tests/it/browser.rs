@@ -911,7 +911,7 @@ async fn an_administrator_creates_previews_sends_and_opens_a_report_in_chromium(
         "Rapporten <rapport@shop.nl>",
     )
     .unwrap();
-    let (app, _offset) = spawn_app_with_offset(servicemeter_web::ServerConfig {
+    let (app, offset) = spawn_app_with_offset(servicemeter_web::ServerConfig {
         smtp: Some(settings),
         public_url: Some("https://meter.schoenwinkel.example".into()),
         jobs_interval: Duration::from_millis(100),
@@ -1019,8 +1019,48 @@ async fn an_administrator_creates_previews_sends_and_opens_a_report_in_chromium(
             || text.as_str().unwrap().contains("Headline figures")
     );
     check_page(&driver, "report-archived", &mut problems).await;
+
+    // A share link for the client, made on the settings page, valid until Friday 8 March.
+    driver.go(&app.url("/w/shop-a/settings#shares")).await;
+    driver.wait_for("#share-form").await;
+    driver
+        .type_into("#share-form input[name=label]", "Klant Schoenwinkel")
+        .await;
+    driver
+        .script(
+            "document.querySelector('#share-form input[name=expires]').value = '2024-03-08'; \
+             return null;",
+        )
+        .await;
+    driver.click("#share-form button[type=submit]").await;
+    driver.wait_for("#share-list a.share-link").await;
+    let link = driver
+        .script("return document.querySelector('#share-list a.share-link').href")
+        .await;
+    let link = link.as_str().unwrap().to_string();
+    // Signed out, the client sees the dashboard read-only, without agents.
+    driver.click("form[action='/logout'] button").await;
+    driver.wait_for("form[action='/login']").await;
+    driver.go(&link).await;
+    driver.wait_for("#share-note").await;
+    let text = driver.script("return document.body.innerText").await;
+    let text = text.as_str().unwrap();
+    assert!(text.contains("Klant Schoenwinkel"), "{text}");
+    assert!(!text.contains("Anna") && !text.contains("Bob"), "{text}");
+    check_page(&driver, "shared", &mut problems).await;
+    // Saturday 9 March: the link no longer works.
+    offset.store(3 * 24 * 3_600_000, std::sync::atomic::Ordering::SeqCst);
+    driver.go(&link).await;
+    driver.wait_for("p.error").await;
+    let said = driver
+        .script("return document.querySelector('p.error').innerText")
+        .await;
+    assert!(said.as_str().unwrap().contains("werkt niet meer"), "{said}");
+    check_page(&driver, "shared-expired", &mut problems).await;
     let errors = driver.console_errors().await;
     driver.quit().await;
     assert!(problems.is_empty(), "{problems:#?}");
+    // The expired link answers 410 on purpose; nothing else may log an error.
+    let errors: Vec<_> = errors.iter().filter(|e| !e.contains("410")).collect();
     assert!(errors.is_empty(), "console errors: {errors:?}");
 }
