@@ -419,7 +419,6 @@ async fn an_administrator_defines_previews_sends_and_resends_a_report() {
     use servicemeter_core::access::Role;
     use servicemeter_core::report_definitions::Attachment;
     use servicemeter_core::schedule::Every;
-    use servicemeter_store::Accounts;
 
     let smtp = SmtpServer::start().await;
     let settings = servicemeter_web::mail::SmtpSettings::parse(
@@ -628,14 +627,12 @@ async fn an_administrator_defines_previews_sends_and_resends_a_report() {
             .len(),
         3
     );
-    let _ = app.store.members(app.shop_a.id).await.unwrap();
 }
 
 #[tokio::test]
 async fn a_share_link_shows_the_dashboard_signed_out_until_it_expires_or_is_revoked() {
     use crate::common::Fetch;
     use servicemeter_core::access::Role;
-    use servicemeter_store::Accounts;
 
     let (app, offset) = spawn_app_with_offset(servicemeter_web::ServerConfig::default()).await;
     app.use_config(SHOP_A_CONFIG).await;
