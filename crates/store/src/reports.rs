@@ -183,6 +183,19 @@ where
     })
 }
 
+fn read_file<R: Row>(row: &R) -> Result<ReportFile, StoreError>
+where
+    usize: sqlx::ColumnIndex<R>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Vec<u8>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(ReportFile {
+        name: row.try_get(0)?,
+        content_type: row.try_get(1)?,
+        bytes: row.try_get(2)?,
+    })
+}
+
 /// The report side of the store.
 pub trait Reports: Send + Sync {
     /// Plans the copies due by `now` of every recipient of every report in `config` (see
@@ -582,13 +595,7 @@ impl Reports for Storage {
             .fetch_all(p)
             .await?
             .iter()
-            .map(|r| {
-                Ok(ReportFile {
-                    name: r.try_get(0)?,
-                    content_type: r.try_get(1)?,
-                    bytes: r.try_get(2)?,
-                })
-            })
+            .map(read_file)
             .collect()
         })
     }
@@ -609,13 +616,8 @@ impl Reports for Storage {
             .bind(name)
             .fetch_optional(p)
             .await?
-            .map(|r| {
-                Ok(ReportFile {
-                    name: r.try_get(0)?,
-                    content_type: r.try_get(1)?,
-                    bytes: r.try_get(2)?,
-                })
-            })
+            .as_ref()
+            .map(read_file)
             .transpose()
         })
     }

@@ -344,13 +344,7 @@ async fn send_one<S: Store + Accounts>(
         .trim()
         .parse()
         .map_err(|_| format!("payload {:?} is not a copy's id", job.payload))?;
-    let workspace = store
-        .workspaces()
-        .await
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .find(|w| w.id == job.workspace)
-        .ok_or("the workspace is gone")?;
+    let workspace = crate::survey_mail::job_workspace(store, job).await?;
     let Some(delivery) = store
         .delivery(workspace.id, id)
         .await

@@ -146,6 +146,17 @@ pub fn compose(
         .map_err(|e| format!("message: {e}"))
 }
 
+/// The workspace a job is for (gone: an error the job keeps).
+pub(crate) async fn job_workspace<S: Store>(store: &S, job: &Job) -> Result<Workspace, String> {
+    store
+        .workspaces()
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .find(|w| w.id == job.workspace)
+        .ok_or_else(|| "the workspace is gone".to_string())
+}
+
 /// Sends one invitation (the `survey-send` job).
 async fn send_one<S: Store + Accounts>(
     store: &S,
@@ -155,13 +166,7 @@ async fn send_one<S: Store + Accounts>(
 ) -> Result<(), String> {
     let payload: SendPayload =
         serde_json::from_str(&job.payload).map_err(|e| format!("payload: {e}"))?;
-    let workspace = store
-        .workspaces()
-        .await
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .find(|w| w.id == job.workspace)
-        .ok_or("the workspace is gone")?;
+    let workspace = job_workspace(store, job).await?;
     let begin = store
         .begin_sending(workspace.id, &payload.conversation, payload.kind, now)
         .await

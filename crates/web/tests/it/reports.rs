@@ -151,6 +151,29 @@ async fn planned_after(app: &crate::common::TestApp, since: i64) {
     panic!("no report planning pass after {since}");
 }
 
+/// A server that sends through a real SMTP server (aiosmtpd) and runs its jobs every 100 ms,
+/// with the clock moved on by the returned counter.
+async fn mailing_app() -> (
+    SmtpServer,
+    crate::common::TestApp,
+    std::sync::Arc<std::sync::atomic::AtomicI64>,
+) {
+    let smtp = SmtpServer::start().await;
+    let settings = servicemeter_web::mail::SmtpSettings::parse(
+        &format!("smtp://127.0.0.1:{}?tls=none", smtp.port),
+        "Servicedesk <rapport@shop.nl>",
+    )
+    .unwrap();
+    let (app, offset) = spawn_app_with_offset(servicemeter_web::ServerConfig {
+        smtp: Some(settings),
+        public_url: Some("https://meter.example.nl".into()),
+        jobs_interval: std::time::Duration::from_millis(100),
+        ..servicemeter_web::ServerConfig::default()
+    })
+    .await;
+    (smtp, app, offset)
+}
+
 /// Waits until no report is being sent (the planning passes keep coming back every minute).
 async fn sends_settled(app: &crate::common::TestApp) {
     for _ in 0..400 {
@@ -169,19 +192,7 @@ async fn sends_settled(app: &crate::common::TestApp) {
 
 #[tokio::test]
 async fn a_daily_report_is_mailed_once_per_recipient_with_charts_and_attachments() {
-    let smtp = SmtpServer::start().await;
-    let settings = servicemeter_web::mail::SmtpSettings::parse(
-        &format!("smtp://127.0.0.1:{}?tls=none", smtp.port),
-        "Servicedesk <rapport@shop.nl>",
-    )
-    .unwrap();
-    let (app, offset) = spawn_app_with_offset(servicemeter_web::ServerConfig {
-        smtp: Some(settings),
-        public_url: Some("https://meter.example.nl".into()),
-        jobs_interval: std::time::Duration::from_millis(100),
-        ..servicemeter_web::ServerConfig::default()
-    })
-    .await;
+    let (smtp, app, offset) = mailing_app().await;
     let start = fixed_now().as_millisecond();
     app.store
         .save_view(
@@ -420,19 +431,7 @@ async fn an_administrator_defines_previews_sends_and_resends_a_report() {
     use servicemeter_core::report_definitions::Attachment;
     use servicemeter_core::schedule::Every;
 
-    let smtp = SmtpServer::start().await;
-    let settings = servicemeter_web::mail::SmtpSettings::parse(
-        &format!("smtp://127.0.0.1:{}?tls=none", smtp.port),
-        "Servicedesk <rapport@shop.nl>",
-    )
-    .unwrap();
-    let (app, _offset) = spawn_app_with_offset(servicemeter_web::ServerConfig {
-        smtp: Some(settings),
-        public_url: Some("https://meter.example.nl".into()),
-        jobs_interval: std::time::Duration::from_millis(100),
-        ..servicemeter_web::ServerConfig::default()
-    })
-    .await;
+    let (smtp, app, _offset) = mailing_app().await;
     app.use_config(SHOP_A_CONFIG).await;
     app.add_user("admin@shop.nl", &app.shop_a, Role::Admin, None)
         .await;
