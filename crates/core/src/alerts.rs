@@ -1,12 +1,136 @@
-//! Alert rules on the headline figures and what an evaluation does with them: a rule says
-//! which figure, over which recent window, above or below which value, and (for survey
+//! Alerts (`[[alerts]]`, docs/reports.md): a rule says what it watches — a headline figure over
+//! a recent window, the conversations waiting past their first-response target, the longest
+//! wait, or the follow-ups past their due date — above or below which value, and (for survey
 //! figures) how many answers it needs before it may speak. An alert fires once when its rule
 //! is broken, stays quiet while it stays broken, recovers once when it is kept again, and
-//! only then may fire again — no flapping. Too few answers or no value change nothing. Pure:
-//! callers compute the window's summary and keep the state.
+//! only then may fire again — no flapping. Too few answers, no value, or (unless asked) a
+//! closed desk change nothing. Pure: callers pass the facts, "now" and the stored state.
 
+use crate::config::Calendars;
+use crate::filter::Filter;
 use crate::headline::Figure;
 use crate::report::Summary;
+use crate::table::FactTable;
+
+/// At most this many alerts per workspace.
+pub const MAX_ALERTS: usize = 20;
+/// The longest window of a figure's rule: a week.
+pub const MAX_WINDOW_MINUTES: i64 = 7 * 24 * 60;
+
+/// What a rule watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Watched {
+    /// A headline figure of the conversations that started in the rule's recent window.
+    Figure(Figure),
+    /// Conversations waiting now past their first-response target (a count).
+    Overdue,
+    /// The longest wait of a waiting customer now, in open (business) seconds.
+    LongestWait,
+    /// Follow-ups of unhappy answers past their due time now (a count).
+    FollowUpsOverdue,
+}
+
+impl Watched {
+    /// Its name in `[[alerts]] watch = "…"`: a headline figure's id, or `overdue`,
+    /// `longest_wait`, `follow_ups_overdue`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Watched::Figure(f) => f.id(),
+            Watched::Overdue => "overdue",
+            Watched::LongestWait => "longest_wait",
+            Watched::FollowUpsOverdue => "follow_ups_overdue",
+        }
+    }
+
+    pub fn parse(id: &str) -> Option<Watched> {
+        match id {
+            "overdue" => Some(Watched::Overdue),
+            "longest_wait" => Some(Watched::LongestWait),
+            "follow_ups_overdue" => Some(Watched::FollowUpsOverdue),
+            other => Figure::parse(other).map(Watched::Figure),
+        }
+    }
+}
+
+/// Where an alert is said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookFormat {
+    /// Slack's incoming webhooks: `{"text": "…"}`.
+    Slack,
+    /// Microsoft Teams' incoming webhooks: a MessageCard with a summary and a text.
+    Teams,
+}
+
+/// One configured alert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertDefinition {
+    /// 1–40 lowercase letters, digits and `-`; unique in the workspace.
+    pub name: String,
+    pub rule: AlertRule,
+    /// Only this channel's conversations (and its opening hours).
+    pub channel: Option<String>,
+    /// Evaluated outside opening hours too; by default an alert speaks only while the desk
+    /// (the channel's hours, else the default week) is open.
+    pub always: bool,
+    /// `nl` or `en`: the language of its messages.
+    pub language: String,
+    /// Addresses its messages are mailed to.
+    pub emails: Vec<String>,
+    /// An incoming-webhook address (https, or http to this machine) and its format.
+    pub webhook: Option<(String, WebhookFormat)>,
+}
+
+impl AlertDefinition {
+    /// What the rule reads at `now` from the facts (`follow_ups_overdue`: the stored count at
+    /// `now`). Outside opening hours, unless `always`: [`Reading::Unknown`].
+    pub fn evaluate(
+        &self,
+        table: &FactTable,
+        calendars: &Calendars,
+        now: i64,
+        follow_ups_overdue: u64,
+    ) -> Reading {
+        let calendar = match &self.channel {
+            Some(channel) => calendars.for_channel(channel),
+            None => calendars.for_channel(""),
+        };
+        if !self.always && !calendar.is_open_at(now) {
+            return Reading::Unknown;
+        }
+        let filter = Filter {
+            channels: self.channel.iter().cloned().collect(),
+            ..Filter::default()
+        };
+        match self.rule.watched {
+            Watched::Figure(_) => {
+                let from = now - self.rule.window_minutes * 60_000;
+                let rows = filter.rows_of(table);
+                let mut window = FactTable::new();
+                window.extend_from(
+                    table,
+                    (0..table.len())
+                        .filter(|&i| rows.keeps(i) && (from..now).contains(&table.start(i))),
+                );
+                let report = crate::report::build_report(&window, calendars.config(), None, &[]);
+                self.rule.read_summary(&report.summary)
+            }
+            Watched::Overdue => {
+                let b = crate::backlog::backlog(table, calendars, &filter, now);
+                self.rule.read(Some(b.total.overdue as f64), None)
+            }
+            Watched::LongestWait => {
+                let b = crate::backlog::backlog(table, calendars, &filter, now);
+                let wait = b
+                    .total
+                    .oldest_wait_business_millis
+                    .map(|ms| ms as f64 / 1000.0);
+                // Nobody waiting: the rule is kept (no wait at all).
+                self.rule.read(Some(wait.unwrap_or(0.0)), None)
+            }
+            Watched::FollowUpsOverdue => self.rule.read(Some(follow_ups_overdue as f64), None),
+        }
+    }
+}
 
 /// Which side of the threshold breaks the rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +144,7 @@ pub enum Breaks {
 /// One alert rule.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertRule {
-    pub figure: Figure,
+    pub watched: Watched,
     pub breaks: Breaks,
     /// In the figure's own unit (seconds, percent, score).
     pub threshold: f64,
@@ -64,7 +188,10 @@ impl AlertRule {
     /// The rule against a window's summary (the figure's value and answers as the report has
     /// them).
     pub fn read_summary(&self, summary: &Summary) -> Reading {
-        self.read(self.figure.value(summary), self.figure.responses(summary))
+        match self.watched {
+            Watched::Figure(figure) => self.read(figure.value(summary), figure.responses(summary)),
+            _ => Reading::Unknown,
+        }
     }
 }
 
@@ -102,7 +229,7 @@ mod tests {
 
     fn rule(figure: Figure, breaks: Breaks, threshold: f64, min_answers: u64) -> AlertRule {
         AlertRule {
-            figure,
+            watched: Watched::Figure(figure),
             breaks,
             threshold,
             window_minutes: 60,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::TimeZone;
 
+use crate::alerts::AlertDefinition;
 use crate::calendar::{BusinessCalendar, DAY_KEYS, HolidayCalendar, Holidays, WeekSchedule};
 use crate::model::{Channel, SurveyKind};
 use crate::report_definitions::{
@@ -69,6 +70,10 @@ pub enum Expected {
     AttachmentList,
     /// `[[reports]]`
     ReportList,
+    /// `[[alerts]]`
+    AlertList,
+    /// `["lead@shop.nl"]`
+    EmailList,
 }
 
 /// Why a configuration value was refused. The English text is the `Display`; the web
@@ -149,6 +154,16 @@ pub enum ConfigProblem {
     Missing,
     #[error("'{text}': reports are written in nl or en")]
     ReportLanguage { text: String },
+    #[error("'{text}' is not an alert name: 1 to 40 lowercase letters, digits and '-'")]
+    NotAlertName { text: String },
+    #[error("give above or below, not both")]
+    AboveAndBelow,
+    #[error("must be a number, or a duration such as \"2m\" for times; found {found}")]
+    NotThreshold { found: String },
+    #[error("'{text}' is longer than a week")]
+    WindowTooLong { text: String },
+    #[error("needs an e-mail address or a webhook to say it to")]
+    NoAudience,
 }
 
 fn expected_text(expected: Expected) -> &'static str {
@@ -175,6 +190,8 @@ fn expected_text(expected: Expected) -> &'static str {
         }
         Expected::AttachmentList => "must be a list such as [\"pdf\", \"xlsx\"]",
         Expected::ReportList => "must be a list of [[reports]] tables",
+        Expected::AlertList => "must be a list of [[alerts]] tables",
+        Expected::EmailList => "must be a list of addresses such as [\"lead@shop.nl\"]",
     }
 }
 
@@ -258,6 +275,8 @@ pub struct WorkspaceConfig {
     pub surveys: SurveySettings,
     /// `[[reports]]`: the scheduled reports (docs/reports.md).
     pub reports: Vec<ReportDefinition>,
+    /// `[[alerts]]`: the alerts (docs/reports.md).
+    pub alerts: Vec<crate::alerts::AlertDefinition>,
 }
 
 /// The longest retention one can ask for (a hundred years).
@@ -988,6 +1007,265 @@ fn parse_time_of_day(text: &str) -> Option<Time> {
     Time::new(h, m, 0, 0).ok()
 }
 
+fn parse_alert(value: &toml::Value, path: &str) -> Result<AlertDefinition, ConfigError> {
+    use crate::alerts::{AlertRule, Breaks, MAX_WINDOW_MINUTES, Watched, WebhookFormat};
+    let table = value
+        .as_table()
+        .ok_or_else(|| expected(path, Expected::Table))?;
+    let mut name = None;
+    let mut watched = None;
+    let mut threshold: Option<(Breaks, toml::Value, String)> = None;
+    let mut window_minutes = 60;
+    let mut min_answers = 0;
+    let mut channel_name = None;
+    let mut always = false;
+    let mut language = "nl".to_string();
+    let mut emails = Vec::new();
+    let mut webhook = None;
+    let mut format = WebhookFormat::Slack;
+    for (key, v) in table {
+        let item = format!("{path}.{key}");
+        match key.as_str() {
+            "name" => {
+                let text = as_str(v, &item)?.trim();
+                if !crate::report_definitions::is_report_name(text) {
+                    return Err(err(
+                        &item,
+                        ConfigProblem::NotAlertName {
+                            text: text.to_string(),
+                        },
+                    ));
+                }
+                name = Some(text.to_string());
+            }
+            "watch" => {
+                let text = as_str(v, &item)?.trim();
+                watched = Some(Watched::parse(text).ok_or_else(|| {
+                    err(
+                        &item,
+                        ConfigProblem::NotOneOf {
+                            text: text.to_string(),
+                            known: "a headline figure (first_response_median, csat, …), overdue, longest_wait, follow_ups_overdue",
+                        },
+                    )
+                })?);
+            }
+            "above" | "below" => {
+                if threshold.is_some() {
+                    return Err(err(&item, ConfigProblem::AboveAndBelow));
+                }
+                let breaks = if key == "above" {
+                    Breaks::Above
+                } else {
+                    Breaks::Below
+                };
+                threshold = Some((breaks, v.clone(), item));
+            }
+            "window" => {
+                let text = as_str(v, &item)?;
+                let d = Duration::parse(text).map_err(|_| {
+                    err(
+                        &item,
+                        ConfigProblem::NotDuration {
+                            text: text.to_string(),
+                        },
+                    )
+                })?;
+                let minutes = d.seconds / 60;
+                if minutes > MAX_WINDOW_MINUTES {
+                    return Err(err(
+                        &item,
+                        ConfigProblem::WindowTooLong {
+                            text: text.to_string(),
+                        },
+                    ));
+                }
+                if minutes < 1 {
+                    return Err(err(
+                        &item,
+                        ConfigProblem::NotDuration {
+                            text: text.to_string(),
+                        },
+                    ));
+                }
+                window_minutes = minutes;
+            }
+            "min_answers" => min_answers = days_between(v, &item, 0, 100_000)? as u64,
+            "channel" => {
+                let text = as_str(v, &item)?;
+                channel_name = Some(channel(text, &item)?.as_str().to_string());
+            }
+            "always" => always = as_bool(v, &item)?,
+            "language" => {
+                let text = as_str(v, &item)?.trim();
+                let primary = crate::address::normalize_language(text)
+                    .map(|t| crate::address::primary_language(&t).to_string());
+                match primary.as_deref() {
+                    Some("nl") | Some("en") => language = primary.expect("matched"),
+                    _ => {
+                        return Err(err(
+                            &item,
+                            ConfigProblem::ReportLanguage {
+                                text: text.to_string(),
+                            },
+                        ));
+                    }
+                }
+            }
+            "email" => {
+                let items = v
+                    .as_array()
+                    .ok_or_else(|| expected(&item, Expected::EmailList))?;
+                for (i, e) in items.iter().enumerate() {
+                    let at = format!("{item}[{i}]");
+                    let text = as_str(e, &at)?;
+                    let email = crate::address::normalize_email(text).ok_or_else(|| {
+                        err(
+                            &at,
+                            ConfigProblem::NotEmail {
+                                text: text.to_string(),
+                            },
+                        )
+                    })?;
+                    if emails.contains(&email) {
+                        return Err(err(at, ConfigProblem::Twice { text: email }));
+                    }
+                    emails.push(email);
+                }
+                if emails.len() > MAX_RECIPIENTS {
+                    return Err(err(
+                        &item,
+                        ConfigProblem::TooMany {
+                            max: MAX_RECIPIENTS,
+                        },
+                    ));
+                }
+            }
+            "webhook" => {
+                let text = as_str(v, &item)?.trim();
+                let host = text
+                    .strip_prefix("https://")
+                    .or_else(|| {
+                        text.strip_prefix("http://").filter(|rest| {
+                            crate::address::is_loopback_host(rest.split('/').next().unwrap_or(""))
+                        })
+                    })
+                    .unwrap_or_default();
+                if host.is_empty()
+                    || text.len() > 2_000
+                    || text.chars().any(|c| c.is_whitespace() || c.is_control())
+                {
+                    return Err(err(
+                        &item,
+                        ConfigProblem::NotHttpsUrl {
+                            text: text.to_string(),
+                        },
+                    ));
+                }
+                webhook = Some(text.to_string());
+            }
+            "webhook_format" => {
+                let text = as_str(v, &item)?.trim();
+                format = match text {
+                    "slack" => WebhookFormat::Slack,
+                    "teams" => WebhookFormat::Teams,
+                    other => {
+                        return Err(err(
+                            &item,
+                            ConfigProblem::NotOneOf {
+                                text: other.to_string(),
+                                known: "slack, teams",
+                            },
+                        ));
+                    }
+                };
+            }
+            _ => {
+                return Err(unknown(
+                    item,
+                    "name, watch, above, below, window, min_answers, channel, always, language, email, webhook, webhook_format",
+                ));
+            }
+        }
+    }
+    let name = name.ok_or_else(|| err(format!("{path}.name"), ConfigProblem::Missing))?;
+    let watched = watched.ok_or_else(|| err(format!("{path}.watch"), ConfigProblem::Missing))?;
+    let (breaks, value, item) =
+        threshold.ok_or_else(|| err(format!("{path}.above"), ConfigProblem::Missing))?;
+    // A number in the figure's unit; for times also a duration ("2m").
+    let is_time = matches!(watched, Watched::LongestWait)
+        || matches!(watched, Watched::Figure(f) if f.kind() == crate::headline::Kind::Duration);
+    let threshold = match &value {
+        toml::Value::Integer(n) => *n as f64,
+        toml::Value::Float(x) if x.is_finite() => *x,
+        toml::Value::String(text) if is_time => {
+            Duration::parse(text)
+                .map_err(|_| {
+                    err(
+                        &item,
+                        ConfigProblem::NotThreshold {
+                            found: text.to_string(),
+                        },
+                    )
+                })?
+                .seconds as f64
+        }
+        other => {
+            return Err(err(
+                &item,
+                ConfigProblem::NotThreshold {
+                    found: other.to_string(),
+                },
+            ));
+        }
+    };
+    if emails.is_empty() && webhook.is_none() {
+        return Err(err(format!("{path}.email"), ConfigProblem::NoAudience));
+    }
+    Ok(AlertDefinition {
+        name,
+        rule: AlertRule {
+            watched,
+            breaks,
+            threshold,
+            window_minutes,
+            min_answers,
+        },
+        channel: channel_name,
+        always,
+        language,
+        emails,
+        webhook: webhook.map(|url| (url, format)),
+    })
+}
+
+fn parse_alerts(value: &toml::Value) -> Result<Vec<AlertDefinition>, ConfigError> {
+    let items = value
+        .as_array()
+        .ok_or_else(|| expected("alerts", Expected::AlertList))?;
+    if items.len() > crate::alerts::MAX_ALERTS {
+        return Err(err(
+            "alerts",
+            ConfigProblem::TooMany {
+                max: crate::alerts::MAX_ALERTS,
+            },
+        ));
+    }
+    let mut alerts: Vec<AlertDefinition> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("alerts[{i}]");
+        let alert = parse_alert(item, &path)?;
+        if alerts.iter().any(|a| a.name == alert.name) {
+            return Err(err(
+                format!("{path}.name"),
+                ConfigProblem::Twice { text: alert.name },
+            ));
+        }
+        alerts.push(alert);
+    }
+    Ok(alerts)
+}
+
 fn parse_reports(value: &toml::Value) -> Result<Vec<ReportDefinition>, ConfigError> {
     let items = value
         .as_array()
@@ -1030,6 +1308,7 @@ impl WorkspaceConfig {
         let mut segment_tags = BTreeSet::new();
         let mut surveys = SurveySettings::off();
         let mut reports = Vec::new();
+        let mut alerts = Vec::new();
 
         for (key, value) in &root {
             match key.as_str() {
@@ -1123,6 +1402,7 @@ impl WorkspaceConfig {
                 "agents" => agents = parse_agents(value)?,
                 "surveys" => surveys = parse_surveys(value)?,
                 "reports" => reports = parse_reports(value)?,
+                "alerts" => alerts = parse_alerts(value)?,
                 "retention" => {
                     let table = value
                         .as_table()
@@ -1175,7 +1455,7 @@ impl WorkspaceConfig {
                 _ => {
                     return Err(unknown(
                         key,
-                        "timezone, holidays, holiday_calendar, opening_hours, targets, agents, retention, topics, surveys, reports",
+                        "timezone, holidays, holiday_calendar, opening_hours, targets, agents, retention, topics, surveys, reports, alerts",
                     ));
                 }
             }
@@ -1209,6 +1489,7 @@ impl WorkspaceConfig {
             segment_tags,
             surveys,
             reports,
+            alerts,
             retention_months,
         })
     }

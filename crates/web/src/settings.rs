@@ -103,6 +103,8 @@ fn config_problem_nl(problem: &ConfigProblem) -> String {
             }
             Expected::AttachmentList => "moet een lijst zijn, zoals [\"pdf\", \"xlsx\"]",
             Expected::ReportList => "moet een lijst met [[reports]]-tabellen zijn",
+            Expected::AlertList => "moet een lijst met [[alerts]]-tabellen zijn",
+            Expected::EmailList => "moet een lijst met adressen zijn, zoals [\"lead@shop.nl\"]",
         }
         .to_string(),
         ConfigProblem::Empty => "mag niet leeg zijn".to_string(),
@@ -188,6 +190,17 @@ fn config_problem_nl(problem: &ConfigProblem) -> String {
         ConfigProblem::Missing => "ontbreekt".to_string(),
         ConfigProblem::ReportLanguage { text } => {
             format!("'{text}': rapporten zijn er in nl of en")
+        }
+        ConfigProblem::NotAlertName { text } => format!(
+            "'{text}' is geen naam voor een waarschuwing: 1 tot 40 kleine letters, cijfers en '-'"
+        ),
+        ConfigProblem::AboveAndBelow => "geef above of below, niet allebei".to_string(),
+        ConfigProblem::NotThreshold { found } => format!(
+            "moet een getal zijn, of voor tijden een duur zoals \"2m\"; gevonden: {found}"
+        ),
+        ConfigProblem::WindowTooLong { text } => format!("'{text}' is langer dan een week"),
+        ConfigProblem::NoAudience => {
+            "heeft een e-mailadres of een webhook nodig om het aan te melden".to_string()
         }
     }
 }

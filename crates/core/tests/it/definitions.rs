@@ -736,7 +736,7 @@ fn an_alert_rule_reads_the_figure_and_its_answers_from_a_report() {
         .collect();
     let summary = build_report(&FactTable::from_facts(&facts), &config, None, &[]).summary;
     let rule = |min_answers| AlertRule {
-        figure: Figure::Csat,
+        watched: servicemeter_core::alerts::Watched::Figure(Figure::Csat),
         breaks: Breaks::Below,
         threshold: 85.0,
         window_minutes: 7 * 24 * 60,
@@ -807,4 +807,220 @@ fn what_needs_attention_lists_missed_targets_slow_channels_and_overdue_follow_up
     );
     // Without overdue follow-ups the last line goes.
     assert_eq!(attention(&report, 0).len(), 3);
+}
+
+#[test]
+fn alerts_evaluate_a_window_the_backlog_and_follow_ups_within_opening_hours() {
+    use servicemeter_core::alerts::{AlertState, Reading, Watched, step};
+    let text = format!(
+        "{CONFIG}
+[[alerts]]
+name = \"chat-wacht\"
+watch = \"first_response_median\"
+channel = \"chat\"
+above = \"2m\"
+window = \"1h\"
+webhook = \"http://127.0.0.1:9/hook\"
+
+[[alerts]]
+name = \"te-laat\"
+watch = \"overdue\"
+above = 0
+email = [\"lead@shop.nl\"]
+
+[[alerts]]
+name = \"opvolging\"
+watch = \"follow_ups_overdue\"
+above = 2
+always = true
+language = \"en\"
+email = [\"lead@shop.nl\"]
+webhook = \"https://outlook.office.com/webhook/x\"
+webhook_format = \"teams\"
+"
+    );
+    let config = WorkspaceConfig::from_toml(&text).unwrap();
+    let [wait, overdue, follow] = &config.alerts[..] else {
+        panic!("{:?}", config.alerts)
+    };
+    assert_eq!(wait.rule.threshold, 120.0);
+    assert_eq!(wait.rule.window_minutes, 60);
+    assert_eq!(overdue.rule.watched, Watched::Overdue);
+    assert_eq!(follow.language, "en");
+    // Monday 4 March 2024. Chat is open all day; e-mail 09:00–17:00.
+    // c1: chat at 10:00, answered after 90 s; c2: chat at 10:20, answered after 200 s
+    // (median of the hour 145 s > 120 s); c3: chat at 08:30, answered after 600 s (outside the
+    // window at 10:40); e1: e-mail at 09:00, unanswered (its target is 1 h).
+    let facts: Vec<ConversationFacts> = [
+        (
+            "c1",
+            "chat",
+            "2024-03-04T10:00:00+01:00",
+            Some("2024-03-04T10:01:30+01:00"),
+        ),
+        (
+            "c2",
+            "chat",
+            "2024-03-04T10:20:00+01:00",
+            Some("2024-03-04T10:23:20+01:00"),
+        ),
+        (
+            "c3",
+            "chat",
+            "2024-03-04T08:30:00+01:00",
+            Some("2024-03-04T08:40:00+01:00"),
+        ),
+        ("e1", "email", "2024-03-04T09:00:00+01:00", None),
+    ]
+    .into_iter()
+    .map(|(id, channel, at, answered)| {
+        let mut b = Builder::new(channel, at).customer(at);
+        if let Some(answered) = answered {
+            b = b.agent(answered, "Eva");
+        }
+        b.0.id = id.into();
+        b.facts_with(&text)
+    })
+    .collect();
+    let table = FactTable::from_facts(&facts);
+    let calendars = Calendars::new(config.clone());
+    let at = |s: &str| t(s);
+    assert_eq!(
+        wait.evaluate(&table, &calendars, at("2024-03-04T10:40:00+01:00"), 0),
+        Reading::Broken(145.0)
+    );
+    // At 11:19 only c2 (10:20) is in the last hour: 200 s.
+    assert_eq!(
+        wait.evaluate(&table, &calendars, at("2024-03-04T11:19:00+01:00"), 0),
+        Reading::Broken(200.0)
+    );
+    // At 12:30 nothing started in the hour: nothing can be said.
+    assert_eq!(
+        wait.evaluate(&table, &calendars, at("2024-03-04T12:30:00+01:00"), 0),
+        Reading::Unknown
+    );
+    // e1 waits past its hour from 10:00: overdue 1 at 10:40, while the desk is open.
+    assert_eq!(
+        overdue.evaluate(&table, &calendars, at("2024-03-04T10:40:00+01:00"), 0),
+        Reading::Broken(1.0)
+    );
+    assert_eq!(
+        overdue.evaluate(&table, &calendars, at("2024-03-04T09:30:00+01:00"), 0),
+        Reading::Kept(0.0)
+    );
+    // At 20:00 the default week is closed: the backlog rule says nothing …
+    assert_eq!(
+        overdue.evaluate(&table, &calendars, at("2024-03-04T20:00:00+01:00"), 0),
+        Reading::Unknown
+    );
+    // … the follow-up rule speaks always: 3 overdue breaks "above 2".
+    assert_eq!(
+        follow.evaluate(&table, &calendars, at("2024-03-04T20:00:00+01:00"), 3),
+        Reading::Broken(3.0)
+    );
+    // Fire once, stay quiet, recover, fire again.
+    let mut state = AlertState::default();
+    let mut events = Vec::new();
+    for n in [1, 3, 4, 2, 2, 5] {
+        let (next, event) = step(
+            state,
+            follow.evaluate(&table, &calendars, at("2024-03-04T20:00:00+01:00"), n),
+        );
+        state = next;
+        events.extend(event);
+    }
+    use servicemeter_core::alerts::AlertEvent;
+    assert_eq!(
+        events,
+        [
+            AlertEvent::Fired(3.0),
+            AlertEvent::Recovered(2.0),
+            AlertEvent::Fired(5.0)
+        ]
+    );
+}
+
+#[test]
+fn alert_errors_name_the_key() {
+    let base = "name = \"a\"\nwatch = \"csat\"\nbelow = 85\nemail = [\"lead@shop.nl\"]\n";
+    let cases = [
+        (
+            "alerts = 1",
+            "alerts",
+            "must be a list of [[alerts]] tables",
+        ),
+        (
+            "[[alerts]]\nwatch = \"csat\"\nbelow = 85\nemail = [\"l@s.nl\"]",
+            "alerts[0].name",
+            "is missing",
+        ),
+        (
+            "[[alerts]]\nname = \"A\"\nwatch = \"csat\"\nbelow = 85\nemail = [\"l@s.nl\"]",
+            "alerts[0].name",
+            "'A' is not an alert name: 1 to 40 lowercase letters, digits and '-'",
+        ),
+        (
+            "[[alerts]]\nname = \"a\"\nwatch = \"happiness\"\nbelow = 85\nemail = [\"l@s.nl\"]",
+            "alerts[0].watch",
+            "'happiness' is not one of a headline figure (first_response_median, csat, …), overdue, longest_wait, follow_ups_overdue",
+        ),
+        (
+            "[[alerts]]\nname = \"a\"\nwatch = \"csat\"\nemail = [\"l@s.nl\"]",
+            "alerts[0].above",
+            "is missing",
+        ),
+        (
+            &format!("[[alerts]]\n{base}above = 90"),
+            "alerts[0].below",
+            "give above or below, not both",
+        ),
+        (
+            "[[alerts]]\nname = \"a\"\nwatch = \"csat\"\nbelow = \"veel\"\nemail = [\"l@s.nl\"]",
+            "alerts[0].below",
+            "must be a number, or a duration such as \"2m\" for times; found \"veel\"",
+        ),
+        (
+            &format!("[[alerts]]\n{base}window = \"8d\""),
+            "alerts[0].window",
+            "'8d' is longer than a week",
+        ),
+        (
+            "[[alerts]]\nname = \"a\"\nwatch = \"csat\"\nbelow = 85",
+            "alerts[0].email",
+            "needs an e-mail address or a webhook to say it to",
+        ),
+        (
+            "[[alerts]]\nname = \"a\"\nwatch = \"csat\"\nbelow = 85\nemail = [\"lead\"]",
+            "alerts[0].email[0]",
+            "'lead' is not an e-mail address",
+        ),
+        (
+            &format!("[[alerts]]\n{base}webhook = \"http://hooks.slack.com/x\""),
+            "alerts[0].webhook",
+            "'http://hooks.slack.com/x' is not an https:// address",
+        ),
+        (
+            &format!("[[alerts]]\n{base}webhook_format = \"discord\""),
+            "alerts[0].webhook_format",
+            "'discord' is not one of slack, teams",
+        ),
+        (
+            &format!("[[alerts]]\n{base}language = \"fr\""),
+            "alerts[0].language",
+            "'fr': reports are written in nl or en",
+        ),
+        (
+            &format!("[[alerts]]\n{base}[[alerts]]\n{base}"),
+            "alerts[1].name",
+            "'a' is used twice",
+        ),
+    ];
+    for (text, key, message) in cases {
+        let e = WorkspaceConfig::from_toml(text).unwrap_err();
+        assert_eq!(
+            (e.key.as_str(), e.problem.to_string().as_str()),
+            (key, message),
+            "{text}"
+        );
+    }
 }
