@@ -31,6 +31,8 @@ pub const DISTRIBUTED_TABLES: &[&str] = &[
     "report_files",
     "report_unsubscribes",
     "share_links",
+    "alert_states",
+    "alert_events",
 ];
 
 /// The statements that turn a migrated PostgreSQL database into a distributed one (run on the

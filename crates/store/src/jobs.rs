@@ -106,6 +106,78 @@ pub fn sync_key(source: &str) -> String {
 /// How often the worker looks which workspaces need scheduled jobs queued.
 const SCHEDULE_EVERY_MS: i64 = 10 * 60 * 1000;
 
+/// Evaluates a workspace's alerts at `now` (core's rules over the stored facts), records each
+/// step, and queues a send job for every event.
+async fn check_alerts<S: crate::Store>(
+    store: &S,
+    workspace: WorkspaceId,
+    now: i64,
+) -> Result<(), String> {
+    let found = store
+        .workspaces()
+        .await
+        .map_err(|e| error_text(&e))?
+        .into_iter()
+        .find(|w| w.id == workspace)
+        .ok_or("the workspace is gone")?;
+    let config = servicemeter_core::WorkspaceConfig::from_toml(
+        found.config_toml.as_deref().unwrap_or_default(),
+    )
+    .map_err(|e| format!("the stored configuration: {e}"))?;
+    if config.alerts.is_empty() {
+        return Ok(());
+    }
+    let stored = store
+        .facts(workspace, None)
+        .await
+        .map_err(|e| error_text(&e))?;
+    let table = if config.agents.keeps_facts_as_computed() {
+        stored
+    } else {
+        stored.with_agent_rules(&config.agents)
+    };
+    let overdue = crate::follow_ups::FollowUps::overdue_follow_ups(store, workspace, now)
+        .await
+        .map_err(|e| error_text(&e))?;
+    let states = store
+        .alert_states(workspace)
+        .await
+        .map_err(|e| error_text(&e))?;
+    let alerts = config.alerts.clone();
+    let calendars = servicemeter_core::Calendars::new(config);
+    for alert in &alerts {
+        let reading = alert.evaluate(&table, &calendars, now, overdue);
+        let before = states.get(&alert.name).map(|s| s.state).unwrap_or_default();
+        let (state, event) = servicemeter_core::alerts::step(before, reading);
+        let value = match reading {
+            servicemeter_core::alerts::Reading::Broken(v)
+            | servicemeter_core::alerts::Reading::Kept(v) => Some(v),
+            servicemeter_core::alerts::Reading::Unknown => {
+                states.get(&alert.name).and_then(|s| s.last_value)
+            }
+        };
+        let id = store
+            .record_alert(workspace, &alert.name, state, value, event, now)
+            .await
+            .map_err(|e| error_text(&e))?;
+        if let Some(id) = id {
+            tracing::info!(workspace = workspace.0, alert = %alert.name, ?event, "alert");
+            let send = NewJob {
+                kind: crate::alerts::ALERT_SEND.into(),
+                payload: id.to_string(),
+                dedupe_key: Some(crate::alerts::send_key(id)),
+                run_after: now,
+                max_attempts: DEFAULT_ATTEMPTS,
+            };
+            store
+                .enqueue(workspace, &send, now)
+                .await
+                .map_err(|e| error_text(&e))?;
+        }
+    }
+    Ok(())
+}
+
 /// Time between two survey-planning (and two report-planning) passes of a workspace.
 pub const PLAN_EVERY_MS: i64 = 60 * 1000;
 
@@ -700,6 +772,14 @@ impl<S: crate::Store + 'static> Worker<S> {
                 })
             }),
         );
+        let alert_clock = worker.clock.clone();
+        worker.handle(
+            crate::alerts::ALERT_CHECK,
+            Arc::new(move |store: Arc<S>, job: Job, _progress| {
+                let now = alert_clock();
+                Box::pin(async move { check_alerts(&*store, job.workspace, now).await })
+            }),
+        );
         worker.handle(
             RECOMPUTE,
             Arc::new(|store: Arc<S>, job: Job, progress: Arc<JobProgress>| {
@@ -791,7 +871,9 @@ impl<S: crate::Store + 'static> Worker<S> {
             let Some(config) = workspace
                 .config_toml
                 .as_deref()
-                .filter(|text| text.contains("surveys") || text.contains("reports"))
+                .filter(|text| {
+                    text.contains("surveys") || text.contains("reports") || text.contains("alerts")
+                })
                 .and_then(|text| servicemeter_core::WorkspaceConfig::from_toml(text).ok())
             else {
                 continue;

@@ -9,6 +9,7 @@
 //! workspace's counters, never from `MAX()+1`.
 
 pub mod accounts;
+pub mod alerts;
 pub mod backend;
 pub mod backup;
 pub mod citus;
@@ -236,6 +237,7 @@ pub trait Store:
     + follow_ups::FollowUps
     + reports::Reports
     + shares::Shares
+    + alerts::Alerts
     + Send
     + Sync
 {

@@ -356,3 +356,106 @@ async fn sqlite_share_story() {
 async fn postgres_share_story() {
     share_story(crate::postgres().await).await;
 }
+
+/// Alert states and history on both backends: the state's `since` moves only when it changes,
+/// events get ids from the counter and are listed newest first, each channel noted once.
+async fn alert_story(store: Storage) {
+    use servicemeter_core::alerts::{AlertEvent, AlertState};
+    use servicemeter_store::alerts::{Alerts, Said};
+    let ws = store.workspace("shop").await.unwrap().id;
+    assert!(store.alert_states(ws).await.unwrap().is_empty());
+    let quiet = store
+        .record_alert(ws, "chat", AlertState::Quiet, Some(90.0), None, FRIDAY)
+        .await
+        .unwrap();
+    assert_eq!(quiet, None);
+    let fired = store
+        .record_alert(
+            ws,
+            "chat",
+            AlertState::Firing,
+            Some(150.0),
+            Some(AlertEvent::Fired(150.0)),
+            FRIDAY + MINUTE,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    // Still firing a minute later: no event, `since` stays.
+    store
+        .record_alert(
+            ws,
+            "chat",
+            AlertState::Firing,
+            Some(160.0),
+            None,
+            FRIDAY + 2 * MINUTE,
+        )
+        .await
+        .unwrap();
+    let states = store.alert_states(ws).await.unwrap();
+    let chat = states["chat"];
+    assert_eq!(
+        (chat.state, chat.since, chat.last_value, chat.checked_at),
+        (
+            AlertState::Firing,
+            FRIDAY + MINUTE,
+            Some(160.0),
+            FRIDAY + 2 * MINUTE
+        )
+    );
+    let recovered = store
+        .record_alert(
+            ws,
+            "chat",
+            AlertState::Quiet,
+            Some(100.0),
+            Some(AlertEvent::Recovered(100.0)),
+            FRIDAY + 3 * MINUTE,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(recovered, fired + 1);
+    store
+        .alert_said(ws, fired, Said::Posted, FRIDAY + MINUTE + 1)
+        .await
+        .unwrap();
+    let history = store.alert_history(ws, 10).await.unwrap();
+    assert_eq!(
+        history
+            .iter()
+            .map(|h| (h.id, h.event, h.at, h.mailed_at, h.posted_at))
+            .collect::<Vec<_>>(),
+        [
+            (
+                recovered,
+                AlertEvent::Recovered(100.0),
+                FRIDAY + 3 * MINUTE,
+                None,
+                None
+            ),
+            (
+                fired,
+                AlertEvent::Fired(150.0),
+                FRIDAY + MINUTE,
+                None,
+                Some(FRIDAY + MINUTE + 1)
+            ),
+        ]
+    );
+    let other = store.workspace("other").await.unwrap().id;
+    assert!(store.alert_history(other, 10).await.unwrap().is_empty());
+    assert!(store.alert_event(other, fired).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn sqlite_alert_story() {
+    let dir = tempfile::tempdir().unwrap();
+    alert_story(Storage::open_embedded(dir.path()).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn postgres_alert_story() {
+    alert_story(crate::postgres().await).await;
+}
