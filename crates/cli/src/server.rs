@@ -316,12 +316,7 @@ pub async fn jobs(global: &GlobalArgs, command: JobsCommand) -> Result<()> {
                 )?,
                 public_url: env("SERVICEMETER_PUBLIC_URL"),
             };
-            servicemeter_web::report_mail::register(
-                &mut worker,
-                sending.clone(),
-                Arc::new(now_millis),
-            );
-            servicemeter_web::survey_mail::register(&mut worker, sending, Arc::new(now_millis));
+            servicemeter_web::register_mail_jobs(&mut worker, sending, Arc::new(now_millis));
             let ran = worker.round().await?;
             println!("ran {ran} jobs");
         }

@@ -861,10 +861,11 @@ impl<S: crate::Store + 'static> Worker<S> {
         Ok(())
     }
 
-    /// Queues the survey planning of every workspace that sends surveys and the report
-    /// planning of every workspace with `[[reports]]`, each a minute after its last pass
-    /// ended (at once for the first); every round, since invitations and reports are due at
-    /// their minute. Nothing new while one of a kind is queued or running.
+    /// Queues the survey planning of every workspace that sends surveys, the report planning
+    /// of every workspace with `[[reports]]` and the alert check of every workspace with
+    /// `[[alerts]]`, each a minute after its last pass ended (at once for the first); every
+    /// round, since invitations, reports and alerts are due at their minute. Nothing new while
+    /// one of a kind is queued or running.
     async fn schedule_planning(&self, workspaces: &[crate::Workspace]) -> Result<(), StoreError> {
         let now = (self.clock)();
         for workspace in workspaces {
@@ -884,6 +885,7 @@ impl<S: crate::Store + 'static> Worker<S> {
                     !config.surveys.kinds.is_empty(),
                 ),
                 (crate::reports::REPORT_PLAN, !config.reports.is_empty()),
+                (crate::alerts::ALERT_CHECK, !config.alerts.is_empty()),
             ];
             for (kind, wanted) in kinds {
                 if !wanted {

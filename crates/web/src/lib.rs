@@ -1,6 +1,7 @@
 //! The server: dashboard pages, accounts and workspaces, the JSON API and live intake, over
 //! any store that implements [`Store`] and [`Accounts`].
 
+pub mod alert_mail;
 pub mod api;
 pub mod auth;
 pub mod conversations;
@@ -470,19 +471,12 @@ impl Application {
         );
         servicemeter_sync::run::register(&mut worker, Default::default());
         let mail_clock = clock.clone();
-        let sending = survey_mail::Sending {
-            smtp: config.smtp.clone(),
-            public_url: config.public_url.clone(),
-        };
-        let report_clock = mail_clock.clone();
-        report_mail::register(
+        register_mail_jobs(
             &mut worker,
-            sending.clone(),
-            Arc::new(move || report_clock().as_millisecond()),
-        );
-        survey_mail::register(
-            &mut worker,
-            sending,
+            survey_mail::Sending {
+                smtp: config.smtp.clone(),
+                public_url: config.public_url.clone(),
+            },
             Arc::new(move || mail_clock().as_millisecond()),
         );
         worker.interval = config.jobs_interval;
@@ -607,4 +601,16 @@ impl Application {
         }
         Ok(())
     }
+}
+
+/// Runs the jobs that send mail and messages on `worker` (the server's, and `servicemeter jobs
+/// run`): survey invitations, report copies and alerts.
+pub fn register_mail_jobs<S: servicemeter_store::Store + servicemeter_store::Accounts + 'static>(
+    worker: &mut servicemeter_store::jobs::Worker<S>,
+    sending: survey_mail::Sending,
+    clock: Arc<dyn Fn() -> i64 + Send + Sync>,
+) {
+    survey_mail::register(worker, sending.clone(), clock.clone());
+    report_mail::register(worker, sending.clone(), clock.clone());
+    alert_mail::register(worker, sending, clock);
 }

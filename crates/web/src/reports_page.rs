@@ -9,6 +9,7 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use servicemeter_core::WorkspaceConfig;
+use servicemeter_core::alerts::{AlertEvent, AlertState, WebhookFormat};
 use servicemeter_core::report_definitions::{Attachment, ReportDefinition};
 use servicemeter_core::schedule::Every;
 use servicemeter_store::jobs::{DEFAULT_ATTEMPTS, NewJob};
@@ -52,6 +53,26 @@ struct Copy {
     pdf: String,
 }
 
+/// A configured alert as the page lists it.
+struct AlertRow {
+    name: String,
+    watches: String,
+    rule: String,
+    /// Quiet or firing, since when, with the last value read.
+    state: String,
+    firing: bool,
+    to: String,
+}
+
+/// One step of the alert history.
+struct AlertStep {
+    when: String,
+    alert: String,
+    event: String,
+    fired: bool,
+    said: String,
+}
+
 /// A choice of a select or a checkbox.
 struct Choice {
     value: String,
@@ -86,6 +107,8 @@ struct ReportsPage {
     notice: String,
     error: String,
     form: FormValues,
+    alerts: Vec<AlertRow>,
+    history: Vec<AlertStep>,
     everies: Vec<Choice>,
     weekdays: Vec<Choice>,
     views: Vec<Choice>,
@@ -319,6 +342,74 @@ async fn page<S: Store + Accounts>(
             )
         })
         .collect();
+    let states = state.store.alert_states(ws.id).await?;
+    let alerts = config
+        .alerts
+        .iter()
+        .map(|a| {
+            let stored = states.get(&a.name);
+            let firing = stored.is_some_and(|s| s.state == AlertState::Firing);
+            AlertRow {
+                name: a.name.clone(),
+                watches: crate::alert_mail::watched_text(a, lang),
+                rule: crate::alert_mail::rule_text(a, lang),
+                state: match stored {
+                    None => String::new(),
+                    Some(s) => format!(
+                        "{} ({} {})",
+                        if firing {
+                            t.alert_state_firing
+                        } else {
+                            t.alert_state_quiet
+                        },
+                        t.alert_last,
+                        crate::conversations::local_time(s.checked_at, tz)
+                    ),
+                },
+                firing,
+                to: a
+                    .emails
+                    .iter()
+                    .cloned()
+                    .chain(a.webhook.as_ref().map(|(_, f)| match f {
+                        WebhookFormat::Slack => "Slack".to_string(),
+                        WebhookFormat::Teams => "Teams".to_string(),
+                    }))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }
+        })
+        .collect();
+    let history = state
+        .store
+        .alert_history(ws.id, ARCHIVE_ROWS)
+        .await?
+        .into_iter()
+        .map(|h| {
+            let (title, line) = config
+                .alerts
+                .iter()
+                .find(|a| a.name == h.alert)
+                .map(|a| crate::alert_mail::message(a, h.event, &ws.name))
+                .unwrap_or_default();
+            AlertStep {
+                when: crate::conversations::local_time(h.at, tz),
+                alert: h.alert,
+                event: if title.is_empty() {
+                    String::new()
+                } else {
+                    line.trim_end_matches(&format!(" · {}", ws.name))
+                        .to_string()
+                },
+                fired: matches!(h.event, AlertEvent::Fired(_)),
+                said: [h.mailed_at.map(|_| t.email), h.posted_at.map(|_| "webhook")]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }
+        })
+        .collect();
     let page = ReportsPage {
         frame: Frame::new(lang, Some(signed_in.user.email.clone())),
         nav: Nav::new(&ws.name, "reports", "", access.role),
@@ -329,6 +420,8 @@ async fn page<S: Store + Accounts>(
         notice,
         error,
         form,
+        alerts,
+        history,
         everies,
         weekdays,
         views,

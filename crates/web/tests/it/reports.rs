@@ -765,3 +765,157 @@ async fn a_share_link_shows_the_dashboard_signed_out_until_it_expires_or_is_revo
     let settings = admin.get(app.url("/w/shop-a/settings")).answered(200).await;
     assert!(settings.contains("ingetrokken") && settings.contains("verlopen"));
 }
+
+/// A local HTTP server that keeps the JSON bodies posted to `/hook` (an incoming webhook).
+async fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    use axum::routing::post;
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move |axum::Json(body): axum::Json<Value>| {
+            let keep = keep.clone();
+            async move {
+                keep.lock().unwrap().push(body);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, got)
+}
+
+async fn posted(got: &std::sync::Arc<std::sync::Mutex<Vec<Value>>>, n: usize) -> Vec<Value> {
+    for _ in 0..200 {
+        let now = got.lock().unwrap().clone();
+        if now.len() >= n {
+            return now;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("fewer than {n} webhook posts arrived");
+}
+
+#[tokio::test]
+async fn an_alert_fires_once_recovers_and_fires_again_by_webhook_and_mail() {
+    let (smtp, app, offset) = mailing_app().await;
+    let (hook, got) = webhook_receiver().await;
+    // shop-a's a3 (e-mail, Tuesday 16:30) has waited past its hour since Wednesday 09:30.
+    app.use_config(&format!(
+        "{SHOP_A_CONFIG}
+[[alerts]]
+name = \"te-laat\"
+watch = \"overdue\"
+above = 0
+email = [\"lead@shop.nl\"]
+webhook = \"{hook}\"
+"
+    ))
+    .await;
+    let bodies = posted(&got, 1).await;
+    assert_eq!(
+        bodies[0],
+        serde_json::json!({
+            "text": "*Waarschuwing: te-laat*\nGesprekken wachten langer dan hun norm: 1 — regel boven 0 · shop-a"
+        })
+    );
+    let mails = smtp.messages(1).await;
+    assert!(
+        mails[0].contains("Subject: Waarschuwing: te-laat"),
+        "{}",
+        mails[0]
+    );
+
+    // Answered at 11:00: the next check (a minute on) says it recovered.
+    crate::common::import(
+        &app.store,
+        &app.shop_a,
+        &[r#"{"type":"conversation","id":"a3","channel":"email","created_at":"2024-03-05T16:30:00+01:00","messages":[{"at":"2024-03-06T11:00:00+01:00","author":"agent","agent":"Anna"}]}"#],
+    )
+    .await;
+    offset.store(61_000, Ordering::SeqCst);
+    let bodies = posted(&got, 2).await;
+    assert_eq!(
+        bodies[1]["text"],
+        "*Weer in orde: te-laat*\nGesprekken wachten langer dan hun norm: 0 — regel boven 0 · shop-a"
+    );
+    // A new e-mail from 09:00, unanswered: it fires again.
+    crate::common::import(
+        &app.store,
+        &app.shop_a,
+        &[r#"{"type":"conversation","id":"a4","channel":"email","created_at":"2024-03-06T09:00:00+01:00","messages":[{"at":"2024-03-06T09:00:00+01:00","author":"customer","text":"Hallo?"}]}"#],
+    )
+    .await;
+    offset.store(122_000, Ordering::SeqCst);
+    let bodies = posted(&got, 3).await;
+    assert!(
+        bodies[2]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("*Waarschuwing: te-laat*")
+    );
+    assert_eq!(smtp.messages(3).await.len(), 3);
+    // Still broken a minute later: nothing more is said.
+    offset.store(183_000, Ordering::SeqCst);
+    let start = fixed_now().as_millisecond();
+    for _ in 0..200 {
+        let latest = app
+            .store
+            .latest(app.shop_a.id, servicemeter_store::alerts::ALERT_CHECK)
+            .await
+            .unwrap()
+            .unwrap();
+        if latest.state == JobState::Done && latest.finished_at.unwrap() >= start + 183_000 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(got.lock().unwrap().len(), 3);
+    // The history: fired, recovered, fired — each posted and mailed once.
+    use servicemeter_core::alerts::AlertEvent;
+    use servicemeter_store::alerts::Alerts;
+    let history = app.store.alert_history(app.shop_a.id, 10).await.unwrap();
+    assert_eq!(
+        history.iter().rev().map(|h| h.event).collect::<Vec<_>>(),
+        [
+            AlertEvent::Fired(1.0),
+            AlertEvent::Recovered(0.0),
+            AlertEvent::Fired(1.0)
+        ]
+    );
+    assert!(
+        history
+            .iter()
+            .all(|h| h.posted_at.is_some() && h.mailed_at.is_some())
+    );
+    // The reports page lists the alert, firing, and its history.
+    use crate::common::Fetch;
+    app.add_user(
+        "admin@shop.nl",
+        &app.shop_a,
+        servicemeter_core::access::Role::Admin,
+        None,
+    )
+    .await;
+    let page = app
+        .signed_in("admin@shop.nl")
+        .await
+        .get(app.url("/w/shop-a/reports"))
+        .answered(200)
+        .await;
+    assert!(
+        page.contains("Gesprekken wachten langer dan hun norm boven 0"),
+        "{page}"
+    );
+    assert!(page.contains("overschreden"), "{page}");
+    assert_eq!(
+        page.matches("Gesprekken wachten langer dan hun norm: 1 — regel boven 0")
+            .count(),
+        2,
+        "{page}"
+    );
+    assert!(page.contains("Gesprekken wachten langer dan hun norm: 0 — regel boven 0"));
+}
