@@ -828,16 +828,9 @@ fn parse_report(value: &toml::Value, path: &str) -> Result<ReportDefinition, Con
         let item = format!("{path}.{key}");
         match key.as_str() {
             "name" => {
-                let text = as_str(v, &item)?.trim();
-                if !crate::report_definitions::is_report_name(text) {
-                    return Err(err(
-                        &item,
-                        ConfigProblem::NotReportName {
-                            text: text.to_string(),
-                        },
-                    ));
-                }
-                name = Some(text.to_string());
+                name = Some(item_name(v, &item, |text| ConfigProblem::NotReportName {
+                    text,
+                })?);
             }
             "every" => every_text = Some((as_str(v, &item)?.trim().to_string(), item)),
             "weekday" => {
@@ -1007,6 +1000,19 @@ fn parse_time_of_day(text: &str) -> Option<Time> {
     Time::new(h, m, 0, 0).ok()
 }
 
+/// The name of a report or an alert (see [`crate::report_definitions::is_report_name`]).
+fn item_name(
+    value: &toml::Value,
+    key: &str,
+    problem: fn(String) -> ConfigProblem,
+) -> Result<String, ConfigError> {
+    let text = as_str(value, key)?.trim();
+    if !crate::report_definitions::is_report_name(text) {
+        return Err(err(key, problem(text.to_string())));
+    }
+    Ok(text.to_string())
+}
+
 fn parse_alert(value: &toml::Value, path: &str) -> Result<AlertDefinition, ConfigError> {
     use crate::alerts::{AlertRule, Breaks, MAX_WINDOW_MINUTES, Watched, WebhookFormat};
     let table = value
@@ -1027,16 +1033,9 @@ fn parse_alert(value: &toml::Value, path: &str) -> Result<AlertDefinition, Confi
         let item = format!("{path}.{key}");
         match key.as_str() {
             "name" => {
-                let text = as_str(v, &item)?.trim();
-                if !crate::report_definitions::is_report_name(text) {
-                    return Err(err(
-                        &item,
-                        ConfigProblem::NotAlertName {
-                            text: text.to_string(),
-                        },
-                    ));
-                }
-                name = Some(text.to_string());
+                name = Some(item_name(v, &item, |text| ConfigProblem::NotAlertName {
+                    text,
+                })?);
             }
             "watch" => {
                 let text = as_str(v, &item)?.trim();

@@ -132,12 +132,7 @@ async fn send_one<S: Store + Accounts>(
     job: &Job,
     now: i64,
 ) -> Result<(), String> {
-    let id: i64 = job
-        .payload
-        .trim()
-        .parse()
-        .map_err(|_| format!("payload {:?} is not an event's id", job.payload))?;
-    let workspace = crate::survey_mail::job_workspace(store, job).await?;
+    let (id, workspace) = crate::survey_mail::job_target(store, job, "an event").await?;
     let Some(AlertHistory {
         alert: name,
         event,

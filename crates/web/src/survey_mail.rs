@@ -157,6 +157,20 @@ pub(crate) async fn job_workspace<S: Store>(store: &S, job: &Job) -> Result<Work
         .ok_or_else(|| "the workspace is gone".to_string())
 }
 
+/// The id a job's payload names (a report copy's, an alert event's) and its workspace.
+pub(crate) async fn job_target<S: Store>(
+    store: &S,
+    job: &Job,
+    what: &str,
+) -> Result<(i64, Workspace), String> {
+    let id: i64 = job
+        .payload
+        .trim()
+        .parse()
+        .map_err(|_| format!("payload {:?} is not {what}'s id", job.payload))?;
+    Ok((id, job_workspace(store, job).await?))
+}
+
 /// Sends one invitation (the `survey-send` job).
 async fn send_one<S: Store + Accounts>(
     store: &S,
