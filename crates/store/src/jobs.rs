@@ -106,13 +106,11 @@ pub fn sync_key(source: &str) -> String {
 /// How often the worker looks which workspaces need scheduled jobs queued.
 const SCHEDULE_EVERY_MS: i64 = 10 * 60 * 1000;
 
-/// Evaluates a workspace's alerts at `now` (core's rules over the stored facts), records each
-/// step, and queues a send job for every event.
-async fn check_alerts<S: crate::Store>(
+/// A workspace's stored configuration, for a job (gone or unreadable: the job's error).
+async fn stored_config<S: crate::Store>(
     store: &S,
     workspace: WorkspaceId,
-    now: i64,
-) -> Result<(), String> {
+) -> Result<servicemeter_core::WorkspaceConfig, String> {
     let found = store
         .workspaces()
         .await
@@ -120,10 +118,18 @@ async fn check_alerts<S: crate::Store>(
         .into_iter()
         .find(|w| w.id == workspace)
         .ok_or("the workspace is gone")?;
-    let config = servicemeter_core::WorkspaceConfig::from_toml(
-        found.config_toml.as_deref().unwrap_or_default(),
-    )
-    .map_err(|e| format!("the stored configuration: {e}"))?;
+    servicemeter_core::WorkspaceConfig::from_toml(found.config_toml.as_deref().unwrap_or_default())
+        .map_err(|e| format!("the stored configuration: {e}"))
+}
+
+/// Evaluates a workspace's alerts at `now` (core's rules over the stored facts), records each
+/// step, and queues a send job for every event.
+async fn check_alerts<S: crate::Store>(
+    store: &S,
+    workspace: WorkspaceId,
+    now: i64,
+) -> Result<(), String> {
+    let config = stored_config(store, workspace).await?;
     if config.alerts.is_empty() {
         return Ok(());
     }
@@ -162,13 +168,12 @@ async fn check_alerts<S: crate::Store>(
             .map_err(|e| error_text(&e))?;
         if let Some(id) = id {
             tracing::info!(workspace = workspace.0, alert = %alert.name, ?event, "alert");
-            let send = NewJob {
-                kind: crate::alerts::ALERT_SEND.into(),
-                payload: id.to_string(),
-                dedupe_key: Some(crate::alerts::send_key(id)),
-                run_after: now,
-                max_attempts: DEFAULT_ATTEMPTS,
-            };
+            let send = NewJob::send(
+                crate::alerts::ALERT_SEND,
+                id.to_string(),
+                crate::alerts::send_key(id),
+                now,
+            );
             store
                 .enqueue(workspace, &send, now)
                 .await
@@ -194,6 +199,18 @@ pub const DEFAULT_ATTEMPTS: u32 = 5;
 pub const LEASE: Duration = Duration::from_secs(15 * 60);
 
 impl NewJob {
+    /// Sends one thing (an invitation, a report copy, an alert event) now; one queued per
+    /// `dedupe_key`.
+    pub fn send(kind: &str, payload: String, dedupe_key: String, now: i64) -> NewJob {
+        NewJob {
+            kind: kind.into(),
+            payload,
+            dedupe_key: Some(dedupe_key),
+            run_after: now,
+            max_attempts: DEFAULT_ATTEMPTS,
+        }
+    }
+
     /// Recomputes the workspace's facts; one queued at a time.
     pub fn recompute(now: i64) -> NewJob {
         NewJob {
@@ -702,16 +719,12 @@ impl<S: crate::Store + 'static> Worker<S> {
                             conversation: invitation.conversation.clone(),
                             kind: invitation.kind,
                         };
-                        let send = NewJob {
-                            kind: crate::surveys::SURVEY_SEND.into(),
-                            payload: serde_json::to_string(&payload).expect("payload"),
-                            dedupe_key: Some(crate::surveys::send_key(
-                                &invitation.conversation,
-                                invitation.kind,
-                            )),
-                            run_after: now,
-                            max_attempts: DEFAULT_ATTEMPTS,
-                        };
+                        let send = NewJob::send(
+                            crate::surveys::SURVEY_SEND,
+                            serde_json::to_string(&payload).expect("payload"),
+                            crate::surveys::send_key(&invitation.conversation, invitation.kind),
+                            now,
+                        );
                         store
                             .enqueue(job.workspace, &send, now)
                             .await
@@ -727,17 +740,7 @@ impl<S: crate::Store + 'static> Worker<S> {
             Arc::new(move |store: Arc<S>, job: Job, _progress| {
                 let now = report_clock();
                 Box::pin(async move {
-                    let workspace = store
-                        .workspaces()
-                        .await
-                        .map_err(|e| error_text(&e))?
-                        .into_iter()
-                        .find(|w| w.id == job.workspace)
-                        .ok_or("the workspace is gone")?;
-                    let config = servicemeter_core::WorkspaceConfig::from_toml(
-                        workspace.config_toml.as_deref().unwrap_or_default(),
-                    )
-                    .map_err(|e| format!("the stored configuration: {e}"))?;
+                    let config = stored_config(&*store, job.workspace).await?;
                     let planned =
                         crate::reports::Reports::plan_reports(&*store, job.workspace, &config, now)
                             .await
@@ -756,13 +759,12 @@ impl<S: crate::Store + 'static> Worker<S> {
                             .await
                             .map_err(|e| error_text(&e))?;
                     for id in due {
-                        let send = NewJob {
-                            kind: crate::reports::REPORT_SEND.into(),
-                            payload: id.to_string(),
-                            dedupe_key: Some(crate::reports::send_key(id)),
-                            run_after: now,
-                            max_attempts: DEFAULT_ATTEMPTS,
-                        };
+                        let send = NewJob::send(
+                            crate::reports::REPORT_SEND,
+                            id.to_string(),
+                            crate::reports::send_key(id),
+                            now,
+                        );
                         store
                             .enqueue(job.workspace, &send, now)
                             .await

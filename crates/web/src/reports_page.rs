@@ -12,7 +12,7 @@ use servicemeter_core::WorkspaceConfig;
 use servicemeter_core::alerts::{AlertEvent, AlertState, WebhookFormat};
 use servicemeter_core::report_definitions::{Attachment, ReportDefinition};
 use servicemeter_core::schedule::Every;
-use servicemeter_store::jobs::{DEFAULT_ATTEMPTS, NewJob};
+use servicemeter_store::jobs::NewJob;
 use servicemeter_store::reports::{
     Delivery, DeliveryReason, DeliveryState, NewDelivery, REPORT_SEND, send_key,
 };
@@ -798,13 +798,7 @@ async fn queue<S: Store + Accounts>(
         .store
         .enqueue(
             workspace,
-            &NewJob {
-                kind: REPORT_SEND.into(),
-                payload: id.to_string(),
-                dedupe_key: Some(send_key(id)),
-                run_after: now,
-                max_attempts: DEFAULT_ATTEMPTS,
-            },
+            &NewJob::send(REPORT_SEND, id.to_string(), send_key(id), now),
             now,
         )
         .await?;
